@@ -1,0 +1,62 @@
+# hubbooks — every target installs what it needs into .venv (and aws-sam-cli into .venv-sam).
+SHELL := /bin/bash
+PY312 := $(shell scripts/find-python)
+VENV := .venv
+SAM_VENV := .venv-sam
+PY := $(VENV)/bin/python
+SAM := $(SAM_VENV)/bin/sam
+# sam build/validate need the real python3.12 first on PATH (not a pyenv shim).
+export SAM_CLI_TELEMETRY := 0
+export PATH := $(dir $(PY312)):$(abspath $(VENV))/bin:$(PATH)
+PYTEST_ARGS ?=
+BENCH_ARGS ?=
+
+.PHONY: help demo test lint up bench build validate clean
+
+help:
+	@echo "make demo   run the whole product on devstack + sandbox, write .demo/report.json"
+	@echo "make test   run every test (lint, template, unit, integration, e2e, contract)"
+	@echo "make up     run devstack until Ctrl-C, printing every URL"
+	@echo "make lint   ruff, mypy, cfn-lint and sam validate"
+	@echo "make bench  benchmarks, results in .bench/results.json"
+
+$(VENV)/.installed: requirements-dev.txt layers/common/requirements.txt
+	@test -x $(PY) || $(PY312) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+$(SAM_VENV)/.installed: requirements-sam.txt
+	@test -x $(SAM_VENV)/bin/python || $(PY312) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-sam.txt
+	@touch $@
+
+demo: $(VENV)/.installed
+	$(PY) -m demo
+
+test: $(VENV)/.installed $(SAM_VENV)/.installed
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m mypy
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed $(SAM_VENV)/.installed validate
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m mypy
+
+validate: $(VENV)/.installed $(SAM_VENV)/.installed
+	$(VENV)/bin/cfn-lint template.yaml
+	$(SAM) validate --lint --template-file template.yaml
+	AWS_EC2_METADATA_DISABLED=true $(SAM) validate --template-file template.yaml --region us-east-1
+
+up: $(VENV)/.installed
+	$(PY) -m devstack up
+
+bench: $(VENV)/.installed
+	$(PY) -m bench $(BENCH_ARGS)
+
+build: $(SAM_VENV)/.installed
+	$(SAM) build --template-file template.yaml
+
+clean:
+	rm -rf $(VENV) $(SAM_VENV) .aws-sam .demo .bench .devstack .pytest_cache .mypy_cache .ruff_cache
