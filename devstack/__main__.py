@@ -1,0 +1,59 @@
+"""`python -m devstack up`: run template.yaml on this machine until Ctrl-C."""
+
+import argparse
+import contextlib
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from devstack.stack import ROOT, Devstack
+
+
+def _parameters(pairs: list[str]) -> dict[str, str]:
+    parsed: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep:
+            raise SystemExit(f"--param expects Name=Value, got {pair!r}")
+        parsed[name] = value
+    return parsed
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m devstack", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    up = commands.add_parser("up", help="deploy the template into moto and serve it until Ctrl-C")
+    up.add_argument("--template", type=Path, default=ROOT / "template.yaml")
+    up.add_argument("--stack-name", default="hubbooks-dev")
+    up.add_argument("--port", type=int, default=0, help="gateway port (0 picks a free one)")
+    up.add_argument("--time-scale", type=float, default=1.0, help="multiplies schedule periods and retries")
+    up.add_argument("--param", action="append", default=[], metavar="Name=Value")
+    args = parser.parse_args(argv)
+
+    stack = Devstack(
+        template=args.template,
+        stack_name=args.stack_name,
+        parameters=_parameters(args.param),
+        time_scale=args.time_scale,
+        gateway_port=args.port,
+    )
+    with stack:
+        print(f"moto (AWS APIs)   {stack.endpoint}")
+        print(f"gateway           {stack.gateway_url}")
+        for route in stack.routes:
+            print(f"  {route.method:6} {stack.gateway_url}{route.path}  -> {route.function}")
+        for mapping in stack.queue_mappings:
+            print(f"  queue  {mapping.queue_url} -> {mapping.function} (batch {mapping.batch_size})")
+        for schedule in stack.schedules:
+            print(f"  every  {stack.scheduler.period(schedule.name):g}s -> {schedule.function}")
+        print("devstack is up; Ctrl-C stops it", flush=True)
+        stopped = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+        with contextlib.suppress(KeyboardInterrupt):
+            stopped.wait()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,163 @@
+"""Invokes Lambda handlers in-process: per-function environment, a Lambda context, warm containers."""
+
+import contextvars
+import importlib.util
+import itertools
+import os
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any
+
+from devstack.topology import FunctionSpec
+
+_overlay: contextvars.ContextVar[Mapping[str, str] | None] = contextvars.ContextVar("overlay", default=None)
+
+
+class _LayeredEnviron(MutableMapping[str, str]):
+    """os.environ whose values, inside an invocation, come first from that function's environment.
+
+    Many functions share one process here, each with the environment its template gives; a context
+    variable scopes the overlay to the thread running the invocation.
+    """
+
+    def __init__(self, base: MutableMapping[str, str]) -> None:
+        self._base = base
+
+    def _merged(self) -> Mapping[str, str]:
+        overlay = _overlay.get()
+        return self._base if overlay is None else {**self._base, **overlay}
+
+    def __getitem__(self, key: str) -> str:
+        return self._merged()[key]
+
+    def __setitem__(self, key: str, value: str) -> None:
+        self._base[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self._base[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._merged())
+
+    def __len__(self) -> int:
+        return len(self._merged())
+
+    def copy(self) -> dict[str, str]:
+        return dict(self._merged())
+
+
+def install_environment_overlay() -> None:
+    """Replace os.environ once per process (idempotent)."""
+    if not isinstance(os.environ, _LayeredEnviron):
+        os.environ = _LayeredEnviron(os.environ)  # type: ignore[assignment]  # noqa: B003 - wraps, keeps all
+
+
+@contextmanager
+def function_environment(environment: Mapping[str, str]) -> Iterator[None]:
+    token = _overlay.set(dict(environment))
+    try:
+        yield
+    finally:
+        _overlay.reset(token)
+
+
+@dataclass
+class LambdaContext:
+    """The attributes and method the Python runtime's context object offers."""
+
+    function_name: str
+    invoked_function_arn: str
+    memory_limit_in_mb: int
+    timeout_seconds: int
+    function_version: str = "$LATEST"
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    log_group_name: str = ""
+    log_stream_name: str = ""
+    _deadline: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.log_group_name = self.log_group_name or f"/aws/lambda/{self.function_name}"
+        self.log_stream_name = self.log_stream_name or f"devstack/[$LATEST]{uuid.uuid4().hex}"
+        self._deadline = time.monotonic() + self.timeout_seconds
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+Handler = Callable[[Any, Any], Any]
+_container_ids = itertools.count(1)
+
+
+@dataclass
+class _Container:
+    """One warm execution environment: its own copy of the handler module."""
+
+    module: ModuleType
+    handler: Handler
+
+
+@dataclass
+class InvocationRecord:
+    function: str
+    started: float
+    duration_ms: float
+    error: str | None
+
+
+class FunctionRuntime:
+    """Runs one function's handler; concurrent invocations get separate containers, as in Lambda."""
+
+    def __init__(self, spec: FunctionSpec) -> None:
+        self.spec = spec
+        self._idle: list[_Container] = []
+        self._lock = threading.Lock()
+        self.cold_starts = 0
+        self.invocations: list[InvocationRecord] = []
+
+    def _new_container(self) -> _Container:
+        module_name, _, handler_name = self.spec.handler.rpartition(".")
+        path = self.spec.code_dir / (module_name.replace(".", "/") + ".py")
+        for layer in self.spec.layer_dirs:
+            if str(layer) not in sys.path:
+                sys.path.insert(0, str(layer))
+        unique = f"devstack_fn_{self.spec.logical_id}_{next(_container_ids)}"
+        module_spec = importlib.util.spec_from_file_location(unique, path)
+        if module_spec is None or module_spec.loader is None:
+            raise ImportError(f"{self.spec.logical_id}: cannot load {path}")
+        module = importlib.util.module_from_spec(module_spec)
+        with function_environment(self.spec.environment):
+            module_spec.loader.exec_module(module)
+        self.cold_starts += 1
+        return _Container(module=module, handler=getattr(module, handler_name))
+
+    def invoke(self, event: Any) -> Any:
+        with self._lock:
+            container = self._idle.pop() if self._idle else None
+        if container is None:
+            container = self._new_container()
+        context = LambdaContext(
+            function_name=self.spec.name,
+            invoked_function_arn=self.spec.arn,
+            memory_limit_in_mb=self.spec.memory_mb,
+            timeout_seconds=self.spec.timeout_seconds,
+        )
+        started = time.monotonic()
+        error: str | None = None
+        try:
+            with function_environment({**self.spec.environment, "AWS_LAMBDA_FUNCTION_NAME": self.spec.name}):
+                return container.handler(event, context)
+        except Exception as exc:
+            error = type(exc).__name__
+            raise
+        finally:
+            self.invocations.append(
+                InvocationRecord(self.spec.logical_id, started, (time.monotonic() - started) * 1000, error)
+            )
+            with self._lock:
+                self._idle.append(container)
