@@ -1,0 +1,35 @@
+"""The benchmark result format shared by every benchmark and the report writer."""
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Metric:
+    name: str
+    value: float
+    unit: str
+    naive: float | None = None
+    ceiling: float | None = None
+    note: str = ""
+
+
+def write_results(metrics: list[Metric], results_path: Path, report_path: Path, command: str) -> None:
+    results_path.parent.mkdir(parents=True, exist_ok=True)
+    results_path.write_text(json.dumps({"metrics": [asdict(m) for m in metrics]}, indent=2) + "\n")
+    rows = [
+        "| metric | hubbooks | unit | naive | ratio | ceiling | note |",
+        "|---|---:|---|---:|---:|---:|---|",
+    ]
+    for m in metrics:
+        ratio = f"{m.naive / m.value:.2f}" if m.naive and m.value else ""
+        rows.append(
+            f"| {m.name} | {m.value:g} | {m.unit} | {'' if m.naive is None else f'{m.naive:g}'} | {ratio} "
+            f"| {'' if m.ceiling is None else f'{m.ceiling:g}'} | {m.note} |"
+        )
+    report_path.write_text(
+        "# Benchmarks\n\n"
+        "Figures from the last `make bench` on a 2-core machine (medians unless the name says otherwise).\n"
+        f"Re-run with `{command}`; the raw results are in `.bench/results.json`.\n\n" + "\n".join(rows) + "\n"
+    )
