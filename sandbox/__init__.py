@@ -1,0 +1,1 @@
+"""Faithful emulators of the HubSpot and QuickBooks Online APIs, for tests, the demo and benchmarks."""

@@ -1,0 +1,150 @@
+"""HubSpot's OAuth 2.0: authorize, authorization_code and refresh_token grants, token info, revoke."""
+
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from sandbox.http import ApiError
+
+ACCESS_TOKEN_SECONDS = 1800
+CODE_SECONDS = 600
+
+
+def oauth_error(status: str, message: str, code: int = 400) -> ApiError:
+    """The token endpoint's error shape (status names as HubSpot reports them)."""
+    return ApiError(
+        code,
+        {
+            "status": status,
+            "message": message,
+            "error": "invalid_grant"
+            if status in ("BAD_AUTH_CODE", "BAD_REFRESH_TOKEN")
+            else "invalid_request",
+            "error_description": message,
+            "correlationId": secrets.token_hex(8),
+        },
+    )
+
+
+@dataclass
+class Grant:
+    scopes: list[str]
+    redirect_uri: str
+    expires: float
+    used: bool = False
+
+
+@dataclass
+class OAuthServer:
+    portal_id: int
+    app_id: int
+    client_id: str | None
+    client_secret: str | None
+    dev_token: str
+    codes: dict[str, Grant] = field(default_factory=dict)
+    access: dict[str, tuple[float, list[str]]] = field(default_factory=dict)
+    refresh: dict[str, list[str]] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def authorize(self, args: dict[str, str]) -> str:
+        """The URL the browser is sent back to (approved at once unless sandbox_reject is given)."""
+        redirect_uri = args.get("redirect_uri", "")
+        if not redirect_uri:
+            raise ApiError(400, "redirect_uri is required", content_type="text/plain")
+        if self.client_id and args.get("client_id") != self.client_id:
+            raise ApiError(400, "Unknown client_id: this app does not exist", content_type="text/plain")
+        separator = "&" if "?" in redirect_uri else "?"
+        state = args.get("state")
+        state_part = f"&state={state}" if state else ""
+        if args.get("sandbox_reject"):
+            return (
+                f"{redirect_uri}{separator}error=access_denied&error_description=The+user+denied+access"
+                f"{state_part}"
+            )
+        code = secrets.token_urlsafe(24)
+        with self.lock:
+            self.codes[code] = Grant(
+                args.get("scope", "oauth").split(), redirect_uri, time.time() + CODE_SECONDS
+            )
+        return f"{redirect_uri}{separator}code={code}{state_part}"
+
+    def token(self, form: dict[str, str]) -> dict[str, Any]:
+        if self.client_id and (
+            form.get("client_id") != self.client_id or form.get("client_secret") != self.client_secret
+        ):
+            raise oauth_error("BAD_CLIENT_ID", "missing or unknown client id, or wrong client secret")
+        grant_type = form.get("grant_type")
+        with self.lock:
+            if grant_type == "authorization_code":
+                grant = self.codes.get(form.get("code", ""))
+                if grant is None or grant.used or grant.expires < time.time():
+                    raise oauth_error("BAD_AUTH_CODE", "missing or invalid auth code")
+                if form.get("redirect_uri") != grant.redirect_uri:
+                    raise oauth_error(
+                        "BAD_REDIRECT_URI", "redirect_uri does not match the authorization request"
+                    )
+                grant.used = True
+                refresh = secrets.token_hex(18)
+                self.refresh[refresh] = grant.scopes
+                scopes = grant.scopes
+            elif grant_type == "refresh_token":
+                refresh = form.get("refresh_token", "")
+                if refresh not in self.refresh:
+                    raise oauth_error("BAD_REFRESH_TOKEN", "refresh token is invalid, expired or revoked")
+                scopes = self.refresh[refresh]
+            else:
+                raise oauth_error("BAD_GRANT_TYPE", f"unsupported grant_type {grant_type!r}")
+            access = secrets.token_hex(24)
+            self.access[access] = (time.time() + ACCESS_TOKEN_SECONDS, scopes)
+        return {
+            "token_type": "bearer",
+            "refresh_token": refresh,
+            "access_token": access,
+            "expires_in": ACCESS_TOKEN_SECONDS,
+            "hub_id": self.portal_id,
+            "scopes": scopes,
+            "token_use": "access_token",
+            "user_id": 1,
+        }
+
+    def valid(self, token: str) -> bool:
+        if token == self.dev_token:
+            return True
+        entry = self.access.get(token)
+        return entry is not None and entry[0] > time.time()
+
+    def info(self, token: str) -> dict[str, Any]:
+        entry = self.access.get(token)
+        if entry is None or entry[0] < time.time():
+            raise ApiError(
+                404,
+                {
+                    "status": "error",
+                    "message": "The OAuth token used to make this call expired or does not exist",
+                    "correlationId": secrets.token_hex(8),
+                    "category": "EXPIRED_AUTHENTICATION",
+                },
+            )
+        return {
+            "token": token,
+            "user": "sandbox-user@example.com",
+            "hub_domain": f"portal-{self.portal_id}.example",
+            "scopes": entry[1],
+            "hub_id": self.portal_id,
+            "app_id": self.app_id,
+            "expires_in": int(entry[0] - time.time()),
+            "user_id": 1,
+            "token_type": "access",
+        }
+
+    def revoke_refresh(self, token: str) -> bool:
+        with self.lock:
+            return self.refresh.pop(token, None) is not None
+
+    def expire_access_tokens(self) -> int:
+        with self.lock:
+            for token, (_, scopes) in list(self.access.items()):
+                self.access[token] = (0.0, scopes)
+            return len(self.access)

@@ -1,0 +1,669 @@
+"""One QuickBooks Online company: its entities and the business rules QBO enforces on them."""
+
+import copy
+import itertools
+import re
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sandbox.clock import now_ms
+from sandbox.quickbooks import faults as qf
+from sandbox.quickbooks.fields import COMPUTED, ENVELOPE, KNOWN
+
+ENTITIES = ("Customer", "Item", "Invoice", "Payment", "Account", "Vendor", "Employee")
+WRITABLE = ("Customer", "Item", "Invoice", "Payment")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_LENGTHS = {
+    "Customer": {
+        "DisplayName": 500,
+        "GivenName": 100,
+        "MiddleName": 100,
+        "FamilyName": 100,
+        "CompanyName": 100,
+        "Title": 16,
+        "Suffix": 16,
+        "Notes": 2000,
+    },
+    "Item": {"Name": 100, "Sku": 100, "Description": 4000, "PurchaseDesc": 1000},
+}
+_NESTED_LENGTHS = {
+    ("PrimaryEmailAddr", "Address"): 100,
+    ("PrimaryPhone", "FreeFormNumber"): 30,
+    ("Mobile", "FreeFormNumber"): 30,
+}
+INACTIVE_SUFFIX = " (deleted)"
+USD = {"value": "USD", "name": "United States Dollar"}
+
+
+@dataclass
+class Change:
+    """One event a change produces: a webhook and an entry in the CDC log."""
+
+    entity: str
+    entity_id: str
+    operation: str  # created, updated, deleted, merged, voided, emailed
+    at_ms: int
+    deleted_id: str | None = None
+
+
+Emit = Callable[[list[Change]], None]
+
+
+def _default_accounts() -> list[dict[str, Any]]:
+    rows = [
+        ("1", "Services", "Income", "ServiceFeeIncome", "Revenue"),
+        ("79", "Sales of Product Income", "Income", "SalesOfProductIncome", "Revenue"),
+        ("4", "Checking", "Bank", "Checking", "Asset"),
+        ("84", "Accounts Receivable (A/R)", "Accounts Receivable", "AccountsReceivable", "Asset"),
+        ("81", "Inventory Asset", "Other Current Asset", "Inventory", "Asset"),
+        ("80", "Cost of Goods Sold", "Cost of Goods Sold", "SuppliesMaterialsCogs", "Expense"),
+        ("4001", "Undeposited Funds", "Other Current Asset", "UndepositedFunds", "Asset"),
+        ("7", "Advertising", "Expense", "AdvertisingPromotional", "Expense"),
+    ]
+    return [
+        {
+            "Name": name,
+            "SubAccount": False,
+            "FullyQualifiedName": name,
+            "Active": True,
+            "Classification": classification,
+            "AccountType": kind,
+            "AccountSubType": sub,
+            "CurrentBalance": 0,
+            "CurrentBalanceWithSubAccounts": 0,
+            "CurrencyRef": USD,
+            "Id": account_id,
+        }
+        for account_id, name, kind, sub, classification in rows
+    ]
+
+
+def _money(value: Any) -> float:
+    try:
+        return round(float(value), 2)
+    except (TypeError, ValueError) as exc:
+        raise qf.fault("Invalid Number", f"Invalid Number : {value}", 2040) from exc
+
+
+@dataclass
+class Company:
+    realm_id: str
+    emit: Emit
+    name: str = "Sandbox Company US"
+    custom_txn_numbers: bool = False
+    lock: threading.RLock = field(default_factory=threading.RLock)
+    entities: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    updated_ms: dict[tuple[str, str], int] = field(default_factory=dict)
+    deleted: dict[tuple[str, str], int] = field(default_factory=dict)
+    _ids: dict[str, Iterator[int]] = field(default_factory=dict)
+    _doc_numbers: Iterator[int] = field(default_factory=lambda: itertools.count(1001))
+    created_ms: int = field(default_factory=now_ms)
+
+    def __post_init__(self) -> None:
+        self.entities = {e: {} for e in ENTITIES}
+        self._ids = {e: itertools.count(1) for e in ENTITIES}
+        for account in _default_accounts():
+            self._store("Account", account, account["Id"], now_ms())
+        self._ids["Account"] = itertools.count(5000)
+
+    # -- storage -----------------------------------------------------------------------------------
+
+    def _store(
+        self, entity: str, body: dict[str, Any], entity_id: str, moment: int, created: bool = True
+    ) -> None:
+        meta = body.get("MetaData", {})
+        body["MetaData"] = {
+            "CreateTime": meta.get("CreateTime") if not created and meta else qf.meta_time(moment),
+            "LastUpdatedTime": qf.meta_time(moment),
+        }
+        body["domain"] = "QBO"
+        body["sparse"] = False
+        self.entities[entity][entity_id] = body
+        self.updated_ms[(entity, entity_id)] = moment
+
+    def read(self, entity: str, entity_id: str) -> dict[str, Any]:
+        with self.lock:
+            body = self.entities[entity].get(str(entity_id))
+            if body is None:
+                raise qf.not_found(entity, entity_id)
+            return self.render(entity, body)
+
+    def render(self, entity: str, body: dict[str, Any]) -> dict[str, Any]:
+        """The entity as QBO answers it (computed values filled in)."""
+        shown = copy.deepcopy(body)
+        if entity == "Customer":
+            balance = self._customer_balance(body["Id"])
+            shown["Balance"] = balance
+            shown["BalanceWithJobs"] = balance
+        return shown
+
+    def all(self, entity: str) -> list[dict[str, Any]]:
+        with self.lock:
+            return [self.render(entity, b) for b in self.entities[entity].values()]
+
+    def _customer_balance(self, customer_id: str) -> float:
+        return round(
+            sum(
+                float(i.get("Balance", 0))
+                for i in self.entities["Invoice"].values()
+                if i.get("CustomerRef", {}).get("value") == customer_id
+            ),
+            2,
+        )
+
+    def _next_id(self, entity: str) -> str:
+        return str(next(self._ids[entity]))
+
+    # -- generic write path ------------------------------------------------------------------------
+
+    def _check_fields(self, entity: str, body: dict[str, Any]) -> None:
+        for name in body:
+            if name not in KNOWN[entity] and name not in ENVELOPE:
+                raise qf.unsupported_property(entity, name)
+        for name, maximum in _LENGTHS.get(entity, {}).items():
+            value = body.get(name)
+            if isinstance(value, str) and len(value) > maximum:
+                raise qf.bad_length(name, maximum, len(value))
+        for (outer, inner), maximum in _NESTED_LENGTHS.items():
+            value = (body.get(outer) or {}).get(inner)
+            if isinstance(value, str) and len(value) > maximum:
+                raise qf.bad_length(f"{outer}.{inner}", maximum, len(value))
+
+    def create(self, entity: str, body: dict[str, Any]) -> dict[str, Any]:
+        if entity not in WRITABLE:
+            raise qf.fault("Unsupported Operation", f"Operation create is not supported for {entity}", 500)
+        with self.lock:
+            self._check_fields(entity, body)
+            clean = {
+                k: copy.deepcopy(v)
+                for k, v in body.items()
+                if k not in ENVELOPE and k not in COMPUTED.get(entity, ())
+            }
+            builder: Callable[[dict[str, Any], str | None], dict[str, Any]] = getattr(
+                self, f"_build_{entity.lower()}"
+            )
+            built = builder(clean, None)
+            entity_id = self._next_id(entity)
+            built["Id"] = entity_id
+            built["SyncToken"] = "0"
+            moment = now_ms()
+            self._store(entity, built, entity_id, moment)
+            changes = [
+                Change(entity, entity_id, "created", moment),
+                *self._after_write(entity, None, built, moment),
+            ]
+            self.emit(changes)
+            return self.render(entity, built)
+
+    def update(self, entity: str, body: dict[str, Any], *, as_user: bool = False) -> dict[str, Any]:
+        """Full or sparse update; the SyncToken must be current unless a person edits in the UI."""
+        if entity not in WRITABLE:
+            raise qf.fault("Unsupported Operation", f"Operation update is not supported for {entity}", 500)
+        with self.lock:
+            self._check_fields(entity, body)
+            entity_id = str(body.get("Id", ""))
+            current = self.entities[entity].get(entity_id)
+            if current is None:
+                raise qf.not_found(entity, entity_id)
+            if not as_user and str(body.get("SyncToken", "")) != current["SyncToken"]:
+                raise qf.stale(entity, entity_id)
+            sparse = body.get("sparse") in (True, "true")
+            incoming = {
+                k: copy.deepcopy(v)
+                for k, v in body.items()
+                if k not in ENVELOPE and k not in COMPUTED.get(entity, ())
+            }
+            if sparse or as_user:
+                merged = {k: copy.deepcopy(v) for k, v in current.items() if k not in ENVELOPE}
+                merged.update(incoming)
+            else:
+                keep = {k: current[k] for k in COMPUTED.get(entity, ()) if k in current}
+                merged = keep | incoming
+            builder = getattr(self, f"_build_{entity.lower()}")
+            built: dict[str, Any] = builder(merged, current)
+            built["Id"] = entity_id
+            built["SyncToken"] = str(int(current["SyncToken"]) + 1)
+            built["MetaData"] = current["MetaData"]
+            moment = now_ms()
+            self._store(entity, built, entity_id, moment, created=False)
+            changes = [
+                Change(entity, entity_id, "updated", moment),
+                *self._after_write(entity, current, built, moment),
+            ]
+            self.emit(changes)
+            return self.render(entity, built)
+
+    def _after_write(
+        self, entity: str, before: dict[str, Any] | None, after: dict[str, Any] | None, moment: int
+    ) -> list[Change]:
+        if entity == "Payment":
+            return self._apply_payment(before, after, moment)
+        return []
+
+    # -- Customer ----------------------------------------------------------------------------------
+
+    def _names_in_use(self, exclude: tuple[str, str] | None) -> dict[str, tuple[str, str]]:
+        used: dict[str, tuple[str, str]] = {}
+        for entity in ("Customer", "Vendor", "Employee"):
+            for entity_id, body in self.entities[entity].items():
+                if (entity, entity_id) != exclude and body.get("DisplayName"):
+                    used[str(body["DisplayName"]).strip().lower()] = (entity, entity_id)
+        return used
+
+    def _build_customer(self, body: dict[str, Any], current: dict[str, Any] | None) -> dict[str, Any]:
+        display = str(body.get("DisplayName") or "").strip()
+        if not display:
+            parts = [body.get(k) for k in ("Title", "GivenName", "MiddleName", "FamilyName", "Suffix")]
+            display = " ".join(str(p).strip() for p in parts if p and str(p).strip())
+        if not display:
+            raise qf.required_missing("DisplayName")
+        active = body.get("Active", True) not in (False, "false")
+        base = display.removesuffix(INACTIVE_SUFFIX)
+        display = base if active else f"{base}{INACTIVE_SUFFIX}"
+        exclude = ("Customer", current["Id"]) if current else None
+        if display.lower() in self._names_in_use(exclude):
+            raise qf.duplicate_name(display)
+        email = (body.get("PrimaryEmailAddr") or {}).get("Address")
+        if email and not _EMAIL.match(str(email).strip()):
+            raise qf.business_rule(f"Email Address must be a valid email address: {email}")
+        return {
+            "Taxable": True,
+            "Job": False,
+            "BillWithParent": False,
+            "CurrencyRef": USD,
+            "PreferredDeliveryMethod": "Print",
+            **body,
+            "DisplayName": display,
+            "FullyQualifiedName": display,
+            "PrintOnCheckName": body.get("PrintOnCheckName") or base,
+            "Active": active,
+        }
+
+    # -- Item --------------------------------------------------------------------------------------
+
+    def _build_item(self, body: dict[str, Any], current: dict[str, Any] | None) -> dict[str, Any]:
+        name = str(body.get("Name") or "").strip()
+        if not name:
+            raise qf.required_missing("Name")
+        active = body.get("Active", True) not in (False, "false")
+        base = name.removesuffix(INACTIVE_SUFFIX)
+        name = base if active else f"{base}{INACTIVE_SUFFIX}"
+        for item_id, other in self.entities["Item"].items():
+            if (current is None or item_id != current["Id"]) and str(
+                other.get("Name", "")
+            ).lower() == name.lower():
+                raise qf.duplicate_name(name, "product or service")
+        kind = body.get("Type") or "Service"
+        if kind not in ("Service", "NonInventory", "Inventory", "Category", "Group"):
+            raise qf.business_rule(f"Invalid Type {kind}")
+        income = body.get("IncomeAccountRef")
+        if kind in ("Service", "NonInventory", "Inventory"):
+            if not income or not income.get("value"):
+                raise qf.required_missing("IncomeAccountRef")
+            account = self.entities["Account"].get(str(income["value"]))
+            if account is None:
+                raise qf.invalid_reference(
+                    f"Account assigned to this item does not exist ({income['value']})"
+                )
+            income = {"value": account["Id"], "name": account["Name"]}
+        if kind == "Inventory" and not all(
+            body.get(k) is not None for k in ("QtyOnHand", "InvStartDate", "AssetAccountRef")
+        ):
+            raise qf.business_rule("Inventory items need QtyOnHand, InvStartDate and AssetAccountRef")
+        built = {
+            "Taxable": False,
+            "TrackQtyOnHand": kind == "Inventory",
+            **body,
+            "Name": name,
+            "FullyQualifiedName": name,
+            "Type": kind,
+            "Active": active,
+        }
+        if income:
+            built["IncomeAccountRef"] = income
+        for money in ("UnitPrice", "PurchaseCost"):
+            if money in built and built[money] not in (None, ""):
+                built[money] = _money(built[money])
+        return built
+
+    # -- Invoice -----------------------------------------------------------------------------------
+
+    def _customer_ref(self, body: dict[str, Any]) -> dict[str, Any]:
+        ref = body.get("CustomerRef") or {}
+        if not ref.get("value"):
+            raise qf.required_missing("CustomerRef")
+        customer = self.entities["Customer"].get(str(ref["value"]))
+        if customer is None or not customer.get("Active", True):
+            raise qf.invalid_reference(
+                f"Customer assigned to this transaction has been deleted or does not exist ({ref['value']})"
+            )
+        return {"value": customer["Id"], "name": customer["DisplayName"]}
+
+    def _build_invoice(self, body: dict[str, Any], current: dict[str, Any] | None) -> dict[str, Any]:
+        customer = self._customer_ref(body)
+        lines_in = [line for line in body.get("Line") or [] if line.get("DetailType") != "SubTotalLineDetail"]
+        if not lines_in:
+            raise qf.required_missing("Line")
+        lines: list[dict[str, Any]] = []
+        total = 0.0
+        for number, line in enumerate(lines_in, start=1):
+            built_line = self._sales_line(line, number)
+            total += built_line["Amount"]
+            lines.append(built_line)
+        total = round(total, 2)
+        lines.append({"Amount": total, "DetailType": "SubTotalLineDetail", "SubTotalLineDetail": {}})
+        txn_date = body.get("TxnDate") or qf.company_date()
+        try:
+            due_default = date.fromisoformat(txn_date).toordinal() + 30
+        except ValueError as exc:
+            raise qf.fault("Invalid Date", f"Invalid Date : {txn_date}", 2060) from exc
+        paid = sum(p["amount"] for p in self._payments_for(current["Id"])) if current else 0.0
+        doc_number = (
+            body.get("DocNumber")
+            if self.custom_txn_numbers
+            else (current.get("DocNumber") if current else str(next(self._doc_numbers)))
+        )
+        built = {
+            "AllowIPNPayment": False,
+            "AllowOnlinePayment": False,
+            "AllowOnlineCreditCardPayment": False,
+            "AllowOnlineACHPayment": False,
+            "CustomField": [],
+            "CurrencyRef": USD,
+            "EmailStatus": "NotSet",
+            "PrintStatus": "NotSet",
+            "TxnTaxDetail": {"TotalTax": 0},
+            "ApplyTaxAfterDiscount": False,
+            **body,
+            "CustomerRef": customer,
+            "Line": lines,
+            "TxnDate": txn_date,
+            "DueDate": body.get("DueDate") or date.fromordinal(due_default).isoformat(),
+            "TotalAmt": total,
+            "Balance": round(total - paid, 2),
+            "LinkedTxn": [
+                {"TxnId": p["payment"], "TxnType": "Payment"} for p in self._payments_for(current["Id"])
+            ]
+            if current
+            else [],
+        }
+        if doc_number:
+            built["DocNumber"] = str(doc_number)
+        else:
+            built.pop("DocNumber", None)
+        if built["Balance"] < 0:
+            raise qf.business_rule("The invoice total cannot be less than the payments applied to it")
+        return built
+
+    def _sales_line(self, line: dict[str, Any], number: int) -> dict[str, Any]:
+        kind = line.get("DetailType") or "SalesItemLineDetail"
+        if kind == "DescriptionOnly":
+            return {"Id": str(number), "LineNum": number, "Amount": 0.0, **line, "DetailType": kind}
+        if kind != "SalesItemLineDetail":
+            raise qf.business_rule(f"Unsupported line DetailType {kind}")
+        detail = dict(line.get("SalesItemLineDetail") or {})
+        item_ref = detail.get("ItemRef") or {}
+        item = self.entities["Item"].get(str(item_ref.get("value", "")))
+        if item is None:
+            raise qf.invalid_reference(f"Item assigned to this line does not exist ({item_ref.get('value')})")
+        detail["ItemRef"] = {"value": item["Id"], "name": item["Name"]}
+        quantity = detail.get("Qty")
+        price = detail.get("UnitPrice")
+        amount = line.get("Amount")
+        if amount is None:
+            if price is None:
+                price = item.get("UnitPrice", 0)
+            quantity = 1 if quantity is None else quantity
+            amount = _money(float(quantity) * float(price))
+        elif (
+            quantity is not None
+            and price is not None
+            and abs(_money(float(quantity) * float(price)) - _money(amount)) > 0.005
+        ):
+            raise qf.business_rule(
+                f"Amount is not equal to UnitPrice * Qty. Supplied value:{amount}", code=6070
+            )
+        for key, value in (("Qty", quantity), ("UnitPrice", price)):
+            if value is not None:
+                detail[key] = float(value)
+        detail.setdefault("TaxCodeRef", {"value": "NON"})
+        built = {
+            "Id": str(number),
+            "LineNum": number,
+            **{k: v for k, v in line.items() if k != "Id"},
+            "Amount": _money(amount),
+            "DetailType": kind,
+            "SalesItemLineDetail": detail,
+        }
+        built.setdefault("Description", item.get("Description", ""))
+        return built
+
+    def _payments_for(self, invoice_id: str) -> list[dict[str, Any]]:
+        found = []
+        for payment in self.entities["Payment"].values():
+            for line in payment.get("Line", []):
+                for linked in line.get("LinkedTxn", []):
+                    if linked.get("TxnType") == "Invoice" and str(linked.get("TxnId")) == invoice_id:
+                        found.append({"payment": payment["Id"], "amount": float(line.get("Amount", 0))})
+        return found
+
+    def delete_invoice(self, body: dict[str, Any]) -> dict[str, Any]:
+        with self.lock:
+            invoice = self._current("Invoice", body)
+            moment = now_ms()
+            del self.entities["Invoice"][invoice["Id"]]
+            self.deleted[("Invoice", invoice["Id"])] = moment
+            changes = [Change("Invoice", invoice["Id"], "deleted", moment)]
+            for payment in self.entities["Payment"].values():
+                kept = [
+                    line
+                    for line in payment.get("Line", [])
+                    if all(str(t.get("TxnId")) != invoice["Id"] for t in line.get("LinkedTxn", []))
+                ]
+                if len(kept) != len(payment.get("Line", [])):
+                    payment["Line"] = kept
+                    payment["UnappliedAmt"] = round(
+                        float(payment["TotalAmt"]) - sum(float(li["Amount"]) for li in kept), 2
+                    )
+                    self._bump("Payment", payment, moment)
+                    changes.append(Change("Payment", payment["Id"], "updated", moment))
+            self.emit(changes)
+            return {"domain": "QBO", "status": "Deleted", "Id": invoice["Id"]}
+
+    def void_invoice(self, body: dict[str, Any]) -> dict[str, Any]:
+        with self.lock:
+            invoice = self._current("Invoice", body)
+            if self._payments_for(invoice["Id"]):
+                raise qf.business_rule(
+                    "This transaction has payments applied to it; remove them before voiding", code=6540
+                )
+            for line in invoice["Line"]:
+                line["Amount"] = 0.0
+                if "SalesItemLineDetail" in line:
+                    line["SalesItemLineDetail"].pop("Qty", None)
+            invoice["TotalAmt"] = 0.0
+            invoice["Balance"] = 0.0
+            invoice["PrivateNote"] = "Voided"
+            moment = now_ms()
+            self._bump("Invoice", invoice, moment)
+            self.emit([Change("Invoice", invoice["Id"], "voided", moment)])
+            return self.render("Invoice", invoice)
+
+    def send_invoice(self, invoice_id: str, send_to: str | None) -> dict[str, Any]:
+        with self.lock:
+            invoice = self.entities["Invoice"].get(invoice_id)
+            if invoice is None:
+                raise qf.not_found("Invoice", invoice_id)
+            address = send_to or (invoice.get("BillEmail") or {}).get("Address")
+            if not address:
+                raise qf.business_rule("Email address is required to send this invoice")
+            invoice["EmailStatus"] = "EmailSent"
+            invoice["BillEmail"] = {"Address": address}
+            invoice["DeliveryInfo"] = {"DeliveryType": "Email", "DeliveryTime": qf.qbo_time()}
+            moment = now_ms()
+            self._bump("Invoice", invoice, moment)
+            self.emit([Change("Invoice", invoice["Id"], "emailed", moment)])
+            return self.render("Invoice", invoice)
+
+    def _current(self, entity: str, body: dict[str, Any]) -> dict[str, Any]:
+        entity_id = str(body.get("Id", ""))
+        current = self.entities[entity].get(entity_id)
+        if current is None:
+            raise qf.not_found(entity, entity_id)
+        if "SyncToken" in body and str(body["SyncToken"]) != current["SyncToken"]:
+            raise qf.stale(entity, entity_id)
+        return current
+
+    def _bump(self, entity: str, body: dict[str, Any], moment: int) -> None:
+        body["SyncToken"] = str(int(body["SyncToken"]) + 1)
+        body["MetaData"]["LastUpdatedTime"] = qf.meta_time(moment)
+        self.updated_ms[(entity, body["Id"])] = moment
+
+    # -- Payment -----------------------------------------------------------------------------------
+
+    def _build_payment(self, body: dict[str, Any], current: dict[str, Any] | None) -> dict[str, Any]:
+        customer = self._customer_ref(body)
+        if body.get("TotalAmt") in (None, ""):
+            raise qf.required_missing("TotalAmt")
+        total = _money(body["TotalAmt"])
+        applied = 0.0
+        lines = []
+        for line in body.get("Line") or []:
+            amount = _money(line.get("Amount", 0))
+            for linked in line.get("LinkedTxn") or []:
+                if linked.get("TxnType") != "Invoice":
+                    raise qf.business_rule(f"Payments apply to invoices only, not {linked.get('TxnType')}")
+                invoice = self.entities["Invoice"].get(str(linked.get("TxnId")))
+                if invoice is None:
+                    raise qf.invalid_reference(f"Invoice {linked.get('TxnId')} does not exist")
+                if invoice["CustomerRef"]["value"] != customer["value"]:
+                    raise qf.business_rule("The invoice belongs to another customer")
+                already = sum(
+                    p["amount"]
+                    for p in self._payments_for(invoice["Id"])
+                    if current is None or p["payment"] != current["Id"]
+                )
+                if amount - (float(invoice["TotalAmt"]) - already) > 0.005:
+                    raise qf.business_rule(
+                        f"The payment amount {amount} is more than the open balance of invoice "
+                        f"{invoice.get('DocNumber', invoice['Id'])}"
+                    )
+            applied += amount
+            lines.append({"Amount": amount, "LinkedTxn": line.get("LinkedTxn") or []})
+        if applied - total > 0.005:
+            raise qf.business_rule("The amounts applied are more than the payment's total")
+        return {
+            "CurrencyRef": USD,
+            "TxnDate": body.get("TxnDate") or qf.company_date(),
+            **body,
+            "CustomerRef": customer,
+            "TotalAmt": total,
+            "Line": lines,
+            "UnappliedAmt": round(total - applied, 2),
+            "ProcessPayment": False,
+        }
+
+    def _apply_payment(
+        self, before: dict[str, Any] | None, after: dict[str, Any] | None, moment: int
+    ) -> list[Change]:
+        """Recompute the balance of every invoice the payment touches (before and after the change)."""
+        touched: set[str] = set()
+        for payment in (before, after):
+            for line in (payment or {}).get("Line", []):
+                touched.update(str(t.get("TxnId")) for t in line.get("LinkedTxn", []))
+        changes = []
+        for invoice_id in sorted(touched):
+            invoice = self.entities["Invoice"].get(invoice_id)
+            if invoice is None:
+                continue
+            payments = self._payments_for(invoice_id)
+            invoice["Balance"] = round(float(invoice["TotalAmt"]) - sum(p["amount"] for p in payments), 2)
+            invoice["LinkedTxn"] = [{"TxnId": p["payment"], "TxnType": "Payment"} for p in payments]
+            self._bump("Invoice", invoice, moment)
+            changes.append(Change("Invoice", invoice_id, "updated", moment))
+        return changes
+
+    def delete_payment(self, body: dict[str, Any], void: bool = False) -> dict[str, Any]:
+        with self.lock:
+            payment = self._current("Payment", body)
+            moment = now_ms()
+            before = copy.deepcopy(payment)
+            if void:
+                payment["Line"] = []
+                payment["TotalAmt"] = 0.0
+                payment["UnappliedAmt"] = 0.0
+                payment["PrivateNote"] = "Voided"
+                self._bump("Payment", payment, moment)
+                changes = [Change("Payment", payment["Id"], "voided", moment)]
+                result = self.render("Payment", payment)
+            else:
+                del self.entities["Payment"][payment["Id"]]
+                self.deleted[("Payment", payment["Id"])] = moment
+                changes = [Change("Payment", payment["Id"], "deleted", moment)]
+                result = {"domain": "QBO", "status": "Deleted", "Id": payment["Id"]}
+            changes += self._apply_payment(before, None, moment)
+            self.emit(changes)
+            return result
+
+    # -- merges (a person merging two names in QBO) -------------------------------------------------
+
+    def merge(self, entity: str, survivor_id: str, merged_id: str) -> dict[str, Any]:
+        if entity not in ("Customer", "Item"):
+            raise qf.business_rule(f"{entity} records cannot be merged")
+        with self.lock:
+            survivor = self.entities[entity].get(survivor_id)
+            merged = self.entities[entity].get(merged_id)
+            if survivor is None or merged is None or survivor_id == merged_id:
+                raise qf.not_found(entity, merged_id if survivor else survivor_id)
+            moment = now_ms()
+            ref_key = "CustomerRef" if entity == "Customer" else None
+            changes = []
+            for txn_entity in ("Invoice", "Payment"):
+                for txn in self.entities[txn_entity].values():
+                    hit = False
+                    if ref_key and txn.get(ref_key, {}).get("value") == merged_id:
+                        txn[ref_key] = {"value": survivor_id, "name": survivor.get("DisplayName")}
+                        hit = True
+                    for line in txn.get("Line", []):
+                        item_ref = line.get("SalesItemLineDetail", {}).get("ItemRef", {})
+                        if entity == "Item" and item_ref.get("value") == merged_id:
+                            line["SalesItemLineDetail"]["ItemRef"] = {
+                                "value": survivor_id,
+                                "name": survivor["Name"],
+                            }
+                            hit = True
+                    if hit:
+                        self._bump(txn_entity, txn, moment)
+                        changes.append(Change(txn_entity, txn["Id"], "updated", moment))
+            del self.entities[entity][merged_id]
+            self.deleted[(entity, merged_id)] = moment
+            self._bump(entity, survivor, moment)
+            self.emit([Change(entity, survivor_id, "merged", moment, deleted_id=merged_id), *changes])
+            return self.render(entity, survivor)
+
+    # -- change data capture -----------------------------------------------------------------------
+
+    def changed_since(self, entity: str, since_ms: int) -> list[dict[str, Any]]:
+        with self.lock:
+            found = [
+                (self.updated_ms[(entity, i)], self.render(entity, b))
+                for i, b in self.entities[entity].items()
+                if self.updated_ms.get((entity, i), 0) >= since_ms
+            ]
+            found += [
+                (
+                    moment,
+                    {
+                        "domain": "QBO",
+                        "status": "Deleted",
+                        "Id": entity_id,
+                        "MetaData": {"LastUpdatedTime": qf.meta_time(moment)},
+                    },
+                )
+                for (kind, entity_id), moment in self.deleted.items()
+                if kind == entity and moment >= since_ms
+            ]
+        return [body for _, body in sorted(found, key=lambda pair: pair[0])]
