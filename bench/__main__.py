@@ -3,7 +3,7 @@
 import argparse
 import sys
 
-from bench import coldstart, gateway
+from bench import coldstart, gateway, sandbox_throughput
 from bench.results import write_results
 from devstack.stack import ROOT
 
@@ -13,7 +13,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="fewer repetitions (under 3 minutes)")
     args = parser.parse_args(argv)
     runs, requests_count = (3, 100) if args.quick else (7, 500)
-    metrics = [*coldstart.measure(runs), *gateway.measure(requests_count)]
+    metrics = [
+        *coldstart.measure(runs),
+        *gateway.measure(requests_count),
+        *sandbox_throughput.measure(repeats=runs, per_thread=requests_count // 2),
+    ]
     write_results(
         metrics,
         ROOT / ".bench" / "results.json",

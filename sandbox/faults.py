@@ -87,6 +87,7 @@ class FaultPlan:
     def clear(self, seed: int | None = None) -> None:
         with self._lock:
             self._rules.clear()
+            self.injected.clear()
             if seed is not None:
                 self._random.seed(seed)
 

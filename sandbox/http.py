@@ -78,6 +78,7 @@ class Emulator:
         self.lock = threading.RLock()
         self.calls: list[CallRecord] = []
         self.webhooks: WebhookDispatcher = self.make_dispatcher()
+        self.initial_webhook_url: str | None = None
         admin = [
             Rule("/_sandbox/reset", methods=["POST"], endpoint=self.admin_reset),
             Rule("/_sandbox/faults", methods=["GET"], endpoint=self.admin_list_faults),
@@ -156,8 +157,9 @@ class Emulator:
         started = time.monotonic()
         fault = self.faults.pick("http", request.method, request.path)
         kind = fault.kind if fault else None
-        response = self._faulted(request, fault) if fault and kind != "applied_500" else None
-        if response is None:
+        if fault is not None and kind not in ("slow", "applied_500"):
+            response = self._faulted(request, fault)
+        else:
             try:
                 refused = self.admit(request)
             except ApiError as exc:
@@ -167,6 +169,8 @@ class Emulator:
                     response = self.throttled(refused).response()
                 else:
                     try:
+                        if fault is not None and kind == "slow":
+                            time.sleep(fault.delay_ms / 1000)  # a slow answer holds its concurrency slot
                         response = self._dispatch(request)
                     finally:
                         self.release(request)
@@ -185,16 +189,15 @@ class Emulator:
         )
         return response
 
-    def _faulted(self, request: Request, fault: FaultRule) -> Response | None:
-        if fault.kind == "slow":
-            time.sleep(fault.delay_ms / 1000)
-            return None
+    def _faulted(self, request: Request, fault: FaultRule) -> Response:
+        """Answer for a fault that replaces the call: a reset connection, a 429 or a 5xx."""
         if fault.kind == "reset":
             raw = request.environ.get("werkzeug.socket")
             if isinstance(raw, socket.socket):
                 raw.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-                raw.close()
-            return Response(status=500)  # never reaches the client: its connection was reset
+                raw.shutdown(socket.SHUT_RDWR)  # the client sees the connection drop with no answer
+            # Never reaches the client, whose connection was reset; kept in the call log as a 500.
+            return self.error(500, "Connection reset", "INTERNAL_ERROR").response()
         if fault.kind == "429":
             return self.throttled("injected").response()
         return self.error(int(fault.kind), "Injected failure", "INTERNAL_ERROR").response()
@@ -206,6 +209,9 @@ class Emulator:
             self.reset_state()
             self.calls.clear()
             self.faults.clear()
+            self.webhooks.clear()
+            self.webhooks.url = self.initial_webhook_url
+            self.webhooks.enabled = True
         return json_response({"reset": True})
 
     def admin_list_faults(self, request: Request) -> Response:
@@ -274,6 +280,9 @@ class _QuietHandler(WSGIRequestHandler):
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         return None
 
+    def log_error(self, format: str, *args: Any) -> None:
+        logger.debug("sandbox connection: " + format, *args)
+
 
 @dataclass
 class RunningServer:
@@ -293,9 +302,10 @@ class RunningServer:
         self.app.webhooks.stop()
 
 
-def serve(app: Emulator, port: int = 0) -> RunningServer:
+def serve(app: Emulator, port: int = 0, wsgi: Callable[..., Any] | None = None) -> RunningServer:
+    """Serve an emulator on 127.0.0.1 (port 0 picks a free one), optionally through a WSGI middleware."""
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    server = make_server("127.0.0.1", port, app, threaded=True, request_handler=_QuietHandler)
+    server = make_server("127.0.0.1", port, wsgi or app, threaded=True, request_handler=_QuietHandler)
     server.daemon_threads = True  # type: ignore[attr-defined]
     thread = threading.Thread(target=server.serve_forever, name=type(app).__name__, daemon=True)
     thread.start()

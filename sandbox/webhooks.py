@@ -104,6 +104,13 @@ class WebhookDispatcher:
         due = _Due(time.monotonic() + after, next(self._order), batch or next(self._batches), attempt, events)
         heapq.heappush(self._due, due)
 
+    def clear(self) -> None:
+        """Forget everything not yet delivered (a reset of the sandbox)."""
+        with self._cv:
+            self._pending, self._held, self._due = [], [], []
+            self.deliveries.clear()
+            self.dropped = 0
+
     def idle(self) -> bool:
         with self._cv:
             return not (self._pending or self._held or self._due or self._sending)

@@ -1,11 +1,22 @@
-"""Fixtures shared by every suite: a devstack of the real template and of the pump fixture."""
+"""Fixtures shared by every suite: devstacks (the real template, the pump fixture) and the sandbox."""
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
+import requests
 
 from devstack import Devstack
+from sandbox.client import HubSpotAdmin, QuickBooksAdmin
+from sandbox.http import RunningServer, serve
+from sandbox.hubspot.app import HubSpotEmulator
+from sandbox.quickbooks.app import QuickBooksEmulator
+from tests.contract.hubspot_openapi import HubSpotContract
+from tests.contract.qbo_shapes import QboShapes
+from tests.support.recording import Recorder
+from tests.support.webhook_sink import WebhookSink
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -24,3 +35,108 @@ def pump_stack() -> Iterator[Devstack]:
         template=FIXTURES / "pump" / "template.yaml", stack_name="pump-fixture", time_scale=0.01, pollers=3
     ) as stack:
         yield stack
+
+
+# -- the sandbox emulators, shared by a session and reset before each test -----------------------------
+
+PORTAL_ID = 62515
+REALM_ID = "9341455000000001"
+DEV_TOKEN = "sandbox-dev-token"
+CLIENT_ID = "hubbooks-client"
+CLIENT_SECRET = "hubbooks-secret"
+VERIFIER_TOKEN = "hubbooks-verifier"
+# Shared emulators run their rate-limit windows 100x shorter so ordinary tests never meet them; the tests
+# of the limits themselves start emulators at the real scale.
+SHARED_TIME_SCALE = 0.01
+
+
+@dataclass
+class Sandbox:
+    """One emulator as a test sees it: its URL, an API session with the dev token, the admin client."""
+
+    url: str
+    app: Any
+    admin: Any
+    recorder: Recorder
+
+    def api(self) -> requests.Session:
+        session = requests.Session()
+        session.headers["Authorization"] = f"Bearer {DEV_TOKEN}"
+        session.headers["Accept"] = "application/json"
+        return session
+
+
+@pytest.fixture(scope="session")
+def hubspot_contract() -> HubSpotContract:
+    return HubSpotContract.load()
+
+
+@pytest.fixture(scope="session")
+def qbo_shapes() -> QboShapes:
+    return QboShapes()
+
+
+@pytest.fixture(scope="session")
+def _hubspot_server() -> Iterator[tuple[RunningServer, Recorder]]:
+    app = HubSpotEmulator(
+        portal_id=PORTAL_ID,
+        dev_token=DEV_TOKEN,
+        client_id=CLIENT_ID,
+        client_secret=CLIENT_SECRET,
+        time_scale=SHARED_TIME_SCALE,
+    )
+    recorder = Recorder(app)
+    server = serve(app, wsgi=recorder)
+    yield server, recorder
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def _quickbooks_server() -> Iterator[tuple[RunningServer, Recorder]]:
+    app = QuickBooksEmulator(
+        realm_id=REALM_ID,
+        dev_token=DEV_TOKEN,
+        client_id=CLIENT_ID,
+        client_secret=CLIENT_SECRET,
+        verifier_token=VERIFIER_TOKEN,
+        time_scale=SHARED_TIME_SCALE,
+    )
+    recorder = Recorder(app)
+    server = serve(app, wsgi=recorder)
+    yield server, recorder
+    server.stop()
+
+
+@pytest.fixture
+def hubspot(
+    _hubspot_server: tuple[RunningServer, Recorder], hubspot_contract: HubSpotContract
+) -> Iterator[Sandbox]:
+    """A clean HubSpot emulator; every API response the test caused must validate against HubSpot's specs."""
+    server, recorder = _hubspot_server
+    admin = HubSpotAdmin(server.url)
+    admin.reset()
+    recorder.take()
+    yield Sandbox(server.url, server.app, admin, recorder)
+    problems = [p for exchange in recorder.take() if (p := hubspot_contract.check(exchange))]
+    assert not problems, "responses that break HubSpot's OpenAPI specs:\n" + "\n".join(problems)
+
+
+@pytest.fixture
+def quickbooks(
+    _quickbooks_server: tuple[RunningServer, Recorder], qbo_shapes: QboShapes
+) -> Iterator[Sandbox]:
+    """A clean QBO emulator; every API response the test caused must have QBO's shapes."""
+    server, recorder = _quickbooks_server
+    admin = QuickBooksAdmin(server.url)
+    admin.reset()
+    admin.set_company(sandbox=False, CustomTxnNumbers=False, legacy_webhooks=False)
+    recorder.take()
+    yield Sandbox(server.url, server.app, admin, recorder)
+    problems = [p for exchange in recorder.take() for p in qbo_shapes.problems(exchange)]
+    assert not problems, "responses that break QBO's shapes:\n" + "\n".join(problems)
+
+
+@pytest.fixture
+def sink() -> Iterator[WebhookSink]:
+    with WebhookSink().running() as running:
+        yield running

@@ -60,19 +60,30 @@ def _batch_response(
         "completedAt": iso_ms(now_ms()),
     }
     if errors:
-        body |= {"numErrors": len(errors), "errors": errors}
+        body |= {"numErrors": len(errors), "errors": errors, "links": {}}
         status = 207
     return json_response(body, status=status)
 
 
-def _batch_error(exc: ApiError, context: dict[str, Any]) -> dict[str, Any]:
-    body = exc.body if isinstance(exc.body, dict) else {"message": str(exc.body)}
+def _standard_error(category: str, message: str, context: dict[str, list[str]]) -> dict[str, Any]:
+    """One entry of a batch answer's `errors` (HubSpot's StandardError)."""
     return {
         "status": "error",
-        "category": body.get("category", "VALIDATION_ERROR"),
-        "message": body.get("message", ""),
-        "context": {k: [str(v)] for k, v in context.items()},
+        "category": category,
+        "message": message,
+        "context": context,
+        "errors": [],
+        "links": {},
     }
+
+
+def _batch_error(exc: ApiError, context: dict[str, Any]) -> dict[str, Any]:
+    body = exc.body if isinstance(exc.body, dict) else {"message": str(exc.body)}
+    return _standard_error(
+        str(body.get("category", "VALIDATION_ERROR")),
+        str(body.get("message", "")),
+        {k: [str(v)] for k, v in context.items()},
+    )
 
 
 class HubSpotEmulator(Emulator):
@@ -93,7 +104,7 @@ class HubSpotEmulator(Emulator):
         self.client_secret = client_secret or "sandbox-client-secret"
         self.oauth = OAuthServer(portal_id, app_id, client_id, client_secret, dev_token)
         super().__init__(time_scale=time_scale, seed=seed)
-        self.webhooks.url = webhook_url
+        self.webhooks.url = self.initial_webhook_url = webhook_url
         self.limits = LimitSet()
         self.reset_state()
 
@@ -284,7 +295,9 @@ class HubSpotEmulator(Emulator):
         record = self.crm.create(
             _otype(otype), body.get("properties") or {}, self.api_source, body.get("associations") or []
         )
-        return json_response(record.to_json(list(body.get("properties") or {})), status=201)
+        return json_response(
+            record.to_json(list(body.get("properties") or {}), with_defaults=True), status=201
+        )
 
     def update_object(self, request: Request, otype: str, object_id: str) -> Response:
         body = read_json(request) or {}
@@ -295,7 +308,7 @@ class HubSpotEmulator(Emulator):
             self.api_source,
             id_property=request.args.get("idProperty"),
         )
-        return json_response(record.to_json(list(body.get("properties") or {})))
+        return json_response(record.to_json(list(body.get("properties") or {}), with_defaults=True))
 
     def archive_object(self, request: Request, otype: str, object_id: str) -> Response:
         self.crm.archive(_otype(otype), object_id, self.api_source)
@@ -338,12 +351,11 @@ class HubSpotEmulator(Emulator):
                     missing.append(str(item.get("id", "")))
             if missing:
                 errors.append(
-                    {
-                        "status": "error",
-                        "category": "OBJECT_NOT_FOUND",
-                        "message": f"Could not get some {kind} objects, they may be deleted or not exist.",
-                        "context": {"ids": missing},
-                    }
+                    _standard_error(
+                        "OBJECT_NOT_FOUND",
+                        f"Could not get some {kind} objects, they may be deleted or not exist.",
+                        {"ids": missing},
+                    )
                 )
             return _batch_response(results, errors, started)
         handlers = {
@@ -449,7 +461,7 @@ class HubSpotEmulator(Emulator):
                 "fromObjectId": from_id,
                 "toObjectTypeId": OBJECT_TYPES[target].type_id,
                 "toObjectId": to_id,
-                "labels": [label for link in links if (label := link.to_json()["label"])],
+                "labels": [label for link in links if (label := link.to_json().get("label"))],
             },
             status=201,
         )
@@ -463,7 +475,7 @@ class HubSpotEmulator(Emulator):
     def _associations_of(self, from_type: str, from_id: str, to_type: str) -> list[dict[str, Any]]:
         record = self.crm.get(from_type, from_id)
         return [
-            {"toObjectId": oid, "associationTypes": [link.to_json() for link in links]}
+            {"toObjectId": str(oid), "associationTypes": [link.to_json() for link in links]}
             for oid, links in self.crm.associated(from_type, record.id, to_type)
         ]
 
@@ -492,7 +504,7 @@ class HubSpotEmulator(Emulator):
                             "fromObjectId": from_id,
                             "toObjectTypeId": OBJECT_TYPES[target].type_id,
                             "toObjectId": to_id,
-                            "labels": [label for link in links if (label := link.to_json()["label"])],
+                            "labels": [label for link in links if (label := link.to_json().get("label"))],
                         }
                         if op == "create"
                         else {
@@ -571,16 +583,24 @@ class HubSpotEmulator(Emulator):
     # -- admin: a person using HubSpot, and the operator of the sandbox -----------------------------
 
     def admin_seed(self, request: Request) -> Response:
-        """Create records as the portal's user: {"contacts": [{props}], ...}; no webhooks are sent."""
+        """Create records as the portal's user, without webhooks.
+
+        Body: {"contacts": [{props} | {"properties": {...}, "associations": [{"type", "id"}]}], ...}.
+        """
         body = read_json(request) or {}
         created: dict[str, list[str]] = {}
         enabled, self.webhooks.enabled = self.webhooks.enabled, False
         try:
             for kind, items in body.items():
-                created[_otype(kind)] = [
-                    str(self.crm.create(_otype(kind), props, Source.user(), system=True).id)
-                    for props in items
-                ]
+                otype = _otype(kind)
+                created[otype] = []
+                for item in items:
+                    wrapped = "properties" in item
+                    props = item["properties"] if wrapped else item
+                    record = self.crm.create(otype, props, Source.user(), system=True)
+                    for link in item.get("associations", []) if wrapped else []:
+                        self.crm.associate(otype, str(record.id), _otype(link["type"]), str(link["id"]))
+                    created[otype].append(str(record.id))
         finally:
             self.webhooks.enabled = enabled
         return json_response({"created": created}, status=201)

@@ -29,7 +29,7 @@ class Timeline:
             "objectType": str(body["objectType"]).lower(),
             "headerTemplate": body.get("headerTemplate", ""),
             "detailTemplate": body.get("detailTemplate", ""),
-            "tokens": body.get("tokens", []),
+            "tokens": [{"options": [], **token} for token in body.get("tokens", [])],
             "createdAt": moment,
             "updatedAt": moment,
         }
@@ -81,6 +81,22 @@ class Timeline:
             ]
 
 
+_FIELD_SCHEMA = {"number": "DOUBLE", "bool": "BOOLEAN"}
+
+
+def _stored_output(field: dict[str, Any]) -> dict[str, Any]:
+    """An output field as HubSpot stores it: the full type definition with its value schema."""
+    definition = field.get("typeDefinition", {})
+    stored = {
+        "options": [],
+        "externalOptions": False,
+        "useChirp": False,
+        "schema": {"type": _FIELD_SCHEMA.get(str(definition.get("type")), "STRING")},
+        **definition,
+    }
+    return {**field, "typeDefinition": stored}
+
+
 @dataclass
 class Actions:
     definitions: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -99,7 +115,11 @@ class Actions:
             "published": bool(body.get("published", False)),
             **{k: v for k, v in body.items() if k not in ("id", "revisionId")},
         }
-        definition.setdefault("outputFields", [])
+        definition["inputFields"] = [
+            {**field, "typeDefinition": {"options": [], **field.get("typeDefinition", {})}}
+            for field in definition["inputFields"]
+        ]
+        definition["outputFields"] = [_stored_output(field) for field in definition.get("outputFields", [])]
         with self.lock:
             self.definitions[definition["id"]] = definition
         return definition

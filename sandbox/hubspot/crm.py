@@ -79,12 +79,14 @@ class Record:
     archived: bool = False
     archived_ms: int | None = None
 
-    def to_json(self, names: Iterable[str] | None = None) -> dict[str, Any]:
-        wanted = list(names) if names is not None else DEFAULT_PROPERTIES[self.object_type]
+    def to_json(self, names: Iterable[str] | None = None, with_defaults: bool = False) -> dict[str, Any]:
+        """The record as the API shows it: the named properties (default ones when none are named)."""
+        defaults = DEFAULT_PROPERTIES[self.object_type]
+        wanted = [*(names or []), *defaults] if with_defaults or names is None else list(names)
         otype = OBJECT_TYPES[self.object_type]
         always = {"hs_object_id", otype.created_property, otype.modified_property}
-        props: dict[str, str | None] = {n: self.properties.get(n) or None for n in wanted}
-        props |= {n: self.properties.get(n) for n in always}
+        # Unset properties are left out: HubSpot's specs do not allow null property values.
+        props = {n: self.properties[n] for n in (*wanted, *always) if self.properties.get(n)}
         body: dict[str, Any] = {
             "id": str(self.id),
             "properties": props,
@@ -103,8 +105,10 @@ class Association:
     type_id: int
 
     def to_json(self) -> dict[str, Any]:
-        label = None if self.category == "HUBSPOT_DEFINED" else f"label-{self.type_id}"
-        return {"category": self.category, "typeId": self.type_id, "label": label}
+        body: dict[str, Any] = {"category": self.category, "typeId": self.type_id}
+        if self.category != "HUBSPOT_DEFINED":
+            body["label"] = f"label-{self.type_id}"
+        return body
 
 
 Emit = Callable[[list[dict[str, Any]]], None]

@@ -3,6 +3,7 @@
 import secrets
 import threading
 import time
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,18 +15,16 @@ CODE_SECONDS = 600
 
 def oauth_error(status: str, message: str, code: int = 400) -> ApiError:
     """The token endpoint's error shape (status names as HubSpot reports them)."""
-    return ApiError(
-        code,
-        {
-            "status": status,
-            "message": message,
-            "error": "invalid_grant"
-            if status in ("BAD_AUTH_CODE", "BAD_REFRESH_TOKEN")
-            else "invalid_request",
-            "error_description": message,
-            "correlationId": secrets.token_hex(8),
-        },
-    )
+    error = "invalid_grant" if status in ("BAD_AUTH_CODE", "BAD_REFRESH_TOKEN") else "invalid_request"
+    body = {
+        "status": status,
+        "message": message,
+        "error": error,
+        "error_description": message,
+        "correlationId": str(uuid.uuid4()),
+        "category": "VALIDATION_ERROR",
+    }
+    return ApiError(code, body)
 
 
 @dataclass
@@ -123,7 +122,7 @@ class OAuthServer:
                 {
                     "status": "error",
                     "message": "The OAuth token used to make this call expired or does not exist",
-                    "correlationId": secrets.token_hex(8),
+                    "correlationId": str(uuid.uuid4()),
                     "category": "EXPIRED_AUTHENTICATION",
                 },
             )

@@ -73,7 +73,7 @@ class QuickBooksEmulator(Emulator):
         self.oauth = IntuitOAuth(realm_id, client_id, client_secret, dev_token)
         self.sandbox_company = False
         super().__init__(time_scale=time_scale, seed=seed)
-        self.webhooks.url = webhook_url
+        self.webhooks.url = self.initial_webhook_url = webhook_url
         self.concurrency = ConcurrencyCap(CONCURRENT)
         self._request_ids: dict[str, tuple[int, Any]] = {}
         self._request_lock = threading.Lock()
@@ -412,7 +412,10 @@ class QuickBooksEmulator(Emulator):
         if entity is None:
             raise qf.fault("Invalid query", f"QueryValidationError: Property {parsed.entity} not found", 4001)
         parsed.entity = entity
-        return qbo_query.run(parsed, self.company.all(entity))
+        computed = any(c.path.lower() in ("balance", "balancewithjobs") for c in parsed.conditions)
+        with self.company.lock:
+            records = self.company.all(entity) if computed else list(self.company.entities[entity].values())
+            return qbo_query.run(parsed, records, lambda r: self.company.render(entity, r))
 
     def run_query(self, request: Request, realm: str) -> Response:
         text = request.args.get("query") if request.method == "GET" else request.get_data(as_text=True)

@@ -66,6 +66,7 @@ def _default_accounts() -> list[dict[str, Any]]:
     return [
         {
             "Name": name,
+            "SyncToken": "0",
             "SubAccount": False,
             "FullyQualifiedName": name,
             "Active": True,

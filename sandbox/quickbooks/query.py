@@ -2,6 +2,7 @@
 STARTPOSITION ... MAXRESULTS ..."""
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -183,6 +184,11 @@ def _comparable(value: Any, other: Any) -> tuple[Any, Any]:
             return float(value), other
         except (TypeError, ValueError):
             return None, other
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        try:
+            return float(value), float(other)
+        except ValueError:
+            return None, other
     text, wanted = str(value or ""), str(other)
     if re.match(r"^\d{4}-\d{2}-\d{2}T", wanted) and re.match(r"^\d{4}-\d{2}-\d{2}T", text):
         return parse_iso(text), parse_iso(wanted)
@@ -218,8 +224,12 @@ def _equal(value: Any, wanted: Any) -> bool:
     return left is not None and left == right
 
 
-def run(query: Query, records: list[dict[str, Any]]) -> dict[str, Any]:
-    """The QueryResponse for `query` over an entity's records (already rendered)."""
+def run(
+    query: Query,
+    records: list[dict[str, Any]],
+    render: Callable[[dict[str, Any]], dict[str, Any]] = lambda r: r,
+) -> dict[str, Any]:
+    """The QueryResponse for `query` over an entity's stored records; only the answered page is rendered."""
     selected = [r for r in records if all(matches(r, c) for c in query.conditions)]
     if not query.mentions_active:
         selected = [r for r in selected if r.get("Active", True) is not False]
@@ -238,7 +248,7 @@ def run(query: Query, records: list[dict[str, Any]]) -> dict[str, Any]:
         selected.sort(key=key, reverse=query.descending)
     else:
         selected.sort(key=lambda r: int(r["Id"]) if str(r.get("Id", "")).isdigit() else 0)
-    page = selected[query.start - 1 : query.start - 1 + query.limit]
+    page = [render(r) for r in selected[query.start - 1 : query.start - 1 + query.limit]]
     if not page:
         return {}
     return {query.entity: page, "startPosition": query.start, "maxResults": len(page)}

@@ -1,0 +1,178 @@
+"""Python client of the sandbox admin API (/_sandbox/...), for tests, the demo and benchmarks."""
+
+from typing import Any
+
+import requests
+
+
+class SandboxError(RuntimeError):
+    """The sandbox answered an admin call with an error."""
+
+
+class _Admin:
+    def __init__(self, base_url: str, timeout: float = 30.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.http = requests.Session()
+        self.timeout = timeout
+
+    def _call(self, method: str, path: str, body: Any = None, **params: Any) -> Any:
+        response = self.http.request(
+            method,
+            f"{self.base_url}/_sandbox/{path}",
+            json=body,
+            params={k: v for k, v in params.items() if v is not None},
+            timeout=self.timeout,
+        )
+        if response.status_code >= 400:
+            raise SandboxError(f"{method} /_sandbox/{path} -> {response.status_code}: {response.text}")
+        return response.json() if response.content else None
+
+    def reset(self) -> None:
+        self._call("POST", "reset")
+
+    def seed(self, records: dict[str, list[dict[str, Any]]]) -> dict[str, list[str]]:
+        created: dict[str, list[str]] = self._call("POST", "seed", records)["created"]
+        return created
+
+    def records(self, kind: str, archived: str | None = None) -> list[dict[str, Any]]:
+        results: list[dict[str, Any]] = self._call("GET", f"records/{kind}", archived=archived)["results"]
+        return results
+
+    def add_fault(
+        self,
+        kind: str,
+        *,
+        count: int | None = None,
+        rate: float | None = None,
+        method: str | None = None,
+        path: str | None = None,
+        delay_ms: int | None = None,
+    ) -> None:
+        spec = {
+            "kind": kind,
+            "count": count,
+            "rate": rate,
+            "method": method,
+            "path": path,
+            "delay_ms": delay_ms,
+        }
+        self._call("POST", "faults", {k: v for k, v in spec.items() if v is not None})
+
+    def clear_faults(self, seed: int | None = None) -> None:
+        self._call("DELETE", "faults", seed=seed)
+
+    def faults(self) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("GET", "faults")
+        return result
+
+    def calls(self, since_ms: int = 0, limit: int = 100_000) -> list[dict[str, Any]]:
+        calls: list[dict[str, Any]] = self._call("GET", "calls", since_ms=since_ms, limit=limit)["calls"]
+        return calls
+
+    def clear_calls(self) -> None:
+        self._call("DELETE", "calls")
+
+    def webhooks(self) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("GET", "webhooks")
+        return result
+
+    def configure_webhooks(self, *, url: str | None = None, enabled: bool | None = None) -> dict[str, Any]:
+        body = {k: v for k, v in {"url": url, "enabled": enabled}.items() if v is not None}
+        result: dict[str, Any] = self._call("PUT", "webhooks", body)
+        return result
+
+    def flush_webhooks(self, timeout: float = 10.0) -> bool:
+        return bool(self._call("POST", "webhooks/flush", timeout=timeout)["idle"])
+
+    def stats(self) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("GET", "stats")
+        return result
+
+    def expire_tokens(self) -> int:
+        return int(self._call("POST", "oauth/expire")["expired"])
+
+
+class HubSpotAdmin(_Admin):
+    """Acts as a person using HubSpot: edits made here produce webhooks like UI edits do."""
+
+    def create(self, kind: str, properties: dict[str, Any]) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("POST", f"records/{kind}", {"properties": properties})
+        return result
+
+    def update(self, kind: str, object_id: str, properties: dict[str, Any]) -> dict[str, Any]:
+        result: dict[str, Any] = self._call(
+            "PATCH", f"records/{kind}/{object_id}", {"properties": properties}
+        )
+        return result
+
+    def delete(self, kind: str, object_id: str) -> None:
+        self._call("DELETE", f"records/{kind}/{object_id}")
+
+    def restore(self, kind: str, object_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("POST", f"records/{kind}/{object_id}/restore")
+        return result
+
+    def merge(self, kind: str, primary_id: str, merged_id: str) -> dict[str, Any]:
+        body = {"primaryObjectId": primary_id, "objectIdToMerge": merged_id}
+        result: dict[str, Any] = self._call("POST", f"records/{kind}/merge", body)
+        return result
+
+    def associate(self, from_type: str, from_id: str, to_type: str, to_id: str) -> None:
+        self._call(
+            "POST",
+            "associations",
+            {"from_type": from_type, "from_id": from_id, "to_type": to_type, "to_id": to_id},
+        )
+
+    def timeline(self, object_type: str, object_id: str) -> list[dict[str, Any]]:
+        events: list[dict[str, Any]] = self._call(
+            "GET", "timeline", objectType=object_type, objectId=object_id
+        )["results"]
+        return events
+
+    def callbacks(self) -> list[dict[str, Any]]:
+        results: list[dict[str, Any]] = self._call("GET", "callbacks")["results"]
+        return results
+
+    def run_action(
+        self,
+        definition_id: str,
+        object_id: str,
+        input_fields: dict[str, Any] | None = None,
+        callback_id: str | None = None,
+    ) -> dict[str, Any]:
+        body = {"objectId": object_id, "inputFields": input_fields or {}, "callbackId": callback_id}
+        result: dict[str, Any] = self._call("POST", f"actions/{definition_id}/run", body)
+        return result
+
+
+class QuickBooksAdmin(_Admin):
+    """Acts as a person using QuickBooks Online: changes made here produce webhooks."""
+
+    def create(self, entity: str, body: dict[str, Any]) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("POST", f"records/{entity}", body)
+        return result
+
+    def update(self, entity: str, entity_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("PATCH", f"records/{entity}/{entity_id}", changes)
+        return result
+
+    def delete(self, entity: str, entity_id: str) -> dict[str, Any]:
+        """Customers and items become inactive; invoices and payments are deleted."""
+        result: dict[str, Any] = self._call("DELETE", f"records/{entity}/{entity_id}")
+        return result
+
+    def void(self, entity: str, entity_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("POST", f"records/{entity}/{entity_id}/void")
+        return result
+
+    def merge(self, entity: str, survivor_id: str, merged_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._call(
+            "POST", f"records/{entity}/merge", {"survivorId": survivor_id, "mergedId": merged_id}
+        )
+        return result
+
+    def set_company(self, **settings: Any) -> dict[str, Any]:
+        """sandbox (bool), CustomTxnNumbers (bool), CompanyName, legacy_webhooks (bool)."""
+        result: dict[str, Any] = self._call("PUT", "company", settings)
+        return result
