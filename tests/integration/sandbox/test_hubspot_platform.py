@@ -331,3 +331,33 @@ def test_injected_http_faults(hubspot: Sandbox) -> None:
     assert hubspot.admin.faults()["injected"] == {"503": 1, "applied_500": 1, "reset": 1, "slow": 1, "429": 1}
     logged = [(c["method"], c["status"], c["fault"]) for c in hubspot.admin.calls()]
     assert ("POST", 500, "applied_500") in logged
+
+
+def test_merge_restore_and_invoice_events(hubspot: Sandbox, sink: WebhookSink) -> None:
+    ids = hubspot.admin.seed({"contacts": [{"email": "m1@example.com"}, {"email": "m2@example.com"}]})["contacts"]
+    hubspot.admin.configure_webhooks(url=sink.url)
+    hubspot.admin.merge("contacts", ids[0], ids[1])
+    hubspot.admin.delete("contacts", ids[0])
+    hubspot.admin.restore("contacts", ids[0])
+    invoice = hubspot.api().post(f"{hubspot.url}/crm/v3/objects/invoices", json={"properties": {"hs_currency": "USD"}})
+    assert hubspot.admin.flush_webhooks()
+    events = _events(sink.wait_for(1))
+    merge = events[0]
+    assert merge["subscriptionType"] == "contact.merge"
+    assert (merge["primaryObjectId"], merge["mergedObjectIds"]) == (int(ids[0]), [int(ids[0]), int(ids[1])])
+    assert [e["subscriptionType"] for e in events[1:3]] == ["contact.deletion", "contact.restore"]
+    created = events[3]
+    assert (created["subscriptionType"], created["objectTypeId"]) == ("object.creation", "0-53")
+    assert created["objectId"] == int(invoice.json()["id"])
+
+
+def test_labelled_associations(hubspot: Sandbox) -> None:
+    api = hubspot.api()
+    contact = api.post(f"{hubspot.url}/crm/v3/objects/contacts", json={"properties": {"email": "l@example.com"}})
+    deal = api.post(f"{hubspot.url}/crm/v3/objects/deals", json={"properties": {"dealname": "L"}})
+    url = f"{hubspot.url}/crm/v4/objects/deals/{deal.json()['id']}/associations/contacts/{contact.json()['id']}"
+    labelled = api.put(url, json=[{"associationCategory": "USER_DEFINED", "associationTypeId": 77}])
+    assert labelled.status_code == 201
+    assert labelled.json()["labels"] == ["label-77"]
+    wrong = api.put(url, json=[{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 19}])
+    assert wrong.status_code == 400
