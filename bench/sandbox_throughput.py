@@ -68,9 +68,7 @@ def measure(repeats: int, per_thread: int, threads: int = 4) -> list[Metric]:
     hubspot, hubspot_url = _start(["hubspot", "--portal-id", "1"])
     quickbooks, qbo_url = _start(["quickbooks", "--realm-id", "1"])
     try:
-        contact = HubSpotAdmin(hubspot_url).seed(
-            {"contacts": [{"email": f"b{n}@example.com"} for n in range(200)]}
-        )
+        contact = HubSpotAdmin(hubspot_url).seed({"contacts": [{"email": f"b{n}@example.com"} for n in range(200)]})
         contact_id = contact["contacts"][0]
         QuickBooksAdmin(qbo_url).seed({"Customer": [{"DisplayName": f"C{n}"} for n in range(200)]})
         probes: dict[str, Callable[[requests.Session], int]] = {
@@ -82,11 +80,7 @@ def measure(repeats: int, per_thread: int, threads: int = 4) -> list[Metric]:
                     f"{hubspot_url}/crm/v3/objects/contacts/search",
                     json={
                         "filterGroups": [
-                            {
-                                "filters": [
-                                    {"propertyName": "email", "operator": "EQ", "value": "b7@example.com"}
-                                ]
-                            }
+                            {"filters": [{"propertyName": "email", "operator": "EQ", "value": "b7@example.com"}]}
                         ]
                     },
                 ).status_code

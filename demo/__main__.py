@@ -1,30 +1,31 @@
 """Run every capability of hubbooks on devstack + sandbox; exit non-zero if any check fails."""
 
 import sys
+import warnings
 from pathlib import Path
 
-from demo import foundation
+from demo import connect, foundation
 from demo import sandbox as demo_sandbox
 from demo.report import Report
-from devstack import Devstack
+from devstack.sandboxed import SandboxedProduct
 
 REPORT_PATH = Path(__file__).resolve().parent.parent / ".demo" / "report.json"
+QUIET = {"POWERTOOLS_METRICS_DISABLED": "true"}
 
 
 def main() -> int:
+    warnings.filterwarnings("ignore", "No application metrics to publish")
     report = Report()
-    sandboxes = demo_sandbox.start()
     try:
-        parameters = {"HubSpotApiBase": sandboxes.hubspot.url, "QuickBooksApiBase": sandboxes.quickbooks.url}
-        with Devstack(stack_name="hubbooks-demo", time_scale=0.01, parameters=parameters) as stack:
-            report.facts["gateway"] = stack.gateway_url
-            foundation.run(stack, report)
-            demo_sandbox.run(sandboxes, report)
+        with SandboxedProduct(stack_name="hubbooks-demo", log_level="WARNING", function_environment=QUIET) as product:
+            report.facts["gateway"] = product.devstack.gateway_url
+            foundation.run(product.devstack, report)
+            demo_sandbox.run(product, report)
+            connect.run(product, report)
     except Exception as exc:
         report.check("demo ran to the end", False, f"{type(exc).__name__}: {exc}")
         raise
     finally:
-        sandboxes.stop()
         report.write(REPORT_PATH)
         passed = sum(c.ok for c in report.checks)
         print(f"\n{passed} of {len(report.checks)} checks passed; report in {REPORT_PATH}", flush=True)

@@ -24,15 +24,12 @@ def run(stack: Devstack, report: Report) -> None:
         f"{table['TableName']}: PK/SK, {len(table.get('GlobalSecondaryIndexes', []))} GSI, "
         f"TTL on '{ttl['AttributeName']}'",
     )
-    queue = sqs.get_queue_attributes(QueueUrl=stack.physical["SyncQueue"], AttributeNames=["All"])[
-        "Attributes"
-    ]
+    queue = sqs.get_queue_attributes(QueueUrl=stack.physical["SyncQueue"], AttributeNames=["All"])["Attributes"]
     redrive = json.loads(queue["RedrivePolicy"])
     report.check(
         "sync queue deployed",
         queue["FifoQueue"] == "true" and redrive["maxReceiveCount"] == 5,
-        f"FIFO, visibility {queue['VisibilityTimeout']} s, "
-        f"dead-letters after {redrive['maxReceiveCount']} receives",
+        f"FIFO, visibility {queue['VisibilityTimeout']} s, dead-letters after {redrive['maxReceiveCount']} receives",
     )
     alarms = stack.client("cloudwatch").describe_alarms()["MetricAlarms"]
     report.check("dead-letter alarm", bool(alarms), ", ".join(a["AlarmName"] for a in alarms))

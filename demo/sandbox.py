@@ -1,70 +1,20 @@
-"""The two emulators the product runs against: seeded with a small company, signing their webhooks."""
-
-from dataclasses import dataclass
+"""The two emulators the product runs against, seeded with a small company."""
 
 import requests
 
 from demo.report import Report
-from sandbox.client import HubSpotAdmin, QuickBooksAdmin
-from sandbox.http import RunningServer, serve
-from sandbox.hubspot.app import HubSpotEmulator
-from sandbox.quickbooks.app import QuickBooksEmulator
+from devstack.sandboxed import SandboxedProduct
 from sandbox.seed import seed_small_company
 
-PORTAL_ID = 4_455_001
-REALM_ID = "9341455900001"
-DEV_TOKEN = "demo-dev-token"  # noqa: S105 - the emulators' test token
-CLIENT_ID = "hubbooks-demo"
-CLIENT_SECRET = "hubbooks-demo-secret"  # noqa: S105
-VERIFIER_TOKEN = "hubbooks-demo-verifier"  # noqa: S105
 
-
-@dataclass
-class Sandboxes:
-    hubspot: RunningServer
-    quickbooks: RunningServer
-
-    @property
-    def hubspot_admin(self) -> HubSpotAdmin:
-        return HubSpotAdmin(self.hubspot.url)
-
-    @property
-    def quickbooks_admin(self) -> QuickBooksAdmin:
-        return QuickBooksAdmin(self.quickbooks.url)
-
-    def stop(self) -> None:
-        self.hubspot.stop()
-        self.quickbooks.stop()
-
-
-def start(time_scale: float = 1.0) -> Sandboxes:
-    hubspot = serve(
-        HubSpotEmulator(
-            portal_id=PORTAL_ID,
-            dev_token=DEV_TOKEN,
-            client_id=CLIENT_ID,
-            client_secret=CLIENT_SECRET,
-            time_scale=time_scale,
-        )
-    )
-    quickbooks = serve(
-        QuickBooksEmulator(
-            realm_id=REALM_ID,
-            dev_token=DEV_TOKEN,
-            client_id=CLIENT_ID,
-            client_secret=CLIENT_SECRET,
-            verifier_token=VERIFIER_TOKEN,
-            time_scale=time_scale,
-        )
-    )
-    return Sandboxes(hubspot, quickbooks)
-
-
-def run(sandboxes: Sandboxes, report: Report) -> None:
+def run(product: SandboxedProduct, report: Report) -> None:
     report.section("Sandbox: HubSpot and QuickBooks Online emulators, seeded with a small company")
-    report.say(f"HubSpot     {sandboxes.hubspot.url}  (portal {PORTAL_ID})")
-    report.say(f"QuickBooks  {sandboxes.quickbooks.url}  (realm {REALM_ID})")
-    seeded = seed_small_company(sandboxes.hubspot_admin, sandboxes.quickbooks_admin)
+    assert product.hubspot is not None
+    assert product.quickbooks is not None
+    hubspot_url, qbo_url, realm = product.hubspot.url, product.quickbooks.url, product.credentials.realm_id
+    report.say(f"HubSpot     {hubspot_url}  (portal {product.credentials.portal_id})")
+    report.say(f"QuickBooks  {qbo_url}  (realm {realm})")
+    seeded = seed_small_company(product.hubspot_admin, product.quickbooks_admin)
     summary = seeded.summary()
     report.facts["seeded"] = summary
     report.say(", ".join(f"{name} {count}" for name, count in summary.items()))
@@ -84,24 +34,20 @@ def run(sandboxes: Sandboxes, report: Report) -> None:
         f"{summary['items']} items, {summary['invoices']} invoices, {summary['payments']} payments",
     )
 
-    headers = {"Authorization": f"Bearer {DEV_TOKEN}"}
+    headers = {"Authorization": f"Bearer {product.credentials.dev_token}"}
     search = requests.post(
-        f"{sandboxes.hubspot.url}/crm/v3/objects/contacts/search",
+        f"{hubspot_url}/crm/v3/objects/contacts/search",
         headers=headers,
         timeout=10,
         json={
             "filterGroups": [
-                {
-                    "filters": [
-                        {"propertyName": "email", "operator": "CONTAINS_TOKEN", "value": "*@example.com"}
-                    ]
-                }
+                {"filters": [{"propertyName": "email", "operator": "CONTAINS_TOKEN", "value": "*@example.com"}]}
             ],
             "limit": 1,
         },
     )
     query = requests.get(
-        f"{sandboxes.quickbooks.url}/v3/company/{REALM_ID}/query",
+        f"{qbo_url}/v3/company/{realm}/query",
         headers=headers,
         timeout=10,
         params={"query": "select COUNT(*) from Invoice where Balance > '0'"},
@@ -113,9 +59,7 @@ def run(sandboxes: Sandboxes, report: Report) -> None:
         f"{query.json()['QueryResponse'].get('totalCount')}",
     )
     limited = [
-        requests.get(
-            f"{sandboxes.quickbooks.url}/v3/company/{REALM_ID}/preferences", headers=headers, timeout=10
-        ).status_code
+        requests.get(f"{qbo_url}/v3/company/{realm}/preferences", headers=headers, timeout=10).status_code
         for _ in range(12)
     ]
     report.check(

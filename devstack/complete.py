@@ -6,6 +6,8 @@ CloudWatch alarms; devstack sets those through the service APIs so the stack mat
 """
 
 import json
+import secrets
+import string
 from collections.abc import Callable
 from typing import Any
 
@@ -42,7 +44,40 @@ def _key(logical_id: str, props: dict[str, Any], clients: Callable[[str], Any], 
         kms.enable_key_rotation(KeyId=resolver.ref(logical_id))
 
 
-_COMPLETERS = {"AWS::KMS::Key": _key, "AWS::DynamoDB::Table": _table, "AWS::CloudWatch::Alarm": _alarm}
+def secret_names(template: dict[str, Any], resolver: Resolver) -> dict[str, str]:
+    """The name of each Secrets Manager secret, known before the stack exists (names use parameters only)."""
+    return {
+        logical_id: str(resolver.resolve(resource["Properties"]["Name"]))
+        for logical_id, resource in template["Resources"].items()
+        if resource.get("Type") == "AWS::SecretsManager::Secret"
+    }
+
+
+def _generated(spec: dict[str, Any]) -> str:
+    alphabet = string.ascii_letters + string.digits
+    if not spec.get("ExcludePunctuation"):
+        alphabet += "!#$%&()*+,-.:;<=>?@[]^_{|}~"
+    value = "".join(secrets.choice(alphabet) for _ in range(int(spec.get("PasswordLength", 32))))
+    if "SecretStringTemplate" not in spec:
+        return value
+    document = json.loads(spec["SecretStringTemplate"])
+    document[spec["GenerateStringKey"]] = value
+    return json.dumps(document)
+
+
+def _secret(logical_id: str, props: dict[str, Any], clients: Callable[[str], Any], resolver: Resolver) -> None:
+    resolved = resolver.resolve(props)
+    value = resolved.get("SecretString") or _generated(resolved.get("GenerateSecretString", {}))
+    extra = {k: resolved[k] for k in ("Description", "KmsKeyId") if k in resolved}
+    clients("secretsmanager").create_secret(Name=resolved["Name"], SecretString=value, **extra)
+
+
+_COMPLETERS = {
+    "AWS::SecretsManager::Secret": _secret,
+    "AWS::KMS::Key": _key,
+    "AWS::DynamoDB::Table": _table,
+    "AWS::CloudWatch::Alarm": _alarm,
+}
 
 
 def complete_stack(template: dict[str, Any], clients: Callable[[str], Any], resolver: Resolver) -> None:

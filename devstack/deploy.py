@@ -14,13 +14,15 @@ ARTIFACT_BUCKET = "devstack-artifacts"
 
 # Resources devstack plays itself: moto skips API Gateway v2 and Scheduler, event source mappings
 # without Docker either fail or swallow messages (see DESIGN.md, "Measured facts for devstack"), and
-# moto's CloudFormation has no CloudWatch alarms (devstack.complete creates them through the API).
+# moto's CloudFormation has no CloudWatch alarms or Secrets Manager secrets (devstack.complete creates
+# them through the APIs; references to a secret become its name, which every secrets API accepts).
 _PLAYED_BY_DEVSTACK_PREFIXES = (
     "AWS::ApiGatewayV2::",
     "AWS::Scheduler::",
     "AWS::Lambda::EventSourceMapping",
     "AWS::Lambda::Permission",
     "AWS::CloudWatch::Alarm",
+    "AWS::SecretsManager::Secret",
 )
 _CODE_PROPERTIES = {"AWS::Serverless::Function": "CodeUri", "AWS::Serverless::LayerVersion": "ContentUri"}
 
@@ -90,9 +92,22 @@ def _references(value: Any) -> set[str]:
     return found
 
 
-def deployable(transformed: dict[str, Any]) -> dict[str, Any]:
-    """The transformed template minus what devstack plays itself, and whatever depended on it."""
-    result = copy.deepcopy(transformed)
+def _substitute(value: Any, literals: dict[str, str]) -> Any:
+    if isinstance(value, dict):
+        if set(value) == {"Ref"} and value["Ref"] in literals:
+            return literals[value["Ref"]]
+        return {k: _substitute(v, literals) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_substitute(v, literals) for v in value]
+    return value
+
+
+def deployable(transformed: dict[str, Any], literals: dict[str, str] | None = None) -> dict[str, Any]:
+    """The transformed template minus what devstack plays itself, and whatever depended on it.
+
+    `literals` replaces references to resources devstack creates itself with their known names.
+    """
+    result: dict[str, Any] = _substitute(copy.deepcopy(transformed), literals or {})
     resources: dict[str, Any] = result["Resources"]
     removed = {
         logical_id

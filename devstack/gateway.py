@@ -149,9 +149,7 @@ def shape_response(result: Any) -> GatewayResponse:
 
 
 def _json_error(status: int, message: str) -> GatewayResponse:
-    return GatewayResponse(
-        status, [("content-type", "application/json")], json.dumps({"message": message}).encode()
-    )
+    return GatewayResponse(status, [("content-type", "application/json")], json.dumps({"message": message}).encode())
 
 
 class Gateway:

@@ -89,9 +89,7 @@ class QueuePump:
 
     def start(self) -> None:
         for index in range(self._pollers):
-            thread = threading.Thread(
-                target=self._run, name=f"pump-{self.spec.function}-{index}", daemon=True
-            )
+            thread = threading.Thread(target=self._run, name=f"pump-{self.spec.function}-{index}", daemon=True)
             thread.start()
             self._threads.append(thread)
 
@@ -159,9 +157,7 @@ class QueuePump:
             QueueUrl=self.spec.queue_url,
             AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
         )["Attributes"]
-        return int(attributes["ApproximateNumberOfMessages"]) + int(
-            attributes["ApproximateNumberOfMessagesNotVisible"]
-        )
+        return int(attributes["ApproximateNumberOfMessages"]) + int(attributes["ApproximateNumberOfMessagesNotVisible"])
 
     def wait_idle(self, timeout: float) -> bool:
         """True once the queue holds nothing, in flight included (or False at the timeout).

@@ -1,9 +1,10 @@
 """The devstack: template.yaml deployed into moto, served by a local gateway, pump and scheduler."""
 
+import json
 import logging
 import os
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -13,8 +14,8 @@ from moto.server import ThreadedMotoServer
 
 from devstack import deploy, topology
 from devstack.cfn_yaml import load_template
-from devstack.complete import complete_stack
-from devstack.gateway import Gateway
+from devstack.complete import complete_stack, secret_names
+from devstack.gateway import Gateway, RouteTable
 from devstack.intrinsics import Resolver, UnresolvableError, evaluate_conditions
 from devstack.pump import QueuePump
 from devstack.runtime import FunctionRuntime, install_environment_overlay
@@ -66,6 +67,8 @@ class Devstack:
     gateway_port: int = 0
     run_pumps: bool = True
     run_schedules: bool = True
+    # Added to every function's environment (e.g. quieter Powertools output for the demo).
+    function_environment: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.endpoint = moto_url()
@@ -85,9 +88,7 @@ class Devstack:
 
     def _parameter_values(self, template: dict[str, Any]) -> dict[str, str]:
         values = {
-            name: str(spec["Default"])
-            for name, spec in template.get("Parameters", {}).items()
-            if "Default" in spec
+            name: str(spec["Default"]) for name, spec in template.get("Parameters", {}).items() if "Default" in spec
         }
         return values | self.parameters
 
@@ -139,13 +140,17 @@ class Devstack:
         code_dirs = deploy.package_code(source, self.template.parent, self.client("s3"))
         parameters = self._parameter_values(source)
         self.transformed = deploy.transform_template(source, parameters, self.client("iam"))
+        secrets = secret_names(self.transformed, self._resolver(parameters))
         cfn = self.client("cloudformation")
-        deploy.create_stack(cfn, self.stack_name, deploy.deployable(self.transformed), self.parameters)
-        self.physical = deploy.physical_ids(cfn, self.stack_name)
+        deploy.create_stack(cfn, self.stack_name, deploy.deployable(self.transformed, secrets), self.parameters)
+        self.physical = deploy.physical_ids(cfn, self.stack_name) | secrets
         resolver = self._resolver(parameters)
         complete_stack(self.transformed, self.client, resolver)
         specs = topology.functions(self.transformed, code_dirs, self.physical, self.client("lambda"))
-        self.runtimes = {logical_id: FunctionRuntime(spec) for logical_id, spec in specs.items()}
+        self.runtimes = {
+            logical_id: FunctionRuntime(replace(spec, environment=spec.environment | self.function_environment))
+            for logical_id, spec in specs.items()
+        }
         self.routes = topology.routes(self.transformed)
         self.queue_mappings = topology.queue_mappings(self.transformed, self.client("sqs"), resolver)
         self.schedules = topology.schedules(self.transformed, resolver)
@@ -168,8 +173,12 @@ class Devstack:
         return self._scheduler
 
     def start(self) -> Self:
+        # The gateway binds its port first, so a template's PublicBaseUrl can be the gateway's own URL.
+        self._gateway = Gateway([], self.invoke, port=self.gateway_port)
+        if "PublicBaseUrl" in load_template(self.template).get("Parameters", {}):
+            self.parameters.setdefault("PublicBaseUrl", self._gateway.url)
         self.deploy()
-        self._gateway = Gateway(self.routes, self.invoke, port=self.gateway_port)
+        self._gateway.table = RouteTable(self.routes)
         self._gateway.start()
         sqs = self.client("sqs")
         self.pumps = [
@@ -183,6 +192,13 @@ class Devstack:
         if self.run_schedules:
             self._scheduler.start()
         return self
+
+    def update_secret_json(self, logical_id: str, values: dict[str, str]) -> None:
+        """Merge keys into a JSON secret of the stack, as an operator fills in the app's credentials."""
+        client = self.client("secretsmanager")
+        secret_id = self.physical[logical_id]
+        current = json.loads(client.get_secret_value(SecretId=secret_id)["SecretString"])
+        client.put_secret_value(SecretId=secret_id, SecretString=json.dumps(current | values))
 
     def wait_idle(self, timeout: float = 30.0) -> bool:
         """True once every mapped queue is drained (in-flight batches included)."""
@@ -199,7 +215,5 @@ class Devstack:
     def __enter__(self) -> Self:
         return self.start()
 
-    def __exit__(
-        self, kind: type[BaseException] | None, value: BaseException | None, tb: TracebackType | None
-    ) -> None:
+    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None, tb: TracebackType | None) -> None:
         self.stop()

@@ -116,8 +116,7 @@ def queue_mappings(template: dict[str, Any], sqs: Any, resolver: Resolver) -> li
                 queue_url=queue_url,
                 queue_arn=attributes["QueueArn"],
                 batch_size=int(props.get("BatchSize", 10)),
-                report_batch_item_failures="ReportBatchItemFailures"
-                in props.get("FunctionResponseTypes", []),
+                report_batch_item_failures="ReportBatchItemFailures" in props.get("FunctionResponseTypes", []),
                 visibility_timeout_seconds=int(attributes["VisibilityTimeout"]),
             )
         )

@@ -100,9 +100,7 @@ class HubSpotAdmin(_Admin):
         return result
 
     def update(self, kind: str, object_id: str, properties: dict[str, Any]) -> dict[str, Any]:
-        result: dict[str, Any] = self._call(
-            "PATCH", f"records/{kind}/{object_id}", {"properties": properties}
-        )
+        result: dict[str, Any] = self._call("PATCH", f"records/{kind}/{object_id}", {"properties": properties})
         return result
 
     def delete(self, kind: str, object_id: str) -> None:
@@ -125,9 +123,9 @@ class HubSpotAdmin(_Admin):
         )
 
     def timeline(self, object_type: str, object_id: str) -> list[dict[str, Any]]:
-        events: list[dict[str, Any]] = self._call(
-            "GET", "timeline", objectType=object_type, objectId=object_id
-        )["results"]
+        events: list[dict[str, Any]] = self._call("GET", "timeline", objectType=object_type, objectId=object_id)[
+            "results"
+        ]
         return events
 
     def callbacks(self) -> list[dict[str, Any]]:

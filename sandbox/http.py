@@ -125,10 +125,8 @@ class Emulator:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         request = Request(environ)
-        if request.path.startswith("/_sandbox/"):
-            response = self._dispatch(request)
-        else:
-            response = self._api_call(request)
+        admin = request.path.startswith("/_sandbox/")
+        response = self._dispatch(request) if admin else self._api_call(request)
         return response(environ, start_response)
 
     def _dispatch(self, request: Request) -> Response:
@@ -140,13 +138,9 @@ class Emulator:
         except ApiError as exc:
             return exc.response()
         except NotFound:
-            return self.error(
-                404, f"No route for {request.method} {request.path}", "OBJECT_NOT_FOUND"
-            ).response()
+            return self.error(404, f"No route for {request.method} {request.path}", "OBJECT_NOT_FOUND").response()
         except MethodNotAllowed:
-            return self.error(
-                405, f"{request.method} is not allowed on {request.path}", "VALIDATION_ERROR"
-            ).response()
+            return self.error(405, f"{request.method} is not allowed on {request.path}", "VALIDATION_ERROR").response()
         except HTTPException as exc:
             return self.error(exc.code or 500, str(exc.description), "VALIDATION_ERROR").response()
         except Exception:

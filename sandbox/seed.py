@@ -186,9 +186,7 @@ def seed_small_company(
     deals = []
     for index in range(30):
         contact_id = rng.choice(result.contacts)
-        stage = rng.choice(
-            ["appointmentscheduled", "qualifiedtobuy", "contractsent", "closedwon", "closedlost"]
-        )
+        stage = rng.choice(["appointmentscheduled", "qualifiedtobuy", "contractsent", "closedwon", "closedlost"])
         deals.append(
             {
                 "properties": {

@@ -85,9 +85,7 @@ class WebhookDispatcher:
                 self.dropped += len(events)
                 return
             for event in events:
-                fault = self._faults.pick(
-                    "webhook", "POST", str(event.get("subscriptionType") or event.get("type"))
-                )
+                fault = self._faults.pick("webhook", "POST", str(event.get("subscriptionType") or event.get("type")))
                 if fault is None:
                     self._pending.append(event)
                 elif fault.kind == "drop":
@@ -173,9 +171,7 @@ class WebhookDispatcher:
             status = response.status_code
         except requests.RequestException as exc:
             error = type(exc).__name__
-        self.deliveries.append(
-            DeliveryRecord(work.batch, work.attempt, len(work.events), status, error, now_ms())
-        )
+        self.deliveries.append(DeliveryRecord(work.batch, work.attempt, len(work.events), status, error, now_ms()))
         if status is not None and 200 <= status < 300:
             return
         if work.attempt < len(self._retry_delays):

@@ -1,5 +1,6 @@
 """Fixtures shared by every suite: devstacks (the real template, the pump fixture) and the sandbox."""
 
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -9,6 +10,7 @@ import pytest
 import requests
 
 from devstack import Devstack
+from devstack.sandboxed import SandboxedProduct
 from sandbox.client import HubSpotAdmin, QuickBooksAdmin
 from sandbox.http import RunningServer, serve
 from sandbox.hubspot.app import HubSpotEmulator
@@ -108,9 +110,7 @@ def _quickbooks_server() -> Iterator[tuple[RunningServer, Recorder]]:
 
 
 @pytest.fixture
-def hubspot(
-    _hubspot_server: tuple[RunningServer, Recorder], hubspot_contract: HubSpotContract
-) -> Iterator[Sandbox]:
+def hubspot(_hubspot_server: tuple[RunningServer, Recorder], hubspot_contract: HubSpotContract) -> Iterator[Sandbox]:
     """A clean HubSpot emulator; every API response the test caused must validate against HubSpot's specs."""
     server, recorder = _hubspot_server
     admin = HubSpotAdmin(server.url)
@@ -122,9 +122,7 @@ def hubspot(
 
 
 @pytest.fixture
-def quickbooks(
-    _quickbooks_server: tuple[RunningServer, Recorder], qbo_shapes: QboShapes
-) -> Iterator[Sandbox]:
+def quickbooks(_quickbooks_server: tuple[RunningServer, Recorder], qbo_shapes: QboShapes) -> Iterator[Sandbox]:
     """A clean QBO emulator; every API response the test caused must have QBO's shapes."""
     server, recorder = _quickbooks_server
     admin = QuickBooksAdmin(server.url)
@@ -139,4 +137,16 @@ def quickbooks(
 @pytest.fixture
 def sink() -> Iterator[WebhookSink]:
     with WebhookSink().running() as running:
+        yield running
+
+
+# -- the whole product: both emulators and template.yaml on devstack, wired together ------------------
+
+
+@pytest.fixture(scope="module")
+def product() -> Iterator[SandboxedProduct]:
+    """A fresh product per test module (its own stack, emulators and data)."""
+    with SandboxedProduct(
+        stack_name=f"it-{uuid.uuid4().hex[:8]}", run_schedules=False, sandbox_time_scale=SHARED_TIME_SCALE
+    ) as running:
         yield running

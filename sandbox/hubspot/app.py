@@ -44,9 +44,7 @@ def _batch_inputs(body: Any) -> list[dict[str, Any]]:
     if not isinstance(inputs, list):
         raise hubspot_error(400, "Invalid input JSON: 'inputs' must be a list", "VALIDATION_ERROR")
     if len(inputs) > MAX_BATCH:
-        raise hubspot_error(
-            400, f"Batch size must be {MAX_BATCH} or less; received {len(inputs)}", "VALIDATION_ERROR"
-        )
+        raise hubspot_error(400, f"Batch size must be {MAX_BATCH} or less; received {len(inputs)}", "VALIDATION_ERROR")
     return inputs
 
 
@@ -121,9 +119,7 @@ class HubSpotEmulator(Emulator):
             render=self._render_webhook, faults=self.faults, time_scale=self.time, retry_delays=RETRY_DELAYS
         )
 
-    def _render_webhook(
-        self, events: list[dict[str, Any]], attempt: int, url: str
-    ) -> tuple[bytes, dict[str, str]]:
+    def _render_webhook(self, events: list[dict[str, Any]], attempt: int, url: str) -> tuple[bytes, dict[str, str]]:
         body = json.dumps([{**e, "attemptNumber": attempt} for e in events])
         timestamp = str(now_ms())
         headers = {
@@ -295,9 +291,7 @@ class HubSpotEmulator(Emulator):
         record = self.crm.create(
             _otype(otype), body.get("properties") or {}, self.api_source, body.get("associations") or []
         )
-        return json_response(
-            record.to_json(list(body.get("properties") or {}), with_defaults=True), status=201
-        )
+        return json_response(record.to_json(list(body.get("properties") or {}), with_defaults=True), status=201)
 
     def update_object(self, request: Request, otype: str, object_id: str) -> Response:
         body = read_json(request) or {}
@@ -344,9 +338,7 @@ class HubSpotEmulator(Emulator):
             missing = []
             for item in inputs:
                 try:
-                    results.append(
-                        self.crm.get(kind, str(item.get("id", "")), body.get("idProperty")).to_json(names)
-                    )
+                    results.append(self.crm.get(kind, str(item.get("id", "")), body.get("idProperty")).to_json(names))
                 except ApiError:
                     missing.append(str(item.get("id", "")))
             if missing:
@@ -374,9 +366,7 @@ class HubSpotEmulator(Emulator):
 
     def _batch_create_one(self, kind: str, item: dict[str, Any]) -> dict[str, Any]:
         props = item.get("properties") or {}
-        return self.crm.create(kind, props, self.api_source, item.get("associations") or []).to_json(
-            list(props)
-        )
+        return self.crm.create(kind, props, self.api_source, item.get("associations") or []).to_json(list(props))
 
     def _batch_update_one(self, kind: str, item: dict[str, Any]) -> dict[str, Any]:
         props = item.get("properties") or {}
@@ -425,15 +415,11 @@ class HubSpotEmulator(Emulator):
         return json_response({"results": list(self.crm.properties.groups[_otype(otype)].values())})
 
     def create_group(self, request: Request, otype: str) -> Response:
-        return json_response(
-            self.crm.properties.create_group(_otype(otype), read_json(request) or {}), status=201
-        )
+        return json_response(self.crm.properties.create_group(_otype(otype), read_json(request) or {}), status=201)
 
     # -- associations v4 ---------------------------------------------------------------------------
 
-    def associate_default(
-        self, request: Request, from_type: str, from_id: str, to_type: str, to_id: str
-    ) -> Response:
+    def associate_default(self, request: Request, from_type: str, from_id: str, to_type: str, to_id: str) -> Response:
         source, target = _otype(from_type), _otype(to_type)
         links = self.crm.associate(source, from_id, target, to_id)
         started = now_ms()
@@ -447,9 +433,7 @@ class HubSpotEmulator(Emulator):
         ]
         return _batch_response(results, [], started)
 
-    def associate_labelled(
-        self, request: Request, from_type: str, from_id: str, to_type: str, to_id: str
-    ) -> Response:
+    def associate_labelled(self, request: Request, from_type: str, from_id: str, to_type: str, to_id: str) -> Response:
         types = read_json(request)
         if not isinstance(types, list) or not types:
             raise hubspot_error(400, "Body must be a list of association types", "VALIDATION_ERROR")
@@ -466,9 +450,7 @@ class HubSpotEmulator(Emulator):
             status=201,
         )
 
-    def disassociate(
-        self, request: Request, from_type: str, from_id: str, to_type: str, to_id: str
-    ) -> Response:
+    def disassociate(self, request: Request, from_type: str, from_id: str, to_type: str, to_id: str) -> Response:
         self.crm.disassociate(_otype(from_type), from_id, _otype(to_type), to_id)
         return Response(status=204)
 
@@ -610,9 +592,7 @@ class HubSpotEmulator(Emulator):
         include = request.args.get("archived", "exclude")
         with self.crm.lock:
             records = [
-                r
-                for r in self.crm.records[kind].values()
-                if include == "include" or r.archived == (include == "only")
+                r for r in self.crm.records[kind].values() if include == "include" or r.archived == (include == "only")
             ]
         return json_response({"results": [r.to_json(list(r.properties)) for r in records]})
 
@@ -646,9 +626,7 @@ class HubSpotEmulator(Emulator):
 
     def admin_associate(self, request: Request) -> Response:
         body = read_json(request) or {}
-        self.crm.associate(
-            _otype(body["from_type"]), str(body["from_id"]), _otype(body["to_type"]), str(body["to_id"])
-        )
+        self.crm.associate(_otype(body["from_type"]), str(body["from_id"]), _otype(body["to_type"]), str(body["to_id"]))
         return json_response({"associated": True}, status=201)
 
     def admin_timeline(self, request: Request) -> Response:
@@ -685,9 +663,7 @@ class HubSpotEmulator(Emulator):
         try:
             answer = requests.post(url, data=raw, headers=headers, timeout=20)
         except requests.RequestException as exc:
-            return json_response(
-                {"callbackId": payload["callbackId"], "error": type(exc).__name__}, status=502
-            )
+            return json_response({"callbackId": payload["callbackId"], "error": type(exc).__name__}, status=502)
         try:
             answer_body: Any = answer.json()
         except ValueError:

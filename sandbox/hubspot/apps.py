@@ -40,25 +40,19 @@ class Timeline:
     def create_event(self, body: dict[str, Any], object_exists: Any) -> dict[str, Any]:
         template = self.templates.get(str(body.get("eventTemplateId", "")))
         if template is None:
-            raise hubspot_error(
-                404, f"Event template {body.get('eventTemplateId')} not found", "OBJECT_NOT_FOUND"
-            )
+            raise hubspot_error(404, f"Event template {body.get('eventTemplateId')} not found", "OBJECT_NOT_FOUND")
         object_id = str(body.get("objectId", ""))
         if not object_exists(template["objectType"], object_id):
             raise hubspot_error(400, f"No {template['objectType']} with id {object_id}", "VALIDATION_ERROR")
         known = {t["name"] for t in template["tokens"]}
         unknown = sorted(set(body.get("tokens", {})) - known)
         if unknown:
-            raise hubspot_error(
-                400, f"Unknown tokens for template {template['id']}: {unknown}", "VALIDATION_ERROR"
-            )
+            raise hubspot_error(400, f"Unknown tokens for template {template['id']}: {unknown}", "VALIDATION_ERROR")
         event_id = str(body.get("id") or uuid.uuid4())
         key = (template["id"], event_id)
         with self.lock:
             if key in self.events:
-                raise hubspot_error(
-                    409, f"An event with id {event_id} already exists for this template", "CONFLICT"
-                )
+                raise hubspot_error(409, f"An event with id {event_id} already exists for this template", "CONFLICT")
             event = {
                 "id": event_id,
                 "eventTemplateId": template["id"],

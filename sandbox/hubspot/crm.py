@@ -124,18 +124,14 @@ class Crm:
     properties: PropertyRegistry = field(default_factory=PropertyRegistry)
     records: dict[str, dict[int, Record]] = field(default_factory=lambda: {t: {} for t in OBJECT_TYPES})
     merged_into: dict[tuple[str, int], int] = field(default_factory=dict)
-    associations: dict[tuple[str, int], dict[tuple[str, int], list[Association]]] = field(
-        default_factory=dict
-    )
+    associations: dict[tuple[str, int], dict[tuple[str, int], list[Association]]] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock)
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(101))
     _event_ids: Iterator[int] = field(default_factory=lambda: itertools.count(1_000_001))
 
     # -- events ------------------------------------------------------------------------------------
 
-    def _event(
-        self, object_type: str, kind: str, object_id: int, source: Source, **extra: Any
-    ) -> dict[str, Any]:
+    def _event(self, object_type: str, kind: str, object_id: int, source: Source, **extra: Any) -> dict[str, Any]:
         otype = OBJECT_TYPES[object_type]
         generic = object_type in ("invoices", "notes")
         event: dict[str, Any] = {
@@ -159,9 +155,7 @@ class Crm:
     def resolve(self, object_type: str, object_id: int) -> int:
         return self.merged_into.get((object_type, object_id), object_id)
 
-    def get(
-        self, object_type: str, key: str, id_property: str | None = None, archived: bool = False
-    ) -> Record:
+    def get(self, object_type: str, key: str, id_property: str | None = None, archived: bool = False) -> Record:
         with self.lock:
             record = self._find(object_type, key, id_property)
             if record is None or record.archived != archived:
@@ -173,20 +167,14 @@ class Crm:
         if id_property and id_property != "hs_object_id":
             wanted = key.strip().lower()
             return next(
-                (
-                    r
-                    for r in table.values()
-                    if not r.archived and r.properties.get(id_property, "").lower() == wanted
-                ),
+                (r for r in table.values() if not r.archived and r.properties.get(id_property, "").lower() == wanted),
                 None,
             )
         if not str(key).isdigit():
             return None
         return table.get(self.resolve(object_type, int(key)))
 
-    def page(
-        self, object_type: str, limit: int, after: str | None, archived: bool
-    ) -> tuple[list[Record], str | None]:
+    def page(self, object_type: str, limit: int, after: str | None, archived: bool) -> tuple[list[Record], str | None]:
         with self.lock:
             ordered = sorted(
                 (r for r in self.records[object_type].values() if r.archived == archived), key=lambda r: r.id
@@ -213,8 +201,7 @@ class Crm:
                     message = (
                         f"{noun} already exists. Existing ID: {record.id}"
                         if name == "email"
-                        else f"A {noun.lower()} with {name} '{value}' already exists. Existing ID: "
-                        f"{record.id}"
+                        else f"A {noun.lower()} with {name} '{value}' already exists. Existing ID: {record.id}"
                     )
                     raise hubspot_error(409, message, "CONFLICT")
 
@@ -249,9 +236,7 @@ class Crm:
             self._check_unique(object_type, clean, None)
             record_id = next(self._ids)
             moment = now_ms()
-            record = Record(
-                record_id, object_type, {k: v for k, v in clean.items() if v != ""}, moment, moment
-            )
+            record = Record(record_id, object_type, {k: v for k, v in clean.items() if v != ""}, moment, moment)
             otype = OBJECT_TYPES[object_type]
             record.properties |= {
                 "hs_object_id": str(record_id),
@@ -379,8 +364,7 @@ class Crm:
         if status == "paid":
             raise hubspot_error(
                 400,
-                "Invoice status cannot be set to paid through the API; payments are "
-                "recorded in HubSpot payments",
+                "Invoice status cannot be set to paid through the API; payments are recorded in HubSpot payments",
                 "VALIDATION_ERROR",
             )
         if status == "open":
@@ -429,11 +413,7 @@ class Crm:
                         "VALIDATION_ERROR",
                     )
                 self._link(from_type, source.id, to_type, target.id, Association(category, type_id))
-                reverse = (
-                    DEFAULT_ASSOCIATIONS.get((to_type, from_type))
-                    if category == "HUBSPOT_DEFINED"
-                    else type_id
-                )
+                reverse = DEFAULT_ASSOCIATIONS.get((to_type, from_type)) if category == "HUBSPOT_DEFINED" else type_id
                 if reverse is not None:
                     self._link(to_type, target.id, from_type, source.id, Association(category, reverse))
             return self.associations[(from_type, source.id)][(to_type, target.id)]
@@ -444,9 +424,7 @@ class Crm:
         for type_spec in types:
             pair = _REVERSE_TYPE.get(int(type_spec.get("associationTypeId", -1)))
             if pair is None or pair[0] != from_type:
-                raise hubspot_error(
-                    400, f"Unknown associationTypeId for {from_type}: {type_spec}", "VALIDATION_ERROR"
-                )
+                raise hubspot_error(400, f"Unknown associationTypeId for {from_type}: {type_spec}", "VALIDATION_ERROR")
             self.associate(from_type, str(from_id), pair[1], to_id, [type_spec])
 
     def disassociate(self, from_type: str, from_key: str, to_type: str, to_key: str) -> None:
@@ -494,10 +472,7 @@ class Crm:
         matched = [
             r
             for r in candidates
-            if (
-                not groups
-                or any(all(self._matches(object_type, r, f) for f in g.get("filters", [])) for g in groups)
-            )
+            if (not groups or any(all(self._matches(object_type, r, f) for f in g.get("filters", [])) for g in groups))
             and (not query or any(query in v.lower() for v in r.properties.values()))
         ]
         key, descending = self._sort_key(object_type, body.get("sorts") or [])

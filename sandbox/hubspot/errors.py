@@ -24,8 +24,7 @@ def invalid_properties(errors: list[dict[str, Any]]) -> ApiError:
         f"Property values were not valid: {json.dumps(errors)}",
         "VALIDATION_ERROR",
         errors=[
-            {"message": e["message"], "code": e["error"], "context": {"propertyName": [e["name"]]}}
-            for e in errors
+            {"message": e["message"], "code": e["error"], "context": {"propertyName": [e["name"]]}} for e in errors
         ],
     )
 

@@ -58,15 +58,10 @@ class OAuthServer:
         state = args.get("state")
         state_part = f"&state={state}" if state else ""
         if args.get("sandbox_reject"):
-            return (
-                f"{redirect_uri}{separator}error=access_denied&error_description=The+user+denied+access"
-                f"{state_part}"
-            )
+            return f"{redirect_uri}{separator}error=access_denied&error_description=The+user+denied+access{state_part}"
         code = secrets.token_urlsafe(24)
         with self.lock:
-            self.codes[code] = Grant(
-                args.get("scope", "oauth").split(), redirect_uri, time.time() + CODE_SECONDS
-            )
+            self.codes[code] = Grant(args.get("scope", "oauth").split(), redirect_uri, time.time() + CODE_SECONDS)
         return f"{redirect_uri}{separator}code={code}{state_part}"
 
     def token(self, form: dict[str, str]) -> dict[str, Any]:
@@ -81,9 +76,7 @@ class OAuthServer:
                 if grant is None or grant.used or grant.expires < time.time():
                     raise oauth_error("BAD_AUTH_CODE", "missing or invalid auth code")
                 if form.get("redirect_uri") != grant.redirect_uri:
-                    raise oauth_error(
-                        "BAD_REDIRECT_URI", "redirect_uri does not match the authorization request"
-                    )
+                    raise oauth_error("BAD_REDIRECT_URI", "redirect_uri does not match the authorization request")
                 grant.used = True
                 refresh = secrets.token_hex(18)
                 self.refresh[refresh] = grant.scopes

@@ -81,8 +81,7 @@ def _builtins(object_type: str) -> dict[str, PropertyDef]:
             field_type=field_type,
             group=f"{object_type[:-1]}information",
             options=[
-                {"label": o, "value": o, "hidden": False, "displayOrder": i}
-                for i, o in enumerate(built_in.options)
+                {"label": o, "value": o, "hidden": False, "displayOrder": i} for i, o in enumerate(built_in.options)
             ],
             unique=built_in.unique,
             read_only=built_in.read_only,
@@ -117,15 +116,11 @@ class PropertyRegistry:
                 400, f"Property name {name!r} must be lower case letters, digits and _", "VALIDATION_ERROR"
             )
         if body["type"] not in _TYPES or body["fieldType"] not in _FIELD_TYPES:
-            raise hubspot_error(
-                400, f"Invalid type/fieldType {body['type']}/{body['fieldType']}", "VALIDATION_ERROR"
-            )
+            raise hubspot_error(400, f"Invalid type/fieldType {body['type']}/{body['fieldType']}", "VALIDATION_ERROR")
         if name in self.defs[object_type]:
             raise hubspot_error(409, f"A property named '{name}' already exists.", "CONFLICT")
         if body["groupName"] not in self.groups[object_type]:
-            raise hubspot_error(
-                400, f"Property group {body['groupName']!r} does not exist", "VALIDATION_ERROR"
-            )
+            raise hubspot_error(400, f"Property group {body['groupName']!r} does not exist", "VALIDATION_ERROR")
         definition = PropertyDef(
             name=name,
             label=str(body["label"]),
@@ -157,9 +152,7 @@ class PropertyRegistry:
         for name, raw in values.items():
             definition = self.defs[object_type].get(name)
             if definition is None:
-                problems.append(
-                    property_problem(name, "PROPERTY_DOESNT_EXIST", f'Property "{name}" does not exist')
-                )
+                problems.append(property_problem(name, "PROPERTY_DOESNT_EXIST", f'Property "{name}" does not exist'))
                 continue
             if definition.read_only and not system:
                 problems.append(

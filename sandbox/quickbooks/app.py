@@ -111,9 +111,7 @@ class QuickBooksEmulator(Emulator):
             events.append(event)
         self.webhooks.emit(events)
 
-    def _render_webhook(
-        self, events: list[dict[str, Any]], attempt: int, url: str
-    ) -> tuple[bytes, dict[str, str]]:
+    def _render_webhook(self, events: list[dict[str, Any]], attempt: int, url: str) -> tuple[bytes, dict[str, str]]:
         if self.legacy_webhooks:
             entities = []
             for event in events:
@@ -128,11 +126,7 @@ class QuickBooksEmulator(Emulator):
                     entry["deletedId"] = event["data"]["deletedid"]
                 entities.append(entry)
             body = json.dumps(
-                {
-                    "eventNotifications": [
-                        {"realmId": self.realm_id, "dataChangeEvent": {"entities": entities}}
-                    ]
-                }
+                {"eventNotifications": [{"realmId": self.realm_id, "dataChangeEvent": {"entities": entities}}]}
             ).encode()
             content_type = "application/json"
         else:
@@ -148,18 +142,14 @@ class QuickBooksEmulator(Emulator):
 
     def error(self, status: int, message: str, category: str) -> ApiError:
         kind = "SystemFault" if status >= 500 else "ValidationFault"
-        return qf.fault(
-            message, f"{message} ({category})", 10000 if status >= 500 else 4000, status=status, kind=kind
-        )
+        return qf.fault(message, f"{message} ({category})", 10000 if status >= 500 else 4000, status=status, kind=kind)
 
     def throttled(self, window: str) -> ApiError:
         detail = {
             "batch": "Batch request limit (40 per minute) exceeded.",
             "concurrency": "Too many concurrent requests (10).",
         }.get(window, "Retry after 60 seconds.")
-        return ApiError(
-            429, _THROTTLED_XML.format(time=qf.qbo_time(), detail=detail), content_type="application/xml"
-        )
+        return ApiError(429, _THROTTLED_XML.format(time=qf.qbo_time(), detail=detail), content_type="application/xml")
 
     def _api_path(self, request: Request) -> bool:
         return request.path.startswith("/v3/company/")
@@ -267,9 +257,7 @@ class QuickBooksEmulator(Emulator):
 
     def oauth_token(self, request: Request) -> Response:
         hard = request.headers.get("x-include-refresh-token-hard-expires-in", "").lower() == "true"
-        return json_response(
-            self.oauth.token(request.headers.get("Authorization", ""), dict(request.form), hard)
-        )
+        return json_response(self.oauth.token(request.headers.get("Authorization", ""), dict(request.form), hard))
 
     def oauth_revoke(self, request: Request) -> Response:
         body = read_json(request) if request.is_json else dict(request.form)
@@ -461,9 +449,7 @@ class QuickBooksEmulator(Emulator):
             fault_body = exc.body if isinstance(exc.body, dict) else {}
             return {
                 "bId": bid,
-                "Fault": fault_body.get(
-                    "Fault", {"Error": [{"Message": "Error", "code": "0"}], "type": "SystemFault"}
-                ),
+                "Fault": fault_body.get("Fault", {"Error": [{"Message": "Error", "code": "0"}], "type": "SystemFault"}),
             }
 
     def change_data_capture(self, request: Request, realm: str) -> Response:
@@ -504,9 +490,7 @@ class QuickBooksEmulator(Emulator):
                     entity_id = self.company._next_id(entity)
                     self.company.entities[entity][entity_id] = {"Id": entity_id, **record}
             for entity in ("Customer", "Item", "Invoice", "Payment"):
-                created[entity] = [
-                    self.company.create(entity, record)["Id"] for record in body.get(entity, [])
-                ]
+                created[entity] = [self.company.create(entity, record)["Id"] for record in body.get(entity, [])]
         finally:
             self.webhooks.enabled = enabled
         return json_response({"created": created}, status=201)
@@ -534,9 +518,7 @@ class QuickBooksEmulator(Emulator):
     def admin_merge(self, request: Request, entity: str) -> Response:
         body = read_json(request) or {}
         return json_response(
-            self.company.merge(
-                _entity(entity), str(body.get("survivorId", "")), str(body.get("mergedId", ""))
-            )
+            self.company.merge(_entity(entity), str(body.get("survivorId", "")), str(body.get("mergedId", "")))
         )
 
     def admin_company(self, request: Request) -> Response:

@@ -112,9 +112,7 @@ class Company:
 
     # -- storage -----------------------------------------------------------------------------------
 
-    def _store(
-        self, entity: str, body: dict[str, Any], entity_id: str, moment: int, created: bool = True
-    ) -> None:
+    def _store(self, entity: str, body: dict[str, Any], entity_id: str, moment: int, created: bool = True) -> None:
         meta = body.get("MetaData", {})
         body["MetaData"] = {
             "CreateTime": meta.get("CreateTime") if not created and meta else qf.meta_time(moment),
@@ -179,13 +177,9 @@ class Company:
         with self.lock:
             self._check_fields(entity, body)
             clean = {
-                k: copy.deepcopy(v)
-                for k, v in body.items()
-                if k not in ENVELOPE and k not in COMPUTED.get(entity, ())
+                k: copy.deepcopy(v) for k, v in body.items() if k not in ENVELOPE and k not in COMPUTED.get(entity, ())
             }
-            builder: Callable[[dict[str, Any], str | None], dict[str, Any]] = getattr(
-                self, f"_build_{entity.lower()}"
-            )
+            builder: Callable[[dict[str, Any], str | None], dict[str, Any]] = getattr(self, f"_build_{entity.lower()}")
             built = builder(clean, None)
             entity_id = self._next_id(entity)
             built["Id"] = entity_id
@@ -213,9 +207,7 @@ class Company:
                 raise qf.stale(entity, entity_id)
             sparse = body.get("sparse") in (True, "true")
             incoming = {
-                k: copy.deepcopy(v)
-                for k, v in body.items()
-                if k not in ENVELOPE and k not in COMPUTED.get(entity, ())
+                k: copy.deepcopy(v) for k, v in body.items() if k not in ENVELOPE and k not in COMPUTED.get(entity, ())
             }
             if sparse or as_user:
                 merged = {k: copy.deepcopy(v) for k, v in current.items() if k not in ENVELOPE}
@@ -293,9 +285,7 @@ class Company:
         base = name.removesuffix(INACTIVE_SUFFIX)
         name = base if active else f"{base}{INACTIVE_SUFFIX}"
         for item_id, other in self.entities["Item"].items():
-            if (current is None or item_id != current["Id"]) and str(
-                other.get("Name", "")
-            ).lower() == name.lower():
+            if (current is None or item_id != current["Id"]) and str(other.get("Name", "")).lower() == name.lower():
                 raise qf.duplicate_name(name, "product or service")
         kind = body.get("Type") or "Service"
         if kind not in ("Service", "NonInventory", "Inventory", "Category", "Group"):
@@ -306,9 +296,7 @@ class Company:
                 raise qf.required_missing("IncomeAccountRef")
             account = self.entities["Account"].get(str(income["value"]))
             if account is None:
-                raise qf.invalid_reference(
-                    f"Account assigned to this item does not exist ({income['value']})"
-                )
+                raise qf.invalid_reference(f"Account assigned to this item does not exist ({income['value']})")
             income = {"value": account["Id"], "name": account["Name"]}
         if kind == "Inventory" and not all(
             body.get(k) is not None for k in ("QtyOnHand", "InvStartDate", "AssetAccountRef")
@@ -385,9 +373,7 @@ class Company:
             "DueDate": body.get("DueDate") or date.fromordinal(due_default).isoformat(),
             "TotalAmt": total,
             "Balance": round(total - paid, 2),
-            "LinkedTxn": [
-                {"TxnId": p["payment"], "TxnType": "Payment"} for p in self._payments_for(current["Id"])
-            ]
+            "LinkedTxn": [{"TxnId": p["payment"], "TxnType": "Payment"} for p in self._payments_for(current["Id"])]
             if current
             else [],
         }
@@ -424,9 +410,7 @@ class Company:
             and price is not None
             and abs(_money(float(quantity) * float(price)) - _money(amount)) > 0.005
         ):
-            raise qf.business_rule(
-                f"Amount is not equal to UnitPrice * Qty. Supplied value:{amount}", code=6070
-            )
+            raise qf.business_rule(f"Amount is not equal to UnitPrice * Qty. Supplied value:{amount}", code=6070)
         for key, value in (("Qty", quantity), ("UnitPrice", price)):
             if value is not None:
                 detail[key] = float(value)
@@ -567,9 +551,7 @@ class Company:
             "ProcessPayment": False,
         }
 
-    def _apply_payment(
-        self, before: dict[str, Any] | None, after: dict[str, Any] | None, moment: int
-    ) -> list[Change]:
+    def _apply_payment(self, before: dict[str, Any] | None, after: dict[str, Any] | None, moment: int) -> list[Change]:
         """Recompute the balance of every invoice the payment touches (before and after the change)."""
         touched: set[str] = set()
         for payment in (before, after):

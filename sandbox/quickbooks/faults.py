@@ -100,8 +100,7 @@ def business_rule(detail: str, code: int = 6000) -> ApiError:
 def bad_length(name: str, maximum: int, supplied: int) -> ApiError:
     return fault(
         "String length is either shorter or longer than supported by specification",
-        f"String length specified does not match the supported length. Min:0 Max:{maximum} supplied "
-        f"length:{supplied}",
+        f"String length specified does not match the supported length. Min:0 Max:{maximum} supplied length:{supplied}",
         2050,
         element=name,
     )

@@ -90,12 +90,7 @@ class IntuitOAuth:
         with self.lock:
             if grant_type == "authorization_code":
                 entry = self.codes.get(form.get("code", ""))
-                if (
-                    entry is None
-                    or entry[2]
-                    or entry[1] < time.time()
-                    or entry[0] != form.get("redirect_uri")
-                ):
+                if entry is None or entry[2] or entry[1] < time.time() or entry[0] != form.get("redirect_uri"):
                     raise oauth_error("invalid_grant")
                 self.codes[form["code"]] = (entry[0], entry[1], True)
                 return self._issue(hard_expiry)

@@ -83,13 +83,9 @@ class HubSpotContract:
         ).get_environ()
         response = Response(exchange.body, status=exchange.status, content_type=exchange.content_type or None)
         try:
-            spec.api.validate_response(
-                WerkzeugOpenAPIRequest(Request(environ)), WerkzeugOpenAPIResponse(response)
-            )
+            spec.api.validate_response(WerkzeugOpenAPIRequest(Request(environ)), WerkzeugOpenAPIResponse(response))
         except Exception as exc:
-            reasons = (
-                getattr(exc, "schema_errors", None) or getattr(exc.__cause__, "schema_errors", None) or ()
-            )
+            reasons = getattr(exc, "schema_errors", None) or getattr(exc.__cause__, "schema_errors", None) or ()
             detail = "; ".join(str(getattr(r, "message", r)) for r in reasons) or str(exc)
             where = f"{exchange.method} {exchange.path} -> {exchange.status}"
             return f"{where}: {type(exc).__name__}: {detail[:600]}"

@@ -40,28 +40,19 @@ class QboShapes:
     def __init__(self) -> None:
         recorded = _recorded_keys()
         self.fields = {
-            entity: set(json.loads((SPECS / f"{name}.json").read_text())["properties"])
-            | recorded.get(entity, set())
+            entity: set(json.loads((SPECS / f"{name}.json").read_text())["properties"]) | recorded.get(entity, set())
             for entity, name in _FILES.items()
         }
         invoice = json.loads((SPECS / "invoices.json").read_text())
         self.line_fields = set(invoice["properties"]["Line"]["items"]["properties"]) | recorded["Line"]
         self.address_fields = set(json.loads((SPECS / "shared" / "address.json").read_text())["properties"])
-        self.sales_line_fields = set(
-            json.loads((SPECS / "shared" / "sales_item_line.json").read_text())["properties"]
-        )
+        self.sales_line_fields = set(json.loads((SPECS / "shared" / "sales_item_line.json").read_text())["properties"])
         self.checked = 0
 
     def entity_problems(self, entity: str, body: dict[str, Any]) -> list[str]:
         if body.get("status") == "Deleted":
-            return [
-                f"{entity} deleted stub has {k}"
-                for k in body
-                if k not in {"domain", "status", "Id", "MetaData"}
-            ]
-        problems = [
-            f"{entity}.{k} is not a QBO field" for k in body if k not in self.fields[entity] | _ENVELOPE
-        ]
+            return [f"{entity} deleted stub has {k}" for k in body if k not in {"domain", "status", "Id", "MetaData"}]
+        problems = [f"{entity}.{k} is not a QBO field" for k in body if k not in self.fields[entity] | _ENVELOPE]
         for key in ("Id", "SyncToken"):
             if not isinstance(body.get(key), str):
                 problems.append(f"{entity}.{key} must be a string")
@@ -73,9 +64,7 @@ class QboShapes:
             if extra:
                 problems.append(f"{entity}.{address} has unknown fields {sorted(extra)}")
         for key, value in body.items():
-            if key.endswith("Ref") and (
-                not isinstance(value, dict) or not isinstance(value.get("value"), str)
-            ):
+            if key.endswith("Ref") and (not isinstance(value, dict) or not isinstance(value.get("value"), str)):
                 problems.append(f"{entity}.{key} must be {{value, name}} with a string value")
         for line in body.get("Line", []):
             extra = set(line) - self.line_fields

@@ -22,9 +22,7 @@ def test_a_broken_hubspot_answer_is_caught(hubspot_contract: HubSpotContract) ->
     ok = Exchange("GET", "/crm/v3/objects/contacts/1", "", 200, "application/json", json.dumps(good).encode())
     assert hubspot_contract.check(ok) is None
     broken = {k: v for k, v in good.items() if k != "archived"}
-    bad = Exchange(
-        "GET", "/crm/v3/objects/contacts/1", "", 200, "application/json", json.dumps(broken).encode()
-    )
+    bad = Exchange("GET", "/crm/v3/objects/contacts/1", "", 200, "application/json", json.dumps(broken).encode())
     assert "archived" in (hubspot_contract.check(bad) or "")
 
 

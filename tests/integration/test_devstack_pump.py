@@ -63,9 +63,7 @@ def test_a_failing_record_is_retried_then_dead_lettered_after_five_receives(pump
         MaxNumberOfMessages=10,
         MessageSystemAttributeNames=["All"],
     )["Messages"]
-    assert [(json.loads(m["Body"])["seq"], m["Attributes"]["MessageGroupId"]) for m in dead] == [
-        (1, "poison")
-    ]
+    assert [(json.loads(m["Body"])["seq"], m["Attributes"]["MessageGroupId"]) for m in dead] == [(1, "poison")]
 
 
 def test_schedule_fires_on_its_scaled_rate(pump_stack: Devstack) -> None:

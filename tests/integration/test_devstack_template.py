@@ -56,9 +56,7 @@ def test_token_key_rotates(hubbooks_stack: Devstack) -> None:
 
 
 def test_dead_letter_alarm_fires_on_any_message(hubbooks_stack: Devstack) -> None:
-    alarms = hubbooks_stack.client("cloudwatch").describe_alarms(
-        AlarmNames=["hubbooks-test-sync-dlq-not-empty"]
-    )
+    alarms = hubbooks_stack.client("cloudwatch").describe_alarms(AlarmNames=["hubbooks-test-sync-dlq-not-empty"])
     (alarm,) = alarms["MetricAlarms"]
     assert alarm["MetricName"] == "ApproximateNumberOfMessagesVisible"
     assert alarm["Dimensions"] == [{"Name": "QueueName", "Value": "hubbooks-test-sync-dlq.fifo"}]
@@ -94,7 +92,5 @@ def test_iam_policies_name_their_resources(hubbooks_stack: Devstack) -> None:
             for statement in _statements(policy["PolicyDocument"]):
                 if statement["Effect"] != "Allow" or statement.get("Resource") != "*":
                     continue
-                actions = (
-                    statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
-                )
+                actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
                 assert set(actions) <= _ACTIONS_WITHOUT_RESOURCES, f"{logical_id}: {actions} on '*'"

@@ -20,9 +20,7 @@ def _run(*command: str) -> subprocess.CompletedProcess[str]:
         "AWS_EC2_METADATA_DISABLED": "true",
     }
     env.pop("AWS_ENDPOINT_URL", None)
-    return subprocess.run(
-        command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False
-    )
+    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
 
 
 def test_cfn_lint_is_clean() -> None:

@@ -31,9 +31,7 @@ class WebhookSink:
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("content-length") or 0))
                 with sink._lock:
-                    sink.deliveries.append(
-                        Delivery(self.path, dict(self.headers.items()), body, time.monotonic())
-                    )
+                    sink.deliveries.append(Delivery(self.path, dict(self.headers.items()), body, time.monotonic()))
                     status = sink.statuses.pop(0) if sink.statuses else 200
                     reply = sink.reply_body
                 self.send_response(status)

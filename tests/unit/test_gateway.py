@@ -23,9 +23,7 @@ ROUTES = [
         ("POST", "/webhooks/hubspot", "Webhook", {}),
     ],
 )
-def test_routes_match_most_specific_first(
-    method: str, path: str, function: str, params: dict[str, str]
-) -> None:
+def test_routes_match_most_specific_first(method: str, path: str, function: str, params: dict[str, str]) -> None:
     matched = RouteTable(ROUTES).match(method, path)
     assert matched is not None
     route, found = matched
@@ -85,9 +83,7 @@ def test_binary_body_is_base64_encoded() -> None:
 def test_response_shapes() -> None:
     plain = shape_response({"ok": True})
     assert (plain.status, json.loads(plain.body)) == (200, {"ok": True})
-    full = shape_response(
-        {"statusCode": 302, "headers": {"Location": "/x"}, "cookies": ["s=1; HttpOnly"], "body": ""}
-    )
+    full = shape_response({"statusCode": 302, "headers": {"Location": "/x"}, "cookies": ["s=1; HttpOnly"], "body": ""})
     assert full.status == 302
     assert ("Location", "/x") in full.headers
     assert ("set-cookie", "s=1; HttpOnly") in full.headers

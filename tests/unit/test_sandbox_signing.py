@@ -12,9 +12,7 @@ import pytest
 from sandbox import signing
 
 VECTORS = json.loads(
-    (
-        Path(__file__).resolve().parents[3] / "shared" / "specs" / "hubspot" / "signature-test-vectors.json"
-    ).read_text()
+    (Path(__file__).resolve().parents[3] / "shared" / "specs" / "hubspot" / "signature-test-vectors.json").read_text()
 )
 
 

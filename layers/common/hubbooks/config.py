@@ -1,5 +1,6 @@
 """Settings of every function, read once from the environment the template gives."""
 
+import os
 from functools import lru_cache
 
 from pydantic import Field
@@ -16,11 +17,27 @@ class Settings(BaseSettings):
     idempotency_table_name: str = Field(description="Powertools idempotency table")
     sync_queue_url: str = Field(description="URL of the sync FIFO queue")
     token_key_id: str = Field(description="KMS key that encrypts OAuth tokens")
-    hubspot_api_base: str = Field(default="https://api.hubapi.com")
-    qbo_api_base: str = Field(default="https://quickbooks.api.intuit.com")
+    app_secret_arn: str = Field(default="", description="Secrets Manager secret with the app's credentials")
+    public_base_url: str = Field(default="", description="Public base URL; empty: the URL a request came to")
+    hubspot_api_base: str = "https://api.hubapi.com"
+    hubspot_authorize_url: str = "https://app.hubspot.com/oauth/authorize"
+    qbo_api_base: str = "https://quickbooks.api.intuit.com"
+    qbo_authorize_url: str = "https://appcenter.intuit.com/connect/oauth2"
+    qbo_token_url: str = "https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer"  # noqa: S105 - a URL
+    qbo_revoke_url: str = "https://developer.api.intuit.com/v2/oauth2/tokens/revoke"
+    qbo_minor_version: int = 75
+    http_timeout_seconds: float = 20.0
 
 
-@lru_cache(maxsize=1)
-def get_settings() -> Settings:
-    """The process-wide settings (read on first use, so imports stay cheap)."""
+@lru_cache(maxsize=8)
+def _settings_for(environment: tuple[tuple[str, str], ...]) -> Settings:
     return Settings()
+
+
+def get_settings() -> Settings:
+    """The settings of the current environment, read once per distinct environment.
+
+    In Lambda that is once per execution environment; devstack runs several functions and stacks in one
+    process, each invocation seeing its own environment, so the cache is keyed by the HUBBOOKS_ values.
+    """
+    return _settings_for(tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("HUBBOOKS_"))))

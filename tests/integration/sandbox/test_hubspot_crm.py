@@ -26,9 +26,7 @@ def test_contact_lifecycle_and_string_values(hubspot: Sandbox) -> None:
     assert read["properties"]["zip"] == "2108"  # every value comes back as a string
     assert read["properties"]["lastname"] == "Lee"
     assert read["updatedAt"] >= read["createdAt"]
-    by_email = api.get(
-        f"{hubspot.url}/crm/v3/objects/contacts/ANN@example.com", params={"idProperty": "email"}
-    )
+    by_email = api.get(f"{hubspot.url}/crm/v3/objects/contacts/ANN@example.com", params={"idProperty": "email"})
     assert by_email.json()["id"] == created["id"]
     assert api.delete(url).status_code == 204
     missing = api.get(url)
@@ -61,15 +59,11 @@ def test_list_pages_with_after_and_repeated_properties(hubspot: Sandbox) -> None
 def test_validation_errors_in_hubspot_shape(hubspot: Sandbox) -> None:
     api = hubspot.api()
     _contact(hubspot, email="dup@example.com")
-    conflict = api.post(
-        f"{hubspot.url}/crm/v3/objects/contacts", json={"properties": {"email": "DUP@example.com"}}
-    )
+    conflict = api.post(f"{hubspot.url}/crm/v3/objects/contacts", json={"properties": {"email": "DUP@example.com"}})
     assert conflict.status_code == 409
     assert conflict.json()["category"] == "CONFLICT"
     assert "Existing ID" in conflict.json()["message"]
-    unknown = api.post(
-        f"{hubspot.url}/crm/v3/objects/contacts", json={"properties": {"favourite_colour": "x"}}
-    )
+    unknown = api.post(f"{hubspot.url}/crm/v3/objects/contacts", json={"properties": {"favourite_colour": "x"}})
     assert unknown.status_code == 400
     assert unknown.json()["category"] == "VALIDATION_ERROR"
     assert "PROPERTY_DOESNT_EXIST" in unknown.json()["message"]
@@ -78,13 +72,9 @@ def test_validation_errors_in_hubspot_shape(hubspot: Sandbox) -> None:
     assert "INVALID_FLOAT" in not_number.json()["message"]
     read_only = api.post(f"{hubspot.url}/crm/v3/objects/contacts", json={"properties": {"hs_object_id": "5"}})
     assert "READ_ONLY_VALUE" in read_only.json()["message"]
-    bad_email = api.post(
-        f"{hubspot.url}/crm/v3/objects/contacts", json={"properties": {"email": "not-an-email"}}
-    )
+    bad_email = api.post(f"{hubspot.url}/crm/v3/objects/contacts", json={"properties": {"email": "not-an-email"}})
     assert "INVALID_EMAIL" in bad_email.json()["message"]
-    bad_option = api.post(
-        f"{hubspot.url}/crm/v3/objects/contacts", json={"properties": {"lifecyclestage": "royalty"}}
-    )
+    bad_option = api.post(f"{hubspot.url}/crm/v3/objects/contacts", json={"properties": {"lifecyclestage": "royalty"}})
     assert "INVALID_OPTION" in bad_option.json()["message"]
 
 
@@ -154,9 +144,7 @@ def test_batch_create_read_update_archive(hubspot: Sandbox) -> None:
     created = api.post(
         f"{base}/create",
         json={
-            "inputs": [
-                {"properties": {"name": f"Item {n}", "price": n * 10, "hs_sku": f"SKU{n}"}} for n in range(3)
-            ]
+            "inputs": [{"properties": {"name": f"Item {n}", "price": n * 10, "hs_sku": f"SKU{n}"}} for n in range(3)]
         },
     )
     assert created.status_code == 201
@@ -253,17 +241,13 @@ def test_search_numbers_dates_sorts_and_paging(hubspot: Sandbox) -> None:
     assert either["total"] == 2
     first = api.post(search, json={"limit": 3, "sorts": ["price"], "properties": ["price"]}).json()
     assert first["paging"]["next"]["after"] == "3"
-    rest = api.post(
-        search, json={"limit": 3, "after": "3", "sorts": ["price"], "properties": ["price"]}
-    ).json()
+    rest = api.post(search, json={"limit": 3, "after": "3", "sorts": ["price"], "properties": ["price"]}).json()
     assert [r["properties"]["price"] for r in rest["results"]] == ["5000"]
     cutoff = first["results"][0]["updatedAt"]
     recent = api.post(
         search,
         json={
-            "filterGroups": [
-                {"filters": [{"propertyName": "hs_lastmodifieddate", "operator": "GTE", "value": cutoff}]}
-            ]
+            "filterGroups": [{"filters": [{"propertyName": "hs_lastmodifieddate", "operator": "GTE", "value": cutoff}]}]
         },
     ).json()
     assert recent["total"] == 4
@@ -307,29 +291,20 @@ def test_associations_both_directions(hubspot: Sandbox) -> None:
         json={"properties": {"name": "Widget", "quantity": 3, "price": "2.50"}},
     ).json()
     assert item["properties"]["amount"] == "7.5"
-    put = api.put(
-        f"{hubspot.url}/crm/v4/objects/deals/{deal['id']}/associations/default/line_items/{item['id']}"
-    )
+    put = api.put(f"{hubspot.url}/crm/v4/objects/deals/{deal['id']}/associations/default/line_items/{item['id']}")
     assert put.status_code == 200
     batch = api.post(
         f"{hubspot.url}/crm/v4/associations/deals/line_items/batch/read",
         json={"inputs": [{"id": deal["id"]}]},
     ).json()
     assert len(batch["results"][0]["to"]) == 1
-    listed = api.get(
-        f"{hubspot.url}/crm/v3/objects/deals/{deal['id']}", params={"associations": "contacts"}
-    ).json()
+    listed = api.get(f"{hubspot.url}/crm/v3/objects/deals/{deal['id']}", params={"associations": "contacts"}).json()
     assert listed["associations"]["contacts"]["results"][0]["id"] == contact["id"]
     assert (
-        api.delete(
-            f"{hubspot.url}/crm/v4/objects/deals/{deal['id']}/associations/contacts/{contact['id']}"
-        ).status_code
+        api.delete(f"{hubspot.url}/crm/v4/objects/deals/{deal['id']}/associations/contacts/{contact['id']}").status_code
         == 204
     )
-    assert (
-        api.get(f"{hubspot.url}/crm/v4/objects/deals/{deal['id']}/associations/contacts").json()["results"]
-        == []
-    )
+    assert api.get(f"{hubspot.url}/crm/v4/objects/deals/{deal['id']}/associations/contacts").json()["results"] == []
 
 
 def test_invoice_object_rules(hubspot: Sandbox) -> None:
@@ -342,9 +317,7 @@ def test_invoice_object_rules(hubspot: Sandbox) -> None:
     to_open = api.patch(f"{invoices}/{invoice_id}", json={"properties": {"hs_invoice_status": "open"}})
     assert to_open.status_code == 400
     contact = _contact(hubspot, email="payer@example.com")
-    line = api.post(
-        f"{hubspot.url}/crm/v3/objects/line_items", json={"properties": {"name": "x", "price": 1}}
-    ).json()
+    line = api.post(f"{hubspot.url}/crm/v3/objects/line_items", json={"properties": {"name": "x", "price": 1}}).json()
     for kind, other in (("contacts", contact["id"]), ("line_items", line["id"])):
         api.put(f"{hubspot.url}/crm/v4/objects/invoices/{invoice_id}/associations/default/{kind}/{other}")
     opened = api.patch(f"{invoices}/{invoice_id}", json={"properties": {"hs_invoice_status": "open"}})

@@ -36,9 +36,7 @@ def _authorize(hubspot: Sandbox, **extra: str) -> dict[str, list[str]]:
         "state": "s1",
         **extra,
     }
-    response = requests.get(
-        f"{hubspot.url}/oauth/authorize", params=params, allow_redirects=False, timeout=10
-    )
+    response = requests.get(f"{hubspot.url}/oauth/authorize", params=params, allow_redirects=False, timeout=10)
     assert response.status_code == 302
     location = urlsplit(response.headers["Location"])
     assert location.netloc == "app.example"
@@ -127,9 +125,7 @@ def test_user_edits_become_signed_webhooks(hubspot: Sandbox, sink: WebhookSink) 
     hubspot.admin.configure_webhooks(url=sink.url)
     created = hubspot.admin.create("contacts", {"email": "hook@example.com", "firstname": "H"})
     hubspot.admin.update("contacts", created["id"], {"firstname": "Hank", "lastname": "Hill"})
-    hubspot.api().patch(
-        f"{hubspot.url}/crm/v3/objects/contacts/{created['id']}", json={"properties": {"phone": "555"}}
-    )
+    hubspot.api().patch(f"{hubspot.url}/crm/v3/objects/contacts/{created['id']}", json={"properties": {"phone": "555"}})
     hubspot.admin.delete("contacts", created["id"])
     assert hubspot.admin.flush_webhooks()
     deliveries = sink.wait_for(1)
@@ -148,10 +144,7 @@ def test_user_edits_become_signed_webhooks(hubspot: Sandbox, sink: WebhookSink) 
         assert headers["x-hubspot-signature-v3"] == _expected_v3(
             CLIENT_SECRET, sink.url, delivery.body, headers["x-hubspot-request-timestamp"]
         )
-        assert (
-            headers["x-hubspot-signature"]
-            == hashlib.sha256(CLIENT_SECRET.encode() + delivery.body).hexdigest()
-        )
+        assert headers["x-hubspot-signature"] == hashlib.sha256(CLIENT_SECRET.encode() + delivery.body).hexdigest()
         assert abs(int(headers["x-hubspot-request-timestamp"]) - time.time() * 1000) < 60_000
 
 
@@ -197,9 +190,7 @@ def test_webhook_delivery_faults(hubspot: Sandbox, sink: WebhookSink, kind: str)
     hubspot.admin.update("contacts", first["id"], {"lastname": "two"})
     assert hubspot.admin.flush_webhooks()
     time.sleep(0.1)
-    changes = [
-        e.get("propertyName") for e in _events(sink.deliveries) if e["subscriptionType"].endswith("Change")
-    ]
+    changes = [e.get("propertyName") for e in _events(sink.deliveries) if e["subscriptionType"].endswith("Change")]
     expected = {
         "drop": ["lastname"],
         "duplicate": ["firstname", "firstname", "lastname"],
@@ -230,9 +221,7 @@ def test_timeline_templates_and_events(hubspot: Sandbox) -> None:
     assert created.status_code == 201
     assert created.json()["tokens"] == {"amount": "250"}
     assert api.post(f"{hubspot.url}/crm/v3/timeline/events", json=event).status_code == 409
-    unknown = api.post(
-        f"{hubspot.url}/crm/v3/timeline/events", json={**event, "id": "x", "tokens": {"nope": 1}}
-    )
+    unknown = api.post(f"{hubspot.url}/crm/v3/timeline/events", json={**event, "id": "x", "tokens": {"nope": 1}})
     assert unknown.status_code == 400
     read = api.get(f"{hubspot.url}/integrators/timeline/v3/events/{template_id}/pay-1")
     assert read.json()["objectId"] == deal["id"]
@@ -273,9 +262,7 @@ def test_workflow_action_runs_signed_and_completes(hubspot: Sandbox, sink: Webho
     assert request["object"] == {"objectId": 123, "objectType": "DEAL"}
     assert request["inputFields"] == {"memo": "thanks"}
     headers = {k.lower(): v for k, v in delivery.headers.items()}
-    expected = hashlib.sha256(
-        (CLIENT_SECRET + "POST" + sink.url + delivery.body.decode()).encode()
-    ).hexdigest()
+    expected = hashlib.sha256((CLIENT_SECRET + "POST" + sink.url + delivery.body.decode()).encode()).hexdigest()
     assert headers["x-hubspot-signature"] == expected
     assert headers["x-hubspot-signature-version"] == "v2"
     done = api.post(
@@ -300,9 +287,7 @@ def test_rate_limits_answer_429_in_hubspot_shape() -> None:
         assert limited.headers["X-HubSpot-RateLimit-Max"] == "110"
         admin = HubSpotAdmin(server.url)
         admin.reset()
-        searches = [
-            api.post(f"{server.url}/crm/v3/objects/contacts/search", json={}).status_code for _ in range(6)
-        ]
+        searches = [api.post(f"{server.url}/crm/v3/objects/contacts/search", json={}).status_code for _ in range(6)]
         assert searches == [200] * 5 + [429]
         assert admin.stats()["rate_limited"]["SECONDLY"] == 1
     finally:

@@ -13,9 +13,7 @@ def _base(quickbooks: Sandbox) -> str:
 
 
 def _post(quickbooks: Sandbox, entity: str, body: dict[str, Any], **params: str) -> requests.Response:
-    return quickbooks.api().post(
-        f"{_base(quickbooks)}/{entity}", json=body, params={"minorversion": "75", **params}
-    )
+    return quickbooks.api().post(f"{_base(quickbooks)}/{entity}", json=body, params={"minorversion": "75", **params})
 
 
 def _ok(response: requests.Response, entity: str) -> dict[str, Any]:
@@ -64,9 +62,7 @@ def test_customer_create_read_and_updates(quickbooks: Sandbox) -> None:
     )
     assert (sparse["SyncToken"], sparse["CompanyName"], sparse["GivenName"]) == ("1", "Doe Ltd", "Jane")
     assert sparse["MetaData"]["CreateTime"] == created["MetaData"]["CreateTime"]
-    stale = _post(
-        quickbooks, "customer", {"Id": created["Id"], "SyncToken": "0", "sparse": True, "Notes": "x"}
-    )
+    stale = _post(quickbooks, "customer", {"Id": created["Id"], "SyncToken": "0", "sparse": True, "Notes": "x"})
     assert _fault_code(stale) == "5010"
     full = _ok(
         _post(
@@ -81,9 +77,7 @@ def test_customer_create_read_and_updates(quickbooks: Sandbox) -> None:
 
 
 def test_display_names_are_unique_across_customers_vendors_and_employees(quickbooks: Sandbox) -> None:
-    quickbooks.admin.seed(
-        {"Vendor": [{"DisplayName": "Supply Co"}], "Employee": [{"DisplayName": "Eve Stone"}]}
-    )
+    quickbooks.admin.seed({"Vendor": [{"DisplayName": "Supply Co"}], "Employee": [{"DisplayName": "Eve Stone"}]})
     _ok(_post(quickbooks, "customer", {"DisplayName": "Acme"}), "Customer")
     for taken in ("acme", "Supply Co", "Eve Stone"):
         response = _post(quickbooks, "customer", {"DisplayName": taken})
@@ -93,9 +87,7 @@ def test_display_names_are_unique_across_customers_vendors_and_employees(quickbo
     assert _fault_code(_post(quickbooks, "customer", {"DisplayName": "x" * 501})) == "2050"
     assert _fault_code(_post(quickbooks, "customer", {"DisplayName": "Y", "Favourite": 1})) == "2010"
     assert (
-        _fault_code(
-            _post(quickbooks, "customer", {"DisplayName": "Z", "PrimaryEmailAddr": {"Address": "nope"}})
-        )
+        _fault_code(_post(quickbooks, "customer", {"DisplayName": "Z", "PrimaryEmailAddr": {"Address": "nope"}}))
         == "6000"
     )
 
@@ -103,9 +95,7 @@ def test_display_names_are_unique_across_customers_vendors_and_employees(quickbo
 def test_inactive_names_and_queries_that_skip_them(quickbooks: Sandbox) -> None:
     created = _ok(_post(quickbooks, "customer", {"DisplayName": "Old Co"}), "Customer")
     inactive = _ok(
-        _post(
-            quickbooks, "customer", {"Id": created["Id"], "SyncToken": "0", "sparse": True, "Active": False}
-        ),
+        _post(quickbooks, "customer", {"Id": created["Id"], "SyncToken": "0", "sparse": True, "Active": False}),
         "Customer",
     )
     assert inactive["DisplayName"] == "Old Co (deleted)"
@@ -113,9 +103,7 @@ def test_inactive_names_and_queries_that_skip_them(quickbooks: Sandbox) -> None:
     query = f"{_base(quickbooks)}/query"
     default = quickbooks.api().get(query, params={"query": "select * from Customer"}).json()["QueryResponse"]
     assert [c["DisplayName"] for c in default["Customer"]] == ["Old Co"]
-    with_inactive = quickbooks.api().get(
-        query, params={"query": "select * from Customer where Active = false"}
-    )
+    with_inactive = quickbooks.api().get(query, params={"query": "select * from Customer where Active = false"})
     assert [c["Id"] for c in with_inactive.json()["QueryResponse"]["Customer"]] == [created["Id"]]
 
 
@@ -124,9 +112,7 @@ def test_items_need_unique_names_and_an_income_account(quickbooks: Sandbox) -> N
     assert item["IncomeAccountRef"] == {"value": "1", "name": "Services"}
     assert (
         _fault_code(
-            _post(
-                quickbooks, "item", {"Name": "WIDGET", "Type": "Service", "IncomeAccountRef": {"value": "1"}}
-            )
+            _post(quickbooks, "item", {"Name": "WIDGET", "Type": "Service", "IncomeAccountRef": {"value": "1"}})
         )
         == "6240"
     )
@@ -161,9 +147,7 @@ def test_invoice_totals_numbers_payments_void_and_delete(quickbooks: Sandbox) ->
             "SalesItemLineDetail": {"ItemRef": {"value": item["Id"]}},
         },
     ]
-    invoice = _ok(
-        _post(quickbooks, "invoice", {"CustomerRef": {"value": customer["Id"]}, "Line": lines}), "Invoice"
-    )
+    invoice = _ok(_post(quickbooks, "invoice", {"CustomerRef": {"value": customer["Id"]}, "Line": lines}), "Invoice")
     assert (invoice["TotalAmt"], invoice["Balance"], invoice["DocNumber"]) == (95.0, 95.0, "1001")
     assert invoice["Line"][-1]["DetailType"] == "SubTotalLineDetail"
     assert invoice["CustomerRef"] == {"value": customer["Id"], "name": "Payer"}
@@ -201,25 +185,19 @@ def test_invoice_totals_numbers_payments_void_and_delete(quickbooks: Sandbox) ->
         },
     )
     assert _fault_code(over) == "6000"
-    balance = _ok(quickbooks.api().get(f"{_base(quickbooks)}/customer/{customer['Id']}"), "Customer")[
-        "Balance"
-    ]
+    balance = _ok(quickbooks.api().get(f"{_base(quickbooks)}/customer/{customer['Id']}"), "Customer")["Balance"]
     assert balance == 50.0 + 80.0
     deleted = _post(quickbooks, "payment", {"Id": partial["Id"], "SyncToken": "0"}, operation="delete")
     assert deleted.json()["Payment"]["status"] == "Deleted"
     restored = _ok(quickbooks.api().get(f"{_base(quickbooks)}/invoice/{invoice['Id']}"), "Invoice")
     assert (restored["Balance"], restored["LinkedTxn"]) == (95.0, [])
     voided = _ok(
-        _post(
-            quickbooks, "invoice", {"Id": second["Id"], "SyncToken": second["SyncToken"]}, operation="void"
-        ),
+        _post(quickbooks, "invoice", {"Id": second["Id"], "SyncToken": second["SyncToken"]}, operation="void"),
         "Invoice",
     )
     assert (voided["TotalAmt"], voided["Balance"], voided["PrivateNote"]) == (0.0, 0.0, "Voided")
     assert voided["SyncToken"] == str(int(second["SyncToken"]) + 1)
-    gone = _post(
-        quickbooks, "invoice", {"Id": invoice["Id"], "SyncToken": restored["SyncToken"]}, operation="delete"
-    )
+    gone = _post(quickbooks, "invoice", {"Id": invoice["Id"], "SyncToken": restored["SyncToken"]}, operation="delete")
     assert gone.json()["Invoice"] == {"domain": "QBO", "status": "Deleted", "Id": invoice["Id"]}
     assert _fault_code(quickbooks.api().get(f"{_base(quickbooks)}/invoice/{invoice['Id']}")) == "610"
 
@@ -322,7 +300,6 @@ def test_query_count_and_refusals(quickbooks: Sandbox) -> None:
     with_sku = quickbooks.api().get(query, params={"query": "SELECT *, Sku FROM Item"})
     assert with_sku.status_code == 200
     assert (
-        _fault_code(quickbooks.api().get(query, params={"query": "select * from Customer MAXRESULTS 1001"}))
-        == "4001"
+        _fault_code(quickbooks.api().get(query, params={"query": "select * from Customer MAXRESULTS 1001"})) == "4001"
     )
     assert _fault_code(quickbooks.api().get(query, params={"query": "select from where"})) == "4000"

@@ -179,14 +179,10 @@ def test_change_data_capture(quickbooks: Sandbox) -> None:
     assert deleted[0]["status"] == "Deleted"
     assert {} in parts  # no payments changed
     later = (datetime.now(UTC) + timedelta(seconds=5)).isoformat()
-    empty = quickbooks.api().get(
-        f"{_base(quickbooks)}/cdc", params={"entities": "Customer", "changedSince": later}
-    )
+    empty = quickbooks.api().get(f"{_base(quickbooks)}/cdc", params={"entities": "Customer", "changedSince": later})
     assert empty.json()["CDCResponse"][0]["QueryResponse"] == [{}]
     old = (datetime.now(UTC) - timedelta(days=31)).isoformat()
-    too_old = quickbooks.api().get(
-        f"{_base(quickbooks)}/cdc", params={"entities": "Customer", "changedSince": old}
-    )
+    too_old = quickbooks.api().get(f"{_base(quickbooks)}/cdc", params={"entities": "Customer", "changedSince": old})
     assert too_old.status_code == 400
 
 
@@ -231,9 +227,7 @@ def test_legacy_webhooks_by_flag(quickbooks: Sandbox, sink: WebhookSink) -> None
         ("Customer", customer["Id"], "Create"),
         ("Customer", customer["Id"], "Update"),
     ]
-    assert {k.lower(): v for k, v in delivery.headers.items()}["intuit-signature"] == _expected_signature(
-        delivery.body
-    )
+    assert {k.lower(): v for k, v in delivery.headers.items()}["intuit-signature"] == _expected_signature(delivery.body)
 
 
 def test_payments_emit_invoice_updates(quickbooks: Sandbox, sink: WebhookSink) -> None:

@@ -1,0 +1,51 @@
+"""A minimal browser for driving OAuth flows: follows redirects across hosts and keeps cookies as
+Chromium does for loopback addresses (Secure cookies are sent to http://127.0.0.1)."""
+
+from dataclasses import dataclass, field
+from http.cookies import SimpleCookie
+from urllib.parse import urljoin, urlsplit
+
+import requests
+
+
+@dataclass
+class Browser:
+    cookies: dict[str, dict[str, str]] = field(default_factory=dict)  # host -> name -> value
+    history: list[requests.Response] = field(default_factory=list)
+    http: requests.Session = field(default_factory=requests.Session)
+
+    def _remember(self, response: requests.Response) -> None:
+        host = urlsplit(response.url).netloc
+        for header in response.raw.headers.getlist("Set-Cookie") if response.raw else []:
+            parsed = SimpleCookie()
+            parsed.load(header)
+            for name, morsel in parsed.items():
+                if morsel["max-age"] == "0":
+                    self.cookies.get(host, {}).pop(name, None)
+                else:
+                    self.cookies.setdefault(host, {})[name] = morsel.value
+
+    def cookie(self, url: str, name: str) -> str | None:
+        return self.cookies.get(urlsplit(url).netloc, {}).get(name)
+
+    def request(
+        self, method: str, url: str, *, data: dict[str, str] | None = None, max_redirects: int = 10
+    ) -> requests.Response:
+        for _ in range(max_redirects):
+            host = urlsplit(url).netloc
+            jar = self.cookies.get(host, {})
+            headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in jar.items())} if jar else {}
+            response = self.http.request(method, url, data=data, headers=headers, allow_redirects=False, timeout=30)
+            self.history.append(response)
+            self._remember(response)
+            if response.status_code not in (301, 302, 303, 307, 308):
+                return response
+            url = urljoin(url, response.headers["Location"])
+            method, data = "GET", None
+        raise RuntimeError(f"more than {max_redirects} redirects")
+
+    def get(self, url: str) -> requests.Response:
+        return self.request("GET", url)
+
+    def post(self, url: str, data: dict[str, str]) -> requests.Response:
+        return self.request("POST", url, data=data)

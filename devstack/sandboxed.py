@@ -1,0 +1,132 @@
+"""The whole product on one machine: both sandbox emulators, and template.yaml on devstack wired to them."""
+
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Self
+
+from devstack.stack import Devstack
+from sandbox.client import HubSpotAdmin, QuickBooksAdmin
+from sandbox.http import RunningServer, serve
+from sandbox.hubspot.app import HubSpotEmulator
+from sandbox.quickbooks.app import QuickBooksEmulator
+
+
+@dataclass(frozen=True)
+class AppCredentials:
+    """The app registration both providers know hubbooks by (what an operator puts in AppSecret)."""
+
+    portal_id: int = 4_455_001
+    realm_id: str = "9130355512345"
+    dev_token: str = "sandbox-dev-token"
+    hubspot_client_id: str = "hubbooks-hs-client"
+    hubspot_client_secret: str = "hubbooks-hs-secret"
+    qbo_client_id: str = "hubbooks-qbo-client"
+    qbo_client_secret: str = "hubbooks-qbo-secret"
+    qbo_verifier_token: str = "hubbooks-qbo-verifier"
+
+    def secret_values(self) -> dict[str, str]:
+        return {
+            "hubspot_client_id": self.hubspot_client_id,
+            "hubspot_client_secret": self.hubspot_client_secret,
+            "qbo_client_id": self.qbo_client_id,
+            "qbo_client_secret": self.qbo_client_secret,
+            "qbo_verifier_token": self.qbo_verifier_token,
+        }
+
+
+@dataclass
+class SandboxedProduct:
+    stack_name: str = "hubbooks-dev"
+    credentials: AppCredentials = field(default_factory=AppCredentials)
+    sandbox_time_scale: float = 1.0
+    devstack_time_scale: float = 0.01
+    run_schedules: bool = True
+    log_level: str = "INFO"
+    function_environment: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.hubspot: RunningServer | None = None
+        self.quickbooks: RunningServer | None = None
+        self.stack: Devstack | None = None
+
+    def start(self) -> Self:
+        c = self.credentials
+        self.hubspot = serve(
+            HubSpotEmulator(
+                portal_id=c.portal_id,
+                dev_token=c.dev_token,
+                client_id=c.hubspot_client_id,
+                client_secret=c.hubspot_client_secret,
+                time_scale=self.sandbox_time_scale,
+            )
+        )
+        self.quickbooks = serve(
+            QuickBooksEmulator(
+                realm_id=c.realm_id,
+                dev_token=c.dev_token,
+                client_id=c.qbo_client_id,
+                client_secret=c.qbo_client_secret,
+                verifier_token=c.qbo_verifier_token,
+                time_scale=self.sandbox_time_scale,
+            )
+        )
+        hs, qbo = self.hubspot.url, self.quickbooks.url
+        self.stack = Devstack(
+            stack_name=self.stack_name,
+            time_scale=self.devstack_time_scale,
+            run_schedules=self.run_schedules,
+            function_environment=self.function_environment,
+            parameters={
+                "LogLevel": self.log_level,
+                "HubSpotApiBase": hs,
+                "HubSpotAuthorizeUrl": f"{hs}/oauth/authorize",
+                "QuickBooksApiBase": qbo,
+                "QuickBooksAuthorizeUrl": f"{qbo}/connect/oauth2",
+                "QuickBooksTokenUrl": f"{qbo}/oauth2/v1/tokens/bearer",
+                "QuickBooksRevokeUrl": f"{qbo}/v2/oauth2/tokens/revoke",
+            },
+        )
+        self.stack.start()
+        self.stack.update_secret_json("AppSecret", c.secret_values())
+        return self
+
+    @property
+    def devstack(self) -> Devstack:
+        if self.stack is None:
+            raise RuntimeError("not started")
+        return self.stack
+
+    @property
+    def hubspot_app(self) -> HubSpotEmulator:
+        assert self.hubspot is not None
+        assert isinstance(self.hubspot.app, HubSpotEmulator)
+        return self.hubspot.app
+
+    @property
+    def quickbooks_app(self) -> QuickBooksEmulator:
+        assert self.quickbooks is not None
+        assert isinstance(self.quickbooks.app, QuickBooksEmulator)
+        return self.quickbooks.app
+
+    @property
+    def hubspot_admin(self) -> HubSpotAdmin:
+        assert self.hubspot is not None
+        return HubSpotAdmin(self.hubspot.url)
+
+    @property
+    def quickbooks_admin(self) -> QuickBooksAdmin:
+        assert self.quickbooks is not None
+        return QuickBooksAdmin(self.quickbooks.url)
+
+    def stop(self) -> None:
+        if self.stack is not None:
+            self.stack.stop()
+        for server in (self.hubspot, self.quickbooks):
+            if server is not None:
+                server.stop()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None, tb: TracebackType | None) -> None:
+        self.stop()

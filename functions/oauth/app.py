@@ -1,0 +1,143 @@
+"""OAuth: install from HubSpot, connect a QuickBooks company, disconnect."""
+
+from typing import Any
+from urllib.parse import parse_qs
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.shared.cookies import Cookie
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from hubbooks.auth.install import InstallError
+from hubbooks.config import get_settings
+from hubbooks.models.connection import Connection
+from hubbooks.web.pages import confirm_disconnect, page
+from hubbooks.wiring import connections, install_service, sessions
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+app = APIGatewayHttpResolver()
+HTML = "text/html; charset=utf-8"
+
+
+def _public_base() -> str:
+    configured = get_settings().public_base_url
+    return configured.rstrip("/") if configured else f"https://{app.current_event.request_context.domain_name}"
+
+
+def _query() -> dict[str, str]:
+    return {k: str(v) for k, v in (app.current_event.query_string_parameters or {}).items()}
+
+
+def _redirect(location: str, cookies: list[Cookie] | None = None) -> Response[str]:
+    return Response(status_code=302, headers={"Location": location, "Cache-Control": "no-store"}, cookies=cookies)
+
+
+def _html(status: int, body: str, cookies: list[Cookie] | None = None) -> Response[str]:
+    return Response(
+        status_code=status,
+        content_type=HTML,
+        body=body,
+        cookies=cookies,
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+def _session_connection() -> Connection | None:
+    connection_id = sessions().connection_of(app.current_event.cookies)
+    return connections().get(connection_id) if connection_id else None
+
+
+@app.exception_handler(InstallError)  # type: ignore[untyped-decorator]
+def _install_error(error: InstallError) -> Response[str]:
+    metrics.add_metric(name="InstallRefused", unit=MetricUnit.Count, value=1)
+    logger.info("install step refused", extra={"title": error.title, "status": error.status})
+    return _html(error.status, page(error.title, error.message))
+
+
+@app.get("/connect/hubspot")
+def connect_hubspot() -> Response[str]:
+    return _redirect(install_service(_public_base()).start_hubspot(_public_base()))
+
+
+@app.get("/oauth/hubspot/callback")
+def hubspot_callback() -> Response[str]:
+    return _redirect(install_service(_public_base()).finish_hubspot(_public_base(), _query()))
+
+
+@app.get("/connect/quickbooks")
+def connect_quickbooks() -> Response[str]:
+    service = install_service(_public_base())
+    session = sessions().connection_of(app.current_event.cookies)
+    connection = service.connection_for_install(_query().get("install"), session)
+    return _redirect(service.start_quickbooks(_public_base(), connection))
+
+
+@app.get("/oauth/quickbooks/callback")
+def quickbooks_callback() -> Response[str]:
+    installed = install_service(_public_base()).finish_quickbooks(_public_base(), _query())
+    metrics.add_metric(name="ConnectionsActivated", unit=MetricUnit.Count, value=1)
+    return _redirect(f"{_public_base()}/", cookies=[installed.session_cookie])
+
+
+def _disconnect_page(connection: Connection) -> Response[str]:
+    token = install_service(_public_base()).confirm_token(connection)
+    return _html(
+        200,
+        confirm_disconnect(connection.connection_id, connection.company_name or "-", connection.portal_id, token),
+    )
+
+
+@app.get("/oauth/quickbooks/disconnect")
+def quickbooks_disconnect_landing() -> Response[str]:
+    """Intuit's disconnect landing URL: confirm with the person before deleting anything."""
+    connection = _session_connection()
+    if connection is None or connection.realm_id != _query().get("realmId", connection.realm_id):
+        return _html(
+            200,
+            page(
+                "QuickBooks was disconnected",
+                "hubbooks can no longer reach this QuickBooks "
+                "company. Open the hubbooks settings from HubSpot to reconnect it or to delete the "
+                "sync data.",
+            ),
+        )
+    return _disconnect_page(connection)
+
+
+def _owned(connection_id: str) -> Connection:
+    connection = _session_connection()
+    if connection is None:
+        raise InstallError(401, "Sign in from HubSpot", "Open hubbooks from your HubSpot account to manage it.")
+    if connection.connection_id != connection_id:
+        raise InstallError(403, "Not your connection", "This session belongs to another connection.")
+    return connection
+
+
+@app.get("/connections/<connectionId>/disconnect")
+def disconnect_page(connectionId: str) -> Response[str]:  # noqa: N803 - the route's parameter name
+    return _disconnect_page(_owned(connectionId))
+
+
+@app.post("/connections/<connectionId>/disconnect")
+def disconnect(connectionId: str) -> Response[str]:  # noqa: N803
+    connection = _owned(connectionId)
+    body = app.current_event.decoded_body or ""
+    confirm = parse_qs(body).get("confirm", [None])[0]
+    deleted = install_service(_public_base()).disconnect(connection, confirm)
+    metrics.add_metric(name="ConnectionsDisconnected", unit=MetricUnit.Count, value=1)
+    message = (
+        f"hubbooks no longer syncs HubSpot account {connection.portal_id} with QuickBooks; its access to both "
+        f"was revoked and {deleted} stored items were deleted."
+    )
+    return _html(200, page("Disconnected", message), cookies=[sessions().clear_cookie()])
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,297 @@
+"""Installing hubbooks: HubSpot consent, then a QuickBooks company, then a session; and disconnecting."""
+
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.shared.cookies import Cookie
+
+from hubbooks.auth.grants import OAuthError
+from hubbooks.auth.sessions import Sessions
+from hubbooks.auth.signing import InvalidSignatureError, Signer
+from hubbooks.auth.tokens import TokenProvider, forget_cached
+from hubbooks.errors import ProviderError, RateLimitedError, ValidationFaultError
+from hubbooks.hubspot.oauth import HubSpotOAuth
+from hubbooks.models.connection import Connection, ConnectionStatus, ConnectionWarning, Provider
+from hubbooks.quickbooks.client import QboClient
+from hubbooks.quickbooks.oauth import IntuitOAuth
+from hubbooks.store.connections import ConnectionRepository, RealmTakenError
+from hubbooks.store.states import StateError, StateRepository
+
+logger = Logger(child=True)
+INSTALL_SECONDS = 600
+INSPECT_ATTEMPTS = 3
+INSPECT_RETRY_SECONDS = 1.5
+CUSTOM_TXN_WARNING = ConnectionWarning(
+    code="custom_transaction_numbers",
+    message="Custom transaction numbers are on in QuickBooks: invoices created from HubSpot get the number you "
+    "type in QuickBooks, not the next one in sequence. Turn them off in QuickBooks (Account and settings > "
+    "Sales > Custom transaction numbers) to keep invoice numbers in order.",
+)
+
+
+class InstallError(Exception):
+    """A step of the install the person has to see explained (400 for bad requests, 409 for conflicts)."""
+
+    def __init__(self, status: int, title: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.title = title
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Installed:
+    connection: Connection
+    session_cookie: Cookie
+
+
+def _callback(public_base: str, provider: str) -> str:
+    return f"{public_base}/oauth/{provider}/callback"
+
+
+class InstallService:
+    def __init__(
+        self,
+        *,
+        connections: ConnectionRepository,
+        states: StateRepository,
+        tokens: TokenProvider,
+        hubspot: HubSpotOAuth,
+        intuit: IntuitOAuth,
+        qbo_client: Callable[[str, str], QboClient],
+        sessions: Sessions,
+        signing_key: str,
+    ) -> None:
+        self._connections = connections
+        self._states = states
+        self._tokens = tokens
+        self._hubspot = hubspot
+        self._intuit = intuit
+        self._qbo_client = qbo_client
+        self._sessions = sessions
+        self._install = Signer(signing_key, "install")
+        self._confirm = Signer(signing_key, "disconnect")
+
+    # -- HubSpot -----------------------------------------------------------------------------------
+
+    def start_hubspot(self, public_base: str) -> str:
+        return self._hubspot.authorize_url(_callback(public_base, "hubspot"), self._states.issue("hubspot"))
+
+    def _consume(self, provider: Provider, params: Mapping[str, str]) -> dict[str, str]:
+        try:
+            state = self._states.consume(params.get("state"), provider)
+        except StateError as exc:
+            raise InstallError(
+                400,
+                "This link has expired",
+                f"The connection request could not be verified ({exc}). Start again from HubSpot or the settings page.",
+            ) from exc
+        if params.get("error"):
+            name = "HubSpot" if provider == "hubspot" else "QuickBooks"
+            raise InstallError(
+                400,
+                f"{name} did not grant access",
+                f"{name} answered '{params['error']}': nothing was connected. Start again and "
+                f"choose Allow/Connect when {name} asks.",
+            )
+        if not params.get("code"):
+            raise InstallError(400, "Missing authorization code", "The provider sent no code; start again.")
+        return {k: str(v) for k, v in state.items()}
+
+    def finish_hubspot(self, public_base: str, params: Mapping[str, str]) -> str:
+        """Exchange HubSpot's code; answer where the browser goes next (connecting QuickBooks)."""
+        self._consume("hubspot", params)
+        try:
+            grant = self._hubspot.exchange_code(params["code"], _callback(public_base, "hubspot"))
+            portal_id = self._hubspot.portal_of(grant.access_token.get_secret_value())
+        except OAuthError as exc:
+            raise InstallError(
+                400,
+                "HubSpot refused the authorization code",
+                f"HubSpot answered {exc.error}. The code may have been used already; start the "
+                "install again from HubSpot.",
+            ) from exc
+        connection = self._connections.by_portal(portal_id)
+        if connection is None:
+            connection = self._connections.create(Connection(connection_id=uuid.uuid4().hex, portal_id=portal_id))
+        self._tokens.store_grant(connection.connection_id, "hubspot", grant)
+        if (
+            connection.status == ConnectionStatus.NEEDS_REAUTH
+            and connection.status_reason
+            and connection.status_reason.startswith("hubspot")
+        ):
+            connection.status = ConnectionStatus.ACTIVE if connection.realm_id else ConnectionStatus.PENDING_QUICKBOOKS
+            connection.status_reason = None
+            self._connections.save(connection)
+        logger.info("HubSpot installed", extra={"connection_id": connection.connection_id, "portal_id": portal_id})
+        install = self._install.sign({"c": connection.connection_id}, INSTALL_SECONDS)
+        return f"{public_base}/connect/quickbooks?install={install}"
+
+    # -- QuickBooks --------------------------------------------------------------------------------
+
+    def connection_for_install(self, install: str | None, session_connection: str | None) -> Connection:
+        connection_id = session_connection
+        if install:
+            try:
+                connection_id = str(self._install.verify(install)["c"])
+            except (InvalidSignatureError, KeyError) as exc:
+                raise InstallError(
+                    400, "This link has expired", "Install hubbooks from HubSpot again to connect QuickBooks."
+                ) from exc
+        connection = self._connections.get(connection_id) if connection_id else None
+        if connection is None:
+            raise InstallError(
+                401,
+                "Install from HubSpot first",
+                "hubbooks connects QuickBooks to a HubSpot account: install it from HubSpot first.",
+            )
+        return connection
+
+    def start_quickbooks(self, public_base: str, connection: Connection) -> str:
+        state = self._states.issue("quickbooks", connection_id=connection.connection_id)
+        return self._intuit.authorize_url(_callback(public_base, "quickbooks"), state)
+
+    def finish_quickbooks(self, public_base: str, params: Mapping[str, str]) -> Installed:
+        state = self._consume("quickbooks", params)
+        connection = self._connections.get(state.get("connection_id", ""))
+        realm_id = params.get("realmId", "")
+        if connection is None or not realm_id:
+            raise InstallError(
+                400,
+                "Install from HubSpot first",
+                "This QuickBooks connection has no HubSpot account to join; install hubbooks from HubSpot again.",
+            )
+        if connection.realm_id and connection.realm_id != realm_id:
+            raise InstallError(
+                409,
+                "Another QuickBooks company is connected",
+                f"This HubSpot account is connected to QuickBooks company {connection.company_name} "
+                f"({connection.realm_id}). Disconnect it on the settings page before connecting "
+                "another company.",
+            )
+        try:
+            grant = self._intuit.exchange_code(params["code"], _callback(public_base, "quickbooks"))
+        except OAuthError as exc:
+            raise InstallError(
+                400,
+                "QuickBooks refused the authorization code",
+                f"Intuit answered {exc.error}. Start connecting QuickBooks again.",
+            ) from exc
+        cid = connection.connection_id
+        previous_refresh = self._tokens.refresh_token(cid, "quickbooks")
+        self._tokens.store_grant(cid, "quickbooks", grant)
+        try:
+            company, warnings = self._inspect_company(cid, realm_id)
+            connection.company_name = company
+            connection.warnings = warnings
+            connection.status = ConnectionStatus.ACTIVE
+            connection.status_reason = None
+            self._connections.bind_realm(connection, realm_id)
+        except (InstallError, RealmTakenError) as exc:
+            self._intuit.revoke(grant.refresh_token.get_secret_value())
+            if previous_refresh is None:
+                self._tokens.discard(cid, "quickbooks")
+            if isinstance(exc, RealmTakenError):
+                owner = f"HubSpot account {exc.owner.portal_id}" if exc.owner else "another HubSpot account"
+                raise InstallError(
+                    409,
+                    "This QuickBooks company is already connected",
+                    f"QuickBooks company {realm_id} syncs with {owner}. A company can sync with one "
+                    "HubSpot account: disconnect it there first.",
+                ) from exc
+            raise
+        logger.info("QuickBooks connected", extra={"connection_id": cid, "realm_id": realm_id})
+        return Installed(connection, self._sessions.cookie(cid))
+
+    def _inspect_company(self, connection_id: str, realm_id: str) -> tuple[str, list[ConnectionWarning]]:
+        client = self._qbo_client(connection_id, realm_id)
+        for attempt in range(INSPECT_ATTEMPTS):
+            try:
+                info = client.company_info()
+                preferences = client.preferences()
+                break
+            except RateLimitedError as exc:
+                # A person is waiting: retry briefly rather than for the minute QBO asks of batch work.
+                if attempt == INSPECT_ATTEMPTS - 1:
+                    raise InstallError(
+                        503,
+                        "QuickBooks is busy",
+                        "QuickBooks asked hubbooks to slow down; try connecting again in a minute.",
+                    ) from exc
+                time.sleep(min(exc.retry_after, INSPECT_RETRY_SECONDS))
+            except ValidationFaultError as exc:
+                if exc.status == 403:
+                    raise InstallError(
+                        400,
+                        "QuickBooks sandbox companies cannot be connected",
+                        "This company is a QuickBooks Online sandbox (a test company). hubbooks "
+                        "syncs real companies only: connect your production QuickBooks company.",
+                    ) from exc
+                raise InstallError(
+                    400,
+                    "QuickBooks refused to share the company",
+                    f"QuickBooks answered {exc.code} {exc.fault_message}.",
+                ) from exc
+            except ProviderError as exc:
+                raise InstallError(503, "QuickBooks is not answering", "Try connecting again in a minute.") from exc
+        warnings = []
+        if (preferences.get("SalesFormsPrefs") or {}).get("CustomTxnNumbers"):
+            warnings.append(CUSTOM_TXN_WARNING)
+        return str(info.get("CompanyName") or realm_id), warnings
+
+    # -- disconnect --------------------------------------------------------------------------------
+
+    def confirm_token(self, connection: Connection) -> str:
+        return self._confirm.sign({"c": connection.connection_id}, INSTALL_SECONDS)
+
+    def disconnect(self, connection: Connection, confirm: str | None) -> int:
+        """Revoke both grants, stop every sync and delete the connection's data; answers items deleted."""
+        try:
+            confirmed = confirm is not None and self._confirm.verify(confirm).get("c") == connection.connection_id
+        except InvalidSignatureError:
+            confirmed = False
+        if not confirmed:
+            raise InstallError(
+                400,
+                "Confirm the disconnect",
+                "Disconnecting deletes hubbooks' sync data; open the disconnect page and confirm.",
+            )
+        cid = connection.connection_id
+        revokers: dict[Provider, Callable[[str], bool]] = {
+            "hubspot": self._hubspot.revoke,
+            "quickbooks": self._intuit.revoke,
+        }
+        for provider, revoke in revokers.items():
+            try:
+                refresh = self._tokens.refresh_token(cid, provider)
+                if refresh:
+                    revoke(refresh)
+            except Exception:
+                logger.warning("could not revoke tokens", extra={"provider": provider, "connection_id": cid})
+        deleted = self._connections.delete(connection)
+        forget_cached(cid)
+        logger.info("disconnected", extra={"connection_id": cid, "items_deleted": deleted})
+        return deleted
+
+
+def mark_needs_reauth(connections: ConnectionRepository, public_base: str) -> Callable[[str, Provider, str], None]:
+    """What the token provider does when a provider revokes our grant: pause syncs and explain."""
+
+    def mark(connection_id: str, provider: Provider, reason: str) -> None:
+        connection = connections.get(connection_id)
+        if connection is None:
+            return
+        name, path = ("HubSpot", "connect/hubspot") if provider == "hubspot" else ("QuickBooks", "connect/quickbooks")
+        where = f"{public_base}/{path}" if public_base else f"the settings page (Reconnect {name})"
+        connection.status = ConnectionStatus.NEEDS_REAUTH
+        connection.status_reason = (
+            f"{provider}: {name} no longer accepts hubbooks' authorization ({reason}). Syncs "
+            f"are paused; reconnect {name} at {where} to resume them."
+        )
+        connections.save(connection)
+        logger.warning("connection needs reauthorization", extra={"connection_id": connection_id, "provider": provider})
+
+    return mark

@@ -1,0 +1,40 @@
+"""Failures talking to HubSpot or QuickBooks, sorted by what the caller should do about them."""
+
+
+class ProviderError(Exception):
+    """Base of every provider failure."""
+
+    def __init__(self, provider: str, message: str) -> None:
+        super().__init__(f"{provider}: {message}")
+        self.provider = provider
+        self.message = message
+
+
+class RateLimitedError(ProviderError):
+    """429: wait `retry_after` seconds; never a failure of the record."""
+
+    def __init__(self, provider: str, retry_after: float) -> None:
+        super().__init__(provider, f"rate limited, retry after {retry_after:g} s")
+        self.retry_after = retry_after
+
+
+class UnavailableError(ProviderError):
+    """5xx, timeouts, dropped connections: retry later; the request may or may not have been applied."""
+
+
+class AuthRejectedError(ProviderError):
+    """The provider refused our token even after a refresh."""
+
+
+class ValidationFaultError(ProviderError):
+    """The provider refused the request's content: a sync error for a person to fix, never retried as is."""
+
+    def __init__(
+        self, provider: str, status: int, code: str, message: str, *, detail: str = "", element: str = ""
+    ) -> None:
+        super().__init__(provider, f"{code} {message}: {detail}".strip())
+        self.status = status
+        self.code = code
+        self.fault_message = message
+        self.detail = detail
+        self.element = element

@@ -1,0 +1,144 @@
+"""Connections, and the pointer items that make one portal ↔ one realm a rule the table enforces."""
+
+from typing import Any
+
+from boto3.dynamodb.conditions import Key
+from botocore.exceptions import ClientError
+
+from hubbooks.models.connection import Connection, utc_now
+from hubbooks.store.table import Table, connection_pk
+
+META = "META"
+
+
+class RealmTakenError(Exception):
+    """The QuickBooks company is already connected to another HubSpot account."""
+
+    def __init__(self, owner: Connection | None) -> None:
+        super().__init__("realm already connected")
+        self.owner = owner
+
+
+def _portal_key(portal_id: int) -> dict[str, str]:
+    return {"PK": f"PORTAL#{portal_id}", "SK": "CONNECTION"}
+
+
+def _realm_key(realm_id: str) -> dict[str, str]:
+    return {"PK": f"REALM#{realm_id}", "SK": "CONNECTION"}
+
+
+class ConnectionRepository:
+    def __init__(self, table: Table) -> None:
+        self.table = table
+
+    def _item(self, connection: Connection) -> dict[str, Any]:
+        item: dict[str, Any] = {
+            "PK": connection_pk(connection.connection_id),
+            "SK": META,
+            **connection.model_dump(mode="json"),
+        }
+        if connection.realm_id:
+            item |= {
+                "GSI1PK": f"REALM#{connection.realm_id}",
+                "GSI1SK": connection_pk(connection.connection_id),
+            }
+        return item
+
+    def get(self, connection_id: str) -> Connection | None:
+        item = self.table.resource.get_item(
+            Key={"PK": connection_pk(connection_id), "SK": META}, ConsistentRead=True
+        ).get("Item")
+        return None if item is None else Connection.model_validate(item)
+
+    def by_portal(self, portal_id: int) -> Connection | None:
+        pointer = self.table.resource.get_item(Key=_portal_key(portal_id), ConsistentRead=True).get("Item")
+        return None if pointer is None else self.get(str(pointer["connection_id"]))
+
+    def by_realm(self, realm_id: str) -> Connection | None:
+        """Through GSI1, as webhook routing does (eventually consistent)."""
+        found = self.table.resource.query(
+            IndexName="GSI1", KeyConditionExpression=Key("GSI1PK").eq(f"REALM#{realm_id}")
+        )
+        items = found.get("Items", [])
+        return Connection.model_validate(items[0]) if items else None
+
+    def create(self, connection: Connection) -> Connection:
+        """Store a new connection and claim its portal; the claim fails if another connection has it."""
+        self.table.client.transact_write_items(
+            TransactItems=[
+                {
+                    "Put": {
+                        "TableName": self.table.name,
+                        "Item": self._serialise(self._item(connection)),
+                        "ConditionExpression": "attribute_not_exists(PK)",
+                    }
+                },
+                {
+                    "Put": {
+                        "TableName": self.table.name,
+                        "Item": self._serialise(
+                            {**_portal_key(connection.portal_id), "connection_id": connection.connection_id}
+                        ),
+                        "ConditionExpression": "attribute_not_exists(PK)",
+                    }
+                },
+            ]
+        )
+        return connection
+
+    def save(self, connection: Connection) -> Connection:
+        connection.updated_at = utc_now()
+        self.table.resource.put_item(Item=self._item(connection))
+        return connection
+
+    def bind_realm(self, connection: Connection, realm_id: str) -> Connection:
+        """Bind the realm to this connection, atomically refusing a realm another connection holds."""
+        connection.realm_id = realm_id
+        connection.updated_at = utc_now()
+        try:
+            self.table.client.transact_write_items(
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": self.table.name,
+                            "Item": self._serialise(
+                                {**_realm_key(realm_id), "connection_id": connection.connection_id}
+                            ),
+                            "ConditionExpression": "attribute_not_exists(PK) OR connection_id = :me",
+                            "ExpressionAttributeValues": self._serialise({":me": connection.connection_id}),
+                        }
+                    },
+                    {"Put": {"TableName": self.table.name, "Item": self._serialise(self._item(connection))}},
+                ]
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "TransactionCanceledException":
+                raise
+            pointer = self.table.resource.get_item(Key=_realm_key(realm_id), ConsistentRead=True).get("Item")
+            raise RealmTakenError(self.get(str(pointer["connection_id"])) if pointer else None) from exc
+        return connection
+
+    def delete(self, connection: Connection) -> int:
+        """Forget the connection and everything stored under it."""
+        deleted = self.table.delete_partition(connection_pk(connection.connection_id))
+        self.table.resource.delete_item(
+            Key=_portal_key(connection.portal_id),
+            ConditionExpression="connection_id = :me",
+            ExpressionAttributeValues={":me": connection.connection_id},
+        )
+        if connection.realm_id:
+            try:
+                self.table.resource.delete_item(
+                    Key=_realm_key(connection.realm_id),
+                    ConditionExpression="connection_id = :me",
+                    ExpressionAttributeValues={":me": connection.connection_id},
+                )
+            except ClientError as exc:
+                if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                    raise
+        return deleted
+
+    @staticmethod
+    def _serialise(item: dict[str, Any]) -> dict[str, Any]:
+        """Drop empty values; the resource's client serialises the rest for DynamoDB."""
+        return {k: v for k, v in item.items() if v is not None}

@@ -1,0 +1,55 @@
+"""OAuth `state` nonces: signed for the browser, stored for ten minutes, usable once."""
+
+import secrets
+import time
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from hubbooks.auth.signing import InvalidSignatureError, Signer
+from hubbooks.store.table import Table
+
+STATE_SECONDS = 600
+
+
+class StateError(ValueError):
+    """A state that is missing, forged, expired, already used or meant for another provider."""
+
+
+class StateRepository:
+    def __init__(self, table: Table, signing_key: str) -> None:
+        self.table = table
+        self.signer = Signer(signing_key, "oauth-state")
+
+    def issue(self, provider: str, **context: str) -> str:
+        nonce = secrets.token_urlsafe(24)
+        expires = int(time.time()) + STATE_SECONDS
+        self.table.resource.put_item(
+            Item={"PK": f"STATE#{nonce}", "SK": "META", "provider": provider, "ttl": expires, **context}
+        )
+        return self.signer.sign({"n": nonce, "p": provider}, STATE_SECONDS)
+
+    def consume(self, value: str | None, provider: str) -> dict[str, Any]:
+        """Verify the signature and take the state out of the table, so it can never be used again."""
+        if not value:
+            raise StateError("missing state")
+        try:
+            payload = self.signer.verify(value)
+        except InvalidSignatureError as exc:
+            raise StateError(f"state {exc}") from exc
+        if payload.get("p") != provider:
+            raise StateError("state issued for another provider")
+        try:
+            old = self.table.resource.delete_item(
+                Key={"PK": f"STATE#{payload['n']}", "SK": "META"},
+                ConditionExpression="attribute_exists(PK)",
+                ReturnValues="ALL_OLD",
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                raise StateError("state already used") from exc
+            raise
+        item: dict[str, Any] = old["Attributes"]
+        if int(item.get("ttl", 0)) < time.time():
+            raise StateError("state expired")
+        return item

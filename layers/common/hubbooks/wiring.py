@@ -1,0 +1,114 @@
+"""Builds the services a function needs from its settings; one set per execution environment."""
+
+from functools import lru_cache
+from typing import Any
+
+import boto3
+import requests
+
+from hubbooks.auth.crypto import TokenCipher
+from hubbooks.auth.install import InstallService, mark_needs_reauth
+from hubbooks.auth.sessions import Sessions
+from hubbooks.auth.tokens import TokenProvider
+from hubbooks.config import Settings, get_settings
+from hubbooks.http import make_session
+from hubbooks.hubspot.oauth import HubSpotOAuth
+from hubbooks.quickbooks.client import QboClient
+from hubbooks.quickbooks.oauth import IntuitOAuth
+from hubbooks.secrets import AppSecrets, load_secrets
+from hubbooks.store.connections import ConnectionRepository
+from hubbooks.store.states import StateRepository
+from hubbooks.store.table import Table
+from hubbooks.store.tokens import TokenRepository
+
+
+def table() -> Table:
+    return _table(get_settings().table_name)
+
+
+@lru_cache(maxsize=8)
+def _table(name: str) -> Table:
+    return Table(boto3.resource("dynamodb").Table(name))
+
+
+@lru_cache(maxsize=1)
+def kms() -> Any:
+    return boto3.client("kms")
+
+
+@lru_cache(maxsize=1)
+def http() -> requests.Session:
+    return make_session()
+
+
+def connections() -> ConnectionRepository:
+    return ConnectionRepository(table())
+
+
+def secrets() -> AppSecrets:
+    return load_secrets(get_settings())
+
+
+def sessions() -> Sessions:
+    return Sessions(secrets().signing_key.get_secret_value())
+
+
+def hubspot_oauth(settings: Settings, app: AppSecrets) -> HubSpotOAuth:
+    return HubSpotOAuth(
+        http(),
+        api_base=settings.hubspot_api_base,
+        authorize_url=settings.hubspot_authorize_url,
+        client_id=app.hubspot_client_id,
+        client_secret=app.hubspot_client_secret.get_secret_value(),
+        timeout=settings.http_timeout_seconds,
+    )
+
+
+def intuit_oauth(settings: Settings, app: AppSecrets) -> IntuitOAuth:
+    return IntuitOAuth(
+        http(),
+        authorize_url=settings.qbo_authorize_url,
+        token_url=settings.qbo_token_url,
+        revoke_url=settings.qbo_revoke_url,
+        client_id=app.qbo_client_id,
+        client_secret=app.qbo_client_secret.get_secret_value(),
+        timeout=settings.http_timeout_seconds,
+    )
+
+
+def token_provider(public_base: str = "") -> TokenProvider:
+    settings, app = get_settings(), secrets()
+    return TokenProvider(
+        TokenRepository(table()),
+        TokenCipher(kms(), settings.token_key_id),
+        {"hubspot": hubspot_oauth(settings, app), "quickbooks": intuit_oauth(settings, app)},
+        mark_needs_reauth(connections(), public_base or settings.public_base_url),
+    )
+
+
+def qbo_client(tokens: TokenProvider, connection_id: str, realm_id: str) -> QboClient:
+    settings = get_settings()
+    return QboClient(
+        http(),
+        api_base=settings.qbo_api_base,
+        realm_id=realm_id,
+        tokens=lambda refused: tokens.access_token(connection_id, "quickbooks", refused),
+        minor_version=settings.qbo_minor_version,
+        timeout=settings.http_timeout_seconds,
+    )
+
+
+def install_service(public_base: str) -> InstallService:
+    settings, app = get_settings(), secrets()
+    tokens = token_provider(public_base)
+    key = app.signing_key.get_secret_value()
+    return InstallService(
+        connections=connections(),
+        states=StateRepository(table(), key),
+        tokens=tokens,
+        hubspot=hubspot_oauth(settings, app),
+        intuit=intuit_oauth(settings, app),
+        qbo_client=lambda cid, realm: qbo_client(tokens, cid, realm),
+        sessions=Sessions(key),
+        signing_key=key,
+    )

@@ -1,0 +1,277 @@
+"""Connect: the install flow through devstack's gateway against both sandboxes, and what it refuses."""
+
+import json
+import threading
+from decimal import Decimal
+from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
+
+import pytest
+import requests
+
+from devstack.browser import Browser
+from devstack.sandboxed import SandboxedProduct
+from hubbooks import wiring
+from hubbooks.auth.signing import Signer
+from hubbooks.auth.tokens import NeedsReauthError
+from hubbooks.models.connection import Connection
+from tests.support.product import as_function, install, signing_key, table_items
+
+pytestmark = [pytest.mark.devstack, pytest.mark.slow]
+
+
+@pytest.fixture(autouse=True)
+def _fresh(product: SandboxedProduct) -> None:
+    """Each test starts with no connection and ordinary sandbox companies."""
+    with as_function(product):
+        for item in table_items(product):
+            product.devstack.client("dynamodb").delete_item(
+                TableName=product.devstack.physical["Table"], Key={"PK": item["PK"], "SK": item["SK"]}
+            )
+    product.quickbooks_admin.set_company(sandbox=False, CustomTxnNumbers=False)
+
+
+def _connections(product: SandboxedProduct) -> list[dict[str, object]]:
+    return [i for i in table_items(product) if i["SK"]["S"] == "META" and i["PK"]["S"].startswith("CONN#")]
+
+
+def test_install_flow_ends_active_with_a_session(product: SandboxedProduct) -> None:
+    browser, connection = install(product)
+    assert connection["status"] == "active"
+    assert connection["portal_id"] == product.credentials.portal_id
+    assert connection["realm_id"] == product.credentials.realm_id
+    assert connection["company_name"] == "Sandbox Company US"
+    hops = [urlsplit(r.url).path for r in browser.history]
+    assert hops[:7] == [
+        "/connect/hubspot",
+        "/oauth/authorize",
+        "/oauth/hubspot/callback",
+        "/connect/quickbooks",
+        "/connect/oauth2",
+        "/oauth/quickbooks/callback",
+        "/",
+    ]
+    set_cookie = next(r for r in browser.history if r.headers.get("set-cookie")).headers["set-cookie"]
+    assert {"HttpOnly", "Secure", "SameSite=Lax"} <= {p.strip() for p in set_cookie.split(";")}
+    settings_page = browser.history[6].text
+    assert "Sandbox Company US" in settings_page
+
+
+def _callback_url(product: SandboxedProduct, browser: Browser) -> str:
+    """Start the install and stop where HubSpot sends the browser back (code and state in hand)."""
+    start = browser.http.get(f"{product.devstack.gateway_url}/connect/hubspot", allow_redirects=False)
+    authorize = browser.http.get(start.headers["Location"], allow_redirects=False)
+    return str(authorize.headers["Location"])
+
+
+def test_state_missing_forged_expired_or_reused_is_refused(product: SandboxedProduct) -> None:
+    base = f"{product.devstack.gateway_url}/oauth/hubspot/callback"
+    assert requests.get(f"{base}?code=abc", timeout=10).status_code == 400
+    good = _callback_url(product, Browser())
+    parts = urlsplit(good)
+    query = parse_qs(parts.query)
+    forged = query["state"][0][:-2] + ("AA" if not query["state"][0].endswith("AA") else "BB")
+    assert (
+        requests.get(f"{base}?{urlencode({'code': query['code'][0], 'state': forged})}", timeout=10).status_code == 400
+    )
+    expired = Signer(signing_key(product), "oauth-state").sign({"n": "x", "p": "hubspot"}, -1)
+    answer = requests.get(f"{base}?{urlencode({'code': query['code'][0], 'state': expired})}", timeout=10)
+    assert answer.status_code == 400
+    assert "expired" in answer.text
+    assert _connections(product) == []
+    first = requests.get(good, allow_redirects=False, timeout=10)
+    assert first.status_code == 302
+    again = requests.get(good, allow_redirects=False, timeout=10)
+    assert again.status_code == 400
+    assert "already used" in again.text
+
+
+def test_user_denying_access_gets_a_clear_page(product: SandboxedProduct) -> None:
+    browser = Browser()
+    start = browser.http.get(f"{product.devstack.gateway_url}/connect/hubspot", allow_redirects=False)
+    denied = browser.get(start.headers["Location"] + "&sandbox_reject=1")
+    assert denied.status_code == 400
+    assert "did not grant access" in denied.text
+    assert _connections(product) == []
+
+
+def test_a_code_cannot_be_used_twice(product: SandboxedProduct) -> None:
+    first = _callback_url(product, Browser())
+    assert requests.get(first, allow_redirects=False, timeout=10).status_code == 302
+    code = parse_qs(urlsplit(first).query)["code"][0]
+    second = urlsplit(_callback_url(product, Browser()))
+    state = parse_qs(second.query)["state"][0]
+    replay = urlunsplit(second._replace(query=urlencode({"code": code, "state": state})))
+    answer = requests.get(replay, allow_redirects=False, timeout=10)
+    assert answer.status_code == 400
+    assert "refused the authorization code" in answer.text
+
+
+def test_a_session_for_one_connection_cannot_act_on_another(product: SandboxedProduct) -> None:
+    browser, mine = install(product)
+    with as_function(product):
+        other = wiring.connections().create(Connection(connection_id="other", portal_id=999))
+    for method in ("GET", "POST"):
+        answer = browser.request(
+            method,
+            f"{product.devstack.gateway_url}/connections/{other.connection_id}/disconnect",
+            data={"confirm": "x"} if method == "POST" else None,
+        )
+        assert answer.status_code == 403
+    assert (
+        browser.get(f"{product.devstack.gateway_url}/api/connection").json()["connection_id"] == mine["connection_id"]
+    )
+    assert requests.get(f"{product.devstack.gateway_url}/api/connection", timeout=10).status_code == 401
+
+
+def test_sandbox_companies_are_refused(product: SandboxedProduct) -> None:
+    product.quickbooks_admin.set_company(sandbox=True)
+    final = Browser().get(f"{product.devstack.gateway_url}/connect/hubspot")
+    assert final.status_code == 400
+    assert "sandbox companies cannot be connected" in final.text
+    (connection,) = _connections(product)
+    assert connection["status"]["S"] == "pending_quickbooks"
+    assert not any(i["SK"]["S"] == "TOKEN#quickbooks" for i in table_items(product))
+
+
+def test_custom_transaction_numbers_leave_a_warning(product: SandboxedProduct) -> None:
+    product.quickbooks_admin.set_company(CustomTxnNumbers=True)
+    _, connection = install(product)
+    assert [w["code"] for w in connection["warnings"]] == ["custom_transaction_numbers"]
+
+
+def test_a_realm_bound_to_another_portal_is_refused(product: SandboxedProduct) -> None:
+    with as_function(product):
+        repository = wiring.connections()
+        owner = repository.create(Connection(connection_id="owner", portal_id=777))
+        repository.bind_realm(owner, product.credentials.realm_id)
+    final = Browser().get(f"{product.devstack.gateway_url}/connect/hubspot")
+    assert final.status_code == 409
+    assert "already connected" in final.text
+    assert "777" in final.text
+
+
+def _expire_stored(product: SandboxedProduct, connection_id: str, provider: str) -> None:
+    product.devstack.client("dynamodb").update_item(
+        TableName=product.devstack.physical["Table"],
+        Key={"PK": {"S": f"CONN#{connection_id}"}, "SK": {"S": f"TOKEN#{provider}"}},
+        UpdateExpression="SET expires_at = :past",
+        ExpressionAttributeValues={":past": {"N": "0"}},
+    )
+
+
+def test_concurrent_refreshes_make_one_call_and_both_tokens_work(product: SandboxedProduct) -> None:
+    _, connection = install(product)
+    cid = connection["connection_id"]
+    _expire_stored(product, cid, "quickbooks")
+    product.quickbooks_admin.expire_tokens()
+    product.quickbooks_admin.clear_calls()
+    tokens: list[str] = []
+    with as_function(product):
+        from hubbooks.auth import tokens as token_module
+
+        token_module.forget_cached(cid)
+        providers = [wiring.token_provider(), wiring.token_provider()]
+        barrier = threading.Barrier(2)
+
+        def refresh(index: int) -> None:
+            barrier.wait()
+            tokens.append(providers[index].access_token(cid, "quickbooks"))
+
+        threads = [threading.Thread(target=refresh, args=(i,)) for i in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    calls = [c for c in product.quickbooks_admin.calls() if c["path"] == "/oauth2/v1/tokens/bearer"]
+    assert len(calls) == 1
+    assert len(tokens) == 2
+    assert tokens[0] == tokens[1]
+    answer = requests.get(
+        f"{product.quickbooks.url}/v3/company/{product.credentials.realm_id}/preferences",
+        headers={"Authorization": f"Bearer {tokens[0]}", "Accept": "application/json"},
+        timeout=10,
+    )
+    assert answer.status_code == 200
+
+
+def test_a_revoked_refresh_token_pauses_the_connection(product: SandboxedProduct) -> None:
+    _, connection = install(product)
+    cid = connection["connection_id"]
+    with as_function(product):
+        provider = wiring.token_provider()
+        refresh = provider.refresh_token(cid, "quickbooks")
+        assert refresh is not None
+        c = product.credentials
+        requests.post(
+            f"{product.quickbooks.url}/v2/oauth2/tokens/revoke",
+            json={"token": refresh},
+            auth=(c.qbo_client_id, c.qbo_client_secret),
+            timeout=10,
+        ).raise_for_status()
+        _expire_stored(product, cid, "quickbooks")
+        from hubbooks.auth import tokens as token_module
+
+        token_module.forget_cached(cid)
+        with pytest.raises(NeedsReauthError):
+            provider.access_token(cid, "quickbooks")
+        stored = wiring.connections().get(cid)
+    assert stored is not None
+    assert stored.status == "needs_reauth"
+    assert stored.syncs_paused
+    assert "reconnect QuickBooks" in (stored.status_reason or "")
+
+
+def test_no_token_is_stored_or_logged_in_plaintext(
+    product: SandboxedProduct, capfd: pytest.CaptureFixture[str]
+) -> None:
+    install(product)
+    hubspot, quickbooks = product.hubspot_app.oauth, product.quickbooks_app.oauth
+    secrets = {*hubspot.access, *hubspot.refresh, *quickbooks.access, *quickbooks.refresh}
+    assert len(secrets) >= 4
+    stored = json.dumps(table_items(product), default=lambda v: str(v) if isinstance(v, Decimal | bytes) else v)
+    logged = capfd.readouterr()
+    for secret in secrets:
+        assert secret not in stored
+        assert secret not in logged.out + logged.err
+    token_items = [i for i in table_items(product) if i["SK"]["S"].startswith("TOKEN#")]
+    assert {i["SK"]["S"] for i in token_items} == {"TOKEN#hubspot", "TOKEN#quickbooks"}
+    assert all("ciphertext" in i for i in token_items)
+
+
+def test_disconnect_confirms_revokes_and_deletes(product: SandboxedProduct) -> None:
+    browser, connection = install(product)
+    cid = connection["connection_id"]
+    with as_function(product):
+        provider = wiring.token_provider()
+        qbo_refresh = provider.refresh_token(cid, "quickbooks")
+        hubspot_refresh = provider.refresh_token(cid, "hubspot")
+    base = f"{product.devstack.gateway_url}/connections/{cid}/disconnect"
+    unconfirmed = browser.post(base, {})
+    assert unconfirmed.status_code == 400
+    confirmation = browser.get(base)
+    assert confirmation.status_code == 200
+    token = confirmation.text.split('name="confirm" value="')[1].split('"')[0]
+    done = browser.post(base, {"confirm": token})
+    assert done.status_code == 200
+    assert "Disconnected" in done.text
+    assert [
+        i
+        for i in table_items(product)
+        if i["PK"]["S"]
+        in (f"CONN#{cid}", f"PORTAL#{product.credentials.portal_id}", f"REALM#{product.credentials.realm_id}")
+    ] == []
+    assert browser.get(f"{product.devstack.gateway_url}/api/connection").status_code == 401
+    c = product.credentials
+    refused = requests.post(
+        f"{product.quickbooks.url}/oauth2/v1/tokens/bearer",
+        auth=(c.qbo_client_id, c.qbo_client_secret),
+        data={"grant_type": "refresh_token", "refresh_token": qbo_refresh},
+        timeout=10,
+    )
+    assert refused.json() == {"error": "invalid_grant"}
+    assert hubspot_refresh not in product.hubspot_app.oauth.refresh
+    landing = requests.get(
+        f"{product.devstack.gateway_url}/oauth/quickbooks/disconnect?realmId={c.realm_id}", timeout=10
+    )
+    assert landing.status_code == 200
+    assert "was disconnected" in landing.text

@@ -1,0 +1,44 @@
+"""Helpers for tests that drive the whole product (install flow, table access, function environments)."""
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from devstack.browser import Browser
+from devstack.runtime import function_environment
+from devstack.sandboxed import SandboxedProduct
+
+
+def install(product: SandboxedProduct, browser: Browser | None = None) -> tuple[Browser, dict[str, Any]]:
+    """Run the install flow in a browser; answers the browser (holding the session) and /api/connection."""
+    browser = browser or Browser()
+    final = browser.get(f"{product.devstack.gateway_url}/connect/hubspot")
+    assert final.status_code == 200, final.text
+    connection = browser.get(f"{product.devstack.gateway_url}/api/connection")
+    assert connection.status_code == 200, connection.text
+    return browser, connection.json()
+
+
+def table_items(product: SandboxedProduct) -> list[dict[str, Any]]:
+    client = product.devstack.client("dynamodb")
+    items: list[dict[str, Any]] = []
+    kwargs: dict[str, Any] = {"TableName": product.devstack.physical["Table"]}
+    while True:
+        page = client.scan(**kwargs)
+        items += page["Items"]
+        if "LastEvaluatedKey" not in page:
+            return items
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def signing_key(product: SandboxedProduct) -> str:
+    secret = product.devstack.client("secretsmanager").get_secret_value(SecretId=product.devstack.physical["AppSecret"])
+    return str(json.loads(secret["SecretString"])["signing_key"])
+
+
+@contextmanager
+def as_function(product: SandboxedProduct, logical_id: str = "OAuthFunction") -> Iterator[None]:
+    """Run test code with a function's environment, to call hubbooks services as that function would."""
+    with function_environment(product.devstack.runtimes[logical_id].spec.environment):
+        yield
