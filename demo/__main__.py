@@ -4,7 +4,7 @@ import sys
 import warnings
 from pathlib import Path
 
-from demo import connect, foundation
+from demo import connect, foundation, webhooks
 from demo import sandbox as demo_sandbox
 from demo.report import Report
 from devstack.sandboxed import SandboxedProduct
@@ -22,6 +22,7 @@ def main() -> int:
             foundation.run(product.devstack, report)
             demo_sandbox.run(product, report)
             connect.run(product, report)
+            webhooks.run(product, report)
     except Exception as exc:
         report.check("demo ran to the end", False, f"{type(exc).__name__}: {exc}")
         raise

@@ -41,6 +41,7 @@ class SandboxedProduct:
     sandbox_time_scale: float = 1.0
     devstack_time_scale: float = 0.01
     run_schedules: bool = True
+    run_pumps: bool = True
     log_level: str = "INFO"
     function_environment: dict[str, str] = field(default_factory=dict)
 

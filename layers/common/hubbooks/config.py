@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     qbo_token_url: str = "https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer"  # noqa: S105 - a URL
     qbo_revoke_url: str = "https://developer.api.intuit.com/v2/oauth2/tokens/revoke"
     qbo_minor_version: int = 75
+    hubspot_accept_legacy_signatures: bool = Field(
+        default=False, description="Also accept HubSpot's v1/v2 webhook signatures (v3 is always accepted)"
+    )
     http_timeout_seconds: float = 20.0
 
 

@@ -13,10 +13,13 @@ from hubbooks.auth.tokens import TokenProvider
 from hubbooks.config import Settings, get_settings
 from hubbooks.http import make_session
 from hubbooks.hubspot.oauth import HubSpotOAuth
+from hubbooks.ingest import WebhookIngest
+from hubbooks.queue import SignalQueue
 from hubbooks.quickbooks.client import QboClient
 from hubbooks.quickbooks.oauth import IntuitOAuth
 from hubbooks.secrets import AppSecrets, load_secrets
 from hubbooks.store.connections import ConnectionRepository
+from hubbooks.store.links import LinkLookup
 from hubbooks.store.states import StateRepository
 from hubbooks.store.table import Table
 from hubbooks.store.tokens import TokenRepository
@@ -96,6 +99,15 @@ def qbo_client(tokens: TokenProvider, connection_id: str, realm_id: str) -> QboC
         minor_version=settings.qbo_minor_version,
         timeout=settings.http_timeout_seconds,
     )
+
+
+@lru_cache(maxsize=1)
+def sqs() -> Any:
+    return boto3.client("sqs")
+
+
+def webhook_ingest() -> WebhookIngest:
+    return WebhookIngest(connections(), LinkLookup(table()), SignalQueue(sqs(), get_settings().sync_queue_url))
 
 
 def install_service(public_base: str) -> InstallService:

@@ -1,0 +1,138 @@
+"""HubSpot webhook deliveries: signature checks (v3, and v1/v2 when allowed) and events to signals."""
+
+import base64
+import hashlib
+import hmac
+import time
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from hubbooks.models.signals import Change, Pair, Reason, Side, SyncSignal
+
+MAX_EVENTS = 100
+MAX_AGE_MS = 5 * 60 * 1000
+_V3_DECODE = {
+    "%3A": ":",
+    "%2F": "/",
+    "%3F": "?",
+    "%40": "@",
+    "%21": "!",
+    "%24": "$",
+    "%27": "'",
+    "%28": "(",
+    "%29": ")",
+    "%2A": "*",
+    "%2C": ",",
+    "%3B": ";",
+}
+_OBJECT_PAIRS = {"contact": Pair.CONTACTS, "product": Pair.PRODUCTS, "deal": Pair.DEALS}
+_CHANGES = {
+    "creation": Change.UPSERT,
+    "propertyChange": Change.UPSERT,
+    "restore": Change.UPSERT,
+    "deletion": Change.DELETE,
+    "merge": Change.MERGE,
+    "associationChange": Change.UPSERT,
+}
+
+
+class SignatureError(ValueError):
+    """Why a delivery is not HubSpot's: answered 401 and never queued."""
+
+
+def _v3_uri(uri: str) -> str:
+    for encoded, plain in _V3_DECODE.items():
+        uri = uri.replace(encoded, plain).replace(encoded.lower(), plain)
+    return uri
+
+
+def verify(
+    headers: dict[str, str],
+    *,
+    method: str,
+    uri: str,
+    body: bytes,
+    client_secret: str,
+    allow_legacy: bool = False,
+    now_ms: int | None = None,
+) -> None:
+    """Check a request's HubSpot signature over the exact raw body and the URL it was sent to."""
+    lowered = {k.lower(): v for k, v in headers.items()}
+    text = body.decode("utf-8")
+    signature_v3 = lowered.get("x-hubspot-signature-v3")
+    if signature_v3:
+        timestamp = lowered.get("x-hubspot-request-timestamp", "")
+        if not timestamp.isdigit():
+            raise SignatureError("missing or malformed X-HubSpot-Request-Timestamp")
+        current = int(time.time() * 1000) if now_ms is None else now_ms
+        if abs(current - int(timestamp)) > MAX_AGE_MS:
+            raise SignatureError("timestamp outside the 5-minute window")
+        message = (method + _v3_uri(uri) + text + timestamp).encode("utf-8")
+        expected = base64.b64encode(hmac.new(client_secret.encode(), message, hashlib.sha256).digest()).decode()
+        if not hmac.compare_digest(expected, signature_v3):
+            raise SignatureError("X-HubSpot-Signature-v3 does not match")
+        return
+    legacy = lowered.get("x-hubspot-signature")
+    if not legacy:
+        raise SignatureError("no HubSpot signature headers")
+    if not allow_legacy:
+        raise SignatureError("v1/v2 signatures are not accepted; HubSpot sends v3")
+    version = lowered.get("x-hubspot-signature-version", "v1")
+    source = client_secret + (text if version == "v1" else method + uri + text)
+    if not hmac.compare_digest(hashlib.sha256(source.encode()).hexdigest(), legacy):
+        raise SignatureError(f"X-HubSpot-Signature ({version}) does not match")
+
+
+class HubSpotEvent(BaseModel):
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+    event_id: int = Field(alias="eventId")
+    portal_id: int = Field(alias="portalId")
+    occurred_at: int = Field(alias="occurredAt")
+    subscription_type: str = Field(alias="subscriptionType")
+    object_id: int = Field(alias="objectId")
+    object_type_id: str | None = Field(default=None, alias="objectTypeId")
+    property_name: str | None = Field(default=None, alias="propertyName")
+    change_source: str | None = Field(default=None, alias="changeSource")
+    merged_object_ids: list[int] = Field(default_factory=list, alias="mergedObjectIds")
+    primary_object_id: int | None = Field(default=None, alias="primaryObjectId")
+
+
+def parse_batch(payload: Any) -> list[HubSpotEvent]:
+    """A delivery: a JSON array of 1 to 100 events (`eventType` is read as `subscriptionType`)."""
+    if not isinstance(payload, list):
+        raise ValueError("a HubSpot delivery is a JSON array of events")
+    if not payload:
+        raise ValueError("the delivery holds no events")
+    if len(payload) > MAX_EVENTS:
+        raise ValueError(f"a delivery holds at most {MAX_EVENTS} events, this one {len(payload)}")
+    events = []
+    for raw in payload:
+        legacy_name = isinstance(raw, dict) and "subscriptionType" not in raw and "eventType" in raw
+        events.append(
+            HubSpotEvent.model_validate({**raw, "subscriptionType": raw["eventType"]} if legacy_name else raw)
+        )
+    return events
+
+
+def to_signal(event: HubSpotEvent, connection_id: str) -> SyncSignal | None:
+    """The signal an event means, or None for objects and kinds hubbooks does not sync from HubSpot."""
+    subject, _, kind = event.subscription_type.partition(".")
+    pair = _OBJECT_PAIRS.get(subject)
+    change = _CHANGES.get(kind)
+    if pair is None or change is None:
+        return None
+    record = event.primary_object_id if change is Change.MERGE and event.primary_object_id else event.object_id
+    merged = [str(i) for i in event.merged_object_ids if i != record]
+    return SyncSignal(
+        connection_id=connection_id,
+        pair=pair,
+        side=Side.HUBSPOT,
+        record_id=str(record),
+        change=change,
+        reason=Reason.WEBHOOK,
+        source_version=f"{event.occurred_at:015d}",
+        event_id=str(event.event_id),
+        merged_ids=merged,
+    )

@@ -1,0 +1,67 @@
+"""A SyncSignal says "this record may have changed": the worker reads the record itself, never the signal."""
+
+import hashlib
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+
+class Side(StrEnum):
+    HUBSPOT = "hs"
+    QUICKBOOKS = "qbo"
+
+
+class Pair(StrEnum):
+    """Object pairs: the HubSpot object and the QuickBooks entity kept in step."""
+
+    CONTACTS = "contacts"  # contact <-> Customer
+    PRODUCTS = "products"  # product <-> Item
+    INVOICES = "invoices"  # QuickBooks Invoice -> HubSpot invoice
+    PAYMENTS = "payments"  # QuickBooks Payment -> HubSpot (invoice balance, deal timeline)
+    DEALS = "deals"  # HubSpot deal (invoice properties, the workflow action)
+
+
+class Reason(StrEnum):
+    WEBHOOK = "webhook"
+    SWEEP = "sweep"
+    BACKFILL = "backfill"
+    ACTION = "action"
+    RETRY = "retry"
+
+
+class Change(StrEnum):
+    UPSERT = "upsert"  # created, changed or restored: read it and reconcile
+    DELETE = "delete"
+    MERGE = "merge"  # the record absorbed `merged_ids`
+
+
+class SyncSignal(BaseModel):
+    connection_id: str
+    pair: Pair
+    side: Side
+    record_id: str
+    change: Change = Change.UPSERT
+    reason: Reason
+    source_version: str = Field(description="The source's version or timestamp of the change")
+    event_id: str = ""
+    merged_ids: list[str] = Field(default_factory=list)
+
+    def default_group(self) -> str:
+        """The FIFO group of a record not yet linked: its side and id."""
+        return f"{self.connection_id}:{self.pair}:{self.side}:{self.record_id}"
+
+    def deduplication_id(self) -> str:
+        """The same change of the same record, however often it is reported, is one message."""
+        key = f"{self.connection_id}|{self.pair}|{self.side}|{self.record_id}|{self.change}|{self.source_version}"
+        return hashlib.sha256(key.encode()).hexdigest()
+
+
+def collapse(signals: list[SyncSignal]) -> list[SyncSignal]:
+    """One signal per record and kind of change, keeping the latest version (a batch repeats records)."""
+    latest: dict[tuple[str, str, str, str, str], SyncSignal] = {}
+    for signal in signals:
+        key = (signal.connection_id, signal.pair, signal.side, signal.record_id, signal.change)
+        current = latest.get(key)
+        if current is None or signal.source_version > current.source_version:
+            latest[key] = signal
+    return list(latest.values())

@@ -1,0 +1,36 @@
+"""Links between a HubSpot record and its QuickBooks counterpart: one item per side, written together."""
+
+from typing import Any
+
+from hubbooks.models.signals import Pair, Side
+from hubbooks.store.table import Table, connection_pk
+
+BATCH_GET = 100
+
+
+def link_sk(pair: Pair | str, side: Side | str, record_id: str) -> str:
+    return f"LINK#{pair}#{side}#{record_id}"
+
+
+class LinkLookup:
+    """Read-only link lookups, for routing signals (the engine's repository builds on it)."""
+
+    def __init__(self, table: Table) -> None:
+        self.table = table
+
+    def hubspot_ids(self, connection_id: str, pair: Pair, qbo_ids: list[str]) -> dict[str, str]:
+        """For each linked QuickBooks id, the HubSpot id it is linked to."""
+        found: dict[str, str] = {}
+        unique = list(dict.fromkeys(qbo_ids))
+        for start in range(0, len(unique), BATCH_GET):
+            keys = [
+                {"PK": connection_pk(connection_id), "SK": link_sk(pair, Side.QUICKBOOKS, i)}
+                for i in unique[start : start + BATCH_GET]
+            ]
+            request: dict[str, Any] = {self.table.name: {"Keys": keys, "ProjectionExpression": "SK, other_id"}}
+            while request:
+                answer = self.table.resource.meta.client.batch_get_item(RequestItems=request)
+                for item in answer["Responses"].get(self.table.name, []):
+                    found[str(item["SK"]).rsplit("#", 1)[1]] = str(item["other_id"])
+                request = answer.get("UnprocessedKeys") or {}
+        return found
