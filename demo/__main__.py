@@ -4,7 +4,7 @@ import sys
 import warnings
 from pathlib import Path
 
-from demo import connect, foundation, webhooks
+from demo import connect, foundation, sync, webhooks
 from demo import sandbox as demo_sandbox
 from demo.report import Report
 from devstack.sandboxed import SandboxedProduct
@@ -23,6 +23,7 @@ def main() -> int:
             demo_sandbox.run(product, report)
             connect.run(product, report)
             webhooks.run(product, report)
+            sync.run(product, report)
     except Exception as exc:
         report.check("demo ran to the end", False, f"{type(exc).__name__}: {exc}")
         raise

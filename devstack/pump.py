@@ -126,8 +126,9 @@ class QueuePump:
         try:
             result = self._invoke(self.spec.function, event)
             failed = failed_message_ids(result, records, self.spec.report_batch_item_failures)
-        except Exception:
-            logger.exception("function %s raised on a batch of %d", self.spec.function, len(records))
+        except Exception as exc:
+            # Lambda retries the whole batch; the function logged its own errors.
+            logger.warning("function %s failed a batch of %d: %s", self.spec.function, len(records), type(exc).__name__)
             failed = {r["messageId"] for r in records}
         self.batches += 1
         self.failed_records += len(failed)

@@ -1,5 +1,6 @@
 """The whole product on one machine: both sandbox emulators, and template.yaml on devstack wired to them."""
 
+import time
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Self
@@ -76,6 +77,7 @@ class SandboxedProduct:
             stack_name=self.stack_name,
             time_scale=self.devstack_time_scale,
             run_schedules=self.run_schedules,
+            run_pumps=self.run_pumps,
             function_environment=self.function_environment,
             parameters={
                 "LogLevel": self.log_level,
@@ -118,6 +120,31 @@ class SandboxedProduct:
     def quickbooks_admin(self) -> QuickBooksAdmin:
         assert self.quickbooks is not None
         return QuickBooksAdmin(self.quickbooks.url)
+
+    def connect_webhooks(self) -> None:
+        """Point both sandboxes' webhooks at the gateway, as the app registrations do in production."""
+        gateway = self.devstack.gateway_url
+        self.hubspot_admin.configure_webhooks(url=f"{gateway}/webhooks/hubspot")
+        self.quickbooks_admin.configure_webhooks(url=f"{gateway}/webhooks/quickbooks")
+
+    def settle(self, timeout: float = 60.0) -> None:
+        """Wait until both sandboxes delivered every webhook and the sync queue is drained, twice in a row
+        (the worker's writes cause echoes that must settle too)."""
+        deadline = time.monotonic() + timeout
+        quiet_rounds = 0
+        while quiet_rounds < 2:
+            if time.monotonic() > deadline:
+                raise TimeoutError("the product did not settle")
+            before = self._deliveries()
+            self.hubspot_admin.flush_webhooks()
+            self.quickbooks_admin.flush_webhooks()
+            if not self.devstack.wait_idle(timeout=max(1.0, deadline - time.monotonic())):
+                raise TimeoutError("the sync queue did not drain")
+            time.sleep(0.05)
+            quiet_rounds = quiet_rounds + 1 if self._deliveries() == before else 0
+
+    def _deliveries(self) -> int:
+        return len(self.hubspot_admin.webhooks()["deliveries"]) + len(self.quickbooks_admin.webhooks()["deliveries"])
 
     def stop(self) -> None:
         if self.stack is not None:

@@ -42,3 +42,11 @@ def as_function(product: SandboxedProduct, logical_id: str = "OAuthFunction") ->
     """Run test code with a function's environment, to call hubbooks services as that function would."""
     with function_environment(product.devstack.runtimes[logical_id].spec.environment):
         yield
+
+
+def settle(product: SandboxedProduct, timeout: float = 60.0) -> None:
+    product.settle(timeout)
+
+
+def connect_webhooks(product: SandboxedProduct) -> None:
+    product.connect_webhooks()

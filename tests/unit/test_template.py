@@ -57,3 +57,11 @@ def test_sync_queue_is_fifo_with_a_fifo_dead_letter_queue() -> None:
 
 def test_parameters_cover_sweep_rate_and_api_bases() -> None:
     assert {"SweepRate", "HubSpotApiBase", "QuickBooksApiBase"} <= set(TEMPLATE["Parameters"])
+
+
+def test_worker_timeout_is_a_sixth_of_the_queue_visibility() -> None:
+    worker = FUNCTIONS["SyncWorkerFunction"]
+    assert worker["Timeout"] == TEMPLATE["Mappings"]["Sync"]["Worker"]["TimeoutSeconds"]
+    event = worker["Events"]["Signals"]["Properties"]
+    assert event["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert event["Queue"] == {"Fn::GetAtt": ["SyncQueue", "Arn"]}

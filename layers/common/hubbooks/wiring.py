@@ -12,6 +12,7 @@ from hubbooks.auth.sessions import Sessions
 from hubbooks.auth.tokens import TokenProvider
 from hubbooks.config import Settings, get_settings
 from hubbooks.http import make_session
+from hubbooks.hubspot.client import HubSpotClient
 from hubbooks.hubspot.oauth import HubSpotOAuth
 from hubbooks.ingest import WebhookIngest
 from hubbooks.queue import SignalQueue
@@ -21,8 +22,11 @@ from hubbooks.secrets import AppSecrets, load_secrets
 from hubbooks.store.connections import ConnectionRepository
 from hubbooks.store.links import LinkLookup
 from hubbooks.store.states import StateRepository
+from hubbooks.store.sync_store import DynamoSyncStore
 from hubbooks.store.table import Table
 from hubbooks.store.tokens import TokenRepository
+from hubbooks.sync.adapters import HubSpotAdapter, QboAdapter
+from hubbooks.sync.engine import SyncEngine
 
 
 def table() -> Table:
@@ -108,6 +112,30 @@ def sqs() -> Any:
 
 def webhook_ingest() -> WebhookIngest:
     return WebhookIngest(connections(), LinkLookup(table()), SignalQueue(sqs(), get_settings().sync_queue_url))
+
+
+def hubspot_client(tokens: TokenProvider, connection_id: str) -> HubSpotClient:
+    settings = get_settings()
+    return HubSpotClient(
+        http(),
+        api_base=settings.hubspot_api_base,
+        timeout=settings.http_timeout_seconds,
+        tokens=lambda refused: tokens.access_token(connection_id, "hubspot", refused),
+    )
+
+
+def sync_engine(connection_id: str) -> SyncEngine | None:
+    """The engine for one connection, or None when the connection is gone or paused."""
+    connection = connections().get(connection_id)
+    if connection is None or connection.syncs_paused or not connection.realm_id:
+        return None
+    tokens = token_provider()
+    return SyncEngine(
+        connection_id,
+        HubSpotAdapter(hubspot_client(tokens, connection_id), portal_key=str(connection.portal_id)),
+        QboAdapter(qbo_client(tokens, connection_id, connection.realm_id)),
+        DynamoSyncStore(table(), connection_id),
+    )
 
 
 def install_service(public_base: str) -> InstallService:

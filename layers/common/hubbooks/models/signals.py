@@ -10,6 +10,10 @@ class Side(StrEnum):
     HUBSPOT = "hs"
     QUICKBOOKS = "qbo"
 
+    @property
+    def other(self) -> "Side":
+        return Side.QUICKBOOKS if self is Side.HUBSPOT else Side.HUBSPOT
+
 
 class Pair(StrEnum):
     """Object pairs: the HubSpot object and the QuickBooks entity kept in step."""

@@ -1,0 +1,66 @@
+"""The sync worker: signals from the FIFO queue, each made into agreement between both sides."""
+
+import os
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from hubbooks.models.signals import SyncSignal
+from hubbooks.sync.engine import Outcome
+from hubbooks.wiring import sync_engine
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+processor = SqsFifoPartialProcessor(skip_group_on_error=True)
+persistence = DynamoDBPersistenceLayer(table_name=os.environ.get("HUBBOOKS_IDEMPOTENCY_TABLE_NAME", "idempotency"))
+idempotency = IdempotencyConfig(expires_after_seconds=3600)
+
+
+@idempotent_function(  # type: ignore[untyped-decorator]
+    data_keyword_argument="signal", config=idempotency, persistence_store=persistence
+)
+def handle_signal(signal: dict[str, Any]) -> dict[str, Any]:
+    """Exactly once per signal in effect; throttles, outages and races raise so the message is retried."""
+    parsed = SyncSignal.model_validate(signal)
+    engine = sync_engine(parsed.connection_id)
+    if engine is None:
+        metrics.add_metric(name="SignalsForGoneConnections", unit=MetricUnit.Count, value=1)
+        return {"outcome": Outcome.SKIPPED.value, "detail": "the connection is gone or paused"}
+    result = engine.handle(parsed)
+    metrics.add_metric(name=f"Records{result.outcome.value.capitalize()}", unit=MetricUnit.Count, value=1)
+    if result.conflicts:
+        metrics.add_metric(name="Conflicts", unit=MetricUnit.Count, value=result.conflicts)
+    logger.info(
+        "signal handled",
+        extra={
+            "pair": parsed.pair,
+            "side": parsed.side,
+            "record_id": parsed.record_id,
+            "outcome": result.outcome,
+            "detail": result.detail,
+        },
+    )
+    return {"outcome": result.outcome.value, "detail": result.detail, "conflicts": result.conflicts}
+
+
+def record_handler(record: SQSRecord) -> None:
+    handle_signal(signal=record.json_body)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    idempotency.register_lambda_context(context)
+    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

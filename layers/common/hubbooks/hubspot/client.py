@@ -1,0 +1,131 @@
+"""HubSpot CRM API client: objects, search, batch upsert, properties, associations, timeline."""
+
+from collections.abc import Callable
+from typing import Any
+
+import requests
+
+from hubbooks.errors import AuthRejectedError, RateLimitedError, UnavailableError, ValidationFaultError
+
+PROVIDER = "hubspot"
+DEFAULT_RETRY_AFTER = 10.0
+
+TokenSource = Callable[[str | None], str]
+
+
+def _fault(response: requests.Response) -> ValidationFaultError:
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    message = str(body.get("message") or response.reason)
+    code = str(body.get("category") or response.status_code)
+    for error in body.get("errors") or []:
+        if error.get("code"):
+            code = f"{code}:{error['code']}"
+            break
+    return ValidationFaultError(PROVIDER, response.status_code, code, message)
+
+
+class HubSpotClient:
+    def __init__(self, session: requests.Session, *, api_base: str, tokens: TokenSource, timeout: float) -> None:
+        self._session = session
+        self._base = api_base.rstrip("/")
+        self._tokens = tokens
+        self._timeout = timeout
+
+    def request(self, method: str, path: str, *, params: Any = None, json: Any = None, missing_ok: bool = False) -> Any:
+        """Call the API; None for a 404 when `missing_ok`, the JSON answer (or None when empty) otherwise."""
+        token = self._tokens(None)
+        for attempt in range(2):
+            try:
+                response = self._session.request(
+                    method,
+                    f"{self._base}{path}",
+                    params=params,
+                    json=json,
+                    timeout=self._timeout,
+                    headers={"Authorization": f"Bearer {token}"},
+                )
+            except requests.RequestException as exc:
+                raise UnavailableError(PROVIDER, f"{method} {path}: {type(exc).__name__}") from exc
+            if response.status_code == 401 and attempt == 0:
+                token = self._tokens(token)
+                continue
+            return self._answer(method, path, response, missing_ok)
+        raise AuthRejectedError(PROVIDER, f"{method} {path}: the token was refused after a refresh")
+
+    @staticmethod
+    def _answer(method: str, path: str, response: requests.Response, missing_ok: bool) -> Any:
+        status = response.status_code
+        if status == 429:
+            retry_after = response.headers.get("Retry-After")
+            raise RateLimitedError(PROVIDER, float(retry_after) if retry_after else DEFAULT_RETRY_AFTER)
+        if status >= 500:
+            raise UnavailableError(PROVIDER, f"{method} {path}: {status}")
+        if status == 404 and missing_ok:
+            return None
+        if status == 401:
+            raise AuthRejectedError(PROVIDER, f"{method} {path}: 401")
+        if status >= 400:
+            raise _fault(response)
+        return response.json() if response.content else None
+
+    def get(self, object_type: str, object_id: str, properties: list[str]) -> dict[str, Any] | None:
+        found: dict[str, Any] | None = self.request(
+            "GET",
+            f"/crm/v3/objects/{object_type}/{object_id}",
+            params={"properties": ",".join(properties)},
+            missing_ok=True,
+        )
+        return found
+
+    def search(
+        self, object_type: str, filters: list[dict[str, Any]], properties: list[str], limit: int = 10
+    ) -> list[dict[str, Any]]:
+        body = {"filterGroups": [{"filters": filters}], "properties": properties, "limit": limit}
+        answer = self.request("POST", f"/crm/v3/objects/{object_type}/search", json=body)
+        results: list[dict[str, Any]] = answer.get("results", [])
+        return results
+
+    def update(self, object_type: str, object_id: str, properties: dict[str, str]) -> dict[str, Any]:
+        answer: dict[str, Any] = self.request(
+            "PATCH", f"/crm/v3/objects/{object_type}/{object_id}", json={"properties": properties}
+        )
+        return answer
+
+    def upsert(self, object_type: str, id_property: str, key: str, properties: dict[str, str]) -> dict[str, Any]:
+        """Create or update the one record whose unique `id_property` is `key` (batch upsert of one)."""
+        answer = self.request(
+            "POST",
+            f"/crm/v3/objects/{object_type}/batch/upsert",
+            json={"inputs": [{"idProperty": id_property, "id": key, "properties": properties}]},
+        )
+        if answer.get("errors"):
+            error = answer["errors"][0]
+            raise ValidationFaultError(
+                PROVIDER, 400, str(error.get("category", "VALIDATION_ERROR")), str(error.get("message", ""))
+            )
+        result: dict[str, Any] = answer["results"][0]
+        return result
+
+    def archive(self, object_type: str, object_id: str) -> None:
+        self.request("DELETE", f"/crm/v3/objects/{object_type}/{object_id}", missing_ok=True)
+
+    def property(self, object_type: str, name: str) -> dict[str, Any] | None:
+        found: dict[str, Any] | None = self.request("GET", f"/crm/v3/properties/{object_type}/{name}", missing_ok=True)
+        return found
+
+    def create_property(self, object_type: str, definition: dict[str, Any]) -> None:
+        try:
+            self.request("POST", f"/crm/v3/properties/{object_type}", json=definition)
+        except ValidationFaultError as exc:
+            if exc.status != 409:  # created meanwhile by another worker
+                raise
+
+    def create_group(self, object_type: str, name: str, label: str) -> None:
+        try:
+            self.request("POST", f"/crm/v3/properties/{object_type}/groups", json={"name": name, "label": label})
+        except ValidationFaultError as exc:
+            if exc.status != 409:
+                raise

@@ -1,0 +1,133 @@
+"""The engine's store port on DynamoDB: pair settings, links (both items in one transaction), sync errors,
+history. Every key starts with the connection's partition."""
+
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from hubbooks.mapping.fields import Direction
+from hubbooks.models.signals import Pair, Side
+from hubbooks.store.links import link_sk
+from hubbooks.store.table import Table, connection_pk
+from hubbooks.sync.models import DeleteBehaviour, Link, PairSettings, Policy, SyncFailure
+from hubbooks.sync.ports import LinkConflictError
+
+HISTORY_DAYS = 30
+
+
+class DynamoSyncStore:
+    def __init__(self, table: Table, connection_id: str) -> None:
+        self.table = table
+        self.pk = connection_pk(connection_id)
+
+    def settings(self, pair: Pair) -> PairSettings:
+        item = self.table.resource.get_item(Key={"PK": self.pk, "SK": f"SYNC#{pair}"}).get("Item")
+        if item is None:
+            return PairSettings(pair)
+        return PairSettings(
+            pair,
+            enabled=bool(item.get("enabled", True)),
+            direction=Direction(item.get("direction", Direction.BOTH)),
+            policy=Policy(item.get("policy", Policy.LATEST)),
+            on_hubspot_delete=DeleteBehaviour(item.get("on_hubspot_delete", DeleteBehaviour.UNLINK)),
+            on_qbo_inactive=DeleteBehaviour(item.get("on_qbo_inactive", DeleteBehaviour.MARK_INACTIVE)),
+        )
+
+    def link_of(self, pair: Pair, side: Side, record_id: str) -> Link | None:
+        item = self.table.resource.get_item(
+            Key={"PK": self.pk, "SK": link_sk(pair, side, record_id)}, ConsistentRead=True
+        ).get("Item")
+        if item is None:
+            return None
+        hubspot_id, qbo_id = (
+            (record_id, str(item["other_id"])) if side is Side.HUBSPOT else (str(item["other_id"]), record_id)
+        )
+        return Link(
+            pair,
+            hubspot_id,
+            qbo_id,
+            {k: str(v) for k, v in (item.get("base") or {}).items()},
+            int(item.get("version", 0)),
+        )
+
+    def _link_item(self, link: Link, side: Side, version: int) -> dict[str, Any]:
+        own, other = (link.hubspot_id, link.qbo_id) if side is Side.HUBSPOT else (link.qbo_id, link.hubspot_id)
+        return {
+            "PK": self.pk,
+            "SK": link_sk(link.pair, side, own),
+            "other_id": other,
+            "base": link.base,
+            "version": version,
+            "updated_at": datetime.now(UTC).isoformat(),
+        }
+
+    def save_link(self, link: Link, previous: Link | None) -> Link:
+        """Write both link items, only if nobody changed them since `previous` was read."""
+        version = (previous.version if previous else 0) + 1
+        if previous is None:
+            condition: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(PK)"}
+        else:
+            condition = {"ConditionExpression": "version = :v", "ExpressionAttributeValues": {":v": previous.version}}
+        items = [
+            {"Put": {"TableName": self.table.name, "Item": self._link_item(link, side, version), **condition}}
+            for side in (Side.HUBSPOT, Side.QUICKBOOKS)
+        ]
+        try:
+            self.table.client.transact_write_items(TransactItems=items)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "TransactionCanceledException":
+                raise LinkConflictError(f"{link.pair} {link.hubspot_id}") from exc
+            raise
+        return Link(link.pair, link.hubspot_id, link.qbo_id, dict(link.base), version)
+
+    def delete_link(self, link: Link) -> None:
+        self.table.client.transact_write_items(
+            TransactItems=[
+                {"Delete": {"TableName": self.table.name, "Key": {"PK": self.pk, "SK": link_sk(link.pair, side, own)}}}
+                for side, own in ((Side.HUBSPOT, link.hubspot_id), (Side.QUICKBOOKS, link.qbo_id))
+            ]
+        )
+
+    def record_failure(self, pair: Pair, side: Side, record_id: str, failure: SyncFailure) -> None:
+        now = datetime.now(UTC).isoformat()
+        self.table.resource.update_item(
+            Key={"PK": self.pk, "SK": f"ERR#{pair}#{side}#{record_id}"},
+            UpdateExpression="SET category = :c, message = :m, fix = :f, last_seen = :now, "
+            "first_seen = if_not_exists(first_seen, :now), attempts = if_not_exists(attempts, :zero) + :one, "
+            "pair = :p, side = :s, record_id = :r",
+            ExpressionAttributeValues={
+                ":c": failure.category,
+                ":m": failure.message[:1000],
+                ":f": failure.fix,
+                ":now": now,
+                ":zero": 0,
+                ":one": 1,
+                ":p": str(pair),
+                ":s": str(side),
+                ":r": record_id,
+            },
+        )
+
+    def clear_failure(self, pair: Pair, side: Side, record_id: str) -> None:
+        try:
+            self.table.resource.delete_item(
+                Key={"PK": self.pk, "SK": f"ERR#{pair}#{side}#{record_id}"}, ConditionExpression="attribute_exists(PK)"
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+
+    def add_history(self, entry: dict[str, Any]) -> None:
+        now = datetime.now(UTC)
+        clean = {k: (str(v) if isinstance(v, float) else v) for k, v in entry.items()}
+        self.table.resource.put_item(
+            Item={
+                "PK": self.pk,
+                "SK": f"HIST#{now.isoformat()}#{uuid.uuid4().hex[:8]}",
+                "ttl": int(time.time()) + HISTORY_DAYS * 86400,
+                **clean,
+            }
+        )

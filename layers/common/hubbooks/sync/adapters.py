@@ -1,0 +1,259 @@
+"""The engine's ports over the real APIs: records in canonical form in, provider writes out."""
+
+import threading
+from datetime import datetime
+from typing import Any
+
+from hubbooks.errors import ValidationFaultError
+from hubbooks.hubspot.client import HubSpotClient
+from hubbooks.mapping.fields import DEFAULTS, ENTITY, HUBSPOT_OBJECT, ID_PROPERTY, FieldMapping, qbo_value
+from hubbooks.models.signals import Pair, Side
+from hubbooks.quickbooks.client import QboClient
+from hubbooks.sync.models import Record
+from hubbooks.sync.ports import DuplicateNameError, StaleObjectError
+
+NUMERIC_QBO_FIELDS = {"UnitPrice", "PurchaseCost", "Balance"}
+GROUP = ("quickbooks", "QuickBooks")
+APP_PROPERTIES: dict[Pair, list[dict[str, Any]]] = {
+    Pair.CONTACTS: [
+        {
+            "name": "qbo_customer_id",
+            "label": "QuickBooks customer ID",
+            "type": "string",
+            "fieldType": "text",
+            "hasUniqueValue": True,
+        },
+        {"name": "qbo_open_balance", "label": "QuickBooks open balance", "type": "number", "fieldType": "number"},
+        {
+            "name": "qbo_active",
+            "label": "Active in QuickBooks",
+            "type": "bool",
+            "fieldType": "booleancheckbox",
+            "options": [
+                {"label": "Yes", "value": "true", "hidden": False},
+                {"label": "No", "value": "false", "hidden": False},
+            ],
+        },
+    ],
+    Pair.PRODUCTS: [
+        {
+            "name": "qbo_item_id",
+            "label": "QuickBooks item ID",
+            "type": "string",
+            "fieldType": "text",
+            "hasUniqueValue": True,
+        },
+    ],
+}
+_schema_ready: set[tuple[str, Pair]] = set()
+_schema_lock = threading.Lock()
+
+
+def _epoch(value: str | None) -> float:
+    if not value:
+        return 0.0
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+
+
+def _quote(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("'", "\\'")
+
+
+class HubSpotAdapter:
+    def __init__(
+        self, client: HubSpotClient, portal_key: str, mappings: dict[Pair, tuple[FieldMapping, ...]] | None = None
+    ) -> None:
+        self._client = client
+        self._portal_key = portal_key
+        self._mappings = mappings or DEFAULTS
+
+    def ensure_schema(self, pair: Pair) -> None:
+        """The app's property group and properties exist (created on first use, once per process)."""
+        key = (self._portal_key, pair)
+        if key in _schema_ready:
+            return
+        with _schema_lock:
+            if key in _schema_ready:
+                return
+            object_type = HUBSPOT_OBJECT[pair]
+            self._client.create_group(object_type, *GROUP)
+            for definition in APP_PROPERTIES[pair]:
+                if self._client.property(object_type, definition["name"]) is None:
+                    self._client.create_property(object_type, {**definition, "groupName": GROUP[0]})
+            _schema_ready.add(key)
+
+    def _names(self, pair: Pair) -> list[str]:
+        return [m.hubspot for m in self._mappings[pair]] + (["hs_product_type"] if pair is Pair.PRODUCTS else [])
+
+    def _record(self, pair: Pair, body: dict[str, Any]) -> Record:
+        props = body.get("properties") or {}
+        return Record(
+            Side.HUBSPOT,
+            str(body["id"]),
+            {m.hubspot: m.canonical(props.get(m.hubspot)) for m in self._mappings[pair]},
+            _epoch(body.get("updatedAt")),
+            exists=not body.get("archived", False),
+            version=str(body.get("updatedAt", "")),
+            raw=props,
+        )
+
+    def get(self, pair: Pair, record_id: str) -> Record | None:
+        self.ensure_schema(pair)
+        body = self._client.get(HUBSPOT_OBJECT[pair], record_id, self._names(pair))
+        if body is None:
+            return None
+        record = self._record(pair, body)
+        if record.id != record_id:  # merged away: HubSpot answers with the surviving record
+            return Record(Side.HUBSPOT, record_id, {}, record.updated_at, exists=False)
+        return record
+
+    def find(self, pair: Pair, qbo: Record) -> list[Record]:
+        object_type = HUBSPOT_OBJECT[pair]
+        keys = (
+            [("email", qbo.values.get("email", ""))]
+            if pair is Pair.CONTACTS
+            else [("hs_sku", qbo.values.get("hs_sku", "")), ("name", qbo.values.get("name", ""))]
+        )
+        for prop, value in keys:
+            if value:
+                found = self._client.search(
+                    object_type, [{"propertyName": prop, "operator": "EQ", "value": value}], self._names(pair)
+                )
+                if found:
+                    return [self._record(pair, body) for body in found]
+        return []
+
+    def create(self, pair: Pair, values: dict[str, str], qbo_id: str) -> Record:
+        self.ensure_schema(pair)
+        props = {k: v for k, v in values.items() if v}
+        try:
+            body = self._client.upsert(HUBSPOT_OBJECT[pair], ID_PROPERTY[pair], qbo_id, props)
+        except ValidationFaultError as exc:
+            existing = self.find(pair, Record(Side.QUICKBOOKS, qbo_id, values, 0.0)) if "CONFLICT" in exc.code else []
+            if not existing:
+                raise
+            return existing[0]  # a contact with this email exists: it is the counterpart
+        return self.get(pair, str(body["id"])) or self._record(pair, body)
+
+    def update(self, pair: Pair, record_id: str, values: dict[str, str]) -> Record:
+        self.ensure_schema(pair)
+        return self._record(pair, self._client.update(HUBSPOT_OBJECT[pair], record_id, values))
+
+    def archive(self, pair: Pair, record_id: str) -> None:
+        self._client.archive(HUBSPOT_OBJECT[pair], record_id)
+
+
+class QboAdapter:
+    def __init__(self, client: QboClient, mappings: dict[Pair, tuple[FieldMapping, ...]] | None = None) -> None:
+        self._client = client
+        self._mappings = mappings or DEFAULTS
+        self._income_accounts: dict[str, dict[str, str]] = {}
+
+    def _record(self, pair: Pair, body: dict[str, Any]) -> Record:
+        deleted = body.get("status") == "Deleted"
+        values = {} if deleted else {m.hubspot: m.canonical(qbo_value(body, m.qbo)) for m in self._mappings[pair]}
+        return Record(
+            Side.QUICKBOOKS,
+            str(body["Id"]),
+            values,
+            _epoch((body.get("MetaData") or {}).get("LastUpdatedTime")),
+            exists=not deleted,
+            active=body.get("Active", True) is not False,
+            version=str(body.get("SyncToken", "")),
+            raw=body,
+        )
+
+    def get(self, pair: Pair, record_id: str) -> Record | None:
+        try:
+            return self._record(pair, self._client.read(ENTITY[pair], record_id))
+        except ValidationFaultError as exc:
+            if exc.code == "610":
+                return None
+            raise
+
+    def find(self, pair: Pair, hubspot: Record) -> list[Record]:
+        entity = ENTITY[pair]
+        keys = (
+            [("PrimaryEmailAddr", hubspot.values.get("email", ""))]
+            if pair is Pair.CONTACTS
+            else [("Sku", hubspot.values.get("hs_sku", "")), ("Name", hubspot.values.get("name", ""))]
+        )
+        for field, value in keys:
+            if value:
+                # QBO's query language, not SQL: the value is quoted and escaped by _quote.
+                found = self._client.query(f"select * from {entity} where {field} = '{_quote(value)}'")  # noqa: S608
+                if found:
+                    return [self._record(pair, body) for body in found]
+        return []
+
+    def _body(self, pair: Pair, values: dict[str, str], current: dict[str, Any] | None) -> dict[str, Any]:
+        """QBO fields for changed canonical values; a nested object is sent whole (sparse updates replace it)."""
+        body: dict[str, Any] = {}
+        for mapping in self._mappings[pair]:
+            if mapping.hubspot not in values or mapping.qbo in ("Id", "Balance", "Active"):
+                continue
+            value: Any = values[mapping.hubspot]
+            if mapping.qbo in NUMERIC_QBO_FIELDS and value != "":
+                value = float(value)
+            outer, _, inner = mapping.qbo.partition(".")
+            if inner:
+                nested = body.setdefault(outer, dict((current or {}).get(outer) or {}))
+                nested[inner] = value
+            else:
+                body[outer] = value
+        return body
+
+    def _income_account(self, kind: str) -> dict[str, str]:
+        """The company's income account for new items: Services for services, product sales otherwise."""
+        if kind not in self._income_accounts:
+            accounts = self._client.query("select * from Account where AccountType = 'Income'")
+            preferred = "ServiceFeeIncome" if kind == "Service" else "SalesOfProductIncome"
+            chosen = next(
+                (a for a in accounts if a.get("AccountSubType") == preferred), accounts[0] if accounts else None
+            )
+            if chosen is None:
+                raise ValidationFaultError(
+                    "quickbooks",
+                    400,
+                    "2020",
+                    "Required param missing",
+                    detail="The company has no Income account for new items",
+                )
+            self._income_accounts[kind] = {"value": str(chosen["Id"]), "name": str(chosen.get("Name", ""))}
+        return self._income_accounts[kind]
+
+    def create(
+        self, pair: Pair, source: Record, values: dict[str, str], request_id: str, display_name: str | None
+    ) -> Record:
+        body = self._body(pair, {k: v for k, v in values.items() if v}, None)
+        if pair is Pair.CONTACTS and display_name:
+            body["DisplayName"] = display_name
+        if pair is Pair.PRODUCTS:
+            product_type = str((source.raw or {}).get("hs_product_type") or "service")
+            body["Type"] = "Service" if product_type == "service" else "NonInventory"
+            body["IncomeAccountRef"] = self._income_account(body["Type"])
+        try:
+            return self._record(pair, self._client.write(ENTITY[pair], body, request_id))
+        except ValidationFaultError as exc:
+            if exc.code == "6240":
+                raise DuplicateNameError(display_name or body.get("Name", "")) from exc
+            raise
+
+    def update(self, pair: Pair, current: Record, values: dict[str, str]) -> Record:
+        body = {"Id": current.id, "SyncToken": current.version, "sparse": True, **self._body(pair, values, current.raw)}
+        return self._write(pair, body, f"upd-{current.id}-{current.version}")
+
+    def deactivate(self, pair: Pair, current: Record) -> Record:
+        return self._write(
+            pair,
+            {"Id": current.id, "SyncToken": current.version, "sparse": True, "Active": False},
+            f"off-{current.id}-{current.version}",
+        )
+
+    def _write(self, pair: Pair, body: dict[str, Any], request_id: str) -> Record:
+        try:
+            return self._record(pair, self._client.write(ENTITY[pair], body, request_id))
+        except ValidationFaultError as exc:
+            if exc.code == "5010":
+                raise StaleObjectError(body["Id"]) from exc
+            raise

@@ -1,0 +1,311 @@
+"""The sync engine: one signal in, both sides made to agree, the link saved. Pure: ports in, no AWS."""
+
+import hashlib
+import time
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from hubbooks.errors import ValidationFaultError
+from hubbooks.mapping.fields import DEFAULTS, FieldMapping
+from hubbooks.models.signals import Change, Pair, Side, SyncSignal
+from hubbooks.sync import failures
+from hubbooks.sync.merge import merge
+from hubbooks.sync.models import DeleteBehaviour, Link, PairSettings, Record
+from hubbooks.sync.ports import (
+    DuplicateNameError,
+    HubSpotPort,
+    LinkConflictError,
+    QboPort,
+    StaleObjectError,
+    StorePort,
+)
+
+ATTEMPTS = 4  # fresh reads after a stale SyncToken or a link saved by another worker
+
+
+class Outcome(StrEnum):
+    UNCHANGED = "unchanged"
+    UPDATED = "updated"
+    CREATED = "created"
+    LINKED = "linked"
+    UNLINKED = "unlinked"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+@dataclass
+class Result:
+    outcome: Outcome
+    detail: str = ""
+    conflicts: int = 0
+    writes: dict[str, list[str]] = field(default_factory=dict)
+
+
+def display_names(values: dict[str, str]) -> list[str]:
+    """DisplayName candidates for a new customer: the person's name, else company, else email; then the same
+    with the email (or company) added to tell it apart from a namesake."""
+    name = " ".join(v for v in (values.get("firstname", ""), values.get("lastname", "")) if v)
+    first = name or values.get("company", "") or values.get("email", "")
+    tag = values.get("email") or values.get("company") or ""
+    names = [first] if first else []
+    if tag and first and tag != first:
+        names.append(f"{first} ({tag})")
+    return names
+
+
+def request_id(connection_id: str, pair: Pair, hubspot_id: str, attempt: int) -> str:
+    """Stable per record: a retried create is answered with the first result instead of a second record."""
+    digest = hashlib.sha256(f"{connection_id}|{pair}|{hubspot_id}".encode()).hexdigest()[:40]
+    return f"hb-{digest}-{attempt}"
+
+
+class SyncEngine:
+    def __init__(
+        self,
+        connection_id: str,
+        hubspot: HubSpotPort,
+        qbo: QboPort,
+        store: StorePort,
+        mappings: dict[Pair, tuple[FieldMapping, ...]] | None = None,
+    ) -> None:
+        self.connection_id = connection_id
+        self.hubspot = hubspot
+        self.qbo = qbo
+        self.store = store
+        self.mappings = mappings or DEFAULTS
+
+    # -- entry point -------------------------------------------------------------------------------
+
+    def handle(self, signal: SyncSignal) -> Result:
+        if signal.pair not in self.mappings:
+            return Result(Outcome.SKIPPED, f"{signal.pair} is not a two-way pair")
+        settings = self.store.settings(signal.pair)
+        if not settings.enabled:
+            return Result(Outcome.SKIPPED, f"the {signal.pair} sync is off")
+        if signal.change is Change.MERGE:
+            self._follow_merge(signal)
+        for _attempt in range(ATTEMPTS):
+            try:
+                result = self._reconcile(signal, settings)
+            except (StaleObjectError, LinkConflictError):
+                continue
+            except ValidationFaultError as fault:
+                failure = failures.from_fault(fault)
+                self.store.record_failure(signal.pair, signal.side, signal.record_id, failure)
+                return Result(Outcome.FAILED, f"{failure.category}: {failure.message}")
+            if result.outcome is not Outcome.FAILED:
+                self.store.clear_failure(signal.pair, signal.side, signal.record_id)
+            return result
+        raise LinkConflictError(f"{signal.pair} {signal.side} {signal.record_id}: still racing after {ATTEMPTS} tries")
+
+    # -- reading -----------------------------------------------------------------------------------
+
+    def _read(self, pair: Pair, side: Side, record_id: str) -> Record | None:
+        return self.hubspot.get(pair, record_id) if side is Side.HUBSPOT else self.qbo.get(pair, record_id)
+
+    def _reconcile(self, signal: SyncSignal, settings: PairSettings) -> Result:
+        pair, side = signal.pair, signal.side
+        record = self._read(pair, side, signal.record_id)
+        link = self.store.link_of(pair, side, signal.record_id)
+        if record is None or not record.exists:
+            return self._gone(pair, side, signal.record_id, link, settings)
+        if link is None:
+            return self._first_sight(pair, record, settings)
+        other = self._read(pair, side.other, link.other(side))
+        if other is None or not other.exists:
+            return self._gone(pair, side.other, link.other(side), link, settings)
+        hubspot, qbo = (record, other) if side is Side.HUBSPOT else (other, record)
+        return self._agree(pair, hubspot, qbo, link, settings)
+
+    # -- two linked records ------------------------------------------------------------------------
+
+    def _agree(
+        self,
+        pair: Pair,
+        hubspot: Record,
+        qbo: Record,
+        link: Link | None,
+        settings: PairSettings,
+        *,
+        outcome: Outcome = Outcome.UPDATED,
+    ) -> Result:
+        if link is None:
+            taken = self._linked_elsewhere(pair, hubspot, qbo)
+            if taken is not None:
+                return taken
+        if not qbo.active and settings.on_qbo_inactive is DeleteBehaviour.ARCHIVE and link is not None:
+            self.hubspot.archive(pair, hubspot.id)
+            self.store.delete_link(link)
+            self._history(pair, "archived", hubspot.id, qbo.id, direction="->hubspot")
+            return Result(Outcome.UNLINKED, "QuickBooks record is inactive: HubSpot record archived")
+        plan = merge(
+            self.mappings[pair],
+            link.base if link else None,
+            hubspot,
+            qbo,
+            policy=settings.policy,
+            pair_direction=settings.direction,
+        )
+        writes: dict[str, list[str]] = {}
+        if plan.to_qbo:
+            self.qbo.update(pair, qbo, plan.to_qbo)
+            writes["quickbooks"] = sorted(plan.to_qbo)
+        if plan.to_hubspot:
+            self.hubspot.update(pair, hubspot.id, plan.to_hubspot)
+            writes["hubspot"] = sorted(plan.to_hubspot)
+        if link is not None and not writes and link.base == plan.agreed:
+            return Result(Outcome.UNCHANGED)  # the echo of our own write ends here: the loop guard
+        self.store.save_link(Link(pair, hubspot.id, qbo.id, plan.agreed, link.version if link else 0), link)
+        if link is not None:
+            outcome = Outcome.UPDATED if writes else Outcome.UNCHANGED
+        if writes or plan.conflicts or link is None:
+            directions = ",".join(f"->{side}" for side in sorted(writes)) or "none"
+            self._history(
+                pair,
+                outcome.value,
+                hubspot.id,
+                qbo.id,
+                fields=sorted({*plan.to_qbo, *plan.to_hubspot}),
+                direction=directions,
+                conflicts=[vars(c) | {"winner": c.winner.value} for c in plan.conflicts],
+            )
+        return Result(outcome, conflicts=len(plan.conflicts), writes=writes)
+
+    def _linked_elsewhere(self, pair: Pair, hubspot: Record, qbo: Record) -> Result | None:
+        """Two records about to be linked where one already has a partner: a duplicate for a person to resolve."""
+        for record, other in ((hubspot, qbo), (qbo, hubspot)):
+            existing = self.store.link_of(pair, record.side, record.id)
+            if existing is not None and existing.other(record.side) != other.id:
+                failure = failures.already_linked(pair, record, existing.other(record.side), other)
+                self.store.record_failure(pair, other.side, other.id, failure)
+                return Result(Outcome.FAILED, failure.message)
+        return None
+
+    # -- a record seen for the first time -----------------------------------------------------------
+
+    def _first_sight(self, pair: Pair, record: Record, settings: PairSettings) -> Result:
+        if record.side is Side.QUICKBOOKS and not record.active:
+            return Result(Outcome.SKIPPED, "inactive QuickBooks records are not brought into HubSpot")
+        towards_qbo = record.side is Side.HUBSPOT
+        candidates = self.qbo.find(pair, record) if towards_qbo else self.hubspot.find(pair, record)
+        free = [c for c in candidates if self.store.link_of(pair, c.side, c.id) is None]
+        if len(free) > 1:
+            if pair is Pair.CONTACTS:
+                failure = failures.ambiguous_match("email", record.values.get("email", ""), len(free))
+            else:
+                failure = failures.ambiguous_match(
+                    "SKU or name", record.values.get("hs_sku") or record.values.get("name", ""), len(free)
+                )
+            self.store.record_failure(pair, record.side, record.id, failure)
+            return Result(Outcome.FAILED, failure.message)
+        if candidates and not free:  # its match already syncs with another record: a duplicate, not a new one
+            partner = candidates[0]
+            existing = self.store.link_of(pair, partner.side, partner.id)
+            assert existing is not None
+            failure = failures.already_linked(pair, partner, existing.other(partner.side), record)
+            self.store.record_failure(pair, record.side, record.id, failure)
+            return Result(Outcome.FAILED, failure.message)
+        if free:
+            hubspot, qbo = (record, free[0]) if towards_qbo else (free[0], record)
+            return self._agree(pair, hubspot, qbo, None, settings, outcome=Outcome.LINKED)
+        if not settings.direction.allows(towards_qbo):
+            return Result(Outcome.SKIPPED, "the pair's direction does not create records on that side")
+        return self._create_counterpart(pair, record, settings)
+
+    def _create_counterpart(self, pair: Pair, record: Record, settings: PairSettings) -> Result:
+        mappings = self.mappings[pair]
+        if record.side is Side.HUBSPOT:
+            values = {m.hubspot: record.values.get(m.hubspot, "") for m in mappings if m.direction.allows(True)}
+            names = display_names(record.values) if pair is Pair.CONTACTS else [""]
+            if not names:
+                names = [""]
+            created = None
+            for attempt, name in enumerate(names):
+                try:
+                    created = self.qbo.create(
+                        pair, record, values, request_id(self.connection_id, pair, record.id, attempt), name or None
+                    )
+                    break
+                except DuplicateNameError:
+                    if attempt == len(names) - 1:
+                        raise ValidationFaultError(
+                            "quickbooks",
+                            400,
+                            "6240",
+                            "Duplicate Name Exists Error",
+                            detail=f"{' and '.join(names)} are taken",
+                        ) from None
+            assert created is not None
+            if attempt:
+                self._history(
+                    pair,
+                    "display_name_disambiguated",
+                    record.id,
+                    created.id,
+                    direction="->quickbooks",
+                    note=f"'{names[0]}' was taken; created as '{names[attempt]}'",
+                )
+            hubspot, qbo = record, created
+        else:
+            values = {m.hubspot: record.values.get(m.hubspot, "") for m in mappings if m.direction.allows(False)}
+            hubspot, qbo = self.hubspot.create(pair, values, record.id), record
+        return self._agree(pair, hubspot, qbo, None, settings, outcome=Outcome.CREATED)
+
+    # -- deletes and merges ------------------------------------------------------------------------
+
+    def _gone(self, pair: Pair, side: Side, record_id: str, link: Link | None, settings: PairSettings) -> Result:
+        if link is None:
+            return Result(Outcome.SKIPPED, f"{side} {record_id} is gone and was never linked")
+        if side is Side.HUBSPOT and settings.on_hubspot_delete is DeleteBehaviour.DEACTIVATE:
+            counterpart = self.qbo.get(pair, link.qbo_id)
+            if counterpart is not None and counterpart.exists and counterpart.active:
+                self.qbo.deactivate(pair, counterpart)
+        self.store.delete_link(link)
+        self._history(
+            pair,
+            "unlinked",
+            link.hubspot_id,
+            link.qbo_id,
+            note=f"{'HubSpot' if side is Side.HUBSPOT else 'QuickBooks'} record {record_id} was deleted",
+        )
+        return Result(Outcome.UNLINKED, f"{side} {record_id} was deleted")
+
+    def _follow_merge(self, signal: SyncSignal) -> None:
+        """The link of a merged-away record moves to the survivor (unless the survivor has one)."""
+        survivor = self.store.link_of(signal.pair, signal.side, signal.record_id)
+        for merged_id in signal.merged_ids:
+            old = self.store.link_of(signal.pair, signal.side, merged_id)
+            if old is None:
+                continue
+            self.store.delete_link(old)
+            if survivor is None:
+                moved = Link(
+                    signal.pair,
+                    signal.record_id if signal.side is Side.HUBSPOT else old.hubspot_id,
+                    signal.record_id if signal.side is Side.QUICKBOOKS else old.qbo_id,
+                    dict(old.base),
+                )
+                survivor = self.store.save_link(moved, None)
+            self._history(
+                signal.pair,
+                "merge_followed",
+                survivor.hubspot_id,
+                survivor.qbo_id,
+                note=f"{signal.side} {merged_id} merged into {signal.record_id}",
+            )
+
+    def _history(self, pair: Pair, action: str, hubspot_id: str, qbo_id: str, **details: Any) -> None:
+        """One history entry: `fields` and `direction` of the change, and whatever explains it."""
+        self.store.add_history(
+            {
+                "pair": pair.value,
+                "action": action,
+                "hubspot_id": hubspot_id,
+                "qbo_id": qbo_id,
+                "fields": [],
+                "direction": "none",
+                "at": time.time(),
+                **details,
+            }
+        )

@@ -1,0 +1,77 @@
+"""Provider refusals as sync errors a person can act on: a category, the provider's words, and the fix."""
+
+from hubbooks.errors import ValidationFaultError
+from hubbooks.models.signals import Pair, Side
+from hubbooks.sync.models import Record, SyncFailure
+
+_QBO = {
+    "6240": (
+        "duplicate_name",
+        "QuickBooks already has a customer, vendor, employee or item named like this. Rename "
+        "one of them in QuickBooks or HubSpot, then edit the record to sync it again.",
+    ),
+    "2020": (
+        "missing_required_field",
+        "QuickBooks needs a value hubbooks could not fill. Add it to the HubSpot "
+        "record (a name for customers; a name and price for products).",
+    ),
+    "2050": ("invalid_value", "A value is longer than QuickBooks allows. Shorten it in HubSpot."),
+    "2010": ("invalid_value", "A field holds something QuickBooks does not accept. Check the custom field mappings."),
+    "2500": (
+        "invalid_reference",
+        "The record refers to something QuickBooks no longer has (an account or item). "
+        "Check the default income account in QuickBooks.",
+    ),
+    "610": ("missing_record", "The record no longer exists in QuickBooks or was made inactive."),
+    "3100": ("permission", "QuickBooks refused hubbooks' access to this company. Reconnect QuickBooks."),
+}
+_HUBSPOT = {
+    "INVALID_EMAIL": ("invalid_email", "HubSpot refused the email address. Correct it in QuickBooks."),
+    "CONFLICT": (
+        "duplicate",
+        "HubSpot already has a record with this unique value (usually the email). Merge the "
+        "two contacts in HubSpot, or change the email in QuickBooks.",
+    ),
+    "PROPERTY_DOESNT_EXIST": ("configuration", "A mapped HubSpot property does not exist. Fix the field mapping."),
+    "MISSING_SCOPES": ("permission", "HubSpot refused hubbooks' access. Reinstall hubbooks from HubSpot."),
+}
+
+
+def from_fault(fault: ValidationFaultError) -> SyncFailure:
+    message = f"{fault.fault_message}: {fault.detail}".strip(": ")
+    if fault.provider == "quickbooks":
+        if fault.code == "6000" and "mail" in fault.detail.lower():
+            return SyncFailure(
+                "invalid_email",
+                message,
+                "QuickBooks refused the email address. Correct it in HubSpot so it looks like name@example.com.",
+            )
+        category, fix = _QBO.get(fault.code, ("unknown", "QuickBooks refused the change; the message says why."))
+        return SyncFailure(category, message, fix)
+    for marker, (category, fix) in _HUBSPOT.items():
+        if marker in fault.code or marker in fault.fault_message:
+            return SyncFailure(category, message, fix)
+    return SyncFailure("unknown", message, "HubSpot refused the change; the message says why.")
+
+
+def ambiguous_match(field: str, value: str, count: int) -> SyncFailure:
+    return SyncFailure(
+        "ambiguous_match",
+        f"{count} QuickBooks customers share {field} {value}",
+        f"hubbooks links a contact to one customer only. Give the duplicate QuickBooks customers "
+        f"different {field}s (or merge them), then edit the contact to sync it.",
+    )
+
+
+def already_linked(pair: Pair, record: Record, partner: str, newcomer: Record) -> SyncFailure:
+    """`newcomer` would pair with `record`, which already syncs with `partner`."""
+    side = "HubSpot" if record.side is Side.HUBSPOT else "QuickBooks"
+    other = "QuickBooks" if record.side is Side.HUBSPOT else "HubSpot"
+    noun = "contact" if pair is Pair.CONTACTS else "product"
+    return SyncFailure(
+        "duplicate",
+        f"{side} {noun} {record.id} already syncs with {other} record {partner}; {other} record {newcomer.id} "
+        "matches it too",
+        f"Two {other} records match one {side} {noun} (same email, SKU or name). Merge the duplicates in {other}, "
+        "or change the email/SKU of one of them.",
+    )

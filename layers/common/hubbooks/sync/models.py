@@ -1,0 +1,74 @@
+"""Plain models the engine works with: records in canonical form, links, settings, sync errors."""
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from hubbooks.mapping.fields import Direction
+from hubbooks.models.signals import Pair, Side
+
+
+class Policy(StrEnum):
+    LATEST = "most_recent_wins"
+    HUBSPOT = "hubspot_wins"
+    QBO = "qbo_wins"
+
+
+class DeleteBehaviour(StrEnum):
+    UNLINK = "unlink"  # HubSpot deletion: forget the link, keep the QuickBooks record
+    DEACTIVATE = "deactivate"  # HubSpot deletion: make the QuickBooks record inactive
+    MARK_INACTIVE = "mark_inactive"  # QuickBooks inactive: qbo_active=false in HubSpot
+    ARCHIVE = "archive"  # QuickBooks inactive: archive the HubSpot record
+
+
+@dataclass(frozen=True)
+class PairSettings:
+    pair: Pair
+    enabled: bool = True
+    direction: Direction = Direction.BOTH
+    policy: Policy = Policy.LATEST
+    on_hubspot_delete: DeleteBehaviour = DeleteBehaviour.UNLINK
+    on_qbo_inactive: DeleteBehaviour = DeleteBehaviour.MARK_INACTIVE
+
+
+@dataclass
+class Record:
+    """One side's record: its mapped values in canonical form, and what writing back needs."""
+
+    side: Side
+    id: str
+    values: dict[str, str]
+    updated_at: float  # epoch seconds of its last change
+    exists: bool = True  # False when deleted or archived
+    active: bool = True
+    version: str = ""  # QBO SyncToken; HubSpot updatedAt
+    raw: Any = None
+
+
+@dataclass
+class Link:
+    pair: Pair
+    hubspot_id: str
+    qbo_id: str
+    base: dict[str, str] = field(default_factory=dict)  # the values both sides last agreed on
+    version: int = 0  # optimistic lock of the link items
+
+    def other(self, side: Side) -> str:
+        return self.qbo_id if side is Side.HUBSPOT else self.hubspot_id
+
+
+@dataclass(frozen=True)
+class Conflict:
+    field: str
+    hubspot: str
+    qbo: str
+    winner: Side
+
+
+@dataclass(frozen=True)
+class SyncFailure:
+    """What a person sees for a record that cannot sync: category, the provider's words, and the fix."""
+
+    category: str
+    message: str
+    fix: str

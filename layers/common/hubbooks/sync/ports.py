@@ -1,0 +1,60 @@
+"""What the engine needs from HubSpot, QuickBooks and the store; adapters implement these."""
+
+from typing import Any, Protocol
+
+from hubbooks.models.signals import Pair, Side
+from hubbooks.sync.models import Link, PairSettings, Record, SyncFailure
+
+
+class StaleObjectError(Exception):
+    """QuickBooks refused a write made with an old SyncToken: read again and merge again."""
+
+
+class DuplicateNameError(Exception):
+    """QuickBooks refused a name another customer, vendor, employee or item already has (Fault 6240)."""
+
+
+class LinkConflictError(Exception):
+    """Another worker saved this link first: start over from fresh reads."""
+
+
+class HubSpotPort(Protocol):
+    def get(self, pair: Pair, record_id: str) -> Record | None: ...
+
+    def find(self, pair: Pair, qbo: Record) -> list[Record]: ...
+
+    def create(self, pair: Pair, values: dict[str, str], qbo_id: str) -> Record: ...
+
+    def update(self, pair: Pair, record_id: str, values: dict[str, str]) -> Record: ...
+
+    def archive(self, pair: Pair, record_id: str) -> None: ...
+
+
+class QboPort(Protocol):
+    def get(self, pair: Pair, record_id: str) -> Record | None: ...
+
+    def find(self, pair: Pair, hubspot: Record) -> list[Record]: ...
+
+    def create(
+        self, pair: Pair, source: Record, values: dict[str, str], request_id: str, display_name: str | None
+    ) -> Record: ...
+
+    def update(self, pair: Pair, current: Record, values: dict[str, str]) -> Record: ...
+
+    def deactivate(self, pair: Pair, current: Record) -> Record: ...
+
+
+class StorePort(Protocol):
+    def settings(self, pair: Pair) -> PairSettings: ...
+
+    def link_of(self, pair: Pair, side: Side, record_id: str) -> Link | None: ...
+
+    def save_link(self, link: Link, previous: Link | None) -> Link: ...
+
+    def delete_link(self, link: Link) -> None: ...
+
+    def record_failure(self, pair: Pair, side: Side, record_id: str, failure: SyncFailure) -> None: ...
+
+    def clear_failure(self, pair: Pair, side: Side, record_id: str) -> None: ...
+
+    def add_history(self, entry: dict[str, Any]) -> None: ...

@@ -1,0 +1,250 @@
+"""The sync engine through devstack and both sandboxes: webhooks in, the worker, both sides agreeing."""
+
+import random
+import time
+from typing import Any
+
+import pytest
+
+from devstack.sandboxed import SandboxedProduct
+from hubbooks.mapping.fields import CONTACT_FIELDS, qbo_value
+from tests.support.product import connect_webhooks, install, settle, table_items
+
+pytestmark = [pytest.mark.devstack, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def connection(product: SandboxedProduct) -> dict[str, Any]:
+    connect_webhooks(product)
+    return install(product)[1]
+
+
+def _contact(product: SandboxedProduct, contact_id: str) -> dict[str, str]:
+    records = product.hubspot_admin.records("contacts", archived="include")
+    return next(r["properties"] for r in records if r["id"] == contact_id)
+
+
+def _customer(product: SandboxedProduct, customer_id: str) -> dict[str, Any]:
+    return next(c for c in product.quickbooks_admin.records("Customer") if c["Id"] == customer_id)
+
+
+def _links(product: SandboxedProduct, pair: str = "contacts") -> dict[str, str]:
+    return {
+        i["SK"]["S"].rsplit("#", 1)[1]: i["other_id"]["S"]
+        for i in table_items(product)
+        if i["SK"]["S"].startswith(f"LINK#{pair}#hs#")
+    }
+
+
+def _writes(product: SandboxedProduct, path_end: str) -> int:
+    return sum(1 for c in product.quickbooks_admin.calls() if c["method"] == "POST" and c["path"].endswith(path_end))
+
+
+def _agree(product: SandboxedProduct, contact_id: str, customer_id: str) -> list[str]:
+    contact, customer = _contact(product, contact_id), _customer(product, customer_id)
+    return [
+        m.hubspot
+        for m in CONTACT_FIELDS
+        if m.canonical(contact.get(m.hubspot)) != m.canonical(qbo_value(customer, m.qbo))
+    ]
+
+
+def test_a_new_contact_becomes_a_customer_and_edits_follow_both_ways(
+    product: SandboxedProduct, connection: dict[str, Any]
+) -> None:
+    contact = product.hubspot_admin.create(
+        "contacts",
+        {"email": "flow@example.com", "firstname": "Flo", "lastname": "Wing", "phone": "+1 555 0100", "city": "Austin"},
+    )
+    settle(product)
+    customer_id = _links(product)[contact["id"]]
+    customer = _customer(product, customer_id)
+    assert (customer["DisplayName"], customer["PrimaryEmailAddr"]["Address"]) == ("Flo Wing", "flow@example.com")
+    assert customer["BillAddr"]["City"] == "Austin"
+    assert _contact(product, contact["id"])["qbo_customer_id"] == customer_id
+    product.hubspot_admin.update("contacts", contact["id"], {"lastname": "Wingate"})
+    settle(product)
+    assert _customer(product, customer_id)["FamilyName"] == "Wingate"
+    product.quickbooks_admin.update("Customer", customer_id, {"PrimaryPhone": {"FreeFormNumber": "+1 555 0199"}})
+    settle(product)
+    assert _contact(product, contact["id"])["phone"] == "+1 555 0199"
+    assert _agree(product, contact["id"], customer_id) == []
+
+
+def test_a_new_customer_becomes_a_contact_and_an_existing_email_is_matched(
+    product: SandboxedProduct, connection: dict[str, Any]
+) -> None:
+    customer = product.quickbooks_admin.create(
+        "Customer",
+        {"DisplayName": "Only Books", "GivenName": "Only", "PrimaryEmailAddr": {"Address": "books@example.com"}},
+    )
+    settle(product)
+    links = _links(product)
+    contact_id = next(h for h, q in links.items() if q == customer["Id"])
+    assert _contact(product, contact_id)["email"] == "books@example.com"
+    existing = product.hubspot_admin.seed({"contacts": [{"email": "match@example.com", "firstname": "Mat"}]})
+    twin = product.quickbooks_admin.seed(
+        {
+            "Customer": [
+                {
+                    "DisplayName": "Match Co",
+                    "CompanyName": "Match Co",
+                    "PrimaryEmailAddr": {"Address": "MATCH@example.com"},
+                }
+            ]
+        }
+    )
+    product.hubspot_admin.update("contacts", existing["contacts"][0], {"jobtitle": "CFO"})
+    settle(product)
+    assert _links(product)[existing["contacts"][0]] == twin["Customer"][0]
+    assert _contact(product, existing["contacts"][0])["company"] == "Match Co"
+    assert (
+        len(
+            [
+                c
+                for c in product.quickbooks_admin.records("Customer")
+                if "match" in str(c.get("PrimaryEmailAddr")).lower()
+            ]
+        )
+        == 1
+    )
+
+
+def test_an_edit_and_its_echo_make_one_write(product: SandboxedProduct, connection: dict[str, Any]) -> None:
+    contact = product.hubspot_admin.create("contacts", {"email": "echo@example.com", "firstname": "Ec"})
+    settle(product)
+    customer_id = _links(product)[contact["id"]]
+    product.quickbooks_admin.clear_calls()
+    product.hubspot_admin.update("contacts", contact["id"], {"firstname": "Echo"})
+    settle(product)
+    assert _writes(product, "/customer") == 1
+    assert _customer(product, customer_id)["GivenName"] == "Echo"
+    hubspot_patches = [c for c in product.hubspot_admin.calls() if c["method"] == "PATCH"]
+    settle(product)
+    assert [c for c in product.hubspot_admin.calls() if c["method"] == "PATCH"] == hubspot_patches
+
+
+def test_a_create_applied_but_answered_500_makes_one_customer(
+    product: SandboxedProduct, connection: dict[str, Any]
+) -> None:
+    product.quickbooks_admin.add_fault("applied_500", count=1, method="POST", path=r"/customer$")
+    contact = product.hubspot_admin.create(
+        "contacts", {"email": "applied@example.com", "firstname": "Ap", "lastname": "Plied"}
+    )
+    settle(product, timeout=90)
+    matches = [
+        c
+        for c in product.quickbooks_admin.records("Customer")
+        if (c.get("PrimaryEmailAddr") or {}).get("Address") == "applied@example.com"
+    ]
+    assert len(matches) == 1
+    assert _links(product)[contact["id"]] == matches[0]["Id"]
+    assert product.quickbooks_admin.faults()["injected"] == {"applied_500": 1}
+
+
+def test_edits_made_at_once_settle_by_the_most_recent(product: SandboxedProduct, connection: dict[str, Any]) -> None:
+    contact = product.hubspot_admin.create("contacts", {"email": "both@example.com", "firstname": "Start"})
+    settle(product)
+    customer_id = _links(product)[contact["id"]]
+    product.hubspot_admin.add_fault("delay", count=1, delay_ms=1500)
+    product.quickbooks_admin.add_fault("delay", count=1, delay_ms=1500)
+    product.hubspot_admin.update("contacts", contact["id"], {"firstname": "FromHubSpot"})
+    time.sleep(1.1)  # QuickBooks keeps seconds: make its edit clearly the later one
+    product.quickbooks_admin.update("Customer", customer_id, {"GivenName": "FromQuickBooks"})
+    settle(product)
+    assert _contact(product, contact["id"])["firstname"] == "FromQuickBooks"
+    assert _customer(product, customer_id)["GivenName"] == "FromQuickBooks"
+    history = [
+        i
+        for i in table_items(product)
+        if i["SK"]["S"].startswith("HIST#") and "conflicts" in i and i["conflicts"].get("L")
+    ]
+    assert history, "the conflict is recorded in the history"
+
+
+def test_a_taken_display_name_gets_the_email_added(product: SandboxedProduct, connection: dict[str, Any]) -> None:
+    product.quickbooks_admin.seed({"Vendor": [{"DisplayName": "Sam Smith"}]})
+    contact = product.hubspot_admin.create(
+        "contacts", {"email": "sam@example.com", "firstname": "Sam", "lastname": "Smith"}
+    )
+    settle(product)
+    customer = _customer(product, _links(product)[contact["id"]])
+    assert customer["DisplayName"] == "Sam Smith (sam@example.com)"
+
+
+def test_a_refused_record_shows_a_sync_error_that_clears(product: SandboxedProduct, connection: dict[str, Any]) -> None:
+    contact = product.hubspot_admin.create("contacts", {"firstname": "N" * 120})
+    settle(product)
+    errors = [i for i in table_items(product) if i["SK"]["S"] == f"ERR#contacts#hs#{contact['id']}"]
+    assert len(errors) == 1
+    assert errors[0]["category"]["S"] == "invalid_value"
+    assert "Shorten" in errors[0]["fix"]["S"]
+    product.hubspot_admin.update("contacts", contact["id"], {"firstname": "Nina"})
+    settle(product)
+    assert [i for i in table_items(product) if i["SK"]["S"] == f"ERR#contacts#hs#{contact['id']}"] == []
+    assert contact["id"] in _links(product)
+
+
+def test_products_sync_by_sku_and_create_items(product: SandboxedProduct, connection: dict[str, Any]) -> None:
+    item = product.quickbooks_admin.seed(
+        {
+            "Item": [
+                {
+                    "Name": "Widget Pro",
+                    "Sku": "W-PRO",
+                    "UnitPrice": 25,
+                    "Type": "Service",
+                    "IncomeAccountRef": {"value": "1"},
+                }
+            ]
+        }
+    )["Item"][0]
+    hs_product = product.hubspot_admin.seed({"products": [{"name": "Widget Pro", "hs_sku": "W-PRO", "price": "25"}]})[
+        "products"
+    ][0]
+    product.hubspot_admin.update("products", hs_product, {"description": "The pro widget"})
+    fresh = product.hubspot_admin.create(
+        "products", {"name": "Gadget", "hs_sku": "G-1", "price": "9.5", "hs_product_type": "non_inventory"}
+    )
+    settle(product)
+    links = _links(product, "products")
+    assert links[hs_product] == item
+    created = next(i for i in product.quickbooks_admin.records("Item") if i["Id"] == links[fresh["id"]])
+    assert (created["Name"], created["Sku"], created["UnitPrice"], created["Type"]) == (
+        "Gadget",
+        "G-1",
+        9.5,
+        "NonInventory",
+    )
+    described = next(i for i in product.quickbooks_admin.records("Item") if i["Id"] == item)
+    assert described["Description"] == "The pro widget"
+
+
+def test_fifty_random_edits_on_each_side_converge(product: SandboxedProduct, connection: dict[str, Any]) -> None:
+    rng = random.Random(11)
+    contacts = [
+        product.hubspot_admin.create("contacts", {"email": f"rand{n}@example.com", "firstname": f"R{n}"})
+        for n in range(5)
+    ]
+    settle(product)
+    links = _links(product)
+    pairs = [(c["id"], links[c["id"]]) for c in contacts]
+    for step in range(50):
+        contact_id, customer_id = rng.choice(pairs)
+        product.hubspot_admin.update("contacts", contact_id, {rng.choice(["lastname", "city", "phone"]): f"h{step}"})
+        contact_id, customer_id = rng.choice(pairs)
+        field = rng.choice([("FamilyName", None), ("BillAddr", "City"), ("CompanyName", None)])
+        change: dict[str, Any] = {field[0]: {field[1]: f"q{step}"}} if field[1] else {field[0]: f"q{step}"}
+        if field[0] == "BillAddr":
+            change["BillAddr"] = {**(_customer(product, customer_id).get("BillAddr") or {}), "City": f"q{step}"}
+        product.quickbooks_admin.update("Customer", customer_id, change)
+    settle(product, timeout=120)
+    assert {contact_id: _agree(product, contact_id, customer_id) for contact_id, customer_id in pairs} == {
+        c: [] for c, _ in pairs
+    }
+    emails = [
+        str((c.get("PrimaryEmailAddr") or {}).get("Address", "")).lower()
+        for c in product.quickbooks_admin.records("Customer")
+    ]
+    synced = [e for e in emails if e.startswith("rand")]
+    assert sorted(synced) == sorted(f"rand{n}@example.com" for n in range(5))  # no customer twice

@@ -1,0 +1,159 @@
+"""In-memory HubSpot, QuickBooks and store for the engine's unit tests (the engine is pure; these are its
+ports' smallest faithful implementations: unique names, SyncTokens, links with versions)."""
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+
+from hubbooks.errors import ValidationFaultError
+from hubbooks.models.signals import Pair, Side
+from hubbooks.sync.models import Link, PairSettings, Record, SyncFailure
+from hubbooks.sync.ports import DuplicateNameError, LinkConflictError, StaleObjectError
+
+_ids = itertools.count(1000)
+
+
+@dataclass
+class FakeHubSpot:
+    records: dict[str, Record] = field(default_factory=dict)
+    writes: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+    clock: list[float] = field(default_factory=lambda: [1000.0])
+
+    def add(self, **values: str) -> Record:
+        record = Record(Side.HUBSPOT, str(next(_ids)), dict(values), self.clock[0])
+        self.records[record.id] = record
+        return record
+
+    def get(self, pair: Pair, record_id: str) -> Record | None:
+        record = self.records.get(record_id)
+        return None if record is None else Record(**{**vars(record), "values": dict(record.values)})
+
+    def find(self, pair: Pair, qbo: Record) -> list[Record]:
+        key = "email" if pair is Pair.CONTACTS else "hs_sku"
+        wanted = qbo.values.get(key, "")
+        return [r for r in self.records.values() if wanted and r.exists and r.values.get(key) == wanted]
+
+    def create(self, pair: Pair, values: dict[str, str], qbo_id: str) -> Record:
+        existing = [r for r in self.records.values() if r.values.get("qbo_customer_id") == qbo_id]
+        if existing:
+            return existing[0]
+        return self.add(**({k: v for k, v in values.items() if v} | {"qbo_customer_id": qbo_id}))
+
+    def update(self, pair: Pair, record_id: str, values: dict[str, str]) -> Record:
+        self.clock[0] += 1
+        record = self.records[record_id]
+        record.values.update(values)
+        record.updated_at = self.clock[0]
+        self.writes.append((record_id, dict(values)))
+        return record
+
+    def archive(self, pair: Pair, record_id: str) -> None:
+        self.records[record_id].exists = False
+
+
+@dataclass
+class FakeQbo:
+    records: dict[str, Record] = field(default_factory=dict)
+    writes: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+    requests: dict[str, Record] = field(default_factory=dict)
+    taken_names: set[str] = field(default_factory=set)
+    stale_once: bool = False
+    clock: list[float] = field(default_factory=lambda: [1000.0])
+
+    def add(self, **values: str) -> Record:
+        record_id = str(next(_ids))
+        record = Record(
+            Side.QUICKBOOKS,
+            record_id,
+            {**values, "qbo_customer_id": record_id, "qbo_active": "true"},
+            self.clock[0],
+            version="0",
+        )
+        self.records[record_id] = record
+        return record
+
+    def get(self, pair: Pair, record_id: str) -> Record | None:
+        record = self.records.get(record_id)
+        return None if record is None else Record(**{**vars(record), "values": dict(record.values)})
+
+    def find(self, pair: Pair, hubspot: Record) -> list[Record]:
+        wanted = hubspot.values.get("email", "")
+        return [r for r in self.records.values() if wanted and r.active and r.values.get("email") == wanted]
+
+    def create(
+        self, pair: Pair, source: Record, values: dict[str, str], request_id: str, display_name: str | None
+    ) -> Record:
+        if request_id in self.requests:
+            return self.requests[request_id]
+        if display_name in self.taken_names:
+            raise DuplicateNameError(display_name)
+        if values.get("email") == "bad":
+            raise ValidationFaultError(
+                "quickbooks",
+                400,
+                "6000",
+                "Business Validation Error",
+                detail="Email Address must be a valid email address",
+            )
+        record = self.add(**{k: v for k, v in values.items() if v})
+        record.raw = {"DisplayName": display_name}
+        self.taken_names.add(display_name or "")
+        self.requests[request_id] = record
+        return record
+
+    def update(self, pair: Pair, current: Record, values: dict[str, str]) -> Record:
+        record = self.records[current.id]
+        if self.stale_once or current.version != record.version:
+            self.stale_once = False
+            raise StaleObjectError(current.id)
+        self.clock[0] += 1
+        record.values.update(values)
+        record.version = str(int(record.version) + 1)
+        record.updated_at = self.clock[0]
+        self.writes.append((current.id, dict(values)))
+        return record
+
+    def deactivate(self, pair: Pair, current: Record) -> Record:
+        record = self.records[current.id]
+        record.active = False
+        record.values["qbo_active"] = "false"
+        return record
+
+
+@dataclass
+class FakeStore:
+    pair_settings: dict[Pair, PairSettings] = field(default_factory=dict)
+    links: dict[tuple[Pair, Side, str], Link] = field(default_factory=dict)
+    failures: dict[tuple[Pair, Side, str], SyncFailure] = field(default_factory=dict)
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+    def settings(self, pair: Pair) -> PairSettings:
+        return self.pair_settings.get(pair, PairSettings(pair))
+
+    def link_of(self, pair: Pair, side: Side, record_id: str) -> Link | None:
+        link = self.links.get((pair, side, record_id))
+        return None if link is None else Link(link.pair, link.hubspot_id, link.qbo_id, dict(link.base), link.version)
+
+    def save_link(self, link: Link, previous: Link | None) -> Link:
+        current = self.links.get((link.pair, Side.HUBSPOT, link.hubspot_id))
+        if (current.version if current else None) != (previous.version if previous else None):
+            raise LinkConflictError(link.hubspot_id)
+        saved = Link(
+            link.pair, link.hubspot_id, link.qbo_id, dict(link.base), (previous.version if previous else 0) + 1
+        )
+        self.links[(link.pair, Side.HUBSPOT, link.hubspot_id)] = saved
+        self.links[(link.pair, Side.QUICKBOOKS, link.qbo_id)] = saved
+        return saved
+
+    def delete_link(self, link: Link) -> None:
+        self.links.pop((link.pair, Side.HUBSPOT, link.hubspot_id), None)
+        self.links.pop((link.pair, Side.QUICKBOOKS, link.qbo_id), None)
+
+    def record_failure(self, pair: Pair, side: Side, record_id: str, failure: SyncFailure) -> None:
+        self.failures[(pair, side, record_id)] = failure
+
+    def clear_failure(self, pair: Pair, side: Side, record_id: str) -> None:
+        self.failures.pop((pair, side, record_id), None)
+
+    def add_history(self, entry: dict[str, Any]) -> None:
+        self.history.append(entry)

@@ -1,0 +1,230 @@
+"""The engine on in-memory ports: matching, creating, echoes, conflicts, names, deletes, merges, failures."""
+
+from hubbooks.models.signals import Change, Pair, Reason, Side, SyncSignal
+from hubbooks.sync.engine import Outcome, SyncEngine, display_names
+from hubbooks.sync.models import DeleteBehaviour, PairSettings, Policy
+from tests.unit.sync.fakes import FakeHubSpot, FakeQbo, FakeStore
+
+
+def _signal(side: Side, record_id: str, change: Change = Change.UPSERT, merged: list[str] | None = None) -> SyncSignal:
+    return SyncSignal(
+        connection_id="c1",
+        pair=Pair.CONTACTS,
+        side=side,
+        record_id=record_id,
+        change=change,
+        reason=Reason.WEBHOOK,
+        source_version="1",
+        merged_ids=merged or [],
+    )
+
+
+def _engine() -> tuple[SyncEngine, FakeHubSpot, FakeQbo, FakeStore]:
+    hubspot, qbo, store = FakeHubSpot(), FakeQbo(), FakeStore()
+    return SyncEngine("c1", hubspot, qbo, store), hubspot, qbo, store
+
+
+def test_a_contact_matching_a_customer_by_email_is_linked_not_duplicated() -> None:
+    engine, hubspot, qbo, store = _engine()
+    customer = qbo.add(email="ann@example.com", firstname="Ann", phone="555")
+    contact = hubspot.add(email="ann@example.com", firstname="Ann")
+    result = engine.handle(_signal(Side.HUBSPOT, contact.id))
+    assert result.outcome is Outcome.LINKED
+    assert len(qbo.records) == 1
+    assert hubspot.records[contact.id].values["phone"] == "555"
+    assert hubspot.records[contact.id].values["qbo_customer_id"] == customer.id
+    assert store.link_of(Pair.CONTACTS, Side.QUICKBOOKS, customer.id) is not None
+
+
+def test_new_records_are_created_on_the_other_side_once() -> None:
+    engine, hubspot, qbo, _store = _engine()
+    contact = hubspot.add(email="new@example.com", firstname="New", lastname="Person")
+    first = engine.handle(_signal(Side.HUBSPOT, contact.id))
+    assert first.outcome is Outcome.CREATED
+    (customer,) = qbo.records.values()
+    assert customer.raw == {"DisplayName": "New Person"}
+    again = engine.handle(_signal(Side.HUBSPOT, contact.id))
+    assert again.outcome is Outcome.UNCHANGED
+    assert len(qbo.records) == 1
+    other = qbo.add(email="", firstname="Only", lastname="InQbo")
+    created = engine.handle(_signal(Side.QUICKBOOKS, other.id))
+    assert created.outcome is Outcome.CREATED
+    assert any(r.values.get("qbo_customer_id") == other.id for r in hubspot.records.values())
+
+
+def test_an_edit_and_its_echo_make_exactly_one_write() -> None:
+    engine, hubspot, qbo, store = _engine()
+    contact = hubspot.add(email="echo@example.com", firstname="Eve")
+    engine.handle(_signal(Side.HUBSPOT, contact.id))
+    link = store.link_of(Pair.CONTACTS, Side.HUBSPOT, contact.id)
+    assert link is not None
+    qbo.writes.clear()
+    hubspot.update(Pair.CONTACTS, contact.id, {"lastname": "Echo"})
+    assert engine.handle(_signal(Side.HUBSPOT, contact.id)).outcome is Outcome.UPDATED
+    assert qbo.writes == [(link.qbo_id, {"lastname": "Echo"})]
+    hubspot_writes = len(hubspot.writes)
+    echo = engine.handle(_signal(Side.QUICKBOOKS, link.qbo_id))
+    assert echo.outcome is Outcome.UNCHANGED
+    assert len(qbo.writes) == 1
+    assert len(hubspot.writes) == hubspot_writes
+
+
+def test_duplicate_and_reordered_signals_change_nothing_twice() -> None:
+    engine, hubspot, qbo, store = _engine()
+    contact = hubspot.add(email="dup@example.com", firstname="D")
+    for _ in range(3):
+        engine.handle(_signal(Side.HUBSPOT, contact.id))
+    link = store.link_of(Pair.CONTACTS, Side.HUBSPOT, contact.id)
+    assert link is not None
+    engine.handle(_signal(Side.QUICKBOOKS, link.qbo_id))
+    engine.handle(_signal(Side.HUBSPOT, contact.id))
+    assert len(qbo.records) == 1
+    assert qbo.writes == []
+
+
+def test_concurrent_edits_settle_by_policy_and_are_recorded() -> None:
+    for policy, expected in ((Policy.LATEST, "FromQbo"), (Policy.HUBSPOT, "FromHubSpot"), (Policy.QBO, "FromQbo")):
+        engine, hubspot, qbo, store = _engine()
+        store.pair_settings[Pair.CONTACTS] = PairSettings(Pair.CONTACTS, policy=policy)
+        contact = hubspot.add(email="c@example.com", firstname="Start")
+        engine.handle(_signal(Side.HUBSPOT, contact.id))
+        link = store.link_of(Pair.CONTACTS, Side.HUBSPOT, contact.id)
+        assert link is not None
+        hubspot.records[contact.id].values["firstname"] = "FromHubSpot"
+        hubspot.records[contact.id].updated_at = 2000.0
+        qbo.records[link.qbo_id].values["firstname"] = "FromQbo"
+        qbo.records[link.qbo_id].updated_at = 3000.0
+        result = engine.handle(_signal(Side.HUBSPOT, contact.id))
+        assert result.conflicts == 1
+        assert hubspot.records[contact.id].values["firstname"] == expected
+        assert qbo.records[link.qbo_id].values["firstname"] == expected
+        assert store.history[-1]["conflicts"][0]["field"] == "firstname"
+
+
+def test_a_stale_sync_token_is_read_again_and_merged_again() -> None:
+    engine, hubspot, qbo, store = _engine()
+    contact = hubspot.add(email="s@example.com", firstname="S")
+    engine.handle(_signal(Side.HUBSPOT, contact.id))
+    hubspot.update(Pair.CONTACTS, contact.id, {"firstname": "Stale"})
+    qbo.stale_once = True
+    assert engine.handle(_signal(Side.HUBSPOT, contact.id)).outcome is Outcome.UPDATED
+    link = store.link_of(Pair.CONTACTS, Side.HUBSPOT, contact.id)
+    assert link is not None
+    assert qbo.records[link.qbo_id].values["firstname"] == "Stale"
+
+
+def test_display_name_collisions_get_a_disambiguator_once() -> None:
+    assert display_names({"firstname": "Jo", "lastname": "Lee", "email": "jo@x.example"}) == [
+        "Jo Lee",
+        "Jo Lee (jo@x.example)",
+    ]
+    assert display_names({"company": "Acme"}) == ["Acme"]
+    assert display_names({"email": "a@b.c"}) == ["a@b.c"]
+    engine, hubspot, qbo, store = _engine()
+    qbo.taken_names.add("Jo Lee")
+    contact = hubspot.add(email="jo@x.example", firstname="Jo", lastname="Lee")
+    assert engine.handle(_signal(Side.HUBSPOT, contact.id)).outcome is Outcome.CREATED
+    assert [r.raw for r in qbo.records.values()] == [{"DisplayName": "Jo Lee (jo@x.example)"}]
+    assert store.history[0]["action"] == "display_name_disambiguated"
+    qbo.taken_names.add("Jo Lee (jo2@x.example)")
+    twin = hubspot.add(email="jo2@x.example", firstname="Jo", lastname="Lee")
+    failed = engine.handle(_signal(Side.HUBSPOT, twin.id))
+    assert failed.outcome is Outcome.FAILED
+    assert store.failures[(Pair.CONTACTS, Side.HUBSPOT, twin.id)].category == "duplicate_name"
+
+
+def test_several_customers_with_one_email_link_none_and_report_it() -> None:
+    engine, hubspot, qbo, store = _engine()
+    qbo.add(email="shared@example.com", firstname="A")
+    qbo.add(email="shared@example.com", firstname="B")
+    contact = hubspot.add(email="shared@example.com")
+    assert engine.handle(_signal(Side.HUBSPOT, contact.id)).outcome is Outcome.FAILED
+    failure = store.failures[(Pair.CONTACTS, Side.HUBSPOT, contact.id)]
+    assert failure.category == "ambiguous_match"
+    assert "2 QuickBooks customers" in failure.message
+    assert store.links == {}
+
+
+def test_a_refused_write_becomes_a_sync_error_that_clears_itself() -> None:
+    engine, hubspot, _qbo, store = _engine()
+    contact = hubspot.add(email="bad", firstname="Bad")
+    assert engine.handle(_signal(Side.HUBSPOT, contact.id)).outcome is Outcome.FAILED
+    failure = store.failures[(Pair.CONTACTS, Side.HUBSPOT, contact.id)]
+    assert (failure.category, "Correct it in HubSpot" in failure.fix) == ("invalid_email", True)
+    hubspot.records[contact.id].values["email"] = "good@example.com"
+    assert engine.handle(_signal(Side.HUBSPOT, contact.id)).outcome is Outcome.CREATED
+    assert store.failures == {}
+
+
+def test_deletes_unlink_by_default_or_deactivate_when_asked() -> None:
+    engine, hubspot, qbo, store = _engine()
+    contact = hubspot.add(email="del@example.com", firstname="Del")
+    engine.handle(_signal(Side.HUBSPOT, contact.id))
+    link = store.link_of(Pair.CONTACTS, Side.HUBSPOT, contact.id)
+    assert link is not None
+    hubspot.archive(Pair.CONTACTS, contact.id)
+    assert engine.handle(_signal(Side.HUBSPOT, contact.id, Change.DELETE)).outcome is Outcome.UNLINKED
+    assert store.links == {}
+    assert qbo.records[link.qbo_id].active
+    engine, hubspot, qbo, store = _engine()
+    store.pair_settings[Pair.CONTACTS] = PairSettings(Pair.CONTACTS, on_hubspot_delete=DeleteBehaviour.DEACTIVATE)
+    contact = hubspot.add(email="del2@example.com")
+    engine.handle(_signal(Side.HUBSPOT, contact.id))
+    link = store.link_of(Pair.CONTACTS, Side.HUBSPOT, contact.id)
+    assert link is not None
+    hubspot.archive(Pair.CONTACTS, contact.id)
+    engine.handle(_signal(Side.HUBSPOT, contact.id, Change.DELETE))
+    assert not qbo.records[link.qbo_id].active
+
+
+def test_inactive_customers_mark_the_contact_or_archive_it() -> None:
+    engine, hubspot, qbo, store = _engine()
+    contact = hubspot.add(email="inactive@example.com")
+    engine.handle(_signal(Side.HUBSPOT, contact.id))
+    link = store.link_of(Pair.CONTACTS, Side.HUBSPOT, contact.id)
+    assert link is not None
+    qbo.deactivate(Pair.CONTACTS, qbo.records[link.qbo_id])
+    qbo.records[link.qbo_id].updated_at = 5000.0
+    engine.handle(_signal(Side.QUICKBOOKS, link.qbo_id))
+    assert hubspot.records[contact.id].values["qbo_active"] == "false"
+    store.pair_settings[Pair.CONTACTS] = PairSettings(Pair.CONTACTS, on_qbo_inactive=DeleteBehaviour.ARCHIVE)
+    assert engine.handle(_signal(Side.QUICKBOOKS, link.qbo_id)).outcome is Outcome.UNLINKED
+    assert not hubspot.records[contact.id].exists
+
+
+def test_merges_move_the_link_to_the_survivor() -> None:
+    engine, hubspot, qbo, store = _engine()
+    merged = hubspot.add(email="m@example.com", firstname="Merged")
+    engine.handle(_signal(Side.HUBSPOT, merged.id))
+    link = store.link_of(Pair.CONTACTS, Side.HUBSPOT, merged.id)
+    assert link is not None
+    survivor = hubspot.add(email="m@example.com", firstname="Merged")
+    hubspot.archive(Pair.CONTACTS, merged.id)
+    engine.handle(_signal(Side.HUBSPOT, survivor.id, Change.MERGE, [merged.id]))
+    moved = store.link_of(Pair.CONTACTS, Side.QUICKBOOKS, link.qbo_id)
+    assert moved is not None
+    assert moved.hubspot_id == survivor.id
+    assert store.link_of(Pair.CONTACTS, Side.HUBSPOT, merged.id) is None
+    assert len(qbo.records) == 1
+
+
+def test_turned_off_pairs_and_one_way_directions_are_respected() -> None:
+    engine, hubspot, qbo, store = _engine()
+    store.pair_settings[Pair.CONTACTS] = PairSettings(Pair.CONTACTS, enabled=False)
+    contact = hubspot.add(email="off@example.com")
+    assert engine.handle(_signal(Side.HUBSPOT, contact.id)).outcome is Outcome.SKIPPED
+    from hubbooks.mapping.fields import Direction
+
+    store.pair_settings[Pair.CONTACTS] = PairSettings(Pair.CONTACTS, direction=Direction.TO_HUBSPOT)
+    assert engine.handle(_signal(Side.HUBSPOT, contact.id)).outcome is Outcome.SKIPPED
+    assert qbo.records == {}
+
+
+def test_a_second_customer_for_a_linked_contact_is_reported_not_looped() -> None:
+    engine, hubspot, qbo, store = _engine()
+    contact = hubspot.add(email="one@example.com", firstname="One")
+    engine.handle(_signal(Side.HUBSPOT, contact.id))
+    twin = qbo.add(email="one@example.com", firstname="Twin")
+    result = engine.handle(_signal(Side.QUICKBOOKS, twin.id))
+    assert result.outcome is Outcome.FAILED
+    assert store.failures[(Pair.CONTACTS, Side.QUICKBOOKS, twin.id)].category == "duplicate"
