@@ -326,6 +326,17 @@ class QuickBooksEmulator(Emulator):
     def send_invoice(self, request: Request, realm: str, entity_id: str) -> Response:
         return self.envelope("Invoice", self.company.send_invoice(entity_id, request.args.get("sendTo")))
 
+    def _company_record(self) -> dict[str, Any]:
+        """The fields every company-wide record (Preferences, CompanyInfo) carries."""
+        created = qf.meta_time(self.company.created_ms)
+        return {
+            "domain": "QBO",
+            "sparse": False,
+            "Id": "1",
+            "SyncToken": "0",
+            "MetaData": {"CreateTime": created, "LastUpdatedTime": created},
+        }
+
     def get_preferences(self, request: Request, realm: str) -> Response:
         return self.envelope("Preferences", self._preferences())
 
@@ -339,14 +350,7 @@ class QuickBooksEmulator(Emulator):
                 "AutoApplyCredit": True,
             },
             "CurrencyPrefs": {"MultiCurrencyEnabled": False, "HomeCurrency": {"value": "USD"}},
-            "domain": "QBO",
-            "sparse": False,
-            "Id": "1",
-            "SyncToken": "0",
-            "MetaData": {
-                "CreateTime": qf.meta_time(self.company.created_ms),
-                "LastUpdatedTime": qf.meta_time(self.company.created_ms),
-            },
+            **self._company_record(),
         }
 
     def update_preferences(self, request: Request, realm: str) -> Response:
@@ -379,14 +383,7 @@ class QuickBooksEmulator(Emulator):
                     {"Name": "SubscriptionStatus", "Value": "SUBSCRIBED"},
                     {"Name": "OfferingSku", "Value": "QuickBooks Online Plus"},
                 ],
-                "domain": "QBO",
-                "sparse": False,
-                "Id": "1",
-                "SyncToken": "0",
-                "MetaData": {
-                    "CreateTime": qf.meta_time(self.company.created_ms),
-                    "LastUpdatedTime": qf.meta_time(self.company.created_ms),
-                },
+                **self._company_record(),
             },
         )
 

@@ -1,7 +1,9 @@
 """Webhook deliveries to queued signals: route each event to its connection, drop the rest, count all."""
 
 from collections import Counter
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from hubbooks.hubspot import webhooks as hubspot_webhooks
 from hubbooks.models.connection import Connection, ConnectionStatus
@@ -12,6 +14,8 @@ from hubbooks.store.connections import ConnectionRepository
 from hubbooks.store.links import LinkLookup
 
 _ROUTABLE = (ConnectionStatus.ACTIVE, ConnectionStatus.NEEDS_REAUTH)
+E = TypeVar("E")
+K = TypeVar("K", bound=Hashable)
 
 
 @dataclass
@@ -45,41 +49,37 @@ class WebhookIngest:
         result.queued = self._queue.send(signals, group_of)
         return result
 
-    def hubspot(self, events: list[hubspot_webhooks.HubSpotEvent]) -> IngestResult:
+    def _route(
+        self,
+        events: list[E],
+        tenant_of: Callable[[E], K],
+        lookup: Callable[[K], Connection | None],
+        to_signal: Callable[[E, str], SyncSignal | None],
+    ) -> IngestResult:
+        """Route each event to its connection (looked up once per tenant), drop the rest, queue the signals."""
         result = IngestResult(received=len(events))
-        tenants: dict[int, Connection | None] = {}
+        tenants: dict[K, Connection | None] = {}
         signals: list[SyncSignal] = []
         for event in events:
-            if event.portal_id not in tenants:
-                tenants[event.portal_id] = self._connections.by_portal(event.portal_id)
-            connection = tenants[event.portal_id]
+            key = tenant_of(event)
+            if key not in tenants:
+                tenants[key] = lookup(key)
+            connection = tenants[key]
             if connection is None or connection.status not in _ROUTABLE:
                 result.dropped["unknown_or_disconnected_tenant"] += 1
                 continue
-            signal = hubspot_webhooks.to_signal(event, connection.connection_id)
+            signal = to_signal(event, connection.connection_id)
             if signal is None:
                 result.dropped["not_synced"] += 1
                 continue
             signals.append(signal)
         return self._send(signals, result)
 
+    def hubspot(self, events: list[hubspot_webhooks.HubSpotEvent]) -> IngestResult:
+        return self._route(events, lambda e: e.portal_id, self._connections.by_portal, hubspot_webhooks.to_signal)
+
     def quickbooks(self, events: list[qbo_webhooks.QboEvent]) -> IngestResult:
-        result = IngestResult(received=len(events))
-        tenants: dict[str, Connection | None] = {}
-        signals: list[SyncSignal] = []
-        for event in events:
-            if event.realm_id not in tenants:
-                tenants[event.realm_id] = self._connections.by_realm(event.realm_id)
-            connection = tenants[event.realm_id]
-            if connection is None or connection.status not in _ROUTABLE:
-                result.dropped["unknown_or_disconnected_tenant"] += 1
-                continue
-            signal = qbo_webhooks.to_signal(event, connection.connection_id)
-            if signal is None:
-                result.dropped["not_synced"] += 1
-                continue
-            signals.append(signal)
-        return self._send(signals, result)
+        return self._route(events, lambda e: e.realm_id, self._connections.by_realm, qbo_webhooks.to_signal)
 
 
 def _qbo_ids_by_pair(signals: list[SyncSignal]) -> dict[tuple[str, str], list[str]]:
