@@ -4,7 +4,7 @@ import sys
 import warnings
 from pathlib import Path
 
-from demo import connect, foundation, sync, webhooks
+from demo import connect, foundation, sweep, sync, webhooks
 from demo import sandbox as demo_sandbox
 from demo.report import Report
 from devstack.sandboxed import SandboxedProduct
@@ -17,13 +17,17 @@ def main() -> int:
     warnings.filterwarnings("ignore", "No application metrics to publish")
     report = Report()
     try:
-        with SandboxedProduct(stack_name="hubbooks-demo", log_level="WARNING", function_environment=QUIET) as product:
+        # The sweep runs every 15 s here (rate(5 minutes) at a 0.05 time scale); retries after 3.6 s (0.01).
+        with SandboxedProduct(
+            stack_name="hubbooks-demo", log_level="WARNING", function_environment=QUIET, schedule_scale=0.05
+        ) as product:
             report.facts["gateway"] = product.devstack.gateway_url
             foundation.run(product.devstack, report)
             demo_sandbox.run(product, report)
             connect.run(product, report)
             webhooks.run(product, report)
             sync.run(product, report)
+            sweep.run(product, report)
     except Exception as exc:
         report.check("demo ran to the end", False, f"{type(exc).__name__}: {exc}")
         raise

@@ -43,6 +43,7 @@ class SandboxedProduct:
     devstack_time_scale: float = 0.01
     run_schedules: bool = True
     run_pumps: bool = True
+    schedule_scale: float | None = None
     log_level: str = "INFO"
     function_environment: dict[str, str] = field(default_factory=dict)
 
@@ -78,6 +79,7 @@ class SandboxedProduct:
             time_scale=self.devstack_time_scale,
             run_schedules=self.run_schedules,
             run_pumps=self.run_pumps,
+            schedule_scale=self.schedule_scale,
             function_environment=self.function_environment,
             parameters={
                 "LogLevel": self.log_level,

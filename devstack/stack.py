@@ -67,6 +67,8 @@ class Devstack:
     gateway_port: int = 0
     run_pumps: bool = True
     run_schedules: bool = True
+    # Schedules' rate multiplier when it should differ from time_scale (which also scales retries).
+    schedule_scale: float | None = None
     # Added to every function's environment (e.g. quieter Powertools output for the demo).
     function_environment: dict[str, str] = field(default_factory=dict)
 
@@ -188,7 +190,8 @@ class Devstack:
         if self.run_pumps:
             for pump in self.pumps:
                 pump.start()
-        self._scheduler = Scheduler(self.schedules, self.invoke, time_scale=self.time_scale)
+        schedule_scale = self.time_scale if self.schedule_scale is None else self.schedule_scale
+        self._scheduler = Scheduler(self.schedules, self.invoke, time_scale=schedule_scale)
         if self.run_schedules:
             self._scheduler.start()
         return self

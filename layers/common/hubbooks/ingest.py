@@ -7,11 +7,10 @@ from typing import TypeVar
 
 from hubbooks.hubspot import webhooks as hubspot_webhooks
 from hubbooks.models.connection import Connection, ConnectionStatus
-from hubbooks.models.signals import Side, SyncSignal, collapse
-from hubbooks.queue import SignalQueue
+from hubbooks.models.signals import SyncSignal
+from hubbooks.queue import GroupedSender
 from hubbooks.quickbooks import webhooks as qbo_webhooks
 from hubbooks.store.connections import ConnectionRepository
-from hubbooks.store.links import LinkLookup
 
 _ROUTABLE = (ConnectionStatus.ACTIVE, ConnectionStatus.NEEDS_REAUTH)
 E = TypeVar("E")
@@ -29,24 +28,12 @@ class IngestResult:
 
 
 class WebhookIngest:
-    def __init__(self, connections: ConnectionRepository, links: LinkLookup, queue: SignalQueue) -> None:
+    def __init__(self, connections: ConnectionRepository, sender: GroupedSender) -> None:
         self._connections = connections
-        self._links = links
-        self._queue = queue
+        self._sender = sender
 
     def _send(self, signals: list[SyncSignal], result: IngestResult) -> IngestResult:
-        signals = collapse(signals)
-        groups: dict[tuple[str, str, str], str] = {}
-        for (connection_id, pair), ids in _qbo_ids_by_pair(signals).items():
-            for qbo_id, hubspot_id in self._links.hubspot_ids(connection_id, pair, ids).items():  # type: ignore[arg-type]
-                groups[(connection_id, pair, qbo_id)] = f"{connection_id}:{pair}:{Side.HUBSPOT}:{hubspot_id}"
-
-        def group_of(signal: SyncSignal) -> str:
-            if signal.side is Side.QUICKBOOKS:
-                return groups.get((signal.connection_id, signal.pair, signal.record_id), signal.default_group())
-            return signal.default_group()
-
-        result.queued = self._queue.send(signals, group_of)
+        result.queued = self._sender.send(signals)
         return result
 
     def _route(
@@ -80,11 +67,3 @@ class WebhookIngest:
 
     def quickbooks(self, events: list[qbo_webhooks.QboEvent]) -> IngestResult:
         return self._route(events, lambda e: e.realm_id, self._connections.by_realm, qbo_webhooks.to_signal)
-
-
-def _qbo_ids_by_pair(signals: list[SyncSignal]) -> dict[tuple[str, str], list[str]]:
-    found: dict[tuple[str, str], list[str]] = {}
-    for signal in signals:
-        if signal.side is Side.QUICKBOOKS:
-            found.setdefault((signal.connection_id, signal.pair), []).append(signal.record_id)
-    return found

@@ -3,7 +3,8 @@
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from hubbooks.models.signals import SyncSignal
+from hubbooks.models.signals import Pair, Side, SyncSignal, collapse
+from hubbooks.store.links import LinkLookup
 
 BATCH = 10
 
@@ -43,3 +44,29 @@ class SignalQueue:
             if entries:
                 raise QueueError(f"{len(entries)} signals were not accepted by the sync queue")
         return len(pending)
+
+
+class GroupedSender:
+    """Collapses repeats and queues signals with their FIFO group: a QuickBooks record already linked joins
+    its HubSpot record's group (looked up in one batch), so one pair is never handled twice at once."""
+
+    def __init__(self, links: LinkLookup, queue: SignalQueue) -> None:
+        self._links = links
+        self._queue = queue
+
+    def send(self, signals: list[SyncSignal]) -> int:
+        signals = collapse(signals)
+        wanted: dict[tuple[str, Pair], list[str]] = {}
+        for signal in signals:
+            if signal.side is Side.QUICKBOOKS:
+                wanted.setdefault((signal.connection_id, signal.pair), []).append(signal.record_id)
+        groups: dict[tuple[str, str, str], str] = {}
+        for (connection_id, pair), ids in wanted.items():
+            for qbo_id, hubspot_id in self._links.hubspot_ids(connection_id, pair, ids).items():
+                groups[(connection_id, pair, qbo_id)] = f"{connection_id}:{pair}:{Side.HUBSPOT}:{hubspot_id}"
+
+        def group_of(signal: SyncSignal) -> str:
+            key = (signal.connection_id, signal.pair, signal.record_id)
+            return groups.get(key, signal.default_group()) if signal.side is Side.QUICKBOOKS else signal.default_group()
+
+        return self._queue.send(signals, group_of)

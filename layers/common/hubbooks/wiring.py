@@ -15,11 +15,13 @@ from hubbooks.http import make_session
 from hubbooks.hubspot.client import HubSpotClient
 from hubbooks.hubspot.oauth import HubSpotOAuth
 from hubbooks.ingest import WebhookIngest
-from hubbooks.queue import SignalQueue
+from hubbooks.models.connection import Connection
+from hubbooks.queue import GroupedSender, SignalQueue
 from hubbooks.quickbooks.client import QboClient
 from hubbooks.quickbooks.oauth import IntuitOAuth
 from hubbooks.secrets import AppSecrets, load_secrets
 from hubbooks.store.connections import ConnectionRepository
+from hubbooks.store.cursors import CursorRepository
 from hubbooks.store.links import LinkLookup
 from hubbooks.store.states import StateRepository
 from hubbooks.store.sync_store import DynamoSyncStore
@@ -27,6 +29,7 @@ from hubbooks.store.table import Table
 from hubbooks.store.tokens import TokenRepository
 from hubbooks.sync.adapters import HubSpotAdapter, QboAdapter
 from hubbooks.sync.engine import SyncEngine
+from hubbooks.sync.sweep import Sweeper
 
 
 def table() -> Table:
@@ -110,8 +113,12 @@ def sqs() -> Any:
     return boto3.client("sqs")
 
 
+def signal_sender() -> GroupedSender:
+    return GroupedSender(LinkLookup(table()), SignalQueue(sqs(), get_settings().sync_queue_url))
+
+
 def webhook_ingest() -> WebhookIngest:
-    return WebhookIngest(connections(), LinkLookup(table()), SignalQueue(sqs(), get_settings().sync_queue_url))
+    return WebhookIngest(connections(), signal_sender())
 
 
 def hubspot_client(tokens: TokenProvider, connection_id: str) -> HubSpotClient:
@@ -132,9 +139,21 @@ def sync_engine(connection_id: str) -> SyncEngine | None:
     tokens = token_provider()
     return SyncEngine(
         connection_id,
-        HubSpotAdapter(hubspot_client(tokens, connection_id), portal_key=str(connection.portal_id)),
+        HubSpotAdapter(hubspot_client(tokens, connection_id), schema_key=connection_id),
         QboAdapter(qbo_client(tokens, connection_id, connection.realm_id)),
         DynamoSyncStore(table(), connection_id),
+    )
+
+
+def sweeper(connection: Connection) -> Sweeper:
+    tokens = token_provider()
+    assert connection.realm_id is not None
+    return Sweeper(
+        connection.connection_id,
+        qbo_client(tokens, connection.connection_id, connection.realm_id),
+        hubspot_client(tokens, connection.connection_id),
+        CursorRepository(table(), connection.connection_id),
+        signal_sender(),
     )
 
 

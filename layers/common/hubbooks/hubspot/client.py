@@ -88,6 +88,11 @@ class HubSpotClient:
         results: list[dict[str, Any]] = answer.get("results", [])
         return results
 
+    def search_page(self, object_type: str, body: dict[str, Any]) -> dict[str, Any]:
+        """One page of a search: `results`, `total` and `paging.next.after` as HubSpot answers them."""
+        answer: dict[str, Any] = self.request("POST", f"/crm/v3/objects/{object_type}/search", json=body)
+        return answer
+
     def update(self, object_type: str, object_id: str, properties: dict[str, str]) -> dict[str, Any]:
         answer: dict[str, Any] = self.request(
             "PATCH", f"/crm/v3/objects/{object_type}/{object_id}", json={"properties": properties}

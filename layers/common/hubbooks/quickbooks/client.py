@@ -111,6 +111,16 @@ class QboClient:
                 return value
         return []
 
+    def changed_since(self, entities: list[str], since: str) -> dict[str, list[dict[str, Any]]]:
+        """Change data capture: every record of `entities` changed since `since` (deleted ones included)."""
+        answer = self._request("GET", "cdc", params={"entities": ",".join(entities), "changedSince": since})
+        found: dict[str, list[dict[str, Any]]] = {}
+        for response in answer.get("CDCResponse", []):
+            for part in response.get("QueryResponse", []):
+                for entity in entities:
+                    found.setdefault(entity, []).extend(part.get(entity, []))
+        return found
+
     def company_info(self) -> dict[str, Any]:
         body: dict[str, Any] = self._request("GET", f"companyinfo/{self.realm_id}")["CompanyInfo"]
         return body

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from boto3.dynamodb.conditions import Key
+from boto3.dynamodb.conditions import Attr, Key
 from botocore.exceptions import ClientError
 
 from hubbooks.models.connection import Connection, utc_now
@@ -61,6 +61,17 @@ class ConnectionRepository:
         )
         items = found.get("Items", [])
         return Connection.model_validate(items[0]) if items else None
+
+    def all_connections(self) -> list[Connection]:
+        """Every connection (the sweep visits each; a scan is fine at the scale of tenants per stack)."""
+        kwargs: dict[str, Any] = {"FilterExpression": Attr("SK").eq(META) & Attr("PK").begins_with("CONN#")}
+        found: list[Connection] = []
+        while True:
+            page = self.table.resource.scan(**kwargs)
+            found += [Connection.model_validate(item) for item in page["Items"]]
+            if "LastEvaluatedKey" not in page:
+                return found
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def create(self, connection: Connection) -> Connection:
         """Store a new connection and claim its portal; the claim fails if another connection has it."""

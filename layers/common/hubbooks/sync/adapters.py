@@ -61,15 +61,15 @@ def _quote(value: str) -> str:
 
 class HubSpotAdapter:
     def __init__(
-        self, client: HubSpotClient, portal_key: str, mappings: dict[Pair, tuple[FieldMapping, ...]] | None = None
+        self, client: HubSpotClient, schema_key: str, mappings: dict[Pair, tuple[FieldMapping, ...]] | None = None
     ) -> None:
         self._client = client
-        self._portal_key = portal_key
+        self._schema_key = schema_key
         self._mappings = mappings or DEFAULTS
 
     def ensure_schema(self, pair: Pair) -> None:
         """The app's property group and properties exist (created on first use, once per process)."""
-        key = (self._portal_key, pair)
+        key = (self._schema_key, pair)
         if key in _schema_ready:
             return
         with _schema_lock:
@@ -137,7 +137,12 @@ class HubSpotAdapter:
 
     def update(self, pair: Pair, record_id: str, values: dict[str, str]) -> Record:
         self.ensure_schema(pair)
-        return self._record(pair, self._client.update(HUBSPOT_OBJECT[pair], record_id, values))
+        try:
+            return self._record(pair, self._client.update(HUBSPOT_OBJECT[pair], record_id, values))
+        except ValidationFaultError as exc:
+            if "PROPERTY_DOESNT_EXIST" in exc.fault_message:
+                _schema_ready.discard((self._schema_key, pair))  # someone deleted them: create them next time
+            raise
 
     def archive(self, pair: Pair, record_id: str) -> None:
         self._client.archive(HUBSPOT_OBJECT[pair], record_id)

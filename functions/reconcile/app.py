@@ -1,0 +1,43 @@
+"""The scheduled reconciliation sweep: every active connection, changes since its watermarks, as signals."""
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from hubbooks.models.connection import ConnectionStatus
+from hubbooks.wiring import connections, sweeper
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    swept: dict[str, Any] = {}
+    for connection in connections().all_connections():
+        if connection.status is not ConnectionStatus.ACTIVE or not connection.realm_id:
+            continue
+        try:
+            result = sweeper(connection).run(first_since=connection.created_at)
+        except Exception as exc:  # one tenant's failure must not stop the others' sweeps
+            logger.exception("sweep failed", extra={"connection_id": connection.connection_id})
+            swept[connection.connection_id] = {"error": type(exc).__name__}
+            metrics.add_metric(name="SweepFailures", unit=MetricUnit.Count, value=1)
+            continue
+        if result.resync_needed:
+            logger.warning(
+                "watermark older than CDC allows: a full resync is needed",
+                extra={"connection_id": connection.connection_id},
+            )
+        metrics.add_metric(name="SweepSignals", unit=MetricUnit.Count, value=result.signals)
+        swept[connection.connection_id] = {
+            "signals": result.signals,
+            "changes": result.changes,
+            "resync_needed": result.resync_needed,
+        }
+    return {"swept": swept}

@@ -1,0 +1,152 @@
+"""The reconciliation sweep: whatever changed since the watermark becomes a signal, so a lost webhook costs
+at most one sweep interval. Watermarks move only after the signals are queued."""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from hubbooks.hubspot.client import HubSpotClient
+from hubbooks.models.signals import Change, Pair, Reason, Side, SyncSignal
+from hubbooks.queue import GroupedSender
+from hubbooks.quickbooks.client import QboClient
+from hubbooks.store.cursors import CursorRepository
+
+OVERLAP = timedelta(minutes=2)  # clocks and search indexing lag: look back a little further each time
+CDC_LIMIT = timedelta(days=30)
+SEARCH_CAP = 10_000
+PAGE = 200
+CDC_PAIRS = {"Customer": Pair.CONTACTS, "Item": Pair.PRODUCTS, "Invoice": Pair.INVOICES, "Payment": Pair.PAYMENTS}
+HUBSPOT_PAIRS = {Pair.CONTACTS: ("contacts", "lastmodifieddate"), Pair.PRODUCTS: ("products", "hs_lastmodifieddate")}
+
+
+@dataclass
+class SweepResult:
+    signals: int = 0
+    changes: dict[str, int] = field(default_factory=dict)
+    resync_needed: bool = False
+
+
+def split_windows(
+    count: Callable[[int, int], int], start_ms: int, end_ms: int, cap: int = SEARCH_CAP
+) -> list[tuple[int, int]]:
+    """Halve [start, end) until no window holds more results than a search may page through."""
+    if count(start_ms, end_ms) <= cap or end_ms - start_ms <= 1:
+        return [(start_ms, end_ms)]
+    middle = (start_ms + end_ms) // 2
+    return split_windows(count, start_ms, middle, cap) + split_windows(count, middle, end_ms, cap)
+
+
+def _ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+class Sweeper:
+    def __init__(
+        self,
+        connection_id: str,
+        qbo: QboClient,
+        hubspot: HubSpotClient,
+        cursors: CursorRepository,
+        sender: GroupedSender,
+        *,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.connection_id = connection_id
+        self.qbo = qbo
+        self.hubspot = hubspot
+        self.cursors = cursors
+        self.sender = sender
+        self.now = now
+
+    def _since(self, provider: str, name: str, first_since: datetime) -> datetime:
+        """Where to look from: the watermark less the overlap; the first sweep starts at `first_since`
+        (records older than that are the initial sync's to bring over, not the sweep's)."""
+        watermark = self.cursors.get(provider, name)
+        return first_since if watermark is None else watermark - OVERLAP
+
+    def run(self, first_since: datetime) -> SweepResult:
+        started = self.now()
+        result = SweepResult()
+        since = self._since("quickbooks", "cdc", first_since)
+        if started - since > CDC_LIMIT - OVERLAP:
+            result.resync_needed = True  # CDC cannot look that far back: only a full resync catches up
+            since = started - CDC_LIMIT + OVERLAP
+        signals = self._quickbooks(since, result)
+        for pair in HUBSPOT_PAIRS:
+            signals += self._hubspot(pair, self._since("hubspot", pair.value, first_since), started, result)
+        result.signals = self.sender.send(signals)
+        self.cursors.put("quickbooks", "cdc", started)
+        for pair in HUBSPOT_PAIRS:
+            self.cursors.put("hubspot", pair.value, started)
+        return result
+
+    def _quickbooks(self, since: datetime, result: SweepResult) -> list[SyncSignal]:
+        changed = self.qbo.changed_since(list(CDC_PAIRS), since.isoformat())
+        signals = []
+        for entity, records in changed.items():
+            result.changes[f"quickbooks.{entity}"] = len(records)
+            for record in records:
+                deleted = record.get("status") == "Deleted"
+                version = (record.get("MetaData") or {}).get("LastUpdatedTime", "")
+                signals.append(
+                    SyncSignal(
+                        connection_id=self.connection_id,
+                        pair=CDC_PAIRS[entity],
+                        side=Side.QUICKBOOKS,
+                        record_id=str(record["Id"]),
+                        change=Change.DELETE if deleted else Change.UPSERT,
+                        reason=Reason.SWEEP,
+                        source_version=str(version),
+                    )
+                )
+        return signals
+
+    def _search(
+        self, object_type: str, modified: str, start: int, end: int, *, limit: int, after: str | None = None
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "filterGroups": [
+                {
+                    "filters": [
+                        {"propertyName": modified, "operator": "GTE", "value": str(start)},
+                        {"propertyName": modified, "operator": "LT", "value": str(end)},
+                    ]
+                }
+            ],
+            "sorts": [{"propertyName": modified, "direction": "ASCENDING"}],
+            "properties": [modified],
+            "limit": limit,
+        }
+        if after:
+            body["after"] = after
+        return self.hubspot.search_page(object_type, body)
+
+    def _hubspot(self, pair: Pair, since: datetime, until: datetime, result: SweepResult) -> list[SyncSignal]:
+        object_type, modified = HUBSPOT_PAIRS[pair]
+        windows = split_windows(
+            lambda s, e: int(self._search(object_type, modified, s, e, limit=1).get("total", 0)),
+            _ms(since),
+            _ms(until) + 1,
+        )
+        signals = []
+        for start, end in windows:
+            after: str | None = None
+            while True:
+                page = self._search(object_type, modified, start, end, limit=PAGE, after=after)
+                for record in page.get("results", []):
+                    signals.append(
+                        SyncSignal(
+                            connection_id=self.connection_id,
+                            pair=pair,
+                            side=Side.HUBSPOT,
+                            record_id=str(record["id"]),
+                            reason=Reason.SWEEP,
+                            source_version=str(record.get("updatedAt", "")),
+                        )
+                    )
+                after = (page.get("paging") or {}).get("next", {}).get("after")
+                if not after:
+                    break
+        result.changes[f"hubspot.{object_type}"] = len(signals)
+        return signals

@@ -1,0 +1,73 @@
+"""The reconciliation sweep catches every change whose webhook was lost, and applies each once."""
+
+from typing import Any
+
+import pytest
+
+from devstack.sandboxed import SandboxedProduct
+from tests.support.product import install, table_items
+
+pytestmark = [pytest.mark.devstack, pytest.mark.slow]
+SWEEP = "ReconcileFunctionSweep"
+
+
+@pytest.fixture(scope="module")
+def connection(product: SandboxedProduct) -> dict[str, Any]:
+    product.connect_webhooks()
+    return install(product)[1]
+
+
+def _links(product: SandboxedProduct) -> dict[str, str]:
+    return {
+        i["SK"]["S"].rsplit("#", 1)[1]: i["other_id"]["S"]
+        for i in table_items(product)
+        if i["SK"]["S"].startswith("LINK#contacts#hs#")
+    }
+
+
+def _writes(product: SandboxedProduct) -> tuple[int, int]:
+    qbo = sum(1 for c in product.quickbooks_admin.calls() if c["method"] == "POST" and c["path"].endswith("/customer"))
+    hubspot = sum(
+        1
+        for c in product.hubspot_admin.calls()
+        if c["method"] in ("PATCH", "POST")
+        and "/crm/v3/objects/contacts" in c["path"]
+        and not c["path"].endswith("/search")
+    )
+    return qbo, hubspot
+
+
+def test_changes_made_while_webhooks_were_lost_arrive_through_the_sweep(
+    product: SandboxedProduct, connection: dict[str, Any]
+) -> None:
+    hubspot, quickbooks = product.hubspot_admin, product.quickbooks_admin
+    contact = hubspot.create("contacts", {"email": "sweep@example.com", "firstname": "Swee"})
+    product.settle()
+    customer_id = _links(product)[contact["id"]]
+    product.devstack.scheduler.fire(SWEEP)  # sets the watermarks
+    product.settle()
+    hubspot.configure_webhooks(enabled=False)
+    quickbooks.configure_webhooks(enabled=False)
+    try:
+        hubspot.update("contacts", contact["id"], {"lastname": "Lost"})
+        quickbooks.update("Customer", customer_id, {"CompanyName": "Lost Webhooks Inc"})
+        fresh = hubspot.create("contacts", {"email": "sweep.new@example.com", "firstname": "New"})
+        lonely = quickbooks.create("Customer", {"DisplayName": "Swept In", "GivenName": "Swept"})
+        assert hubspot.webhooks()["dropped"] >= 2
+        answer = product.devstack.scheduler.fire(SWEEP)
+        swept = answer["swept"][connection["connection_id"]]
+        assert swept["signals"] >= 4
+        product.settle()
+        customer = next(c for c in quickbooks.records("Customer") if c["Id"] == customer_id)
+        props = next(r["properties"] for r in hubspot.records("contacts") if r["id"] == contact["id"])
+        assert (customer["FamilyName"], props["company"]) == ("Lost", "Lost Webhooks Inc")
+        links = _links(product)
+        assert fresh["id"] in links
+        assert lonely["Id"] in links.values()
+        before = _writes(product)
+        product.devstack.scheduler.fire(SWEEP)  # the overlap sees the same changes again
+        product.settle()
+        assert _writes(product) == before
+    finally:
+        hubspot.configure_webhooks(enabled=True)
+        quickbooks.configure_webhooks(enabled=True)
