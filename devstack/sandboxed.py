@@ -80,7 +80,8 @@ class SandboxedProduct:
             run_schedules=self.run_schedules,
             run_pumps=self.run_pumps,
             schedule_scale=self.schedule_scale,
-            function_environment=self.function_environment,
+            # The rate budget runs at the sandbox's time scale, as the sandbox's limits do.
+            function_environment={"HUBBOOKS_RATE_TIME_SCALE": str(self.sandbox_time_scale)} | self.function_environment,
             parameters={
                 "LogLevel": self.log_level,
                 "HubSpotApiBase": hs,

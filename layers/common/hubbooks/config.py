@@ -30,6 +30,9 @@ class Settings(BaseSettings):
         default=False, description="Also accept HubSpot's v1/v2 webhook signatures (v3 is always accepted)"
     )
     http_timeout_seconds: float = 20.0
+    rate_time_scale: float = Field(
+        default=1.0, description="Divides the rate budget's windows; only devstack sets it, to match its sandbox"
+    )
 
 
 @lru_cache(maxsize=8)

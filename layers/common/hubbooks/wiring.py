@@ -19,6 +19,7 @@ from hubbooks.models.connection import Connection
 from hubbooks.queue import GroupedSender, SignalQueue
 from hubbooks.quickbooks.client import QboClient
 from hubbooks.quickbooks.oauth import IntuitOAuth
+from hubbooks.ratelimit import RateBudget
 from hubbooks.secrets import AppSecrets, load_secrets
 from hubbooks.store.connections import ConnectionRepository
 from hubbooks.store.cursors import CursorRepository
@@ -96,10 +97,16 @@ def token_provider(public_base: str = "") -> TokenProvider:
     )
 
 
-def qbo_client(tokens: TokenProvider, connection_id: str, realm_id: str) -> QboClient:
+def qbo_client(tokens: TokenProvider, connection_id: str, realm_id: str, *, budgeted: bool = True) -> QboClient:
+    """A QBO client for one connection; `budgeted` shares the connection's rate budget (background work).
+
+    The install runs unbudgeted: a person is waiting, and it retries a 429 briefly itself.
+    """
     settings = get_settings()
+    budget = RateBudget(table(), connection_id, "quickbooks", time_scale=settings.rate_time_scale)
     return QboClient(
         http(),
+        budget=budget if budgeted else None,
         api_base=settings.qbo_api_base,
         realm_id=realm_id,
         tokens=lambda refused: tokens.access_token(connection_id, "quickbooks", refused),
@@ -125,6 +132,7 @@ def hubspot_client(tokens: TokenProvider, connection_id: str) -> HubSpotClient:
     settings = get_settings()
     return HubSpotClient(
         http(),
+        budget=RateBudget(table(), connection_id, "hubspot", time_scale=settings.rate_time_scale),
         api_base=settings.hubspot_api_base,
         timeout=settings.http_timeout_seconds,
         tokens=lambda refused: tokens.access_token(connection_id, "hubspot", refused),
@@ -167,7 +175,7 @@ def install_service(public_base: str) -> InstallService:
         tokens=tokens,
         hubspot=hubspot_oauth(settings, app),
         intuit=intuit_oauth(settings, app),
-        qbo_client=lambda cid, realm: qbo_client(tokens, cid, realm),
+        qbo_client=lambda cid, realm: qbo_client(tokens, cid, realm, budgeted=False),
         sessions=Sessions(key),
         signing_key=key,
     )

@@ -6,6 +6,7 @@ from typing import Any
 import requests
 
 from hubbooks.errors import AuthRejectedError, RateLimitedError, UnavailableError, ValidationFaultError
+from hubbooks.ratelimit import RateBudget
 
 PROVIDER = "hubspot"
 DEFAULT_RETRY_AFTER = 10.0
@@ -28,16 +29,27 @@ def _fault(response: requests.Response) -> ValidationFaultError:
 
 
 class HubSpotClient:
-    def __init__(self, session: requests.Session, *, api_base: str, tokens: TokenSource, timeout: float) -> None:
+    def __init__(
+        self,
+        session: requests.Session,
+        *,
+        api_base: str,
+        tokens: TokenSource,
+        timeout: float,
+        budget: RateBudget | None = None,
+    ) -> None:
         self._session = session
         self._base = api_base.rstrip("/")
         self._tokens = tokens
         self._timeout = timeout
+        self._budget = budget
 
     def request(self, method: str, path: str, *, params: Any = None, json: Any = None, missing_ok: bool = False) -> Any:
         """Call the API; None for a 404 when `missing_ok`, the JSON answer (or None when empty) otherwise."""
         token = self._tokens(None)
         for attempt in range(2):
+            if self._budget is not None:
+                self._budget.acquire("search" if path.endswith("/search") else "default")
             try:
                 response = self._session.request(
                     method,
@@ -52,15 +64,20 @@ class HubSpotClient:
             if response.status_code == 401 and attempt == 0:
                 token = self._tokens(token)
                 continue
-            return self._answer(method, path, response, missing_ok)
+            return self._answer(method, path, response, missing_ok, self._budget)
         raise AuthRejectedError(PROVIDER, f"{method} {path}: the token was refused after a refresh")
 
     @staticmethod
-    def _answer(method: str, path: str, response: requests.Response, missing_ok: bool) -> Any:
+    def _answer(
+        method: str, path: str, response: requests.Response, missing_ok: bool, budget: RateBudget | None
+    ) -> Any:
         status = response.status_code
         if status == 429:
             retry_after = response.headers.get("Retry-After")
-            raise RateLimitedError(PROVIDER, float(retry_after) if retry_after else DEFAULT_RETRY_AFTER)
+            wait = float(retry_after) if retry_after else DEFAULT_RETRY_AFTER
+            if budget is not None:
+                budget.block(wait)
+            raise RateLimitedError(PROVIDER, wait)
         if status >= 500:
             raise UnavailableError(PROVIDER, f"{method} {path}: {status}")
         if status == 404 and missing_ok:

@@ -6,6 +6,7 @@ from typing import Any
 import requests
 
 from hubbooks.errors import AuthRejectedError, RateLimitedError, UnavailableError, ValidationFaultError
+from hubbooks.ratelimit import RateBudget
 
 PROVIDER = "quickbooks"
 # QBO answers 429 without a Retry-After; Intuit asks clients to wait a minute.
@@ -43,6 +44,7 @@ class QboClient:
         minor_version: int,
         timeout: float,
         throttle_wait: float = THROTTLE_WAIT_SECONDS,
+        budget: RateBudget | None = None,
     ) -> None:
         self._session = session
         self._base = f"{api_base.rstrip('/')}/v3/company/{realm_id}"
@@ -50,6 +52,7 @@ class QboClient:
         self._minor = str(minor_version)
         self._timeout = timeout
         self._throttle_wait = throttle_wait
+        self._budget = budget
         self.realm_id = realm_id
 
     def _request(
@@ -63,6 +66,8 @@ class QboClient:
     ) -> dict[str, Any]:
         token = self._tokens(None)
         for attempt in range(2):
+            if self._budget is not None:
+                self._budget.acquire("batch" if path == "batch" else "default")
             headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
             if data is not None:
                 headers["Content-Type"] = "application/text"
@@ -89,6 +94,8 @@ class QboClient:
         if status == 401:
             raise AuthRejectedError(PROVIDER, f"{method} {path}: 401")
         if status == 429:
+            if self._budget is not None:
+                self._budget.block(self._throttle_wait)
             raise RateLimitedError(PROVIDER, self._throttle_wait)
         if status >= 500:
             raise UnavailableError(PROVIDER, f"{method} {path}: {status}")

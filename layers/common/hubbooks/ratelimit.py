@@ -1,0 +1,114 @@
+"""A rate budget per connection and provider, shared by every concurrent Lambda through DynamoDB.
+
+Each limit is a token bucket (capacity C, refill R per second): in any window of T seconds it admits at
+most C + R*T calls, so the buckets below stay under the providers' sliding-window limits with headroom.
+Calls wait for budget instead of collecting 429s; a 429 that still happens blocks the whole connection.
+"""
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from botocore.exceptions import ClientError
+
+from hubbooks.store.table import Table, connection_pk
+
+
+@dataclass(frozen=True)
+class Bucket:
+    name: str
+    capacity: float
+    per_second: float
+
+
+# QBO: 10/s and 500/min per realm (2 + 8*1 <= 10; 2 + 8*60 = 482 <= 500); batch: 40/min (2 + 0.6*60 = 38).
+# HubSpot: 110 per 10 s (5 + 10*10 = 105); search 5/s (1 + 4 = 5).
+BUDGETS: dict[str, dict[str, tuple[Bucket, ...]]] = {
+    "quickbooks": {
+        "default": (Bucket("calls", 2, 8),),
+        "batch": (Bucket("calls", 2, 8), Bucket("batch", 2, 0.6)),
+    },
+    "hubspot": {
+        "default": (Bucket("calls", 5, 10),),
+        "search": (Bucket("calls", 5, 10), Bucket("search", 1, 4)),
+    },
+}
+MAX_WAIT_SECONDS = 120.0
+
+
+class BudgetTimeoutError(RuntimeError):
+    """No budget within the wait allowed: the caller retries later."""
+
+
+class RateBudget:
+    def __init__(
+        self,
+        table: Table,
+        connection_id: str,
+        provider: str,
+        *,
+        time_scale: float = 1.0,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._table = table
+        self._pk = connection_pk(connection_id)
+        self._provider = provider
+        self._scale = time_scale
+        self._sleep = sleep
+        self._clock = clock
+
+    def _key(self, name: str) -> dict[str, str]:
+        return {"PK": self._pk, "SK": f"RATE#{self._provider}#{name}"}
+
+    def acquire(self, kind: str = "default") -> None:
+        """Wait until every bucket of `kind` has a token, then take one from each."""
+        deadline = self._clock() + MAX_WAIT_SECONDS
+        for bucket in BUDGETS[self._provider][kind]:
+            while not self._take(bucket):
+                if self._clock() > deadline:
+                    raise BudgetTimeoutError(f"{self._provider} budget {bucket.name} exhausted")
+
+    def _take(self, bucket: Bucket) -> bool:
+        now = self._clock()
+        item = self._table.resource.get_item(Key=self._key(bucket.name), ConsistentRead=True).get("Item") or {}
+        blocked = float(item.get("blocked_until", 0))
+        if blocked > now:
+            self._sleep(blocked - now)
+            return False
+        rate = bucket.per_second / self._scale
+        at = float(item.get("at", now))
+        tokens = min(bucket.capacity, float(item.get("tokens", bucket.capacity)) + (now - at) * rate)
+        if tokens < 1:
+            self._sleep((1 - tokens) / rate)
+            return False
+        condition = "attribute_not_exists(#at)" if "at" not in item else "#at = :old"
+        values = {
+            ":t": Decimal(str(round(tokens - 1, 6))),
+            ":now": Decimal(str(round(now, 6))),
+            ":ttl": int(now) + 3600,
+        }
+        if "at" in item:
+            values[":old"] = item["at"]
+        try:
+            self._table.resource.update_item(
+                Key=self._key(bucket.name),
+                UpdateExpression="SET tokens = :t, #at = :now, #ttl = :ttl",
+                ConditionExpression=condition,
+                ExpressionAttributeNames={"#at": "at", "#ttl": "ttl"},
+                ExpressionAttributeValues=values,
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False  # another Lambda took a token meanwhile: look again
+            raise
+        return True
+
+    def block(self, seconds: float) -> None:
+        """After a 429, hold every call of this connection to the provider for `seconds`."""
+        until = Decimal(str(round(self._clock() + seconds * self._scale, 6)))
+        for name in {b.name for buckets in BUDGETS[self._provider].values() for b in buckets}:
+            self._table.resource.update_item(
+                Key=self._key(name), UpdateExpression="SET blocked_until = :u", ExpressionAttributeValues={":u": until}
+            )
