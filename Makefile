@@ -7,6 +7,8 @@ PY := $(VENV)/bin/python
 SAM := $(SAM_VENV)/bin/sam
 # sam build/validate need the real python3.12 first on PATH (not a pyenv shim).
 export SAM_CLI_TELEMETRY := 0
+# The hubbooks package lives in the layer; demo, bench and devstack import it as the functions do.
+export PYTHONPATH := $(abspath layers/common)
 export PATH := $(dir $(PY312)):$(abspath $(VENV))/bin:$(PATH)
 PYTEST_ARGS ?=
 BENCH_ARGS ?=

@@ -4,7 +4,7 @@ import sys
 import warnings
 from pathlib import Path
 
-from demo import connect, foundation, sweep, sync, webhooks
+from demo import connect, foundation, initial_sync, sweep, sync, webhooks
 from demo import sandbox as demo_sandbox
 from demo.report import Report
 from devstack.sandboxed import SandboxedProduct
@@ -24,7 +24,9 @@ def main() -> int:
             report.facts["gateway"] = product.devstack.gateway_url
             foundation.run(product.devstack, report)
             demo_sandbox.run(product, report)
-            connect.run(product, report)
+            browser = connect.run(product, report)
+            connection = browser.get(f"{product.devstack.gateway_url}/api/connection").json()
+            initial_sync.run(product, report, connection["connection_id"])
             webhooks.run(product, report)
             sync.run(product, report)
             sweep.run(product, report)

@@ -7,17 +7,30 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from hubbooks.models.connection import ConnectionStatus
-from hubbooks.wiring import connections, sweeper
+from hubbooks.models.signals import Pair
+from hubbooks.wiring import connections, initial_sync, sweeper
 
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
 
 
+def start_initial_sync(connection_id: str, pair: Pair) -> dict[str, Any]:
+    """Page through both sides of a pair and queue every record (turning a sync on, or a resync)."""
+    connection = connections().get(connection_id)
+    if connection is None or connection.status is not ConnectionStatus.ACTIVE:
+        return {"error": "the connection is not active"}
+    job_id = initial_sync(connection).start(pair)
+    logger.info("initial sync started", extra={"connection_id": connection_id, "pair": pair, "job_id": job_id})
+    return {"job_id": job_id}
+
+
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if event.get("action") == "initial_sync":
+        return start_initial_sync(str(event["connection_id"]), Pair(event["pair"]))
     swept: dict[str, Any] = {}
     for connection in connections().all_connections():
         if connection.status is not ConnectionStatus.ACTIVE or not connection.realm_id:

@@ -17,7 +17,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from hubbooks.models.signals import SyncSignal
 from hubbooks.sync.engine import Outcome
-from hubbooks.wiring import sync_engine
+from hubbooks.wiring import sync_batch, sync_engine
 
 logger = Logger()
 tracer = Tracer()
@@ -33,6 +33,10 @@ idempotency = IdempotencyConfig(expires_after_seconds=3600)
 def handle_signal(signal: dict[str, Any]) -> dict[str, Any]:
     """Exactly once per signal in effect; throttles, outages and races raise so the message is retried."""
     parsed = SyncSignal.model_validate(signal)
+    if parsed.record_ids:
+        counts = sync_batch(parsed)
+        metrics.add_metric(name="BackfillRecords", unit=MetricUnit.Count, value=counts.get("done", 0))
+        return {"outcome": "batch", **counts}
     engine = sync_engine(parsed.connection_id)
     if engine is None:
         metrics.add_metric(name="SignalsForGoneConnections", unit=MetricUnit.Count, value=1)

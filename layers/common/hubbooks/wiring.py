@@ -16,6 +16,7 @@ from hubbooks.hubspot.client import HubSpotClient
 from hubbooks.hubspot.oauth import HubSpotOAuth
 from hubbooks.ingest import WebhookIngest
 from hubbooks.models.connection import Connection
+from hubbooks.models.signals import SyncSignal
 from hubbooks.queue import GroupedSender, SignalQueue
 from hubbooks.quickbooks.client import QboClient
 from hubbooks.quickbooks.oauth import IntuitOAuth
@@ -23,13 +24,16 @@ from hubbooks.ratelimit import RateBudget
 from hubbooks.secrets import AppSecrets, load_secrets
 from hubbooks.store.connections import ConnectionRepository
 from hubbooks.store.cursors import CursorRepository
+from hubbooks.store.jobs import JobRepository
 from hubbooks.store.links import LinkLookup
 from hubbooks.store.states import StateRepository
 from hubbooks.store.sync_store import DynamoSyncStore
 from hubbooks.store.table import Table
 from hubbooks.store.tokens import TokenRepository
 from hubbooks.sync.adapters import HubSpotAdapter, QboAdapter
+from hubbooks.sync.batch import run_batch
 from hubbooks.sync.engine import SyncEngine
+from hubbooks.sync.jobs import InitialSync
 from hubbooks.sync.sweep import Sweeper
 
 
@@ -150,6 +154,34 @@ def sync_engine(connection_id: str) -> SyncEngine | None:
         HubSpotAdapter(hubspot_client(tokens, connection_id), schema_key=connection_id),
         QboAdapter(qbo_client(tokens, connection_id, connection.realm_id)),
         DynamoSyncStore(table(), connection_id),
+    )
+
+
+def sync_batch(signal: SyncSignal) -> dict[str, int]:
+    """Reconcile a batch of an initial sync and add its outcomes to the job's progress."""
+    connection = connections().get(signal.connection_id)
+    if connection is None or connection.syncs_paused or not connection.realm_id or signal.job_id is None:
+        return {"skipped": len(signal.record_ids)}
+    tokens = token_provider()
+    counts = run_batch(
+        signal,
+        HubSpotAdapter(hubspot_client(tokens, connection.connection_id), schema_key=connection.connection_id),
+        QboAdapter(qbo_client(tokens, connection.connection_id, connection.realm_id)),
+        DynamoSyncStore(table(), connection.connection_id),
+    )
+    JobRepository(table(), connection.connection_id).add(signal.pair, signal.job_id, dict(counts))
+    return dict(counts)
+
+
+def initial_sync(connection: Connection) -> InitialSync:
+    tokens = token_provider()
+    assert connection.realm_id is not None
+    return InitialSync(
+        connection.connection_id,
+        hubspot_client(tokens, connection.connection_id),
+        qbo_client(tokens, connection.connection_id, connection.realm_id),
+        JobRepository(table(), connection.connection_id),
+        signal_sender(),
     )
 
 

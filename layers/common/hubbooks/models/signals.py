@@ -49,14 +49,20 @@ class SyncSignal(BaseModel):
     source_version: str = Field(description="The source's version or timestamp of the change")
     event_id: str = ""
     merged_ids: list[str] = Field(default_factory=list)
+    record_ids: list[str] = Field(default_factory=list, description="A batch of records of one side (initial sync)")
+    job_id: str | None = None
 
     def default_group(self) -> str:
-        """The FIFO group of a record not yet linked: its side and id."""
+        """The FIFO group of a record not yet linked: its side and id (a batch: its job and first id)."""
+        if self.record_ids:
+            return f"{self.connection_id}:{self.pair}:job:{self.job_id}:{self.side}:{self.record_id}"
         return f"{self.connection_id}:{self.pair}:{self.side}:{self.record_id}"
 
     def deduplication_id(self) -> str:
         """The same change of the same record, however often it is reported, is one message."""
         key = f"{self.connection_id}|{self.pair}|{self.side}|{self.record_id}|{self.change}|{self.source_version}"
+        if self.record_ids:
+            key += "|" + ",".join(self.record_ids) + f"|{self.job_id}"
         return hashlib.sha256(key.encode()).hexdigest()
 
 

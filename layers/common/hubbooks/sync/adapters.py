@@ -13,6 +13,7 @@ from hubbooks.sync.models import Record
 from hubbooks.sync.ports import DuplicateNameError, StaleObjectError
 
 NUMERIC_QBO_FIELDS = {"UnitPrice", "PurchaseCost", "Balance"}
+BULK = 100
 GROUP = ("quickbooks", "QuickBooks")
 APP_PROPERTIES: dict[Pair, list[dict[str, Any]]] = {
     Pair.CONTACTS: [
@@ -123,6 +124,40 @@ class HubSpotAdapter:
                     return [self._record(pair, body) for body in found]
         return []
 
+    def get_many(self, pair: Pair, record_ids: list[str]) -> dict[str, Record | None]:
+        """Batch read (100 a call); ids HubSpot no longer has map to None."""
+        self.ensure_schema(pair)
+        found: dict[str, Record | None] = dict.fromkeys(record_ids)
+        for start in range(0, len(record_ids), BULK):
+            answer = self._client.request(
+                "POST",
+                f"/crm/v3/objects/{HUBSPOT_OBJECT[pair]}/batch/read",
+                json={"inputs": [{"id": i} for i in record_ids[start : start + BULK]], "properties": self._names(pair)},
+            )
+            for body in answer.get("results", []):
+                if str(body["id"]) in found:
+                    found[str(body["id"])] = self._record(pair, body)
+        return found
+
+    def find_many(self, pair: Pair, qbo_records: list[Record]) -> dict[str, list[Record]]:
+        """Matches for many QuickBooks records in few searches (IN filters of up to 100 values)."""
+        matches: dict[str, list[Record]] = {r.id: [] for r in qbo_records}
+        for prop in ("email",) if pair is Pair.CONTACTS else ("hs_sku", "name"):
+            wanted: dict[str, list[str]] = {}
+            for record in qbo_records:
+                value = record.values.get(prop, "").lower()
+                if value and not matches[record.id]:
+                    wanted.setdefault(value, []).append(record.id)
+            values = list(wanted)
+            for start in range(0, len(values), BULK):
+                chunk = values[start : start + BULK]
+                filters = [{"propertyName": prop, "operator": "IN", "values": chunk}]
+                for body in self._client.search(HUBSPOT_OBJECT[pair], filters, self._names(pair), limit=200):
+                    record = self._record(pair, body)
+                    for qbo_id in wanted.get(record.values.get(prop, "").lower(), []):
+                        matches[qbo_id].append(record)
+        return matches
+
     def create(self, pair: Pair, values: dict[str, str], qbo_id: str) -> Record:
         self.ensure_schema(pair)
         props = {k: v for k, v in values.items() if v}
@@ -185,11 +220,40 @@ class QboAdapter:
         )
         for field, value in keys:
             if value:
-                # QBO's query language, not SQL: the value is quoted and escaped by _quote.
-                found = self._client.query(f"select * from {entity} where {field} = '{_quote(value)}'")  # noqa: S608
+                found = self._client.query(f"select * from {entity} where {field} = '{_quote(value)}'")
                 if found:
                     return [self._record(pair, body) for body in found]
         return []
+
+    def get_many(self, pair: Pair, record_ids: list[str]) -> dict[str, Record | None]:
+        """Read many by id in one query per 100 (inactive records too)."""
+        found: dict[str, Record | None] = dict.fromkeys(record_ids)
+        for start in range(0, len(record_ids), BULK):
+            ids = ", ".join(f"'{_quote(i)}'" for i in record_ids[start : start + BULK])
+            query = f"select * from {ENTITY[pair]} where Id in ({ids}) and Active in (true, false) MAXRESULTS 1000"
+            for body in self._client.query(query):
+                found[str(body["Id"])] = self._record(pair, body)
+        return found
+
+    def find_many(self, pair: Pair, hubspot_records: list[Record]) -> dict[str, list[Record]]:
+        """Matches for many HubSpot records in one query per 50 emails (or SKUs, then names)."""
+        matches: dict[str, list[Record]] = {r.id: [] for r in hubspot_records}
+        fields = (("email", "PrimaryEmailAddr"),) if pair is Pair.CONTACTS else (("hs_sku", "Sku"), ("name", "Name"))
+        for key, qbo_field in fields:
+            wanted: dict[str, list[str]] = {}
+            for record in hubspot_records:
+                value = record.values.get(key, "").lower()
+                if value and not matches[record.id]:
+                    wanted.setdefault(value, []).append(record.id)
+            values = list(wanted)
+            for start in range(0, len(values), BULK // 2):
+                listed = ", ".join(f"'{_quote(v)}'" for v in values[start : start + BULK // 2])
+                query = f"select * from {ENTITY[pair]} where {qbo_field} in ({listed}) MAXRESULTS 1000"
+                for body in self._client.query(query):
+                    record = self._record(pair, body)
+                    for hubspot_id in wanted.get(record.values.get(key, "").lower(), []):
+                        matches[hubspot_id].append(record)
+        return matches
 
     def _body(self, pair: Pair, values: dict[str, str], current: dict[str, Any] | None) -> dict[str, Any]:
         """QBO fields for changed canonical values; a nested object is sent whole (sparse updates replace it)."""

@@ -1,0 +1,104 @@
+"""Initial sync and resync jobs: progress counters a worker adds to atomically, read by the API and demo."""
+
+import time
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from hubbooks.models.signals import Pair
+from hubbooks.store.table import Table, connection_pk
+
+COUNTERS = ("done", "created", "updated", "linked", "unchanged", "failed", "skipped")
+
+
+@dataclass(frozen=True)
+class JobProgress:
+    job_id: str
+    pair: str
+    status: str
+    total: int
+    counts: dict[str, int]
+    started: float
+    finished: float | None
+
+    @property
+    def done(self) -> int:
+        return self.counts.get("done", 0)
+
+    @property
+    def estimated_finish(self) -> float | None:
+        """When the job should end at the pace so far (None before any progress)."""
+        if self.finished or not self.done or not self.total:
+            return self.finished
+        elapsed = time.time() - self.started
+        return self.started + elapsed * self.total / self.done
+
+
+class JobRepository:
+    def __init__(self, table: Table, connection_id: str) -> None:
+        self.table = table
+        self.pk = connection_pk(connection_id)
+
+    def create(self, pair: Pair) -> str:
+        job_id = uuid.uuid4().hex[:12]
+        self.table.resource.put_item(
+            Item={
+                "PK": self.pk,
+                "SK": f"JOB#{pair}#{job_id}",
+                "pair": str(pair),
+                "status": "planning",
+                "total": 0,
+                "started": Decimal(str(round(time.time(), 3))),
+                **dict.fromkeys(COUNTERS, 0),
+            }
+        )
+        return job_id
+
+    def planned(self, pair: Pair, job_id: str, total: int) -> None:
+        self.table.resource.update_item(
+            Key={"PK": self.pk, "SK": f"JOB#{pair}#{job_id}"},
+            UpdateExpression="SET #t = :t, #s = :running",
+            ExpressionAttributeNames={"#t": "total", "#s": "status"},
+            ExpressionAttributeValues={":t": total, ":running": "running"},
+        )
+
+    def add(self, pair: Pair, job_id: str, counts: dict[str, int]) -> JobProgress:
+        """Add a batch's outcomes; the job is finished once every record is done."""
+        names = {f"#{k}": k for k in counts}
+        values: dict[str, Any] = {f":{k}": v for k, v in counts.items()}
+        expression = "ADD " + ", ".join(f"#{k} :{k}" for k in counts)
+        item = self.table.resource.update_item(
+            Key={"PK": self.pk, "SK": f"JOB#{pair}#{job_id}"},
+            UpdateExpression=expression,
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
+            ReturnValues="ALL_NEW",
+        )["Attributes"]
+        progress = self._progress(item)
+        if progress.status == "running" and progress.done >= progress.total:
+            self.table.resource.update_item(
+                Key={"PK": self.pk, "SK": f"JOB#{pair}#{job_id}"},
+                UpdateExpression="SET #s = :done, finished = :now",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues={":done": "finished", ":now": Decimal(str(round(time.time(), 3)))},
+            )
+        return progress
+
+    def get(self, pair: Pair, job_id: str) -> JobProgress | None:
+        item = self.table.resource.get_item(Key={"PK": self.pk, "SK": f"JOB#{pair}#{job_id}"}, ConsistentRead=True).get(
+            "Item"
+        )
+        return None if item is None else self._progress(item)
+
+    @staticmethod
+    def _progress(item: dict[str, Any]) -> JobProgress:
+        return JobProgress(
+            str(item["SK"]).rsplit("#", 1)[1],
+            str(item["pair"]),
+            str(item["status"]),
+            int(item.get("total", 0)),
+            {k: int(item.get(k, 0)) for k in COUNTERS},
+            float(item["started"]),
+            float(item["finished"]) if item.get("finished") else None,
+        )

@@ -1,0 +1,66 @@
+"""The initial sync (and resync) of a pair: page through both sides, queue batches of up to 100 ids."""
+
+from hubbooks.hubspot.client import HubSpotClient
+from hubbooks.mapping.fields import ENTITY, HUBSPOT_OBJECT
+from hubbooks.models.signals import Pair, Reason, Side, SyncSignal
+from hubbooks.queue import GroupedSender
+from hubbooks.quickbooks.client import QboClient
+from hubbooks.store.jobs import JobRepository
+
+BATCH_IDS = 100
+QBO_PAGE = 1000
+
+
+class InitialSync:
+    def __init__(
+        self, connection_id: str, hubspot: HubSpotClient, qbo: QboClient, jobs: JobRepository, sender: GroupedSender
+    ) -> None:
+        self.connection_id = connection_id
+        self.hubspot = hubspot
+        self.qbo = qbo
+        self.jobs = jobs
+        self.sender = sender
+
+    def _hubspot_ids(self, pair: Pair) -> list[str]:
+        ids: list[str] = []
+        after: str | None = None
+        while True:
+            params = {"limit": 100, "properties": "hs_object_id", **({"after": after} if after else {})}
+            page = self.hubspot.request("GET", f"/crm/v3/objects/{HUBSPOT_OBJECT[pair]}", params=params)
+            ids += [str(r["id"]) for r in page.get("results", [])]
+            after = (page.get("paging") or {}).get("next", {}).get("after")
+            if not after:
+                return ids
+
+    def _qbo_ids(self, pair: Pair) -> list[str]:
+        ids: list[str] = []
+        start = 1
+        while True:
+            page = self.qbo.query(f"select * from {ENTITY[pair]} STARTPOSITION {start} MAXRESULTS {QBO_PAGE}")
+            ids += [str(r["Id"]) for r in page]
+            if len(page) < QBO_PAGE:
+                return ids
+            start += QBO_PAGE
+
+    def start(self, pair: Pair) -> str:
+        """Create the job, count both sides, and queue every record in batches; answers the job id."""
+        job_id = self.jobs.create(pair)
+        batches: list[SyncSignal] = []
+        for side, ids in ((Side.HUBSPOT, self._hubspot_ids(pair)), (Side.QUICKBOOKS, self._qbo_ids(pair))):
+            for start in range(0, len(ids), BATCH_IDS):
+                chunk = ids[start : start + BATCH_IDS]
+                batches.append(
+                    SyncSignal(
+                        connection_id=self.connection_id,
+                        pair=pair,
+                        side=side,
+                        record_id=chunk[0],
+                        reason=Reason.BACKFILL,
+                        source_version=job_id,
+                        record_ids=chunk,
+                        job_id=job_id,
+                    )
+                )
+        self.jobs.planned(pair, job_id, sum(len(b.record_ids) for b in batches))
+        self.sender.send(batches)
+        return job_id
