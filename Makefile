@@ -52,7 +52,7 @@ validate: $(VENV)/.installed $(SAM_VENV)/.installed
 	AWS_EC2_METADATA_DISABLED=true $(SAM) validate --template-file template.yaml --region us-east-1
 
 up: $(VENV)/.installed
-	$(PY) -m devstack up
+	$(PY) -m devstack up --sandbox
 
 bench: $(VENV)/.installed
 	$(PY) -m bench $(BENCH_ARGS)

@@ -7,6 +7,7 @@ import sys
 import threading
 from pathlib import Path
 
+from devstack.sandboxed import SandboxedProduct
 from devstack.stack import ROOT, Devstack
 
 
@@ -20,6 +21,25 @@ def _parameters(pairs: list[str]) -> dict[str, str]:
     return parsed
 
 
+def _wait_for_stop() -> None:
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    with contextlib.suppress(KeyboardInterrupt):
+        stopped.wait()
+
+
+def _up_with_sandbox(stack_name: str) -> int:
+    with SandboxedProduct(stack_name=stack_name, schedule_scale=0.05) as product:
+        gateway = product.devstack.gateway_url
+        print(f"HubSpot sandbox     {product.hubspot.url if product.hubspot else ''}  (admin: /_sandbox/...)")
+        print(f"QuickBooks sandbox  {product.quickbooks.url if product.quickbooks else ''}")
+        print(f"gateway             {gateway}")
+        print(f"install             {gateway}/connect/hubspot   (then the settings page at {gateway}/)")
+        print("devstack is up with both sandboxes; Ctrl-C stops it", flush=True)
+        _wait_for_stop()
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m devstack", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -29,7 +49,14 @@ def main(argv: list[str] | None = None) -> int:
     up.add_argument("--port", type=int, default=0, help="gateway port (0 picks a free one)")
     up.add_argument("--time-scale", type=float, default=1.0, help="multiplies schedule periods and retries")
     up.add_argument("--param", action="append", default=[], metavar="Name=Value")
+    up.add_argument(
+        "--sandbox",
+        action="store_true",
+        help="also run both sandbox emulators, wired to the stack (the app's credentials filled in)",
+    )
     args = parser.parse_args(argv)
+    if args.sandbox:
+        return _up_with_sandbox(args.stack_name)
 
     stack = Devstack(
         template=args.template,
@@ -48,10 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         for schedule in stack.schedules:
             print(f"  every  {stack.scheduler.period(schedule.name):g}s -> {schedule.function}")
         print("devstack is up; Ctrl-C stops it", flush=True)
-        stopped = threading.Event()
-        signal.signal(signal.SIGTERM, lambda *_: stopped.set())
-        with contextlib.suppress(KeyboardInterrupt):
-            stopped.wait()
+        _wait_for_stop()
     return 0
 
 
