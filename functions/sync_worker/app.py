@@ -15,6 +15,7 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from hubbooks.errors import RateLimitedError, UnavailableError
 from hubbooks.models.signals import SyncSignal
 from hubbooks.sync.engine import Outcome
 from hubbooks.wiring import sync_batch, sync_engine
@@ -43,6 +44,9 @@ def handle_signal(signal: dict[str, Any]) -> dict[str, Any]:
         return {"outcome": Outcome.SKIPPED.value, "detail": "the connection is gone or paused"}
     result = engine.handle(parsed)
     metrics.add_metric(name=f"Records{result.outcome.value.capitalize()}", unit=MetricUnit.Count, value=1)
+    if result.outcome is Outcome.FAILED:
+        category = result.detail.split(":", 1)[0] or "unknown"
+        metrics.add_metric(name=f"SyncErrors_{category}", unit=MetricUnit.Count, value=1)
     if result.conflicts:
         metrics.add_metric(name="Conflicts", unit=MetricUnit.Count, value=result.conflicts)
     logger.info(
@@ -59,7 +63,13 @@ def handle_signal(signal: dict[str, Any]) -> dict[str, Any]:
 
 
 def record_handler(record: SQSRecord) -> None:
-    handle_signal(signal=record.json_body)
+    try:
+        handle_signal(signal=record.json_body)
+    except (RateLimitedError, UnavailableError) as exc:
+        # Retried after the visibility timeout; never a failure of the record.
+        kind = "Throttles" if isinstance(exc, RateLimitedError) else "Unavailable"
+        metrics.add_metric(name=f"{kind}{exc.provider.capitalize()}", unit=MetricUnit.Count, value=1)
+        raise
 
 
 @logger.inject_lambda_context

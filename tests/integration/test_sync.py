@@ -248,3 +248,77 @@ def test_fifty_random_edits_on_each_side_converge(product: SandboxedProduct, con
     ]
     synced = [e for e in emails if e.startswith("rand")]
     assert sorted(synced) == sorted(f"rand{n}@example.com" for n in range(5))  # no customer twice
+
+
+def test_duplicate_and_reordered_signals_change_nothing_twice(
+    product: SandboxedProduct, connection: dict[str, Any]
+) -> None:
+    import json
+
+    contact = product.hubspot_admin.create("contacts", {"email": "order@example.com", "firstname": "Or"})
+    product.settle()
+    customer_id = _links(product)[contact["id"]]
+    product.hubspot_admin.update("contacts", contact["id"], {"lastname": "Der"})
+    product.settle()
+    writes = _writes(product, "/customer")
+    sqs = product.devstack.client("sqs")
+    cid = connection["connection_id"]
+    for n, (side, record_id) in enumerate(
+        [("qbo", customer_id), ("hs", contact["id"]), ("hs", contact["id"]), ("qbo", customer_id)]
+    ):
+        body = {
+            "connection_id": cid,
+            "pair": "contacts",
+            "side": side,
+            "record_id": record_id,
+            "reason": "retry",
+            "source_version": f"replay-{n % 2}",
+        }
+        sqs.send_message(
+            QueueUrl=product.devstack.physical["SyncQueue"],
+            MessageBody=json.dumps(body),
+            MessageGroupId=f"{cid}:contacts:hs:{contact['id']}",
+            MessageDeduplicationId=f"r{n}-{time.time()}",
+        )
+    product.settle()
+    assert _writes(product, "/customer") == writes
+    assert _customer(product, customer_id)["FamilyName"] == "Der"
+
+
+def test_a_stale_sync_token_is_read_again(product: SandboxedProduct, connection: dict[str, Any]) -> None:
+    from hubbooks import wiring
+    from hubbooks.models.signals import Pair, Reason, Side, SyncSignal
+    from hubbooks.sync.adapters import QboAdapter
+    from hubbooks.sync.ports import StaleObjectError
+    from tests.support.product import as_function
+
+    contact = product.hubspot_admin.create("contacts", {"email": "stale@example.com", "firstname": "St"})
+    product.settle()
+    customer_id = _links(product)[contact["id"]]
+    cid = connection["connection_id"]
+    with as_function(product, "SyncWorkerFunction"):
+        adapter = QboAdapter(wiring.qbo_client(wiring.token_provider(), cid, product.credentials.realm_id))
+        read_before = adapter.get(Pair.CONTACTS, customer_id)
+        assert read_before is not None
+        product.quickbooks_admin.update("Customer", customer_id, {"Notes": "a person saved meanwhile"})
+        with pytest.raises(StaleObjectError):
+            adapter.update(Pair.CONTACTS, read_before, {"lastname": "Late"})
+        product.hubspot_admin.configure_webhooks(enabled=False)
+        try:
+            product.hubspot_admin.update("contacts", contact["id"], {"lastname": "Late"})
+            engine = wiring.sync_engine(cid)
+            assert engine is not None
+            result = engine.handle(
+                SyncSignal(
+                    connection_id=cid,
+                    pair=Pair.CONTACTS,
+                    side=Side.HUBSPOT,
+                    record_id=contact["id"],
+                    reason=Reason.RETRY,
+                    source_version="x",
+                )
+            )
+        finally:
+            product.hubspot_admin.configure_webhooks(enabled=True)
+    assert result.outcome.value == "updated"
+    assert _customer(product, customer_id)["FamilyName"] == "Late"
