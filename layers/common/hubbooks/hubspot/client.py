@@ -131,6 +131,18 @@ class HubSpotClient:
         result: dict[str, Any] = answer["results"][0]
         return result
 
+    def batch_upsert(
+        self, object_type: str, id_property: str, inputs: list[tuple[str, dict[str, str]]]
+    ) -> list[dict[str, Any]]:
+        """Upsert up to 100 records on a unique property; the records written (refused ones are left out)."""
+        answer = self.request(
+            "POST",
+            f"/crm/v3/objects/{object_type}/batch/upsert",
+            json={"inputs": [{"idProperty": id_property, "id": key, "properties": props} for key, props in inputs]},
+        )
+        results: list[dict[str, Any]] = answer.get("results", [])
+        return results
+
     def archive(self, object_type: str, object_id: str) -> None:
         self.request("DELETE", f"/crm/v3/objects/{object_type}/{object_id}", missing_ok=True)
 

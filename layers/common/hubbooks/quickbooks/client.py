@@ -128,6 +128,12 @@ class QboClient:
                     found.setdefault(entity, []).extend(part.get(entity, []))
         return found
 
+    def batch(self, items: list[dict[str, Any]], request_id: str) -> list[dict[str, Any]]:
+        """One batch request (at most 30 items); each answer carries its `bId` and the entity or a Fault."""
+        answer = self._request("POST", "batch", params={"requestid": request_id[:50]}, json={"BatchItemRequest": items})
+        results: list[dict[str, Any]] = answer.get("BatchItemResponse", [])
+        return results
+
     def company_info(self) -> dict[str, Any]:
         body: dict[str, Any] = self._request("GET", f"companyinfo/{self.realm_id}")["CompanyInfo"]
         return body

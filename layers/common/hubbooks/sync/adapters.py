@@ -14,6 +14,7 @@ from hubbooks.sync.ports import DuplicateNameError, StaleObjectError
 
 NUMERIC_QBO_FIELDS = {"UnitPrice", "PurchaseCost", "Balance"}
 BULK = 100
+QBO_BATCH = 30
 GROUP = ("quickbooks", "QuickBooks")
 APP_PROPERTIES: dict[Pair, list[dict[str, Any]]] = {
     Pair.CONTACTS: [
@@ -158,6 +159,20 @@ class HubSpotAdapter:
                         matches[qbo_id].append(record)
         return matches
 
+    def create_many(self, pair: Pair, creations: list[tuple[str, dict[str, str]]]) -> dict[str, Record]:
+        """Create records for QuickBooks ids in batch upserts of 100; answers the created record per QBO id."""
+        self.ensure_schema(pair)
+        created: dict[str, Record] = {}
+        id_property = ID_PROPERTY[pair]
+        for start in range(0, len(creations), BULK):
+            chunk = [
+                (qbo_id, {k: v for k, v in values.items() if v}) for qbo_id, values in creations[start : start + BULK]
+            ]
+            for body in self._client.batch_upsert(HUBSPOT_OBJECT[pair], id_property, chunk):
+                record = self._record(pair, body)
+                created[str((body.get("properties") or {}).get(id_property) or record.values.get(id_property))] = record
+        return created
+
     def create(self, pair: Pair, values: dict[str, str], qbo_id: str) -> Record:
         self.ensure_schema(pair)
         props = {k: v for k, v in values.items() if v}
@@ -291,9 +306,9 @@ class QboAdapter:
             self._income_accounts[kind] = {"value": str(chosen["Id"]), "name": str(chosen.get("Name", ""))}
         return self._income_accounts[kind]
 
-    def create(
-        self, pair: Pair, source: Record, values: dict[str, str], request_id: str, display_name: str | None
-    ) -> Record:
+    def _create_body(
+        self, pair: Pair, source: Record, values: dict[str, str], display_name: str | None
+    ) -> dict[str, Any]:
         body = self._body(pair, {k: v for k, v in values.items() if v}, None)
         if pair is Pair.CONTACTS and display_name:
             body["DisplayName"] = display_name
@@ -301,12 +316,40 @@ class QboAdapter:
             product_type = str((source.raw or {}).get("hs_product_type") or "service")
             body["Type"] = "Service" if product_type == "service" else "NonInventory"
             body["IncomeAccountRef"] = self._income_account(body["Type"])
+        return body
+
+    def create(
+        self, pair: Pair, source: Record, values: dict[str, str], request_id: str, display_name: str | None
+    ) -> Record:
+        body = self._create_body(pair, source, values, display_name)
         try:
             return self._record(pair, self._client.write(ENTITY[pair], body, request_id))
         except ValidationFaultError as exc:
             if exc.code == "6240":
                 raise DuplicateNameError(display_name or body.get("Name", "")) from exc
             raise
+
+    def create_many(
+        self, pair: Pair, creations: list[tuple[Record, dict[str, str], str | None]], request_id: str
+    ) -> dict[str, Record]:
+        """Create records in QBO batches of 30; answers the created record per source (HubSpot) id.
+
+        Items QuickBooks refuses are left out: the engine creates those one by one, handling each fault.
+        """
+        created: dict[str, Record] = {}
+        entity = ENTITY[pair]
+        for start in range(0, len(creations), QBO_BATCH):
+            chunk = creations[start : start + QBO_BATCH]
+            items = [
+                {"bId": str(index), "operation": "create", entity: self._create_body(pair, source, values, name)}
+                for index, (source, values, name) in enumerate(chunk)
+            ]
+            answers = self._client.batch(items, f"{request_id[:30]}-{start // QBO_BATCH}")
+            by_bid = {str(index): source.id for index, (source, _, _) in enumerate(chunk)}
+            for answer in answers:
+                if entity in answer and str(answer.get("bId")) in by_bid:
+                    created[by_bid[str(answer["bId"])]] = self._record(pair, answer[entity])
+        return created
 
     def update(self, pair: Pair, current: Record, values: dict[str, str]) -> Record:
         body = {"Id": current.id, "SyncToken": current.version, "sparse": True, **self._body(pair, values, current.raw)}

@@ -1,12 +1,14 @@
 """A batch of records of one side (initial sync): read and match in bulk, then reconcile each record with
 the engine against ports that answer from what the bulk reads fetched."""
 
+import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
 
+from hubbooks.mapping.fields import DEFAULTS
 from hubbooks.models.signals import Pair, Reason, Side, SyncSignal
 from hubbooks.sync.adapters import HubSpotAdapter, QboAdapter
-from hubbooks.sync.engine import Outcome, SyncEngine
+from hubbooks.sync.engine import Outcome, SyncEngine, display_names
 from hubbooks.sync.models import Record
 from hubbooks.sync.ports import StorePort
 
@@ -93,6 +95,11 @@ def run_batch(signal: SyncSignal, hubspot: HubSpotAdapter, qbo: QboAdapter, stor
     found = qbo.find_many(pair, unlinked) if side is Side.HUBSPOT else hubspot.find_many(pair, unlinked)
     for record_id, matches in found.items():
         cache.matches[(side, record_id)] = matches
+    settings = store.settings(pair)
+    created: set[str] = set()
+    if settings.enabled and settings.direction.allows(side is Side.HUBSPOT):
+        lonely = [r for r in unlinked if not found.get(r.id) and (side is Side.HUBSPOT or r.active)]
+        created = _create_in_bulk(signal, lonely, hubspot, qbo, cache)
     engine = SyncEngine(
         signal.connection_id,
         _CachedHubSpot(hubspot, cache),
@@ -109,6 +116,33 @@ def run_batch(signal: SyncSignal, hubspot: HubSpotAdapter, qbo: QboAdapter, stor
             reason=Reason.BACKFILL,
             source_version=signal.source_version,
         )
-        counts[_COUNTER[engine.handle(single).outcome]] += 1
+        outcome = engine.handle(single).outcome
+        counts["created" if outcome is Outcome.LINKED and record_id in created else _COUNTER[outcome]] += 1
         counts["done"] += 1
     return counts
+
+
+def _create_in_bulk(
+    signal: SyncSignal, lonely: list[Record], hubspot: HubSpotAdapter, qbo: QboAdapter, cache: _Prefetched
+) -> set[str]:
+    """Create the other side of records nothing matched, in batches (QBO 30, HubSpot 100 a call); the engine
+    then links each to what was created. Answers the ids created for; refusals are left to the engine."""
+    if not lonely:
+        return set()
+    towards_qbo = signal.side is Side.HUBSPOT
+    mappings = DEFAULTS[signal.pair]
+    values = {
+        r.id: {m.hubspot: r.values.get(m.hubspot, "") for m in mappings if m.direction.allows(towards_qbo)}
+        for r in lonely
+    }
+    if towards_qbo:
+        digest = hashlib.sha256(f"{signal.connection_id}|{signal.job_id}|{','.join(values)}".encode()).hexdigest()
+        names: dict[str, str | None] = {
+            r.id: next(iter(display_names(r.values)), None) if signal.pair is Pair.CONTACTS else None for r in lonely
+        }
+        made = qbo.create_many(signal.pair, [(r, values[r.id], names[r.id]) for r in lonely], digest[:30])
+    else:
+        made = hubspot.create_many(signal.pair, [(r.id, values[r.id]) for r in lonely])
+    for source_id, record in made.items():
+        cache.matches[(signal.side, source_id)] = [record]
+    return set(made)
