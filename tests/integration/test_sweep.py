@@ -65,9 +65,11 @@ def test_changes_made_while_webhooks_were_lost_arrive_through_the_sweep(
         assert fresh["id"] in links
         assert lonely["Id"] in links.values()
         before = _writes(product)
-        product.devstack.scheduler.fire(SWEEP)  # the overlap sees the same changes again
+        again = product.devstack.scheduler.fire(SWEEP)  # the overlap sees the same changes again...
         product.settle()
         assert _writes(product) == before
+        # ...but every record is still at the version the last sync left, so none is even read again.
+        assert again["swept"][connection["connection_id"]]["signals"] == 0
     finally:
         hubspot.configure_webhooks(enabled=True)
         quickbooks.configure_webhooks(enabled=True)

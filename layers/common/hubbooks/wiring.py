@@ -194,6 +194,7 @@ def sweeper(connection: Connection) -> Sweeper:
         hubspot_client(tokens, connection.connection_id),
         CursorRepository(table(), connection.connection_id),
         signal_sender(),
+        links=LinkLookup(table()),
     )
 
 

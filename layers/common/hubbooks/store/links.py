@@ -18,19 +18,35 @@ class LinkLookup:
     def __init__(self, table: Table) -> None:
         self.table = table
 
-    def hubspot_ids(self, connection_id: str, pair: Pair, qbo_ids: list[str]) -> dict[str, str]:
-        """For each linked QuickBooks id, the HubSpot id it is linked to."""
+    def seen_versions(self, connection_id: str, pair: Pair, side: Side, ids: list[str]) -> dict[str, str]:
+        """For each linked record, the version of it the last sync left (see Link.seen)."""
         found: dict[str, str] = {}
-        unique = list(dict.fromkeys(qbo_ids))
+        for item in self._items(connection_id, pair, side, ids, "SK, seen"):
+            version = (item.get("seen") or {}).get(str(side))
+            if version:
+                found[str(item["SK"]).rsplit("#", 1)[1]] = str(version)
+        return found
+
+    def _items(
+        self, connection_id: str, pair: Pair, side: Side, ids: list[str], projection: str
+    ) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        unique = list(dict.fromkeys(ids))
         for start in range(0, len(unique), BATCH_GET):
             keys = [
-                {"PK": connection_pk(connection_id), "SK": link_sk(pair, Side.QUICKBOOKS, i)}
+                {"PK": connection_pk(connection_id), "SK": link_sk(pair, side, i)}
                 for i in unique[start : start + BATCH_GET]
             ]
-            request: dict[str, Any] = {self.table.name: {"Keys": keys, "ProjectionExpression": "SK, other_id"}}
+            request: dict[str, Any] = {self.table.name: {"Keys": keys, "ProjectionExpression": projection}}
             while request:
                 answer = self.table.resource.meta.client.batch_get_item(RequestItems=request)
-                for item in answer["Responses"].get(self.table.name, []):
-                    found[str(item["SK"]).rsplit("#", 1)[1]] = str(item["other_id"])
+                items += answer["Responses"].get(self.table.name, [])
                 request = answer.get("UnprocessedKeys") or {}
-        return found
+        return items
+
+    def hubspot_ids(self, connection_id: str, pair: Pair, qbo_ids: list[str]) -> dict[str, str]:
+        """For each linked QuickBooks id, the HubSpot id it is linked to."""
+        return {
+            str(item["SK"]).rsplit("#", 1)[1]: str(item["other_id"])
+            for item in self._items(connection_id, pair, Side.QUICKBOOKS, qbo_ids, "SK, other_id")
+        }

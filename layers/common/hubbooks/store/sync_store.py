@@ -51,6 +51,7 @@ class DynamoSyncStore:
             qbo_id,
             {k: str(v) for k, v in (item.get("base") or {}).items()},
             int(item.get("version", 0)),
+            {k: str(v) for k, v in (item.get("seen") or {}).items()},
         )
 
     def _link_item(self, link: Link, side: Side, version: int) -> dict[str, Any]:
@@ -60,6 +61,7 @@ class DynamoSyncStore:
             "SK": link_sk(link.pair, side, own),
             "other_id": other,
             "base": link.base,
+            "seen": link.seen,
             "version": version,
             "updated_at": datetime.now(UTC).isoformat(),
         }
@@ -81,7 +83,7 @@ class DynamoSyncStore:
             if exc.response["Error"]["Code"] == "TransactionCanceledException":
                 raise LinkConflictError(f"{link.pair} {link.hubspot_id}") from exc
             raise
-        return Link(link.pair, link.hubspot_id, link.qbo_id, dict(link.base), version)
+        return Link(link.pair, link.hubspot_id, link.qbo_id, dict(link.base), version, dict(link.seen))
 
     def delete_link(self, link: Link) -> None:
         self.table.client.transact_write_items(

@@ -149,14 +149,15 @@ class SyncEngine:
         )
         writes: dict[str, list[str]] = {}
         if plan.to_qbo:
-            self.qbo.update(pair, qbo, plan.to_qbo)
+            qbo = self.qbo.update(pair, qbo, plan.to_qbo)
             writes["quickbooks"] = sorted(plan.to_qbo)
         if plan.to_hubspot:
-            self.hubspot.update(pair, hubspot.id, plan.to_hubspot)
+            hubspot = self.hubspot.update(pair, hubspot.id, plan.to_hubspot)
             writes["hubspot"] = sorted(plan.to_hubspot)
         if link is not None and not writes and link.base == plan.agreed:
             return Result(Outcome.UNCHANGED)  # the echo of our own write ends here: the loop guard
-        self.store.save_link(Link(pair, hubspot.id, qbo.id, plan.agreed, link.version if link else 0), link)
+        seen = {Side.HUBSPOT.value: hubspot.version, Side.QUICKBOOKS.value: qbo.version}
+        self.store.save_link(Link(pair, hubspot.id, qbo.id, plan.agreed, link.version if link else 0, seen), link)
         if link is not None:
             outcome = Outcome.UPDATED if writes else Outcome.UNCHANGED
         if writes or plan.conflicts or link is None:

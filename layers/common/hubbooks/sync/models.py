@@ -52,6 +52,9 @@ class Link:
     qbo_id: str
     base: dict[str, str] = field(default_factory=dict)  # the values both sides last agreed on
     version: int = 0  # optimistic lock of the link items
+    # Each side's record version as this sync left it (HubSpot updatedAt, QBO SyncToken): a sweep that
+    # finds a record still at that version has nothing new to report about it.
+    seen: dict[str, str] = field(default_factory=dict)
 
     def other(self, side: Side) -> str:
         return self.qbo_id if side is Side.HUBSPOT else self.hubspot_id

@@ -11,6 +11,7 @@ from hubbooks.models.signals import Change, Pair, Reason, Side, SyncSignal
 from hubbooks.queue import GroupedSender
 from hubbooks.quickbooks.client import QboClient
 from hubbooks.store.cursors import CursorRepository
+from hubbooks.store.links import LinkLookup
 
 OVERLAP = timedelta(minutes=2)  # clocks and search indexing lag: look back a little further each time
 CDC_LIMIT = timedelta(days=30)
@@ -50,6 +51,7 @@ class Sweeper:
         cursors: CursorRepository,
         sender: GroupedSender,
         *,
+        links: LinkLookup,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.connection_id = connection_id
@@ -57,6 +59,7 @@ class Sweeper:
         self.hubspot = hubspot
         self.cursors = cursors
         self.sender = sender
+        self.links = links
         self.now = now
 
     def _since(self, provider: str, name: str, first_since: datetime) -> datetime:
@@ -72,32 +75,49 @@ class Sweeper:
         if started - since > CDC_LIMIT - OVERLAP:
             result.resync_needed = True  # CDC cannot look that far back: only a full resync catches up
             since = started - CDC_LIMIT + OVERLAP
-        signals = self._quickbooks(since, result)
+        found = self._quickbooks(since, result)
         for pair in HUBSPOT_PAIRS:
-            signals += self._hubspot(pair, self._since("hubspot", pair.value, first_since), started, result)
-        result.signals = self.sender.send(signals)
+            found += self._hubspot(pair, self._since("hubspot", pair.value, first_since), started, result)
+        result.signals = self.sender.send(self._news(found))
         self.cursors.put("quickbooks", "cdc", started)
         for pair in HUBSPOT_PAIRS:
             self.cursors.put("hubspot", pair.value, started)
         return result
 
-    def _quickbooks(self, since: datetime, result: SweepResult) -> list[SyncSignal]:
+    def _news(self, found: list[tuple[SyncSignal, str]]) -> list[SyncSignal]:
+        """Drop records still at the version the last sync left them (our own writes, seen again)."""
+        by_kind: dict[tuple[Pair, Side], list[str]] = {}
+        for signal, _ in found:
+            by_kind.setdefault((signal.pair, signal.side), []).append(signal.record_id)
+        seen = {
+            kind: self.links.seen_versions(self.connection_id, kind[0], kind[1], ids) for kind, ids in by_kind.items()
+        }
+        return [
+            signal
+            for signal, version in found
+            if not version or seen[(signal.pair, signal.side)].get(signal.record_id) != version
+        ]
+
+    def _quickbooks(self, since: datetime, result: SweepResult) -> list[tuple[SyncSignal, str]]:
         changed = self.qbo.changed_since(list(CDC_PAIRS), since.isoformat())
-        signals = []
+        signals: list[tuple[SyncSignal, str]] = []
         for entity, records in changed.items():
             result.changes[f"quickbooks.{entity}"] = len(records)
             for record in records:
                 deleted = record.get("status") == "Deleted"
                 version = (record.get("MetaData") or {}).get("LastUpdatedTime", "")
                 signals.append(
-                    SyncSignal(
-                        connection_id=self.connection_id,
-                        pair=CDC_PAIRS[entity],
-                        side=Side.QUICKBOOKS,
-                        record_id=str(record["Id"]),
-                        change=Change.DELETE if deleted else Change.UPSERT,
-                        reason=Reason.SWEEP,
-                        source_version=str(version),
+                    (
+                        SyncSignal(
+                            connection_id=self.connection_id,
+                            pair=CDC_PAIRS[entity],
+                            side=Side.QUICKBOOKS,
+                            record_id=str(record["Id"]),
+                            change=Change.DELETE if deleted else Change.UPSERT,
+                            reason=Reason.SWEEP,
+                            source_version=str(version),
+                        ),
+                        "" if deleted else str(record.get("SyncToken", "")),
                     )
                 )
         return signals
@@ -122,29 +142,30 @@ class Sweeper:
             body["after"] = after
         return self.hubspot.search_page(object_type, body)
 
-    def _hubspot(self, pair: Pair, since: datetime, until: datetime, result: SweepResult) -> list[SyncSignal]:
+    def _hubspot(
+        self, pair: Pair, since: datetime, until: datetime, result: SweepResult
+    ) -> list[tuple[SyncSignal, str]]:
         object_type, modified = HUBSPOT_PAIRS[pair]
         windows = split_windows(
             lambda s, e: int(self._search(object_type, modified, s, e, limit=1).get("total", 0)),
             _ms(since),
             _ms(until) + 1,
         )
-        signals = []
+        signals: list[tuple[SyncSignal, str]] = []
         for start, end in windows:
             after: str | None = None
             while True:
                 page = self._search(object_type, modified, start, end, limit=PAGE, after=after)
                 for record in page.get("results", []):
-                    signals.append(
-                        SyncSignal(
-                            connection_id=self.connection_id,
-                            pair=pair,
-                            side=Side.HUBSPOT,
-                            record_id=str(record["id"]),
-                            reason=Reason.SWEEP,
-                            source_version=str(record.get("updatedAt", "")),
-                        )
+                    signal = SyncSignal(
+                        connection_id=self.connection_id,
+                        pair=pair,
+                        side=Side.HUBSPOT,
+                        record_id=str(record["id"]),
+                        reason=Reason.SWEEP,
+                        source_version=str(record.get("updatedAt", "")),
                     )
+                    signals.append((signal, str(record.get("updatedAt", ""))))
                 after = (page.get("paging") or {}).get("next", {}).get("after")
                 if not after:
                     break
