@@ -183,7 +183,9 @@ class HubSpotAdapter:
             if not existing:
                 raise
             return existing[0]  # a contact with this email exists: it is the counterpart
-        return self.get(pair, str(body["id"])) or self._record(pair, body)
+        if body.get("new") is False:  # it existed (a retried create): read all of it, not just what we sent
+            return self.get(pair, str(body["id"])) or self._record(pair, body)
+        return self._record(pair, body)  # a new record holds exactly what was sent: no need to read it back
 
     def update(self, pair: Pair, record_id: str, values: dict[str, str]) -> Record:
         self.ensure_schema(pair)
