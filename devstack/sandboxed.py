@@ -6,6 +6,7 @@ from types import TracebackType
 from typing import Self
 
 from devstack.stack import Devstack
+from hubbooks.cli import register_action
 from sandbox.client import HubSpotAdmin, QuickBooksAdmin
 from sandbox.http import RunningServer, serve
 from sandbox.hubspot.app import HubSpotEmulator
@@ -19,6 +20,7 @@ class AppCredentials:
     portal_id: int = 4_455_001
     realm_id: str = "9130355512345"
     dev_token: str = "sandbox-dev-token"
+    hubspot_app_id: int = 4_242_424
     hubspot_client_id: str = "hubbooks-hs-client"
     hubspot_client_secret: str = "hubbooks-hs-secret"
     qbo_client_id: str = "hubbooks-qbo-client"
@@ -32,6 +34,8 @@ class AppCredentials:
             "qbo_client_id": self.qbo_client_id,
             "qbo_client_secret": self.qbo_client_secret,
             "qbo_verifier_token": self.qbo_verifier_token,
+            "hubspot_app_id": str(self.hubspot_app_id),
+            "hubspot_developer_api_key": self.dev_token,
         }
 
 
@@ -58,6 +62,7 @@ class SandboxedProduct:
             HubSpotEmulator(
                 portal_id=c.portal_id,
                 dev_token=c.dev_token,
+                app_id=c.hubspot_app_id,
                 client_id=c.hubspot_client_id,
                 client_secret=c.hubspot_client_secret,
                 time_scale=self.sandbox_time_scale,
@@ -129,6 +134,17 @@ class SandboxedProduct:
         gateway = self.devstack.gateway_url
         self.hubspot_admin.configure_webhooks(url=f"{gateway}/webhooks/hubspot")
         self.quickbooks_admin.configure_webhooks(url=f"{gateway}/webhooks/quickbooks")
+
+    def register_invoice_action(self) -> str:
+        """Register the workflow action with the sandbox's app, as `python -m hubbooks.cli register-action`
+        does with HubSpot; answers the definition id."""
+        assert self.hubspot is not None
+        return register_action(
+            api_base=self.hubspot.url,
+            app_id=str(self.credentials.hubspot_app_id),
+            developer_key=self.credentials.dev_token,
+            action_url=f"{self.devstack.gateway_url}/actions/create-invoice",
+        )
 
     def settle(self, timeout: float = 60.0) -> None:
         """Wait until both sandboxes delivered every webhook and the sync queue is drained, twice in a row

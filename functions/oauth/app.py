@@ -12,9 +12,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from hubbooks.auth.install import InstallError
 from hubbooks.config import get_settings
+from hubbooks.errors import ProviderError
 from hubbooks.models.connection import Connection
 from hubbooks.web.pages import confirm_disconnect, page
-from hubbooks.wiring import connections, install_service, sessions
+from hubbooks.wiring import connections, install_service, prepare_payment_timeline, sessions
 
 logger = Logger()
 tracer = Tracer()
@@ -80,6 +81,10 @@ def connect_quickbooks() -> Response[str]:
 def quickbooks_callback() -> Response[str]:
     installed = install_service(_public_base()).finish_quickbooks(_public_base(), _query())
     metrics.add_metric(name="ConnectionsActivated", unit=MetricUnit.Count, value=1)
+    try:
+        prepare_payment_timeline()
+    except ProviderError as exc:  # payments fall back to notes until the templates can be made
+        logger.warning("payment timeline templates not ready", extra={"error": str(exc)})
     return _redirect(f"{_public_base()}/", cookies=[installed.session_cookie])
 
 

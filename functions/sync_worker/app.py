@@ -17,8 +17,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from hubbooks.errors import RateLimitedError, UnavailableError
 from hubbooks.models.signals import SyncSignal
+from hubbooks.sync.billing import BILLING_PAIRS
 from hubbooks.sync.engine import Outcome
-from hubbooks.wiring import sync_batch, sync_engine
+from hubbooks.wiring import billing, sync_batch, sync_engine
 
 logger = Logger()
 tracer = Tracer()
@@ -38,11 +39,11 @@ def handle_signal(signal: dict[str, Any]) -> dict[str, Any]:
         counts = sync_batch(parsed)
         metrics.add_metric(name="BackfillRecords", unit=MetricUnit.Count, value=counts.get("done", 0))
         return {"outcome": "batch", **counts}
-    engine = sync_engine(parsed.connection_id)
-    if engine is None:
+    service = billing(parsed.connection_id) if parsed.pair in BILLING_PAIRS else sync_engine(parsed.connection_id)
+    if service is None:
         metrics.add_metric(name="SignalsForGoneConnections", unit=MetricUnit.Count, value=1)
         return {"outcome": Outcome.SKIPPED.value, "detail": "the connection is gone or paused"}
-    result = engine.handle(parsed)
+    result = service.handle(parsed)
     metrics.add_metric(name=f"Records{result.outcome.value.capitalize()}", unit=MetricUnit.Count, value=1)
     if result.outcome is Outcome.FAILED:
         category = result.detail.split(":", 1)[0] or "unknown"

@@ -200,7 +200,7 @@ class HubSpotEmulator(Emulator):
             (f"{v4}/<to_type>/<to_id>", ["PUT"], self.associate_labelled),
             (f"{v4}/<to_type>/<to_id>", ["DELETE"], self.disassociate),
             (f"{v4}/<to_type>", ["GET"], self.list_associations),
-            ("/crm/v4/associations/<from_type>/<to_type>/batch/<op>", ["POST"], self.batch_associations),
+            ("/crm/v4/associations/<from_type>/<to_type>/batch/<path:op>", ["POST"], self.batch_associations),
             ("/automation/v4/actions/callbacks/complete", ["POST"], self.complete_callbacks),
             ("/automation/v4/actions/callbacks/<callback_id>/complete", ["POST"], self.complete_callback),
             ("/automation/v4/actions/<int:app_id>", ["GET"], self.list_actions),

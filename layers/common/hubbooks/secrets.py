@@ -14,6 +14,8 @@ class AppSecrets(BaseModel):
     qbo_client_id: str = ""
     qbo_client_secret: SecretStr = SecretStr("")
     qbo_verifier_token: SecretStr = SecretStr("")
+    hubspot_app_id: str = ""  # app-level calls (timeline templates, the workflow action): optional
+    hubspot_developer_api_key: SecretStr = SecretStr("")
     signing_key: SecretStr
 
     def missing(self) -> list[str]:

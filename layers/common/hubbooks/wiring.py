@@ -1,5 +1,6 @@
 """Builds the services a function needs from its settings; one set per execution environment."""
 
+from collections import Counter
 from functools import lru_cache
 from typing import Any
 
@@ -13,15 +14,17 @@ from hubbooks.auth.tokens import TokenProvider
 from hubbooks.config import Settings, get_settings
 from hubbooks.http import make_session
 from hubbooks.hubspot.client import HubSpotClient
+from hubbooks.hubspot.developer import DeveloperClient
 from hubbooks.hubspot.oauth import HubSpotOAuth
 from hubbooks.ingest import WebhookIngest
 from hubbooks.models.connection import Connection
-from hubbooks.models.signals import SyncSignal
+from hubbooks.models.signals import Reason, SyncSignal
 from hubbooks.queue import GroupedSender, SignalQueue
 from hubbooks.quickbooks.client import QboClient
 from hubbooks.quickbooks.oauth import IntuitOAuth
 from hubbooks.ratelimit import RateBudget
 from hubbooks.secrets import AppSecrets, load_secrets
+from hubbooks.store.billing import BillingStore, TimelineTemplates
 from hubbooks.store.connections import ConnectionRepository
 from hubbooks.store.cursors import CursorRepository
 from hubbooks.store.jobs import JobRepository
@@ -31,9 +34,13 @@ from hubbooks.store.sync_store import DynamoSyncStore
 from hubbooks.store.table import Table
 from hubbooks.store.tokens import TokenRepository
 from hubbooks.sync.adapters import HubSpotAdapter, QboAdapter
-from hubbooks.sync.batch import run_batch
+from hubbooks.sync.batch import OUTCOME_COUNTER, run_batch
+from hubbooks.sync.billing import BILLING_PAIRS, Billing
 from hubbooks.sync.engine import SyncEngine
+from hubbooks.sync.invoice_action import CreateInvoiceAction
+from hubbooks.sync.invoices import InvoiceMirror
 from hubbooks.sync.jobs import InitialSync
+from hubbooks.sync.payments import PaymentMirror, PaymentTimeline
 from hubbooks.sync.sweep import Sweeper
 
 
@@ -143,34 +150,111 @@ def hubspot_client(tokens: TokenProvider, connection_id: str) -> HubSpotClient:
     )
 
 
-def sync_engine(connection_id: str) -> SyncEngine | None:
-    """The engine for one connection, or None when the connection is gone or paused."""
+def _active(connection_id: str) -> Connection | None:
     connection = connections().get(connection_id)
     if connection is None or connection.syncs_paused or not connection.realm_id:
         return None
+    return connection
+
+
+def _engine(connection: Connection, hubspot: HubSpotClient, qbo: QboClient) -> SyncEngine:
+    cid = connection.connection_id
+    return SyncEngine(cid, HubSpotAdapter(hubspot, schema_key=cid), QboAdapter(qbo), DynamoSyncStore(table(), cid))
+
+
+def _clients(connection: Connection) -> tuple[HubSpotClient, QboClient]:
     tokens = token_provider()
-    return SyncEngine(
-        connection_id,
-        HubSpotAdapter(hubspot_client(tokens, connection_id), schema_key=connection_id),
-        QboAdapter(qbo_client(tokens, connection_id, connection.realm_id)),
-        DynamoSyncStore(table(), connection_id),
+    assert connection.realm_id is not None
+    cid = connection.connection_id
+    return hubspot_client(tokens, cid), qbo_client(tokens, cid, connection.realm_id)
+
+
+def sync_engine(connection_id: str) -> SyncEngine | None:
+    """The engine for one connection, or None when the connection is gone or paused."""
+    connection = _active(connection_id)
+    if connection is None:
+        return None
+    return _engine(connection, *_clients(connection))
+
+
+def developer_client() -> DeveloperClient | None:
+    """App-level HubSpot calls, when the operator gave the app id and developer key."""
+    settings, app = get_settings(), secrets()
+    if not app.hubspot_app_id or not app.hubspot_developer_api_key.get_secret_value():
+        return None
+    return DeveloperClient(
+        http(),
+        api_base=settings.hubspot_api_base,
+        app_id=app.hubspot_app_id,
+        api_key=app.hubspot_developer_api_key.get_secret_value(),
+        timeout=settings.http_timeout_seconds,
+    )
+
+
+def prepare_payment_timeline() -> dict[str, str]:
+    """The app's payment event templates (made on connect); empty without a developer key."""
+    developer = developer_client()
+    if developer is None:
+        return {}
+    templates = developer.ensure_payment_templates()
+    TimelineTemplates(table()).save(templates)
+    return templates
+
+
+def billing(connection_id: str) -> Billing | None:
+    """Invoices, payments, deals and the workflow action for one connection (None when gone or paused)."""
+    connection = _active(connection_id)
+    if connection is None:
+        return None
+    hubspot, qbo = _clients(connection)
+    engine = _engine(connection, hubspot, qbo)
+    store = DynamoSyncStore(table(), connection_id)
+    billing_store = BillingStore(table(), connection_id)
+    invoices = InvoiceMirror(hubspot, qbo, store, billing_store, engine, schema_key=connection_id)
+    timeline = PaymentTimeline(hubspot, TimelineTemplates(table()), developer_client())
+    return Billing(
+        connection_id=connection_id,
+        hubspot=hubspot,
+        store=billing_store,
+        failures=store,
+        invoices=invoices,
+        payments=PaymentMirror(qbo, store, billing_store, invoices, timeline),
+        action=CreateInvoiceAction(
+            hubspot=hubspot, qbo=qbo, store=store, billing=billing_store, engine=engine, invoices=invoices
+        ),
+        send=signal_sender().send,
     )
 
 
 def sync_batch(signal: SyncSignal) -> dict[str, int]:
     """Reconcile a batch of an initial sync and add its outcomes to the job's progress."""
-    connection = connections().get(signal.connection_id)
-    if connection is None or connection.syncs_paused or not connection.realm_id or signal.job_id is None:
+    connection = _active(signal.connection_id)
+    if connection is None or signal.job_id is None:
         return {"skipped": len(signal.record_ids)}
-    tokens = token_provider()
-    counts = run_batch(
-        signal,
-        HubSpotAdapter(hubspot_client(tokens, connection.connection_id), schema_key=connection.connection_id),
-        QboAdapter(qbo_client(tokens, connection.connection_id, connection.realm_id)),
-        DynamoSyncStore(table(), connection.connection_id),
-    )
+    if signal.pair in BILLING_PAIRS:
+        counts = _billing_batch(signal)
+    else:
+        hubspot, qbo = _clients(connection)
+        cid = connection.connection_id
+        counts = run_batch(
+            signal,
+            HubSpotAdapter(hubspot, schema_key=cid),
+            QboAdapter(qbo),
+            DynamoSyncStore(table(), cid),
+        )
     JobRepository(table(), connection.connection_id).add(signal.pair, signal.job_id, dict(counts))
     return dict(counts)
+
+
+def _billing_batch(signal: SyncSignal) -> Counter[str]:
+    service = billing(signal.connection_id)
+    assert service is not None
+    counts: Counter[str] = Counter()
+    for record_id in signal.record_ids:
+        single = signal.model_copy(update={"record_id": record_id, "record_ids": [], "reason": Reason.BACKFILL})
+        counts[OUTCOME_COUNTER[service.handle(single).outcome]] += 1
+        counts["done"] += 1
+    return counts
 
 
 def initial_sync(connection: Connection) -> InitialSync:

@@ -10,6 +10,7 @@ from hubbooks.ratelimit import RateBudget
 
 PROVIDER = "hubspot"
 DEFAULT_RETRY_AFTER = 10.0
+BATCH_LIMIT = 100
 
 TokenSource = Callable[[str | None], str]
 
@@ -163,3 +164,78 @@ class HubSpotClient:
         except ValidationFaultError as exc:
             if exc.status != 409:
                 raise
+
+    # -- records in bulk, associations, timeline, workflow callbacks ---------------------------------
+
+    def batch_read(self, object_type: str, object_ids: list[str], properties: list[str]) -> list[dict[str, Any]]:
+        """Read records by id, 100 a call; ids HubSpot no longer has are left out."""
+        found: list[dict[str, Any]] = []
+        for start in range(0, len(object_ids), BATCH_LIMIT):
+            answer = self.request(
+                "POST",
+                f"/crm/v3/objects/{object_type}/batch/read",
+                json={"inputs": [{"id": i} for i in object_ids[start : start + BATCH_LIMIT]], "properties": properties},
+            )
+            found += answer.get("results", [])
+        return found
+
+    def batch_write(self, object_type: str, operation: str, inputs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Batch create, update or archive, 100 a call; the records written."""
+        written: list[dict[str, Any]] = []
+        for start in range(0, len(inputs), BATCH_LIMIT):
+            answer = self.request(
+                "POST",
+                f"/crm/v3/objects/{object_type}/batch/{operation}",
+                json={"inputs": inputs[start : start + BATCH_LIMIT]},
+            )
+            if answer and answer.get("errors"):
+                error = answer["errors"][0]
+                raise ValidationFaultError(
+                    PROVIDER, 400, str(error.get("category", "VALIDATION_ERROR")), str(error.get("message", ""))
+                )
+            written += (answer or {}).get("results", [])
+        return written
+
+    def create(self, object_type: str, properties: dict[str, str], associations: list[dict[str, Any]]) -> str:
+        answer = self.request(
+            "POST", f"/crm/v3/objects/{object_type}", json={"properties": properties, "associations": associations}
+        )
+        return str(answer["id"])
+
+    def associated(self, from_type: str, from_id: str, to_type: str) -> list[str]:
+        """Ids of the `to_type` records associated with one record (v4)."""
+        answer = self.request("GET", f"/crm/v4/objects/{from_type}/{from_id}/associations/{to_type}", missing_ok=True)
+        return [str(r["toObjectId"]) for r in (answer or {}).get("results", [])]
+
+    def associate(self, from_type: str, from_id: str, to_type: str, to_id: str) -> None:
+        """The default association between two records; repeating it changes nothing."""
+        self.request("PUT", f"/crm/v4/objects/{from_type}/{from_id}/associations/default/{to_type}/{to_id}")
+
+    def associate_many(self, from_type: str, to_type: str, pairs: list[tuple[str, str]]) -> None:
+        """Default associations for many (from, to) pairs, 100 a call."""
+        for start in range(0, len(pairs), BATCH_LIMIT):
+            inputs = [{"from": {"id": a}, "to": {"id": b}} for a, b in pairs[start : start + BATCH_LIMIT]]
+            self.request(
+                "POST", f"/crm/v4/associations/{from_type}/{to_type}/batch/associate/default", json={"inputs": inputs}
+            )
+
+    def disassociate(self, from_type: str, from_id: str, to_type: str, to_id: str) -> None:
+        self.request("DELETE", f"/crm/v4/objects/{from_type}/{from_id}/associations/{to_type}/{to_id}", missing_ok=True)
+
+    def timeline_event(self, body: dict[str, Any]) -> bool:
+        """Create a timeline event; False when an event with its id already exists (a retry)."""
+        try:
+            self.request("POST", "/integrators/timeline/v3/events", json=body)
+        except ValidationFaultError as exc:
+            if exc.status == 409:
+                return False
+            raise
+        return True
+
+    def complete_action(self, callback_id: str, output_fields: dict[str, Any]) -> None:
+        """Finish a workflow action that answered BLOCK."""
+        self.request(
+            "POST",
+            f"/automation/v4/actions/callbacks/{callback_id}/complete",
+            json={"outputFields": output_fields, "typedOutputs": {}},
+        )

@@ -151,3 +151,10 @@ class QboClient:
             params["operation"] = operation
         answer: dict[str, Any] = self._request("POST", entity.lower(), params=params, json=body)[entity]
         return answer
+
+    def send_invoice(self, invoice_id: str, request_id: str) -> dict[str, Any]:
+        """Email an invoice to its BillEmail address."""
+        answer: dict[str, Any] = self._request(
+            "POST", f"invoice/{invoice_id}/send", params={"requestid": request_id[:50]}
+        )["Invoice"]
+        return answer

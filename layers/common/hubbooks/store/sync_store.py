@@ -34,6 +34,7 @@ class DynamoSyncStore:
             policy=Policy(item.get("policy", Policy.LATEST)),
             on_hubspot_delete=DeleteBehaviour(item.get("on_hubspot_delete", DeleteBehaviour.UNLINK)),
             on_qbo_inactive=DeleteBehaviour(item.get("on_qbo_inactive", DeleteBehaviour.MARK_INACTIVE)),
+            associate_open_deal=bool(item.get("associate_open_deal", True)),
         )
 
     def link_of(self, pair: Pair, side: Side, record_id: str) -> Link | None:
@@ -112,6 +113,10 @@ class DynamoSyncStore:
                 ":r": record_id,
             },
         )
+
+    def failure(self, pair: Pair, side: Side, record_id: str) -> SyncFailure | None:
+        item = self.table.resource.get_item(Key={"PK": self.pk, "SK": f"ERR#{pair}#{side}#{record_id}"}).get("Item")
+        return SyncFailure(str(item["category"]), str(item["message"]), str(item["fix"])) if item else None
 
     def clear_failure(self, pair: Pair, side: Side, record_id: str) -> None:
         try:

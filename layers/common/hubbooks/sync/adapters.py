@@ -1,10 +1,10 @@
 """The engine's ports over the real APIs: records in canonical form in, provider writes out."""
 
-import threading
 from datetime import datetime
 from typing import Any
 
 from hubbooks.errors import ValidationFaultError
+from hubbooks.hubspot import app_properties
 from hubbooks.hubspot.client import HubSpotClient
 from hubbooks.mapping.fields import DEFAULTS, ENTITY, HUBSPOT_OBJECT, ID_PROPERTY, FieldMapping, qbo_value
 from hubbooks.models.signals import Pair, Side
@@ -15,40 +15,6 @@ from hubbooks.sync.ports import DuplicateNameError, StaleObjectError
 NUMERIC_QBO_FIELDS = {"UnitPrice", "PurchaseCost", "Balance"}
 BULK = 100
 QBO_BATCH = 30
-GROUP = ("quickbooks", "QuickBooks")
-APP_PROPERTIES: dict[Pair, list[dict[str, Any]]] = {
-    Pair.CONTACTS: [
-        {
-            "name": "qbo_customer_id",
-            "label": "QuickBooks customer ID",
-            "type": "string",
-            "fieldType": "text",
-            "hasUniqueValue": True,
-        },
-        {"name": "qbo_open_balance", "label": "QuickBooks open balance", "type": "number", "fieldType": "number"},
-        {
-            "name": "qbo_active",
-            "label": "Active in QuickBooks",
-            "type": "bool",
-            "fieldType": "booleancheckbox",
-            "options": [
-                {"label": "Yes", "value": "true", "hidden": False},
-                {"label": "No", "value": "false", "hidden": False},
-            ],
-        },
-    ],
-    Pair.PRODUCTS: [
-        {
-            "name": "qbo_item_id",
-            "label": "QuickBooks item ID",
-            "type": "string",
-            "fieldType": "text",
-            "hasUniqueValue": True,
-        },
-    ],
-}
-_schema_ready: set[tuple[str, Pair]] = set()
-_schema_lock = threading.Lock()
 
 
 def _epoch(value: str | None) -> float:
@@ -71,18 +37,7 @@ class HubSpotAdapter:
 
     def ensure_schema(self, pair: Pair) -> None:
         """The app's property group and properties exist (created on first use, once per process)."""
-        key = (self._schema_key, pair)
-        if key in _schema_ready:
-            return
-        with _schema_lock:
-            if key in _schema_ready:
-                return
-            object_type = HUBSPOT_OBJECT[pair]
-            self._client.create_group(object_type, *GROUP)
-            for definition in APP_PROPERTIES[pair]:
-                if self._client.property(object_type, definition["name"]) is None:
-                    self._client.create_property(object_type, {**definition, "groupName": GROUP[0]})
-            _schema_ready.add(key)
+        app_properties.ensure(self._client, HUBSPOT_OBJECT[pair], self._schema_key)
 
     def _names(self, pair: Pair) -> list[str]:
         return [m.hubspot for m in self._mappings[pair]] + (["hs_product_type"] if pair is Pair.PRODUCTS else [])
@@ -193,7 +148,9 @@ class HubSpotAdapter:
             return self._record(pair, self._client.update(HUBSPOT_OBJECT[pair], record_id, values))
         except ValidationFaultError as exc:
             if "PROPERTY_DOESNT_EXIST" in exc.fault_message:
-                _schema_ready.discard((self._schema_key, pair))  # someone deleted them: create them next time
+                app_properties.forget(
+                    HUBSPOT_OBJECT[pair], self._schema_key
+                )  # someone deleted them: create them next time
             raise
 
     def archive(self, pair: Pair, record_id: str) -> None:

@@ -12,7 +12,7 @@ from hubbooks.sync.engine import Outcome, SyncEngine, display_names
 from hubbooks.sync.models import Record
 from hubbooks.sync.ports import StorePort
 
-_COUNTER = {
+OUTCOME_COUNTER = {
     Outcome.CREATED: "created",
     Outcome.UPDATED: "updated",
     Outcome.LINKED: "linked",
@@ -117,7 +117,7 @@ def run_batch(signal: SyncSignal, hubspot: HubSpotAdapter, qbo: QboAdapter, stor
             source_version=signal.source_version,
         )
         outcome = engine.handle(single).outcome
-        counts["created" if outcome is Outcome.LINKED and record_id in created else _COUNTER[outcome]] += 1
+        counts["created" if outcome is Outcome.LINKED and record_id in created else OUTCOME_COUNTER[outcome]] += 1
         counts["done"] += 1
     return counts
 

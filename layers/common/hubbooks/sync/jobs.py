@@ -9,6 +9,7 @@ from hubbooks.store.jobs import JobRepository
 
 BATCH_IDS = 100
 QBO_PAGE = 1000
+QBO_ENTITY = {**ENTITY, Pair.INVOICES: "Invoice", Pair.PAYMENTS: "Payment"}  # billing: QuickBooks side only
 
 
 class InitialSync:
@@ -36,7 +37,7 @@ class InitialSync:
         ids: list[str] = []
         start = 1
         while True:
-            page = self.qbo.query(f"select * from {ENTITY[pair]} STARTPOSITION {start} MAXRESULTS {QBO_PAGE}")
+            page = self.qbo.query(f"select * from {QBO_ENTITY[pair]} STARTPOSITION {start} MAXRESULTS {QBO_PAGE}")
             ids += [str(r["Id"]) for r in page]
             if len(page) < QBO_PAGE:
                 return ids
@@ -46,7 +47,8 @@ class InitialSync:
         """Create the job, count both sides, and queue every record in batches; answers the job id."""
         job_id = self.jobs.create(pair)
         batches: list[SyncSignal] = []
-        for side, ids in ((Side.HUBSPOT, self._hubspot_ids(pair)), (Side.QUICKBOOKS, self._qbo_ids(pair))):
+        hubspot_ids = self._hubspot_ids(pair) if pair in HUBSPOT_OBJECT else []
+        for side, ids in ((Side.HUBSPOT, hubspot_ids), (Side.QUICKBOOKS, self._qbo_ids(pair))):
             for start in range(0, len(ids), BATCH_IDS):
                 chunk = ids[start : start + BATCH_IDS]
                 batches.append(

@@ -29,6 +29,7 @@ class PairSettings:
     policy: Policy = Policy.LATEST
     on_hubspot_delete: DeleteBehaviour = DeleteBehaviour.UNLINK
     on_qbo_inactive: DeleteBehaviour = DeleteBehaviour.MARK_INACTIVE
+    associate_open_deal: bool = True  # invoices: fall back to the contact's single open or won deal
 
 
 @dataclass

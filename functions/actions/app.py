@@ -1,0 +1,93 @@
+"""HubSpot workflow actions: "Create a QuickBooks invoice", signed by HubSpot (v2, or v3)."""
+
+import base64
+import json
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from hubbooks.config import get_settings
+from hubbooks.hubspot.webhooks import SignatureError, verify
+from hubbooks.sync.invoice_action import FAIL, Outputs
+from hubbooks.wiring import billing, connections, secrets
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+app = APIGatewayHttpResolver()
+
+MAX_BODY_BYTES = 1_048_576
+
+
+class _Origin(BaseModel):
+    portal_id: int = Field(alias="portalId")
+
+
+class _Object(BaseModel):
+    object_id: int = Field(alias="objectId")
+    object_type: str = Field(alias="objectType")
+
+
+class ActionRequest(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    callback_id: str = Field(alias="callbackId", min_length=1, max_length=200)
+    origin: _Origin
+    object: _Object
+    input_fields: dict[str, Any] = Field(default_factory=dict, alias="inputFields")
+
+
+def _answer(status: int, body: dict[str, Any]) -> Response[str]:
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=json.dumps(body))
+
+
+def _failed(message: str) -> Response[str]:
+    return _answer(200, {"outputFields": Outputs(FAIL, error=message).as_fields()})
+
+
+@app.post("/actions/create-invoice")
+def create_invoice() -> Response[str]:
+    event = app.current_event
+    raw = base64.b64decode(event.body or "") if event.is_base64_encoded else (event.body or "").encode()
+    if len(raw) > MAX_BODY_BYTES:
+        return _answer(413, {"message": "The request is too large."})
+    url = get_settings().public_base_url.rstrip("/") + event.path
+    try:
+        verify(
+            dict(event.headers),
+            method="POST",
+            uri=url,
+            body=raw,
+            client_secret=secrets().hubspot_client_secret.get_secret_value(),
+            allow_legacy=True,
+        )
+    except SignatureError as exc:
+        metrics.add_metric(name="RejectedSignature", unit=MetricUnit.Count, value=1)
+        logger.info("action refused", extra={"reason": str(exc)})
+        return _answer(401, {"message": "The request is not signed by HubSpot."})
+    try:
+        request = ActionRequest.model_validate_json(raw)
+    except ValidationError as exc:
+        return _answer(400, {"message": f"Not a workflow action request: {exc.error_count()} problems"})
+    if request.object.object_type.upper() != "DEAL":
+        return _failed(f"This action bills deals; it was run on a {request.object.object_type.lower()}.")
+    connection = connections().by_portal(request.origin.portal_id)
+    service = billing(connection.connection_id) if connection is not None else None
+    if service is None:
+        return _failed("hubbooks is not connected to QuickBooks for this HubSpot account, or the connection is paused.")
+    outputs = service.run_action(request.callback_id, str(request.object.object_id), request.input_fields)
+    metrics.add_metric(name=f"Action{outputs['hs_execution_state'].title()}", unit=MetricUnit.Count, value=1)
+    logger.info("action answered", extra={"callback_id": request.callback_id, **outputs})
+    return _answer(200, {"outputFields": outputs})
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,150 @@
+"""QuickBooks invoices and payments as HubSpot sees them: invoice and line item properties, the status, the
+deal's invoice properties, and a payment's timeline tokens. Pure functions over QBO bodies."""
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from hubbooks.mapping.transforms import money
+
+DEAL_FIELDS = {  # deal property <- invoice property
+    "qbo_invoice_amount_billed": "qbo_invoice_total",
+    "qbo_invoice_recipient": "qbo_customer_name",
+    "qbo_invoice_number": "qbo_invoice_number",
+    "qbo_invoice_status": "qbo_invoice_status",
+    "qbo_invoice_due_date": "hs_due_date",
+}
+INVOICE_READ = ["qbo_invoice_id", "qbo_last_updated", "hs_invoice_status", *sorted(set(DEAL_FIELDS.values()))]
+LINE_READ = ["qbo_invoice_line", "name", "description", "quantity", "price", "hs_product_id"]
+
+
+def is_voided(txn: dict[str, Any]) -> bool:
+    """QBO keeps a voided invoice or payment with zero amounts and the note "Voided"."""
+    return str(txn.get("PrivateNote") or "").startswith("Voided") and float(txn.get("TotalAmt") or 0) == 0
+
+
+def status(invoice: dict[str, Any], today: date) -> str:
+    """The richer status hubbooks shows: open, partially_paid, paid, overdue or voided."""
+    if is_voided(invoice):
+        return "voided"
+    total, balance = float(invoice.get("TotalAmt") or 0), float(invoice.get("Balance") or 0)
+    if balance <= 0 and total > 0:
+        return "paid"
+    due = invoice.get("DueDate")
+    if balance > 0 and due and date.fromisoformat(due) < today:
+        return "overdue"
+    return "partially_paid" if 0 < balance < total else "open"
+
+
+def hubspot_status(rich: str, ready_to_open: bool) -> str:
+    """HubSpot's own status: paid cannot be set through the API, so a paid invoice stays open there (its
+    QuickBooks status says paid); an invoice opens only once it has its contact and line items."""
+    if rich == "voided":
+        return "voided"
+    return "open" if ready_to_open else "draft"
+
+
+def _day_ms(day: str | None) -> str:
+    if not day:
+        return ""
+    moment = datetime.combine(date.fromisoformat(day), datetime.min.time(), tzinfo=UTC)
+    return str(int(moment.timestamp() * 1000))
+
+
+def epoch_ms(value: str | None) -> str:
+    """A time as HubSpot may hold it (epoch ms, or ISO 8601 as it answers datetimes) as epoch ms."""
+    if not value:
+        return ""
+    if value.isdigit():
+        return value
+    return str(int(datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp() * 1000))
+
+
+def invoice_properties(invoice: dict[str, Any], today: date) -> dict[str, str]:
+    """The HubSpot invoice's properties, except hs_invoice_status (set once the invoice may open)."""
+    return {
+        "qbo_invoice_id": str(invoice["Id"]),
+        "hs_currency": str((invoice.get("CurrencyRef") or {}).get("value") or "USD"),
+        "hs_invoice_date": _day_ms(invoice.get("TxnDate")),
+        "hs_due_date": _day_ms(invoice.get("DueDate")),
+        "hs_invoice_billable": "false",  # mirrored from the book of record: HubSpot renders and sends nothing
+        "qbo_invoice_number": str(invoice.get("DocNumber") or ""),
+        "qbo_invoice_total": money(invoice.get("TotalAmt", 0)),
+        "qbo_invoice_balance": money(invoice.get("Balance", 0)),
+        "qbo_invoice_status": status(invoice, today),
+        "qbo_customer_name": str((invoice.get("CustomerRef") or {}).get("name") or ""),
+        "qbo_last_updated": epoch_ms((invoice.get("MetaData") or {}).get("LastUpdatedTime")),
+    }
+
+
+def sales_lines(invoice: dict[str, Any]) -> list[dict[str, Any]]:
+    return [line for line in invoice.get("Line") or [] if line.get("DetailType") == "SalesItemLineDetail"]
+
+
+def line_item_properties(invoice: dict[str, Any], products: dict[str, str]) -> dict[str, dict[str, str]]:
+    """Each sales line as HubSpot line item properties, keyed by `invoiceId:lineId`; `products` maps QBO item
+    ids to linked HubSpot product ids."""
+    lines: dict[str, dict[str, str]] = {}
+    for line in sales_lines(invoice):
+        detail = line.get("SalesItemLineDetail") or {}
+        item = detail.get("ItemRef") or {}
+        quantity = float(detail.get("Qty") or 1)
+        price = detail.get("UnitPrice")
+        if price is None:
+            price = float(line.get("Amount") or 0) / quantity if quantity else 0
+        key = f"{invoice['Id']}:{line.get('Id') or line.get('LineNum')}"
+        props = {
+            "qbo_invoice_line": key,
+            "name": str(item.get("name") or line.get("Description") or "Item"),
+            "description": str(line.get("Description") or ""),
+            "quantity": money(quantity),
+            "price": money(price),
+        }
+        if str(item.get("value")) in products:
+            props["hs_product_id"] = products[str(item.get("value"))]
+        lines[key] = props
+    return lines
+
+
+def deal_properties(invoices: list[dict[str, str]]) -> dict[str, str]:
+    """The deal's five invoice properties, from its invoice updated last in QuickBooks; empty without one."""
+    mirrored = [i for i in invoices if i.get("qbo_invoice_id")]
+    if not mirrored:
+        return dict.fromkeys(DEAL_FIELDS, "")
+    latest = max(
+        mirrored, key=lambda i: (int(epoch_ms(i.get("qbo_last_updated")) or 0), int(i.get("qbo_invoice_id") or 0))
+    )
+    values = {deal_prop: latest.get(invoice_prop) or "" for deal_prop, invoice_prop in DEAL_FIELDS.items()}
+    values["qbo_invoice_due_date"] = _midnight(values["qbo_invoice_due_date"])
+    return values
+
+
+def _midnight(value: str) -> str:
+    """A date property takes midnight UTC in epoch ms."""
+    if not value:
+        return ""
+    moment = datetime.fromtimestamp(int(epoch_ms(value)) / 1000, tz=UTC).date()
+    return _day_ms(moment.isoformat())
+
+
+def payment_tokens(payment: dict[str, Any], amount: float, invoice: dict[str, str], state: str) -> dict[str, str]:
+    """The timeline event's tokens for one invoice a payment applies to."""
+    return {
+        "amount": money(amount),
+        "currency": str((payment.get("CurrencyRef") or {}).get("value") or invoice.get("hs_currency") or "USD"),
+        "payment_date": _day_ms(payment.get("TxnDate")),
+        "method": str((payment.get("PaymentMethodRef") or {}).get("name") or "unspecified method"),
+        "invoice_number": invoice.get("qbo_invoice_number") or invoice.get("qbo_invoice_id", ""),
+        "balance": invoice.get("qbo_invoice_balance") or "0",
+        "status": state,
+    }
+
+
+def applied(payment: dict[str, Any]) -> dict[str, float]:
+    """Invoice id -> amount of the payment applied to it."""
+    amounts: dict[str, float] = {}
+    for line in payment.get("Line") or []:
+        for linked in line.get("LinkedTxn") or []:
+            if linked.get("TxnType") == "Invoice":
+                key = str(linked["TxnId"])
+                amounts[key] = amounts.get(key, 0.0) + float(line.get("Amount") or 0)
+    return amounts

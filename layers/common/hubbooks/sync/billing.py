@@ -1,0 +1,110 @@
+"""Billing signals (QuickBooks invoices and payments, HubSpot deals) and workflow action runs, routed to the
+mirrors; a run that meets throttling or an outage answers BLOCK and is finished by the worker."""
+
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import ValidationError
+
+from hubbooks.errors import RateLimitedError, UnavailableError, ValidationFaultError
+from hubbooks.hubspot.client import HubSpotClient
+from hubbooks.models.signals import Pair, Reason, Side, SyncSignal
+from hubbooks.store.billing import ActionRun, BillingStore
+from hubbooks.store.sync_store import DynamoSyncStore
+from hubbooks.sync import failures
+from hubbooks.sync.engine import Outcome, Result
+from hubbooks.sync.invoice_action import FAIL, ActionInputs, CreateInvoiceAction, Outputs
+from hubbooks.sync.invoices import InvoiceMirror
+from hubbooks.sync.payments import PaymentMirror
+
+BILLING_PAIRS = (Pair.INVOICES, Pair.PAYMENTS, Pair.DEALS)
+BLOCK = {"hs_execution_state": "BLOCK", "hs_expiration_duration": "P1D"}
+
+
+class Billing:
+    def __init__(
+        self,
+        *,
+        connection_id: str,
+        hubspot: HubSpotClient,
+        store: BillingStore,
+        failures: DynamoSyncStore,
+        invoices: InvoiceMirror,
+        payments: PaymentMirror,
+        action: CreateInvoiceAction,
+        send: Callable[[list[SyncSignal]], int],
+    ) -> None:
+        self.connection_id = connection_id
+        self.hubspot = hubspot
+        self.store = store
+        self.failures = failures
+        self.invoices = invoices
+        self.payments = payments
+        self.action = action
+        self.send = send
+
+    def handle(self, signal: SyncSignal) -> Result:
+        """A refusal becomes a sync error on the record (like the engine's); throttles and outages raise."""
+        try:
+            return self._route(signal)
+        except ValidationFaultError as fault:
+            failure = failures.from_fault(fault)
+            self.failures.record_failure(signal.pair, signal.side, signal.record_id, failure)
+            return Result(Outcome.FAILED, f"{failure.category}: {failure.message}")
+
+    def _route(self, signal: SyncSignal) -> Result:
+        if signal.reason is Reason.ACTION and signal.pair is Pair.DEALS:
+            return self.finish_blocked(signal.event_id)
+        if signal.pair is Pair.INVOICES and signal.side is Side.QUICKBOOKS:
+            return self.invoices.handle(signal.record_id, signal.reason)
+        if signal.pair is Pair.PAYMENTS and signal.side is Side.QUICKBOOKS:
+            return self.payments.handle(signal.record_id, signal.reason)
+        if signal.pair is Pair.DEALS:  # invoices associated or removed by hand: the deal's figures follow
+            changed = self.invoices.rollup.recompute(signal.record_id)
+            return Result(Outcome.UPDATED if changed else Outcome.UNCHANGED)
+        return Result(Outcome.SKIPPED, f"{signal.pair} changes on the {signal.side} side are not synced")
+
+    # -- the workflow action ----------------------------------------------------------------------
+
+    def run_action(self, callback_id: str, deal_id: str, raw_inputs: dict[str, Any]) -> dict[str, str]:
+        """Answer a workflow action request: its output fields, or BLOCK when it has to finish later."""
+        try:
+            inputs = ActionInputs.model_validate(raw_inputs)
+        except ValidationError as exc:
+            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+            return Outputs(FAIL, error=f"The action's inputs are not valid: {problems}").as_fields()
+        earlier = self.store.start_action(ActionRun(callback_id, deal_id, inputs.model_dump(), "running"))
+        if earlier is not None and earlier.state == "done":
+            return {str(k): str(v) for k, v in earlier.outputs.items()}  # a retried request: the first answer
+        try:
+            outputs = self.action.run(callback_id, deal_id, inputs).as_fields()
+        except (RateLimitedError, UnavailableError):
+            self.store.finish_action(callback_id, "blocked", {})
+            self.send(
+                [
+                    SyncSignal(
+                        connection_id=self.connection_id,
+                        pair=Pair.DEALS,
+                        side=Side.HUBSPOT,
+                        record_id=deal_id,
+                        reason=Reason.ACTION,
+                        source_version=callback_id,
+                        event_id=callback_id,
+                    )
+                ]
+            )
+            return dict(BLOCK)
+        self.store.finish_action(callback_id, "done", outputs)
+        return outputs
+
+    def finish_blocked(self, callback_id: str) -> Result:
+        run = self.store.action(callback_id)
+        if run is None or run.state == "done":
+            return Result(Outcome.SKIPPED, f"action {callback_id} already finished")
+        outputs = self.action.run(callback_id, run.deal_id, ActionInputs.model_validate(run.inputs)).as_fields()
+        try:
+            self.hubspot.complete_action(callback_id, outputs)
+        except ValidationFaultError as fault:  # completed before a crash, or expired: nothing left to tell
+            outputs["error_message"] = outputs["error_message"] or f"callback not accepted: {fault.fault_message}"
+        self.store.finish_action(callback_id, "done", outputs)
+        return Result(Outcome.UPDATED, f"action {callback_id}: {outputs['hs_execution_state']}")

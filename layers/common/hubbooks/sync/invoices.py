@@ -1,0 +1,260 @@
+"""QuickBooks invoices mirrored into HubSpot (one way: QuickBooks is the book of record): the invoice object,
+its line items, its contact and deal, and the deal's invoice properties."""
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from hubbooks.errors import ValidationFaultError
+from hubbooks.hubspot import app_properties
+from hubbooks.hubspot.client import HubSpotClient
+from hubbooks.mapping import invoices as mapping
+from hubbooks.mapping.transforms import money
+from hubbooks.models.signals import Pair, Reason, Side, SyncSignal
+from hubbooks.quickbooks.client import QboClient
+from hubbooks.store.billing import BillingStore
+from hubbooks.store.sync_store import DynamoSyncStore
+from hubbooks.sync.engine import Outcome, Result, SyncEngine
+from hubbooks.sync.models import Link, SyncFailure
+from hubbooks.sync.ports import LinkConflictError
+
+ATTEMPTS = 3
+LOST_STAGES = ("closedlost",)
+
+
+def read_or_none(qbo: QboClient, entity: str, entity_id: str) -> dict[str, Any] | None:
+    """A QuickBooks transaction, or None once it is deleted (Object Not Found)."""
+    try:
+        return qbo.read(entity, entity_id)
+    except ValidationFaultError as exc:
+        if exc.code == "610":
+            return None
+        raise
+
+
+@dataclass(frozen=True)
+class MirroredInvoice:
+    hubspot_id: str
+    properties: dict[str, str]
+    contact_id: str | None
+    deal_id: str | None
+
+
+class DealRollup:
+    """A deal's five invoice properties, from the invoice of that deal updated last in QuickBooks."""
+
+    def __init__(self, hubspot: HubSpotClient, schema_key: str) -> None:
+        self.hubspot = hubspot
+        self.schema_key = schema_key
+
+    def recompute(self, deal_id: str) -> bool:
+        """Answers whether the deal changed."""
+        app_properties.ensure(self.hubspot, "deals", self.schema_key)
+        deal = self.hubspot.get("deals", deal_id, list(mapping.DEAL_FIELDS))
+        if deal is None:
+            return False
+        invoice_ids = self.hubspot.associated("deals", deal_id, "invoices")
+        invoices = self.hubspot.batch_read("invoices", invoice_ids, mapping.INVOICE_READ) if invoice_ids else []
+        wanted = mapping.deal_properties([r.get("properties") or {} for r in invoices if not r.get("archived")])
+        current = deal.get("properties") or {}
+        changed = {k: v for k, v in wanted.items() if _comparable(k, current.get(k)) != v}
+        if changed:
+            self.hubspot.update("deals", deal_id, changed)
+        return bool(changed)
+
+
+def _comparable(name: str, value: str | None) -> str:
+    if not value:
+        return ""
+    if name == "qbo_invoice_due_date":
+        return mapping.epoch_ms(value)
+    return money(value) if name == "qbo_invoice_amount_billed" else value
+
+
+class InvoiceMirror:
+    def __init__(
+        self,
+        hubspot: HubSpotClient,
+        qbo: QboClient,
+        store: DynamoSyncStore,
+        billing: BillingStore,
+        engine: SyncEngine,
+        *,
+        schema_key: str,
+        today: Callable[[], date] = lambda: datetime.now(UTC).date(),
+    ) -> None:
+        self.hubspot = hubspot
+        self.qbo = qbo
+        self.store = store
+        self.billing = billing
+        self.engine = engine
+        self.schema_key = schema_key
+        self.today = today
+        self.rollup = DealRollup(hubspot, schema_key)
+
+    def handle(self, invoice_id: str, reason: Reason) -> Result:
+        if not self.store.settings(Pair.INVOICES).enabled:
+            return Result(Outcome.SKIPPED, "the invoices sync is off")
+        link = self.store.link_of(Pair.INVOICES, Side.QUICKBOOKS, invoice_id)
+        mirrored = self.mirror(invoice_id, reason)
+        if mirrored is None:
+            return Result(Outcome.UNLINKED if link else Outcome.SKIPPED, f"invoice {invoice_id} was deleted")
+        return Result(Outcome.UPDATED if link else Outcome.CREATED)
+
+    def mirror(self, invoice_id: str, reason: Reason) -> MirroredInvoice | None:
+        """Make the HubSpot invoice match QuickBooks; None when the invoice is gone (and archived here)."""
+        for _ in range(ATTEMPTS):
+            try:
+                return self._mirror(invoice_id, reason)
+            except LinkConflictError:
+                continue  # another worker mirrored it meanwhile: read again
+        raise LinkConflictError(f"invoice {invoice_id}: still racing after {ATTEMPTS} tries")
+
+    def _mirror(self, invoice_id: str, reason: Reason) -> MirroredInvoice | None:
+        link = self.store.link_of(Pair.INVOICES, Side.QUICKBOOKS, invoice_id)
+        invoice = read_or_none(self.qbo, "Invoice", invoice_id)
+        if invoice is None:
+            self._archive(invoice_id, link)
+            return None
+        for object_type in ("invoices", "line_items"):
+            app_properties.ensure(self.hubspot, object_type, self.schema_key)
+        base = dict(link.base) if link else {}
+        contact_id = self._contact(invoice, reason)
+        props = mapping.invoice_properties(invoice, self.today())
+        hubspot_id = str(self.hubspot.upsert("invoices", "qbo_invoice_id", invoice_id, props)["id"])
+        lines = self._lines(invoice, hubspot_id)
+        if contact_id != base.get("contact", "") and contact_id:
+            if base.get("contact"):
+                self.hubspot.disassociate("invoices", hubspot_id, "contacts", base["contact"])
+            self.hubspot.associate("invoices", hubspot_id, "contacts", contact_id)
+        deal_id = base.get("deal") or self._deal(invoice, contact_id)
+        if deal_id and deal_id != base.get("deal"):
+            self.hubspot.associate("invoices", hubspot_id, "deals", deal_id)
+        status = base.get("hs_invoice_status", "draft")
+        wanted = mapping.hubspot_status(props["qbo_invoice_status"], bool(contact_id) and lines > 0)
+        if wanted != status and not (status == "open" and wanted == "draft"):
+            self.hubspot.update("invoices", hubspot_id, {"hs_invoice_status": wanted})
+            status = wanted
+        agreed = {"contact": contact_id or "", "deal": deal_id or "", "hs_invoice_status": status}
+        seen = {Side.QUICKBOOKS.value: str(invoice.get("SyncToken", ""))}
+        self.store.save_link(
+            Link(Pair.INVOICES, hubspot_id, invoice_id, agreed, link.version if link else 0, seen), link
+        )
+        if deal_id:
+            self.rollup.recompute(deal_id)
+        if link is None or link.base != agreed or link.seen != seen:
+            self._history("invoice_mirrored" if link else "invoice_created", hubspot_id, invoice_id, props)
+        return MirroredInvoice(hubspot_id, props | {"hs_invoice_status": status}, contact_id, deal_id)
+
+    # -- the parts of one invoice -----------------------------------------------------------------
+
+    def _contact(self, invoice: dict[str, Any], reason: Reason) -> str | None:
+        """The HubSpot contact of the invoice's customer; the customer is synced first when not linked yet."""
+        customer_id = str((invoice.get("CustomerRef") or {}).get("value") or "")
+        link = self.store.link_of(Pair.CONTACTS, Side.QUICKBOOKS, customer_id)
+        if link is None and customer_id:
+            self.engine.handle(
+                SyncSignal(
+                    connection_id=self.engine.connection_id,
+                    pair=Pair.CONTACTS,
+                    side=Side.QUICKBOOKS,
+                    record_id=customer_id,
+                    reason=reason,
+                    source_version=f"invoice-{invoice['Id']}-{invoice.get('SyncToken', '')}",
+                )
+            )
+            link = self.store.link_of(Pair.CONTACTS, Side.QUICKBOOKS, customer_id)
+        if link is None:
+            self.store.record_failure(
+                Pair.INVOICES,
+                Side.QUICKBOOKS,
+                str(invoice["Id"]),
+                SyncFailure(
+                    "customer_not_linked",
+                    f"Customer {customer_id} of invoice {invoice.get('DocNumber') or invoice['Id']} has no HubSpot "
+                    "contact, so the invoice stays a draft without a contact in HubSpot",
+                    "Turn the contacts sync on, or fix the customer's own sync error; the invoice follows.",
+                ),
+            )
+            return None
+        self.store.clear_failure(Pair.INVOICES, Side.QUICKBOOKS, str(invoice["Id"]))
+        return link.hubspot_id
+
+    def _deal(self, invoice: dict[str, Any], contact_id: str | None) -> str | None:
+        """The deal, in order: the one it was billed from, a custom field holding a deal id, or (when allowed)
+        the contact's only deal that is not lost."""
+        billed_from = self.billing.invoice_deal(str(invoice["Id"]))
+        if billed_from:
+            return billed_from
+        for field in invoice.get("CustomField") or []:
+            value = str(field.get("StringValue") or "").strip()
+            is_deal_id = "deal" in str(field.get("Name", "")).lower() and value.isdigit()
+            if is_deal_id and self.hubspot.get("deals", value, ["dealstage"]) is not None:
+                return value
+        if contact_id is None or not self.store.settings(Pair.INVOICES).associate_open_deal:
+            return None
+        deal_ids = self.hubspot.associated("contacts", contact_id, "deals")
+        deals = self.hubspot.batch_read("deals", deal_ids, ["dealstage"]) if deal_ids else []
+        candidates = [d for d in deals if (d.get("properties") or {}).get("dealstage") not in LOST_STAGES]
+        return str(candidates[0]["id"]) if len(candidates) == 1 else None
+
+    def _lines(self, invoice: dict[str, Any], hubspot_id: str) -> int:
+        """Line items matching the invoice's sales lines (upserted on their QBO line key); answers how many."""
+        products: dict[str, str] = {}
+        for line in mapping.sales_lines(invoice):
+            item_id = str(((line.get("SalesItemLineDetail") or {}).get("ItemRef") or {}).get("value") or "")
+            product = self.store.link_of(Pair.PRODUCTS, Side.QUICKBOOKS, item_id) if item_id else None
+            if product is not None:
+                products[item_id] = product.hubspot_id
+        wanted = mapping.line_item_properties(invoice, products)
+        existing_ids = self.hubspot.associated("invoices", hubspot_id, "line_items")
+        existing = {
+            (r.get("properties") or {}).get("qbo_invoice_line", ""): r
+            for r in (self.hubspot.batch_read("line_items", existing_ids, mapping.LINE_READ) if existing_ids else [])
+        }
+        changed = [
+            (key, props)
+            for key, props in wanted.items()
+            if key not in existing or _differs(props, existing[key].get("properties") or {})
+        ]
+        written = self.hubspot.batch_upsert("line_items", "qbo_invoice_line", changed) if changed else []
+        new = [str(r["id"]) for r in written if str(r["id"]) not in existing_ids]
+        if new:
+            self.hubspot.associate_many("line_items", "invoices", [(i, hubspot_id) for i in new])
+        stale = [{"id": str(r["id"])} for key, r in existing.items() if key and key not in wanted]
+        if stale:
+            self.hubspot.batch_write("line_items", "archive", stale)
+        return len(wanted)
+
+    def _archive(self, invoice_id: str, link: Link | None) -> None:
+        """Deleted in QuickBooks: archive the HubSpot invoice and its line items; the deal recomputes."""
+        if link is None:
+            return
+        line_ids = self.hubspot.associated("invoices", link.hubspot_id, "line_items")
+        if line_ids:
+            self.hubspot.batch_write("line_items", "archive", [{"id": i} for i in line_ids])
+        self.hubspot.archive("invoices", link.hubspot_id)
+        self.store.delete_link(link)
+        if link.base.get("deal"):
+            self.rollup.recompute(link.base["deal"])
+        self._history("invoice_archived", link.hubspot_id, invoice_id, {})
+
+    def _history(self, action: str, hubspot_id: str, qbo_id: str, props: dict[str, str]) -> None:
+        self.store.add_history(
+            {
+                "pair": Pair.INVOICES.value,
+                "action": action,
+                "hubspot_id": hubspot_id,
+                "qbo_id": qbo_id,
+                "fields": sorted(props),
+                "direction": "->hubspot",
+                "at": time.time(),
+            }
+        )
+
+
+def _differs(wanted: dict[str, str], current: dict[str, str]) -> bool:
+    numeric = ("quantity", "price")
+    return any((money(current.get(k)) if k in numeric else (current.get(k) or "")) != v for k, v in wanted.items())

@@ -1,0 +1,127 @@
+"""QuickBooks payments on HubSpot timelines: each invoice a payment applies to is mirrored again (balance,
+status), and its deal and contact get an event — received, updated, voided or deleted."""
+
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from hubbooks.hubspot.client import HubSpotClient
+from hubbooks.hubspot.developer import DeveloperClient
+from hubbooks.mapping import invoices as mapping
+from hubbooks.models.signals import Pair, Reason
+from hubbooks.quickbooks.client import QboClient
+from hubbooks.store.billing import BillingStore, PaymentMemo, TimelineTemplates
+from hubbooks.store.sync_store import DynamoSyncStore
+from hubbooks.sync.engine import Outcome, Result
+from hubbooks.sync.invoices import InvoiceMirror, read_or_none
+
+DETAILS = ("CurrencyRef", "TxnDate", "PaymentMethodRef")
+NOTE_TYPES = {"deals": 214, "contacts": 202}  # note -> deal, note -> contact
+
+
+class PaymentTimeline:
+    """Timeline events from the app's templates; without a developer key (no templates), notes instead."""
+
+    def __init__(self, hubspot: HubSpotClient, templates: TimelineTemplates, developer: DeveloperClient | None) -> None:
+        self.hubspot = hubspot
+        self._templates = templates
+        self.developer = developer
+
+    def templates(self) -> dict[str, str]:
+        templates = self._templates.get()
+        if not templates and self.developer is not None:
+            templates = self.developer.ensure_payment_templates()
+            self._templates.save(templates)
+        return templates
+
+    def post(self, object_type: str, object_id: str, event_id: str, tokens: dict[str, str]) -> bool:
+        """One event on one record; False when it was already there."""
+        template = self.templates().get(object_type)
+        if template is not None:
+            body = {"eventTemplateId": template, "objectId": object_id, "id": event_id, "tokens": tokens}
+            return self.hubspot.timeline_event(body)
+        text = (
+            f"Payment of {tokens['amount']} {tokens['currency']} {tokens['status']} for invoice "
+            f"{tokens['invoice_number']} ({tokens['method']}); remaining balance {tokens['balance']}."
+        )
+        association = {
+            "to": {"id": object_id},
+            "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": NOTE_TYPES[object_type]}],
+        }
+        moment = str(int(datetime.now(UTC).timestamp() * 1000))
+        self.hubspot.create("notes", {"hs_note_body": text, "hs_timestamp": moment}, [association])
+        return True
+
+
+class PaymentMirror:
+    def __init__(
+        self,
+        qbo: QboClient,
+        store: DynamoSyncStore,
+        billing: BillingStore,
+        invoices: InvoiceMirror,
+        timeline: PaymentTimeline,
+    ) -> None:
+        self.qbo = qbo
+        self.store = store
+        self.billing = billing
+        self.invoices = invoices
+        self.timeline = timeline
+
+    def handle(self, payment_id: str, reason: Reason) -> Result:
+        if not self.store.settings(Pair.PAYMENTS).enabled:
+            return Result(Outcome.SKIPPED, "the payments sync is off")
+        memo = self.billing.payment(payment_id)
+        payment = read_or_none(self.qbo, "Payment", payment_id)
+        if payment is None:
+            if memo is None:
+                return Result(Outcome.SKIPPED, f"payment {payment_id} is gone and was never shown")
+            state, version, amounts, details = "deleted", f"deleted-{memo.version}", memo.applied, memo.details
+        else:
+            version = str(payment.get("SyncToken", ""))
+            if memo is not None and memo.version == version:
+                return Result(Outcome.UNCHANGED)
+            voided = mapping.is_voided(payment)
+            state = "voided" if voided else ("updated" if memo else "received")
+            amounts = memo.applied if voided and memo else mapping.applied(payment)
+            details = {k: payment[k] for k in DETAILS if k in payment}
+        posted = 0
+        for invoice_id, amount in sorted(amounts.items()):
+            posted += self._post(payment_id, version, invoice_id, amount, details=details, state=state, reason=reason)
+        if payment is None:
+            self.billing.forget_payment(payment_id)
+        else:
+            self.billing.save_payment(payment_id, PaymentMemo(version, mapping.applied(payment) or amounts, details))
+        self.store.add_history(
+            {
+                "pair": Pair.PAYMENTS.value,
+                "action": f"payment_{state}",
+                "hubspot_id": "",
+                "qbo_id": payment_id,
+                "fields": sorted(amounts),
+                "direction": "->hubspot",
+                "at": time.time(),
+                "events": posted,
+            }
+        )
+        return Result(Outcome.UPDATED, f"{posted} timeline events")
+
+    def _post(
+        self,
+        payment_id: str,
+        version: str,
+        invoice_id: str,
+        amount: float,
+        *,
+        details: dict[str, Any],
+        state: str,
+        reason: Reason,
+    ) -> int:
+        """Mirror the invoice (its balance now), then tell its deal and contact; answers events created."""
+        invoice = self.invoices.mirror(invoice_id, reason)
+        if invoice is None:
+            return 0
+        tokens = mapping.payment_tokens(details, amount, invoice.properties, state)
+        event_id = f"qbo-payment-{payment_id}-{invoice_id}-{version}"
+        targets = (("deals", invoice.deal_id), ("contacts", invoice.contact_id))
+        return sum(self.timeline.post(kind, target, event_id, tokens) for kind, target in targets if target)

@@ -1,0 +1,297 @@
+"""Invoices, payments and deals through devstack and both sandboxes: QuickBooks invoices become HubSpot
+invoices with line items, contact and deal; payments land on timelines; a workflow action bills a deal."""
+
+import hashlib
+import json
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+import requests
+
+from devstack.sandboxed import SandboxedProduct
+from tests.support.product import connect_webhooks, install, settle, table_items
+
+pytestmark = [pytest.mark.devstack, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def connection(product: SandboxedProduct) -> dict[str, Any]:
+    connect_webhooks(product)
+    return install(product)[1]
+
+
+@pytest.fixture(scope="module")
+def action_id(product: SandboxedProduct, connection: dict[str, Any]) -> str:
+    return product.register_invoice_action()
+
+
+def _records(product: SandboxedProduct, kind: str, archived: str | None = None) -> list[dict[str, Any]]:
+    return product.hubspot_admin.records(kind, archived=archived)
+
+
+def _invoice(product: SandboxedProduct, qbo_id: str, archived: str | None = None) -> dict[str, Any]:
+    found = [r for r in _records(product, "invoices", archived) if r["properties"].get("qbo_invoice_id") == qbo_id]
+    assert len(found) == 1, found
+    return found[0]
+
+
+def _associated(product: SandboxedProduct, kind: str, object_id: str, to: str) -> list[str]:
+    return sorted(str(other_id) for other_id, _ in product.hubspot_app.crm.associated(kind, int(object_id), to))
+
+
+def _customer_with_contact(product: SandboxedProduct, name: str) -> tuple[str, str]:
+    """A QuickBooks customer (and the contact the sync makes of it)."""
+    email = f"{name.lower().replace(' ', '.')}@example.com"
+    given, family = name.split(" ", 1)
+    customer = product.quickbooks_admin.create(
+        "Customer",
+        {"DisplayName": name, "GivenName": given, "FamilyName": family, "PrimaryEmailAddr": {"Address": email}},
+    )
+    settle(product)
+    contact = next(r for r in _records(product, "contacts") if r["properties"].get("email") == email)
+    return customer["Id"], contact["id"]
+
+
+def _item(product: SandboxedProduct, name: str, price: float) -> str:
+    accounts = product.quickbooks_admin.records("Account")
+    income = next(a for a in accounts if a.get("AccountType") == "Income")
+    item = product.quickbooks_admin.create(
+        "Item", {"Name": name, "Type": "Service", "UnitPrice": price, "IncomeAccountRef": {"value": income["Id"]}}
+    )
+    return str(item["Id"])
+
+
+def _qbo_invoice(product: SandboxedProduct, customer_id: str, item_id: str, qty: float, **extra: Any) -> str:
+    line = {"DetailType": "SalesItemLineDetail", "SalesItemLineDetail": {"ItemRef": {"value": item_id}, "Qty": qty}}
+    body = {"CustomerRef": {"value": customer_id}, "Line": [line], **extra}
+    return str(product.quickbooks_admin.create("Invoice", body)["Id"])
+
+
+def _pay(product: SandboxedProduct, customer_id: str, invoice_id: str, amount: float) -> str:
+    payment = product.quickbooks_admin.create(
+        "Payment",
+        {
+            "CustomerRef": {"value": customer_id},
+            "TotalAmt": amount,
+            "PaymentMethodRef": {"value": "1", "name": "Check"},
+            "Line": [{"Amount": amount, "LinkedTxn": [{"TxnId": invoice_id, "TxnType": "Invoice"}]}],
+        },
+    )
+    return str(payment["Id"])
+
+
+def _deal_with_contact(product: SandboxedProduct, contact_id: str, name: str, stage: str = "contractsent") -> str:
+    deal = product.hubspot_admin.create("deals", {"dealname": name, "dealstage": stage, "pipeline": "default"})
+    product.hubspot_admin.associate("deals", deal["id"], "contacts", contact_id)
+    return str(deal["id"])
+
+
+def test_invoices_of_every_status_and_payments_reach_hubspot(
+    product: SandboxedProduct, connection: dict[str, Any]
+) -> None:
+    customer_id, contact_id = _customer_with_contact(product, "Ada Billing")
+    item_id = _item(product, "Consulting hour", 150.0)
+    invoice_id = _qbo_invoice(product, customer_id, item_id, 4)
+    settle(product)
+    invoice = _invoice(product, invoice_id)
+    props = invoice["properties"]
+    assert (props["qbo_invoice_total"], props["qbo_invoice_balance"], props["qbo_invoice_status"]) == (
+        "600",
+        "600",
+        "open",
+    )
+    assert props["hs_invoice_status"] == "open"
+    assert props["hs_currency"] == "USD"
+    assert _associated(product, "invoices", invoice["id"], "contacts") == [contact_id]
+    line_ids = _associated(product, "invoices", invoice["id"], "line_items")
+    lines = [r for r in _records(product, "line_items") if r["id"] in line_ids]
+    assert [(r["properties"]["name"], r["properties"]["quantity"], r["properties"]["price"]) for r in lines] == [
+        ("Consulting hour", "4", "150")
+    ]
+
+    _pay(product, customer_id, invoice_id, 250.0)
+    settle(product)
+    props = _invoice(product, invoice_id)["properties"]
+    assert (props["qbo_invoice_balance"], props["qbo_invoice_status"]) == ("350", "partially_paid")
+    events = product.hubspot_admin.timeline("contacts", contact_id)
+    assert [(e["tokens"]["amount"], e["tokens"]["status"], e["tokens"]["balance"]) for e in events] == [
+        ("250", "received", "350")
+    ]
+    assert events[0]["tokens"]["method"] == "Check"
+
+    second = _pay(product, customer_id, invoice_id, 350.0)
+    settle(product)
+    props = _invoice(product, invoice_id)["properties"]
+    assert (props["qbo_invoice_balance"], props["qbo_invoice_status"]) == ("0", "paid")
+    assert props["hs_invoice_status"] == "open"  # HubSpot refuses "paid" through the API; our status says it
+
+    product.quickbooks_admin.delete("Payment", second)
+    settle(product)
+    props = _invoice(product, invoice_id)["properties"]
+    assert (props["qbo_invoice_balance"], props["qbo_invoice_status"]) == ("350", "partially_paid")
+    statuses = sorted(e["tokens"]["status"] for e in product.hubspot_admin.timeline("contacts", contact_id))
+    assert statuses == ["deleted", "received", "received"]
+
+    past = (datetime.now(UTC).date() - timedelta(days=40)).isoformat()
+    overdue = _qbo_invoice(
+        product,
+        customer_id,
+        item_id,
+        1,
+        TxnDate=past,
+        DueDate=(date.fromisoformat(past) + timedelta(days=10)).isoformat(),
+    )
+    voided = _qbo_invoice(product, customer_id, item_id, 2)
+    deleted = _qbo_invoice(product, customer_id, item_id, 3)
+    settle(product)
+    product.quickbooks_admin.void("Invoice", voided)
+    product.quickbooks_admin.delete("Invoice", deleted)
+    settle(product)
+    assert _invoice(product, overdue)["properties"]["qbo_invoice_status"] == "overdue"
+    voided_props = _invoice(product, voided)["properties"]
+    assert (voided_props["qbo_invoice_status"], voided_props["hs_invoice_status"]) == ("voided", "voided")
+    assert _invoice(product, deleted, archived="only")["archived"] is True
+    assert not [r for r in _records(product, "invoices") if r["properties"].get("qbo_invoice_id") == deleted]
+    assert len([r for r in _records(product, "invoices") if r["properties"].get("qbo_invoice_id")]) == 3
+
+
+def test_two_invoices_on_one_deal_the_later_updated_wins(product: SandboxedProduct, connection: dict[str, Any]) -> None:
+    customer_id, contact_id = _customer_with_contact(product, "Bo Dealer")
+    deal_id = _deal_with_contact(product, contact_id, "Bo's renewal")
+    item_id = _item(product, "Support plan", 100.0)
+    first = _qbo_invoice(product, customer_id, item_id, 1)
+    settle(product)
+    second = _qbo_invoice(product, customer_id, item_id, 3)
+    settle(product)
+    assert _associated(product, "deals", deal_id, "invoices") == sorted(
+        [_invoice(product, first)["id"], _invoice(product, second)["id"]]
+    )
+    deal = next(r for r in _records(product, "deals") if r["id"] == deal_id)["properties"]
+    number = _invoice(product, second)["properties"]["qbo_invoice_number"]
+    assert (deal["qbo_invoice_amount_billed"], deal["qbo_invoice_number"], deal["qbo_invoice_recipient"]) == (
+        "300",
+        number,
+        "Bo Dealer",
+    )
+    product.quickbooks_admin.update("Invoice", first, {"CustomerMemo": {"value": "Thanks!"}})
+    settle(product)
+    deal = next(r for r in _records(product, "deals") if r["id"] == deal_id)["properties"]
+    assert deal["qbo_invoice_amount_billed"] == "100"
+    assert deal["qbo_invoice_number"] == _invoice(product, first)["properties"]["qbo_invoice_number"]
+    assert deal["qbo_invoice_status"] == "open"
+    assert deal["qbo_invoice_due_date"]
+
+
+def _billable_deal(product: SandboxedProduct, name: str) -> tuple[str, str]:
+    """A HubSpot deal with a contact and a line item of a synced product; answers (deal, contact)."""
+    contact = product.hubspot_admin.create(
+        "contacts", {"email": f"{name.lower()}@example.com", "firstname": name, "lastname": "Buyer"}
+    )
+    product_record = product.hubspot_admin.create("products", {"name": f"{name} widget", "price": "40"})
+    settle(product)
+    deal_id = _deal_with_contact(product, contact["id"], f"{name} order", stage="closedwon")
+    line = product.hubspot_admin.create(
+        "line_items", {"name": f"{name} widget", "quantity": "3", "price": "40", "hs_product_id": product_record["id"]}
+    )
+    product.hubspot_admin.associate("line_items", line["id"], "deals", deal_id)
+    return deal_id, contact["id"]
+
+
+def _qbo_invoices(product: SandboxedProduct) -> list[dict[str, Any]]:
+    return product.quickbooks_admin.records("Invoice")
+
+
+def test_the_workflow_action_bills_a_deal_once_per_callback(
+    product: SandboxedProduct, connection: dict[str, Any], action_id: str
+) -> None:
+    deal_id, contact_id = _billable_deal(product, "Cara")
+    before = len(_qbo_invoices(product))
+    inputs = {"due_in_days": "14", "send_email": "true", "memo": "Thank you for your order"}
+    first = product.hubspot_admin.run_action(action_id, deal_id, inputs, callback_id="cb-cara-1")
+    again = product.hubspot_admin.run_action(action_id, deal_id, inputs, callback_id="cb-cara-1")
+    assert first["status"] == 200, first
+    outputs = first["response"]["outputFields"]
+    assert outputs["hs_execution_state"] == "SUCCESS", outputs
+    assert again["response"]["outputFields"] == outputs
+    created = [i for i in _qbo_invoices(product) if i["Id"] == outputs["qbo_invoice_id"]]
+    assert len(_qbo_invoices(product)) == before + 1
+    assert len(created) == 1
+    invoice = created[0]
+    assert (invoice["TotalAmt"], invoice["DocNumber"]) == (120.0, outputs["qbo_invoice_number"])
+    assert invoice["CustomerMemo"]["value"] == "Thank you for your order"
+    assert (invoice["EmailStatus"], invoice["BillEmail"]["Address"]) == ("EmailSent", "cara@example.com")
+    assert invoice["DueDate"] == (date.fromisoformat(invoice["TxnDate"]) + timedelta(days=14)).isoformat()
+    settle(product)
+    mirrored = _invoice(product, outputs["qbo_invoice_id"])
+    assert _associated(product, "invoices", mirrored["id"], "deals") == [deal_id]
+    assert _associated(product, "invoices", mirrored["id"], "contacts") == [contact_id]
+    deal = next(r for r in _records(product, "deals") if r["id"] == deal_id)["properties"]
+    assert (deal["qbo_invoice_amount_billed"], deal["qbo_invoice_number"]) == ("120", outputs["qbo_invoice_number"])
+
+    _pay(product, invoice["CustomerRef"]["value"], invoice["Id"], 120.0)
+    settle(product)
+    events = product.hubspot_admin.timeline("deals", deal_id)
+    assert [(e["tokens"]["amount"], e["tokens"]["balance"], e["tokens"]["status"]) for e in events] == [
+        ("120", "0", "received")
+    ]
+    deal = next(r for r in _records(product, "deals") if r["id"] == deal_id)["properties"]
+    assert deal["qbo_invoice_status"] == "paid"
+
+
+def test_a_deal_without_a_contact_fails_in_plain_words_and_bills_nothing(
+    product: SandboxedProduct, connection: dict[str, Any], action_id: str
+) -> None:
+    deal = product.hubspot_admin.create("deals", {"dealname": "Nobody's deal", "dealstage": "closedwon"})
+    before = len(_qbo_invoices(product))
+    answer = product.hubspot_admin.run_action(action_id, deal["id"], {}, callback_id="cb-nobody")
+    outputs = answer["response"]["outputFields"]
+    assert outputs["hs_execution_state"] == "FAIL_CONTINUE"
+    assert "no contact" in outputs["error_message"]
+    assert outputs["qbo_invoice_id"] == ""
+    assert len(_qbo_invoices(product)) == before
+
+
+def test_a_badly_signed_action_request_is_refused(
+    product: SandboxedProduct, connection: dict[str, Any], action_id: str
+) -> None:
+    url = f"{product.devstack.gateway_url}/actions/create-invoice"
+    body = json.dumps(
+        {
+            "callbackId": "cb-forged",
+            "origin": {"portalId": product.credentials.portal_id, "actionDefinitionId": int(action_id)},
+            "object": {"objectId": 1, "objectType": "DEAL"},
+            "inputFields": {},
+        }
+    )
+    forged = hashlib.sha256(("not-the-secret" + "POST" + url + body).encode()).hexdigest()
+    before = len(_qbo_invoices(product))
+    answer = requests.post(
+        url,
+        data=body,
+        headers={
+            "Content-Type": "application/json",
+            "X-HubSpot-Signature": forged,
+            "X-HubSpot-Signature-Version": "v2",
+        },
+        timeout=10,
+    )
+    assert answer.status_code == 401
+    assert len(_qbo_invoices(product)) == before
+    assert not [i for i in table_items(product) if i["SK"]["S"] == "ACTION#cb-forged"]
+
+
+def test_a_throttled_action_blocks_and_completes_through_the_callback(
+    product: SandboxedProduct, connection: dict[str, Any], action_id: str
+) -> None:
+    deal_id, _ = _billable_deal(product, "Dora")
+    product.quickbooks_admin.add_fault("429", count=1, method="POST", path="/invoice$")
+    answer = product.hubspot_admin.run_action(action_id, deal_id, {}, callback_id="cb-dora")
+    product.quickbooks_admin.clear_faults()
+    assert answer["response"]["outputFields"]["hs_execution_state"] == "BLOCK", answer
+    settle(product)
+    completed = [c for c in product.hubspot_admin.callbacks() if c["callbackId"] == "cb-dora"]
+    assert len(completed) == 1
+    outputs = completed[0]["outputFields"]
+    assert (outputs["hs_execution_state"], outputs["qbo_invoice_total"]) == ("SUCCESS", "120")
+    assert len([i for i in _qbo_invoices(product) if i["Id"] == outputs["qbo_invoice_id"]]) == 1
