@@ -295,3 +295,35 @@ def test_a_throttled_action_blocks_and_completes_through_the_callback(
     outputs = completed[0]["outputFields"]
     assert (outputs["hs_execution_state"], outputs["qbo_invoice_total"]) == ("SUCCESS", "120")
     assert len([i for i in _qbo_invoices(product) if i["Id"] == outputs["qbo_invoice_id"]]) == 1
+
+
+def test_invoices_made_while_webhooks_were_lost_arrive_through_an_initial_sync(
+    product: SandboxedProduct, connection: dict[str, Any]
+) -> None:
+    product.quickbooks_admin.configure_webhooks(enabled=False)
+    customer = product.quickbooks_admin.create(
+        "Customer", {"DisplayName": "Eve Offline", "PrimaryEmailAddr": {"Address": "eve.offline@example.com"}}
+    )
+    item_id = _item(product, "Offline service", 75.0)
+    made = [_qbo_invoice(product, customer["Id"], item_id, qty) for qty in (1, 2)]
+    product.quickbooks_admin.configure_webhooks(enabled=True)
+    job = product.devstack.invoke(
+        "ReconcileFunction",
+        {"action": "initial_sync", "connection_id": connection["connection_id"], "pair": "invoices"},
+    )
+    settle(product)
+    contact = next(
+        r for r in _records(product, "contacts") if r["properties"].get("email") == "eve.offline@example.com"
+    )
+    for invoice_id in made:
+        mirrored = _invoice(product, invoice_id)
+        assert _associated(product, "invoices", mirrored["id"], "contacts") == [contact["id"]]
+    totals = {
+        i["properties"]["qbo_invoice_id"]: i["properties"]["qbo_invoice_total"] for i in _records(product, "invoices")
+    }
+    assert [totals[i] for i in made] == ["75", "150"]
+    progress = next(
+        i for i in table_items(product) if i["SK"]["S"].startswith("JOB#invoices#") and job["job_id"] in i["SK"]["S"]
+    )
+    assert progress["done"]["N"] == progress["total"]["N"]
+    assert int(progress["total"]["N"]) == len(product.quickbooks_admin.records("Invoice"))

@@ -1,8 +1,9 @@
 """Time windows of a HubSpot search are halved until none holds more than the 10,000 a search can page."""
 
 import itertools
+from datetime import UTC, datetime, timedelta
 
-from hubbooks.sync.sweep import split_windows
+from hubbooks.sync.sweep import OVERLAP, look_from, split_windows
 
 
 def test_windows_over_the_cap_are_split_until_each_fits() -> None:
@@ -17,3 +18,10 @@ def test_windows_over_the_cap_are_split_until_each_fits() -> None:
     assert windows[-1][1] == 25_000
     assert all(a[1] == b[0] for a, b in itertools.pairwise(windows))
     assert split_windows(count, 0, 5_000) == [(0, 5_000)]
+
+
+def test_the_sweep_looks_back_by_the_overlap_but_never_before_the_connection() -> None:
+    connected = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
+    assert look_from(None, connected) == connected
+    assert look_from(connected + timedelta(seconds=30), connected) == connected
+    assert look_from(connected + timedelta(hours=1), connected) == connected + timedelta(hours=1) - OVERLAP

@@ -180,7 +180,7 @@ class SyncEngine:
             if existing is not None and existing.other(record.side) != other.id:
                 failure = failures.already_linked(pair, record, existing.other(record.side), other)
                 self.store.record_failure(pair, other.side, other.id, failure)
-                return Result(Outcome.FAILED, failure.message)
+                return Result(Outcome.FAILED, f"{failure.category}: {failure.message}")
         return None
 
     # -- a record seen for the first time -----------------------------------------------------------
@@ -199,14 +199,14 @@ class SyncEngine:
                     "SKU or name", record.values.get("hs_sku") or record.values.get("name", ""), len(free)
                 )
             self.store.record_failure(pair, record.side, record.id, failure)
-            return Result(Outcome.FAILED, failure.message)
+            return Result(Outcome.FAILED, f"{failure.category}: {failure.message}")
         if candidates and not free:  # its match already syncs with another record: a duplicate, not a new one
             partner = candidates[0]
             existing = self.store.link_of(pair, partner.side, partner.id)
             assert existing is not None
             failure = failures.already_linked(pair, partner, existing.other(partner.side), record)
             self.store.record_failure(pair, record.side, record.id, failure)
-            return Result(Outcome.FAILED, failure.message)
+            return Result(Outcome.FAILED, f"{failure.category}: {failure.message}")
         if free:
             hubspot, qbo = (record, free[0]) if towards_qbo else (free[0], record)
             return self._agree(pair, hubspot, qbo, None, settings, outcome=Outcome.LINKED)

@@ -38,6 +38,12 @@ def split_windows(
     return split_windows(count, start_ms, middle, cap) + split_windows(count, middle, end_ms, cap)
 
 
+def look_from(watermark: datetime | None, first_since: datetime) -> datetime:
+    """The watermark less the overlap, but never before the connection: older records are the initial
+    sync's to bring over, even when they fall inside the overlap."""
+    return first_since if watermark is None else max(watermark - OVERLAP, first_since)
+
+
 def _ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
 
@@ -65,8 +71,7 @@ class Sweeper:
     def _since(self, provider: str, name: str, first_since: datetime) -> datetime:
         """Where to look from: the watermark less the overlap; the first sweep starts at `first_since`
         (records older than that are the initial sync's to bring over, not the sweep's)."""
-        watermark = self.cursors.get(provider, name)
-        return first_since if watermark is None else watermark - OVERLAP
+        return look_from(self.cursors.get(provider, name), first_since)
 
     def run(self, first_since: datetime) -> SweepResult:
         started = self.now()

@@ -1,0 +1,122 @@
+"""Billing: a workflow bills a deal in QuickBooks through the action; a partial then a full payment in
+QuickBooks show on the deal as invoice figures and timeline events."""
+
+from typing import Any
+
+from demo.report import Report
+from devstack.sandboxed import SandboxedProduct
+
+
+def _deal(product: SandboxedProduct, deal_id: str) -> dict[str, str]:
+    return next(r["properties"] for r in product.hubspot_admin.records("deals") if r["id"] == deal_id)
+
+
+def _mirrored(product: SandboxedProduct, qbo_id: str) -> list[dict[str, Any]]:
+    return [r for r in product.hubspot_admin.records("invoices") if r["properties"].get("qbo_invoice_id") == qbo_id]
+
+
+def _pay(product: SandboxedProduct, invoice: dict[str, Any], amount: float) -> None:
+    product.quickbooks_admin.create(
+        "Payment",
+        {
+            "CustomerRef": invoice["CustomerRef"],
+            "TotalAmt": amount,
+            "PaymentMethodRef": {"value": "2", "name": "Credit card"},
+            "Line": [{"Amount": amount, "LinkedTxn": [{"TxnId": invoice["Id"], "TxnType": "Invoice"}]}],
+        },
+    )
+
+
+def run(product: SandboxedProduct, report: Report) -> None:
+    report.section("Billing: the Create-invoice workflow action, invoices and payments in HubSpot")
+    hubspot, quickbooks = product.hubspot_admin, product.quickbooks_admin
+    definition = product.register_invoice_action()
+    report.say(f"  workflow action registered as definition {definition} (python -m hubbooks.cli register-action)")
+
+    contact = hubspot.create(
+        "contacts", {"email": "grace.buyer@example.com", "firstname": "Grace", "lastname": "Buyer"}
+    )
+    products = [
+        hubspot.create("products", {"name": "Onboarding package", "price": "1200", "hs_sku": "ONB-1"}),
+        hubspot.create("products", {"name": "Support hours", "price": "90", "hs_sku": "SUP-H"}),
+    ]
+    product.settle()
+    deal = hubspot.create("deals", {"dealname": "Grace Buyer onboarding", "dealstage": "closedwon", "amount": "1650"})
+    hubspot.associate("deals", deal["id"], "contacts", contact["id"])
+    for record, quantity in zip(products, ("1", "5"), strict=True):
+        line = hubspot.create(
+            "line_items",
+            {
+                "name": record["properties"]["name"],
+                "quantity": quantity,
+                "price": record["properties"]["price"],
+                "hs_product_id": record["id"],
+            },
+        )
+        hubspot.associate("line_items", line["id"], "deals", deal["id"])
+
+    before = len(quickbooks.records("Invoice"))
+    inputs = {"due_in_days": "30", "send_email": "true", "memo": "Thank you for choosing us"}
+    first = hubspot.run_action(definition, deal["id"], inputs, callback_id="demo-bill-grace")
+    retried = hubspot.run_action(definition, deal["id"], inputs, callback_id="demo-bill-grace")
+    outputs = first["response"]["outputFields"]
+    invoices = [i for i in quickbooks.records("Invoice") if i["Id"] == outputs.get("qbo_invoice_id")]
+    report.check(
+        "workflow action bills the deal once",
+        outputs.get("hs_execution_state") == "SUCCESS"
+        and retried["response"]["outputFields"] == outputs
+        and len(quickbooks.records("Invoice")) == before + 1
+        and len(invoices) == 1,
+        f"invoice {outputs.get('qbo_invoice_number')} for {outputs.get('qbo_invoice_total')} USD in {first['ms']} ms "
+        f"(customer and both items synced first, emailed); the same callbackId again answered the same invoice",
+    )
+    product.settle()
+    mirrored = _mirrored(product, outputs.get("qbo_invoice_id", ""))
+    deal_props = _deal(product, deal["id"])
+    report.check(
+        "HubSpot invoice and deal properties",
+        len(mirrored) == 1
+        and deal_props.get("qbo_invoice_number") == outputs.get("qbo_invoice_number")
+        and deal_props.get("qbo_invoice_amount_billed") == "1650",
+        f"HubSpot invoice {mirrored[0]['id']} ({mirrored[0]['properties'].get('hs_invoice_status')} in HubSpot) on "
+        f"the deal and contact; deal shows number {deal_props.get('qbo_invoice_number')}, billed "
+        f"{deal_props.get('qbo_invoice_amount_billed')}, recipient {deal_props.get('qbo_invoice_recipient')}, status "
+        f"{deal_props.get('qbo_invoice_status')}"
+        if mirrored
+        else "no HubSpot invoice",
+    )
+
+    if not invoices:
+        return
+    _pay(product, invoices[0], 650.0)
+    product.settle()
+    partial = _deal(product, deal["id"]).get("qbo_invoice_status")
+    _pay(product, invoices[0], 1000.0)
+    product.settle()
+    final = _mirrored(product, invoices[0]["Id"])[0]["properties"]
+    events = hubspot.timeline("deals", deal["id"])
+    report.check(
+        "payments on the deal timeline",
+        partial == "partially_paid"
+        and final.get("qbo_invoice_status") == "paid"
+        and _deal(product, deal["id"]).get("qbo_invoice_status") == "paid"
+        and len(events) == 2,
+        "after 650.00: deal status "
+        f"{partial}; after 1000.00: {final.get('qbo_invoice_status')}, balance {final.get('qbo_invoice_balance')}; "
+        "timeline: "
+        + "; ".join(
+            f"{e['tokens']['amount']} {e['tokens']['currency']} {e['tokens']['status']} ({e['tokens']['method']}), "
+            f"balance {e['tokens']['balance']}"
+            for e in sorted(events, key=lambda e: e["createdAt"])
+        ),
+    )
+
+    empty = hubspot.create("deals", {"dealname": "A deal with no contact", "dealstage": "closedwon"})
+    refused = hubspot.run_action(definition, empty["id"], {}, callback_id="demo-bill-nobody")["response"][
+        "outputFields"
+    ]
+    report.check(
+        "a deal without a contact fails in plain words",
+        refused.get("hs_execution_state") == "FAIL_CONTINUE" and not refused.get("qbo_invoice_id"),
+        f"FAIL_CONTINUE: {refused.get('error_message')}",
+    )
