@@ -8,11 +8,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from hubbooks.models.connection import ConnectionStatus
 from hubbooks.models.signals import Pair
-from hubbooks.wiring import connections, initial_sync, sweeper
+from hubbooks.wiring import connections, enabled_pairs, initial_sync, sweeper
 
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
+RESYNC_PAIRS = (Pair.CONTACTS, Pair.PRODUCTS, Pair.INVOICES, Pair.PAYMENTS)
 
 
 def start_initial_sync(connection_id: str, pair: Pair) -> dict[str, Any]:
@@ -42,15 +43,21 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
             swept[connection.connection_id] = {"error": type(exc).__name__}
             metrics.add_metric(name="SweepFailures", unit=MetricUnit.Count, value=1)
             continue
-        if result.resync_needed:
+        resyncs: dict[str, Any] = {}
+        if result.resync_needed:  # CDC cannot reach back that far: only a full pass catches up
+            resyncs = {
+                pair.value: start_initial_sync(connection.connection_id, pair)
+                for pair in enabled_pairs(connection.connection_id, RESYNC_PAIRS)
+            }
             logger.warning(
-                "watermark older than CDC allows: a full resync is needed",
-                extra={"connection_id": connection.connection_id},
+                "watermark older than CDC allows: resync jobs started",
+                extra={"connection_id": connection.connection_id, "jobs": resyncs},
             )
         metrics.add_metric(name="SweepSignals", unit=MetricUnit.Count, value=result.signals)
         swept[connection.connection_id] = {
             "signals": result.signals,
             "changes": result.changes,
             "resync_needed": result.resync_needed,
+            "resyncs": resyncs,
         }
     return {"swept": swept}

@@ -1,10 +1,12 @@
 """The reconciliation sweep catches every change whose webhook was lost, and applies each once."""
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from devstack.sandboxed import SandboxedProduct
+from hubbooks.store.connections import META
 from tests.support.product import install, table_items
 
 pytestmark = [pytest.mark.devstack, pytest.mark.slow]
@@ -73,3 +75,29 @@ def test_changes_made_while_webhooks_were_lost_arrive_through_the_sweep(
     finally:
         hubspot.configure_webhooks(enabled=True)
         quickbooks.configure_webhooks(enabled=True)
+
+
+def test_a_watermark_older_than_cdc_allows_starts_resync_jobs(
+    product: SandboxedProduct, connection: dict[str, Any]
+) -> None:
+    cid = connection["connection_id"]
+    dynamodb, table = product.devstack.client("dynamodb"), product.devstack.physical["Table"]
+    stale = (datetime.now(UTC) - timedelta(days=31)).isoformat()
+    dynamodb.put_item(
+        TableName=table,
+        Item={"PK": {"S": f"CONN#{cid}"}, "SK": {"S": "CURSOR#quickbooks#cdc"}, "watermark": {"S": stale}},
+    )
+    dynamodb.update_item(  # a connection made long ago, whose sweeps stopped for a month
+        TableName=table,
+        Key={"PK": {"S": f"CONN#{cid}"}, "SK": {"S": META}},
+        UpdateExpression="SET created_at = :c",
+        ExpressionAttributeValues={":c": {"S": (datetime.now(UTC) - timedelta(days=90)).isoformat()}},
+    )
+    swept = product.devstack.invoke("ReconcileFunction", {"action": "sweep"})["swept"][cid]
+    assert swept["resync_needed"] is True
+    assert sorted(swept["resyncs"]) == ["contacts", "invoices", "payments", "products"]
+    jobs = {i["SK"]["S"].split("#")[1] for i in table_items(product) if i["SK"]["S"].startswith("JOB#")}
+    assert {"contacts", "invoices", "payments", "products"} <= jobs
+    product.settle()
+    again = product.devstack.invoke("ReconcileFunction", {"action": "sweep"})["swept"][cid]
+    assert again["resync_needed"] is False

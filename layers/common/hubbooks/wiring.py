@@ -18,7 +18,7 @@ from hubbooks.hubspot.developer import DeveloperClient
 from hubbooks.hubspot.oauth import HubSpotOAuth
 from hubbooks.ingest import WebhookIngest
 from hubbooks.models.connection import Connection
-from hubbooks.models.signals import Reason, SyncSignal
+from hubbooks.models.signals import Pair, Reason, SyncSignal
 from hubbooks.queue import GroupedSender, SignalQueue
 from hubbooks.quickbooks.client import QboClient
 from hubbooks.quickbooks.oauth import IntuitOAuth
@@ -267,6 +267,11 @@ def initial_sync(connection: Connection) -> InitialSync:
         JobRepository(table(), connection.connection_id),
         signal_sender(),
     )
+
+
+def enabled_pairs(connection_id: str, pairs: tuple[Pair, ...]) -> list[Pair]:
+    store = DynamoSyncStore(table(), connection_id)
+    return [pair for pair in pairs if store.settings(pair).enabled]
 
 
 def sweeper(connection: Connection) -> Sweeper:
