@@ -22,6 +22,7 @@ metrics = Metrics()
 app = APIGatewayHttpResolver()
 
 MAX_BODY_BYTES = 1_048_576
+OUTCOME_METRICS = {"SUCCESS": "ActionsSucceeded", "FAIL_CONTINUE": "ActionsFailed", "BLOCK": "ActionsBlocked"}
 
 
 class _Origin(BaseModel):
@@ -81,7 +82,7 @@ def create_invoice() -> Response[str]:
     if service is None:
         return _failed("hubbooks is not connected to QuickBooks for this HubSpot account, or the connection is paused.")
     outputs = service.run_action(request.callback_id, str(request.object.object_id), request.input_fields)
-    metrics.add_metric(name=f"Action{outputs['hs_execution_state'].title()}", unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name=OUTCOME_METRICS[outputs["hs_execution_state"]], unit=MetricUnit.Count, value=1)
     logger.info("action answered", extra={"callback_id": request.callback_id, **outputs})
     return _answer(200, {"outputFields": outputs})
 
