@@ -3,6 +3,7 @@ invoices with line items, contact and deal; payments land on timelines; a workfl
 
 import hashlib
 import json
+import time
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -110,7 +111,7 @@ def test_invoices_of_every_status_and_payments_reach_hubspot(
         ("Consulting hour", "4", "150")
     ]
 
-    _pay(product, customer_id, invoice_id, 250.0)
+    first = _pay(product, customer_id, invoice_id, 250.0)
     settle(product)
     props = _invoice(product, invoice_id)["properties"]
     assert (props["qbo_invoice_balance"], props["qbo_invoice_status"]) == ("350", "partially_paid")
@@ -132,6 +133,15 @@ def test_invoices_of_every_status_and_payments_reach_hubspot(
     assert (props["qbo_invoice_balance"], props["qbo_invoice_status"]) == ("350", "partially_paid")
     statuses = sorted(e["tokens"]["status"] for e in product.hubspot_admin.timeline("contacts", contact_id))
     assert statuses == ["deleted", "received", "received"]
+
+    product.quickbooks_admin.void("Payment", first)
+    settle(product)
+    props = _invoice(product, invoice_id)["properties"]
+    assert (props["qbo_invoice_balance"], props["qbo_invoice_status"]) == ("600", "open")
+    voided = [
+        e["tokens"] for e in product.hubspot_admin.timeline("contacts", contact_id) if e["tokens"]["status"] == "voided"
+    ]
+    assert [(t["amount"], t["balance"]) for t in voided] == [("250", "600")]
 
     past = (datetime.now(UTC).date() - timedelta(days=40)).isoformat()
     overdue = _qbo_invoice(
@@ -174,6 +184,7 @@ def test_two_invoices_on_one_deal_the_later_updated_wins(product: SandboxedProdu
         number,
         "Bo Dealer",
     )
+    time.sleep(1.1)  # QBO's LastUpdatedTime has whole seconds
     product.quickbooks_admin.update("Invoice", first, {"CustomerMemo": {"value": "Thanks!"}})
     settle(product)
     deal = next(r for r in _records(product, "deals") if r["id"] == deal_id)["properties"]

@@ -93,6 +93,9 @@ def test_the_deal_takes_the_invoice_updated_last_in_quickbooks() -> None:
     assert invoices.deal_properties([older, newer])["qbo_invoice_number"] == "1002"
     assert invoices.deal_properties([newer, older])["qbo_invoice_number"] == "1002"
     assert invoices.deal_properties([older])["qbo_invoice_due_date"] == "1795910400000"
+    same_second = older | {"qbo_invoice_id": "3", "qbo_invoice_number": "1003", "hs_lastmodifieddate": "5"}
+    touched_later = older | {"hs_lastmodifieddate": "9"}
+    assert invoices.deal_properties([same_second, touched_later])["qbo_invoice_number"] == "1001"
     assert invoices.deal_properties([]) == dict.fromkeys(invoices.DEAL_FIELDS, "")
 
 

@@ -13,7 +13,13 @@ DEAL_FIELDS = {  # deal property <- invoice property
     "qbo_invoice_status": "qbo_invoice_status",
     "qbo_invoice_due_date": "hs_due_date",
 }
-INVOICE_READ = ["qbo_invoice_id", "qbo_last_updated", "hs_invoice_status", *sorted(set(DEAL_FIELDS.values()))]
+INVOICE_READ = [
+    "qbo_invoice_id",
+    "qbo_last_updated",
+    "hs_lastmodifieddate",
+    "hs_invoice_status",
+    *sorted(set(DEAL_FIELDS.values())),
+]
 LINE_READ = ["qbo_invoice_line", "name", "description", "quantity", "price", "hs_product_id"]
 
 
@@ -110,12 +116,19 @@ def deal_properties(invoices: list[dict[str, str]]) -> dict[str, str]:
     mirrored = [i for i in invoices if i.get("qbo_invoice_id")]
     if not mirrored:
         return dict.fromkeys(DEAL_FIELDS, "")
-    latest = max(
-        mirrored, key=lambda i: (int(epoch_ms(i.get("qbo_last_updated")) or 0), int(i.get("qbo_invoice_id") or 0))
-    )
+    latest = max(mirrored, key=_recency)
     values = {deal_prop: latest.get(invoice_prop) or "" for deal_prop, invoice_prop in DEAL_FIELDS.items()}
     values["qbo_invoice_due_date"] = _midnight(values["qbo_invoice_due_date"])
     return values
+
+
+def _recency(invoice: dict[str, str]) -> tuple[int, int, int]:
+    """QBO's LastUpdatedTime has whole seconds: ties go to the invoice mirrored last, then the higher id."""
+    return (
+        int(epoch_ms(invoice.get("qbo_last_updated")) or 0),
+        int(epoch_ms(invoice.get("hs_lastmodifieddate")) or 0),
+        int(invoice.get("qbo_invoice_id") or 0),
+    )
 
 
 def _midnight(value: str) -> str:
