@@ -123,6 +123,8 @@ def to_signal(event: HubSpotEvent, connection_id: str) -> SyncSignal | None:
     change = _CHANGES.get(kind)
     if pair is None or change is None:
         return None
+    if pair is Pair.DEALS and kind != "associationChange":  # only invoices attached or removed move its figures
+        return None
     record = event.primary_object_id if change is Change.MERGE and event.primary_object_id else event.object_id
     merged = [str(i) for i in event.merged_object_ids if i != record]
     return SyncSignal(

@@ -1,0 +1,27 @@
+"""Which HubSpot webhook events become signals: contacts and products always, deals only when associations
+change (invoices attached or removed); our own deal figure writes do not come back as work."""
+
+from hubbooks.hubspot.webhooks import parse_batch, to_signal
+from hubbooks.models.signals import Pair
+
+
+def _event(kind: str, object_id: int = 7) -> dict[str, object]:
+    return {
+        "eventId": 1,
+        "portalId": 42,
+        "occurredAt": 1_795_910_400_000,
+        "subscriptionType": kind,
+        "objectId": object_id,
+        "propertyName": "qbo_invoice_status",
+    }
+
+
+def test_deal_signals_come_only_from_association_changes() -> None:
+    events = parse_batch([_event("deal.propertyChange"), _event("deal.associationChange"), _event("deal.creation")])
+    signals = [to_signal(e, "c1") for e in events]
+    assert [s.pair if s else None for s in signals] == [None, Pair.DEALS, None]
+
+
+def test_contact_and_product_changes_all_become_signals() -> None:
+    events = parse_batch([_event("contact.propertyChange"), _event("product.deletion"), _event("company.creation")])
+    assert [s.pair if (s := to_signal(e, "c1")) else None for e in events] == [Pair.CONTACTS, Pair.PRODUCTS, None]
