@@ -3,6 +3,7 @@ Chromium does for loopback addresses (Secure cookies are sent to http://127.0.0.
 
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -29,19 +30,27 @@ class Browser:
         return self.cookies.get(urlsplit(url).netloc, {}).get(name)
 
     def request(
-        self, method: str, url: str, *, data: dict[str, str] | None = None, max_redirects: int = 10
+        self,
+        method: str,
+        url: str,
+        *,
+        data: dict[str, str] | None = None,
+        json: Any = None,
+        max_redirects: int = 10,
     ) -> requests.Response:
         for _ in range(max_redirects):
             host = urlsplit(url).netloc
             jar = self.cookies.get(host, {})
             headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in jar.items())} if jar else {}
-            response = self.http.request(method, url, data=data, headers=headers, allow_redirects=False, timeout=30)
+            response = self.http.request(
+                method, url, data=data, json=json, headers=headers, allow_redirects=False, timeout=30
+            )
             self.history.append(response)
             self._remember(response)
             if response.status_code not in (301, 302, 303, 307, 308):
                 return response
             url = urljoin(url, response.headers["Location"])
-            method, data = "GET", None
+            method, data, json = "GET", None, None
         raise RuntimeError(f"more than {max_redirects} redirects")
 
     def get(self, url: str) -> requests.Response:

@@ -1,20 +1,27 @@
 """The settings page and API of a connection; every route needs the session issued at install."""
 
-from typing import Any
+import json
+from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger, Tracer
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
-from aws_lambda_powertools.event_handler.exceptions import UnauthorizedError
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError, ServiceError, UnauthorizedError
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from hubbooks.models.connection import Connection
+from hubbooks.models.signals import Pair, Side
+from hubbooks.models.sync_config import CONFIGURABLE, MAPPED, SyncChanges
+from hubbooks.store.sync_settings import StaleSettingsError
+from hubbooks.sync.settings_service import InvalidSettingsError, Page, SettingsService
+from hubbooks.web.assets import asset
 from hubbooks.web.connection_page import connection_page
-from hubbooks.wiring import connections, sessions
+from hubbooks.wiring import connections, sessions, settings_service
 
 logger = Logger()
 tracer = Tracer()
-app = APIGatewayHttpResolver()
+app = APIGatewayHttpResolver(enable_validation=True)
 
 
 def _connection() -> Connection | None:
@@ -22,29 +29,78 @@ def _connection() -> Connection | None:
     return connections().get(connection_id) if connection_id else None
 
 
-@app.get("/")
-def settings_page() -> Response[str]:
+def _session() -> Connection:
+    """The session's connection; asking for another connection's data is refused."""
     connection = _connection()
     if connection is None:
-        return Response(
-            status_code=401,
-            content_type="text/html; charset=utf-8",
-            body=connection_page(None),
-            headers={"Cache-Control": "no-store"},
-        )
+        raise UnauthorizedError("A session is required: open hubbooks from HubSpot.")
+    asked = (app.current_event.query_string_parameters or {}).get("connection_id")
+    if asked and asked != connection.connection_id:
+        raise ServiceError(403, "This session belongs to another connection.")
+    return connection
+
+
+def _service() -> SettingsService:
+    return settings_service(_session())
+
+
+def _pair(pair: str, allowed: tuple[Pair, ...] = CONFIGURABLE) -> Pair:
+    if pair not in {p.value for p in allowed}:
+        raise NotFoundError(f"No sync called '{pair}'; there are {', '.join(p.value for p in allowed)}.")
+    return Pair(pair)
+
+
+def _page(page: Page) -> dict[str, Any]:
+    return {"items": page.items, "cursor": page.cursor}
+
+
+@app.exception_handler(StaleSettingsError)  # type: ignore[untyped-decorator]
+def _stale(exc: StaleSettingsError) -> Response[str]:
+    body = {"message": "These settings changed since you loaded them; reload and apply your change again."}
+    return Response(409, content_types.APPLICATION_JSON, json.dumps(body))
+
+
+@app.exception_handler(InvalidSettingsError)  # type: ignore[untyped-decorator]
+def _invalid(exc: InvalidSettingsError) -> Response[str]:
+    errors = [{"field": p.field, "message": p.message} for p in exc.problems]
+    return Response(422, content_types.APPLICATION_JSON, json.dumps({"message": "Not saved.", "errors": errors}))
+
+
+# -- the page -------------------------------------------------------------------------------------------
+
+
+@app.get("/", include_in_schema=False)
+def settings_page() -> Response[str]:
+    connection = _connection()
     return Response(
-        status_code=200,
+        status_code=401 if connection is None else 200,
         content_type="text/html; charset=utf-8",
-        body=connection_page(connection),
+        body=connection_page(None) if connection is None else asset("settings.html"),
         headers={"Cache-Control": "no-store"},
     )
 
 
-@app.get("/api/connection")
+@app.get("/assets/<file>", include_in_schema=False)
+def settings_asset(file: str) -> Response[str]:
+    types = {"js": "text/javascript; charset=utf-8", "css": "text/css; charset=utf-8"}
+    kind = file.rsplit(".", 1)[-1]
+    if kind not in types or file not in ("settings.js", "settings.css"):
+        raise NotFoundError(f"No asset {file}")
+    return Response(200, types[kind], asset(file), headers={"Cache-Control": "no-cache"})
+
+
+# -- the API --------------------------------------------------------------------------------------------
+
+
+@app.get("/api/openapi.json", include_in_schema=False)
+def openapi() -> Response[str]:
+    schema = app.get_openapi_json_schema(title="hubbooks settings API", version="1.0.0")
+    return Response(200, content_types.APPLICATION_JSON, schema)
+
+
+@app.get("/api/connection", summary="The connection: portal, realm, company, status and warnings")
 def connection_api() -> dict[str, Any]:
-    connection = _connection()
-    if connection is None:
-        raise UnauthorizedError("A session is required: open hubbooks from HubSpot.")
+    connection = _session()
     return {
         "connection_id": connection.connection_id,
         "portal_id": connection.portal_id,
@@ -54,6 +110,72 @@ def connection_api() -> dict[str, Any]:
         "status_reason": connection.status_reason,
         "warnings": [w.model_dump() for w in connection.warnings],
     }
+
+
+@app.get("/api/syncs", summary="Every object pair's settings and status")
+def list_syncs() -> dict[str, Any]:
+    service = _service()
+    return {"syncs": [service.get(p).model_dump(mode="json") | {"status": service.status(p)} for p in CONFIGURABLE]}
+
+
+@app.get("/api/syncs/<pair>", summary="One pair's settings, with the version to send back")
+def get_sync(pair: str) -> dict[str, Any]:
+    return _service().get(_pair(pair)).model_dump(mode="json")
+
+
+@app.put("/api/syncs/<pair>", summary="Change a pair's settings (turning it on starts an initial sync)")
+def put_sync(pair: str, changes: Annotated[SyncChanges, Body()]) -> dict[str, Any]:
+    return _service().update(_pair(pair), changes)
+
+
+@app.delete("/api/syncs/<pair>", summary="Stop a pair and forget its links (confirm=<pair>)")
+def delete_sync(pair: str, confirm: Annotated[str, Query()] = "") -> dict[str, Any]:
+    chosen = _pair(pair)
+    if confirm != chosen.value:
+        raise ServiceError(400, f"Deleting the {pair} sync forgets every link; confirm with ?confirm={pair}.")
+    return {"deleted": _service().delete(chosen)}
+
+
+@app.post("/api/syncs/<pair>/resync", summary="Start a resync (an initial sync) of a pair")
+def resync_pair(pair: str) -> dict[str, Any]:
+    return {"job_id": _service().resync(_pair(pair))}
+
+
+@app.get("/api/syncs/<pair>/status", summary="Counts, last change each way, job progress")
+def sync_status(pair: str) -> dict[str, Any]:
+    return _service().status(_pair(pair))
+
+
+@app.get("/api/fields/<pair>", summary="HubSpot properties, QuickBooks fields and transforms for the mapping editor")
+def fields(pair: str) -> dict[str, Any]:
+    return _service().fields(_pair(pair, MAPPED))
+
+
+@app.get("/api/errors", summary="The sync health table: records that cannot sync, why, and the fix")
+def errors(
+    pair: Annotated[Pair | None, Query()] = None,
+    side: Annotated[Side | None, Query()] = None,
+    category: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=2000)] = None,
+) -> dict[str, Any]:
+    return _page(_service().errors(pair=pair, side=side, category=category, limit=limit, cursor=cursor))
+
+
+@app.post("/api/records/<pair>/<side>/<record_id>/resync", summary="Sync one record again now")
+def resync_record(pair: str, side: str, record_id: str) -> dict[str, Any]:
+    if side not in {s.value for s in Side} or not record_id.isalnum():
+        raise NotFoundError("Use /api/records/<pair>/hs|qbo/<id>/resync.")
+    return {"queued": _service().resync_record(_pair(pair), Side(side), record_id)}
+
+
+@app.get("/api/history", summary="What hubbooks did, newest first")
+def history(
+    pair: Annotated[Pair | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=2000)] = None,
+) -> dict[str, Any]:
+    return _page(_service().history(limit=limit, cursor=cursor, pair=pair))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -19,6 +19,7 @@ from hubbooks.hubspot.oauth import HubSpotOAuth
 from hubbooks.ingest import WebhookIngest
 from hubbooks.models.connection import Connection
 from hubbooks.models.signals import Pair, Reason, SyncSignal
+from hubbooks.models.sync_config import MAPPED
 from hubbooks.queue import GroupedSender, SignalQueue
 from hubbooks.quickbooks.client import QboClient
 from hubbooks.quickbooks.oauth import IntuitOAuth
@@ -33,7 +34,7 @@ from hubbooks.store.states import StateRepository
 from hubbooks.store.sync_store import DynamoSyncStore
 from hubbooks.store.table import Table
 from hubbooks.store.tokens import TokenRepository
-from hubbooks.sync.adapters import HubSpotAdapter, QboAdapter
+from hubbooks.sync.adapters import HubSpotAdapter, QboAdapter, SyncPorts
 from hubbooks.sync.batch import OUTCOME_COUNTER, run_batch
 from hubbooks.sync.billing import BILLING_PAIRS, Billing
 from hubbooks.sync.engine import SyncEngine
@@ -41,6 +42,7 @@ from hubbooks.sync.invoice_action import CreateInvoiceAction
 from hubbooks.sync.invoices import InvoiceMirror
 from hubbooks.sync.jobs import InitialSync
 from hubbooks.sync.payments import PaymentMirror, PaymentTimeline
+from hubbooks.sync.settings_service import SettingsService
 from hubbooks.sync.sweep import Sweeper
 
 
@@ -157,9 +159,17 @@ def _active(connection_id: str) -> Connection | None:
     return connection
 
 
-def _engine(connection: Connection, hubspot: HubSpotClient, qbo: QboClient) -> SyncEngine:
+def _ports(connection: Connection, hubspot: HubSpotClient, qbo: QboClient) -> SyncPorts:
+    """The engine's adapters, with the connection's own field mappings."""
     cid = connection.connection_id
-    return SyncEngine(cid, HubSpotAdapter(hubspot, schema_key=cid), QboAdapter(qbo), DynamoSyncStore(table(), cid))
+    store = DynamoSyncStore(table(), cid)
+    mappings = {pair: store.config(pair).field_mappings() for pair in MAPPED}
+    return SyncPorts(HubSpotAdapter(hubspot, schema_key=cid, mappings=mappings), QboAdapter(qbo, mappings), store)
+
+
+def _engine(connection: Connection, hubspot: HubSpotClient, qbo: QboClient) -> SyncEngine:
+    ports = _ports(connection, hubspot, qbo)
+    return SyncEngine(connection.connection_id, ports.hubspot, ports.qbo, ports.store, ports.hubspot.mappings)
 
 
 def _clients(connection: Connection) -> tuple[HubSpotClient, QboClient]:
@@ -234,14 +244,8 @@ def sync_batch(signal: SyncSignal) -> dict[str, int]:
     if signal.pair in BILLING_PAIRS:
         counts = _billing_batch(signal)
     else:
-        hubspot, qbo = _clients(connection)
-        cid = connection.connection_id
-        counts = run_batch(
-            signal,
-            HubSpotAdapter(hubspot, schema_key=cid),
-            QboAdapter(qbo),
-            DynamoSyncStore(table(), cid),
-        )
+        ports = _ports(connection, *_clients(connection))
+        counts = run_batch(signal, ports.hubspot, ports.qbo, ports.store)
     JobRepository(table(), connection.connection_id).add(signal.pair, signal.job_id, dict(counts))
     return dict(counts)
 
@@ -285,6 +289,18 @@ def sweeper(connection: Connection) -> Sweeper:
         signal_sender(),
         links=LinkLookup(table()),
     )
+
+
+def settings_service(connection: Connection) -> SettingsService:
+    cid = connection.connection_id
+
+    def hubspot() -> HubSpotClient:
+        return hubspot_client(token_provider(), cid)
+
+    def start_job(pair: Pair) -> str:
+        return initial_sync(connection).start(pair)
+
+    return SettingsService(cid, table(), hubspot, start_job, signal_sender().send)
 
 
 def install_service(public_base: str) -> InstallService:

@@ -239,3 +239,9 @@ class HubSpotClient:
             f"/automation/v4/actions/callbacks/{callback_id}/complete",
             json={"outputFields": output_fields, "typedOutputs": {}},
         )
+
+    def properties(self, object_type: str) -> list[dict[str, Any]]:
+        """Every property of an object type (for the mapping editor)."""
+        answer = self.request("GET", f"/crm/v3/properties/{object_type}")
+        results: list[dict[str, Any]] = answer.get("results", [])
+        return results

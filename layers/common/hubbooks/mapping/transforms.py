@@ -1,6 +1,7 @@
 """Named value transforms: each turns a provider's value into the canonical text both sides compare."""
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -44,7 +45,76 @@ def boolean(value: Any) -> str:
     return ""
 
 
-REGISTRY: dict[str, Transform] = {"identity": identity, "trim": trim, "lower": lower, "money": money, "bool": boolean}
+def phone_e164(value: Any) -> str:
+    """+<country><number> digits only; ten digits are taken as a North American number. Text that is not a
+    phone number is kept as it is."""
+    text = trim(value)
+    digits = "".join(ch for ch in text if ch.isdigit())
+    if not digits or len(digits) < 7 or any(ch.isalpha() for ch in text):
+        return text
+    if text.startswith("+"):
+        return f"+{digits}"
+    if text.startswith("00"):
+        return f"+{digits[2:]}"
+    return f"+1{digits}" if len(digits) == 10 else f"+{digits}"
+
+
+_COUNTRIES = {
+    "united states": "US",
+    "united states of america": "US",
+    "usa": "US",
+    "canada": "CA",
+    "united kingdom": "GB",
+    "great britain": "GB",
+    "uk": "GB",
+    "australia": "AU",
+    "new zealand": "NZ",
+    "ireland": "IE",
+    "india": "IN",
+    "germany": "DE",
+    "france": "FR",
+    "spain": "ES",
+    "italy": "IT",
+    "netherlands": "NL",
+    "mexico": "MX",
+    "brazil": "BR",
+    "japan": "JP",
+    "singapore": "SG",
+    "south africa": "ZA",
+}
+
+
+def country_code(value: Any) -> str:
+    """Country names and codes compare as ISO 3166 alpha-2 codes ("United States" == "US")."""
+    text = trim(value)
+    if len(text) == 2 and text.isalpha():
+        return text.upper()
+    return _COUNTRIES.get(text.lower(), text)
+
+
+def day(value: Any) -> str:
+    """Dates compare as YYYY-MM-DD: ISO dates and times, or epoch milliseconds as HubSpot sends them."""
+    text = trim(value)
+    if not text:
+        return ""
+    if text.isdigit():
+        return datetime.fromtimestamp(int(text) / 1000, tz=UTC).date().isoformat()
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).date().isoformat()
+    except ValueError:
+        return text
+
+
+REGISTRY: dict[str, Transform] = {
+    "identity": identity,
+    "trim": trim,
+    "lower": lower,
+    "money": money,
+    "bool": boolean,
+    "phone_e164": phone_e164,
+    "country_code": country_code,
+    "date": day,
+}
 
 
 def get(name: str) -> Transform:

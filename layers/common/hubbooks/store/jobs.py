@@ -56,12 +56,20 @@ class JobRepository:
         return job_id
 
     def planned(self, pair: Pair, job_id: str, total: int) -> None:
+        """The job's size once both sides are counted; a job with nothing to do is finished at once."""
+        now = Decimal(str(round(time.time(), 3)))
         self.table.resource.update_item(
             Key={"PK": self.pk, "SK": f"JOB#{pair}#{job_id}"},
-            UpdateExpression="SET #t = :t, #s = :running",
+            UpdateExpression="SET #t = :t, #s = :status" + (", finished = :now" if total == 0 else ""),
             ExpressionAttributeNames={"#t": "total", "#s": "status"},
-            ExpressionAttributeValues={":t": total, ":running": "running"},
+            ExpressionAttributeValues={":t": total, ":status": "finished" if total == 0 else "running"}
+            | ({":now": now} if total == 0 else {}),
         )
+
+    def latest(self, pair: Pair) -> JobProgress | None:
+        """The pair's most recently started job."""
+        jobs = [self._progress(item) for item in self.table.partition(self.pk, f"JOB#{pair}#")]
+        return max(jobs, key=lambda j: j.started, default=None)
 
     def add(self, pair: Pair, job_id: str, counts: dict[str, int]) -> JobProgress:
         """Add a batch's outcomes; the job is finished once every record is done."""

@@ -8,11 +8,12 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from hubbooks.mapping.fields import Direction
 from hubbooks.models.signals import Pair, Side
+from hubbooks.models.sync_config import SyncConfig
 from hubbooks.store.links import link_sk
+from hubbooks.store.sync_settings import SyncSettingsRepository
 from hubbooks.store.table import Table, connection_pk
-from hubbooks.sync.models import DeleteBehaviour, Link, PairSettings, Policy, SyncFailure
+from hubbooks.sync.models import Link, PairSettings, SyncFailure
 from hubbooks.sync.ports import LinkConflictError
 
 HISTORY_DAYS = 30
@@ -24,18 +25,11 @@ class DynamoSyncStore:
         self.pk = connection_pk(connection_id)
 
     def settings(self, pair: Pair) -> PairSettings:
+        return self.config(pair).pair_settings()
+
+    def config(self, pair: Pair) -> SyncConfig:
         item = self.table.resource.get_item(Key={"PK": self.pk, "SK": f"SYNC#{pair}"}).get("Item")
-        if item is None:
-            return PairSettings(pair)
-        return PairSettings(
-            pair,
-            enabled=bool(item.get("enabled", True)),
-            direction=Direction(item.get("direction", Direction.BOTH)),
-            policy=Policy(item.get("policy", Policy.LATEST)),
-            on_hubspot_delete=DeleteBehaviour(item.get("on_hubspot_delete", DeleteBehaviour.UNLINK)),
-            on_qbo_inactive=DeleteBehaviour(item.get("on_qbo_inactive", DeleteBehaviour.MARK_INACTIVE)),
-            associate_open_deal=bool(item.get("associate_open_deal", True)),
-        )
+        return SyncSettingsRepository.from_item(pair, item)
 
     def link_of(self, pair: Pair, side: Side, record_id: str) -> Link | None:
         item = self.table.resource.get_item(

@@ -1,5 +1,6 @@
 """The engine's ports over the real APIs: records in canonical form in, provider writes out."""
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -7,12 +8,12 @@ from hubbooks.errors import ValidationFaultError
 from hubbooks.hubspot import app_properties
 from hubbooks.hubspot.client import HubSpotClient
 from hubbooks.mapping.fields import DEFAULTS, ENTITY, HUBSPOT_OBJECT, ID_PROPERTY, FieldMapping, qbo_value
+from hubbooks.mapping.qbo_fields import qbo_field
 from hubbooks.models.signals import Pair, Side
 from hubbooks.quickbooks.client import QboClient
 from hubbooks.sync.models import Record
-from hubbooks.sync.ports import DuplicateNameError, StaleObjectError
+from hubbooks.sync.ports import DuplicateNameError, StaleObjectError, StorePort
 
-NUMERIC_QBO_FIELDS = {"UnitPrice", "PurchaseCost", "Balance"}
 BULK = 100
 QBO_BATCH = 30
 
@@ -33,21 +34,23 @@ class HubSpotAdapter:
     ) -> None:
         self._client = client
         self._schema_key = schema_key
-        self._mappings = mappings or DEFAULTS
+        self.mappings = mappings or DEFAULTS
 
     def ensure_schema(self, pair: Pair) -> None:
         """The app's property group and properties exist (created on first use, once per process)."""
         app_properties.ensure(self._client, HUBSPOT_OBJECT[pair], self._schema_key)
 
     def _names(self, pair: Pair) -> list[str]:
-        return [m.hubspot for m in self._mappings[pair]] + (["hs_product_type"] if pair is Pair.PRODUCTS else [])
+        """Mapped properties, and what record creation and filters read."""
+        extra = {Pair.PRODUCTS: ["hs_product_type"], Pair.CONTACTS: ["lifecyclestage"]}.get(pair, [])
+        return list(dict.fromkeys([m.hubspot for m in self.mappings[pair]] + extra))
 
     def _record(self, pair: Pair, body: dict[str, Any]) -> Record:
         props = body.get("properties") or {}
         return Record(
             Side.HUBSPOT,
             str(body["id"]),
-            {m.hubspot: m.canonical(props.get(m.hubspot)) for m in self._mappings[pair]},
+            {m.hubspot: m.canonical(props.get(m.hubspot)) for m in self.mappings[pair]},
             _epoch(body.get("updatedAt")),
             exists=not body.get("archived", False),
             version=str(body.get("updatedAt", "")),
@@ -160,12 +163,12 @@ class HubSpotAdapter:
 class QboAdapter:
     def __init__(self, client: QboClient, mappings: dict[Pair, tuple[FieldMapping, ...]] | None = None) -> None:
         self._client = client
-        self._mappings = mappings or DEFAULTS
+        self.mappings = mappings or DEFAULTS
         self._income_accounts: dict[str, dict[str, str]] = {}
 
     def _record(self, pair: Pair, body: dict[str, Any]) -> Record:
         deleted = body.get("status") == "Deleted"
-        values = {} if deleted else {m.hubspot: m.canonical(qbo_value(body, m.qbo)) for m in self._mappings[pair]}
+        values = {} if deleted else {m.hubspot: m.canonical(qbo_value(body, m.qbo)) for m in self.mappings[pair]}
         return Record(
             Side.QUICKBOOKS,
             str(body["Id"]),
@@ -213,7 +216,7 @@ class QboAdapter:
         """Matches for many HubSpot records in one query per 50 emails (or SKUs, then names)."""
         matches: dict[str, list[Record]] = {r.id: [] for r in hubspot_records}
         fields = (("email", "PrimaryEmailAddr"),) if pair is Pair.CONTACTS else (("hs_sku", "Sku"), ("name", "Name"))
-        for key, qbo_field in fields:
+        for key, qbo_path in fields:
             wanted: dict[str, list[str]] = {}
             for record in hubspot_records:
                 value = record.values.get(key, "").lower()
@@ -222,7 +225,7 @@ class QboAdapter:
             values = list(wanted)
             for start in range(0, len(values), BULK // 2):
                 listed = ", ".join(f"'{_quote(v)}'" for v in values[start : start + BULK // 2])
-                query = f"select * from {ENTITY[pair]} where {qbo_field} in ({listed}) MAXRESULTS 1000"
+                query = f"select * from {ENTITY[pair]} where {qbo_path} in ({listed}) MAXRESULTS 1000"
                 for body in self._client.query(query):
                     record = self._record(pair, body)
                     for hubspot_id in wanted.get(record.values.get(key, "").lower(), []):
@@ -232,12 +235,15 @@ class QboAdapter:
     def _body(self, pair: Pair, values: dict[str, str], current: dict[str, Any] | None) -> dict[str, Any]:
         """QBO fields for changed canonical values; a nested object is sent whole (sparse updates replace it)."""
         body: dict[str, Any] = {}
-        for mapping in self._mappings[pair]:
-            if mapping.hubspot not in values or mapping.qbo in ("Id", "Balance", "Active"):
+        for mapping in self.mappings[pair]:
+            field = qbo_field(ENTITY[pair], mapping.qbo)
+            if mapping.hubspot not in values or field is None or field.read_only:
                 continue
             value: Any = values[mapping.hubspot]
-            if mapping.qbo in NUMERIC_QBO_FIELDS and value != "":
+            if field.type == "number" and value != "":
                 value = float(value)
+            elif field.type == "bool" and value != "":
+                value = value == "true"
             outer, _, inner = mapping.qbo.partition(".")
             if inner:
                 nested = body.setdefault(outer, dict((current or {}).get(outer) or {}))
@@ -328,3 +334,10 @@ class QboAdapter:
             if exc.code == "5010":
                 raise StaleObjectError(body["Id"]) from exc
             raise
+
+
+@dataclass(frozen=True)
+class SyncPorts:
+    hubspot: HubSpotAdapter
+    qbo: QboAdapter
+    store: StorePort

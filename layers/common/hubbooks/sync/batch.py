@@ -5,7 +5,6 @@ import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
 
-from hubbooks.mapping.fields import DEFAULTS
 from hubbooks.models.signals import Pair, Reason, Side, SyncSignal
 from hubbooks.sync.adapters import HubSpotAdapter, QboAdapter
 from hubbooks.sync.engine import Outcome, SyncEngine, display_names
@@ -98,13 +97,15 @@ def run_batch(signal: SyncSignal, hubspot: HubSpotAdapter, qbo: QboAdapter, stor
     settings = store.settings(pair)
     created: set[str] = set()
     if settings.enabled and settings.direction.allows(side is Side.HUBSPOT):
-        lonely = [r for r in unlinked if not found.get(r.id) and (side is Side.HUBSPOT or r.active)]
+        lonely = [r for r in unlinked if not found.get(r.id) and r.active and settings.admits(r)]
         created = _create_in_bulk(signal, lonely, hubspot, qbo, cache)
     engine = SyncEngine(
         signal.connection_id,
         _CachedHubSpot(hubspot, cache),
         _CachedQbo(qbo, cache),
         store,
+        hubspot.mappings,
+        created_in_bulk=dict.fromkeys(created, "quickbooks" if side is Side.HUBSPOT else "hubspot"),
     )
     counts: Counter[str] = Counter()
     for record_id in signal.record_ids:
@@ -117,7 +118,7 @@ def run_batch(signal: SyncSignal, hubspot: HubSpotAdapter, qbo: QboAdapter, stor
             source_version=signal.source_version,
         )
         outcome = engine.handle(single).outcome
-        counts["created" if outcome is Outcome.LINKED and record_id in created else OUTCOME_COUNTER[outcome]] += 1
+        counts[OUTCOME_COUNTER[outcome]] += 1
         counts["done"] += 1
     return counts
 
@@ -130,7 +131,7 @@ def _create_in_bulk(
     if not lonely:
         return set()
     towards_qbo = signal.side is Side.HUBSPOT
-    mappings = DEFAULTS[signal.pair]
+    mappings = hubspot.mappings[signal.pair]
     values = {
         r.id: {m.hubspot: r.values.get(m.hubspot, "") for m in mappings if m.direction.allows(towards_qbo)}
         for r in lonely

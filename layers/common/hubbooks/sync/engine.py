@@ -68,12 +68,17 @@ class SyncEngine:
         qbo: QboPort,
         store: StorePort,
         mappings: dict[Pair, tuple[FieldMapping, ...]] | None = None,
+        *,
+        created_in_bulk: dict[str, str] | None = None,
     ) -> None:
         self.connection_id = connection_id
         self.hubspot = hubspot
         self.qbo = qbo
         self.store = store
         self.mappings = mappings or DEFAULTS
+        # Records whose counterpart a batch create just made (id -> "quickbooks" or "hubspot"): linking them
+        # is their creation.
+        self.created_in_bulk = created_in_bulk or {}
 
     # -- entry point -------------------------------------------------------------------------------
 
@@ -129,6 +134,7 @@ class SyncEngine:
         settings: PairSettings,
         *,
         outcome: Outcome = Outcome.UPDATED,
+        created_in: str | None = None,
     ) -> Result:
         if link is None:
             taken = self._linked_elsewhere(pair, hubspot, qbo)
@@ -161,7 +167,8 @@ class SyncEngine:
         if link is not None:
             outcome = Outcome.UPDATED if writes else Outcome.UNCHANGED
         if writes or plan.conflicts or link is None:
-            directions = ",".join(f"->{side}" for side in sorted(writes)) or "none"
+            directions = ",".join(f"->{side}" for side in sorted({*writes, *([created_in] if created_in else [])}))
+            directions = directions or "none"
             self._history(
                 pair,
                 outcome.value,
@@ -186,6 +193,8 @@ class SyncEngine:
     # -- a record seen for the first time -----------------------------------------------------------
 
     def _first_sight(self, pair: Pair, record: Record, settings: PairSettings) -> Result:
+        if not settings.admits(record):
+            return Result(Outcome.SKIPPED, "the pair's filters leave this record out")
         if record.side is Side.QUICKBOOKS and not record.active:
             return Result(Outcome.SKIPPED, "inactive QuickBooks records are not brought into HubSpot")
         towards_qbo = record.side is Side.HUBSPOT
@@ -209,7 +218,9 @@ class SyncEngine:
             return Result(Outcome.FAILED, f"{failure.category}: {failure.message}")
         if free:
             hubspot, qbo = (record, free[0]) if towards_qbo else (free[0], record)
-            return self._agree(pair, hubspot, qbo, None, settings, outcome=Outcome.LINKED)
+            made_in = self.created_in_bulk.get(record.id)
+            outcome = Outcome.CREATED if made_in else Outcome.LINKED
+            return self._agree(pair, hubspot, qbo, None, settings, outcome=outcome, created_in=made_in)
         if not settings.direction.allows(towards_qbo):
             return Result(Outcome.SKIPPED, "the pair's direction does not create records on that side")
         return self._create_counterpart(pair, record, settings)
@@ -251,7 +262,8 @@ class SyncEngine:
         else:
             values = {m.hubspot: record.values.get(m.hubspot, "") for m in mappings if m.direction.allows(False)}
             hubspot, qbo = self.hubspot.create(pair, values, record.id), record
-        return self._agree(pair, hubspot, qbo, None, settings, outcome=Outcome.CREATED)
+        created_in = "quickbooks" if record.side is Side.HUBSPOT else "hubspot"
+        return self._agree(pair, hubspot, qbo, None, settings, outcome=Outcome.CREATED, created_in=created_in)
 
     # -- deletes and merges ------------------------------------------------------------------------
 

@@ -30,6 +30,13 @@ class PairSettings:
     on_hubspot_delete: DeleteBehaviour = DeleteBehaviour.UNLINK
     on_qbo_inactive: DeleteBehaviour = DeleteBehaviour.MARK_INACTIVE
     associate_open_deal: bool = True  # invoices: fall back to the contact's single open or won deal
+    lifecycle_stages: tuple[str, ...] = ()  # contacts: only these stages go to QuickBooks (empty: all)
+
+    def admits(self, record: "Record") -> bool:
+        """Whether the filters let a HubSpot record be brought into QuickBooks."""
+        if not self.lifecycle_stages or record.side is Side.QUICKBOOKS:
+            return True
+        return str((record.raw or {}).get("lifecyclestage") or "") in self.lifecycle_stages
 
 
 @dataclass

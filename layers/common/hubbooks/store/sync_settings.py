@@ -1,0 +1,58 @@
+"""Pair settings items (`SYNC#{pair}`): read with defaults, written only over the version the editor read."""
+
+import json
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from hubbooks.models.signals import Pair
+from hubbooks.models.sync_config import SyncConfig
+from hubbooks.store.table import Table, connection_pk
+
+
+class StaleSettingsError(Exception):
+    """Someone saved these settings after the editor read them."""
+
+
+class SyncSettingsRepository:
+    def __init__(self, table: Table, connection_id: str) -> None:
+        self.table = table
+        self.pk = connection_pk(connection_id)
+
+    def get(self, pair: Pair) -> SyncConfig:
+        item = self.table.resource.get_item(Key={"PK": self.pk, "SK": f"SYNC#{pair}"}, ConsistentRead=True).get("Item")
+        return self.from_item(pair, item)
+
+    @staticmethod
+    def from_item(pair: Pair, item: dict[str, Any] | None) -> SyncConfig:
+        if item is None:
+            return SyncConfig.default(pair)
+        body = json.loads(str(item["config"])) if "config" in item else {}
+        if not body.get("mappings"):
+            body["mappings"] = SyncConfig.default(pair).model_dump()["mappings"]
+        return SyncConfig.model_validate({**body, "pair": pair, "version": int(item.get("version", 0))})
+
+    def save(self, config: SyncConfig, read_version: int) -> SyncConfig:
+        """Store `config` as version read_version + 1, unless another save came first."""
+        saved = config.model_copy(update={"version": read_version + 1})
+        condition: dict[str, Any] = (
+            {"ConditionExpression": "attribute_not_exists(PK) OR version = :v", "ExpressionAttributeValues": {":v": 0}}
+            if read_version == 0
+            else {"ConditionExpression": "version = :v", "ExpressionAttributeValues": {":v": read_version}}
+        )
+        try:
+            self.table.resource.put_item(
+                Item={
+                    "PK": self.pk,
+                    "SK": f"SYNC#{config.pair}",
+                    "version": saved.version,
+                    "enabled": saved.enabled,
+                    "config": saved.model_dump_json(exclude={"pair", "version"}),
+                },
+                **condition,
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                raise StaleSettingsError(str(config.pair)) from exc
+            raise
+        return saved

@@ -1,0 +1,211 @@
+"""What the settings API does for one connection: pair settings with versions, mapping validation, turning
+syncs on (an initial sync) and off, deleting a sync, sync health, history and resyncs."""
+
+import base64
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from boto3.dynamodb.conditions import Attr, Key
+
+from hubbooks.hubspot.client import HubSpotClient
+from hubbooks.mapping import transforms
+from hubbooks.mapping.fields import ENTITY, HUBSPOT_OBJECT
+from hubbooks.mapping.qbo_fields import QBO_FIELDS
+from hubbooks.mapping.validation import Problem, validate
+from hubbooks.models.signals import Pair, Reason, Side, SyncSignal
+from hubbooks.models.sync_config import MAPPED, SyncChanges, SyncConfig
+from hubbooks.store.jobs import JobRepository
+from hubbooks.store.links import link_sk
+from hubbooks.store.sync_settings import StaleSettingsError, SyncSettingsRepository
+from hubbooks.store.table import Table, connection_pk
+
+RECENT_HISTORY = 200
+
+
+class InvalidSettingsError(Exception):
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("; ".join(p.message for p in problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[dict[str, Any]]
+    cursor: str | None
+
+
+def _cursor_out(key: dict[str, Any] | None) -> str | None:
+    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode() if key else None
+
+
+def _cursor_in(cursor: str | None) -> dict[str, Any] | None:
+    return json.loads(base64.urlsafe_b64decode(cursor.encode())) if cursor else None
+
+
+def _plain(item: dict[str, Any]) -> dict[str, Any]:
+    """A table item for JSON: numbers as ints or floats, without the keys."""
+    plain: dict[str, Any] = {}
+    for key, value in item.items():
+        if key not in ("PK", "SK", "ttl"):
+            is_decimal = isinstance(value, Decimal)
+            plain[key] = (int(value) if value == int(value) else float(value)) if is_decimal else value
+    return plain
+
+
+class SettingsService:
+    def __init__(
+        self,
+        connection_id: str,
+        table: Table,
+        hubspot: Callable[[], HubSpotClient],
+        start_job: Callable[[Pair], str],
+        send: Callable[[list[SyncSignal]], int],
+    ) -> None:
+        self.connection_id = connection_id
+        self.table = table
+        self.pk = connection_pk(connection_id)
+        self.configs = SyncSettingsRepository(table, connection_id)
+        self.jobs = JobRepository(table, connection_id)
+        self._hubspot = hubspot
+        self._start_job = start_job
+        self._send = send
+
+    # -- settings ---------------------------------------------------------------------------------
+
+    def get(self, pair: Pair) -> SyncConfig:
+        return self.configs.get(pair)
+
+    def update(self, pair: Pair, changes: SyncChanges) -> dict[str, Any]:
+        """Save changes made over `changes.version`; turning on starts an initial sync."""
+        current = self.configs.get(pair)
+        if changes.version != current.version:
+            raise StaleSettingsError(f"{pair} is at version {current.version}, not {changes.version}")
+        wanted = current.changed(changes)
+        mappings_changed = changes.mappings is not None and wanted.mappings != current.mappings
+        if mappings_changed:
+            if pair not in MAPPED:
+                raise InvalidSettingsError([Problem("mappings", f"{pair} has no field mappings to edit.")])
+            problems = validate(pair, list(wanted.field_mappings()), self._hubspot_properties(pair))
+            if problems:
+                raise InvalidSettingsError(problems)
+        saved = self.configs.save(wanted, current.version)
+        job_id = self._start_job(pair) if saved.enabled and not current.enabled else None
+        return {"sync": saved.model_dump(mode="json"), "job_id": job_id, "resync_offered": mappings_changed}
+
+    def delete(self, pair: Pair) -> dict[str, int]:
+        """Stop the pair and forget its links and sync errors (records on both sides stay)."""
+        current = self.configs.get(pair)
+        self.configs.save(current.model_copy(update={"enabled": False}), current.version)
+        removed = {"links": 0, "errors": 0}
+        with self.table.resource.batch_writer() as batch:
+            for kind, prefix in (("links", f"LINK#{pair}#"), ("errors", f"ERR#{pair}#")):
+                for item in self.table.partition(self.pk, prefix):
+                    batch.delete_item(Key={"PK": item["PK"], "SK": item["SK"]})
+                    removed[kind] += 1
+        return removed
+
+    def resync(self, pair: Pair) -> str:
+        return self._start_job(pair)
+
+    def resync_record(self, pair: Pair, side: Side, record_id: str) -> int:
+        signal = SyncSignal(
+            connection_id=self.connection_id,
+            pair=pair,
+            side=side,
+            record_id=record_id,
+            reason=Reason.RETRY,
+            source_version=f"retry-{time.time_ns()}",
+        )
+        return self._send([signal])
+
+    # -- what the mapping editor offers -----------------------------------------------------------
+
+    def _hubspot_properties(self, pair: Pair) -> dict[str, dict[str, Any]]:
+        return {p["name"]: p for p in self._hubspot().properties(HUBSPOT_OBJECT[pair])}
+
+    def fields(self, pair: Pair) -> dict[str, Any]:
+        hubspot = [
+            {
+                "name": p["name"],
+                "label": p.get("label", p["name"]),
+                "type": p.get("type", "string"),
+                "read_only": bool((p.get("modificationMetadata") or {}).get("readOnlyValue")),
+            }
+            for p in self._hubspot_properties(pair).values()
+        ]
+        qbo = [vars(f) for f in QBO_FIELDS[ENTITY[pair]]]
+        return {
+            "pair": pair.value,
+            "hubspot": sorted(hubspot, key=lambda p: p["label"].lower()),
+            "qbo": qbo,
+            "transforms": sorted(transforms.REGISTRY),
+            "directions": ["both", "hubspot_to_qbo", "qbo_to_hubspot"],
+        }
+
+    # -- health -----------------------------------------------------------------------------------
+
+    def _count(self, prefix: str) -> int:
+        count, kwargs = 0, {"KeyConditionExpression": Key("PK").eq(self.pk) & Key("SK").begins_with(prefix)}
+        while True:
+            page = self.table.resource.query(Select="COUNT", **kwargs)
+            count += int(page["Count"])
+            if "LastEvaluatedKey" not in page:
+                return count
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def status(self, pair: Pair) -> dict[str, Any]:
+        recent = self.history(limit=RECENT_HISTORY, pair=pair).items
+        job = self.jobs.latest(pair)
+        return {
+            "pair": pair.value,
+            "enabled": self.configs.get(pair).enabled,
+            "linked": self._count(link_sk(pair, Side.HUBSPOT, "")),
+            "errors": self._count(f"ERR#{pair}#"),
+            "last_to_quickbooks": next((h["at"] for h in recent if "->quickbooks" in str(h.get("direction"))), None),
+            "last_to_hubspot": next((h["at"] for h in recent if "->hubspot" in str(h.get("direction"))), None),
+            "job": None
+            if job is None
+            else {
+                "job_id": job.job_id,
+                "status": job.status,
+                "total": job.total,
+                **job.counts,
+                "started": job.started,
+                "finished": job.finished,
+                "estimated_finish": job.estimated_finish,
+            },
+        }
+
+    def _page(self, prefix: str, *, limit: int, cursor: str | None, newest_first: bool, filters: Any) -> Page:
+        kwargs: dict[str, Any] = {
+            "KeyConditionExpression": Key("PK").eq(self.pk) & Key("SK").begins_with(prefix),
+            "ScanIndexForward": not newest_first,
+            "Limit": limit,
+        }
+        if filters is not None:
+            kwargs["FilterExpression"] = filters
+        start = _cursor_in(cursor)
+        if start:
+            kwargs["ExclusiveStartKey"] = start
+        page = self.table.resource.query(**kwargs)
+        return Page([_plain(i) for i in page["Items"]], _cursor_out(page.get("LastEvaluatedKey")))
+
+    def errors(
+        self, *, pair: Pair | None, side: Side | None, category: str | None, limit: int, cursor: str | None
+    ) -> Page:
+        prefix = "ERR#" + (f"{pair}#" if pair else "") + (f"{side}#" if pair and side else "")
+        conditions = [Attr("side").eq(str(side))] if side and not pair else []
+        if category:
+            conditions.append(Attr("category").eq(category))
+        combined = None
+        for condition in conditions:
+            combined = condition if combined is None else combined & condition
+        return self._page(prefix, limit=limit, cursor=cursor, newest_first=False, filters=combined)
+
+    def history(self, *, limit: int, cursor: str | None = None, pair: Pair | None = None) -> Page:
+        filters = Attr("pair").eq(str(pair)) if pair else None
+        return self._page("HIST#", limit=limit, cursor=cursor, newest_first=True, filters=filters)

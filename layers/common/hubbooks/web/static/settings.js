@@ -1,0 +1,226 @@
+"use strict";
+// The settings page: everything it shows and changes goes through /api (same origin, session cookie).
+
+const LABELS = {
+  contacts: "Contacts ⇔ customers",
+  products: "Products ⇔ products and services",
+  invoices: "QuickBooks invoices → HubSpot",
+  payments: "QuickBooks payments → HubSpot timelines",
+};
+const DIRECTIONS = { both: "Both ways", hubspot_to_qbo: "HubSpot → QuickBooks", qbo_to_hubspot: "QuickBooks → HubSpot" };
+const POLICIES = { most_recent_wins: "Most recent change wins", hubspot_wins: "HubSpot wins", qbo_wins: "QuickBooks wins" };
+const state = { syncs: {}, fields: {}, polling: null };
+
+async function api(method, path, body) {
+  const response = await fetch(path, {
+    method,
+    credentials: "same-origin",
+    headers: body ? { "Content-Type": "application/json" } : {},
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const data = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    const error = new Error(data.message || `${response.status}`);
+    error.status = response.status;
+    error.data = data;
+    throw error;
+  }
+  return data;
+}
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (key === "text") node.textContent = value;
+    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+    else if (value === true) node.setAttribute(key, "");
+    else if (value !== false && value !== null && value !== undefined) node.setAttribute(key, value);
+  }
+  for (const child of children) node.append(child);
+  return node;
+}
+
+function options(select, choices, chosen) {
+  for (const [value, label] of Object.entries(choices)) {
+    select.append(el("option", { value, text: label, selected: value === chosen }));
+  }
+  return select;
+}
+
+function toast(message) {
+  const box = document.getElementById("toast");
+  box.textContent = message;
+  setTimeout(() => { if (box.textContent === message) box.textContent = ""; }, 4000);
+}
+
+async function loadConnection() {
+  const c = await api("GET", "/api/connection");
+  const list = document.getElementById("connection");
+  list.replaceChildren();
+  for (const [term, value] of [
+    ["HubSpot account", c.portal_id],
+    ["QuickBooks company", `${c.company_name || "-"} (${c.realm_id || "not connected"})`],
+    ["Status", c.status.replace("_", " ")],
+  ]) list.append(el("dt", { text: term }), el("dd", { text: String(value) }));
+  const warnings = document.getElementById("warnings");
+  warnings.replaceChildren(...c.warnings.map((w) => el("li", { role: "alert", text: w.message })));
+  if (c.status_reason) warnings.append(el("li", { role: "alert", text: c.status_reason }));
+  document.getElementById("disconnect").href = `/connections/${c.connection_id}/disconnect`;
+}
+
+function progressOf(job) {
+  if (!job) return el("p", { class: "muted", text: "No initial sync has run yet." });
+  const label = job.status === "finished"
+    ? `Initial sync finished: ${job.done} of ${job.total} (${job.created} created, ${job.linked} linked, ${job.failed} failed)`
+    : `Initial sync: ${job.done} of ${job.total}`;
+  return el("div", {},
+    el("progress", { max: String(Math.max(job.total, 1)), value: String(job.done), "aria-label": label }),
+    el("p", { class: "muted job", text: label }));
+}
+
+function card(sync) {
+  const pair = sync.pair;
+  const status = sync.status;
+  const id = (name) => `${pair}-${name}`;
+  const enabled = el("input", { type: "checkbox", id: id("enabled"), name: "enabled", checked: sync.enabled });
+  const direction = options(el("select", { id: id("direction"), name: "direction" }), DIRECTIONS, sync.direction);
+  const policy = options(el("select", { id: id("policy"), name: "policy" }), POLICIES, sync.policy);
+  const twoWay = pair === "contacts" || pair === "products";
+  const stages = el("input", { type: "text", id: id("stages"), name: "lifecycle_stages",
+    value: (sync.filters.lifecycle_stages || []).join(", "), placeholder: "all stages" });
+  const save = async () => {
+    const changes = { version: sync.version, enabled: enabled.checked };
+    if (twoWay) Object.assign(changes, { direction: direction.value, policy: policy.value });
+    if (pair === "contacts") {
+      changes.filters = { lifecycle_stages: stages.value.split(",").map((s) => s.trim()).filter(Boolean) };
+    }
+    try {
+      const answer = await api("PUT", `/api/syncs/${pair}`, changes);
+      toast(answer.job_id ? `${LABELS[pair]} is on: the initial sync started.` : "Saved.");
+    } catch (error) {
+      toast(error.status === 409 ? "Someone changed these settings meanwhile; reloaded." : `Not saved: ${error.message}`);
+    }
+    await loadSyncs();
+  };
+  const remove = async () => {
+    if (!window.confirm(`Delete the ${LABELS[pair]} sync? It stops, and hubbooks forgets which records are linked. Records stay in both apps.`)) return;
+    await api("DELETE", `/api/syncs/${pair}?confirm=${pair}`);
+    toast(`${LABELS[pair]}: deleted.`);
+    await loadSyncs();
+  };
+  const resync = async () => {
+    await api("POST", `/api/syncs/${pair}/resync`);
+    toast("Resync started.");
+    await loadSyncs();
+  };
+  return el("article", { class: "card", id: `sync-${pair}`, "aria-labelledby": id("title") },
+    el("h3", { id: id("title"), text: LABELS[pair] }),
+    el("label", { for: id("enabled") }, enabled, " Sync on"),
+    twoWay ? el("label", { for: id("direction"), text: "Direction" }) : "",
+    twoWay ? direction : "",
+    twoWay ? el("label", { for: id("policy"), text: "When both sides changed" }) : "",
+    twoWay ? policy : "",
+    pair === "contacts" ? el("label", { for: id("stages"), text: "Only contacts in lifecycle stages (comma-separated)" }) : "",
+    pair === "contacts" ? stages : "",
+    el("p", { class: "muted counts", text: `${status.linked} linked · ${status.errors} with errors` }),
+    progressOf(status.job),
+    el("div", { class: "row" },
+      el("button", { type: "button", class: "primary", onclick: save, text: "Save" }),
+      el("button", { type: "button", onclick: resync, text: "Resync" }),
+      el("button", { type: "button", class: "danger", onclick: remove, text: "Delete sync" })));
+}
+
+async function loadSyncs() {
+  const { syncs } = await api("GET", "/api/syncs");
+  const focused = document.activeElement && document.activeElement.id;
+  document.getElementById("syncs").replaceChildren(...syncs.map(card));
+  if (focused && document.getElementById(focused)) document.getElementById(focused).focus();
+  for (const sync of syncs) state.syncs[sync.pair] = sync;
+  const running = syncs.some((s) => s.status.job && s.status.job.status !== "finished");
+  if (running && !state.polling) state.polling = setInterval(refresh, 1000);
+  if (!running && state.polling) { clearInterval(state.polling); state.polling = null; }
+}
+
+function mappingRow(pair, mapping, index) {
+  const fields = state.fields[pair];
+  const hubspot = el("select", { "aria-label": `HubSpot property, row ${index + 1}`, name: "hubspot" });
+  for (const p of fields.hubspot) hubspot.append(el("option", { value: p.name, text: `${p.label} (${p.name})`, selected: p.name === mapping.hubspot }));
+  const qbo = el("select", { "aria-label": `QuickBooks field, row ${index + 1}`, name: "qbo" });
+  for (const f of fields.qbo) qbo.append(el("option", { value: f.path, text: `${f.label} (${f.path})`, selected: f.path === mapping.qbo }));
+  const direction = options(el("select", { "aria-label": `Direction, row ${index + 1}`, name: "direction" }), DIRECTIONS, mapping.direction);
+  const transform = el("select", { "aria-label": `Transform, row ${index + 1}`, name: "transform" });
+  for (const t of fields.transforms) transform.append(el("option", { value: t, text: t, selected: t === mapping.transform }));
+  const remove = el("button", { type: "button", "aria-label": `Remove row ${index + 1}`, text: "Remove",
+    onclick: (event) => event.target.closest("tr").remove() });
+  return el("tr", { "data-row": String(index) }, el("td", {}, hubspot), el("td", {}, qbo), el("td", {}, direction), el("td", {}, transform), el("td", {}, remove));
+}
+
+async function loadMappings() {
+  const pair = document.getElementById("mapping-pair").value;
+  if (!state.fields[pair]) state.fields[pair] = await api("GET", `/api/fields/${pair}`);
+  const sync = await api("GET", `/api/syncs/${pair}`);
+  state.syncs[pair] = { ...state.syncs[pair], ...sync };
+  document.querySelector("#mappings tbody").replaceChildren(...sync.mappings.map((m, i) => mappingRow(pair, m, i)));
+  document.getElementById("mapping-result").textContent = "";
+}
+
+async function saveMappings() {
+  const pair = document.getElementById("mapping-pair").value;
+  const rows = [...document.querySelectorAll("#mappings tbody tr")];
+  const mappings = rows.map((row) => Object.fromEntries(["hubspot", "qbo", "direction", "transform"].map((name) => [name, row.querySelector(`[name=${name}]`).value])));
+  const result = document.getElementById("mapping-result");
+  try {
+    const answer = await api("PUT", `/api/syncs/${pair}`, { version: state.syncs[pair].version, mappings });
+    result.replaceChildren(el("span", { text: "Mappings saved. " }),
+      answer.resync_offered ? el("button", { type: "button", id: "offer-resync", text: "Resync now to apply them to every record",
+        onclick: async () => { await api("POST", `/api/syncs/${pair}/resync`); toast("Resync started."); await loadSyncs(); } }) : "");
+  } catch (error) {
+    const problems = (error.data && error.data.errors) || [{ field: "", message: error.message }];
+    result.replaceChildren(el("ul", {}, ...problems.map((p) => el("li", { class: "problem", text: `${p.field ? p.field + ": " : ""}${p.message}` }))));
+  }
+  await loadMappings().catch(() => {});
+  if (result.childElementCount === 0) result.textContent = "";
+}
+
+async function loadErrors() {
+  const { items } = await api("GET", "/api/errors?limit=100");
+  const table = document.getElementById("errors");
+  table.hidden = items.length === 0;
+  document.getElementById("errors-empty").hidden = items.length > 0;
+  table.querySelector("tbody").replaceChildren(...items.map((e) => el("tr", {},
+    el("td", { text: `${e.pair} · ${e.side === "hs" ? "HubSpot" : "QuickBooks"} ${e.record_id}` }),
+    el("td", {}, el("strong", { text: e.category.replaceAll("_", " ") }), el("br"), e.message),
+    el("td", { class: "fix", text: e.fix }),
+    el("td", { text: String(e.attempts) }),
+    el("td", { text: new Date(e.last_seen).toLocaleString() }),
+    el("td", {}, el("button", { type: "button", text: "Resync", "aria-label": `Resync ${e.pair} record ${e.record_id}`,
+      onclick: async () => { await api("POST", `/api/records/${e.pair}/${e.side}/${e.record_id}/resync`); toast("Queued."); } })))));
+}
+
+async function loadHistory() {
+  const { items } = await api("GET", "/api/history?limit=15");
+  document.getElementById("history").replaceChildren(...items.map((h) => el("li", {
+    text: `${new Date(Number(h.at) * 1000).toLocaleTimeString()} · ${h.pair} · ${String(h.action).replaceAll("_", " ")} ${h.direction && h.direction !== "none" ? h.direction : ""}` }))));
+}
+
+async function refresh() {
+  await Promise.all([loadSyncs(), loadErrors(), loadHistory()]);
+}
+
+document.addEventListener("DOMContentLoaded", async () => {
+  document.getElementById("mapping-pair").addEventListener("change", loadMappings);
+  document.getElementById("add-mapping").addEventListener("click", () => {
+    const pair = document.getElementById("mapping-pair").value;
+    const body = document.querySelector("#mappings tbody");
+    body.append(mappingRow(pair, { hubspot: "", qbo: "", direction: "both", transform: "trim" }, body.children.length));
+    body.lastElementChild.querySelector("select").focus();
+  });
+  document.getElementById("save-mappings").addEventListener("click", saveMappings);
+  try {
+    await loadConnection();
+    await Promise.all([refresh(), loadMappings()]);
+    document.body.dataset.ready = "true";
+  } catch (error) {
+    toast(`Could not load the settings: ${error.message}`);
+  }
+});

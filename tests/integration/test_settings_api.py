@@ -1,0 +1,177 @@
+"""The settings API through devstack: sessions, versions, turning syncs off and on, custom mappings,
+validation, sync health, history, resync, delete."""
+
+from typing import Any
+
+import pytest
+import requests
+
+from devstack.browser import Browser
+from devstack.sandboxed import SandboxedProduct
+from tests.support.product import connect_webhooks, install, settle, table_items
+
+pytestmark = [pytest.mark.devstack, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def session(product: SandboxedProduct) -> tuple[Browser, dict[str, Any]]:
+    connect_webhooks(product)
+    return install(product)
+
+
+def _api(product: SandboxedProduct, browser: Browser, method: str, path: str, body: Any = None) -> requests.Response:
+    return browser.request(method, f"{product.devstack.gateway_url}{path}", json=body)
+
+
+def _customer_of(product: SandboxedProduct, contact_id: str) -> dict[str, Any]:
+    link = next(i for i in table_items(product) if i["SK"]["S"] == f"LINK#contacts#hs#{contact_id}")
+    return next(c for c in product.quickbooks_admin.records("Customer") if c["Id"] == link["other_id"]["S"])
+
+
+def test_every_route_needs_the_session_and_only_its_own_connection(
+    product: SandboxedProduct, session: tuple[Browser, dict[str, Any]]
+) -> None:
+    browser, connection = session
+    for method, path in (
+        ("GET", "/api/syncs"),
+        ("GET", "/api/syncs/contacts"),
+        ("PUT", "/api/syncs/contacts"),
+        ("GET", "/api/errors"),
+        ("GET", "/api/history"),
+        ("GET", "/api/fields/contacts"),
+        ("POST", "/api/records/contacts/hs/1/resync"),
+    ):
+        answer = requests.request(method, f"{product.devstack.gateway_url}{path}", json={"version": 0}, timeout=10)
+        assert answer.status_code == 401, (method, path, answer.text)
+    assert _api(product, browser, "GET", "/api/syncs?connection_id=someone-else").status_code == 403
+    assert _api(product, browser, "GET", f"/api/syncs?connection_id={connection['connection_id']}").status_code == 200
+    assert _api(product, browser, "GET", "/api/syncs/deals").status_code == 404
+
+
+def test_syncs_list_with_versions_and_a_stale_update_is_refused(
+    product: SandboxedProduct, session: tuple[Browser, dict[str, Any]]
+) -> None:
+    browser, _ = session
+    syncs = _api(product, browser, "GET", "/api/syncs").json()["syncs"]
+    assert [s["pair"] for s in syncs] == ["contacts", "products", "invoices", "payments"]
+    contacts = syncs[0]
+    assert contacts["enabled"] is True
+    assert {"hubspot": "email", "qbo": "PrimaryEmailAddr.Address", "direction": "both", "transform": "lower"} in (
+        contacts["mappings"]
+    )
+    first = _api(product, browser, "PUT", "/api/syncs/contacts", {"version": contacts["version"], "policy": "qbo_wins"})
+    assert first.status_code == 200, first.text
+    assert first.json()["sync"]["version"] == contacts["version"] + 1
+    stale = _api(
+        product, browser, "PUT", "/api/syncs/contacts", {"version": contacts["version"], "policy": "hubspot_wins"}
+    )
+    assert stale.status_code == 409
+    assert _api(product, browser, "GET", "/api/syncs/contacts").json()["policy"] == "qbo_wins"
+    invalid = _api(product, browser, "PUT", "/api/syncs/contacts", {"version": "x", "policy": "loudest"})
+    assert invalid.status_code == 422
+
+
+def test_a_sync_turned_off_pauses_and_turned_on_catches_up_through_an_initial_sync(
+    product: SandboxedProduct, session: tuple[Browser, dict[str, Any]]
+) -> None:
+    browser, _ = session
+    version = _api(product, browser, "GET", "/api/syncs/contacts").json()["version"]
+    off = _api(product, browser, "PUT", "/api/syncs/contacts", {"version": version, "enabled": False})
+    assert off.json()["job_id"] is None
+    contact = product.hubspot_admin.create("contacts", {"email": "paused@example.com", "firstname": "Paused"})
+    settle(product)
+    assert not [c for c in product.quickbooks_admin.records("Customer") if c.get("GivenName") == "Paused"]
+    on = _api(product, browser, "PUT", "/api/syncs/contacts", {"version": version + 1, "enabled": True}).json()
+    assert on["job_id"]
+    settle(product)
+    status = _api(product, browser, "GET", "/api/syncs/contacts/status").json()
+    assert status["job"]["job_id"] == on["job_id"]
+    assert status["job"]["status"] == "finished"
+    assert status["job"]["done"] == status["job"]["total"]
+    assert status["linked"] >= 1
+    assert status["last_to_quickbooks"] is not None
+    assert _customer_of(product, contact["id"])["GivenName"] == "Paused"
+
+
+def test_a_custom_mapping_is_validated_saved_and_applied(
+    product: SandboxedProduct, session: tuple[Browser, dict[str, Any]]
+) -> None:
+    browser, _ = session
+    fields = _api(product, browser, "GET", "/api/fields/contacts").json()
+    assert "jobtitle" in {p["name"] for p in fields["hubspot"]}
+    assert "Title" in {f["path"] for f in fields["qbo"]}
+    assert "phone_e164" in fields["transforms"]
+    current = _api(product, browser, "GET", "/api/syncs/contacts").json()
+    bad = [
+        *current["mappings"],
+        {"hubspot": "no_such_property", "qbo": "Title"},
+        {"hubspot": "website", "qbo": "Balance", "direction": "both"},
+        {"hubspot": "jobtitle", "qbo": "GivenName"},
+    ]
+    refused = _api(product, browser, "PUT", "/api/syncs/contacts", {"version": current["version"], "mappings": bad})
+    assert refused.status_code == 422
+    problems = {e["field"]: e["message"] for e in refused.json()["errors"]}
+    index = len(current["mappings"])
+    assert "no contacts property 'no_such_property'" in problems[f"mappings[{index}].hubspot"]
+    assert "QuickBooks computes" in problems[f"mappings[{index + 1}].direction"]
+    assert any("mapped 2 times" in m for m in problems.values())
+    without_email = [m for m in current["mappings"] if m["hubspot"] != "email"]
+    missing = _api(
+        product, browser, "PUT", "/api/syncs/contacts", {"version": current["version"], "mappings": without_email}
+    )
+    assert "'email'" in missing.json()["errors"][0]["message"]
+
+    mappings = [*current["mappings"], {"hubspot": "jobtitle", "qbo": "Title", "direction": "hubspot_to_qbo"}]
+    saved = _api(product, browser, "PUT", "/api/syncs/contacts", {"version": current["version"], "mappings": mappings})
+    assert saved.status_code == 200, saved.text
+    assert saved.json()["resync_offered"] is True
+    contact = product.hubspot_admin.create(
+        "contacts", {"email": "titled@example.com", "firstname": "Tia", "lastname": "Titled", "jobtitle": "Dr"}
+    )
+    settle(product)
+    assert _customer_of(product, contact["id"])["Title"] == "Dr"
+
+
+def test_sync_health_lists_the_failing_record_with_its_fix_and_resyncs_it(
+    product: SandboxedProduct, session: tuple[Browser, dict[str, Any]]
+) -> None:
+    browser, _ = session
+    contact = product.hubspot_admin.create("contacts", {"firstname": "N" * 120, "email": "long@example.com"})
+    settle(product)
+    page = _api(product, browser, "GET", "/api/errors?pair=contacts&side=hs&limit=10").json()
+    error = next(e for e in page["items"] if e["record_id"] == contact["id"])
+    assert error["category"] == "invalid_value"
+    assert "Shorten" in error["fix"]
+    assert error["attempts"] >= 1
+    only_other = _api(product, browser, "GET", "/api/errors?category=duplicate").json()["items"]
+    assert all(e["category"] == "duplicate" for e in only_other)
+    product.hubspot_admin.configure_webhooks(enabled=False)
+    product.hubspot_admin.update("contacts", contact["id"], {"firstname": "Nora"})
+    product.hubspot_admin.configure_webhooks(enabled=True)
+    queued = _api(product, browser, "POST", f"/api/records/contacts/hs/{contact['id']}/resync")
+    assert queued.json() == {"queued": 1}
+    settle(product)
+    assert not [
+        e for e in _api(product, browser, "GET", "/api/errors").json()["items"] if e["record_id"] == contact["id"]
+    ]
+    history = _api(product, browser, "GET", "/api/history?limit=2").json()
+    assert history["items"]
+    assert history["cursor"]
+    older = _api(product, browser, "GET", f"/api/history?limit=2&cursor={history['cursor']}").json()["items"]
+    assert older[0]["at"] <= history["items"][-1]["at"]
+
+
+def test_deleting_a_sync_needs_confirmation_and_forgets_its_links(
+    product: SandboxedProduct, session: tuple[Browser, dict[str, Any]]
+) -> None:
+    browser, _ = session
+    product.hubspot_admin.create("products", {"name": "Deletable", "price": "5"})
+    settle(product)
+    assert _api(product, browser, "GET", "/api/syncs/products/status").json()["linked"] >= 1
+    assert _api(product, browser, "DELETE", "/api/syncs/products").status_code == 400
+    deleted = _api(product, browser, "DELETE", "/api/syncs/products?confirm=products").json()["deleted"]
+    assert deleted["links"] >= 1
+    assert _api(product, browser, "GET", "/api/syncs/products/status").json()["linked"] == 0
+    assert _api(product, browser, "GET", "/api/syncs/products").json()["enabled"] is False
+    spec = _api(product, browser, "GET", "/api/openapi.json").json()
+    assert {"/api/syncs/{pair}", "/api/errors", "/api/fields/{pair}"} <= set(spec["paths"])
