@@ -12,8 +12,11 @@ export PYTHONPATH := $(abspath layers/common)
 export PATH := $(dir $(PY312)):$(abspath $(VENV))/bin:$(PATH)
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
+# The browser tests drive Debian's Chromium; installed with apt when missing (root, or through sudo).
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell test "$$(id -u)" = 0 || echo sudo)
 
-.PHONY: help demo test lint up bench build validate clean
+.PHONY: help demo test lint up bench build validate clean browser
 
 help:
 	@echo "make demo   run the whole product on devstack + sandbox, write .demo/report.json"
@@ -35,7 +38,13 @@ $(SAM_VENV)/.installed: requirements-sam.txt
 demo: $(VENV)/.installed
 	$(PY) -m demo
 
-test: $(VENV)/.installed $(SAM_VENV)/.installed
+$(CHROMIUM):
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium
+
+browser: $(CHROMIUM)
+
+test: $(VENV)/.installed $(SAM_VENV)/.installed $(CHROMIUM)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy

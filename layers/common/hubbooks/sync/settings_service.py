@@ -11,6 +11,7 @@ from typing import Any
 
 from boto3.dynamodb.conditions import Attr, Key
 
+from hubbooks.hubspot import app_properties
 from hubbooks.hubspot.client import HubSpotClient
 from hubbooks.mapping import transforms
 from hubbooks.mapping.fields import ENTITY, HUBSPOT_OBJECT
@@ -125,7 +126,10 @@ class SettingsService:
     # -- what the mapping editor offers -----------------------------------------------------------
 
     def _hubspot_properties(self, pair: Pair) -> dict[str, dict[str, Any]]:
-        return {p["name"]: p for p in self._hubspot().properties(HUBSPOT_OBJECT[pair])}
+        """HubSpot's properties of the pair's object, the app's own among them (created if not yet)."""
+        client = self._hubspot()
+        app_properties.ensure(client, HUBSPOT_OBJECT[pair], self.connection_id)
+        return {p["name"]: p for p in client.properties(HUBSPOT_OBJECT[pair])}
 
     def fields(self, pair: Pair) -> dict[str, Any]:
         hubspot = [

@@ -88,32 +88,39 @@ function card(sync) {
   const twoWay = pair === "contacts" || pair === "products";
   const stages = el("input", { type: "text", id: id("stages"), name: "lifecycle_stages",
     value: (sync.filters.lifecycle_stages || []).join(", "), placeholder: "all stages" });
-  const save = async () => {
+  // Each action marks the card busy, reloads every card, then says what happened (so a message means the
+  // page already shows the new state).
+  const act = async (work) => {
+    article.setAttribute("aria-busy", "true");
+    for (const control of article.querySelectorAll("button, input, select")) control.disabled = true;
+    let message;
+    try {
+      message = await work();
+    } catch (error) {
+      message = error.status === 409 ? "Someone changed these settings meanwhile; reloaded." : `Not saved: ${error.message}`;
+    }
+    await loadSyncs();
+    if (message) toast(message);
+  };
+  const save = () => act(async () => {
     const changes = { version: sync.version, enabled: enabled.checked };
     if (twoWay) Object.assign(changes, { direction: direction.value, policy: policy.value });
     if (pair === "contacts") {
       changes.filters = { lifecycle_stages: stages.value.split(",").map((s) => s.trim()).filter(Boolean) };
     }
-    try {
-      const answer = await api("PUT", `/api/syncs/${pair}`, changes);
-      toast(answer.job_id ? `${LABELS[pair]} is on: the initial sync started.` : "Saved.");
-    } catch (error) {
-      toast(error.status === 409 ? "Someone changed these settings meanwhile; reloaded." : `Not saved: ${error.message}`);
-    }
-    await loadSyncs();
-  };
-  const remove = async () => {
-    if (!window.confirm(`Delete the ${LABELS[pair]} sync? It stops, and hubbooks forgets which records are linked. Records stay in both apps.`)) return;
+    const answer = await api("PUT", `/api/syncs/${pair}`, changes);
+    return answer.job_id ? `${LABELS[pair]} is on: the initial sync started.` : "Saved.";
+  });
+  const remove = () => act(async () => {
+    if (!window.confirm(`Delete the ${LABELS[pair]} sync? It stops, and hubbooks forgets which records are linked. Records stay in both apps.`)) return "";
     await api("DELETE", `/api/syncs/${pair}?confirm=${pair}`);
-    toast(`${LABELS[pair]}: deleted.`);
-    await loadSyncs();
-  };
-  const resync = async () => {
+    return `${LABELS[pair]}: deleted.`;
+  });
+  const resync = () => act(async () => {
     await api("POST", `/api/syncs/${pair}/resync`);
-    toast("Resync started.");
-    await loadSyncs();
-  };
-  return el("article", { class: "card", id: `sync-${pair}`, "aria-labelledby": id("title") },
+    return "Resync started.";
+  });
+  const article = el("article", { class: "card", id: `sync-${pair}`, "aria-labelledby": id("title") },
     el("h3", { id: id("title"), text: LABELS[pair] }),
     el("label", { for: id("enabled") }, enabled, " Sync on"),
     twoWay ? el("label", { for: id("direction"), text: "Direction" }) : "",
@@ -128,6 +135,7 @@ function card(sync) {
       el("button", { type: "button", class: "primary", onclick: save, text: "Save" }),
       el("button", { type: "button", onclick: resync, text: "Resync" }),
       el("button", { type: "button", class: "danger", onclick: remove, text: "Delete sync" })));
+  return article;
 }
 
 async function loadSyncs() {
@@ -144,7 +152,9 @@ async function loadSyncs() {
 function mappingRow(pair, mapping, index) {
   const fields = state.fields[pair];
   const hubspot = el("select", { "aria-label": `HubSpot property, row ${index + 1}`, name: "hubspot" });
-  for (const p of fields.hubspot) hubspot.append(el("option", { value: p.name, text: `${p.label} (${p.name})`, selected: p.name === mapping.hubspot }));
+  const known = fields.hubspot.some((p) => p.name === mapping.hubspot);
+  const choices = known || !mapping.hubspot ? fields.hubspot : [{ name: mapping.hubspot, label: mapping.hubspot }, ...fields.hubspot];
+  for (const p of choices) hubspot.append(el("option", { value: p.name, text: `${p.label} (${p.name})`, selected: p.name === mapping.hubspot }));
   const qbo = el("select", { "aria-label": `QuickBooks field, row ${index + 1}`, name: "qbo" });
   for (const f of fields.qbo) qbo.append(el("option", { value: f.path, text: `${f.label} (${f.path})`, selected: f.path === mapping.qbo }));
   const direction = options(el("select", { "aria-label": `Direction, row ${index + 1}`, name: "direction" }), DIRECTIONS, mapping.direction);
@@ -171,15 +181,15 @@ async function saveMappings() {
   const result = document.getElementById("mapping-result");
   try {
     const answer = await api("PUT", `/api/syncs/${pair}`, { version: state.syncs[pair].version, mappings });
+    await loadMappings();
     result.replaceChildren(el("span", { text: "Mappings saved. " }),
       answer.resync_offered ? el("button", { type: "button", id: "offer-resync", text: "Resync now to apply them to every record",
         onclick: async () => { await api("POST", `/api/syncs/${pair}/resync`); toast("Resync started."); await loadSyncs(); } }) : "");
   } catch (error) {
+    // The rows stay as they are, so each problem can be fixed where it is.
     const problems = (error.data && error.data.errors) || [{ field: "", message: error.message }];
     result.replaceChildren(el("ul", {}, ...problems.map((p) => el("li", { class: "problem", text: `${p.field ? p.field + ": " : ""}${p.message}` }))));
   }
-  await loadMappings().catch(() => {});
-  if (result.childElementCount === 0) result.textContent = "";
 }
 
 async function loadErrors() {
@@ -199,8 +209,12 @@ async function loadErrors() {
 
 async function loadHistory() {
   const { items } = await api("GET", "/api/history?limit=15");
-  document.getElementById("history").replaceChildren(...items.map((h) => el("li", {
-    text: `${new Date(Number(h.at) * 1000).toLocaleTimeString()} · ${h.pair} · ${String(h.action).replaceAll("_", " ")} ${h.direction && h.direction !== "none" ? h.direction : ""}` }))));
+  const line = (h) => {
+    const when = new Date(Number(h.at) * 1000).toLocaleTimeString();
+    const way = h.direction && h.direction !== "none" ? h.direction : "";
+    return `${when} · ${h.pair} · ${String(h.action).replaceAll("_", " ")} ${way}`;
+  };
+  document.getElementById("history").replaceChildren(...items.map((h) => el("li", { text: line(h) })));
 }
 
 async function refresh() {

@@ -1,0 +1,142 @@
+"""The settings page in Debian's Chromium, driven by Playwright against devstack and both sandboxes: connect,
+turn contacts off and on and watch the initial sync finish, add a custom mapping and see it applied, read a
+failing record's fix, delete a sync. Screenshots go to .artifacts/browser/."""
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from devstack.sandboxed import SandboxedProduct
+from tests.support.product import connect_webhooks, settle, table_items
+
+pytestmark = [pytest.mark.browser, pytest.mark.devstack, pytest.mark.slow]
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[2] / ".artifacts" / "browser"
+# Chromium on a machine without outside network: no background connections, no sandbox as root.
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def page(product: SandboxedProduct, chromium: Browser) -> Iterator[Page]:
+    connect_webhooks(product)
+    context = chromium.new_context(viewport={"width": 1280, "height": 1000})
+    page = context.new_page()
+    page.goto(f"{product.devstack.gateway_url}/connect/hubspot")
+    page.wait_for_url(f"{product.devstack.gateway_url}/")
+    expect(page.locator("body")).to_have_attribute("data-ready", "true", timeout=15_000)
+    yield page
+    context.close()
+
+
+def _shot(page: Page, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def _customer_of(product: SandboxedProduct, contact_id: str) -> dict[str, Any]:
+    link = next(i for i in table_items(product) if i["SK"]["S"] == f"LINK#contacts#hs#{contact_id}")
+    return next(c for c in product.quickbooks_admin.records("Customer") if c["Id"] == link["other_id"]["S"])
+
+
+def test_the_page_shows_the_connection_and_a_card_per_sync(product: SandboxedProduct, page: Page) -> None:
+    expect(page.locator("#connection")).to_contain_text("Sandbox Company")
+    for pair in ("contacts", "products", "invoices", "payments"):
+        expect(page.locator(f"#sync-{pair}")).to_be_visible()
+    expect(page.get_by_label("Sync on").first).to_be_checked()
+    _shot(page, "01-connected")
+
+
+def test_turning_contacts_off_and_on_runs_an_initial_sync_to_the_end(product: SandboxedProduct, page: Page) -> None:
+    card = page.locator("#sync-contacts")
+    card.get_by_label("Sync on").uncheck()
+    card.get_by_role("button", name="Save").click()
+    expect(page.locator("#toast")).to_contain_text("Saved")
+    product.hubspot_admin.seed(
+        {
+            "contacts": [
+                {"email": f"while.off.{i}@example.com", "firstname": "Off", "lastname": str(i)} for i in range(12)
+            ]
+        }
+    )
+    card = page.locator("#sync-contacts")
+    expect(card.get_by_label("Sync on")).not_to_be_checked()
+    card.get_by_label("Sync on").check()
+    card.get_by_role("button", name="Save").click()
+    expect(page.locator("#toast")).to_contain_text("initial sync started", timeout=30_000)
+    expect(page.locator("#sync-contacts .job")).to_contain_text("Initial sync finished", timeout=60_000)
+    expect(page.locator("#sync-contacts progress")).to_be_visible()
+    _shot(page, "02-initial-sync-finished")
+    emails = {
+        str((c.get("PrimaryEmailAddr") or {}).get("Address")) for c in product.quickbooks_admin.records("Customer")
+    }
+    assert {f"while.off.{i}@example.com" for i in range(12)} <= emails
+
+
+def test_a_custom_mapping_added_in_the_editor_reaches_quickbooks(product: SandboxedProduct, page: Page) -> None:
+    page.get_by_label("Object").select_option("contacts")
+    rows = page.locator("#mappings tbody tr")
+    expect(rows.first).to_be_visible()
+    count = rows.count()
+    page.get_by_role("button", name="Add a mapping").click()
+    page.get_by_label(f"HubSpot property, row {count + 1}").select_option("jobtitle")
+    page.get_by_label(f"QuickBooks field, row {count + 1}").select_option("Title")
+    page.get_by_label(f"Direction, row {count + 1}").select_option("hubspot_to_qbo")
+    page.get_by_role("button", name="Save mappings").click()
+    expect(page.locator("#mapping-result")).to_contain_text("Mappings saved")
+    expect(page.get_by_role("button", name="Resync now to apply them to every record")).to_be_visible()
+    _shot(page, "03-mapping-saved")
+    contact = product.hubspot_admin.create(
+        "contacts", {"email": "mapped.title@example.com", "firstname": "Mara", "lastname": "Mapped", "jobtitle": "Prof"}
+    )
+    settle(product)
+    assert _customer_of(product, contact["id"])["Title"] == "Prof"
+
+
+def test_a_bad_mapping_is_refused_with_a_message_for_its_row(product: SandboxedProduct, page: Page) -> None:
+    rows = page.locator("#mappings tbody tr")
+    count = rows.count()
+    page.get_by_role("button", name="Add a mapping").click()
+    page.get_by_label(f"HubSpot property, row {count + 1}").select_option("website")
+    page.get_by_label(f"QuickBooks field, row {count + 1}").select_option("Balance")
+    page.get_by_role("button", name="Save mappings").click()
+    expect(page.locator("#mapping-result .problem").first).to_contain_text("QuickBooks computes")
+    _shot(page, "04-mapping-refused")
+
+
+def test_a_failing_record_shows_its_fix_and_the_sync_can_be_deleted(product: SandboxedProduct, page: Page) -> None:
+    product.hubspot_admin.create("contacts", {"firstname": "L" * 120, "email": "too.long@example.com"})
+    product.hubspot_admin.create("products", {"name": "Browser widget", "price": "12"})
+    settle(product)
+    page.reload()
+    expect(page.locator("body")).to_have_attribute("data-ready", "true", timeout=15_000)
+    health = page.locator("#errors")
+    expect(health).to_be_visible()
+    expect(health.locator("td.fix").first).to_contain_text("Shorten")
+    _shot(page, "05-sync-health")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator("#sync-products").get_by_role("button", name="Delete sync").click()
+    expect(page.locator("#toast")).to_contain_text("deleted")
+    expect(page.locator("#sync-products .counts")).to_contain_text("0 linked")
+    expect(page.locator("#sync-products").get_by_label("Sync on")).not_to_be_checked()
+    _shot(page, "06-sync-deleted")
