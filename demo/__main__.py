@@ -4,7 +4,7 @@ import sys
 import warnings
 from pathlib import Path
 
-from demo import billing, connect, foundation, initial_sync, sweep, sync, webhooks
+from demo import billing, connect, foundation, initial_sync, settings, sweep, sync, webhooks
 from demo import sandbox as demo_sandbox
 from demo.report import Report
 from devstack.sandboxed import SandboxedProduct
@@ -31,6 +31,7 @@ def main() -> int:
             sync.run(product, report)
             sweep.run(product, report)
             billing.run(product, report)
+            settings.run(product, report, browser)
     except Exception as exc:
         report.check("demo ran to the end", False, f"{type(exc).__name__}: {exc}")
         raise

@@ -35,6 +35,9 @@ def _up_with_sandbox(stack_name: str) -> int:
         print(f"QuickBooks sandbox  {product.quickbooks.url if product.quickbooks else ''}")
         print(f"gateway             {gateway}")
         print(f"install             {gateway}/connect/hubspot   (then the settings page at {gateway}/)")
+        print(f"workflow action     definition {product.register_invoice_action()} -> {gateway}/actions/create-invoice")
+        cli = f"AWS_ENDPOINT_URL={product.devstack.endpoint} python -m hubbooks.cli --stack {stack_name}"
+        print(f"operator CLI        {cli} status")
         print("devstack is up with both sandboxes; Ctrl-C stops it", flush=True)
         _wait_for_stop()
     return 0

@@ -1,0 +1,101 @@
+"""Settings: the page's URL, and the API behind it — versions, turning a sync off and on, a custom mapping
+applied to a record, a refused mapping, the sync health table — and the operator CLI."""
+
+import time
+from typing import Any
+
+from demo.report import Report
+from devstack.browser import Browser
+from devstack.sandboxed import SandboxedProduct
+from hubbooks import cli
+
+
+def _customer_of(product: SandboxedProduct, contact_id: str) -> dict[str, Any] | None:
+    table = product.devstack.physical["Table"]
+    items = product.devstack.client("dynamodb").scan(TableName=table)["Items"]
+    link = next((i for i in items if i["SK"]["S"] == f"LINK#contacts#hs#{contact_id}"), None)
+    if link is None:
+        return None
+    return next((c for c in product.quickbooks_admin.records("Customer") if c["Id"] == link["other_id"]["S"]), None)
+
+
+def run(product: SandboxedProduct, report: Report, browser: Browser) -> None:
+    report.section("Settings: the page, its API, and the operator CLI")
+    gateway = product.devstack.gateway_url
+
+    def api(method: str, path: str, body: Any = None) -> Any:
+        return browser.request(method, f"{gateway}{path}", json=body)
+
+    report.say(f"  settings page: {gateway}/  (this run's stack; `make up` keeps one running to click through)")
+    page = browser.get(f"{gateway}/")
+    syncs = api("GET", "/api/syncs").json()["syncs"]
+    report.check(
+        "settings page and API behind the session",
+        page.status_code == 200
+        and 'id="syncs"' in page.text
+        and [s["pair"] for s in syncs] == ["contacts", "products", "invoices", "payments"]
+        and api("GET", "/api/syncs").status_code == 200
+        and browser.http.get(f"{gateway}/api/syncs", timeout=10).status_code == 401,
+        "page served with its own CSS and JS; "
+        + "; ".join(f"{s['pair']} {'on' if s['enabled'] else 'off'} (v{s['version']})" for s in syncs)
+        + "; without the session: 401",
+    )
+
+    products = next(s for s in syncs if s["pair"] == "products")
+    off = api("PUT", "/api/syncs/products", {"version": products["version"], "enabled": False}).json()["sync"]
+    stale = api("PUT", "/api/syncs/products", {"version": products["version"], "enabled": True})
+    started = time.monotonic()
+    on = api("PUT", "/api/syncs/products", {"version": off["version"], "enabled": True}).json()
+    job: dict[str, Any] = {}
+    while time.monotonic() - started < 120:
+        job = api("GET", "/api/syncs/products/status").json()["job"] or {}
+        if job.get("job_id") == on["job_id"] and job.get("status") == "finished":
+            break
+        time.sleep(0.5)
+    report.check(
+        "a sync turned off and on again, with a version check",
+        stale.status_code == 409 and job.get("status") == "finished" and job.get("done") == job.get("total"),
+        f"an update over a stale version answered {stale.status_code}; turning products on started initial sync "
+        f"{on['job_id']}: {job.get('done')}/{job.get('total')} in {time.monotonic() - started:.1f} s",
+    )
+
+    contacts = api("GET", "/api/syncs/contacts").json()
+    refused = api(
+        "PUT",
+        "/api/syncs/contacts",
+        {"version": contacts["version"], "mappings": [*contacts["mappings"], {"hubspot": "website", "qbo": "Balance"}]},
+    )
+    mappings = [*contacts["mappings"], {"hubspot": "jobtitle", "qbo": "Title", "direction": "hubspot_to_qbo"}]
+    saved = api("PUT", "/api/syncs/contacts", {"version": contacts["version"], "mappings": mappings})
+    contact = product.hubspot_admin.create(
+        "contacts", {"email": "ines.mapped@example.com", "firstname": "Ines", "lastname": "Mapped", "jobtitle": "CFO"}
+    )
+    product.settle()
+    customer = _customer_of(product, contact["id"]) or {}
+    report.check(
+        "a custom field mapping, validated and applied",
+        refused.status_code == 422 and saved.status_code == 200 and customer.get("Title") == "CFO",
+        f"website <-> Balance refused ({refused.json()['errors'][0]['message']}); jobtitle -> Title saved "
+        f"(resync offered: {saved.json().get('resync_offered')}); a new contact's job title reached QuickBooks as "
+        f"'{customer.get('Title')}'",
+    )
+
+    failing = product.hubspot_admin.create("contacts", {"email": "long.name@example.com", "firstname": "X" * 120})
+    product.settle()
+    errors = api("GET", "/api/errors?pair=contacts").json()["items"]
+    mine: dict[str, Any] = next((e for e in errors if e["record_id"] == failing["id"]), {})
+    report.check(
+        "sync health: what failed, why, and the fix",
+        mine.get("category") == "invalid_value" and "Shorten" in mine.get("fix", ""),
+        f"contact {failing['id']}: [{mine.get('category')}] {mine.get('message', '')[:70]}… fix: {mine.get('fix')}",
+    )
+
+    lines: list[str] = []
+    cli.main(["--stack", product.stack_name, "status"], out=lines.append)
+    for line in lines:
+        report.say(f"  $ python -m hubbooks.cli status | {line}")
+    report.check(
+        "operator CLI status",
+        any(line.strip().startswith("contacts") for line in lines),
+        f"{len(lines)} lines: the connection and each pair's links, errors and last job",
+    )
