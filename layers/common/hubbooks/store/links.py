@@ -21,15 +21,16 @@ class LinkLookup:
     def seen_versions(self, connection_id: str, pair: Pair, side: Side, ids: list[str]) -> dict[str, str]:
         """For each linked record, the version of it the last sync left (see Link.seen)."""
         found: dict[str, str] = {}
-        for item in self._items(connection_id, pair, side, ids, "SK, seen"):
+        for item in self.items(connection_id, pair, side, ids, "SK, seen"):
             version = (item.get("seen") or {}).get(str(side))
             if version:
                 found[str(item["SK"]).rsplit("#", 1)[1]] = str(version)
         return found
 
-    def _items(
-        self, connection_id: str, pair: Pair, side: Side, ids: list[str], projection: str
+    def items(
+        self, connection_id: str, pair: Pair, side: Side, ids: list[str], projection: str | None = None
     ) -> list[dict[str, Any]]:
+        """The link items of many records of one side (BatchGetItem, 100 keys a call)."""
         items: list[dict[str, Any]] = []
         unique = list(dict.fromkeys(ids))
         for start in range(0, len(unique), BATCH_GET):
@@ -37,7 +38,8 @@ class LinkLookup:
                 {"PK": connection_pk(connection_id), "SK": link_sk(pair, side, i)}
                 for i in unique[start : start + BATCH_GET]
             ]
-            request: dict[str, Any] = {self.table.name: {"Keys": keys, "ProjectionExpression": projection}}
+            wanted: dict[str, Any] = {"Keys": keys} | ({"ProjectionExpression": projection} if projection else {})
+            request: dict[str, Any] = {self.table.name: wanted}
             while request:
                 answer = self.table.resource.meta.client.batch_get_item(RequestItems=request)
                 items += answer["Responses"].get(self.table.name, [])
@@ -48,5 +50,5 @@ class LinkLookup:
         """For each linked QuickBooks id, the HubSpot id it is linked to."""
         return {
             str(item["SK"]).rsplit("#", 1)[1]: str(item["other_id"])
-            for item in self._items(connection_id, pair, Side.QUICKBOOKS, qbo_ids, "SK, other_id")
+            for item in self.items(connection_id, pair, Side.QUICKBOOKS, qbo_ids, "SK, other_id")
         }

@@ -10,7 +10,7 @@ from botocore.exceptions import ClientError
 
 from hubbooks.models.signals import Pair, Side
 from hubbooks.models.sync_config import SyncConfig
-from hubbooks.store.links import link_sk
+from hubbooks.store.links import LinkLookup, link_sk
 from hubbooks.store.sync_settings import SyncSettingsRepository
 from hubbooks.store.table import Table, connection_pk
 from hubbooks.sync.models import Link, PairSettings, SyncFailure
@@ -22,6 +22,7 @@ HISTORY_DAYS = 30
 class DynamoSyncStore:
     def __init__(self, table: Table, connection_id: str) -> None:
         self.table = table
+        self.connection_id = connection_id
         self.pk = connection_pk(connection_id)
 
     def settings(self, pair: Pair) -> PairSettings:
@@ -35,19 +36,15 @@ class DynamoSyncStore:
         item = self.table.resource.get_item(
             Key={"PK": self.pk, "SK": link_sk(pair, side, record_id)}, ConsistentRead=True
         ).get("Item")
-        if item is None:
-            return None
-        hubspot_id, qbo_id = (
-            (record_id, str(item["other_id"])) if side is Side.HUBSPOT else (str(item["other_id"]), record_id)
-        )
-        return Link(
-            pair,
-            hubspot_id,
-            qbo_id,
-            {k: str(v) for k, v in (item.get("base") or {}).items()},
-            int(item.get("version", 0)),
-            {k: str(v) for k, v in (item.get("seen") or {}).items()},
-        )
+        return None if item is None else _link(pair, side, record_id, item)
+
+    def links_of(self, pair: Pair, side: Side, record_ids: list[str]) -> dict[str, Link | None]:
+        """The links of many records of one side at once (None for records not linked)."""
+        found: dict[str, Link | None] = dict.fromkeys(record_ids)
+        for item in LinkLookup(self.table).items(self.connection_id, pair, side, record_ids):
+            record_id = str(item["SK"]).rsplit("#", 1)[1]
+            found[record_id] = _link(pair, side, record_id, item)
+        return found
 
     def _link_item(self, link: Link, side: Side, version: int) -> dict[str, Any]:
         own, other = (link.hubspot_id, link.qbo_id) if side is Side.HUBSPOT else (link.qbo_id, link.hubspot_id)
@@ -121,14 +118,37 @@ class DynamoSyncStore:
             if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
                 raise
 
-    def add_history(self, entry: dict[str, Any]) -> None:
-        now = datetime.now(UTC)
+    def failing(self, pair: Pair) -> set[tuple[str, str]]:
+        """(side, record id) of every record of the pair with a sync error."""
+        return {(str(item["side"]), str(item["record_id"])) for item in self.table.partition(self.pk, f"ERR#{pair}#")}
+
+    def _history_item(self, entry: dict[str, Any]) -> dict[str, Any]:
         clean = {k: (str(v) if isinstance(v, float) else v) for k, v in entry.items()}
-        self.table.resource.put_item(
-            Item={
-                "PK": self.pk,
-                "SK": f"HIST#{now.isoformat()}#{uuid.uuid4().hex[:8]}",
-                "ttl": int(time.time()) + HISTORY_DAYS * 86400,
-                **clean,
-            }
-        )
+        return {
+            "PK": self.pk,
+            "SK": f"HIST#{datetime.now(UTC).isoformat()}#{uuid.uuid4().hex[:8]}",
+            "ttl": int(time.time()) + HISTORY_DAYS * 86400,
+            **clean,
+        }
+
+    def add_history(self, entry: dict[str, Any]) -> None:
+        self.table.resource.put_item(Item=self._history_item(entry))
+
+    def add_histories(self, entries: list[dict[str, Any]]) -> None:
+        with self.table.resource.batch_writer() as batch:
+            for entry in entries:
+                batch.put_item(Item=self._history_item(entry))
+
+
+def _link(pair: Pair, side: Side, record_id: str, item: dict[str, Any]) -> Link:
+    hubspot_id, qbo_id = (
+        (record_id, str(item["other_id"])) if side is Side.HUBSPOT else (str(item["other_id"]), record_id)
+    )
+    return Link(
+        pair,
+        hubspot_id,
+        qbo_id,
+        {k: str(v) for k, v in (item.get("base") or {}).items()},
+        int(item.get("version", 0)),
+        {k: str(v) for k, v in (item.get("seen") or {}).items()},
+    )

@@ -1,6 +1,6 @@
 """The engine's ports over the real APIs: records in canonical form in, provider writes out."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -11,8 +11,9 @@ from hubbooks.mapping.fields import DEFAULTS, ENTITY, HUBSPOT_OBJECT, ID_PROPERT
 from hubbooks.mapping.qbo_fields import qbo_field
 from hubbooks.models.signals import Pair, Side
 from hubbooks.quickbooks.client import QboClient
+from hubbooks.store.sync_store import DynamoSyncStore
 from hubbooks.sync.models import Record
-from hubbooks.sync.ports import DuplicateNameError, StaleObjectError, StorePort
+from hubbooks.sync.ports import DuplicateNameError, StaleObjectError
 
 BULK = 100
 QBO_BATCH = 30
@@ -130,6 +131,28 @@ class HubSpotAdapter:
                 record = self._record(pair, body)
                 created[str((body.get("properties") or {}).get(id_property) or record.values.get(id_property))] = record
         return created
+
+    def update_many(
+        self, pair: Pair, writes: dict[str, Record], values: dict[str, dict[str, str]]
+    ) -> dict[str, Record]:
+        """Write `values` to each record in batch updates of 100; answers each record as it now is (the
+        batch answer carries only some properties, so the values written are laid over what was read)."""
+        if not values:
+            return {}
+        self.ensure_schema(pair)
+        inputs = [{"id": record_id, "properties": props} for record_id, props in values.items()]
+        written = self._client.batch_write(HUBSPOT_OBJECT[pair], "update", inputs)
+        now: dict[str, Record] = {}
+        for body in written:
+            record_id = str(body["id"])
+            before = writes[record_id]
+            now[record_id] = replace(
+                before,
+                values=before.values | values[record_id],
+                updated_at=_epoch(body.get("updatedAt")),
+                version=str(body.get("updatedAt", "")),
+            )
+        return now
 
     def create(self, pair: Pair, values: dict[str, str], qbo_id: str) -> Record:
         self.ensure_schema(pair)
@@ -340,4 +363,4 @@ class QboAdapter:
 class SyncPorts:
     hubspot: HubSpotAdapter
     qbo: QboAdapter
-    store: StorePort
+    store: DynamoSyncStore

@@ -4,12 +4,14 @@ the engine against ports that answer from what the bulk reads fetched."""
 import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 from hubbooks.models.signals import Pair, Reason, Side, SyncSignal
+from hubbooks.store.sync_store import DynamoSyncStore
 from hubbooks.sync.adapters import HubSpotAdapter, QboAdapter
 from hubbooks.sync.engine import Outcome, SyncEngine, display_names
-from hubbooks.sync.models import Record
-from hubbooks.sync.ports import StorePort
+from hubbooks.sync.merge import merge
+from hubbooks.sync.models import Link, PairSettings, Record, SyncFailure
 
 OUTCOME_COUNTER = {
     Outcome.CREATED: "created",
@@ -74,13 +76,64 @@ class _CachedQbo:
         return self._inner.deactivate(pair, current)
 
 
-def run_batch(signal: SyncSignal, hubspot: HubSpotAdapter, qbo: QboAdapter, store: StorePort) -> Counter[str]:
+class _BatchStore:
+    """The store as one batch sees it: settings read once, links prefetched in bulk (and kept current as the
+    batch saves them), sync errors cleared only where they exist, history written in bulk at the end."""
+
+    def __init__(self, inner: DynamoSyncStore, pair: Pair) -> None:
+        self._inner = inner
+        self._settings = inner.settings(pair)
+        self._links: dict[tuple[Side, str], Link | None] = {}
+        self._failing = inner.failing(pair)
+        self._history: list[dict[str, Any]] = []
+
+    def prefetch(self, pair: Pair, side: Side, record_ids: list[str]) -> None:
+        wanted = [i for i in dict.fromkeys(record_ids) if (side, i) not in self._links]
+        for record_id, link in self._inner.links_of(pair, side, wanted).items():
+            self._links[(side, record_id)] = link
+
+    def settings(self, pair: Pair) -> PairSettings:
+        return self._settings
+
+    def link_of(self, pair: Pair, side: Side, record_id: str) -> Link | None:
+        key = (side, record_id)
+        return self._links[key] if key in self._links else self._inner.link_of(pair, side, record_id)
+
+    def save_link(self, link: Link, previous: Link | None) -> Link:
+        saved = self._inner.save_link(link, previous)
+        self._links[(Side.HUBSPOT, link.hubspot_id)] = self._links[(Side.QUICKBOOKS, link.qbo_id)] = saved
+        return saved
+
+    def delete_link(self, link: Link) -> None:
+        self._inner.delete_link(link)
+        self._links[(Side.HUBSPOT, link.hubspot_id)] = self._links[(Side.QUICKBOOKS, link.qbo_id)] = None
+
+    def record_failure(self, pair: Pair, side: Side, record_id: str, failure: SyncFailure) -> None:
+        self._inner.record_failure(pair, side, record_id, failure)
+        self._failing.add((str(side), record_id))
+
+    def clear_failure(self, pair: Pair, side: Side, record_id: str) -> None:
+        if (str(side), record_id) in self._failing:
+            self._inner.clear_failure(pair, side, record_id)
+            self._failing.discard((str(side), record_id))
+
+    def add_history(self, entry: dict[str, Any]) -> None:
+        self._history.append(entry)
+
+    def flush(self) -> None:
+        self._inner.add_histories(self._history)
+        self._history.clear()
+
+
+def run_batch(signal: SyncSignal, hubspot: HubSpotAdapter, qbo: QboAdapter, inner: DynamoSyncStore) -> Counter[str]:
     """Reconcile every record of the batch; answers how many ended each way (and `done`)."""
     pair, side = signal.pair, signal.side
     cache = _Prefetched()
+    store = _BatchStore(inner, pair)
     own = hubspot.get_many(pair, signal.record_ids) if side is Side.HUBSPOT else qbo.get_many(pair, signal.record_ids)
     for record_id in signal.record_ids:
         cache.records[(side, record_id)] = own.get(record_id)
+    store.prefetch(pair, side, signal.record_ids)
     links = {i: store.link_of(pair, side, i) for i in signal.record_ids}
     linked = {i: link.other(side) for i, link in links.items() if link is not None}
     others = (
@@ -99,6 +152,9 @@ def run_batch(signal: SyncSignal, hubspot: HubSpotAdapter, qbo: QboAdapter, stor
     if settings.enabled and settings.direction.allows(side is Side.HUBSPOT):
         lonely = [r for r in unlinked if not found.get(r.id) and r.active and settings.admits(r)]
         created = _create_in_bulk(signal, lonely, hubspot, qbo, cache)
+    store.prefetch(pair, side.other, [m.id for matches in cache.matches.values() for m in matches])
+    if settings.enabled:
+        _write_back_in_bulk(pair, side, unlinked, hubspot=hubspot, store=store, cache=cache)
     engine = SyncEngine(
         signal.connection_id,
         _CachedHubSpot(hubspot, cache),
@@ -108,19 +164,46 @@ def run_batch(signal: SyncSignal, hubspot: HubSpotAdapter, qbo: QboAdapter, stor
         created_in_bulk=dict.fromkeys(created, "quickbooks" if side is Side.HUBSPOT else "hubspot"),
     )
     counts: Counter[str] = Counter()
-    for record_id in signal.record_ids:
-        single = SyncSignal(
-            connection_id=signal.connection_id,
-            pair=pair,
-            side=side,
-            record_id=record_id,
-            reason=Reason.BACKFILL,
-            source_version=signal.source_version,
-        )
-        outcome = engine.handle(single).outcome
-        counts[OUTCOME_COUNTER[outcome]] += 1
-        counts["done"] += 1
+    try:
+        for record_id in signal.record_ids:
+            single = SyncSignal(
+                connection_id=signal.connection_id,
+                pair=pair,
+                side=side,
+                record_id=record_id,
+                reason=Reason.BACKFILL,
+                source_version=signal.source_version,
+            )
+            outcome = engine.handle(single).outcome
+            counts[OUTCOME_COUNTER[outcome]] += 1
+            counts["done"] += 1
+    finally:
+        store.flush()
     return counts
+
+
+def _write_back_in_bulk(
+    pair: Pair, side: Side, unlinked: list[Record], *, hubspot: HubSpotAdapter, store: _BatchStore, cache: _Prefetched
+) -> None:
+    """What newly paired records need on the HubSpot side (QuickBooks ids, balances, values HubSpot lacks),
+    written in batch updates of 100 instead of one PATCH each; the engine then finds HubSpot in step."""
+    settings = store.settings(pair)
+    records: dict[str, Record] = {}
+    writes: dict[str, dict[str, str]] = {}
+    for record in unlinked:
+        candidates = [m for m in cache.matches.get((side, record.id), []) if store.link_of(pair, m.side, m.id) is None]
+        if len(candidates) != 1 or not settings.admits(record):
+            continue  # ambiguous or filtered: the engine says why, record by record
+        hs, qbo = (record, candidates[0]) if side is Side.HUBSPOT else (candidates[0], record)
+        plan = merge(hubspot.mappings[pair], None, hs, qbo, policy=settings.policy, pair_direction=settings.direction)
+        if plan.to_hubspot:
+            records[hs.id], writes[hs.id] = hs, plan.to_hubspot
+    for record_id, updated in hubspot.update_many(pair, records, writes).items():
+        if side is Side.HUBSPOT:
+            cache.records[(Side.HUBSPOT, record_id)] = updated
+        else:
+            for key, matches in cache.matches.items():
+                cache.matches[key] = [updated if m.id == record_id else m for m in matches]
 
 
 def _create_in_bulk(
