@@ -1,6 +1,7 @@
 """The initial sync over a company with overlapping data: everything linked or created once, counts exact,
 progress monotonic, nothing lost."""
 
+import os
 import time
 import uuid
 from collections.abc import Iterator
@@ -15,7 +16,9 @@ from hubbooks.store.jobs import JobRepository
 from tests.support.product import as_function, install, table_items
 
 pytestmark = [pytest.mark.devstack, pytest.mark.slow]
-PEOPLE = 300  # contacts and customers each; half of them the same people (3,000 takes ~8 min on moto)
+# Contacts and customers each, half of them shared. 3,000 does not finish on moto: its TransactWriteItems
+# deep-copies every table per call (and races other writers), see docs/architecture.md.
+PEOPLE = int(os.environ.get("HUBBOOKS_INITIAL_SYNC_PEOPLE", "300"))
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +53,7 @@ def test_initial_sync_links_or_creates_everything_once(product: SandboxedProduct
     )
     job_id = answer["job_id"]
     seen: list[int] = []
-    deadline = time.monotonic() + 240
+    deadline = time.monotonic() + 600
     with as_function(product, "SyncWorkerFunction"):
         jobs = JobRepository(wiring.table(), cid)
         while time.monotonic() < deadline:
