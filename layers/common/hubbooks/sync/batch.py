@@ -12,6 +12,7 @@ from hubbooks.sync.adapters import HubSpotAdapter, QboAdapter
 from hubbooks.sync.engine import Outcome, SyncEngine, display_names
 from hubbooks.sync.merge import merge
 from hubbooks.sync.models import Link, PairSettings, Record, SyncFailure
+from hubbooks.sync.ports import LinkConflictError
 
 OUTCOME_COUNTER = {
     Outcome.CREATED: "created",
@@ -100,7 +101,12 @@ class _BatchStore:
         return self._links[key] if key in self._links else self._inner.link_of(pair, side, record_id)
 
     def save_link(self, link: Link, previous: Link | None) -> Link:
-        saved = self._inner.save_link(link, previous)
+        try:
+            saved = self._inner.save_link(link, previous)
+        except LinkConflictError:  # a live signal linked it meanwhile: read these links afresh from now on
+            self._links.pop((Side.HUBSPOT, link.hubspot_id), None)
+            self._links.pop((Side.QUICKBOOKS, link.qbo_id), None)
+            raise
         self._links[(Side.HUBSPOT, link.hubspot_id)] = self._links[(Side.QUICKBOOKS, link.qbo_id)] = saved
         return saved
 
@@ -175,7 +181,10 @@ def run_batch(signal: SyncSignal, hubspot: HubSpotAdapter, qbo: QboAdapter, inne
                 source_version=signal.source_version,
             )
             outcome = engine.handle(single).outcome
-            counts[OUTCOME_COUNTER[outcome]] += 1
+            # A record whose counterpart this batch created counts as created even when a live signal for
+            # the new record linked the two first.
+            made = record_id in created and outcome not in (Outcome.FAILED, Outcome.SKIPPED, Outcome.UNLINKED)
+            counts["created" if made else OUTCOME_COUNTER[outcome]] += 1
             counts["done"] += 1
     finally:
         store.flush()
