@@ -3,7 +3,7 @@
 import argparse
 import sys
 
-from bench import coldstart, gateway, ingest, sandbox_throughput
+from bench import coldstart, gateway, ingest, initial_sync, sandbox_throughput
 from bench.results import write_results
 from devstack.stack import ROOT
 
@@ -18,6 +18,7 @@ def main(argv: list[str] | None = None) -> int:
         *gateway.measure(requests_count),
         *ingest.measure(20 if args.quick else 100),
         *sandbox_throughput.measure(repeats=runs, per_thread=requests_count // 2),
+        *initial_sync.measure(300 if args.quick else 900),
     ]
     write_results(
         metrics,
