@@ -2,7 +2,7 @@
 
 from hubbooks.models.signals import Change, Pair, Reason, Side, SyncSignal
 from hubbooks.sync.engine import Outcome, SyncEngine, display_names
-from hubbooks.sync.models import DeleteBehaviour, PairSettings, Policy
+from hubbooks.sync.models import DeleteBehaviour, Link, PairSettings, Policy
 from tests.unit.sync.fakes import FakeHubSpot, FakeQbo, FakeStore
 
 
@@ -228,3 +228,30 @@ def test_a_second_customer_for_a_linked_contact_is_reported_not_looped() -> None
     result = engine.handle(_signal(Side.QUICKBOOKS, twin.id))
     assert result.outcome is Outcome.FAILED
     assert store.failures[(Pair.CONTACTS, Side.QUICKBOOKS, twin.id)].category == "duplicate"
+
+
+class _LinkedMeanwhile(FakeStore):
+    """A store where another worker links the pair between this worker's two link reads."""
+
+    def __init__(self, link: Link) -> None:
+        super().__init__()
+        self.pending: Link | None = link
+
+    def link_of(self, pair: Pair, side: Side, record_id: str) -> Link | None:
+        found = super().link_of(pair, side, record_id)
+        if self.pending is not None and side is Side.HUBSPOT:  # the first read, of the record: not linked yet
+            self.links[(pair, Side.HUBSPOT, self.pending.hubspot_id)] = self.pending
+            self.links[(pair, Side.QUICKBOOKS, self.pending.qbo_id)] = self.pending
+            self.pending = None
+        return found
+
+
+def test_a_pair_linked_by_another_worker_between_two_reads_is_not_reported_as_a_duplicate() -> None:
+    hubspot, qbo = FakeHubSpot(), FakeQbo()
+    customer = qbo.add(email="race@example.com", firstname="Rae")
+    contact = hubspot.add(email="race@example.com", firstname="Rae")
+    store = _LinkedMeanwhile(Link(Pair.CONTACTS, contact.id, customer.id, {"email": "race@example.com"}, 1))
+    result = SyncEngine("c1", hubspot, qbo, store).handle(_signal(Side.HUBSPOT, contact.id))
+    assert result.outcome is not Outcome.FAILED
+    assert store.failures == {}
+    assert store.link_of(Pair.CONTACTS, Side.HUBSPOT, contact.id) is not None

@@ -98,7 +98,12 @@ class _BatchStore:
 
     def link_of(self, pair: Pair, side: Side, record_id: str) -> Link | None:
         key = (side, record_id)
-        return self._links[key] if key in self._links else self._inner.link_of(pair, side, record_id)
+        if key in self._links:
+            return self._links[key]
+        link = self._inner.link_of(pair, side, record_id)
+        if link is not None:  # a link saved meanwhile by a live signal: both of its records know it now
+            self._links[(Side.HUBSPOT, link.hubspot_id)] = self._links[(Side.QUICKBOOKS, link.qbo_id)] = link
+        return link
 
     def save_link(self, link: Link, previous: Link | None) -> Link:
         try:

@@ -213,6 +213,8 @@ class SyncEngine:
             partner = candidates[0]
             existing = self.store.link_of(pair, partner.side, partner.id)
             assert existing is not None
+            if existing.other(partner.side) == record.id:  # linked to this very record since we looked: look again
+                raise LinkConflictError(f"{pair} {record.side} {record.id} was linked meanwhile")
             failure = failures.already_linked(pair, partner, existing.other(partner.side), record)
             self.store.record_failure(pair, record.side, record.id, failure)
             return Result(Outcome.FAILED, f"{failure.category}: {failure.message}")
