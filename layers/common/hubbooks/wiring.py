@@ -229,9 +229,7 @@ def billing(connection_id: str) -> Billing | None:
         failures=store,
         invoices=invoices,
         payments=PaymentMirror(qbo, store, billing_store, invoices, timeline),
-        action=CreateInvoiceAction(
-            hubspot=hubspot, qbo=qbo, store=store, billing=billing_store, engine=engine, invoices=invoices
-        ),
+        action=CreateInvoiceAction(invoices),
         send=signal_sender().send,
     )
 

@@ -24,13 +24,17 @@ class DynamoSyncStore:
         self.table = table
         self.connection_id = connection_id
         self.pk = connection_pk(connection_id)
+        self._configs: dict[Pair, SyncConfig] = {}
 
     def settings(self, pair: Pair) -> PairSettings:
         return self.config(pair).pair_settings()
 
     def config(self, pair: Pair) -> SyncConfig:
-        item = self.table.resource.get_item(Key={"PK": self.pk, "SK": f"SYNC#{pair}"}).get("Item")
-        return SyncSettingsRepository.from_item(pair, item)
+        """The pair's settings, read once per store (a store lives for one signal or one batch)."""
+        if pair not in self._configs:
+            item = self.table.resource.get_item(Key={"PK": self.pk, "SK": f"SYNC#{pair}"}).get("Item")
+            self._configs[pair] = SyncSettingsRepository.from_item(pair, item)
+        return self._configs[pair]
 
     def link_of(self, pair: Pair, side: Side, record_id: str) -> Link | None:
         item = self.table.resource.get_item(

@@ -9,15 +9,10 @@ from typing import Any
 from pydantic import BaseModel, Field, field_validator
 
 from hubbooks.errors import ValidationFaultError
-from hubbooks.hubspot.client import HubSpotClient
 from hubbooks.mapping.invoices import status
 from hubbooks.mapping.transforms import money
 from hubbooks.models.signals import Pair, Reason, Side, SyncSignal
-from hubbooks.quickbooks.client import QboClient
-from hubbooks.store.billing import BillingStore
-from hubbooks.store.sync_store import DynamoSyncStore
 from hubbooks.sync import failures
-from hubbooks.sync.engine import SyncEngine
 from hubbooks.sync.invoices import InvoiceMirror
 from hubbooks.sync.models import Link
 
@@ -67,22 +62,12 @@ def request_id(connection_id: str, callback_id: str, purpose: str) -> str:
 
 
 class CreateInvoiceAction:
-    def __init__(
-        self,
-        *,
-        hubspot: HubSpotClient,
-        qbo: QboClient,
-        store: DynamoSyncStore,
-        billing: BillingStore,
-        engine: SyncEngine,
-        invoices: InvoiceMirror,
-    ) -> None:
-        self.hubspot = hubspot
-        self.qbo = qbo
-        self.store = store
-        self.billing = billing
-        self.engine = engine
+    """Bills deals through the same clients, store and engine as the invoice mirror it hands invoices to."""
+
+    def __init__(self, invoices: InvoiceMirror) -> None:
         self.invoices = invoices
+        self.hubspot, self.qbo, self.store = invoices.hubspot, invoices.qbo, invoices.store
+        self.billing, self.engine = invoices.billing, invoices.engine
 
     def run(self, callback_id: str, deal_id: str, inputs: ActionInputs, today: date | None = None) -> Outputs:
         """Bill the deal; throttling and outages raise (the caller answers BLOCK and finishes later)."""
