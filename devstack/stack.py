@@ -17,7 +17,6 @@ from devstack.cfn_yaml import load_template
 from devstack.complete import complete_stack, secret_names
 from devstack.gateway import Gateway, RouteTable
 from devstack.intrinsics import Resolver, UnresolvableError, evaluate_conditions
-from devstack.moto_patches import serialise_dynamodb
 from devstack.pump import QueuePump
 from devstack.runtime import FunctionRuntime, install_environment_overlay
 from devstack.scheduler import Scheduler
@@ -36,7 +35,6 @@ def moto_url() -> str:
     with _moto_lock:
         if _moto_url is None:
             logging.getLogger("werkzeug").setLevel(logging.WARNING)
-            serialise_dynamodb()
             server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
             server.start()
             host, port = server.get_host_and_port()
