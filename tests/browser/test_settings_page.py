@@ -4,13 +4,12 @@ failing record's fix, delete a sync. Screenshots go to .artifacts/browser/."""
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from devstack.sandboxed import SandboxedProduct
-from tests.support.product import connect_webhooks, settle, table_items
+from tests.support.product import connect_webhooks, customer_of, settle
 
 pytestmark = [pytest.mark.browser, pytest.mark.devstack, pytest.mark.slow]
 CHROMIUM = "/usr/bin/chromium"
@@ -52,11 +51,6 @@ def page(product: SandboxedProduct, chromium: Browser) -> Iterator[Page]:
 def _shot(page: Page, name: str) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-
-
-def _customer_of(product: SandboxedProduct, contact_id: str) -> dict[str, Any]:
-    link = next(i for i in table_items(product) if i["SK"]["S"] == f"LINK#contacts#hs#{contact_id}")
-    return next(c for c in product.quickbooks_admin.records("Customer") if c["Id"] == link["other_id"]["S"])
 
 
 def test_the_page_shows_the_connection_and_a_card_per_sync(product: SandboxedProduct, page: Page) -> None:
@@ -110,7 +104,7 @@ def test_a_custom_mapping_added_in_the_editor_reaches_quickbooks(product: Sandbo
         "contacts", {"email": "mapped.title@example.com", "firstname": "Mara", "lastname": "Mapped", "jobtitle": "Prof"}
     )
     settle(product)
-    assert _customer_of(product, contact["id"])["Title"] == "Prof"
+    assert customer_of(product, contact["id"])["Title"] == "Prof"
 
 
 def test_a_bad_mapping_is_refused_with_a_message_for_its_row(product: SandboxedProduct, page: Page) -> None:

@@ -8,7 +8,7 @@ import pytest
 
 from devstack.sandboxed import SandboxedProduct
 from hubbooks import cli
-from tests.support.product import connect_webhooks, install, settle, table_items
+from tests.support.product import connect_webhooks, customer_of, install, settle
 
 pytestmark = [pytest.mark.devstack, pytest.mark.slow]
 
@@ -23,11 +23,6 @@ def _run(product: SandboxedProduct, *args: str) -> list[str]:
     lines: list[str] = []
     assert cli.main(["--stack", product.stack_name, *args], out=lines.append) == 0
     return lines
-
-
-def _customer_of(product: SandboxedProduct, contact_id: str) -> dict[str, Any]:
-    link = next(i for i in table_items(product) if i["SK"]["S"] == f"LINK#contacts#hs#{contact_id}")
-    return next(c for c in product.quickbooks_admin.records("Customer") if c["Id"] == link["other_id"]["S"])
 
 
 def test_status_and_errors_show_each_connection_its_syncs_and_fixes(
@@ -55,7 +50,7 @@ def test_a_record_resynced_and_a_dead_letter_replayed_are_applied(
     product.hubspot_admin.update("contacts", contact["id"], {"firstname": "Resynced"})
     assert _run(product, "resync", cid, "contacts", "hs", contact["id"]) == ["1 signal queued"]
     settle(product)
-    assert _customer_of(product, contact["id"])["GivenName"] == "Resynced"
+    assert customer_of(product, contact["id"])["GivenName"] == "Resynced"
 
     product.hubspot_admin.update("contacts", contact["id"], {"firstname": "Replayed"})
     signal = {
@@ -76,5 +71,5 @@ def test_a_record_resynced_and_a_dead_letter_replayed_are_applied(
     )
     assert _run(product, "replay-dlq") == ["1 dead-lettered signal(s) sent back to the sync queue"]
     settle(product)
-    assert _customer_of(product, contact["id"])["GivenName"] == "Replayed"
+    assert customer_of(product, contact["id"])["GivenName"] == "Replayed"
     product.hubspot_admin.configure_webhooks(enabled=True)

@@ -8,7 +8,7 @@ import requests
 
 from devstack.browser import Browser
 from devstack.sandboxed import SandboxedProduct
-from tests.support.product import connect_webhooks, install, settle, table_items
+from tests.support.product import connect_webhooks, customer_of, install, settle
 
 pytestmark = [pytest.mark.devstack, pytest.mark.slow]
 
@@ -21,11 +21,6 @@ def session(product: SandboxedProduct) -> tuple[Browser, dict[str, Any]]:
 
 def _api(product: SandboxedProduct, browser: Browser, method: str, path: str, body: Any = None) -> requests.Response:
     return browser.request(method, f"{product.devstack.gateway_url}{path}", json=body)
-
-
-def _customer_of(product: SandboxedProduct, contact_id: str) -> dict[str, Any]:
-    link = next(i for i in table_items(product) if i["SK"]["S"] == f"LINK#contacts#hs#{contact_id}")
-    return next(c for c in product.quickbooks_admin.records("Customer") if c["Id"] == link["other_id"]["S"])
 
 
 def test_every_route_needs_the_session_and_only_its_own_connection(
@@ -90,7 +85,7 @@ def test_a_sync_turned_off_pauses_and_turned_on_catches_up_through_an_initial_sy
     assert status["job"]["done"] == status["job"]["total"]
     assert status["linked"] >= 1
     assert status["last_to_quickbooks"] is not None
-    assert _customer_of(product, contact["id"])["GivenName"] == "Paused"
+    assert customer_of(product, contact["id"])["GivenName"] == "Paused"
 
 
 def test_a_custom_mapping_is_validated_saved_and_applied(
@@ -129,7 +124,7 @@ def test_a_custom_mapping_is_validated_saved_and_applied(
         "contacts", {"email": "titled@example.com", "firstname": "Tia", "lastname": "Titled", "jobtitle": "Dr"}
     )
     settle(product)
-    assert _customer_of(product, contact["id"])["Title"] == "Dr"
+    assert customer_of(product, contact["id"])["Title"] == "Dr"
 
 
 def test_sync_health_lists_the_failing_record_with_its_fix_and_resyncs_it(

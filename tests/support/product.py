@@ -32,6 +32,12 @@ def table_items(product: SandboxedProduct) -> list[dict[str, Any]]:
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
+def customer_of(product: SandboxedProduct, contact_id: str) -> dict[str, Any]:
+    """The QuickBooks customer a HubSpot contact is linked to."""
+    link = next(i for i in table_items(product) if i["SK"]["S"] == f"LINK#contacts#hs#{contact_id}")
+    return next(c for c in product.quickbooks_admin.records("Customer") if c["Id"] == link["other_id"]["S"])
+
+
 def signing_key(product: SandboxedProduct) -> str:
     secret = product.devstack.client("secretsmanager").get_secret_value(SecretId=product.devstack.physical["AppSecret"])
     return str(json.loads(secret["SecretString"])["signing_key"])
