@@ -12,7 +12,7 @@ from typing import Any, Self
 import boto3
 from moto.server import ThreadedMotoServer
 
-from devstack import deploy, topology
+from devstack import deploy, moto_transactions, topology
 from devstack.cfn_yaml import load_template
 from devstack.complete import complete_stack, secret_names
 from devstack.gateway import Gateway, RouteTable
@@ -35,6 +35,7 @@ def moto_url() -> str:
     with _moto_lock:
         if _moto_url is None:
             logging.getLogger("werkzeug").setLevel(logging.WARNING)
+            moto_transactions.install()
             server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
             server.start()
             host, port = server.get_host_and_port()

@@ -1,0 +1,75 @@
+"""TransactWriteItems in moto with a rollback journal of the items a transaction touches.
+
+moto backs up each table a transaction names with a deep copy of the whole table before it writes, so
+every transaction costs O(table) and the copy races other server threads writing the same table (500s
+with "dictionary changed size during iteration"). Real DynamoDB does neither. Here the backup is the
+touched items only; moto still checks the conditions, applies the writes and reports cancellations.
+"""
+
+import copy
+import types
+from typing import Any
+
+from moto.dynamodb import models as dynamodb_models
+from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.models.dynamo_type import DynamoType, Item
+from moto.dynamodb.models.table import Table
+
+Snapshot = list[tuple[Table, DynamoType, DynamoType | None, Item | None]]
+
+
+def _deepcopy_except_tables(value: Any, memo: dict[int, Any] | None = None) -> Any:
+    """A table is kept as is: its touched items are journaled instead."""
+    return value if isinstance(value, Table) else copy.deepcopy(value, memo)
+
+
+def _touched(backend: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> Snapshot:
+    snapshot: Snapshot = []
+    for entry in transact_items:
+        op_type, op = next(iter(entry.items()))
+        try:
+            table = backend.get_table(op["TableName"])
+            if op_type == "Put":
+                key = {table.hash_key_attr: op["Item"][table.hash_key_attr]}
+                if table.range_key_attr is not None:
+                    key[table.range_key_attr] = op["Item"][table.range_key_attr]
+            else:
+                key = op["Key"]
+            hash_value, range_value = backend.get_keys_value(table, key)
+        except Exception:  # noqa: S112 - a malformed entry is moto's to reject, as it does
+            continue
+        current = table.get_item(hash_value, range_value)
+        snapshot.append((table, hash_value, range_value, copy.deepcopy(current)))
+    return snapshot
+
+
+def _restore(snapshot: Snapshot) -> None:
+    for table, hash_value, range_value, item in reversed(snapshot):
+        if item is None:
+            table.delete_item(hash_value, range_value)
+        elif range_value is not None:
+            table.items[hash_value][range_value] = item
+        else:
+            table.items[hash_value] = item  # type: ignore[assignment]
+
+
+def install() -> None:
+    """Make this process's moto journal transactions by item (idempotent)."""
+    original = DynamoDBBackend.transact_write_items
+    if getattr(original, "journaled", False):
+        return
+    # moto's module-level `copy` is used for the table backups (and for single items elsewhere).
+    dynamodb_models.copy = types.SimpleNamespace(  # type: ignore[attr-defined,assignment]
+        copy=copy.copy, deepcopy=_deepcopy_except_tables
+    )
+
+    def transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
+        snapshot = _touched(self, transact_items)
+        try:
+            original(self, transact_items)
+        except Exception:
+            _restore(snapshot)
+            raise
+
+    transact_write_items.journaled = True  # type: ignore[attr-defined]
+    DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
