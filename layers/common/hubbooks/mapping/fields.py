@@ -1,5 +1,6 @@
 """Field mappings as data: which HubSpot property follows which QuickBooks field, which way, how compared."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -17,15 +18,61 @@ class Direction(StrEnum):
         return self is Direction.BOTH or (self is Direction.TO_QBO) == towards_qbo
 
 
+# Joins fields into one name on either side: "firstname+lastname" <-> "DisplayName".
+JOIN = "+"
+
+
 @dataclass(frozen=True)
 class FieldMapping:
-    hubspot: str  # HubSpot property name; also the canonical key of the field
-    qbo: str  # dotted QBO path, e.g. PrimaryEmailAddr.Address; "Id" for the QBO id
+    hubspot: str  # HubSpot property name (or names joined by +); also the canonical key of the field
+    qbo: str  # dotted QBO path, e.g. PrimaryEmailAddr.Address (or paths joined by +); "Id" for the QBO id
     direction: Direction = Direction.BOTH
     transform: str = "trim"
 
     def canonical(self, value: Any) -> str:
         return transforms.get(self.transform)(value)
+
+    @property
+    def hubspot_properties(self) -> tuple[str, ...]:
+        return tuple(self.hubspot.split(JOIN))
+
+    @property
+    def qbo_paths(self) -> tuple[str, ...]:
+        return tuple(self.qbo.split(JOIN))
+
+    def from_hubspot(self, properties: dict[str, Any]) -> str:
+        return self.canonical(_joined(properties.get(name) for name in self.hubspot_properties))
+
+    def from_qbo(self, body: dict[str, Any]) -> str:
+        return self.canonical(_joined(qbo_value(body, path) for path in self.qbo_paths))
+
+
+def _joined(values: Iterable[Any]) -> Any:
+    """One field's value as it is; several fields' values as one text, in order, blanks left out."""
+    parts = list(values)
+    if len(parts) == 1:
+        return parts[0]
+    return " ".join(str(p).strip() for p in parts if p is not None and str(p).strip())
+
+
+def split(value: str, names: tuple[str, ...]) -> dict[str, str]:
+    """A joined name spread back over its fields: the first word to the first field, the rest to the
+    last ("Ada King Lovelace" -> "Ada", "King Lovelace"); one field takes the whole value."""
+    if len(names) == 1:
+        return {names[0]: value}
+    words = value.split(maxsplit=len(names) - 1)
+    words += [""] * (len(names) - len(words))
+    return dict(zip(names, words, strict=True))
+
+
+def hubspot_properties(mappings: Iterable[FieldMapping], values: dict[str, str]) -> dict[str, str]:
+    """Canonical values as HubSpot properties: joined mappings are split over their properties."""
+    joined = {m.hubspot: m for m in mappings if JOIN in m.hubspot}
+    properties: dict[str, str] = {}
+    for key, value in values.items():
+        mapping = joined.get(key)
+        properties.update(split(value, mapping.hubspot_properties) if mapping else {key: value})
+    return properties
 
 
 def qbo_value(body: dict[str, Any], path: str) -> Any:
@@ -62,7 +109,12 @@ PRODUCT_FIELDS = (
     FieldMapping("qbo_item_id", "Id", Direction.TO_HUBSPOT, "identity"),
 )
 DEFAULTS: dict[Pair, tuple[FieldMapping, ...]] = {Pair.CONTACTS: CONTACT_FIELDS, Pair.PRODUCTS: PRODUCT_FIELDS}
+# Joined names the mapping editor offers (any fields joined with + are accepted): HubSpot side, QBO side.
+JOINED_NAMES: dict[Pair, tuple[tuple[str, str], tuple[str, str]]] = {
+    Pair.CONTACTS: (("firstname+lastname", "First and last name"), ("GivenName+FamilyName", "Given and family name")),
+}
 # QBO entity and the app's unique HubSpot property holding its id, per pair.
 ENTITY = {Pair.CONTACTS: "Customer", Pair.PRODUCTS: "Item"}
 HUBSPOT_OBJECT = {Pair.CONTACTS: "contacts", Pair.PRODUCTS: "products"}
+OBJECT_TYPE_ID = {Pair.CONTACTS: "0-1", Pair.PRODUCTS: "0-7"}
 ID_PROPERTY = {Pair.CONTACTS: "qbo_customer_id", Pair.PRODUCTS: "qbo_item_id"}

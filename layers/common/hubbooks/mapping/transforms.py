@@ -108,6 +108,7 @@ def day(value: Any) -> str:
 REGISTRY: dict[str, Transform] = {
     "identity": identity,
     "trim": trim,
+    "join_split_name": trim,  # several name fields joined with spaces, split again when written back
     "lower": lower,
     "money": money,
     "bool": boolean,

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hubbooks.mapping import transforms
-from hubbooks.mapping.fields import DEFAULTS, ENTITY, FieldMapping
+from hubbooks.mapping.fields import DEFAULTS, ENTITY, JOIN, FieldMapping
 from hubbooks.mapping.qbo_fields import qbo_field
 from hubbooks.models.signals import Pair
 
@@ -21,6 +21,7 @@ COMPATIBLE = {
 }
 # Transforms that only make sense for some QuickBooks types (others fit any).
 TRANSFORM_TYPES = {"money": {"number", "string"}, "bool": {"bool"}, "date": {"date", "string"}}
+JOIN_TRANSFORM = "join_split_name"
 REQUIRED = {  # the keys matching and linking rest on
     Pair.CONTACTS: ("email", "qbo_customer_id"),
     Pair.PRODUCTS: ("name", "qbo_item_id"),
@@ -36,50 +37,18 @@ class Problem:
 def validate(pair: Pair, mappings: list[FieldMapping], hubspot_properties: dict[str, dict[str, Any]]) -> list[Problem]:
     """Every reason the mappings cannot be saved; empty when they can."""
     problems: list[Problem] = []
-    entity = ENTITY[pair]
     for index, mapping in enumerate(mappings):
-        where = f"mappings[{index}]"
-        prop = hubspot_properties.get(mapping.hubspot)
-        field = qbo_field(entity, mapping.qbo)
-        if prop is None:
-            problems.append(Problem(f"{where}.hubspot", f"HubSpot has no {pair} property '{mapping.hubspot}'."))
-        if field is None:
-            problems.append(Problem(f"{where}.qbo", f"QuickBooks {entity} has no field '{mapping.qbo}' to map."))
-        if mapping.transform not in transforms.REGISTRY:
-            known = ", ".join(sorted(transforms.REGISTRY))
-            problems.append(
-                Problem(f"{where}.transform", f"Unknown transform '{mapping.transform}'; use one of {known}.")
-            )
-        if prop is None or field is None:
-            continue
-        hubspot_type = str(prop.get("type", "string"))
-        if field.type not in COMPATIBLE.get(hubspot_type, {"string"}):
-            problems.append(
-                Problem(where, f"A HubSpot {hubspot_type} cannot hold QuickBooks {field.label} ({field.type}).")
-            )
-        fits = TRANSFORM_TYPES.get(mapping.transform)
-        if fits is not None and field.type not in fits:
-            problems.append(Problem(f"{where}.transform", f"'{mapping.transform}' does not fit a {field.type} field."))
-        if field.read_only and mapping.direction.allows(towards_qbo=True):
-            problems.append(
-                Problem(
-                    f"{where}.direction",
-                    f"QuickBooks computes {field.label}: map it QuickBooks → HubSpot only.",
-                )
-            )
-        read_only = bool((prop.get("modificationMetadata") or {}).get("readOnlyValue"))
-        if read_only and mapping.direction.allows(towards_qbo=False):
-            problems.append(
-                Problem(
-                    f"{where}.direction",
-                    f"HubSpot's {prop.get('label') or mapping.hubspot} is read-only: map it HubSpot → QuickBooks only.",
-                )
-            )
-    for side, counts in (("hubspot", Counter(m.hubspot for m in mappings)), ("qbo", Counter(m.qbo for m in mappings))):
+        problems += _problems(pair, f"mappings[{index}]", mapping, hubspot_properties)
+    for side, towards_qbo in (("hubspot", False), ("qbo", True)):
+        # A field may feed several mappings, but only one may write it.
+        writers = [(i, getattr(m, side).split(JOIN)) for i, m in enumerate(mappings) if m.direction.allows(towards_qbo)]
+        counts = Counter(part for _, parts in writers for part in parts)
         for name, count in counts.items():
             if count > 1:
-                index = next(i for i, m in enumerate(mappings) if getattr(m, side) == name)
-                problems.append(Problem(f"mappings[{index}].{side}", f"'{name}' is mapped {count} times; map it once."))
+                index = next(i for i, parts in writers if name in parts)
+                problems.append(
+                    Problem(f"mappings[{index}].{side}", f"'{name}' is written by {count} mappings; map it once.")
+                )
     present = {m.hubspot for m in mappings}
     defaults = {m.hubspot: m for m in DEFAULTS[pair]}
     for required in REQUIRED[pair]:
@@ -87,5 +56,57 @@ def validate(pair: Pair, mappings: list[FieldMapping], hubspot_properties: dict[
             qbo = defaults[required].qbo
             problems.append(
                 Problem("mappings", f"'{required}' ↔ '{qbo}' is required: hubbooks matches and links by it.")
+            )
+    return problems
+
+
+def _problems(
+    pair: Pair, where: str, mapping: FieldMapping, hubspot_properties: dict[str, dict[str, Any]]
+) -> list[Problem]:
+    problems: list[Problem] = []
+    entity = ENTITY[pair]
+    props = [(name, hubspot_properties.get(name)) for name in mapping.hubspot_properties]
+    fields = [(path, qbo_field(entity, path)) for path in mapping.qbo_paths]
+    problems += [
+        Problem(f"{where}.hubspot", f"HubSpot has no {pair} property '{name}'.") for name, prop in props if prop is None
+    ]
+    problems += [
+        Problem(f"{where}.qbo", f"QuickBooks {entity} has no field '{path}' to map.")
+        for path, field in fields
+        if field is None
+    ]
+    if mapping.transform not in transforms.REGISTRY:
+        known = ", ".join(sorted(transforms.REGISTRY))
+        problems.append(Problem(f"{where}.transform", f"Unknown transform '{mapping.transform}'; use one of {known}."))
+    joined = len(props) > 1 or len(fields) > 1
+    if joined and mapping.transform != JOIN_TRANSFORM:
+        problems.append(
+            Problem(f"{where}.transform", f"Fields joined with '{JOIN}' need the '{JOIN_TRANSFORM}' transform.")
+        )
+    found_props = [(name, prop) for name, prop in props if prop is not None]
+    found_fields = [field for _, field in fields if field is not None]
+    if len(found_props) < len(props) or len(found_fields) < len(fields):
+        return problems
+    for name, prop in found_props:
+        read_only = bool((prop.get("modificationMetadata") or {}).get("readOnlyValue"))
+        if read_only and mapping.direction.allows(towards_qbo=False):
+            label = prop.get("label") or name
+            problems.append(
+                Problem(f"{where}.direction", f"HubSpot's {label} is read-only: map it HubSpot → QuickBooks only.")
+            )
+        hubspot_type = str(prop.get("type", "string"))
+        allowed = {"string"} if joined else COMPATIBLE.get(hubspot_type, {"string"})
+        for field in found_fields:
+            if field.type not in allowed or (joined and hubspot_type not in ("string", "enumeration")):
+                problems.append(
+                    Problem(where, f"A HubSpot {hubspot_type} cannot hold QuickBooks {field.label} ({field.type}).")
+                )
+    for field in found_fields:
+        fits = TRANSFORM_TYPES.get(mapping.transform)
+        if fits is not None and field.type not in fits:
+            problems.append(Problem(f"{where}.transform", f"'{mapping.transform}' does not fit a {field.type} field."))
+        if field.read_only and mapping.direction.allows(towards_qbo=True):
+            problems.append(
+                Problem(f"{where}.direction", f"QuickBooks computes {field.label}: map it QuickBooks → HubSpot only.")
             )
     return problems

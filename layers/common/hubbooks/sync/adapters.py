@@ -7,7 +7,16 @@ from typing import Any
 from hubbooks.errors import ValidationFaultError
 from hubbooks.hubspot import app_properties
 from hubbooks.hubspot.client import HubSpotClient
-from hubbooks.mapping.fields import DEFAULTS, ENTITY, HUBSPOT_OBJECT, ID_PROPERTY, FieldMapping, qbo_value
+from hubbooks.mapping.fields import (
+    DEFAULTS,
+    ENTITY,
+    HUBSPOT_OBJECT,
+    ID_PROPERTY,
+    OBJECT_TYPE_ID,
+    FieldMapping,
+    hubspot_properties,
+    split,
+)
 from hubbooks.mapping.qbo_fields import qbo_field
 from hubbooks.models.signals import Pair, Side
 from hubbooks.quickbooks.client import QboClient
@@ -31,11 +40,41 @@ def _quote(value: str) -> str:
 
 class HubSpotAdapter:
     def __init__(
-        self, client: HubSpotClient, schema_key: str, mappings: dict[Pair, tuple[FieldMapping, ...]] | None = None
+        self,
+        client: HubSpotClient,
+        schema_key: str,
+        mappings: dict[Pair, tuple[FieldMapping, ...]] | None = None,
+        list_filters: dict[Pair, tuple[str, ...]] | None = None,
     ) -> None:
         self._client = client
         self._schema_key = schema_key
         self.mappings = mappings or DEFAULTS
+        self._list_filters = list_filters or {}
+        self._members: dict[str, set[str]] = {}  # list id -> record ids, read once per adapter
+
+    def _in_lists(self, pair: Pair, record_id: str) -> frozenset[str]:
+        """Which of the pair's filter lists hold the record: one call for the record's memberships."""
+        wanted = self._list_filters.get(pair)
+        if not wanted:
+            return frozenset()
+        path = f"/crm/v3/lists/records/{OBJECT_TYPE_ID[pair]}/{record_id}/memberships"
+        answer = self._client.request("GET", path) or {}
+        return frozenset(str(m["listId"]) for m in answer.get("results", [])) & frozenset(wanted)
+
+    def _list_members(self, list_id: str) -> set[str]:
+        """Every record id of a list, paged 250 at a time (kept for this adapter's life)."""
+        if list_id not in self._members:
+            members: set[str] = set()
+            params: dict[str, Any] = {"limit": 250}
+            while True:
+                answer = self._client.request("GET", f"/crm/v3/lists/{list_id}/memberships", params=params) or {}
+                members |= {str(m["recordId"]) for m in answer.get("results", [])}
+                after = ((answer.get("paging") or {}).get("next") or {}).get("after")
+                if not after:
+                    break
+                params["after"] = after
+            self._members[list_id] = members
+        return self._members[list_id]
 
     def ensure_schema(self, pair: Pair) -> None:
         """The app's property group and properties exist (created on first use, once per process)."""
@@ -44,14 +83,18 @@ class HubSpotAdapter:
     def _names(self, pair: Pair) -> list[str]:
         """Mapped properties, and what record creation and filters read."""
         extra = {Pair.PRODUCTS: ["hs_product_type"], Pair.CONTACTS: ["lifecyclestage"]}.get(pair, [])
-        return list(dict.fromkeys([m.hubspot for m in self.mappings[pair]] + extra))
+        return list(dict.fromkeys([p for m in self.mappings[pair] for p in m.hubspot_properties] + extra))
+
+    def _properties(self, pair: Pair, values: dict[str, str]) -> dict[str, str]:
+        """What a new record is created with: the values given, as properties."""
+        return {k: v for k, v in hubspot_properties(self.mappings[pair], values).items() if v}
 
     def _record(self, pair: Pair, body: dict[str, Any]) -> Record:
         props = body.get("properties") or {}
         return Record(
             Side.HUBSPOT,
             str(body["id"]),
-            {m.hubspot: m.canonical(props.get(m.hubspot)) for m in self.mappings[pair]},
+            {m.hubspot: m.from_hubspot(props) for m in self.mappings[pair]},
             _epoch(body.get("updatedAt")),
             exists=not body.get("archived", False),
             version=str(body.get("updatedAt", "")),
@@ -66,7 +109,7 @@ class HubSpotAdapter:
         record = self._record(pair, body)
         if record.id != record_id:  # merged away: HubSpot answers with the surviving record
             return Record(Side.HUBSPOT, record_id, {}, record.updated_at, exists=False)
-        return record
+        return replace(record, lists=self._in_lists(pair, record_id))
 
     def find(self, pair: Pair, qbo: Record) -> list[Record]:
         object_type = HUBSPOT_OBJECT[pair]
@@ -97,6 +140,11 @@ class HubSpotAdapter:
             for body in answer.get("results", []):
                 if str(body["id"]) in found:
                     found[str(body["id"])] = self._record(pair, body)
+        for list_id in self._list_filters.get(pair, ()):
+            members = self._list_members(list_id)
+            for record_id, record in found.items():
+                if record is not None and record_id in members:
+                    found[record_id] = replace(record, lists=record.lists | {list_id})
         return found
 
     def find_many(self, pair: Pair, qbo_records: list[Record]) -> dict[str, list[Record]]:
@@ -124,9 +172,7 @@ class HubSpotAdapter:
         created: dict[str, Record] = {}
         id_property = ID_PROPERTY[pair]
         for start in range(0, len(creations), BULK):
-            chunk = [
-                (qbo_id, {k: v for k, v in values.items() if v}) for qbo_id, values in creations[start : start + BULK]
-            ]
+            chunk = [(qbo_id, self._properties(pair, values)) for qbo_id, values in creations[start : start + BULK]]
             for body in self._client.batch_upsert(HUBSPOT_OBJECT[pair], id_property, chunk):
                 record = self._record(pair, body)
                 created[str((body.get("properties") or {}).get(id_property) or record.values.get(id_property))] = record
@@ -140,7 +186,10 @@ class HubSpotAdapter:
         if not values:
             return {}
         self.ensure_schema(pair)
-        inputs = [{"id": record_id, "properties": props} for record_id, props in values.items()]
+        inputs = [
+            {"id": record_id, "properties": hubspot_properties(self.mappings[pair], props)}
+            for record_id, props in values.items()
+        ]
         written = self._client.batch_write(HUBSPOT_OBJECT[pair], "update", inputs)
         now: dict[str, Record] = {}
         for body in written:
@@ -156,9 +205,8 @@ class HubSpotAdapter:
 
     def create(self, pair: Pair, values: dict[str, str], qbo_id: str) -> Record:
         self.ensure_schema(pair)
-        props = {k: v for k, v in values.items() if v}
         try:
-            body = self._client.upsert(HUBSPOT_OBJECT[pair], ID_PROPERTY[pair], qbo_id, props)
+            body = self._client.upsert(HUBSPOT_OBJECT[pair], ID_PROPERTY[pair], qbo_id, self._properties(pair, values))
         except ValidationFaultError as exc:
             existing = self.find(pair, Record(Side.QUICKBOOKS, qbo_id, values, 0.0)) if "CONFLICT" in exc.code else []
             if not existing:
@@ -171,7 +219,8 @@ class HubSpotAdapter:
     def update(self, pair: Pair, record_id: str, values: dict[str, str]) -> Record:
         self.ensure_schema(pair)
         try:
-            return self._record(pair, self._client.update(HUBSPOT_OBJECT[pair], record_id, values))
+            properties = hubspot_properties(self.mappings[pair], values)
+            return self._record(pair, self._client.update(HUBSPOT_OBJECT[pair], record_id, properties))
         except ValidationFaultError as exc:
             if "PROPERTY_DOESNT_EXIST" in exc.fault_message:
                 app_properties.forget(
@@ -191,7 +240,7 @@ class QboAdapter:
 
     def _record(self, pair: Pair, body: dict[str, Any]) -> Record:
         deleted = body.get("status") == "Deleted"
-        values = {} if deleted else {m.hubspot: m.canonical(qbo_value(body, m.qbo)) for m in self.mappings[pair]}
+        values = {} if deleted else {m.hubspot: m.from_qbo(body) for m in self.mappings[pair]}
         return Record(
             Side.QUICKBOOKS,
             str(body["Id"]),
@@ -259,20 +308,23 @@ class QboAdapter:
         """QBO fields for changed canonical values; a nested object is sent whole (sparse updates replace it)."""
         body: dict[str, Any] = {}
         for mapping in self.mappings[pair]:
-            field = qbo_field(ENTITY[pair], mapping.qbo)
-            if mapping.hubspot not in values or field is None or field.read_only:
+            if mapping.hubspot not in values:
                 continue
-            value: Any = values[mapping.hubspot]
-            if field.type == "number" and value != "":
-                value = float(value)
-            elif field.type == "bool" and value != "":
-                value = value == "true"
-            outer, _, inner = mapping.qbo.partition(".")
-            if inner:
-                nested = body.setdefault(outer, dict((current or {}).get(outer) or {}))
-                nested[inner] = value
-            else:
-                body[outer] = value
+            for path, text in split(values[mapping.hubspot], mapping.qbo_paths).items():
+                field = qbo_field(ENTITY[pair], path)
+                if field is None or field.read_only:
+                    continue
+                value: Any = text
+                if field.type == "number" and value != "":
+                    value = float(value)
+                elif field.type == "bool" and value != "":
+                    value = value == "true"
+                outer, _, inner = path.partition(".")
+                if inner:
+                    nested = body.setdefault(outer, dict((current or {}).get(outer) or {}))
+                    nested[inner] = value
+                else:
+                    body[outer] = value
         return body
 
     def _income_account(self, kind: str) -> dict[str, str]:
