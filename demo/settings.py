@@ -1,8 +1,12 @@
 """Settings: the page's URL, and the API behind it — versions, turning a sync off and on, a custom mapping
-applied to a record, a refused mapping, the sync health table — and the operator CLI."""
+applied to a record, a refused mapping, joined names, a list filter, the sync health table — and the operator
+CLI."""
 
 import time
+from collections.abc import Callable
 from typing import Any
+
+import requests
 
 from demo.report import Report
 from devstack.browser import Browser
@@ -80,6 +84,9 @@ def run(product: SandboxedProduct, report: Report, browser: Browser) -> None:
         f"'{customer.get('Title')}'",
     )
 
+    version = _joined_names(product, report, api, saved.json()["sync"])
+    _list_filter(product, report, api, version)
+
     failing = product.hubspot_admin.create("contacts", {"email": "long.name@example.com", "firstname": "X" * 120})
     product.settle()
     errors = api("GET", "/api/errors?pair=contacts").json()["items"]
@@ -98,4 +105,52 @@ def run(product: SandboxedProduct, report: Report, browser: Browser) -> None:
         "operator CLI status",
         any(line.strip().startswith("contacts") for line in lines),
         f"{len(lines)} lines: the connection and each pair's links, errors and last job",
+    )
+
+
+Api = Callable[..., requests.Response]
+
+
+def _joined_names(product: SandboxedProduct, report: Report, api: Api, sync: dict[str, Any]) -> int:
+    """Map HubSpot's first and last name, joined, to QuickBooks' name on checks, then put the mappings back;
+    answers the settings' version."""
+    joined = [
+        *(m for m in sync["mappings"] if m["hubspot"] not in ("firstname", "lastname")),
+        {"hubspot": "firstname+lastname", "qbo": "PrintOnCheckName", "transform": "join_split_name"},
+    ]
+    names = api("PUT", "/api/syncs/contacts", {"version": sync["version"], "mappings": joined}).json()["sync"]
+    ada = product.hubspot_admin.create("contacts", {"email": "ada.l@example.com", "firstname": "Ada", "lastname": "L"})
+    product.settle()
+    check_name = (_customer_of(product, ada["id"]) or {}).get("PrintOnCheckName")
+    product.quickbooks_admin.update(
+        "Customer", (_customer_of(product, ada["id"]) or {})["Id"], {"PrintOnCheckName": "Augusta Ada King"}
+    )
+    product.settle()
+    split_back = next(c for c in product.hubspot_admin.records("contacts") if c["id"] == ada["id"])["properties"]
+    report.check(
+        "names joined into one QuickBooks field and split back",
+        check_name == "Ada L" and (split_back.get("firstname"), split_back.get("lastname")) == ("Augusta", "Ada King"),
+        f"firstname+lastname <-> PrintOnCheckName: HubSpot 'Ada' 'L' -> '{check_name}'; QuickBooks 'Augusta Ada King' "
+        f"-> firstname '{split_back.get('firstname')}', lastname '{split_back.get('lastname')}'",
+    )
+    restored = api("PUT", "/api/syncs/contacts", {"version": names["version"], "mappings": sync["mappings"]})
+    return int(restored.json()["sync"]["version"])
+
+
+def _list_filter(product: SandboxedProduct, report: Report, api: Api, version: int) -> None:
+    """Sync only the contacts of one HubSpot list, then lift the filter again."""
+    listed = product.hubspot_admin.create("contacts", {"email": "in.list@example.com", "firstname": "Listed"})
+    list_id = product.hubspot_admin.create_list("Send to QuickBooks", [listed["id"]])
+    filtered = api("PUT", "/api/syncs/contacts", {"version": version, "filters": {"list_ids": [list_id]}})
+    outside = product.hubspot_admin.create("contacts", {"email": "not.listed@example.com", "firstname": "Unlisted"})
+    product.hubspot_admin.update("contacts", listed["id"], {"firstname": "Listed Now"})
+    product.settle()
+    listed_customer = _customer_of(product, listed["id"]) or {}
+    outside_customer = _customer_of(product, outside["id"])
+    api("PUT", "/api/syncs/contacts", {"version": filtered.json()["sync"]["version"], "filters": {"list_ids": []}})
+    report.check(
+        "only contacts in a chosen HubSpot list",
+        listed_customer.get("GivenName") == "Listed Now" and outside_customer is None,
+        f"filter on list {list_id}: its member reached QuickBooks as '{listed_customer.get('GivenName')}', a contact "
+        f"outside it {'stayed in HubSpot only' if outside_customer is None else 'was synced anyway'}",
     )

@@ -122,6 +122,18 @@ class HubSpotAdmin(_Admin):
             {"from_type": from_type, "from_id": from_id, "to_type": to_type, "to_id": to_id},
         )
 
+    def create_list(self, name: str, record_ids: list[str], object_type_id: str = "0-1") -> str:
+        """A manual list holding these records, as a person makes one; answers its id."""
+        list_id = str(self._call("POST", "lists", {"name": name, "objectTypeId": object_type_id})["list"]["listId"])
+        if record_ids:
+            self.change_list(list_id, add=record_ids)
+        return list_id
+
+    def change_list(self, list_id: str, add: list[str] | None = None, remove: list[str] | None = None) -> None:
+        for change, ids in (("add", add), ("remove", remove)):
+            if ids:
+                self._call("PUT", f"lists/{list_id}/{change}", ids)
+
     def timeline(self, object_type: str, object_id: str) -> list[dict[str, Any]]:
         events: list[dict[str, Any]] = self._call("GET", "timeline", objectType=object_type, objectId=object_id)[
             "results"

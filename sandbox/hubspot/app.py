@@ -17,6 +17,7 @@ from sandbox.http import ApiError, Emulator, json_response, read_json
 from sandbox.hubspot.apps import Actions, Timeline
 from sandbox.hubspot.crm import MAX_BATCH, Crm, Record, Source
 from sandbox.hubspot.errors import hubspot_error
+from sandbox.hubspot.lists import Lists
 from sandbox.hubspot.oauth import OAuthServer
 from sandbox.hubspot.schema import OBJECT_TYPES, object_type
 from sandbox.limits import LimitSet
@@ -108,6 +109,7 @@ class HubSpotEmulator(Emulator):
 
     def reset_state(self) -> None:
         self.crm = Crm(self.portal_id, self.app_id, self.webhooks.emit)
+        self.lists = Lists(self._live)
         self.timeline = Timeline()
         self.actions = Actions()
         self.limits = LimitSet()
@@ -201,6 +203,11 @@ class HubSpotEmulator(Emulator):
             (f"{v4}/<to_type>/<to_id>", ["DELETE"], self.disassociate),
             (f"{v4}/<to_type>", ["GET"], self.list_associations),
             ("/crm/v4/associations/<from_type>/<to_type>/batch/<path:op>", ["POST"], self.batch_associations),
+            ("/crm/v3/lists", ["POST"], self.create_list),
+            ("/crm/v3/lists/records/<type_id>/<record_id>/memberships", ["GET"], self.record_lists),
+            ("/crm/v3/lists/<list_id>", ["GET"], self.get_list),
+            ("/crm/v3/lists/<list_id>/memberships", ["GET"], self.list_members),
+            ("/crm/v3/lists/<list_id>/memberships/<change>", ["PUT"], self.change_members),
             ("/automation/v4/actions/callbacks/complete", ["POST"], self.complete_callbacks),
             ("/automation/v4/actions/callbacks/<callback_id>/complete", ["POST"], self.complete_callback),
             ("/automation/v4/actions/<int:app_id>", ["GET"], self.list_actions),
@@ -214,6 +221,8 @@ class HubSpotEmulator(Emulator):
             ("/_sandbox/records/<otype>/<object_id>", ["DELETE"], self.admin_delete),
             ("/_sandbox/records/<otype>/<object_id>/restore", ["POST"], self.admin_restore),
             ("/_sandbox/associations", ["POST"], self.admin_associate),
+            ("/_sandbox/lists", ["POST"], self.admin_list_create),
+            ("/_sandbox/lists/<list_id>/<change>", ["PUT"], self.change_members),
             ("/_sandbox/timeline", ["GET"], self.admin_timeline),
             ("/_sandbox/callbacks", ["GET"], self.admin_callbacks),
             ("/_sandbox/actions/<definition_id>/run", ["POST"], self.admin_run_action),
@@ -248,6 +257,34 @@ class HubSpotEmulator(Emulator):
         if not self.oauth.revoke_refresh(token):
             raise hubspot_error(404, "refresh token not found", "OBJECT_NOT_FOUND")
         return Response(status=204)
+
+    # -- lists -------------------------------------------------------------------------------------
+
+    def _live(self, type_id: str, record_id: int) -> bool:
+        kind = object_type(type_id)
+        record = self.crm.records.get(kind.name, {}).get(record_id) if kind else None
+        return record is not None and not record.archived
+
+    def create_list(self, request: Request) -> Response:
+        return json_response({"list": self.lists.create(read_json(request) or {}).to_json()})
+
+    def get_list(self, request: Request, list_id: str) -> Response:
+        return json_response({"list": self.lists.get(list_id).to_json()})
+
+    def list_members(self, request: Request, list_id: str) -> Response:
+        limit = int(request.args.get("limit", 100))
+        return json_response(self.lists.members(list_id, request.args.get("after"), limit))
+
+    def change_members(self, request: Request, list_id: str, change: str) -> Response:
+        if change not in ("add", "remove"):
+            raise hubspot_error(404, f"No route for memberships/{change}.", "NOT_FOUND")
+        body = read_json(request)
+        if not isinstance(body, list):
+            raise hubspot_error(400, "The body must be an array of record ids.", "VALIDATION_ERROR")
+        return json_response(self.lists.change(list_id, body, add=change == "add"))
+
+    def record_lists(self, request: Request, type_id: str, record_id: str) -> Response:
+        return json_response(self.lists.of_record(type_id, record_id))
 
     # -- objects -----------------------------------------------------------------------------------
 
@@ -628,6 +665,11 @@ class HubSpotEmulator(Emulator):
         body = read_json(request) or {}
         self.crm.associate(_otype(body["from_type"]), str(body["from_id"]), _otype(body["to_type"]), str(body["to_id"]))
         return json_response({"associated": True}, status=201)
+
+    def admin_list_create(self, request: Request) -> Response:
+        body = read_json(request) or {}
+        hs_list = self.lists.create({"name": body.get("name"), "objectTypeId": body.get("objectTypeId", "0-1")})
+        return json_response({"list": hs_list.to_json()}, status=201)
 
     def admin_timeline(self, request: Request) -> Response:
         kind = _otype(request.args.get("objectType", "deals"))

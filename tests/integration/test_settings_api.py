@@ -109,7 +109,7 @@ def test_a_custom_mapping_is_validated_saved_and_applied(
     index = len(current["mappings"])
     assert "no contacts property 'no_such_property'" in problems[f"mappings[{index}].hubspot"]
     assert "QuickBooks computes" in problems[f"mappings[{index + 1}].direction"]
-    assert any("mapped 2 times" in m for m in problems.values())
+    assert any("written by 2 mappings" in m for m in problems.values())
     without_email = [m for m in current["mappings"] if m["hubspot"] != "email"]
     missing = _api(
         product, browser, "PUT", "/api/syncs/contacts", {"version": current["version"], "mappings": without_email}
@@ -125,6 +125,91 @@ def test_a_custom_mapping_is_validated_saved_and_applied(
     )
     settle(product)
     assert customer_of(product, contact["id"])["Title"] == "Dr"
+
+
+def test_names_join_into_one_quickbooks_field_and_split_back(
+    product: SandboxedProduct, session: tuple[Browser, dict[str, Any]]
+) -> None:
+    browser, _ = session
+    fields = _api(product, browser, "GET", "/api/fields/contacts").json()
+    assert "firstname+lastname" in {p["name"] for p in fields["hubspot"]}
+    assert "GivenName+FamilyName" in {f["path"] for f in fields["qbo"]}
+    assert "join_split_name" in fields["transforms"]
+    current = _api(product, browser, "GET", "/api/syncs/contacts").json()
+    joined = {"hubspot": "firstname+lastname", "qbo": "PrintOnCheckName", "transform": "join_split_name"}
+    clash = _api(
+        product,
+        browser,
+        "PUT",
+        "/api/syncs/contacts",
+        {"version": current["version"], "mappings": [*current["mappings"], joined]},
+    )
+    assert clash.status_code == 422  # firstname would be written back from GivenName and from the check name
+    assert any("'firstname' is written by 2 mappings" in e["message"] for e in clash.json()["errors"])
+    names_apart = [m for m in current["mappings"] if m["hubspot"] not in ("firstname", "lastname")]
+    saved = _api(
+        product,
+        browser,
+        "PUT",
+        "/api/syncs/contacts",
+        {"version": current["version"], "mappings": [*names_apart, joined]},
+    )
+    assert saved.status_code == 200, saved.text
+    try:
+        contact = product.hubspot_admin.create(
+            "contacts", {"email": "ada@example.com", "firstname": "Ada", "lastname": "Lovelace"}
+        )
+        settle(product)
+        customer = customer_of(product, contact["id"])
+        assert customer["PrintOnCheckName"] == "Ada Lovelace"
+        product.quickbooks_admin.update("Customer", customer["Id"], {"PrintOnCheckName": "Augusta Ada King"})
+        settle(product)
+        props = next(c for c in product.hubspot_admin.records("contacts") if c["id"] == contact["id"])["properties"]
+        assert (props["firstname"], props["lastname"]) == ("Augusta", "Ada King")
+    finally:
+        version = saved.json()["sync"]["version"]
+        _api(product, browser, "PUT", "/api/syncs/contacts", {"version": version, "mappings": current["mappings"]})
+
+
+def test_only_contacts_in_a_chosen_list_go_to_quickbooks(
+    product: SandboxedProduct, session: tuple[Browser, dict[str, Any]]
+) -> None:
+    browser, _ = session
+    current = _api(product, browser, "GET", "/api/syncs/contacts").json()
+    change = {"version": current["version"], "filters": {"list_ids": ["999999"]}}
+    refused = _api(product, browser, "PUT", "/api/syncs/contacts", change)
+    assert refused.status_code == 422
+    assert refused.json()["errors"] == [{"field": "filters.list_ids[0]", "message": "HubSpot has no list 999999."}]
+    members = product.hubspot_admin.create("contacts", {"email": "member@example.com", "firstname": "Mem"})
+    list_id = product.hubspot_admin.create_list("Billable contacts", [members["id"]])
+    change["filters"] = {"list_ids": [list_id]}
+    saved = _api(product, browser, "PUT", "/api/syncs/contacts", change)
+    assert saved.status_code == 200, saved.text
+    try:
+        outsider = product.hubspot_admin.create("contacts", {"email": "outsider@example.com", "firstname": "Out"})
+        joiner = product.hubspot_admin.create("contacts", {"email": "joiner@example.com", "firstname": "Jo"})
+        product.hubspot_admin.update("contacts", members["id"], {"firstname": "Member"})
+        settle(product)
+        assert customer_of(product, members["id"])["GivenName"] == "Member"
+        emails = {
+            (c.get("PrimaryEmailAddr") or {}).get("Address") for c in product.quickbooks_admin.records("Customer")
+        }
+        assert not emails & {"outsider@example.com", "joiner@example.com"}  # not in the list: left out
+        product.hubspot_admin.change_list(list_id, add=[joiner["id"]])
+        resynced = _api(product, browser, "POST", f"/api/records/contacts/hs/{joiner['id']}/resync")
+        assert resynced.status_code == 200, resynced.text
+        settle(product)
+        assert customer_of(product, joiner["id"])["GivenName"] == "Jo"
+        emails = {
+            (c.get("PrimaryEmailAddr") or {}).get("Address") for c in product.quickbooks_admin.records("Customer")
+        }
+        assert "outsider@example.com" not in emails
+        assert outsider["id"] not in {
+            c["id"] for c in product.hubspot_admin.records("contacts") if c["properties"].get("qbo_customer_id")
+        }
+    finally:
+        version = saved.json()["sync"]["version"]
+        _api(product, browser, "PUT", "/api/syncs/contacts", {"version": version, "filters": {"list_ids": []}})
 
 
 def test_sync_health_lists_the_failing_record_with_its_fix_and_resyncs_it(

@@ -163,8 +163,11 @@ def _ports(connection: Connection, hubspot: HubSpotClient, qbo: QboClient) -> Sy
     """The engine's adapters, with the connection's own field mappings."""
     cid = connection.connection_id
     store = DynamoSyncStore(table(), cid)
-    mappings = {pair: store.config(pair).field_mappings() for pair in MAPPED}
-    return SyncPorts(HubSpotAdapter(hubspot, schema_key=cid, mappings=mappings), QboAdapter(qbo, mappings), store)
+    configs = {pair: store.config(pair) for pair in MAPPED}
+    mappings = {pair: config.field_mappings() for pair, config in configs.items()}
+    lists = {pair: tuple(config.filters.list_ids) for pair, config in configs.items() if config.filters.list_ids}
+    adapter = HubSpotAdapter(hubspot, schema_key=cid, mappings=mappings, list_filters=lists)
+    return SyncPorts(adapter, QboAdapter(qbo, mappings), store)
 
 
 def _engine(connection: Connection, hubspot: HubSpotClient, qbo: QboClient) -> SyncEngine:

@@ -25,6 +25,11 @@ class Filters(BaseModel):
     lifecycle_stages: list[str] = Field(
         default_factory=list, description="Contacts only: sync only contacts in these lifecycle stages (empty: all)"
     )
+    list_ids: list[str] = Field(
+        default_factory=list,
+        max_length=20,
+        description="Contacts only: sync only contacts in one of these HubSpot lists, by list id (empty: all)",
+    )
 
 
 class SyncChanges(BaseModel):
@@ -74,6 +79,7 @@ class SyncConfig(BaseModel):
             on_qbo_inactive=self.on_qbo_inactive,
             associate_open_deal=self.associate_open_deal,
             lifecycle_stages=tuple(self.filters.lifecycle_stages),
+            list_ids=tuple(self.filters.list_ids),
         )
 
     def changed(self, changes: SyncChanges) -> "SyncConfig":

@@ -31,12 +31,15 @@ class PairSettings:
     on_qbo_inactive: DeleteBehaviour = DeleteBehaviour.MARK_INACTIVE
     associate_open_deal: bool = True  # invoices: fall back to the contact's single open or won deal
     lifecycle_stages: tuple[str, ...] = ()  # contacts: only these stages go to QuickBooks (empty: all)
+    list_ids: tuple[str, ...] = ()  # contacts: only members of one of these HubSpot lists (empty: all)
 
     def admits(self, record: "Record") -> bool:
         """Whether the filters let a HubSpot record be brought into QuickBooks."""
-        if not self.lifecycle_stages or record.side is Side.QUICKBOOKS:
+        if record.side is Side.QUICKBOOKS:
             return True
-        return str((record.raw or {}).get("lifecyclestage") or "") in self.lifecycle_stages
+        stage = str((record.raw or {}).get("lifecyclestage") or "")
+        in_stage = not self.lifecycle_stages or stage in self.lifecycle_stages
+        return in_stage and (not self.list_ids or not record.lists.isdisjoint(self.list_ids))
 
 
 @dataclass
@@ -51,6 +54,7 @@ class Record:
     active: bool = True
     version: str = ""  # QBO SyncToken; HubSpot updatedAt
     raw: Any = None
+    lists: frozenset[str] = frozenset()  # HubSpot: the filtered-on lists it is in (read only when filtering)
 
 
 @dataclass

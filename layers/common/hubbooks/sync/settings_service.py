@@ -8,13 +8,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
+from urllib.parse import quote
 
 from boto3.dynamodb.conditions import Attr, Key
 
 from hubbooks.hubspot import app_properties
 from hubbooks.hubspot.client import HubSpotClient
 from hubbooks.mapping import transforms
-from hubbooks.mapping.fields import ENTITY, HUBSPOT_OBJECT
+from hubbooks.mapping.fields import ENTITY, HUBSPOT_OBJECT, JOINED_NAMES, OBJECT_TYPE_ID
 from hubbooks.mapping.qbo_fields import QBO_FIELDS
 from hubbooks.mapping.validation import Problem, validate
 from hubbooks.models.signals import Pair, Reason, Side, SyncSignal
@@ -93,6 +94,8 @@ class SettingsService:
             problems = validate(pair, list(wanted.field_mappings()), self._hubspot_properties(pair))
             if problems:
                 raise InvalidSettingsError(problems)
+        if wanted.filters.list_ids != current.filters.list_ids:
+            self._check_lists(pair, wanted.filters.list_ids)
         saved = self.configs.save(wanted, current.version)
         job_id = self._start_job(pair) if saved.enabled and not current.enabled else None
         return {"sync": saved.model_dump(mode="json"), "job_id": job_id, "resync_offered": mappings_changed}
@@ -125,6 +128,22 @@ class SettingsService:
 
     # -- what the mapping editor offers -----------------------------------------------------------
 
+    def _check_lists(self, pair: Pair, list_ids: list[str]) -> None:
+        """Each filter list exists in HubSpot and holds records of the pair's object."""
+        if list_ids and pair not in OBJECT_TYPE_ID:
+            raise InvalidSettingsError([Problem("filters.list_ids", f"{pair} cannot be filtered by HubSpot lists.")])
+        problems: list[Problem] = []
+        for index, list_id in enumerate(list_ids):
+            where = f"filters.list_ids[{index}]"
+            found = self._hubspot().request("GET", f"/crm/v3/lists/{quote(list_id, safe='')}", missing_ok=True)
+            hs_list = (found or {}).get("list")
+            if hs_list is None:
+                problems.append(Problem(where, f"HubSpot has no list {list_id}."))
+            elif hs_list.get("objectTypeId") != OBJECT_TYPE_ID[pair]:
+                problems.append(Problem(where, f"List '{hs_list.get('name')}' does not hold {pair}."))
+        if problems:
+            raise InvalidSettingsError(problems)
+
     def _hubspot_properties(self, pair: Pair) -> dict[str, dict[str, Any]]:
         """HubSpot's properties of the pair's object, the app's own among them (created if not yet)."""
         client = self._hubspot()
@@ -142,6 +161,12 @@ class SettingsService:
             for p in self._hubspot_properties(pair).values()
         ]
         qbo = [vars(f) for f in QBO_FIELDS[ENTITY[pair]]]
+        if pair in JOINED_NAMES:
+            (hubspot_name, hubspot_label), (qbo_path, qbo_label) = JOINED_NAMES[pair]
+            hubspot.append(
+                {"name": hubspot_name, "label": f"{hubspot_label} (joined)", "type": "string", "read_only": False}
+            )
+            qbo.append({"path": qbo_path, "label": f"{qbo_label} (joined)", "type": "string", "read_only": False})
         return {
             "pair": pair.value,
             "hubspot": sorted(hubspot, key=lambda p: p["label"].lower()),

@@ -88,6 +88,9 @@ function card(sync) {
   const twoWay = pair === "contacts" || pair === "products";
   const stages = el("input", { type: "text", id: id("stages"), name: "lifecycle_stages",
     value: (sync.filters.lifecycle_stages || []).join(", "), placeholder: "all stages" });
+  const lists = el("input", { type: "text", id: id("lists"), name: "list_ids", inputmode: "numeric",
+    value: (sync.filters.list_ids || []).join(", "), placeholder: "any list" });
+  const commaList = (input) => input.value.split(",").map((s) => s.trim()).filter(Boolean);
   // Each action marks the card busy, reloads every card, then says what happened (so a message means the
   // page already shows the new state).
   const act = async (work) => {
@@ -106,7 +109,7 @@ function card(sync) {
     const changes = { version: sync.version, enabled: enabled.checked };
     if (twoWay) Object.assign(changes, { direction: direction.value, policy: policy.value });
     if (pair === "contacts") {
-      changes.filters = { lifecycle_stages: stages.value.split(",").map((s) => s.trim()).filter(Boolean) };
+      changes.filters = { lifecycle_stages: commaList(stages), list_ids: commaList(lists) };
     }
     const answer = await api("PUT", `/api/syncs/${pair}`, changes);
     return answer.job_id ? `${LABELS[pair]} is on: the initial sync started.` : "Saved.";
@@ -129,6 +132,8 @@ function card(sync) {
     twoWay ? policy : "",
     pair === "contacts" ? el("label", { for: id("stages"), text: "Only contacts in lifecycle stages (comma-separated)" }) : "",
     pair === "contacts" ? stages : "",
+    pair === "contacts" ? el("label", { for: id("lists"), text: "Only contacts in HubSpot lists (list ids, comma-separated)" }) : "",
+    pair === "contacts" ? lists : "",
     el("p", { class: "muted counts", text: `${status.linked} linked · ${status.errors} with errors` }),
     progressOf(status.job),
     el("div", { class: "row" },
