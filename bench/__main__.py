@@ -3,7 +3,7 @@
 import argparse
 import sys
 
-from bench import coldstart, gateway, ingest, initial_sync, sandbox_throughput
+from bench import coldstart, gateway, ingest, initial_sync, live, sandbox_throughput, worker_cost
 from bench.results import write_results
 from devstack.stack import ROOT
 
@@ -12,13 +12,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer repetitions (under 3 minutes)")
     args = parser.parse_args(argv)
-    runs, requests_count = (3, 100) if args.quick else (7, 500)
+    quick = args.quick
+    runs, requests_count = (3, 100) if quick else (7, 500)
     metrics = [
+        *initial_sync.measure(500 if quick else 10_000, time_scale=0.5, naive_seconds=8 if quick else 60),
+        *live.measure(4 if quick else 20, pairs_count=100 if quick else 300, lost=1 if quick else 3),
+        *ingest.measure(20 if quick else 100),
+        *worker_cost.measure(300 if quick else 2_000),
         *coldstart.measure(runs),
         *gateway.measure(requests_count),
-        *ingest.measure(20 if args.quick else 100),
         *sandbox_throughput.measure(repeats=runs, per_thread=requests_count // 2),
-        *initial_sync.measure(300 if args.quick else 900),
     ]
     write_results(
         metrics,

@@ -19,7 +19,9 @@ spec = importlib.util.spec_from_file_location("handler_module", {path!r})
 module = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(module)
 elapsed = time.perf_counter() - started
-peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+# VmHWM belongs to this program's own memory map; ru_maxrss would carry the forking parent's peak over.
+hwm = [line.split()[1] for line in open("/proc/self/status") if line.startswith("VmHWM:")]
+peak_mb = int(hwm[0]) / 1024 if hwm else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps({{"import_ms": elapsed * 1000, "max_rss_mb": peak_mb}}))
 """
 

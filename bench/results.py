@@ -13,17 +13,19 @@ class Metric:
     naive: float | None = None
     ceiling: float | None = None
     note: str = ""
+    higher_is_better: bool = False  # throughputs; times, costs and counts are better lower
 
 
 def write_results(metrics: list[Metric], results_path: Path, report_path: Path, command: str) -> None:
     results_path.parent.mkdir(parents=True, exist_ok=True)
     results_path.write_text(json.dumps({"metrics": [asdict(m) for m in metrics]}, indent=2) + "\n")
     rows = [
-        "| metric | hubbooks | unit | naive | ratio | ceiling | note |",
+        "| metric | hubbooks | unit | naive | hubbooks better by | ceiling | note |",
         "|---|---:|---|---:|---:|---:|---|",
     ]
     for m in metrics:
-        ratio = f"{m.naive / m.value:.2f}" if m.naive and m.value else ""
+        better = (m.value / m.naive if m.higher_is_better else m.naive / m.value) if m.naive and m.value else None
+        ratio = "" if better is None else f"{better:.1f}x"
         rows.append(
             f"| {m.name} | {m.value:g} | {m.unit} | {'' if m.naive is None else f'{m.naive:g}'} | {ratio} "
             f"| {'' if m.ceiling is None else f'{m.ceiling:g}'} | {m.note} |"
