@@ -26,6 +26,14 @@ _TEXT_TYPES = re.compile(
 )
 
 
+def _is_utf8(body: bytes) -> bool:
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 @dataclass(frozen=True)
 class _CompiledRoute:
     spec: RouteSpec
@@ -88,7 +96,8 @@ def build_event(
     query: dict[str, str] = {}
     for name, value in parse_qsl(raw_query, keep_blank_values=True):
         query[name] = f"{query[name]},{value}" if name in query else value
-    is_text = _TEXT_TYPES.match(merged.get("content-type", "text/plain")) is not None
+    # Text arrives as text; anything else, and "text" that is not valid UTF-8, arrives base64-encoded.
+    is_text = _TEXT_TYPES.match(merged.get("content-type", "text/plain")) is not None and _is_utf8(body)
     now = datetime.now(UTC)
     event: dict[str, Any] = {
         "version": "2.0",

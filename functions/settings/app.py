@@ -14,7 +14,7 @@ from hubbooks.models.connection import Connection
 from hubbooks.models.signals import Pair, Side
 from hubbooks.models.sync_config import CONFIGURABLE, MAPPED, SyncChanges
 from hubbooks.store.sync_settings import StaleSettingsError
-from hubbooks.sync.settings_service import InvalidSettingsError, Page, SettingsService
+from hubbooks.sync.settings_service import InvalidRequestError, InvalidSettingsError, Page, SettingsService
 from hubbooks.web.assets import asset
 from hubbooks.web.connection_page import connection_page
 from hubbooks.wiring import connections, sessions, settings_service
@@ -64,6 +64,16 @@ def _stale(exc: StaleSettingsError) -> Response[str]:
 def _invalid(exc: InvalidSettingsError) -> Response[str]:
     errors = [{"field": p.field, "message": p.message} for p in exc.problems]
     return Response(422, content_types.APPLICATION_JSON, json.dumps({"message": "Not saved.", "errors": errors}))
+
+
+@app.exception_handler(InvalidRequestError)  # type: ignore[untyped-decorator]
+def _bad_request(exc: InvalidRequestError) -> Response[str]:
+    return Response(400, content_types.APPLICATION_JSON, json.dumps({"message": str(exc)}))
+
+
+@app.exception_handler(UnicodeDecodeError)  # type: ignore[untyped-decorator]
+def _not_text(exc: UnicodeDecodeError) -> Response[str]:
+    return Response(400, content_types.APPLICATION_JSON, json.dumps({"message": "The body is not UTF-8 JSON."}))
 
 
 # -- the page -------------------------------------------------------------------------------------------

@@ -34,6 +34,10 @@ class InvalidSettingsError(Exception):
         self.problems = problems
 
 
+class InvalidRequestError(ValueError):
+    """A request the API cannot answer as asked (400)."""
+
+
 @dataclass(frozen=True)
 class Page:
     items: list[dict[str, Any]]
@@ -44,8 +48,19 @@ def _cursor_out(key: dict[str, Any] | None) -> str | None:
     return base64.urlsafe_b64encode(json.dumps(key).encode()).decode() if key else None
 
 
-def _cursor_in(cursor: str | None) -> dict[str, Any] | None:
-    return json.loads(base64.urlsafe_b64decode(cursor.encode())) if cursor else None
+def _cursor_in(cursor: str | None, pk: str, prefix: str) -> dict[str, Any] | None:
+    """The start key a cursor of ours holds; anything else (garbled, or another list's or tenant's key) is refused."""
+    if not cursor:
+        return None
+    try:
+        key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except ValueError:  # not base64, not UTF-8, not JSON
+        key = None
+    if not (
+        isinstance(key, dict) and set(key) == {"PK", "SK"} and key["PK"] == pk and str(key["SK"]).startswith(prefix)
+    ):
+        raise InvalidRequestError("This is not a cursor this list gave out; start without one.")
+    return key
 
 
 def _plain(item: dict[str, Any]) -> dict[str, Any]:
@@ -217,7 +232,7 @@ class SettingsService:
         }
         if filters is not None:
             kwargs["FilterExpression"] = filters
-        start = _cursor_in(cursor)
+        start = _cursor_in(cursor, self.pk, prefix)
         if start:
             kwargs["ExclusiveStartKey"] = start
         page = self.table.resource.query(**kwargs)

@@ -1,0 +1,138 @@
+"""Fuzzing: the settings API from its own OpenAPI document (schemathesis, valid and invalid requests), and
+correctly signed webhook and action deliveries with generated bodies (hypothesis). Nothing answers 5xx.
+Seeded: a failure reproduces with the same examples."""
+
+import json
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+import requests
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from schemathesis.generation import GenerationMode
+
+from devstack.browser import Browser
+from devstack.sandboxed import SandboxedProduct
+from tests.support.product import install
+from tests.support.signatures import hubspot_v3_headers, intuit_headers
+
+pytestmark = [pytest.mark.security, pytest.mark.devstack, pytest.mark.slow]
+FUZZ = settings(
+    max_examples=60,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture, HealthCheck.filter_too_much],
+)
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4),
+    max_leaves=12,
+)
+ANY_VALUE = JSON | st.sampled_from(["contact.propertyChange", "contact.creation", "deal.deletion", "", "0", -1, 2**63])
+HUBSPOT_EVENT = st.fixed_dictionaries(
+    {
+        "eventId": ANY_VALUE,
+        "portalId": ANY_VALUE,
+        "subscriptionType": ANY_VALUE,
+        "objectId": ANY_VALUE,
+        "occurredAt": ANY_VALUE,
+    },
+    optional={
+        "propertyName": ANY_VALUE,
+        "propertyValue": ANY_VALUE,
+        "changeSource": ANY_VALUE,
+        "attemptNumber": ANY_VALUE,
+    },
+)
+QBO_EVENT = st.fixed_dictionaries(
+    {"specversion": ANY_VALUE, "id": ANY_VALUE, "type": ANY_VALUE, "intuitentityid": ANY_VALUE},
+    optional={"intuitaccountid": ANY_VALUE, "time": ANY_VALUE, "data": JSON},
+)
+ACTION = st.fixed_dictionaries(
+    {"callbackId": ANY_VALUE, "origin": JSON | st.fixed_dictionaries({"portalId": ANY_VALUE}), "object": JSON},
+    optional={"inputFields": JSON},
+)
+
+
+@pytest.fixture(scope="module")
+def session(product: SandboxedProduct) -> tuple[Browser, dict[str, Any]]:
+    return install(product)
+
+
+def test_the_settings_api_never_answers_5xx(product: SandboxedProduct, session: tuple[Browser, dict[str, Any]]) -> None:
+    browser, _ = session
+    raw = browser.get(f"{product.devstack.gateway_url}/api/openapi.json").json()
+    schema = schemathesis.openapi.from_dict(raw)
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert len(operations) >= 10
+    strategy = st.one_of(
+        [
+            op.as_strategy(generation_mode=mode)
+            for op in operations
+            for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
+        ]
+    )
+    cookies = browser.cookies[urlsplit(product.devstack.gateway_url).netloc]  # the session, as the page has it
+    seen: list[tuple[str, int]] = []
+
+    @FUZZ
+    @given(case=strategy)
+    def call(case: Any) -> None:
+        response = case.call(base_url=product.devstack.gateway_url, cookies=cookies, timeout=30)
+        seen.append((f"{case.method} {case.path}", response.status_code))
+        assert response.status_code < 500, (
+            f"{case.method} {case.formatted_path} {case.query}: {response.status_code} {response.text[:300]}"
+        )
+
+    call()
+    assert len({path for path, _ in seen}) >= 5  # the fuzzing reached many operations
+    assert any(200 <= status < 300 for _, status in seen), seen
+
+
+def test_signed_hubspot_webhooks_with_generated_bodies_never_answer_5xx(product: SandboxedProduct) -> None:
+    url = f"{product.devstack.gateway_url}/webhooks/hubspot"
+    secret = product.credentials.hubspot_client_secret
+
+    @FUZZ
+    @given(events=st.lists(HUBSPOT_EVENT, min_size=0, max_size=5) | JSON)
+    def deliver(events: Any) -> None:
+        body = json.dumps(events).encode()
+        answer = requests.post(url, data=body, headers=hubspot_v3_headers(secret, url, body), timeout=30)
+        assert answer.status_code in (200, 400, 413, 415), answer.text
+
+    deliver()
+
+
+def test_signed_quickbooks_webhooks_with_generated_bodies_never_answer_5xx(product: SandboxedProduct) -> None:
+    url = f"{product.devstack.gateway_url}/webhooks/quickbooks"
+    verifier = product.credentials.qbo_verifier_token
+
+    @FUZZ
+    @given(events=st.lists(QBO_EVENT, min_size=0, max_size=5) | JSON)
+    def deliver(events: Any) -> None:
+        body = json.dumps(events).encode()
+        answer = requests.post(
+            url, data=body, headers=intuit_headers(verifier, body, "application/cloudevents+json"), timeout=30
+        )
+        assert answer.status_code in (200, 400, 413, 415), answer.text
+
+    deliver()
+
+
+def test_signed_workflow_actions_with_generated_bodies_never_answer_5xx(
+    product: SandboxedProduct, session: tuple[Browser, dict[str, Any]]
+) -> None:
+    url = f"{product.devstack.gateway_url}/actions/create-invoice"
+    secret = product.credentials.hubspot_client_secret
+
+    @FUZZ
+    @given(body=ACTION | JSON)
+    def run(body: Any) -> None:
+        raw = json.dumps(body).encode()
+        answer = requests.post(url, data=raw, headers=hubspot_v3_headers(secret, url, raw), timeout=30)
+        assert answer.status_code in (200, 400, 413, 415), answer.text
+
+    run()

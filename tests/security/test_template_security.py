@@ -1,0 +1,133 @@
+"""template.yaml grants each function only what it needs, encrypts everything at rest, and exposes nothing
+but the HTTP API."""
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from devstack.cfn_yaml import load_template
+
+pytestmark = pytest.mark.security
+
+ROOT = Path(__file__).resolve().parents[2]
+RESOURCES: dict[str, Any] = load_template(ROOT / "template.yaml")["Resources"]
+FUNCTIONS = {k: v["Properties"] for k, v in RESOURCES.items() if v["Type"] == "AWS::Serverless::Function"}
+
+# What each function may do, by SAM policy template or explicit statement: the least each one needs.
+TABLE_WRITE = {"DynamoDBCrudPolicy"}
+EXPECTED_TEMPLATES = {
+    "HealthFunction": set(),
+    "OAuthFunction": TABLE_WRITE | {"KMSEncryptPolicy", "KMSDecryptPolicy", "AWSSecretsManagerGetSecretValuePolicy"},
+    "WebhookFunction": {
+        "DynamoDBReadPolicy",
+        "SQSSendMessagePolicy",
+        "AWSSecretsManagerGetSecretValuePolicy",
+        "KMSDecryptPolicy",
+    },
+    "ActionsFunction": TABLE_WRITE
+    | {"SQSSendMessagePolicy", "KMSEncryptPolicy", "KMSDecryptPolicy", "AWSSecretsManagerGetSecretValuePolicy"},
+    "ReconcileFunction": TABLE_WRITE
+    | {"SQSSendMessagePolicy", "KMSEncryptPolicy", "KMSDecryptPolicy", "AWSSecretsManagerGetSecretValuePolicy"},
+    "SettingsFunction": TABLE_WRITE
+    | {"SQSSendMessagePolicy", "KMSEncryptPolicy", "KMSDecryptPolicy", "AWSSecretsManagerGetSecretValuePolicy"},
+}
+OWN_RESOURCES = {"Table", "SyncQueue", "TokenKey", "AppSecret", "IdempotencyTable", "DeadLetterQueue"}
+
+
+def _statements(props: dict[str, Any]) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    for policy in props.get("Policies", []):
+        if isinstance(policy, dict) and "Statement" in policy:
+            found += policy["Statement"]
+    return found
+
+
+def _refs(value: Any) -> set[str]:
+    """Logical ids a template value points at (Ref, GetAtt, Sub)."""
+    if isinstance(value, dict):
+        refs: set[str] = set()
+        for key, inner in value.items():
+            if key == "Ref":
+                refs.add(str(inner))
+            elif key == "Fn::GetAtt":
+                refs.add(str(inner[0] if isinstance(inner, list) else inner).split(".")[0])
+            elif key == "Fn::Sub":
+                text = inner[0] if isinstance(inner, list) else inner
+                refs |= {part.split("}")[0].split(".")[0] for part in str(text).split("${")[1:]}
+            else:
+                refs |= _refs(inner)
+        return refs
+    if isinstance(value, list):
+        return set().union(*(_refs(v) for v in value)) if value else set()
+    return set()
+
+
+@pytest.mark.parametrize("logical_id", sorted(EXPECTED_TEMPLATES))
+def test_each_function_has_only_the_policy_templates_it_needs(logical_id: str) -> None:
+    props = FUNCTIONS[logical_id]
+    templates = {next(iter(p)) for p in props.get("Policies", []) if isinstance(p, dict) and "Statement" not in p}
+    assert templates == EXPECTED_TEMPLATES[logical_id]
+    for policy in props.get("Policies", []):
+        if isinstance(policy, dict) and "Statement" not in policy:
+            assert _refs(next(iter(policy.values()))) <= OWN_RESOURCES  # scoped to this stack's own resources
+
+
+def test_no_function_statement_grants_a_wildcard_action_or_resource() -> None:
+    role = RESOURCES["SyncWorkerRole"]["Properties"]
+    statements = [s for p in role["Policies"] for s in p["PolicyDocument"]["Statement"]]
+    statements += [s for props in FUNCTIONS.values() for s in _statements(props)]
+    assert statements
+    for statement in statements:
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        assert all("*" not in action for action in actions), statement
+        resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        assert all(resource != "*" for resource in resources), statement
+        assert _refs(resources) <= OWN_RESOURCES, statement
+
+
+def test_the_worker_role_cannot_read_other_queues_or_tables() -> None:
+    role = RESOURCES["SyncWorkerRole"]["Properties"]
+    managed = [str(arn) for arn in role["ManagedPolicyArns"]]
+    assert not any("SQSQueueExecution" in arn or "FullAccess" in arn for arn in managed)
+    assert "Role" in FUNCTIONS["SyncWorkerFunction"]
+    assert "Policies" not in FUNCTIONS["SyncWorkerFunction"]
+
+
+def test_data_is_encrypted_at_rest() -> None:
+    tables = [v["Properties"] for v in RESOURCES.values() if v["Type"] == "AWS::DynamoDB::Table"]
+    queues = [v["Properties"] for v in RESOURCES.values() if v["Type"] == "AWS::SQS::Queue"]
+    topics = [v["Properties"] for v in RESOURCES.values() if v["Type"] == "AWS::SNS::Topic"]
+    secrets = [v["Properties"] for v in RESOURCES.values() if v["Type"] == "AWS::SecretsManager::Secret"]
+    assert len(tables) == 2
+    assert len(queues) == 2
+    assert all(t["SSESpecification"]["SSEEnabled"] is True for t in tables)
+    assert all(q.get("SqsManagedSseEnabled") is True or "KmsMasterKeyId" in q for q in queues)
+    assert all("KmsMasterKeyId" in t for t in topics)
+    assert all(s.get("KmsKeyId") == {"Ref": "TokenKey"} for s in secrets)
+    assert RESOURCES["TokenKey"]["Properties"].get("EnableKeyRotation") is True
+
+
+def test_nothing_is_public_but_the_http_api() -> None:
+    public_types = {
+        "AWS::Lambda::Url",
+        "AWS::Lambda::Permission",
+        "AWS::S3::Bucket",
+        "AWS::SQS::QueuePolicy",
+        "AWS::SNS::TopicPolicy",
+        "AWS::ApiGateway::RestApi",
+        "AWS::Serverless::Api",
+    }
+    assert not [k for k, v in RESOURCES.items() if v["Type"] in public_types]
+    assert not [k for k, props in FUNCTIONS.items() if "FunctionUrlConfig" in props]
+    apis = [k for k, v in RESOURCES.items() if v["Type"] == "AWS::Serverless::HttpApi"]
+    assert apis == ["HttpApi"]
+    http_events = {
+        e["Properties"]["ApiId"]["Ref"]
+        for props in FUNCTIONS.values()
+        for e in props.get("Events", {}).values()
+        if e["Type"] == "HttpApi"
+    }
+    assert http_events == {"HttpApi"}
+    key_policy = RESOURCES["TokenKey"]["Properties"]["KeyPolicy"]["Statement"]
+    assert all("AWS" in s["Principal"] and s["Principal"] != "*" for s in key_policy)
