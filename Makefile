@@ -16,7 +16,7 @@ BENCH_ARGS ?=
 CHROMIUM := /usr/bin/chromium
 SUDO := $(shell test "$$(id -u)" = 0 || echo sudo)
 
-.PHONY: help demo test lint up bench build validate clean browser
+.PHONY: help demo test lint up bench build validate clean browser soak
 
 help:
 	@echo "make demo   run the whole product on devstack + sandbox, write .demo/report.json"
@@ -24,6 +24,7 @@ help:
 	@echo "make up     run devstack until Ctrl-C, printing every URL"
 	@echo "make lint   ruff, mypy, cfn-lint and sam validate"
 	@echo "make bench  benchmarks, results in .bench/results.json"
+	@echo "make soak   the reliability suites at length, results in .reliability/results.json"
 
 $(VENV)/.installed: requirements-dev.txt layers/common/requirements.txt
 	@test -x $(PY) || $(PY312) -m venv $(VENV)
@@ -62,6 +63,11 @@ validate: $(VENV)/.installed $(SAM_VENV)/.installed
 
 up: $(VENV)/.installed
 	$(PY) -m devstack up --sandbox
+
+# The convergence suite with many more scenarios and steps than make test runs (about 15 minutes here).
+soak: $(VENV)/.installed
+	HUBBOOKS_RELIABILITY_SCENARIOS=$${HUBBOOKS_RELIABILITY_SCENARIOS:-20} HUBBOOKS_RELIABILITY_STEPS=$${HUBBOOKS_RELIABILITY_STEPS:-40} \
+		$(PY) -m pytest -m reliability $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed
 	$(PY) -m bench $(BENCH_ARGS)

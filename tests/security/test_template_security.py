@@ -32,7 +32,7 @@ EXPECTED_TEMPLATES = {
     "SettingsFunction": TABLE_WRITE
     | {"SQSSendMessagePolicy", "KMSEncryptPolicy", "KMSDecryptPolicy", "AWSSecretsManagerGetSecretValuePolicy"},
 }
-OWN_RESOURCES = {"Table", "SyncQueue", "TokenKey", "AppSecret", "IdempotencyTable", "DeadLetterQueue"}
+OWN_RESOURCES = {"Table", "SyncQueue", "TokenKey", "AppSecret", "IdempotencyTable", "SyncDeadLetterQueue"}
 
 
 def _statements(props: dict[str, Any]) -> list[dict[str, Any]]:

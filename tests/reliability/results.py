@@ -1,0 +1,45 @@
+"""The reliability figures every suite adds to: .reliability/results.json, merged by suite name."""
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parents[2] / ".reliability" / "results.json"
+COUNTED = ("steps", "divergences", "duplicates", "lost_updates", "retried", "dead_lettered", "errors_left")
+
+
+@dataclass
+class Tally:
+    suite: str = "convergence"
+    scenarios: int = 0
+    totals: Counter[str] = field(default_factory=Counter)
+    faults: Counter[str] = field(default_factory=Counter)
+
+    def scenario(self, **counts: int) -> None:
+        self.scenarios += 1
+        self.totals.update(counts)
+
+    def injected(self, kind: str, count: int) -> None:
+        self.faults[kind] += count
+
+    def write(self) -> None:
+        """Add this suite's figures to the file (other suites' entries stay) and recompute the totals."""
+        previous = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+        suites = previous.get("suites", {})
+        suites[self.suite] = {
+            "scenarios": self.scenarios,
+            **{name: self.totals[name] for name in COUNTED},
+            "faults_injected": dict(sorted(self.faults.items())),
+        }
+        faults: Counter[str] = Counter()
+        for entry in suites.values():
+            faults.update(entry["faults_injected"])
+        summary = {
+            "scenarios": sum(s["scenarios"] for s in suites.values()),
+            **{name: sum(s[name] for s in suites.values()) for name in COUNTED},
+            "faults_injected": dict(sorted(faults.items())),
+            "suites": suites,
+        }
+        RESULTS.parent.mkdir(exist_ok=True)
+        RESULTS.write_text(json.dumps(summary, indent=2) + "\n")
