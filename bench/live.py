@@ -65,8 +65,8 @@ class Watcher:
 
 
 def _linked_pairs(product: SandboxedProduct, count: int) -> list[tuple[str, str]]:
-    """Contacts created in HubSpot and synced live; answers (contact id, customer id) pairs."""
-    product.connect_webhooks()
+    """Contacts seeded in HubSpot and brought over by an initial sync; answers (contact id, customer id)
+    pairs. Webhooks are connected once they are linked, so the job's own echoes do not queue up first."""
     browser = Browser()
     browser.get(f"{product.devstack.gateway_url}/connect/hubspot")
     run = uuid.uuid4().hex[:6]
@@ -84,6 +84,7 @@ def _linked_pairs(product: SandboxedProduct, count: int) -> list[tuple[str, str]
             if c["properties"].get("qbo_customer_id")
         ]
         if len(linked) == count:
+            product.connect_webhooks()
             product.settle(timeout=120)
             return linked
         time.sleep(0.5)
