@@ -85,7 +85,7 @@ def _linked_pairs(product: SandboxedProduct, count: int) -> list[tuple[str, str]
         ]
         if len(linked) == count:
             product.connect_webhooks()
-            product.settle(timeout=120)
+            product.settle(timeout=600)  # the sweep still reports the job's writes once
             return linked
         time.sleep(0.5)
     raise TimeoutError("the contacts were not linked in time")
