@@ -33,5 +33,7 @@ def write_results(metrics: list[Metric], results_path: Path, report_path: Path, 
     report_path.write_text(
         "# Benchmarks\n\n"
         "Figures from the last `make bench` on a 2-core machine (medians unless the name says otherwise).\n"
-        f"Re-run with `{command}`; the raw results are in `.bench/results.json`.\n\n" + "\n".join(rows) + "\n"
+        f"Re-run with `{command}`; the raw results are in `.bench/results.json`.\n\n" + "\n".join(rows) + "\n\n"
+        "What the figures mean, and why targets are missed where they are: `docs/architecture.md`, "
+        "section Benchmarks.\n"
     )
