@@ -18,6 +18,7 @@ class FakeHubSpot:
     records: dict[str, Record] = field(default_factory=dict)
     writes: list[tuple[str, dict[str, str]]] = field(default_factory=list)
     clock: list[float] = field(default_factory=lambda: [1000.0])
+    lists: dict[str, set[str]] = field(default_factory=dict)  # list id -> record ids
 
     def add(self, **values: str) -> Record:
         record = Record(Side.HUBSPOT, str(next(_ids)), dict(values), self.clock[0])
@@ -49,6 +50,9 @@ class FakeHubSpot:
 
     def archive(self, pair: Pair, record_id: str) -> None:
         self.records[record_id].exists = False
+
+    def lists_of(self, pair: Pair, record_id: str, wanted: tuple[str, ...]) -> frozenset[str]:
+        return frozenset(list_id for list_id in wanted if record_id in self.lists.get(list_id, set()))
 
 
 @dataclass

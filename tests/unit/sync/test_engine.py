@@ -255,3 +255,25 @@ def test_a_pair_linked_by_another_worker_between_two_reads_is_not_reported_as_a_
     assert result.outcome is not Outcome.FAILED
     assert store.failures == {}
     assert store.link_of(Pair.CONTACTS, Side.HUBSPOT, contact.id) is not None
+
+
+def test_a_list_filter_reads_memberships_only_for_a_record_seen_first() -> None:
+    engine, hubspot, qbo, store = _engine()
+    store.pair_settings[Pair.CONTACTS] = PairSettings(Pair.CONTACTS, list_ids=("7",))
+    member = hubspot.add(email="in@example.com", firstname="In")
+    outsider = hubspot.add(email="out@example.com", firstname="Out")
+    hubspot.lists["7"] = {member.id}
+    asked: list[str] = []
+    lists_of = hubspot.lists_of
+
+    def counted(pair: Pair, record_id: str, wanted: tuple[str, ...]) -> frozenset[str]:
+        asked.append(record_id)
+        return lists_of(pair, record_id, wanted)
+
+    hubspot.lists_of = counted  # type: ignore[method-assign]
+    assert engine.handle(_signal(Side.HUBSPOT, outsider.id)).outcome is Outcome.SKIPPED
+    assert engine.handle(_signal(Side.HUBSPOT, member.id)).outcome is Outcome.CREATED
+    assert len(qbo.records) == 1
+    hubspot.records[member.id].values["firstname"] = "Member"
+    assert engine.handle(_signal(Side.HUBSPOT, member.id)).outcome is Outcome.UPDATED
+    assert asked == [outsider.id, member.id]  # the linked contact's change needed no membership read

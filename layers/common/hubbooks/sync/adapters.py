@@ -52,11 +52,8 @@ class HubSpotAdapter:
         self._list_filters = list_filters or {}
         self._members: dict[str, set[str]] = {}  # list id -> record ids, read once per adapter
 
-    def _in_lists(self, pair: Pair, record_id: str) -> frozenset[str]:
-        """Which of the pair's filter lists hold the record: one call for the record's memberships."""
-        wanted = self._list_filters.get(pair)
-        if not wanted:
-            return frozenset()
+    def lists_of(self, pair: Pair, record_id: str, wanted: tuple[str, ...]) -> frozenset[str]:
+        """Which of `wanted` hold the record: one call for the record's memberships."""
         path = f"/crm/v3/lists/records/{OBJECT_TYPE_ID[pair]}/{record_id}/memberships"
         answer = self._client.request("GET", path) or {}
         return frozenset(str(m["listId"]) for m in answer.get("results", [])) & frozenset(wanted)
@@ -109,7 +106,7 @@ class HubSpotAdapter:
         record = self._record(pair, body)
         if record.id != record_id:  # merged away: HubSpot answers with the surviving record
             return Record(Side.HUBSPOT, record_id, {}, record.updated_at, exists=False)
-        return replace(record, lists=self._in_lists(pair, record_id))
+        return record
 
     def find(self, pair: Pair, qbo: Record) -> list[Record]:
         object_type = HUBSPOT_OBJECT[pair]
@@ -144,7 +141,11 @@ class HubSpotAdapter:
             members = self._list_members(list_id)
             for record_id, record in found.items():
                 if record is not None and record_id in members:
-                    found[record_id] = replace(record, lists=record.lists | {list_id})
+                    found[record_id] = replace(record, lists=(record.lists or frozenset()) | {list_id})
+        if self._list_filters.get(pair):  # read for the whole batch: no record needs its own call
+            found = {
+                i: r if r is None or r.lists is not None else replace(r, lists=frozenset()) for i, r in found.items()
+            }
         return found
 
     def find_many(self, pair: Pair, qbo_records: list[Record]) -> dict[str, list[Record]]:

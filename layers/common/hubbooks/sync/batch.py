@@ -52,6 +52,9 @@ class _CachedHubSpot:
     def archive(self, pair: Pair, record_id: str) -> None:
         self._inner.archive(pair, record_id)
 
+    def lists_of(self, pair: Pair, record_id: str, wanted: tuple[str, ...]) -> frozenset[str]:
+        return self._inner.lists_of(pair, record_id, wanted)
+
 
 class _CachedQbo:
     def __init__(self, inner: QboAdapter, cache: _Prefetched) -> None:

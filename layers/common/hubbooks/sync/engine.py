@@ -2,7 +2,7 @@
 
 import hashlib
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
@@ -193,6 +193,8 @@ class SyncEngine:
     # -- a record seen for the first time -----------------------------------------------------------
 
     def _first_sight(self, pair: Pair, record: Record, settings: PairSettings) -> Result:
+        if settings.list_ids and record.side is Side.HUBSPOT and record.lists is None:
+            record = replace(record, lists=self.hubspot.lists_of(pair, record.id, settings.list_ids))
         if not settings.admits(record):
             return Result(Outcome.SKIPPED, "the pair's filters leave this record out")
         if record.side is Side.QUICKBOOKS and not record.active:

@@ -39,7 +39,7 @@ class PairSettings:
             return True
         stage = str((record.raw or {}).get("lifecyclestage") or "")
         in_stage = not self.lifecycle_stages or stage in self.lifecycle_stages
-        return in_stage and (not self.list_ids or not record.lists.isdisjoint(self.list_ids))
+        return in_stage and (not self.list_ids or not (record.lists or frozenset()).isdisjoint(self.list_ids))
 
 
 @dataclass
@@ -54,7 +54,7 @@ class Record:
     active: bool = True
     version: str = ""  # QBO SyncToken; HubSpot updatedAt
     raw: Any = None
-    lists: frozenset[str] = frozenset()  # HubSpot: the filtered-on lists it is in (read only when filtering)
+    lists: frozenset[str] | None = None  # HubSpot: the filtered-on lists it is in; None until read
 
 
 @dataclass

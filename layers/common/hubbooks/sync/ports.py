@@ -29,6 +29,10 @@ class HubSpotPort(Protocol):
 
     def archive(self, pair: Pair, record_id: str) -> None: ...
 
+    def lists_of(self, pair: Pair, record_id: str, wanted: tuple[str, ...]) -> frozenset[str]:
+        """Which of `wanted` (list ids) hold the record."""
+        ...
+
 
 class QboPort(Protocol):
     def get(self, pair: Pair, record_id: str) -> Record | None: ...
