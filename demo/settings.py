@@ -121,10 +121,9 @@ def _joined_names(product: SandboxedProduct, report: Report, api: Api, sync: dic
     names = api("PUT", "/api/syncs/contacts", {"version": sync["version"], "mappings": joined}).json()["sync"]
     ada = product.hubspot_admin.create("contacts", {"email": "ada.l@example.com", "firstname": "Ada", "lastname": "L"})
     product.settle()
-    check_name = (_customer_of(product, ada["id"]) or {}).get("PrintOnCheckName")
-    product.quickbooks_admin.update(
-        "Customer", (_customer_of(product, ada["id"]) or {})["Id"], {"PrintOnCheckName": "Augusta Ada King"}
-    )
+    customer = _customer_of(product, ada["id"]) or {}
+    check_name = customer.get("PrintOnCheckName")
+    product.quickbooks_admin.update("Customer", customer["Id"], {"PrintOnCheckName": "Augusta Ada King"})
     product.settle()
     split_back = next(c for c in product.hubspot_admin.records("contacts") if c["id"] == ada["id"])["properties"]
     report.check(
