@@ -15,6 +15,7 @@ class Tally:
     scenarios: int = 0
     totals: Counter[str] = field(default_factory=Counter)
     faults: Counter[str] = field(default_factory=Counter)
+    operations: Counter[str] = field(default_factory=Counter)
 
     def scenario(self, **counts: int) -> None:
         self.scenarios += 1
@@ -31,14 +32,18 @@ class Tally:
             "scenarios": self.scenarios,
             **{name: self.totals[name] for name in COUNTED},
             "faults_injected": dict(sorted(self.faults.items())),
+            "operations": dict(sorted(self.operations.items())),
         }
         faults: Counter[str] = Counter()
+        operations: Counter[str] = Counter()
         for entry in suites.values():
             faults.update(entry["faults_injected"])
+            operations.update(entry.get("operations", {}))
         summary = {
             "scenarios": sum(s["scenarios"] for s in suites.values()),
             **{name: sum(s[name] for s in suites.values()) for name in COUNTED},
             "faults_injected": dict(sorted(faults.items())),
+            "operations": dict(sorted(operations.items())),
             "suites": suites,
         }
         RESULTS.parent.mkdir(exist_ok=True)
