@@ -1,6 +1,6 @@
 """Python client of the sandbox admin API (/_sandbox/...), for tests, the demo and benchmarks."""
 
-from typing import Any
+from typing import Any, Self
 
 import requests
 
@@ -10,17 +10,18 @@ class SandboxError(RuntimeError):
 
 
 class _Admin:
-    def __init__(self, base_url: str, timeout: float = 30.0) -> None:
+    def __init__(self, base_url: str, timeout: float = 30.0, account: str | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         self.http = requests.Session()
         self.timeout = timeout
+        self.account = account  # the portal or company this client works on; None: the primary one
 
     def _call(self, method: str, path: str, body: Any = None, **params: Any) -> Any:
         response = self.http.request(
             method,
             f"{self.base_url}/_sandbox/{path}",
             json=body,
-            params={k: v for k, v in params.items() if v is not None},
+            params={k: v for k, v in {**params, "account": self.account}.items() if v is not None},
             timeout=self.timeout,
         )
         if response.status_code >= 400:
@@ -29,6 +30,15 @@ class _Admin:
 
     def reset(self) -> None:
         self._call("POST", "reset")
+
+    def add_account(self, account: str) -> Self:
+        """Another portal or company in this sandbox; answers a client working on it."""
+        self._call("POST", "accounts", {"id": account})
+        return self.on(account)
+
+    def on(self, account: str) -> Self:
+        """A client of the same sandbox working on another portal or company."""
+        return type(self)(self.base_url, self.timeout, account)
 
     def seed(self, records: dict[str, list[dict[str, Any]]]) -> dict[str, list[str]]:
         created: dict[str, list[str]] = self._call("POST", "seed", records)["created"]

@@ -16,6 +16,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
+from sandbox.accounts import Accounts
 from sandbox.clock import ScaledTime, now_ms
 from sandbox.faults import FaultPlan, FaultRule, FaultSpecError
 from sandbox.webhooks import WebhookDispatcher
@@ -90,12 +91,27 @@ class Emulator:
             Rule("/_sandbox/webhooks", methods=["PUT"], endpoint=self.admin_configure_webhooks),
             Rule("/_sandbox/webhooks/flush", methods=["POST"], endpoint=self.admin_flush_webhooks),
             Rule("/_sandbox/stats", methods=["GET"], endpoint=self.admin_stats),
+            Rule("/_sandbox/accounts", methods=["GET"], endpoint=self.admin_accounts),
+            Rule("/_sandbox/accounts", methods=["POST"], endpoint=self.admin_add_account),
         ]
         self.url_map = Map([*admin, *self.rules()], strict_slashes=False, merge_slashes=False)
 
     # -- what subclasses provide -------------------------------------------------------------------
 
     def rules(self) -> list[Rule]:
+        raise NotImplementedError
+
+    @property
+    def accounts(self) -> Accounts[Any, Any]:
+        """The portals or companies this emulator serves."""
+        raise NotImplementedError
+
+    def account_key(self, raw: str) -> Any:
+        """An account's key from its text form (a portal id is a number, a realm id a string)."""
+        return raw
+
+    def api_account(self, request: Request) -> Any:
+        """The account an API call works on (None: the primary account)."""
         raise NotImplementedError
 
     def make_dispatcher(self) -> WebhookDispatcher:
@@ -126,8 +142,22 @@ class Emulator:
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         request = Request(environ)
         admin = request.path.startswith("/_sandbox/")
+        try:
+            self.accounts.use(self._admin_account(request) if admin else self.api_account(request))
+        except ApiError as exc:
+            return exc.response()(environ, start_response)
         response = self._dispatch(request) if admin else self._api_call(request)
         return response(environ, start_response)
+
+    def _admin_account(self, request: Request) -> Any:
+        """An admin call works on the account named by `?account=` (the primary one without it)."""
+        raw = request.args.get("account")
+        if raw is None:
+            return None
+        key = self.account_key(raw)
+        if key not in self.accounts:
+            raise self.error(404, f"No account {raw} in this sandbox", "OBJECT_NOT_FOUND")
+        return key
 
     def _dispatch(self, request: Request) -> Response:
         adapter = self.url_map.bind_to_environ(request.environ)
@@ -246,6 +276,22 @@ class Emulator:
     def admin_flush_webhooks(self, request: Request) -> Response:
         idle = self.webhooks.wait_idle(float(request.args.get("timeout", 10)))
         return json_response({"idle": idle, **self.webhooks.report()})
+
+    def admin_accounts(self, request: Request) -> Response:
+        return json_response({"primary": str(self.accounts.primary), "accounts": [str(k) for k in self.accounts]})
+
+    def admin_add_account(self, request: Request) -> Response:
+        """Another portal or company, empty, served beside the others (the same app installed there too)."""
+        raw = str((read_json(request) or {}).get("id", ""))
+        try:
+            key = self.account_key(raw)
+        except ValueError:
+            key = None
+        if not raw or key is None:
+            return json_response({"message": f"Not an account id: {raw!r}"}, status=400)
+        with self.lock:
+            self.accounts.add(key)
+        return json_response({"account": raw}, status=201)
 
     def admin_stats(self, request: Request) -> Response:
         statuses: dict[str, int] = {}

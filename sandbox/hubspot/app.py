@@ -1,8 +1,10 @@
 """The HubSpot emulator's HTTP surface: the real paths, shapes, status codes and limits."""
 
 import contextlib
+import itertools
 import json
 import time
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
@@ -12,9 +14,10 @@ from werkzeug.utils import redirect
 from werkzeug.wrappers import Request, Response
 
 from sandbox import signing
+from sandbox.accounts import Accounts
 from sandbox.clock import iso_ms, now_ms
 from sandbox.http import ApiError, Emulator, json_response, read_json
-from sandbox.hubspot.apps import Actions, Timeline
+from sandbox.hubspot.apps import Actions, Templates, Timeline
 from sandbox.hubspot.crm import MAX_BATCH, Crm, Record, Source
 from sandbox.hubspot.errors import hubspot_error
 from sandbox.hubspot.lists import Lists
@@ -26,6 +29,17 @@ from sandbox.webhooks import WebhookDispatcher
 TEN_SECONDLY_LIMIT = 110
 SEARCH_PER_SECOND = 5
 RETRY_DELAYS = [1.0, 2.0, 4.0, 8.0, 16.0, 60.0, 300.0, 1800.0, 7200.0, 43200.0]
+SIGNED_IN_COOKIE = "hubspot_portal"  # the sandbox's stand-in for the account a user picks when installing
+
+
+@dataclass
+class Portal:
+    """What one HubSpot account holds for the app: records, lists, timeline events, its own rate limits."""
+
+    crm: Crm
+    lists: Lists
+    timeline: Timeline
+    limits: LimitSet
 
 
 def _otype(name: str) -> str:
@@ -98,23 +112,57 @@ class HubSpotEmulator(Emulator):
         time_scale: float = 1.0,
         seed: int = 0,
     ) -> None:
-        self.portal_id = portal_id
+        self.portal_id = portal_id  # the primary portal; others are added through /_sandbox/accounts
         self.app_id = app_id
         self.client_secret = client_secret or "sandbox-client-secret"
-        self.oauth = OAuthServer(portal_id, app_id, client_id, client_secret, dev_token)
+        self.oauth = OAuthServer(app_id, client_id, client_secret, dev_token)
         super().__init__(time_scale=time_scale, seed=seed)
         self.webhooks.url = self.initial_webhook_url = webhook_url
-        self.limits = LimitSet()
         self.reset_state()
 
     def reset_state(self) -> None:
-        self.crm = Crm(self.portal_id, self.app_id, self.webhooks.emit)
-        self.lists = Lists(self._live)
-        self.timeline = Timeline()
+        self.templates = Templates()
         self.actions = Actions()
-        self.limits = LimitSet()
-        self.limits.add("TEN_SECONDLY_ROLLING", TEN_SECONDLY_LIMIT, self.time.seconds(10))
-        self.limits.add("SECONDLY", SEARCH_PER_SECOND, self.time.seconds(1))
+        self.record_ids = itertools.count(101)
+        self.portals: Accounts[int, Portal] = Accounts(self._new_portal, self.portal_id)
+
+    def _new_portal(self, portal_id: int) -> Portal:
+        limits = LimitSet()
+        limits.add("TEN_SECONDLY_ROLLING", TEN_SECONDLY_LIMIT, self.time.seconds(10))
+        limits.add("SECONDLY", SEARCH_PER_SECOND, self.time.seconds(1))
+        crm = Crm(portal_id, self.app_id, self.webhooks.emit, ids=self.record_ids)
+        return Portal(crm, Lists(self._live), Timeline(self.templates), limits)
+
+    # -- the portal a request works on ---------------------------------------------------------------
+
+    @property
+    def accounts(self) -> Accounts[int, Portal]:
+        return self.portals
+
+    def account_key(self, raw: str) -> int:
+        return int(raw)
+
+    def api_account(self, request: Request) -> int | None:
+        if request.path == "/oauth/authorize":
+            chosen = request.cookies.get(SIGNED_IN_COOKIE)
+            return int(chosen) if chosen and chosen.isdigit() else None
+        return self.oauth.portal_of(self._token(request))
+
+    @property
+    def crm(self) -> Crm:
+        return self.portals.current.crm
+
+    @property
+    def lists(self) -> Lists:
+        return self.portals.current.lists
+
+    @property
+    def timeline(self) -> Timeline:
+        return self.portals.current.timeline
+
+    @property
+    def limits(self) -> LimitSet:
+        return self.portals.current.limits
 
     def make_dispatcher(self) -> WebhookDispatcher:
         return WebhookDispatcher(
@@ -151,12 +199,16 @@ class HubSpotEmulator(Emulator):
         body |= {"errorType": "RATE_LIMIT", "policyName": policy}
         return ApiError(429, body, headers)
 
-    def admit(self, request: Request) -> str | None:
-        if request.path.startswith("/oauth/"):
-            return None
+    def _token(self, request: Request) -> str:
         token = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
         if not token and request.args.get("hapikey") == self.oauth.dev_token:
             token = self.oauth.dev_token
+        return token
+
+    def admit(self, request: Request) -> str | None:
+        if request.path.startswith("/oauth/"):
+            return None
+        token = self._token(request)
         if not token:
             raise hubspot_error(
                 401,
@@ -244,7 +296,7 @@ class HubSpotEmulator(Emulator):
     # -- OAuth -------------------------------------------------------------------------------------
 
     def oauth_authorize(self, request: Request) -> Response:
-        return redirect(self.oauth.authorize(dict(request.args)), code=302)
+        return redirect(self.oauth.authorize(dict(request.args), self.portals.key), code=302)
 
     def oauth_token(self, request: Request) -> Response:
         form = {**request.args, **request.form}
@@ -554,11 +606,11 @@ class HubSpotEmulator(Emulator):
 
     def list_templates(self, request: Request, app_id: int) -> Response:
         self._check_app(app_id)
-        return json_response({"results": list(self.timeline.templates.values())})
+        return json_response({"results": list(self.templates.by_id.values())})
 
     def create_template(self, request: Request, app_id: int) -> Response:
         self._check_app(app_id)
-        return json_response(self.timeline.create_template(read_json(request) or {}), status=201)
+        return json_response(self.templates.create(read_json(request) or {}), status=201)
 
     def _exists(self, kind: str, object_id: str) -> bool:
         try:
@@ -683,9 +735,9 @@ class HubSpotEmulator(Emulator):
         definition = self.actions.get(definition_id)
         body = read_json(request) or {}
         payload = {
-            "callbackId": body.get("callbackId") or f"ap-{self.portal_id}-{now_ms()}-1-0",
+            "callbackId": body.get("callbackId") or f"ap-{self.portals.key}-{now_ms()}-1-0",
             "origin": {
-                "portalId": self.portal_id,
+                "portalId": self.portals.key,
                 "actionDefinitionId": int(definition_id),
                 "actionDefinitionVersion": int(definition["revisionId"]),
             },

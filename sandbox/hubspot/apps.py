@@ -13,13 +13,14 @@ from sandbox.hubspot.errors import hubspot_error
 
 
 @dataclass
-class Timeline:
-    templates: dict[str, dict[str, Any]] = field(default_factory=dict)
-    events: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+class Templates:
+    """An app's timeline event templates: defined once with the developer key, the same in every portal."""
+
+    by_id: dict[str, dict[str, Any]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1_001))
 
-    def create_template(self, body: dict[str, Any]) -> dict[str, Any]:
+    def create(self, body: dict[str, Any]) -> dict[str, Any]:
         if not body.get("name") or not body.get("objectType"):
             raise hubspot_error(400, "name and objectType are required", "VALIDATION_ERROR")
         moment = iso_ms(now_ms())
@@ -34,11 +35,20 @@ class Timeline:
             "updatedAt": moment,
         }
         with self.lock:
-            self.templates[template["id"]] = template
+            self.by_id[template["id"]] = template
         return template
 
+
+@dataclass
+class Timeline:
+    """One portal's timeline events, made from the app's templates."""
+
+    templates: Templates
+    events: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
     def create_event(self, body: dict[str, Any], object_exists: Any) -> dict[str, Any]:
-        template = self.templates.get(str(body.get("eventTemplateId", "")))
+        template = self.templates.by_id.get(str(body.get("eventTemplateId", "")))
         if template is None:
             raise hubspot_error(404, f"Event template {body.get('eventTemplateId')} not found", "OBJECT_NOT_FOUND")
         object_id = str(body.get("objectId", ""))
@@ -71,7 +81,7 @@ class Timeline:
             return [
                 e
                 for (tid, _), e in self.events.items()
-                if e["objectId"] == object_id and self.templates[tid]["objectType"] == object_type
+                if e["objectId"] == object_id and self.templates.by_id[tid]["objectType"] == object_type
             ]
 
 

@@ -126,7 +126,8 @@ class Crm:
     merged_into: dict[tuple[str, int], int] = field(default_factory=dict)
     associations: dict[tuple[str, int], dict[tuple[str, int], list[Association]]] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock)
-    _ids: Iterator[int] = field(default_factory=lambda: itertools.count(101))
+    # Record ids are unique across HubSpot, not per portal: portals of one sandbox share this counter.
+    ids: Iterator[int] = field(default_factory=lambda: itertools.count(101))
     _event_ids: Iterator[int] = field(default_factory=lambda: itertools.count(1_000_001))
 
     # -- events ------------------------------------------------------------------------------------
@@ -234,7 +235,7 @@ class Crm:
             clean = self.properties.normalise(object_type, values, system=system)
             self._check_invoice_create(object_type, clean)
             self._check_unique(object_type, clean, None)
-            record_id = next(self._ids)
+            record_id = next(self.ids)
             moment = now_ms()
             record = Record(record_id, object_type, {k: v for k, v in clean.items() if v != ""}, moment, moment)
             otype = OBJECT_TYPES[object_type]

@@ -32,23 +32,33 @@ class Grant:
     scopes: list[str]
     redirect_uri: str
     expires: float
+    portal_id: int
     used: bool = False
 
 
 @dataclass
-class OAuthServer:
+class Token:
+    """An access or refresh token: the portal it was granted in, its scopes and (access) its expiry."""
+
     portal_id: int
+    scopes: list[str]
+    expires: float = float("inf")
+
+
+@dataclass
+class OAuthServer:
     app_id: int
     client_id: str | None
     client_secret: str | None
     dev_token: str
     codes: dict[str, Grant] = field(default_factory=dict)
-    access: dict[str, tuple[float, list[str]]] = field(default_factory=dict)
-    refresh: dict[str, list[str]] = field(default_factory=dict)
+    access: dict[str, Token] = field(default_factory=dict)
+    refresh: dict[str, Token] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def authorize(self, args: dict[str, str]) -> str:
-        """The URL the browser is sent back to (approved at once unless sandbox_reject is given)."""
+    def authorize(self, args: dict[str, str], portal_id: int) -> str:
+        """The URL the browser is sent back to (approved at once for the portal the user is signed in to,
+        unless sandbox_reject is given)."""
         redirect_uri = args.get("redirect_uri", "")
         if not redirect_uri:
             raise ApiError(400, "redirect_uri is required", content_type="text/plain")
@@ -61,7 +71,9 @@ class OAuthServer:
             return f"{redirect_uri}{separator}error=access_denied&error_description=The+user+denied+access{state_part}"
         code = secrets.token_urlsafe(24)
         with self.lock:
-            self.codes[code] = Grant(args.get("scope", "oauth").split(), redirect_uri, time.time() + CODE_SECONDS)
+            self.codes[code] = Grant(
+                args.get("scope", "oauth").split(), redirect_uri, time.time() + CODE_SECONDS, portal_id
+            )
         return f"{redirect_uri}{separator}code={code}{state_part}"
 
     def token(self, form: dict[str, str]) -> dict[str, Any]:
@@ -79,24 +91,23 @@ class OAuthServer:
                     raise oauth_error("BAD_REDIRECT_URI", "redirect_uri does not match the authorization request")
                 grant.used = True
                 refresh = secrets.token_hex(18)
-                self.refresh[refresh] = grant.scopes
-                scopes = grant.scopes
+                self.refresh[refresh] = Token(grant.portal_id, grant.scopes)
             elif grant_type == "refresh_token":
                 refresh = form.get("refresh_token", "")
                 if refresh not in self.refresh:
                     raise oauth_error("BAD_REFRESH_TOKEN", "refresh token is invalid, expired or revoked")
-                scopes = self.refresh[refresh]
             else:
                 raise oauth_error("BAD_GRANT_TYPE", f"unsupported grant_type {grant_type!r}")
+            granted = self.refresh[refresh]
             access = secrets.token_hex(24)
-            self.access[access] = (time.time() + ACCESS_TOKEN_SECONDS, scopes)
+            self.access[access] = Token(granted.portal_id, granted.scopes, time.time() + ACCESS_TOKEN_SECONDS)
         return {
             "token_type": "bearer",
             "refresh_token": refresh,
             "access_token": access,
             "expires_in": ACCESS_TOKEN_SECONDS,
-            "hub_id": self.portal_id,
-            "scopes": scopes,
+            "hub_id": granted.portal_id,
+            "scopes": granted.scopes,
             "token_use": "access_token",
             "user_id": 1,
         }
@@ -105,11 +116,16 @@ class OAuthServer:
         if token == self.dev_token:
             return True
         entry = self.access.get(token)
-        return entry is not None and entry[0] > time.time()
+        return entry is not None and entry.expires > time.time()
+
+    def portal_of(self, token: str) -> int | None:
+        """The portal an access token works in (None for the developer key and unknown tokens)."""
+        entry = self.access.get(token)
+        return entry.portal_id if entry is not None else None
 
     def info(self, token: str) -> dict[str, Any]:
         entry = self.access.get(token)
-        if entry is None or entry[0] < time.time():
+        if entry is None or entry.expires < time.time():
             raise ApiError(
                 404,
                 {
@@ -122,11 +138,11 @@ class OAuthServer:
         return {
             "token": token,
             "user": "sandbox-user@example.com",
-            "hub_domain": f"portal-{self.portal_id}.example",
-            "scopes": entry[1],
-            "hub_id": self.portal_id,
+            "hub_domain": f"portal-{entry.portal_id}.example",
+            "scopes": entry.scopes,
+            "hub_id": entry.portal_id,
             "app_id": self.app_id,
-            "expires_in": int(entry[0] - time.time()),
+            "expires_in": int(entry.expires - time.time()),
             "user_id": 1,
             "token_type": "access",
         }
@@ -137,6 +153,6 @@ class OAuthServer:
 
     def expire_access_tokens(self) -> int:
         with self.lock:
-            for token, (_, scopes) in list(self.access.items()):
-                self.access[token] = (0.0, scopes)
+            for entry in self.access.values():
+                entry.expires = 0.0
             return len(self.access)

@@ -1,9 +1,11 @@
 """The QuickBooks Online emulator's HTTP surface: /v3/company/{realmId}/..., OAuth, webhooks, limits."""
 
+import functools
 import json
 import threading
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -12,6 +14,7 @@ from werkzeug.utils import redirect
 from werkzeug.wrappers import Request, Response
 
 from sandbox import signing
+from sandbox.accounts import Accounts
 from sandbox.clock import now_ms, parse_iso
 from sandbox.http import ApiError, Emulator, json_response, read_json
 from sandbox.limits import ConcurrencyCap, LimitSet
@@ -29,6 +32,7 @@ MAX_BATCH_ITEMS = 30
 CDC_MAX_DAYS = 30
 CDC_MAX_PER_ENTITY = 1000
 RETRY_DELAYS = [10.0, 20.0, 30.0, 300.0, 1200.0, 7200.0, 14400.0, 21600.0]
+SIGNED_IN_COOKIE = "qbo_realm"  # the sandbox's stand-in for the company a user picks when connecting
 _LEGACY_OPERATION = {
     "created": "Create",
     "updated": "Update",
@@ -44,6 +48,15 @@ _THROTTLED_XML = (
     "ThrottleExceeded; errorCode=003001; statusCode=429</Message><Detail>The request limit was reached. "
     "{detail}</Detail></Error></Fault></IntuitResponse>"
 )
+
+
+@dataclass
+class Realm:
+    """One QuickBooks company the app is connected to, with its own limits (they are per realm)."""
+
+    company: Company
+    limits: LimitSet
+    concurrency: ConcurrencyCap
 
 
 def _entity(name: str) -> str:
@@ -67,25 +80,53 @@ class QuickBooksEmulator(Emulator):
         time_scale: float = 1.0,
         seed: int = 0,
     ) -> None:
-        self.realm_id = realm_id
+        self.realm_id = realm_id  # the primary company; others are added through /_sandbox/accounts
         self.verifier_token = verifier_token or "sandbox-verifier-token"
         self.legacy_webhooks = legacy_webhooks
-        self.oauth = IntuitOAuth(realm_id, client_id, client_secret, dev_token)
+        self.oauth = IntuitOAuth(client_id, client_secret, dev_token)
         self.sandbox_company = False
         super().__init__(time_scale=time_scale, seed=seed)
         self.webhooks.url = self.initial_webhook_url = webhook_url
-        self.concurrency = ConcurrencyCap(CONCURRENT)
         self._request_ids: dict[str, tuple[int, Any]] = {}
         self._request_lock = threading.Lock()
         self.reset_state()
 
     def reset_state(self) -> None:
-        self.company = Company(self.realm_id, self._emit_changes)
-        self.limits = LimitSet()
-        self.limits.add("minute", PER_MINUTE, self.time.seconds(60))
-        self.limits.add("second", PER_SECOND, self.time.seconds(1))
-        self.limits.add("batch", BATCH_PER_MINUTE, self.time.seconds(60))
+        self.realms: Accounts[str, Realm] = Accounts(self._new_realm, self.realm_id)
         self._request_ids = {}
+
+    def _new_realm(self, realm_id: str) -> Realm:
+        limits = LimitSet()
+        limits.add("minute", PER_MINUTE, self.time.seconds(60))
+        limits.add("second", PER_SECOND, self.time.seconds(1))
+        limits.add("batch", BATCH_PER_MINUTE, self.time.seconds(60))
+        company = Company(realm_id, functools.partial(self._emit_changes, realm_id))
+        return Realm(company, limits, ConcurrencyCap(CONCURRENT))
+
+    # -- the company a request works on --------------------------------------------------------------
+
+    @property
+    def accounts(self) -> Accounts[str, Realm]:
+        return self.realms
+
+    def api_account(self, request: Request) -> str | None:
+        if request.path == "/connect/oauth2":
+            return request.cookies.get(SIGNED_IN_COOKIE)
+        if self._api_path(request):
+            return request.path.split("/")[3]
+        return None
+
+    @property
+    def company(self) -> Company:
+        return self.realms.current.company
+
+    @property
+    def limits(self) -> LimitSet:
+        return self.realms.current.limits
+
+    @property
+    def concurrency(self) -> ConcurrencyCap:
+        return self.realms.current.concurrency
 
     # -- webhooks ----------------------------------------------------------------------------------
 
@@ -94,18 +135,18 @@ class QuickBooksEmulator(Emulator):
             render=self._render_webhook, faults=self.faults, time_scale=self.time, retry_delays=RETRY_DELAYS
         )
 
-    def _emit_changes(self, changes: list[Change]) -> None:
+    def _emit_changes(self, realm_id: str, changes: list[Change]) -> None:
         events = []
         for change in changes:
             event: dict[str, Any] = {
                 "specversion": "1.0",
                 "id": str(uuid.uuid4()),
-                "source": f"intuit.sandbox-{self.realm_id}",
+                "source": f"intuit.sandbox-{realm_id}",
                 "type": f"qbo.{change.entity.lower()}.{change.operation}.v1",
                 "datacontenttype": "application/json",
                 "time": datetime.fromtimestamp(change.at_ms / 1000, UTC).isoformat().replace("+00:00", "Z"),
                 "intuitentityid": change.entity_id,
-                "intuitaccountid": self.realm_id,
+                "intuitaccountid": realm_id,
                 "data": {"deletedid": change.deleted_id} if change.deleted_id else {},
             }
             events.append(event)
@@ -113,7 +154,7 @@ class QuickBooksEmulator(Emulator):
 
     def _render_webhook(self, events: list[dict[str, Any]], attempt: int, url: str) -> tuple[bytes, dict[str, str]]:
         if self.legacy_webhooks:
-            entities = []
+            by_realm: dict[str, list[dict[str, Any]]] = {}
             for event in events:
                 _, entity, operation, _ = event["type"].split(".")
                 entry = {
@@ -124,10 +165,11 @@ class QuickBooksEmulator(Emulator):
                 }
                 if event["data"].get("deletedid"):
                     entry["deletedId"] = event["data"]["deletedid"]
-                entities.append(entry)
-            body = json.dumps(
-                {"eventNotifications": [{"realmId": self.realm_id, "dataChangeEvent": {"entities": entities}}]}
-            ).encode()
+                by_realm.setdefault(event["intuitaccountid"], []).append(entry)
+            notifications = [
+                {"realmId": realm, "dataChangeEvent": {"entities": entities}} for realm, entities in by_realm.items()
+            ]
+            body = json.dumps({"eventNotifications": notifications}).encode()
             content_type = "application/json"
         else:
             body = json.dumps(events).encode()
@@ -188,7 +230,8 @@ class QuickBooksEmulator(Emulator):
                 headers={"WWW-Authenticate": 'Bearer realm="Intuit", error="invalid_token"'},
             )
         realm = request.path.split("/")[3]
-        if realm != self.realm_id or self.sandbox_company:
+        granted = self.oauth.realm_of(token)
+        if realm not in self.realms or granted not in (None, realm) or self.sandbox_company:
             detail = (
                 "This is a QuickBooks sandbox company: it answers only at the sandbox API host."
                 if self.sandbox_company
@@ -253,7 +296,7 @@ class QuickBooksEmulator(Emulator):
     # -- OAuth -------------------------------------------------------------------------------------
 
     def oauth_authorize(self, request: Request) -> Response:
-        return redirect(self.oauth.authorize(dict(request.args)), code=302)
+        return redirect(self.oauth.authorize(dict(request.args), self.realms.key), code=302)
 
     def oauth_token(self, request: Request) -> Response:
         hard = request.headers.get("x-include-refresh-token-hard-expires-in", "").lower() == "true"

@@ -31,17 +31,17 @@ class IntuitOAuth:
     """Refresh tokens are single-use here: each refresh answers a new one and retires the old one, so a
     client that loses the newest token (two workers refreshing at once) gets invalid_grant."""
 
-    realm_id: str
     client_id: str | None
     client_secret: str | None
     dev_token: str
-    codes: dict[str, tuple[str, float, bool]] = field(default_factory=dict)
-    access: dict[str, float] = field(default_factory=dict)
+    codes: dict[str, tuple[str, float, bool, str]] = field(default_factory=dict)  # redirect, expiry, used, realm
+    access: dict[str, tuple[float, str]] = field(default_factory=dict)  # expiry, realm
     refresh: dict[str, RefreshToken] = field(default_factory=dict)
     revoked: set[str] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def authorize(self, args: dict[str, str]) -> str:
+    def authorize(self, args: dict[str, str], realm_id: str) -> str:
+        """The URL the browser is sent back to, connecting the company the user chose."""
         redirect_uri = args.get("redirect_uri", "")
         if not redirect_uri:
             raise ApiError(400, "redirect_uri is required", content_type="text/plain")
@@ -57,8 +57,8 @@ class IntuitOAuth:
             return f"{redirect_uri}{separator}error=access_denied{state}"
         code = secrets.token_urlsafe(24)
         with self.lock:
-            self.codes[code] = (redirect_uri, time.time() + CODE_SECONDS, False)
-        return f"{redirect_uri}{separator}code={code}{state}&realmId={self.realm_id}"
+            self.codes[code] = (redirect_uri, time.time() + CODE_SECONDS, False, realm_id)
+        return f"{redirect_uri}{separator}code={code}{state}&realmId={realm_id}"
 
     def _client_ok(self, authorization: str) -> bool:
         if not self.client_id:
@@ -66,12 +66,12 @@ class IntuitOAuth:
         expected = base64.b64encode(f"{self.client_id}:{self.client_secret}".encode()).decode()
         return secrets.compare_digest(authorization.removeprefix("Basic ").strip(), expected)
 
-    def _issue(self, hard_expiry: bool) -> dict[str, Any]:
+    def _issue(self, realm_id: str, hard_expiry: bool) -> dict[str, Any]:
         access = secrets.token_urlsafe(32)
         refresh = "AB11" + secrets.token_hex(22)
         now = time.time()
-        self.access[access] = now + ACCESS_TOKEN_SECONDS
-        self.refresh[refresh] = RefreshToken(self.realm_id, now + REFRESH_TOKEN_SECONDS)
+        self.access[access] = (now + ACCESS_TOKEN_SECONDS, realm_id)
+        self.refresh[refresh] = RefreshToken(realm_id, now + REFRESH_TOKEN_SECONDS)
         body: dict[str, Any] = {
             "token_type": "bearer",
             "access_token": access,
@@ -92,14 +92,14 @@ class IntuitOAuth:
                 entry = self.codes.get(form.get("code", ""))
                 if entry is None or entry[2] or entry[1] < time.time() or entry[0] != form.get("redirect_uri"):
                     raise oauth_error("invalid_grant")
-                self.codes[form["code"]] = (entry[0], entry[1], True)
-                return self._issue(hard_expiry)
+                self.codes[form["code"]] = (entry[0], entry[1], True, entry[3])
+                return self._issue(entry[3], hard_expiry)
             if grant_type == "refresh_token":
                 token = self.refresh.get(form.get("refresh_token", ""))
                 if token is None or token.used or token.expires < time.time():
                     raise oauth_error("invalid_grant")
                 token.used = True
-                return self._issue(hard_expiry)
+                return self._issue(token.realm_id, hard_expiry)
         raise oauth_error("unsupported_grant_type")
 
     def revoke(self, authorization: str, token: str) -> None:
@@ -108,21 +108,28 @@ class IntuitOAuth:
         with self.lock:
             if token in self.refresh:
                 self.refresh[token].used = True
-                for access in self.access:  # revoking the grant ends its access tokens too
-                    self.access[access] = 0.0
+                realm = self.refresh[token].realm_id
+                for access, (_, granted) in self.access.items():  # revoking the grant ends its access tokens
+                    if granted == realm:
+                        self.access[access] = (0.0, granted)
             elif token in self.access:
-                self.access[token] = 0.0
+                self.access[token] = (0.0, self.access[token][1])
             self.revoked.add(token)
 
     def valid(self, token: str) -> bool:
         if token == self.dev_token:
             return True
-        return self.access.get(token, 0.0) > time.time()
+        return self.access.get(token, (0.0, ""))[0] > time.time()
+
+    def realm_of(self, token: str) -> str | None:
+        """The company an access token was granted for (None for the developer token and unknown ones)."""
+        entry = self.access.get(token)
+        return entry[1] if entry is not None else None
 
     def expire_access_tokens(self) -> int:
         with self.lock:
-            for token in self.access:
-                self.access[token] = 0.0
+            for token, (_, realm) in self.access.items():
+                self.access[token] = (0.0, realm)
             return len(self.access)
 
     @staticmethod
