@@ -2,7 +2,6 @@
 
 import contextvars
 import importlib.util
-import itertools
 import os
 import sys
 import threading
@@ -15,6 +14,16 @@ from types import ModuleType
 from typing import Any
 
 from devstack.topology import FunctionSpec
+
+
+class ProcessKilled(BaseException):
+    """The execution environment died mid-invocation (out of memory, killed at its timeout): a BaseException,
+    so nothing in the handler that catches Exception gets to clean up, as nothing would in Lambda."""
+
+
+class RuntimeExitError(RuntimeError):
+    """What the invoker sees when the environment died (Lambda's Runtime.ExitError)."""
+
 
 _overlay: contextvars.ContextVar[Mapping[str, str] | None] = contextvars.ContextVar("overlay", default=None)
 
@@ -75,6 +84,7 @@ class LambdaContext:
     invoked_function_arn: str
     memory_limit_in_mb: int
     timeout_seconds: int
+    time_scale: float = 1.0  # the stack's: the remaining time runs down as fast as its queues' timeouts
     function_version: str = "$LATEST"
     aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     log_group_name: str = ""
@@ -84,14 +94,13 @@ class LambdaContext:
     def __post_init__(self) -> None:
         self.log_group_name = self.log_group_name or f"/aws/lambda/{self.function_name}"
         self.log_stream_name = self.log_stream_name or f"devstack/[$LATEST]{uuid.uuid4().hex}"
-        self._deadline = time.monotonic() + self.timeout_seconds
+        self._deadline = time.monotonic() + self.timeout_seconds * self.time_scale
 
     def get_remaining_time_in_millis(self) -> int:
         return max(0, int((self._deadline - time.monotonic()) * 1000))
 
 
 Handler = Callable[[Any, Any], Any]
-_container_ids = itertools.count(1)
 
 
 @dataclass
@@ -113,8 +122,9 @@ class InvocationRecord:
 class FunctionRuntime:
     """Runs one function's handler; concurrent invocations get separate containers, as in Lambda."""
 
-    def __init__(self, spec: FunctionSpec) -> None:
+    def __init__(self, spec: FunctionSpec, time_scale: float = 1.0) -> None:
         self.spec = spec
+        self.time_scale = time_scale
         self._idle: list[_Container] = []
         self._lock = threading.Lock()
         self.cold_starts = 0
@@ -126,8 +136,11 @@ class FunctionRuntime:
         for layer in self.spec.layer_dirs:
             if str(layer) not in sys.path:
                 sys.path.insert(0, str(layer))
-        unique = f"devstack_fn_{self.spec.logical_id}_{next(_container_ids)}"
-        module_spec = importlib.util.spec_from_file_location(unique, path)
+        # The handler module keeps its own name (as in Lambda, where every container imports `app`): names
+        # derived from it must agree across containers — Powertools' idempotency keys start with
+        # `module.function`, so per-container names would let two containers handle one signal twice.
+        # It is not put in sys.modules, so each container still runs its own copy.
+        module_spec = importlib.util.spec_from_file_location(module_name, path)
         if module_spec is None or module_spec.loader is None:
             raise ImportError(f"{self.spec.logical_id}: cannot load {path}")
         module = importlib.util.module_from_spec(module_spec)
@@ -146,12 +159,16 @@ class FunctionRuntime:
             invoked_function_arn=self.spec.arn,
             memory_limit_in_mb=self.spec.memory_mb,
             timeout_seconds=self.spec.timeout_seconds,
+            time_scale=self.time_scale,
         )
         started = time.monotonic()
         error: str | None = None
         try:
             with function_environment({**self.spec.environment, "AWS_LAMBDA_FUNCTION_NAME": self.spec.name}):
                 return container.handler(event, context)
+        except ProcessKilled as exc:
+            error = "Runtime.ExitError"
+            raise RuntimeExitError(f"{self.spec.logical_id}: the execution environment exited") from exc
         except Exception as exc:
             error = type(exc).__name__
             raise
@@ -159,5 +176,6 @@ class FunctionRuntime:
             self.invocations.append(
                 InvocationRecord(self.spec.logical_id, started, (time.monotonic() - started) * 1000, error)
             )
-            with self._lock:
-                self._idle.append(container)
+            if error != "Runtime.ExitError":  # a dead environment is not reused: the next one starts cold
+                with self._lock:
+                    self._idle.append(container)

@@ -151,7 +151,9 @@ class Devstack:
         complete_stack(self.transformed, self.client, resolver)
         specs = topology.functions(self.transformed, code_dirs, self.physical, self.client("lambda"))
         self.runtimes = {
-            logical_id: FunctionRuntime(replace(spec, environment=spec.environment | self.function_environment))
+            logical_id: FunctionRuntime(
+                replace(spec, environment=spec.environment | self.function_environment), self.time_scale
+            )
             for logical_id, spec in specs.items()
         }
         self.routes = topology.routes(self.transformed)
