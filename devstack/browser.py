@@ -29,6 +29,9 @@ class Browser:
     def cookie(self, url: str, name: str) -> str | None:
         return self.cookies.get(urlsplit(url).netloc, {}).get(name)
 
+    def set_cookie(self, url: str, name: str, value: str) -> None:
+        self.cookies.setdefault(urlsplit(url).netloc, {})[name] = value
+
     def request(
         self,
         method: str,

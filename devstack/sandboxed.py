@@ -5,11 +5,14 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Self
 
+from devstack.browser import Browser
 from devstack.stack import Devstack
 from hubbooks.cli import register_action
 from sandbox.client import HubSpotAdmin, QuickBooksAdmin
 from sandbox.http import RunningServer, serve
+from sandbox.hubspot import app as hubspot_app
 from sandbox.hubspot.app import HubSpotEmulator
+from sandbox.quickbooks import app as quickbooks_app
 from sandbox.quickbooks.app import QuickBooksEmulator
 
 
@@ -128,6 +131,17 @@ class SandboxedProduct:
     def quickbooks_admin(self) -> QuickBooksAdmin:
         assert self.quickbooks is not None
         return QuickBooksAdmin(self.quickbooks.url)
+
+    def add_accounts(self, portal_id: int, realm_id: str) -> tuple[HubSpotAdmin, QuickBooksAdmin]:
+        """Another HubSpot portal and QuickBooks company beside the primary ones; answers their admin clients."""
+        return self.hubspot_admin.add_account(str(portal_id)), self.quickbooks_admin.add_account(realm_id)
+
+    def sign_in(self, browser: Browser, portal_id: int, realm_id: str) -> None:
+        """The user of `browser` is signed in to this portal at HubSpot and picks this company at Intuit."""
+        assert self.hubspot is not None
+        assert self.quickbooks is not None
+        browser.set_cookie(self.hubspot.url, hubspot_app.SIGNED_IN_COOKIE, str(portal_id))
+        browser.set_cookie(self.quickbooks.url, quickbooks_app.SIGNED_IN_COOKIE, realm_id)
 
     def connect_webhooks(self) -> None:
         """Point both sandboxes' webhooks at the gateway, as the app registrations do in production."""
