@@ -64,9 +64,11 @@ validate: $(VENV)/.installed $(SAM_VENV)/.installed
 up: $(VENV)/.installed
 	$(PY) -m devstack up --sandbox
 
-# The convergence suite with many more scenarios and steps than make test runs (about 15 minutes here).
+# The reliability suites at length: 20 convergence scenarios of 40 steps, and the soak over 20 connections
+# with 150 changes each (docs/reliability.md has how long they take here).
 soak: $(VENV)/.installed
 	HUBBOOKS_RELIABILITY_SCENARIOS=$${HUBBOOKS_RELIABILITY_SCENARIOS:-20} HUBBOOKS_RELIABILITY_STEPS=$${HUBBOOKS_RELIABILITY_STEPS:-40} \
+	HUBBOOKS_SOAK_CONNECTIONS=$${HUBBOOKS_SOAK_CONNECTIONS:-20} HUBBOOKS_SOAK_CHANGES=$${HUBBOOKS_SOAK_CHANGES:-150} \
 		$(PY) -m pytest -m reliability $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed

@@ -16,6 +16,7 @@ class Tally:
     totals: Counter[str] = field(default_factory=Counter)
     faults: Counter[str] = field(default_factory=Counter)
     operations: Counter[str] = field(default_factory=Counter)
+    seconds: float = 0.0  # from the first change to quiescence
 
     def scenario(self, **counts: int) -> None:
         self.scenarios += 1
@@ -33,6 +34,7 @@ class Tally:
             **{name: self.totals[name] for name in COUNTED},
             "faults_injected": dict(sorted(self.faults.items())),
             "operations": dict(sorted(self.operations.items())),
+            "seconds": round(self.seconds, 1),
         }
         faults: Counter[str] = Counter()
         operations: Counter[str] = Counter()
