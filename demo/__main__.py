@@ -4,7 +4,7 @@ import sys
 import warnings
 from pathlib import Path
 
-from demo import billing, connect, foundation, initial_sync, settings, sweep, sync, webhooks
+from demo import billing, connect, foundation, initial_sync, settings, sweep, sync, tenants, webhooks
 from demo import sandbox as demo_sandbox
 from demo.report import Report
 from devstack.sandboxed import SandboxedProduct
@@ -32,6 +32,7 @@ def main() -> int:
             sweep.run(product, report)
             billing.run(product, report)
             settings.run(product, report, browser)
+            tenants.run(product, report, connection["connection_id"])
     except Exception as exc:
         report.check("demo ran to the end", False, f"{type(exc).__name__}: {exc}")
         raise
