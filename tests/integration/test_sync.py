@@ -323,3 +323,49 @@ def test_a_stale_sync_token_is_read_again(product: SandboxedProduct, connection:
             product.hubspot_admin.configure_webhooks(enabled=True)
     assert result.outcome.value == "updated"
     assert _customer(product, customer_id)["FamilyName"] == "Late"
+
+
+def test_a_customer_merged_away_between_read_and_write_is_unlinked_not_failed(
+    product: SandboxedProduct, connection: dict[str, Any]
+) -> None:
+    from hubbooks import wiring
+    from hubbooks.models.signals import Pair, Reason, Side, SyncSignal
+    from hubbooks.sync.adapters import QboAdapter
+    from hubbooks.sync.ports import StaleObjectError
+    from tests.support.product import as_function
+
+    contact = product.hubspot_admin.create("contacts", {"email": "merged.away@example.com", "firstname": "Mo"})
+    product.settle()
+    customer_id = _links(product)[contact["id"]]
+    survivor = product.quickbooks_admin.create("Customer", {"DisplayName": "Survivor Of A Merge"})
+    product.settle()
+    cid = connection["connection_id"]
+    product.hubspot_admin.configure_webhooks(enabled=False)
+    product.quickbooks_admin.configure_webhooks(enabled=False)
+    try:
+        with as_function(product, "SyncWorkerFunction"):
+            adapter = QboAdapter(wiring.qbo_client(wiring.token_provider(), cid, product.credentials.realm_id))
+            read_before = adapter.get(Pair.CONTACTS, customer_id)
+            assert read_before is not None
+            product.quickbooks_admin.merge("Customer", survivor["Id"], customer_id)
+            with pytest.raises(StaleObjectError):
+                adapter.update(Pair.CONTACTS, read_before, {"firstname": "Late"})
+            product.hubspot_admin.update("contacts", contact["id"], {"firstname": "Late"})
+            engine = wiring.sync_engine(cid)
+            assert engine is not None
+            result = engine.handle(
+                SyncSignal(
+                    connection_id=cid,
+                    pair=Pair.CONTACTS,
+                    side=Side.HUBSPOT,
+                    record_id=contact["id"],
+                    reason=Reason.RETRY,
+                    source_version="merged-away",
+                )
+            )
+    finally:
+        product.hubspot_admin.configure_webhooks(enabled=True)
+        product.quickbooks_admin.configure_webhooks(enabled=True)
+    assert result.outcome.value == "unlinked", result
+    assert contact["id"] not in _links(product)
+    assert not [i for i in table_items(product) if i["SK"]["S"] == f"ERR#contacts#hs#{contact['id']}"]

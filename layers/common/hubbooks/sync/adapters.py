@@ -409,6 +409,9 @@ class QboAdapter:
         except ValidationFaultError as exc:
             if exc.code == "5010":
                 raise StaleObjectError(body["Id"]) from exc
+            if exc.code == "610" and self.get(pair, str(body["Id"])) is None:
+                # Merged away or deleted since it was read: reconcile again, which finds it gone.
+                raise StaleObjectError(body["Id"]) from exc
             raise
 
 
