@@ -1,10 +1,10 @@
 """The soak: many connections at once through devstack — each its own HubSpot portal and QuickBooks company —
-with thousands of changes while about one API call and one webhook delivery in ten is faulted and workers
-crash now and then. Every connection converges as in the convergence suite, and no record of one connection
+with thousands of changes arriving at a steady pace while about one API call and one webhook delivery in ten
+is faulted and workers crash or are killed now and then. Every connection converges as in the convergence suite, and no record of one connection
 ever appears in another's portal or company.
 
-`HUBBOOKS_SOAK_CONNECTIONS` connections x `HUBBOOKS_SOAK_CHANGES` changes each: 3 x 40 in `make test`,
-20 x 150 in `make soak`."""
+`HUBBOOKS_SOAK_CONNECTIONS` connections x `HUBBOOKS_SOAK_CHANGES` changes each at `HUBBOOKS_SOAK_RATE` changes
+a second: 3 x 40 in `make test`, 20 x 150 in `make soak`, both at 4 a second."""
 
 import os
 import random
@@ -35,6 +35,7 @@ pytestmark = [pytest.mark.reliability, pytest.mark.devstack, pytest.mark.slow]
 
 CONNECTIONS = int(os.environ.get("HUBBOOKS_SOAK_CONNECTIONS", "3"))
 CHANGES = int(os.environ.get("HUBBOOKS_SOAK_CHANGES", "40"))
+RATE = float(os.environ.get("HUBBOOKS_SOAK_RATE", "4"))  # changes a second, over all connections
 FAULT_RATE = 0.10  # of API calls, and of webhook deliveries, at each sandbox
 CRASH_EVERY = 30  # changes between two armed worker crashes
 
@@ -85,10 +86,13 @@ def test_many_connections_converge_under_a_tenth_of_calls_faulted(product: Sandb
     started = time.monotonic()
     try:
         for change in range(CONNECTIONS * CHANGES):
+            ahead = started + change / RATE - time.monotonic()
+            if ahead > 0:  # changes arrive at a pace, so the product works while they come
+                time.sleep(ahead)
             world = rng.choice(worlds)
             world.act(rng.choices(list(OPERATIONS), weights=list(OPERATIONS.values()))[0], rng)
-            if change % CRASH_EVERY == CRASH_EVERY - 1:
-                crashes.armed[rng.choice(CRASH_POINTS)] += 1
+            if change % CRASH_EVERY == CRASH_EVERY - 1:  # each point in turn
+                crashes.armed[CRASH_POINTS[change // CRASH_EVERY % len(CRASH_POINTS)]] += 1
         quiesce(product, tally, crashes, timeout=300 + 2 * CONNECTIONS * CHANGES)
     finally:
         for patch in patches:
