@@ -338,3 +338,29 @@ def test_invoices_made_while_webhooks_were_lost_arrive_through_an_initial_sync(
     )
     assert progress["done"]["N"] == progress["total"]["N"]
     assert int(progress["total"]["N"]) == len(product.quickbooks_admin.records("Invoice"))
+
+
+def test_the_contacts_open_balance_follows_invoices_and_payments(
+    product: SandboxedProduct, connection: dict[str, Any]
+) -> None:
+    """QuickBooks sends no customer change when an invoice or payment moves the customer's balance."""
+    customer_id, contact_id = _customer_with_contact(product, "Olga Balance")
+    item_id = _item(product, "Balance hour", 100.0)
+
+    def shown() -> tuple[str | None, float]:
+        contact = next(r for r in _records(product, "contacts") if r["id"] == contact_id)
+        customer = next(c for c in product.quickbooks_admin.records("Customer") if c["Id"] == customer_id)
+        return contact["properties"].get("qbo_open_balance"), float(customer["Balance"])
+
+    invoice_id = _qbo_invoice(product, customer_id, item_id, 6)
+    settle(product)
+    assert shown() == ("600", 600.0)
+    _pay(product, customer_id, invoice_id, 250.0)
+    settle(product)
+    assert shown() == ("350", 350.0)
+    second = _qbo_invoice(product, customer_id, item_id, 1)
+    settle(product)
+    assert shown() == ("450", 450.0)
+    product.quickbooks_admin.delete("Invoice", second)
+    settle(product)
+    assert shown() == ("350", 350.0)

@@ -116,7 +116,7 @@ class InvoiceMirror:
         link = self.store.link_of(Pair.INVOICES, Side.QUICKBOOKS, invoice_id)
         invoice = read_or_none(self.qbo, "Invoice", invoice_id)
         if invoice is None:
-            self._archive(invoice_id, link)
+            self._archive(invoice_id, link, reason)
             return None
         for object_type in ("invoices", "line_items"):
             app_properties.ensure(self.hubspot, object_type, self.schema_key)
@@ -150,21 +150,34 @@ class InvoiceMirror:
 
     # -- the parts of one invoice -----------------------------------------------------------------
 
+    def _shows_balance(self) -> bool:
+        """Whether a contact property shows the customer's open balance (QuickBooks sends no customer change
+        when an invoice or payment moves it)."""
+        return any("Balance" in m.qbo_paths for m in self.engine.mappings.get(Pair.CONTACTS, ()))
+
+    def _sync_customer(self, side: Side, record_id: str, version: str, reason: Reason) -> None:
+        """Let the contacts engine reconcile the invoice's customer: links it first when it is not linked yet,
+        and brings its open balance to the contact."""
+        self.engine.handle(
+            SyncSignal(
+                connection_id=self.engine.connection_id,
+                pair=Pair.CONTACTS,
+                side=side,
+                record_id=record_id,
+                reason=reason,
+                source_version=version,
+            )
+        )
+
     def _contact(self, invoice: dict[str, Any], reason: Reason) -> str | None:
-        """The HubSpot contact of the invoice's customer; the customer is synced first when not linked yet."""
+        """The HubSpot contact of the invoice's customer, synced first when not linked yet or when its open
+        balance is shown (an initial sync reads every customer's balance itself)."""
         customer_id = str((invoice.get("CustomerRef") or {}).get("value") or "")
         link = self.store.link_of(Pair.CONTACTS, Side.QUICKBOOKS, customer_id)
-        if link is None and customer_id:
-            self.engine.handle(
-                SyncSignal(
-                    connection_id=self.engine.connection_id,
-                    pair=Pair.CONTACTS,
-                    side=Side.QUICKBOOKS,
-                    record_id=customer_id,
-                    reason=reason,
-                    source_version=f"invoice-{invoice['Id']}-{invoice.get('SyncToken', '')}",
-                )
-            )
+        refresh = self._shows_balance() and reason is not Reason.BACKFILL
+        if customer_id and (link is None or refresh):
+            version = f"invoice-{invoice['Id']}-{invoice.get('SyncToken', '')}"
+            self._sync_customer(Side.QUICKBOOKS, customer_id, version, reason)
             link = self.store.link_of(Pair.CONTACTS, Side.QUICKBOOKS, customer_id)
         if link is None:
             self.store.record_failure(
@@ -228,8 +241,9 @@ class InvoiceMirror:
             self.hubspot.batch_write("line_items", "archive", stale)
         return len(wanted)
 
-    def _archive(self, invoice_id: str, link: Link | None) -> None:
-        """Deleted in QuickBooks: archive the HubSpot invoice and its line items; the deal recomputes."""
+    def _archive(self, invoice_id: str, link: Link | None, reason: Reason) -> None:
+        """Deleted in QuickBooks: archive the HubSpot invoice and its line items; the deal and the contact's
+        open balance follow."""
         if link is None:
             return
         line_ids = self.hubspot.associated("invoices", link.hubspot_id, "line_items")
@@ -239,6 +253,8 @@ class InvoiceMirror:
         self.store.delete_link(link)
         if link.base.get("deal"):
             self.rollup.recompute(link.base["deal"])
+        if link.base.get("contact") and self._shows_balance():
+            self._sync_customer(Side.HUBSPOT, link.base["contact"], f"invoice-{invoice_id}-deleted", reason)
         self._history("invoice_archived", link.hubspot_id, invoice_id, {})
 
     def _history(self, action: str, hubspot_id: str, qbo_id: str, props: dict[str, str]) -> None:
