@@ -136,5 +136,13 @@ def check_worlds(product: SandboxedProduct, tally: Tally, worlds: list[World], r
         )
         problems += findings.divergent + findings.duplicates + findings.lost + findings.errors
     if dlq:
-        problems.append(f"{dlq} messages dead-lettered")
+        problems.append(f"{dlq} messages dead-lettered, the first: {dead_letters(product)}")
     return problems
+
+
+def dead_letters(product: SandboxedProduct) -> list[str]:
+    """The bodies of (up to ten) dead-lettered messages, left in the queue."""
+    answer = product.devstack.client("sqs").receive_message(
+        QueueUrl=product.devstack.physical["SyncDeadLetterQueue"], MaxNumberOfMessages=10, VisibilityTimeout=0
+    )
+    return [str(m["Body"]) for m in answer.get("Messages", [])]
