@@ -129,6 +129,7 @@ class QueuePump:
         except Exception as exc:
             # Lambda retries the whole batch; the function logged its own errors.
             logger.warning("function %s failed a batch of %d: %s", self.spec.function, len(records), type(exc).__name__)
+            logger.debug("why: %s", exc)  # a BatchProcessingError carries every record's traceback
             failed = {r["messageId"] for r in records}
         self.batches += 1
         self.failed_records += len(failed)

@@ -6,6 +6,7 @@ from typing import Any
 import requests
 
 from hubbooks.errors import AuthRejectedError, RateLimitedError, UnavailableError, ValidationFaultError
+from hubbooks.http import ride_out
 from hubbooks.ratelimit import RateBudget
 
 PROVIDER = "hubspot"
@@ -13,6 +14,13 @@ DEFAULT_RETRY_AFTER = 10.0
 BATCH_LIMIT = 100
 
 TokenSource = Callable[[str | None], str]
+# POSTs that change nothing when sent twice: reads, writes by id or unique value, associations, timeline
+# events (a repeated id answers 409). Creating an object or a note is the POST that is not.
+_REPLAY_SAFE_POSTS = ("/search", "/batch/read", "/batch/update", "/batch/upsert", "/batch/archive", "/events")
+
+
+def _replay_safe(method: str, path: str) -> bool:
+    return method != "POST" or path.endswith(_REPLAY_SAFE_POSTS) or path.startswith("/crm/v4/associations/")
 
 
 def _fault(response: requests.Response) -> ValidationFaultError:
@@ -47,6 +55,12 @@ class HubSpotClient:
 
     def request(self, method: str, path: str, *, params: Any = None, json: Any = None, missing_ok: bool = False) -> Any:
         """Call the API; None for a 404 when `missing_ok`, the JSON answer (or None when empty) otherwise."""
+        return ride_out(
+            lambda: self._send(method, path, params=params, json=json, missing_ok=missing_ok),
+            replay_safe=_replay_safe(method, path),
+        )
+
+    def _send(self, method: str, path: str, *, params: Any, json: Any, missing_ok: bool) -> Any:
         token = self._tokens(None)
         for attempt in range(2):
             if self._budget is not None:

@@ -6,6 +6,7 @@ from typing import Any
 import requests
 
 from hubbooks.errors import AuthRejectedError, RateLimitedError, UnavailableError, ValidationFaultError
+from hubbooks.http import ride_out
 from hubbooks.ratelimit import RateBudget
 
 PROVIDER = "quickbooks"
@@ -63,6 +64,15 @@ class QboClient:
         params: dict[str, str] | None = None,
         json: Any = None,
         data: str | None = None,
+        replay_safe: bool = True,
+    ) -> dict[str, Any]:
+        """One call, sent again over a passing failure when `replay_safe` (reads, and writes a SyncToken
+        guards: a create that may have been applied is not sent twice, QuickBooks keeps no requestid answer
+        of a 5xx)."""
+        return ride_out(lambda: self._send(method, path, params, json, data), replay_safe=replay_safe)
+
+    def _send(
+        self, method: str, path: str, params: dict[str, str] | None, json: Any, data: str | None
     ) -> dict[str, Any]:
         token = self._tokens(None)
         for attempt in range(2):
@@ -130,7 +140,9 @@ class QboClient:
 
     def batch(self, items: list[dict[str, Any]], request_id: str) -> list[dict[str, Any]]:
         """One batch request (at most 30 items); each answer carries its `bId` and the entity or a Fault."""
-        answer = self._request("POST", "batch", params={"requestid": request_id[:50]}, json={"BatchItemRequest": items})
+        answer = self._request(
+            "POST", "batch", params={"requestid": request_id[:50]}, json={"BatchItemRequest": items}, replay_safe=False
+        )
         results: list[dict[str, Any]] = answer.get("BatchItemResponse", [])
         return results
 
@@ -149,12 +161,14 @@ class QboClient:
         params = {"requestid": request_id[:50]}
         if operation:
             params["operation"] = operation
-        answer: dict[str, Any] = self._request("POST", entity.lower(), params=params, json=body)[entity]
+        answer: dict[str, Any] = self._request(
+            "POST", entity.lower(), params=params, json=body, replay_safe="SyncToken" in body
+        )[entity]
         return answer
 
     def send_invoice(self, invoice_id: str, request_id: str) -> dict[str, Any]:
         """Email an invoice to its BillEmail address."""
         answer: dict[str, Any] = self._request(
-            "POST", f"invoice/{invoice_id}/send", params={"requestid": request_id[:50]}
+            "POST", f"invoice/{invoice_id}/send", params={"requestid": request_id[:50]}, replay_safe=False
         )["Invoice"]
         return answer
