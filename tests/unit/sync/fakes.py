@@ -150,8 +150,17 @@ class FakeStore:
         return saved
 
     def delete_link(self, link: Link) -> None:
-        self.links.pop((link.pair, Side.HUBSPOT, link.hubspot_id), None)
-        self.links.pop((link.pair, Side.QUICKBOOKS, link.qbo_id), None)
+        keys = ((link.pair, Side.HUBSPOT, link.hubspot_id), (link.pair, Side.QUICKBOOKS, link.qbo_id))
+        for key in keys:
+            current = self.links.get(key)
+            if current is None or (current.hubspot_id, current.qbo_id, current.version) != (
+                link.hubspot_id,
+                link.qbo_id,
+                link.version,
+            ):
+                raise LinkConflictError(link.hubspot_id)
+        for key in keys:
+            del self.links[key]
 
     def record_failure(self, pair: Pair, side: Side, record_id: str, failure: SyncFailure) -> None:
         self.failures[(pair, side, record_id)] = failure

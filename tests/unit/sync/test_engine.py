@@ -277,3 +277,38 @@ def test_a_list_filter_reads_memberships_only_for_a_record_seen_first() -> None:
     hubspot.records[member.id].values["firstname"] = "Member"
     assert engine.handle(_signal(Side.HUBSPOT, member.id)).outcome is Outcome.UPDATED
     assert asked == [outsider.id, member.id]  # the linked contact's change needed no membership read
+
+
+class _MovedMeanwhile(FakeStore):
+    """A store where, just before this worker unlinks, another worker moves the link to a merge's survivor."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.survivor: str | None = None
+
+    def delete_link(self, link: Link) -> None:
+        if self.survivor is not None:
+            moved = Link(link.pair, link.hubspot_id, self.survivor, dict(link.base), 1)
+            super().delete_link(link)
+            self.save_link(moved, None)
+            self.survivor = None
+        super().delete_link(link)
+
+
+def test_an_unlink_from_an_old_read_leaves_a_moved_link_whole() -> None:
+    hubspot, qbo, store = FakeHubSpot(), FakeQbo(), _MovedMeanwhile()
+    engine = SyncEngine("c1", hubspot, qbo, store)
+    contact = hubspot.add(email="moved@example.com", firstname="Mo")
+    engine.handle(_signal(Side.HUBSPOT, contact.id))
+    link = store.link_of(Pair.CONTACTS, Side.HUBSPOT, contact.id)
+    assert link is not None
+    survivor = qbo.add(email="survivor@example.com")
+    del qbo.records[link.qbo_id]  # merged away in QuickBooks
+    store.survivor = survivor.id
+    engine.handle(_signal(Side.QUICKBOOKS, link.qbo_id, Change.DELETE))
+    moved = store.link_of(Pair.CONTACTS, Side.HUBSPOT, contact.id)
+    assert moved is not None
+    assert moved.qbo_id == survivor.id
+    back = store.link_of(Pair.CONTACTS, Side.QUICKBOOKS, survivor.id)
+    assert back is not None
+    assert back.hubspot_id == contact.id

@@ -82,12 +82,28 @@ class DynamoSyncStore:
         return Link(link.pair, link.hubspot_id, link.qbo_id, dict(link.base), version, dict(link.seen))
 
     def delete_link(self, link: Link) -> None:
-        self.table.client.transact_write_items(
-            TransactItems=[
-                {"Delete": {"TableName": self.table.name, "Key": {"PK": self.pk, "SK": link_sk(link.pair, side, own)}}}
-                for side, own in ((Side.HUBSPOT, link.hubspot_id), (Side.QUICKBOOKS, link.qbo_id))
-            ]
-        )
+        """Delete both link items, only if they still are this link as read: an item another worker rewrote
+        meanwhile (a link moved by a merge) must not lose its other half."""
+        items = [
+            {
+                "Delete": {
+                    "TableName": self.table.name,
+                    "Key": {"PK": self.pk, "SK": link_sk(link.pair, side, own)},
+                    "ConditionExpression": "version = :v AND other_id = :o",
+                    "ExpressionAttributeValues": {":v": link.version, ":o": other},
+                }
+            }
+            for side, own, other in (
+                (Side.HUBSPOT, link.hubspot_id, link.qbo_id),
+                (Side.QUICKBOOKS, link.qbo_id, link.hubspot_id),
+            )
+        ]
+        try:
+            self.table.client.transact_write_items(TransactItems=items)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "TransactionCanceledException":
+                raise LinkConflictError(f"{link.pair} {link.hubspot_id}: changed since it was read") from exc
+            raise
 
     def record_failure(self, pair: Pair, side: Side, record_id: str, failure: SyncFailure) -> None:
         now = datetime.now(UTC).isoformat()

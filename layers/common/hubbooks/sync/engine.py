@@ -88,10 +88,10 @@ class SyncEngine:
         settings = self.store.settings(signal.pair)
         if not settings.enabled:
             return Result(Outcome.SKIPPED, f"the {signal.pair} sync is off")
-        if signal.change is Change.MERGE:
-            self._follow_merge(signal)
         for _attempt in range(ATTEMPTS):
             try:
+                if signal.change is Change.MERGE:
+                    self._follow_merge(signal)  # again on a retry: a link already moved is not found twice
                 result = self._reconcile(signal, settings)
             except (StaleObjectError, LinkConflictError):
                 continue
