@@ -69,6 +69,7 @@ def test_both_sides_converge_under_faults_and_crashes(running: tuple[SandboxedPr
             for patch in self.patches:
                 patch.start()
             self.retried_before = retried(product)
+            self.started = time.monotonic()
 
         @initialize()
         def clean_start(self) -> None:
@@ -98,6 +99,7 @@ def test_both_sides_converge_under_faults_and_crashes(running: tuple[SandboxedPr
         def teardown(self) -> None:
             try:
                 quiesce(product, tally, self.crashes, timeout=240)
+                tally.seconds += time.monotonic() - self.started
                 assert check_worlds(product, tally, [self.world], self.retried_before) == []
             finally:
                 for patch in self.patches:

@@ -1,7 +1,7 @@
 """The soak: many connections at once through devstack — each its own HubSpot portal and QuickBooks company —
 with thousands of changes arriving at a steady pace while about one API call and one webhook delivery in ten
-is faulted and workers crash or are killed now and then. Every connection converges as in the convergence suite, and no record of one connection
-ever appears in another's portal or company.
+is faulted and workers crash or are killed now and then. Every connection converges as in the convergence
+suite, and no record of one connection ever appears in another's portal or company.
 
 `HUBBOOKS_SOAK_CONNECTIONS` connections x `HUBBOOKS_SOAK_CHANGES` changes each at `HUBBOOKS_SOAK_RATE` changes
 a second: 3 x 40 in `make test`, 20 x 150 in `make soak`, both at 4 a second."""
