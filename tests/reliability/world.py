@@ -205,8 +205,11 @@ class World:
         if side == "hubspot":
             assert survivor.hubspot_id is not None
             assert merged.hubspot_id is not None
-            kept = self.contacts(survivor.email)[0]["properties"]
-            taken = self.contacts(merged.email)[0]["properties"]
+            by_id = {c["id"]: c["properties"] for c in self.contacts("") if not c.get("archived")}
+            kept, taken = by_id.get(survivor.hubspot_id), by_id.get(merged.hubspot_id)
+            if kept is None or taken is None:
+                self.done["merge skipped: a contact is gone"] += 1
+                return
             self.hubspot.merge("contacts", survivor.hubspot_id, merged.hubspot_id)
             for name in FIELDS:
                 if not kept.get(name) and taken.get(name):
