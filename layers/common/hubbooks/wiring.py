@@ -1,5 +1,6 @@
 """Builds the services a function needs from its settings; one set per execution environment."""
 
+import threading
 from collections import Counter
 from functools import lru_cache
 from typing import Any
@@ -50,9 +51,16 @@ def table() -> Table:
     return _table(get_settings().table_name)
 
 
-@lru_cache(maxsize=8)
+_per_thread = threading.local()
+
+
 def _table(name: str) -> Table:
-    return Table(boto3.resource("dynamodb").Table(name))
+    """The table on this thread's own boto3 resource: resources are not thread-safe (their expression
+    builder is shared), and devstack runs several invocations in one process where Lambda runs one."""
+    tables: dict[str, Table] = _per_thread.__dict__.setdefault("tables", {})
+    if name not in tables:
+        tables[name] = Table(boto3.resource("dynamodb").Table(name))
+    return tables[name]
 
 
 @lru_cache(maxsize=1)
