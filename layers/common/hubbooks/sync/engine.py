@@ -88,12 +88,14 @@ class SyncEngine:
         settings = self.store.settings(signal.pair)
         if not settings.enabled:
             return Result(Outcome.SKIPPED, f"the {signal.pair} sync is off")
+        last: Exception | None = None
         for _attempt in range(ATTEMPTS):
             try:
                 if signal.change is Change.MERGE:
                     self._follow_merge(signal)  # again on a retry: a link already moved is not found twice
                 result = self._reconcile(signal, settings)
-            except (StaleObjectError, LinkConflictError):
+            except (StaleObjectError, LinkConflictError) as race:
+                last = race
                 continue
             except ValidationFaultError as fault:
                 failure = failures.from_fault(fault)
@@ -102,7 +104,9 @@ class SyncEngine:
             if result.outcome is not Outcome.FAILED:
                 self.store.clear_failure(signal.pair, signal.side, signal.record_id)
             return result
-        raise LinkConflictError(f"{signal.pair} {signal.side} {signal.record_id}: still racing after {ATTEMPTS} tries")
+        raise LinkConflictError(
+            f"{signal.pair} {signal.side} {signal.record_id}: still racing after {ATTEMPTS} tries, last: {last!r}"
+        ) from last
 
     # -- reading -----------------------------------------------------------------------------------
 
