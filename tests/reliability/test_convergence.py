@@ -100,7 +100,8 @@ def test_both_sides_converge_under_faults_and_crashes(running: tuple[SandboxedPr
             try:
                 quiesce(product, tally, self.crashes, timeout=240)
                 tally.seconds += time.monotonic() - self.started
-                assert check_worlds(product, tally, [self.world], self.retried_before) == []
+                problems = check_worlds(product, tally, [self.world], self.retried_before)
+                assert not problems, "\n".join(problems)
             finally:
                 for patch in self.patches:
                     patch.stop()

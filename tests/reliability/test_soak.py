@@ -100,4 +100,4 @@ def test_many_connections_converge_under_a_tenth_of_calls_faulted(product: Sandb
     tally.seconds += time.monotonic() - started
     problems = check_worlds(product, tally, worlds, retried_before)
     problems += [stranger for world in worlds for stranger in _strangers(world)]
-    assert problems == []
+    assert not problems, "\n".join(problems)
