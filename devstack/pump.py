@@ -128,8 +128,10 @@ class QueuePump:
             failed = failed_message_ids(result, records, self.spec.report_batch_item_failures)
         except Exception as exc:
             # Lambda retries the whole batch; the function logged its own errors.
-            logger.warning("function %s failed a batch of %d: %s", self.spec.function, len(records), type(exc).__name__)
-            logger.debug("why: %s", exc)  # a BatchProcessingError carries every record's traceback
+            # A BatchProcessingError carries each failed record's exception, as Lambda's log would show them.
+            children = [info[1] for info in getattr(exc, "child_exceptions", []) if info[1] is not None]
+            reasons = "; ".join(f"{type(e).__name__}: {e}" for e in children or [exc])
+            logger.warning("function %s failed a batch of %d: %s", self.spec.function, len(records), reasons[:2000])
             failed = {r["messageId"] for r in records}
         self.batches += 1
         self.failed_records += len(failed)

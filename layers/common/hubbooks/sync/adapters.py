@@ -408,10 +408,10 @@ class QboAdapter:
             return self._record(pair, self._client.write(ENTITY[pair], body, request_id))
         except ValidationFaultError as exc:
             if exc.code == "5010":
-                raise StaleObjectError(body["Id"]) from exc
+                raise StaleObjectError(f"{body['Id']}: SyncToken {body.get('SyncToken')} is old") from exc
             if exc.code == "610" and self.get(pair, str(body["Id"])) is None:
                 # Merged away or deleted since it was read: reconcile again, which finds it gone.
-                raise StaleObjectError(body["Id"]) from exc
+                raise StaleObjectError(f"{body['Id']}: gone since it was read") from exc
             raise
 
 
