@@ -369,3 +369,25 @@ def test_a_customer_merged_away_between_read_and_write_is_unlinked_not_failed(
     assert result.outcome.value == "unlinked", result
     assert contact["id"] not in _links(product)
     assert not [i for i in table_items(product) if i["SK"]["S"] == f"ERR#contacts#hs#{contact['id']}"]
+
+
+def test_a_contact_whose_customer_was_merged_away_gets_a_customer_again(
+    product: SandboxedProduct, connection: dict[str, Any]
+) -> None:
+    """Creates carry a request id stable per contact; QuickBooks answers a repeated one with its first answer,
+    which here names the customer merged away, so the second create must be a request of its own."""
+    contact = product.hubspot_admin.create("contacts", {"email": "twice.made@example.com", "firstname": "Tw"})
+    other = product.hubspot_admin.create("contacts", {"email": "keeps.hers@example.com", "firstname": "Kh"})
+    product.settle()
+    links = _links(product)
+    first, survivor = links[contact["id"]], links[other["id"]]
+    time.sleep(5.5)  # the first customer is now clearly older than any new one
+    product.quickbooks_admin.merge("Customer", survivor, first)
+    product.settle()
+    assert contact["id"] not in _links(product)  # the survivor keeps its own link
+    product.hubspot_admin.update("contacts", contact["id"], {"firstname": "Again"})
+    product.settle()
+    again = _links(product).get(contact["id"])
+    assert again not in (None, first, survivor)
+    assert _customer(product, str(again))["GivenName"] == "Again"
+    assert not [i for i in table_items(product) if i["SK"]["S"] == f"ERR#contacts#hs#{contact['id']}"]

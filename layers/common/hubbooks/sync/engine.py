@@ -54,10 +54,14 @@ def display_names(values: dict[str, str]) -> list[str]:
     return names
 
 
-def request_id(connection_id: str, pair: Pair, hubspot_id: str, attempt: int) -> str:
-    """Stable per record: a retried create is answered with the first result instead of a second record."""
-    digest = hashlib.sha256(f"{connection_id}|{pair}|{hubspot_id}".encode()).hexdigest()[:40]
-    return f"hb-{digest}-{attempt}"
+REPLAY_MARGIN = 5.0  # seconds: a create answered with an older record may be a replay of a gone one
+
+
+def request_id(connection_id: str, pair: Pair, hubspot_id: str, attempt: int, anew: int | None = None) -> str:
+    """Stable per record: a retried create is answered with the first result instead of a second record.
+    `anew` (a time) makes another one, for a record whose first counterpart is gone."""
+    digest = hashlib.sha256(f"{connection_id}|{pair}|{hubspot_id}".encode()).hexdigest()
+    return f"hb-{digest[:40]}-{attempt}" if anew is None else f"hb-{digest[:30]}-{attempt}-{anew}"
 
 
 class SyncEngine:
@@ -243,9 +247,14 @@ class SyncEngine:
             created = None
             for attempt, name in enumerate(names):
                 try:
+                    started = time.time()
                     created = self.qbo.create(
                         pair, record, values, request_id(self.connection_id, pair, record.id, attempt), name or None
                     )
+                    if created.updated_at < started - REPLAY_MARGIN and self.qbo.get(pair, created.id) is None:
+                        # QuickBooks answered the request id with its first answer: a record since merged away.
+                        rid = request_id(self.connection_id, pair, record.id, attempt, int(started))
+                        created = self.qbo.create(pair, record, values, rid, name or None)
                     break
                 except DuplicateNameError:
                     if attempt == len(names) - 1:
