@@ -73,12 +73,7 @@ class DynamoSyncStore:
             {"Put": {"TableName": self.table.name, "Item": self._link_item(link, side, version), **condition}}
             for side in (Side.HUBSPOT, Side.QUICKBOOKS)
         ]
-        try:
-            self.table.client.transact_write_items(TransactItems=items)
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "TransactionCanceledException":
-                raise LinkConflictError(f"{link.pair} {link.hubspot_id}") from exc
-            raise
+        self._transact(items, f"{link.pair} {link.hubspot_id}")
         return Link(link.pair, link.hubspot_id, link.qbo_id, dict(link.base), version, dict(link.seen))
 
     def delete_link(self, link: Link) -> None:
@@ -98,11 +93,15 @@ class DynamoSyncStore:
                 (Side.QUICKBOOKS, link.qbo_id, link.hubspot_id),
             )
         ]
+        self._transact(items, f"{link.pair} {link.hubspot_id}: changed since it was read")
+
+    def _transact(self, items: list[dict[str, Any]], conflict: str) -> None:
+        """Both items of a link at once; a condition that fails means another worker changed the link."""
         try:
             self.table.client.transact_write_items(TransactItems=items)
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "TransactionCanceledException":
-                raise LinkConflictError(f"{link.pair} {link.hubspot_id}: changed since it was read") from exc
+                raise LinkConflictError(conflict) from exc
             raise
 
     def record_failure(self, pair: Pair, side: Side, record_id: str, failure: SyncFailure) -> None:
