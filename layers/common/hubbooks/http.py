@@ -1,7 +1,6 @@
 """HTTP sessions for the provider APIs: connection pooling, retries on connection failures, and riding out
 a passing failure of a request that may be sent twice."""
 
-import itertools
 import time
 from collections.abc import Callable
 
@@ -44,16 +43,13 @@ def ride_out[T](call: Callable[[], T], *, replay_safe: bool, sleep: Callable[[fl
     """Run `call`; when it fails in a way that passes (5xx, a dropped connection, a throttle of a second or
     two) and sending it again cannot apply it twice, try again up to INLINE_RETRIES times. Each signal may
     be received only a few times before it is dead-lettered, so a worker does not give it back for a blip."""
-    for attempt in itertools.count():
+    attempt = 0
+    while True:
         try:
             return call()
         except (UnavailableError, RateLimitedError) as exc:
-            if not replay_safe or attempt >= INLINE_RETRIES:
+            throttle = exc.retry_after if isinstance(exc, RateLimitedError) else None
+            if not replay_safe or attempt >= INLINE_RETRIES or (throttle or 0) > INLINE_WAIT_LIMIT:
                 raise
-            if isinstance(exc, RateLimitedError):
-                if exc.retry_after > INLINE_WAIT_LIMIT:
-                    raise
-                sleep(exc.retry_after)
-            else:
-                sleep(0.2 * 2**attempt)
-    raise AssertionError("unreachable")
+            sleep(0.2 * 2**attempt if throttle is None else throttle)
+            attempt += 1
