@@ -93,6 +93,7 @@ class InvoiceMirror:
         self.schema_key = schema_key
         self.today = today
         self.rollup = DealRollup(hubspot, schema_key)
+        self._customers_synced: set[tuple[Side, str]] = set()  # a payment over several invoices: once each
 
     def handle(self, invoice_id: str, reason: Reason) -> Result:
         if not self.store.settings(Pair.INVOICES).enabled:
@@ -157,7 +158,10 @@ class InvoiceMirror:
 
     def _sync_customer(self, side: Side, record_id: str, version: str, reason: Reason) -> None:
         """Let the contacts engine reconcile the invoice's customer: links it first when it is not linked yet,
-        and brings its open balance to the contact."""
+        and brings its open balance to the contact (once per record for this mirror: one per signal)."""
+        if (side, record_id) in self._customers_synced:
+            return
+        self._customers_synced.add((side, record_id))
         self.engine.handle(
             SyncSignal(
                 connection_id=self.engine.connection_id,
