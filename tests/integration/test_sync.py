@@ -7,8 +7,13 @@ from typing import Any
 import pytest
 
 from devstack.sandboxed import SandboxedProduct
+from hubbooks import wiring
 from hubbooks.mapping.fields import CONTACT_FIELDS, qbo_value
-from tests.support.product import connect_webhooks, install, settle, table_items
+from hubbooks.models.signals import Pair, Reason, Side, SyncSignal
+from hubbooks.sync.adapters import QboAdapter
+from hubbooks.sync.engine import Result
+from hubbooks.sync.ports import StaleObjectError
+from tests.support.product import as_function, connect_webhooks, install, settle, table_items
 
 pytestmark = [pytest.mark.devstack, pytest.mark.slow]
 
@@ -286,19 +291,33 @@ def test_duplicate_and_reordered_signals_change_nothing_twice(
     assert _customer(product, customer_id)["FamilyName"] == "Der"
 
 
-def test_a_stale_sync_token_is_read_again(product: SandboxedProduct, connection: dict[str, Any]) -> None:
-    from hubbooks import wiring
-    from hubbooks.models.signals import Pair, Reason, Side, SyncSignal
-    from hubbooks.sync.adapters import QboAdapter
-    from hubbooks.sync.ports import StaleObjectError
-    from tests.support.product import as_function
+def _worker_adapter(product: SandboxedProduct, connection_id: str) -> QboAdapter:
+    """The worker's QuickBooks adapter for the connection (call inside `as_function(..., SyncWorkerFunction)`)."""
+    return QboAdapter(wiring.qbo_client(wiring.token_provider(), connection_id, product.credentials.realm_id))
 
+
+def _retry_contact(connection_id: str, contact_id: str, version: str) -> Result:
+    """Handle a retried signal for a HubSpot contact as the worker would (inside `as_function`)."""
+    engine = wiring.sync_engine(connection_id)
+    assert engine is not None
+    signal = SyncSignal(
+        connection_id=connection_id,
+        pair=Pair.CONTACTS,
+        side=Side.HUBSPOT,
+        record_id=contact_id,
+        reason=Reason.RETRY,
+        source_version=version,
+    )
+    return engine.handle(signal)
+
+
+def test_a_stale_sync_token_is_read_again(product: SandboxedProduct, connection: dict[str, Any]) -> None:
     contact = product.hubspot_admin.create("contacts", {"email": "stale@example.com", "firstname": "St"})
     product.settle()
     customer_id = _links(product)[contact["id"]]
     cid = connection["connection_id"]
     with as_function(product, "SyncWorkerFunction"):
-        adapter = QboAdapter(wiring.qbo_client(wiring.token_provider(), cid, product.credentials.realm_id))
+        adapter = _worker_adapter(product, cid)
         read_before = adapter.get(Pair.CONTACTS, customer_id)
         assert read_before is not None
         product.quickbooks_admin.update("Customer", customer_id, {"Notes": "a person saved meanwhile"})
@@ -307,18 +326,7 @@ def test_a_stale_sync_token_is_read_again(product: SandboxedProduct, connection:
         product.hubspot_admin.configure_webhooks(enabled=False)
         try:
             product.hubspot_admin.update("contacts", contact["id"], {"lastname": "Late"})
-            engine = wiring.sync_engine(cid)
-            assert engine is not None
-            result = engine.handle(
-                SyncSignal(
-                    connection_id=cid,
-                    pair=Pair.CONTACTS,
-                    side=Side.HUBSPOT,
-                    record_id=contact["id"],
-                    reason=Reason.RETRY,
-                    source_version="x",
-                )
-            )
+            result = _retry_contact(cid, contact["id"], "x")
         finally:
             product.hubspot_admin.configure_webhooks(enabled=True)
     assert result.outcome.value == "updated"
@@ -328,12 +336,6 @@ def test_a_stale_sync_token_is_read_again(product: SandboxedProduct, connection:
 def test_a_customer_merged_away_between_read_and_write_is_unlinked_not_failed(
     product: SandboxedProduct, connection: dict[str, Any]
 ) -> None:
-    from hubbooks import wiring
-    from hubbooks.models.signals import Pair, Reason, Side, SyncSignal
-    from hubbooks.sync.adapters import QboAdapter
-    from hubbooks.sync.ports import StaleObjectError
-    from tests.support.product import as_function
-
     contact = product.hubspot_admin.create("contacts", {"email": "merged.away@example.com", "firstname": "Mo"})
     product.settle()
     customer_id = _links(product)[contact["id"]]
@@ -344,25 +346,14 @@ def test_a_customer_merged_away_between_read_and_write_is_unlinked_not_failed(
     product.quickbooks_admin.configure_webhooks(enabled=False)
     try:
         with as_function(product, "SyncWorkerFunction"):
-            adapter = QboAdapter(wiring.qbo_client(wiring.token_provider(), cid, product.credentials.realm_id))
+            adapter = _worker_adapter(product, cid)
             read_before = adapter.get(Pair.CONTACTS, customer_id)
             assert read_before is not None
             product.quickbooks_admin.merge("Customer", survivor["Id"], customer_id)
             with pytest.raises(StaleObjectError):
                 adapter.update(Pair.CONTACTS, read_before, {"firstname": "Late"})
             product.hubspot_admin.update("contacts", contact["id"], {"firstname": "Late"})
-            engine = wiring.sync_engine(cid)
-            assert engine is not None
-            result = engine.handle(
-                SyncSignal(
-                    connection_id=cid,
-                    pair=Pair.CONTACTS,
-                    side=Side.HUBSPOT,
-                    record_id=contact["id"],
-                    reason=Reason.RETRY,
-                    source_version="merged-away",
-                )
-            )
+            result = _retry_contact(cid, contact["id"], "merged-away")
     finally:
         product.hubspot_admin.configure_webhooks(enabled=True)
         product.quickbooks_admin.configure_webhooks(enabled=True)

@@ -12,7 +12,6 @@ import os
 import random
 import time
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -38,17 +37,11 @@ from tests.reliability.world import OPERATIONS, QBO_SECOND, World
 from tests.support.product import install
 
 pytestmark = [pytest.mark.reliability, pytest.mark.devstack, pytest.mark.slow]
+SUITE = "convergence"
 
 SCENARIOS = int(os.environ.get("HUBBOOKS_RELIABILITY_SCENARIOS", "4"))
 STEPS = int(os.environ.get("HUBBOOKS_RELIABILITY_STEPS", "30"))
 STEP_WEIGHTS = {**OPERATIONS, "api fault": 9, "webhook fault": 9, "crash": 6}
-
-
-@pytest.fixture(scope="module")
-def tally() -> Iterator[Tally]:
-    results = Tally()
-    yield results
-    results.write()
 
 
 @pytest.fixture(scope="module")

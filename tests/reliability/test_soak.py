@@ -9,7 +9,6 @@ a second: 3 x 40 in `make test`, 20 x 150 in `make soak`, both at 4 a second."""
 import os
 import random
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -32,19 +31,13 @@ from tests.reliability.world import OPERATIONS, World
 from tests.support.product import install
 
 pytestmark = [pytest.mark.reliability, pytest.mark.devstack, pytest.mark.slow]
+SUITE = "soak"
 
 CONNECTIONS = int(os.environ.get("HUBBOOKS_SOAK_CONNECTIONS", "3"))
 CHANGES = int(os.environ.get("HUBBOOKS_SOAK_CHANGES", "40"))
 RATE = float(os.environ.get("HUBBOOKS_SOAK_RATE", "4"))  # changes a second, over all connections
 FAULT_RATE = 0.10  # of API calls, and of webhook deliveries, at each sandbox
 CRASH_EVERY = 30  # changes between two armed worker crashes
-
-
-@pytest.fixture(scope="module")
-def tally() -> Iterator[Tally]:
-    results = Tally(suite="soak")
-    yield results
-    results.write()
 
 
 def _connect(product: SandboxedProduct, count: int) -> list[World]:
