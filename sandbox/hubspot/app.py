@@ -49,8 +49,8 @@ def _otype(name: str) -> str:
     return found.name
 
 
-def _properties_arg(request: Request) -> list[str] | None:
-    values = [v for raw in request.args.getlist("properties") for v in raw.split(",") if v]
+def _properties_arg(request: Request, name: str = "properties") -> list[str] | None:
+    values = [v for raw in request.args.getlist(name) for v in raw.split(",") if v]
     return values or None
 
 
@@ -353,7 +353,7 @@ class HubSpotEmulator(Emulator):
         return json_response(body)
 
     def _with_associations(self, record: Record, request: Request, names: list[str] | None) -> dict[str, Any]:
-        body = record.to_json(names)
+        body = record.to_json(names, history=_properties_arg(request, "propertiesWithHistory") or ())
         wanted = [a for raw in request.args.getlist("associations") for a in raw.split(",") if a]
         if wanted:
             body["associations"] = {}

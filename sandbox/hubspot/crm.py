@@ -78,9 +78,34 @@ class Record:
     updated_ms: int
     archived: bool = False
     archived_ms: int | None = None
+    # Each property's values as they were set, oldest first: (value, when, who); "" for a cleared value.
+    history: dict[str, list[tuple[str, int, Source]]] = field(default_factory=dict)
 
-    def to_json(self, names: Iterable[str] | None = None, with_defaults: bool = False) -> dict[str, Any]:
-        """The record as the API shows it: the named properties (default ones when none are named)."""
+    def set(self, values: dict[str, str], source: Source, moment: int) -> None:
+        """Set (or clear, with "") properties and remember who set them when."""
+        for name, value in values.items():
+            if value == "":
+                self.properties.pop(name, None)
+            else:
+                self.properties[name] = value
+            self.history.setdefault(name, []).append((value, moment, source))
+
+    def history_json(self, names: Iterable[str]) -> dict[str, list[dict[str, str]]]:
+        """`propertiesWithHistory`: newest first; names the record never had are left out."""
+        return {
+            name: [
+                {"value": value, "timestamp": iso_ms(when), "sourceType": who.change_source, "sourceId": who.source_id}
+                for value, when, who in reversed(self.history[name])
+            ]
+            for name in names
+            if name in self.history
+        }
+
+    def to_json(
+        self, names: Iterable[str] | None = None, with_defaults: bool = False, history: Iterable[str] = ()
+    ) -> dict[str, Any]:
+        """The record as the API shows it: the named properties (default ones when none are named), and the
+        history of those named in `history`."""
         defaults = DEFAULT_PROPERTIES[self.object_type]
         wanted = [*(names or []), *defaults] if with_defaults or names is None else list(names)
         otype = OBJECT_TYPES[self.object_type]
@@ -96,6 +121,8 @@ class Record:
         }
         if self.archived_ms is not None:
             body["archivedAt"] = iso_ms(self.archived_ms)
+        if history:
+            body["propertiesWithHistory"] = self.history_json(history)
         return body
 
 
@@ -237,7 +264,8 @@ class Crm:
             self._check_unique(object_type, clean, None)
             record_id = next(self.ids)
             moment = now_ms()
-            record = Record(record_id, object_type, {k: v for k, v in clean.items() if v != ""}, moment, moment)
+            record = Record(record_id, object_type, {}, moment, moment)
+            record.set({k: v for k, v in clean.items() if v != ""}, source, moment)
             otype = OBJECT_TYPES[object_type]
             record.properties |= {
                 "hs_object_id": str(record_id),
@@ -269,11 +297,7 @@ class Crm:
             self._check_unique(object_type, clean, record.id)
             self._check_invoice_status(record, clean, system)
             changed = {k: v for k, v in clean.items() if record.properties.get(k, "") != v}
-            for name, value in changed.items():
-                if value == "":
-                    record.properties.pop(name, None)
-                else:
-                    record.properties[name] = value
+            record.set(changed, source, now_ms())
             self._derive(record)
             self._stamp(record)
             self.emit(
@@ -316,9 +340,8 @@ class Crm:
             merged = self.get(object_type, merged_key)
             if primary.id == merged.id:
                 raise hubspot_error(400, "Cannot merge an object with itself", "VALIDATION_ERROR")
-            for name, value in merged.properties.items():
-                if name not in _SYSTEM and not primary.properties.get(name):
-                    primary.properties[name] = value
+            taken = {n: v for n, v in merged.properties.items() if n not in _SYSTEM and not primary.properties.get(n)}
+            primary.set(taken, source, now_ms())
             merged.archived, merged.archived_ms = True, now_ms()
             self.merged_into[(object_type, merged.id)] = primary.id
             for (otype, oid), target in list(self.merged_into.items()):

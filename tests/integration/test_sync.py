@@ -382,3 +382,37 @@ def test_a_contact_whose_customer_was_merged_away_gets_a_customer_again(
     assert again not in (None, first, survivor)
     assert _customer(product, str(again))["GivenName"] == "Again"
     assert not [i for i in table_items(product) if i["SK"]["S"] == f"ERR#contacts#hs#{contact['id']}"]
+
+
+def test_a_hubspot_edit_written_over_between_read_and_write_is_put_back(
+    product: SandboxedProduct, connection: dict[str, Any]
+) -> None:
+    """HubSpot has no conditional write: a person's edit between the worker's read and its write is found in the
+    property's history afterwards and put back; an edit after the write is newer and stays."""
+    contact = product.hubspot_admin.create("contacts", {"email": "put.back@example.com", "firstname": "Pb"})
+    product.settle()
+    product.hubspot_admin.configure_webhooks(enabled=False)
+    try:
+        with as_function(product, "SyncWorkerFunction"):
+            engine = wiring.sync_engine(connection["connection_id"])
+            assert engine is not None
+            before = engine.hubspot.get(Pair.CONTACTS, contact["id"])
+            assert before is not None
+            product.hubspot_admin.update("contacts", contact["id"], {"firstname": "Person"})
+            wrote = engine.hubspot.update(Pair.CONTACTS, contact["id"], {"firstname": "Older"})
+            kept = engine.hubspot.restore_overwritten(
+                Pair.CONTACTS, contact["id"], {"firstname": "Older"}, before.updated_at, wrote.updated_at
+            )
+            assert kept == ["firstname"]
+            assert _contact(product, contact["id"])["firstname"] == "Person"
+            time.sleep(0.01)
+            wrote = engine.hubspot.update(Pair.CONTACTS, contact["id"], {"lastname": "Ours"})
+            time.sleep(0.01)
+            product.hubspot_admin.update("contacts", contact["id"], {"lastname": "After"})
+            kept = engine.hubspot.restore_overwritten(
+                Pair.CONTACTS, contact["id"], {"lastname": "Ours"}, before.updated_at, wrote.updated_at
+            )
+            assert kept == []
+    finally:
+        product.hubspot_admin.configure_webhooks(enabled=True)
+    assert _contact(product, contact["id"])["lastname"] == "After"

@@ -341,3 +341,20 @@ def test_merge_keeps_the_primary_and_redirects_the_merged_id(hubspot: Sandbox) -
     follow = api.get(f"{hubspot.url}/crm/v3/objects/contacts/{merged['id']}", params={"properties": "phone"})
     assert follow.json()["id"] == primary["id"]
     assert follow.json()["properties"]["phone"] == "123"
+
+
+def test_properties_with_history_name_who_set_each_value_newest_first(hubspot: Sandbox) -> None:
+    api = hubspot.api()
+    created = _contact(hubspot, email="hist@example.com", firstname="One")
+    url = f"{hubspot.url}/crm/v3/objects/contacts/{created['id']}"
+    api.patch(url, json={"properties": {"firstname": "Two"}})
+    api.patch(url, json={"properties": {"firstname": ""}})
+    hubspot.admin.update("contacts", created["id"], {"firstname": "Three"})
+    read = api.get(url, params={"properties": "firstname", "propertiesWithHistory": "firstname,fax"}).json()
+    history = read["propertiesWithHistory"]
+    assert list(history) == ["firstname"]  # never-set properties are left out
+    assert [h["value"] for h in history["firstname"]] == ["Three", "", "Two", "One"]
+    assert [h["sourceType"] for h in history["firstname"]] == ["CRM_UI", "INTEGRATION", "INTEGRATION", "INTEGRATION"]
+    times = [h["timestamp"] for h in history["firstname"]]
+    assert times == sorted(times, reverse=True)
+    assert "propertiesWithHistory" not in api.get(url, params={"properties": "firstname"}).json()

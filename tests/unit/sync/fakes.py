@@ -2,6 +2,7 @@
 ports' smallest faithful implementations: unique names, SyncTokens, links with versions)."""
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +20,8 @@ class FakeHubSpot:
     writes: list[tuple[str, dict[str, str]]] = field(default_factory=list)
     clock: list[float] = field(default_factory=lambda: [1000.0])
     lists: dict[str, set[str]] = field(default_factory=dict)  # list id -> record ids
+    sets: list[tuple[str, str, str, float, bool]] = field(default_factory=list)  # id, field, value, at, ours
+    during_next_write: Callable[[], None] | None = None  # what a person does while our write is on its way
 
     def add(self, **values: str) -> Record:
         record = Record(Side.HUBSPOT, str(next(_ids)), dict(values), self.clock[0])
@@ -41,12 +44,36 @@ class FakeHubSpot:
         return self.add(**({k: v for k, v in values.items() if v} | {"qbo_customer_id": qbo_id}))
 
     def update(self, pair: Pair, record_id: str, values: dict[str, str]) -> Record:
+        if self.during_next_write is not None:
+            person, self.during_next_write = self.during_next_write, None
+            person()
+        self.writes.append((record_id, dict(values)))
+        return self._set(record_id, values, ours=True)
+
+    def edit(self, record_id: str, **values: str) -> None:
+        """A person's edit in HubSpot."""
+        self._set(record_id, values, ours=False)
+
+    def _set(self, record_id: str, values: dict[str, str], *, ours: bool) -> Record:
         self.clock[0] += 1
         record = self.records[record_id]
         record.values.update(values)
         record.updated_at = self.clock[0]
-        self.writes.append((record_id, dict(values)))
+        self.sets += [(record_id, key, value, self.clock[0], ours) for key, value in values.items()]
         return record
+
+    def restore_overwritten(
+        self, pair: Pair, record_id: str, written: dict[str, str], since: float, until: float
+    ) -> list[str]:
+        lost = {}
+        for key in written:
+            sets = [(at, value, ours) for rid, k, value, at, ours in self.sets if (rid, k) == (record_id, key)]
+            theirs = [value for at, value, ours in sets if not ours and since < at <= until]
+            if sets and sets[-1][2] and theirs and theirs[-1] != sets[-1][1]:
+                lost[key] = theirs[-1]
+        if lost:
+            self._set(record_id, lost, ours=True)
+        return sorted(lost)
 
     def archive(self, pair: Pair, record_id: str) -> None:
         self.records[record_id].exists = False

@@ -1,5 +1,7 @@
 """The engine on in-memory ports: matching, creating, echoes, conflicts, names, deletes, merges, failures."""
 
+import pytest
+
 from hubbooks.models.signals import Change, Pair, Reason, Side, SyncSignal
 from hubbooks.sync.engine import Outcome, SyncEngine, display_names
 from hubbooks.sync.models import DeleteBehaviour, Link, PairSettings, Policy
@@ -20,7 +22,8 @@ def _signal(side: Side, record_id: str, change: Change = Change.UPSERT, merged: 
 
 
 def _engine() -> tuple[SyncEngine, FakeHubSpot, FakeQbo, FakeStore]:
-    hubspot, qbo, store = FakeHubSpot(), FakeQbo(), FakeStore()
+    clock = [1000.0]  # one time for both sides, as "most recent wins" compares them
+    hubspot, qbo, store = FakeHubSpot(clock=clock), FakeQbo(clock=clock), FakeStore()
     return SyncEngine("c1", hubspot, qbo, store), hubspot, qbo, store
 
 
@@ -99,6 +102,33 @@ def test_concurrent_edits_settle_by_policy_and_are_recorded() -> None:
         assert hubspot.records[contact.id].values["firstname"] == expected
         assert qbo.records[link.qbo_id].values["firstname"] == expected
         assert store.history[-1]["conflicts"][0]["field"] == "firstname"
+
+
+@pytest.mark.parametrize(
+    ("policy", "expected", "kept"),
+    [(Policy.LATEST, "FromPerson", True), (Policy.HUBSPOT, "FromPerson", True), (Policy.QBO, "FromQbo", False)],
+)
+def test_a_hubspot_edit_made_while_the_sync_writes_over_it_is_put_back_and_wins(
+    policy: Policy, expected: str, kept: bool
+) -> None:
+    engine, hubspot, qbo, store = _engine()
+    store.pair_settings[Pair.CONTACTS] = PairSettings(Pair.CONTACTS, policy=policy)
+    contact = hubspot.add(email="race@example.com", firstname="Start", phone="1")
+    engine.handle(_signal(Side.HUBSPOT, contact.id))
+    link = store.link_of(Pair.CONTACTS, Side.HUBSPOT, contact.id)
+    assert link is not None
+    customer = qbo.records[link.qbo_id]
+    qbo.clock[0] += 1
+    customer.values["firstname"], customer.updated_at = "FromQbo", qbo.clock[0]
+    hubspot.during_next_write = lambda: hubspot.edit(contact.id, firstname="FromPerson", phone="2")
+    engine.handle(_signal(Side.QUICKBOOKS, link.qbo_id))
+    assert hubspot.records[contact.id].values["firstname"] == expected
+    assert qbo.records[link.qbo_id].values["firstname"] == expected
+    assert any(entry["action"] == "edit_kept" for entry in store.history) is kept
+    # The phone edited alongside was not written over: its own signal carries it.
+    assert hubspot.records[contact.id].values["phone"] == "2"
+    engine.handle(_signal(Side.HUBSPOT, contact.id))
+    assert qbo.records[link.qbo_id].values["phone"] == "2"
 
 
 def test_a_stale_sync_token_is_read_again_and_merged_again() -> None:

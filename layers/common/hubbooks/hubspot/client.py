@@ -103,12 +103,15 @@ class HubSpotClient:
             raise _fault(response)
         return response.json() if response.content else None
 
-    def get(self, object_type: str, object_id: str, properties: list[str]) -> dict[str, Any] | None:
+    def get(
+        self, object_type: str, object_id: str, properties: list[str], history: list[str] | None = None
+    ) -> dict[str, Any] | None:
+        """One record with `properties`, and the past values of those in `history` (`propertiesWithHistory`)."""
+        params = {"properties": ",".join(properties)} | (
+            {"propertiesWithHistory": ",".join(history)} if history else {}
+        )
         found: dict[str, Any] | None = self.request(
-            "GET",
-            f"/crm/v3/objects/{object_type}/{object_id}",
-            params={"properties": ",".join(properties)},
-            missing_ok=True,
+            "GET", f"/crm/v3/objects/{object_type}/{object_id}", params=params, missing_ok=True
         )
         return found
 

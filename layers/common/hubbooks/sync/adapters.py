@@ -34,6 +34,20 @@ def _epoch(value: str | None) -> float:
     return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
 
 
+def _overwritten(history: list[dict[str, Any]], held: set[str], since: float, until: float) -> str | None:
+    """From a property's history (newest first): the newest value set after `since` and up to a write at
+    `until` that is none of the values `held` (what the property holds, what we wrote); None if none was lost."""
+    for entry in history:
+        when, value = _epoch(entry.get("timestamp")), str(entry.get("value") or "")
+        if when > until:
+            return None  # set again after the write: that later value stands
+        if when <= since:
+            return None
+        if value not in held:
+            return value
+    return None
+
+
 def _quote(value: str) -> str:
     return value.replace("\\", "\\\\").replace("'", "\\'")
 
@@ -231,6 +245,26 @@ class HubSpotAdapter:
 
     def archive(self, pair: Pair, record_id: str) -> None:
         self._client.archive(HUBSPOT_OBJECT[pair], record_id)
+
+    def restore_overwritten(
+        self, pair: Pair, record_id: str, written: dict[str, str], since: float, until: float
+    ) -> list[str]:
+        """Put back the values set on `written` fields after `since` that a write at `until` replaced unseen;
+        the fields put back. A value set after `until` is newer than the write: nothing is lost then."""
+        properties = hubspot_properties(self.mappings[pair], written)
+        body = self._client.get(HUBSPOT_OBJECT[pair], record_id, list(properties), history=list(properties))
+        if body is None:
+            return []
+        current, past = body.get("properties") or {}, body.get("propertiesWithHistory") or {}
+        lost = {
+            name: value
+            for name, ours in properties.items()
+            if (value := _overwritten(past.get(name) or [], {current.get(name) or "", ours}, since, until)) is not None
+        }
+        if not lost:
+            return []
+        self._client.update(HUBSPOT_OBJECT[pair], record_id, lost)
+        return [m.hubspot for m in self.mappings[pair] if not lost.keys().isdisjoint(m.hubspot_properties)]
 
 
 class QboAdapter:

@@ -52,6 +52,11 @@ class _CachedHubSpot:
     def archive(self, pair: Pair, record_id: str) -> None:
         self._inner.archive(pair, record_id)
 
+    def restore_overwritten(
+        self, pair: Pair, record_id: str, written: dict[str, str], since: float, until: float
+    ) -> list[str]:
+        return self._inner.restore_overwritten(pair, record_id, written, since, until)
+
     def lists_of(self, pair: Pair, record_id: str, wanted: tuple[str, ...]) -> frozenset[str]:
         return self._inner.lists_of(pair, record_id, wanted)
 

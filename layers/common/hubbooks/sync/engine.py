@@ -11,7 +11,7 @@ from hubbooks.mapping.fields import DEFAULTS, FieldMapping
 from hubbooks.models.signals import Change, Pair, Side, SyncSignal
 from hubbooks.sync import failures
 from hubbooks.sync.merge import merge
-from hubbooks.sync.models import DeleteBehaviour, Link, PairSettings, Record
+from hubbooks.sync.models import DeleteBehaviour, Link, PairSettings, Policy, Record
 from hubbooks.sync.ports import (
     DuplicateNameError,
     HubSpotPort,
@@ -162,12 +162,15 @@ class SyncEngine:
             pair_direction=settings.direction,
         )
         writes: dict[str, list[str]] = {}
+        # A HubSpot edit newer than this is newer than what we read on both sides (under "most recent wins").
+        read_at = hubspot.updated_at if settings.policy is Policy.HUBSPOT else max(hubspot.updated_at, qbo.updated_at)
         if plan.to_qbo:
             qbo = self.qbo.update(pair, qbo, plan.to_qbo)
             writes["quickbooks"] = sorted(plan.to_qbo)
         if plan.to_hubspot:
             hubspot = self.hubspot.update(pair, hubspot.id, plan.to_hubspot)
             writes["hubspot"] = sorted(plan.to_hubspot)
+            self._keep_newer_edits(pair, hubspot, qbo.id, plan.to_hubspot, read_at=read_at, settings=settings)
         if link is not None and not writes and link.base == plan.agreed:
             return Result(Outcome.UNCHANGED)  # the echo of our own write ends here: the loop guard
         seen = {Side.HUBSPOT.value: hubspot.version, Side.QUICKBOOKS.value: qbo.version}
@@ -187,6 +190,21 @@ class SyncEngine:
                 conflicts=[vars(c) | {"winner": c.winner.value} for c in plan.conflicts],
             )
         return Result(outcome, conflicts=len(plan.conflicts), writes=writes)
+
+    def _keep_newer_edits(
+        self, pair: Pair, wrote: Record, qbo_id: str, written: dict[str, str], *, read_at: float, settings: PairSettings
+    ) -> None:
+        """A person's HubSpot edit made after our reads was written over by our write: put it back and agree
+        again, where a HubSpot edit may win (HubSpot has no conditional write to prevent it)."""
+        if settings.policy is Policy.QBO or not settings.direction.allows(True):
+            return
+        flows_to_qbo = {m.hubspot for m in self.mappings[pair] if m.direction.allows(True)}
+        contested = {key: value for key, value in written.items() if key in flows_to_qbo}
+        kept = contested and self.hubspot.restore_overwritten(pair, wrote.id, contested, read_at, wrote.updated_at)
+        if kept:
+            note = "edited in HubSpot while this sync was writing: the edit was put back"
+            self._history(pair, "edit_kept", wrote.id, qbo_id, fields=kept, direction="->hubspot", note=note)
+            raise StaleObjectError(f"{pair} hubspot {wrote.id}: {', '.join(kept)} edited during the sync")
 
     def _linked_elsewhere(self, pair: Pair, hubspot: Record, qbo: Record) -> Result | None:
         """Two records about to be linked where one already has a partner: a duplicate for a person to resolve."""

@@ -29,6 +29,13 @@ class HubSpotPort(Protocol):
 
     def archive(self, pair: Pair, record_id: str) -> None: ...
 
+    def restore_overwritten(
+        self, pair: Pair, record_id: str, written: dict[str, str], since: float, until: float
+    ) -> list[str]:
+        """Put back values people set on `written` fields after `since` that our write at `until` replaced;
+        the fields put back (HubSpot has no conditional write, so this is found after the fact)."""
+        ...
+
     def lists_of(self, pair: Pair, record_id: str, wanted: tuple[str, ...]) -> frozenset[str]:
         """Which of `wanted` (list ids) hold the record."""
         ...
