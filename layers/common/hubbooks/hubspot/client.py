@@ -15,12 +15,13 @@ BATCH_LIMIT = 100
 
 TokenSource = Callable[[str | None], str]
 # POSTs that change nothing when sent twice: reads, writes by id or unique value, associations, timeline
-# events (a repeated id answers 409). Creating an object or a note is the POST that is not.
+# events and property definitions (a repeated one answers 409). Creating an object or a note is not.
 _REPLAY_SAFE_POSTS = ("/search", "/batch/read", "/batch/update", "/batch/upsert", "/batch/archive", "/events")
+_REPLAY_SAFE_PREFIXES = ("/crm/v4/associations/", "/crm/v3/properties/")
 
 
 def _replay_safe(method: str, path: str) -> bool:
-    return method != "POST" or path.endswith(_REPLAY_SAFE_POSTS) or path.startswith("/crm/v4/associations/")
+    return method != "POST" or path.endswith(_REPLAY_SAFE_POSTS) or path.startswith(_REPLAY_SAFE_PREFIXES)
 
 
 def _fault(response: requests.Response) -> ValidationFaultError:
