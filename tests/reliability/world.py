@@ -32,6 +32,7 @@ OPERATIONS = {
     "invoice": 6,
     "pay": 6,
     "void": 2,
+    "switch active": 3,
 }
 PRICE = 100.0
 QBO_SECOND = 1.05  # QuickBooks keeps whole seconds: an edit on the other side waits this long to be clearly later
@@ -46,6 +47,7 @@ class Person:
     edited_at: dict[str, float] = field(default_factory=dict)  # side -> when it was last edited
     retired: bool = False  # deleted, or merged into someone else: no longer expected on both sides
     billed: bool = False  # has invoices: never deleted or merged away, so its timeline can be checked
+    active: bool = True  # the QuickBooks customer is active (an inactive one takes no invoices and no merges)
 
 
 @dataclass
@@ -112,6 +114,8 @@ class World:
             self.pay(pick, rng.choice([0.5, 1.0]))
         elif kind == "void":
             self.void(pick)
+        elif kind == "switch active":
+            self.switch_active(pick)
         else:
             raise ValueError(f"no operation {kind!r}")
 
@@ -134,8 +138,10 @@ class World:
             person.qbo_id = found[0]["Id"] if len(found) == 1 else None
         return person.hubspot_id if side == "hubspot" else person.qbo_id
 
-    def _live(self, *, unbilled: bool = False) -> list[Person]:
-        return [p for p in self.people if not p.retired and not (unbilled and p.billed)]
+    def _live(self, *, unbilled: bool = False, active: bool = False) -> list[Person]:
+        return [
+            p for p in self.people if not p.retired and not (unbilled and p.billed) and not (active and not p.active)
+        ]
 
     @staticmethod
     def _after_other_side(person: Person, side: str) -> None:
@@ -190,11 +196,25 @@ class World:
         person.retired = True
         self.done["delete"] += 1
 
+    def switch_active(self, pick: int) -> None:
+        """Make a customer inactive in QuickBooks, or active again; the contact's "QuickBooks active" follows."""
+        live = [p for p in self._live(unbilled=True) if self._counterpart(p, "quickbooks") is not None]
+        if not live:
+            return
+        person = live[pick % len(live)]
+        assert person.qbo_id is not None
+        self._after_other_side(person, "quickbooks")
+        person.active = not person.active
+        self.quickbooks.update("Customer", person.qbo_id, {"Active": person.active})
+        person.last["qbo_active"] = str(person.active).lower()
+        person.edited_at["quickbooks"] = time.monotonic()
+        self.done["make active" if person.active else "make inactive"] += 1
+
     def merge(self, first: int, second: int, side: str) -> None:
         """Merge two people on one side: the survivor keeps its values and, in HubSpot, takes the merged
         contact's values for its empty fields; the merged person is retired (its record on the other side
         stays, unlinked, or becomes the survivor's counterpart when the survivor had none)."""
-        live = [p for p in self._live(unbilled=True) if self._counterpart(p, side) is not None]
+        live = [p for p in self._live(unbilled=True, active=True) if self._counterpart(p, side) is not None]
         if len(live) < 2:
             return
         survivor = live[first % len(live)]
@@ -227,7 +247,7 @@ class World:
     # -- invoices and payments ----------------------------------------------------------------------
 
     def invoice(self, pick: int, quantity: int) -> None:
-        live = [p for p in self._live() if self._counterpart(p, "quickbooks") is not None]
+        live = [p for p in self._live(active=True) if self._counterpart(p, "quickbooks") is not None]
         if not live:
             return
         person = live[pick % len(live)]
