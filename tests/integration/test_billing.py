@@ -364,3 +364,28 @@ def test_the_contacts_open_balance_follows_invoices_and_payments(
     product.quickbooks_admin.delete("Invoice", second)
     settle(product)
     assert shown() == ("350", 350.0)
+
+
+def test_a_payment_for_a_contact_deleted_in_hubspot_makes_the_contact_again_and_shows_there(
+    product: SandboxedProduct, connection: dict[str, Any]
+) -> None:
+    """The deletion is not known yet when the payment comes (its webhook is held back): the payment finds the
+    contact gone, unlinks it, and makes it again, as any later change of the customer would."""
+    customer_id, contact_id = _customer_with_contact(product, "Dora Deleted")
+    invoice_id = _qbo_invoice(product, customer_id, _item(product, "Deleted hour", 50.0), 2)
+    settle(product)
+    product.hubspot_admin.configure_webhooks(enabled=False)
+    try:
+        product.hubspot_admin.delete("contacts", contact_id)
+        payment_id = _pay(product, customer_id, invoice_id, 100.0)
+        settle(product)
+    finally:
+        product.hubspot_admin.configure_webhooks(enabled=True)
+    settle(product)
+    (again,) = [r for r in _records(product, "contacts") if r["properties"].get("email") == "dora.deleted@example.com"]
+    assert again["id"] != contact_id
+    assert _associated(product, "invoices", _invoice(product, invoice_id)["id"], "contacts") == [again["id"]]
+    events = product.hubspot_admin.timeline("contacts", again["id"])
+    assert [(float(e["tokens"]["amount"]), e["tokens"]["status"]) for e in events] == [(100.0, "received")]
+    errors = {f"ERR#invoices#qbo#{invoice_id}", f"ERR#payments#qbo#{payment_id}", f"ERR#contacts#qbo#{customer_id}"}
+    assert not [i for i in table_items(product) if i["SK"]["S"] in errors]

@@ -2,7 +2,8 @@
 its line items, its contact and deal, and the deal's invoice properties."""
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -129,7 +130,8 @@ class InvoiceMirror:
         if contact_id != base.get("contact", "") and contact_id:
             if base.get("contact"):
                 self.hubspot.disassociate("invoices", hubspot_id, "contacts", base["contact"])
-            self.hubspot.associate("invoices", hubspot_id, "contacts", contact_id)
+            with self.to_contact(contact_id, reason):
+                self.hubspot.associate("invoices", hubspot_id, "contacts", contact_id)
         deal_id = base.get("deal") or self._deal(invoice, contact_id)
         if deal_id and deal_id != base.get("deal"):
             self.hubspot.associate("invoices", hubspot_id, "deals", deal_id)
@@ -155,6 +157,20 @@ class InvoiceMirror:
         """Whether a contact property shows the customer's open balance (QuickBooks sends no customer change
         when an invoice or payment moves it)."""
         return any("Balance" in m.qbo_paths for m in self.engine.mappings.get(Pair.CONTACTS, ()))
+
+    @contextmanager
+    def to_contact(self, contact_id: str, reason: Reason) -> Iterator[None]:
+        """Around a write to the invoice's contact. HubSpot's 404 means the contact was deleted since it was
+        linked: the contacts engine unlinks it, and the next look at the customer makes its contact again (as
+        any change of a linked-then-unlinked customer does); the caller tries again."""
+        try:
+            yield
+        except ValidationFaultError as exc:
+            if exc.status != 404:
+                raise
+            self._customers_synced.clear()  # the customer is looked at again: it needs a contact now
+            self._sync_customer(Side.HUBSPOT, contact_id, f"gone-{contact_id}", reason)
+            raise LinkConflictError(f"contact {contact_id} was deleted meanwhile") from exc
 
     def _sync_customer(self, side: Side, record_id: str, version: str, reason: Reason) -> None:
         """Let the contacts engine reconcile the invoice's customer: links it first when it is not linked yet,
@@ -182,7 +198,11 @@ class InvoiceMirror:
         if customer_id and (link is None or refresh):
             version = f"invoice-{invoice['Id']}-{invoice.get('SyncToken', '')}"
             self._sync_customer(Side.QUICKBOOKS, customer_id, version, reason)
-            link = self.store.link_of(Pair.CONTACTS, Side.QUICKBOOKS, customer_id)
+            had, link = link, self.store.link_of(Pair.CONTACTS, Side.QUICKBOOKS, customer_id)
+            if had is not None and link is None:  # unlinked just now, its contact deleted: make it again
+                self._customers_synced.discard((Side.QUICKBOOKS, customer_id))
+                self._sync_customer(Side.QUICKBOOKS, customer_id, version, reason)
+                link = self.store.link_of(Pair.CONTACTS, Side.QUICKBOOKS, customer_id)
         if link is None:
             self.store.record_failure(
                 Pair.INVOICES,

@@ -13,7 +13,8 @@ from hubbooks.quickbooks.client import QboClient
 from hubbooks.store.billing import BillingStore, PaymentMemo, TimelineTemplates
 from hubbooks.store.sync_store import DynamoSyncStore
 from hubbooks.sync.engine import Outcome, Result
-from hubbooks.sync.invoices import InvoiceMirror, read_or_none
+from hubbooks.sync.invoices import ATTEMPTS, InvoiceMirror, read_or_none
+from hubbooks.sync.ports import LinkConflictError
 
 DETAILS = ("CurrencyRef", "TxnDate", "PaymentMethodRef")
 NOTE_TYPES = {"deals": 214, "contacts": 202}  # note -> deal, note -> contact
@@ -117,11 +118,22 @@ class PaymentMirror:
         state: str,
         reason: Reason,
     ) -> int:
-        """Mirror the invoice (its balance now), then tell its deal and contact; answers events created."""
-        invoice = self.invoices.mirror(invoice_id, reason)
-        if invoice is None:
-            return 0
-        tokens = mapping.payment_tokens(details, amount, invoice.properties, state)
+        """Mirror the invoice (its balance now), then tell its deal and contact; answers events created. A
+        contact deleted meanwhile is made again by the mirror's next try, and told then."""
         event_id = f"qbo-payment-{payment_id}-{invoice_id}-{version}"
-        targets = (("deals", invoice.deal_id), ("contacts", invoice.contact_id))
-        return sum(self.timeline.post(kind, target, event_id, tokens) for kind, target in targets if target)
+        posted = 0
+        for _ in range(ATTEMPTS):
+            invoice = self.invoices.mirror(invoice_id, reason)
+            if invoice is None:
+                return posted
+            tokens = mapping.payment_tokens(details, amount, invoice.properties, state)
+            if invoice.deal_id:
+                posted += self.timeline.post("deals", invoice.deal_id, event_id, tokens)
+            if not invoice.contact_id:
+                return posted
+            try:
+                with self.invoices.to_contact(invoice.contact_id, reason):
+                    return posted + self.timeline.post("contacts", invoice.contact_id, event_id, tokens)
+            except LinkConflictError:
+                continue
+        raise LinkConflictError(f"payment {payment_id}: the contact of invoice {invoice_id} kept changing")
