@@ -132,6 +132,10 @@ class HubSpotAdmin(_Admin):
             {"from_type": from_type, "from_id": from_id, "to_type": to_type, "to_id": to_id},
         )
 
+    def associated(self, from_type: str, from_id: str, to_type: str) -> list[str]:
+        found = self._call("GET", "associations", from_type=from_type, from_id=from_id, to_type=to_type)
+        return [str(other_id) for other_id in found["results"]]
+
     def create_list(self, name: str, record_ids: list[str], object_type_id: str = "0-1") -> str:
         """A manual list holding these records, as a person makes one; answers its id."""
         list_id = str(self._call("POST", "lists", {"name": name, "objectTypeId": object_type_id})["list"]["listId"])

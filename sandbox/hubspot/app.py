@@ -273,6 +273,7 @@ class HubSpotEmulator(Emulator):
             ("/_sandbox/records/<otype>/<object_id>", ["DELETE"], self.admin_delete),
             ("/_sandbox/records/<otype>/<object_id>/restore", ["POST"], self.admin_restore),
             ("/_sandbox/associations", ["POST"], self.admin_associate),
+            ("/_sandbox/associations", ["GET"], self.admin_associated),
             ("/_sandbox/lists", ["POST"], self.admin_list_create),
             ("/_sandbox/lists/<list_id>/<change>", ["PUT"], self.change_members),
             ("/_sandbox/timeline", ["GET"], self.admin_timeline),
@@ -717,6 +718,14 @@ class HubSpotEmulator(Emulator):
         body = read_json(request) or {}
         self.crm.associate(_otype(body["from_type"]), str(body["from_id"]), _otype(body["to_type"]), str(body["to_id"]))
         return json_response({"associated": True}, status=201)
+
+    def admin_associated(self, request: Request) -> Response:
+        """Ids of the `to_type` records associated with one record (`from_type`, `from_id`)."""
+        args = request.args
+        found = self.crm.associated(
+            _otype(args.get("from_type", "")), int(args.get("from_id", 0)), _otype(args.get("to_type", ""))
+        )
+        return json_response({"results": [str(other_id) for other_id, _ in found]})
 
     def admin_list_create(self, request: Request) -> Response:
         body = read_json(request) or {}

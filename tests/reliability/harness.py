@@ -133,6 +133,7 @@ def check_worlds(product: SandboxedProduct, tally: Tally, worlds: list[World], r
             retried=retries if first else 0,
             dead_lettered=dlq if first else 0,
             errors_left=len(findings.errors),
+            settled_per_record=len(findings.per_record),
         )
         problems += findings.divergent + findings.duplicates + findings.lost + findings.errors
     if dlq:

@@ -6,7 +6,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parents[2] / ".reliability" / "results.json"
-COUNTED = ("steps", "divergences", "duplicates", "lost_updates", "retried", "dead_lettered", "errors_left")
+COUNTED = (
+    "steps",
+    "divergences",
+    "duplicates",
+    "lost_updates",
+    "retried",
+    "dead_lettered",
+    "errors_left",
+    "settled_per_record",
+)
 
 
 @dataclass
@@ -43,7 +52,7 @@ class Tally:
             operations.update(entry.get("operations", {}))
         summary = {
             "scenarios": sum(s["scenarios"] for s in suites.values()),
-            **{name: sum(s[name] for s in suites.values()) for name in COUNTED},
+            **{name: sum(s.get(name, 0) for s in suites.values()) for name in COUNTED},
             "faults_injected": dict(sorted(faults.items())),
             "operations": dict(sorted(operations.items())),
             "suites": suites,

@@ -33,7 +33,9 @@ OPERATIONS = {
     "pay": 6,
     "void": 2,
     "switch active": 3,
+    "deal": 3,
 }
+SIDES = ("hubspot", "quickbooks")
 PRICE = 100.0
 QBO_SECOND = 1.05  # QuickBooks keeps whole seconds: an edit on the other side waits this long to be clearly later
 
@@ -45,9 +47,19 @@ class Person:
     qbo_id: str | None = None
     last: dict[str, str] = field(default_factory=dict)  # field -> the value edited last (on either side)
     edited_at: dict[str, float] = field(default_factory=dict)  # side -> when it was last edited
+    edits: dict[tuple[str, str], tuple[str, float]] = field(default_factory=dict)  # (side, field) -> value, when
     retired: bool = False  # deleted, or merged into someone else: no longer expected on both sides
     billed: bool = False  # has invoices: never merged away (a deleted one's invoices are still checked)
     active: bool = True  # the QuickBooks customer is active (an inactive one takes no invoices and no merges)
+    deal_id: str | None = None  # the contact's one open deal: the person's later invoices go to it
+    deal_from: int = 0  # the number of the run's invoices when the deal was made
+
+    def edited(self, side: str, values: dict[str, str]) -> None:
+        """A person's edit of these fields on one side, now."""
+        moment = time.monotonic()
+        for name, value in values.items():
+            self.last[name], self.edits[(side, name)] = value, (value, moment)
+        self.edited_at[side] = moment
 
 
 @dataclass
@@ -73,12 +85,15 @@ class Bill:
 
 @dataclass
 class Findings:
-    """What the checks of one world found at quiescence; every list must be empty."""
+    """What the checks of one world found at quiescence; every list but `per_record` must be empty."""
 
     divergent: list[str] = field(default_factory=list)
     lost: list[str] = field(default_factory=list)
     duplicates: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    # Fields edited on both sides before either edit reached the other, settled as the policy says: "most
+    # recent wins" is per record (QuickBooks keeps one LastUpdatedTime per customer, no time per field).
+    per_record: list[str] = field(default_factory=list)
 
 
 class World:
@@ -116,6 +131,8 @@ class World:
             self.void(pick)
         elif kind == "switch active":
             self.switch_active(pick)
+        elif kind == "deal":
+            self.deal(pick)
         else:
             raise ValueError(f"no operation {kind!r}")
 
@@ -156,16 +173,16 @@ class World:
     def create_contact(self, first: str) -> None:
         person = Person(f"{self.prefix}c{len(self.people)}@example.com")
         made = self.hubspot.create("contacts", {"email": person.email, "firstname": first})
-        person.hubspot_id, person.last["firstname"] = made["id"], first
-        person.edited_at["hubspot"] = time.monotonic()
+        person.hubspot_id = made["id"]
+        person.edited("hubspot", {"firstname": first})
         self.people.append(person)
         self.done["create contact"] += 1
 
     def create_customer(self, family: str) -> None:
         person = Person(f"{self.prefix}q{len(self.people)}@example.com")
         body = {"DisplayName": person.email, "FamilyName": family, "PrimaryEmailAddr": {"Address": person.email}}
-        person.qbo_id, person.last["lastname"] = self.quickbooks.create("Customer", body)["Id"], family
-        person.edited_at["quickbooks"] = time.monotonic()
+        person.qbo_id = self.quickbooks.create("Customer", body)["Id"]
+        person.edited("quickbooks", {"lastname": family})
         self.people.append(person)
         self.done["create customer"] += 1
 
@@ -183,7 +200,7 @@ class World:
             self.hubspot.update("contacts", record_id, {name: value})
         else:
             self.quickbooks.update("Customer", record_id, FIELDS[name][1](value))
-        person.last[name], person.edited_at[side] = value, time.monotonic()
+        person.edited(side, {name: value})
         self.done[f"edit in {side}"] += 1
 
     def delete_contact(self, pick: int) -> None:
@@ -206,8 +223,7 @@ class World:
         self._after_other_side(person, "quickbooks")
         person.active = not person.active
         self.quickbooks.update("Customer", person.qbo_id, {"Active": person.active})
-        person.last["qbo_active"] = str(person.active).lower()
-        person.edited_at["quickbooks"] = time.monotonic()
+        person.edited("quickbooks", {"qbo_active": str(person.active).lower()})
         self.done["make active" if person.active else "make inactive"] += 1
 
     def merge(self, first: int, second: int, side: str) -> None:
@@ -231,16 +247,14 @@ class World:
                 self.done["merge skipped: a contact is gone"] += 1
                 return
             self.hubspot.merge("contacts", survivor.hubspot_id, merged.hubspot_id)
-            for name in FIELDS:
-                if not kept.get(name) and taken.get(name):
-                    survivor.last[name] = taken[name]
+            survivor.edited(side, {n: taken[n] for n in FIELDS if not kept.get(n) and taken.get(n)})
             survivor.qbo_id = None  # its counterpart may now be the merged person's customer
         else:
             assert survivor.qbo_id is not None
             assert merged.qbo_id is not None
             self.quickbooks.merge("Customer", survivor.qbo_id, merged.qbo_id)
+            survivor.edited(side, {})
             survivor.hubspot_id = None  # its counterpart may now be the merged person's contact
-        survivor.edited_at[side] = time.monotonic()
         merged.retired = True
         self.done[f"merge {'contacts' if side == 'hubspot' else 'customers'}"] += 1
 
@@ -265,6 +279,21 @@ class World:
         person.billed = True
         self.bills.append(Bill(str(made["Id"]), person, quantity * PRICE))
         self.done["invoice"] += 1
+
+    def deal(self, pick: int) -> None:
+        """A deal for a contact that has none: the invoices QuickBooks makes for the person from now on go to it,
+        and its five invoice properties follow the invoice updated last. (The person is then never merged.)"""
+        live = [p for p in self._live(active=True) if p.deal_id is None and self._counterpart(p, "hubspot")]
+        if not live:
+            return
+        person = live[pick % len(live)]
+        assert person.hubspot_id is not None
+        made = self.hubspot.create(
+            "deals", {"dealname": f"{person.email} deal", "dealstage": "contractsent", "pipeline": "default"}
+        )
+        self.hubspot.associate("deals", made["id"], "contacts", person.hubspot_id)
+        person.deal_id, person.deal_from, person.billed = made["id"], len(self.bills), True
+        self.done["deal"] += 1
 
     def pay(self, pick: int, share: float) -> None:
         open_bills = [b for b in self.bills if b.balance > 0]
@@ -301,6 +330,8 @@ class World:
         """Every linked pair agrees, nobody exists twice, the last edit of every field is what both sides
         hold, invoices and payments show as QuickBooks has them, and no sync error of ours is left."""
         findings = Findings()
+        items = table_items(product)
+        conflicts = self._conflicts(items)
         contacts = [c for c in self.contacts(self.prefix) if not c.get("archived")]
         customers = self.customers(self.prefix)
         contact_of = {c["properties"]["email"]: c for c in contacts}
@@ -324,7 +355,11 @@ class World:
                     findings.divergent.append(f"{person.email} {mapping.hubspot}: {left!r} != {right!r}")
             for name, value in person.last.items():
                 held = contact["properties"].get(name)
-                if held != value:
+                if held == value:
+                    continue
+                if self._settled_per_record(person, name, str(held), conflicts):
+                    findings.per_record.append(f"{person.email} {name}")
+                else:
                     findings.lost.append(f"{person.email} {name}: {held!r}, last edit {value!r}")
         self._check_bills(contact_of, findings)
         ours = {f"ERR#contacts#hs#{p.hubspot_id}" for p in self.people}
@@ -334,10 +369,40 @@ class World:
         pk = connection_pk(self.connection_id)
         findings.errors += [
             f"{i['SK']['S']}: {i.get('message', {}).get('S', '')}"
-            for i in table_items(product)
+            for i in items
             if i["PK"]["S"] == pk and i["SK"]["S"] in ours
         ]
         return findings
+
+    def _conflicts(self, items: list[dict[str, Any]]) -> set[tuple[str, str, str, str, str]]:
+        """The contact conflicts the engine recorded: (record id, field, HubSpot value, QBO value, winner), the
+        record id being the contact's and the customer's, one entry each."""
+        found: set[tuple[str, str, str, str, str]] = set()
+        pk = connection_pk(self.connection_id)
+        for item in items:
+            if item["PK"]["S"] != pk or not item["SK"]["S"].startswith("HIST#") or "conflicts" not in item:
+                continue
+            for entry in item["conflicts"]["L"]:
+                c = {k: v["S"] for k, v in entry["M"].items()}
+                for record_id in (item["hubspot_id"]["S"], item["qbo_id"]["S"]):
+                    found.add((record_id, c["field"], c["hubspot"], c["qbo"], c["winner"]))
+        return found
+
+    @staticmethod
+    def _settled_per_record(person: Person, name: str, held: str, conflicts: set[tuple[str, ...]]) -> bool:
+        """Whether `held` is the other side's last edit of the field, that side's record was edited after the
+        field's last edit, and the engine recorded that conflict won by that side."""
+        last_at, last_side = max((person.edits[(s, name)][1], s) for s in SIDES if (s, name) in person.edits)
+        last_value = person.edits[(last_side, name)][0]
+        other = SIDES[1 - SIDES.index(last_side)]
+        if (other, name) not in person.edits or person.edits[(other, name)][0] != held:
+            return False
+        if person.edited_at.get(other, 0.0) < last_at:
+            return False
+        values = {last_side: last_value, other: held}
+        winner = "hubspot" if other == "hubspot" else "qbo"
+        wanted = (name, values["hubspot"], values["quickbooks"], winner)
+        return any((record_id, *wanted) in conflicts for record_id in (person.hubspot_id, person.qbo_id))
 
     def _check_bills(self, contact_of: dict[str, dict[str, Any]], findings: Findings) -> None:
         """Every invoice once in HubSpot with QuickBooks' balance and status; every payment once on its
@@ -357,6 +422,7 @@ class World:
             held = (float(props.get("qbo_invoice_balance") or "nan"), props.get("qbo_invoice_status"))
             if held != (bill.balance, bill.status):
                 findings.divergent.append(f"invoice {bill.qbo_id}: {held}, QuickBooks {(bill.balance, bill.status)}")
+        self._check_deals(invoice_of, findings)
         for person in {b.person.email: b.person for b in self.bills if not b.person.retired}.values():
             # (A deleted contact's payments are not looked for: a later payment makes the contact again.)
             contact = contact_of.get(person.email)
@@ -367,3 +433,24 @@ class World:
             paid = Counter(amount for b in self.bills if b.person is person for amount in b.payments)
             findings.duplicates += [f"{person.email}: payment of {a} shown twice" for a in (shown - paid).elements()]
             findings.lost += [f"{person.email}: payment of {a} not shown" for a in (paid - shown).elements()]
+
+    def _check_deals(self, invoice_of: dict[str, dict[str, Any]], findings: Findings) -> None:
+        """A live person's deal holds every invoice made for them since it was made, and shows the amount and
+        status of one of its invoices updated last in QuickBooks (its clock keeps whole seconds: ties)."""
+        deals = {d["id"]: d["properties"] for d in self.hubspot.records("deals")}
+        updated = {i["Id"]: i["MetaData"]["LastUpdatedTime"] for i in self.quickbooks.records("Invoice")}
+        for person in self.people:
+            if person.deal_id is None or person.retired:
+                continue
+            on_deal = set(self.hubspot.associated("deals", person.deal_id, "invoices"))
+            bills = [b for b in self.bills if b.qbo_id in invoice_of and invoice_of[b.qbo_id]["id"] in on_deal]
+            mine = [b for b in self.bills[person.deal_from :] if b.person is person]
+            findings.lost += [f"invoice {b.qbo_id}: not on deal {person.deal_id}" for b in mine if b not in bills]
+            if not bills:
+                continue
+            latest = max(updated[b.qbo_id] for b in bills)
+            expected = {(b.total if not b.voided else 0.0, b.status) for b in bills if updated[b.qbo_id] == latest}
+            props = deals.get(person.deal_id, {})
+            held = (float(props.get("qbo_invoice_amount_billed") or "nan"), props.get("qbo_invoice_status"))
+            if held not in expected:
+                findings.divergent.append(f"deal {person.deal_id}: {held}, QuickBooks {sorted(expected)}")

@@ -300,6 +300,7 @@ def test_associations_both_directions(hubspot: Sandbox) -> None:
     assert len(batch["results"][0]["to"]) == 1
     listed = api.get(f"{hubspot.url}/crm/v3/objects/deals/{deal['id']}", params={"associations": "contacts"}).json()
     assert listed["associations"]["contacts"]["results"][0]["id"] == contact["id"]
+    assert hubspot.admin.associated("contacts", contact["id"], "deals") == [deal["id"]]
     assert (
         api.delete(f"{hubspot.url}/crm/v4/objects/deals/{deal['id']}/associations/contacts/{contact['id']}").status_code
         == 204
