@@ -120,3 +120,27 @@ def run(product: SandboxedProduct, report: Report) -> None:
         refused.get("hs_execution_state") == "FAIL_CONTINUE" and not refused.get("qbo_invoice_id"),
         f"FAIL_CONTINUE: {refused.get('error_message')}",
     )
+
+    # A contact deleted in HubSpot while its customer still pays: the next payment makes the contact again.
+    customer = quickbooks.create(
+        "Customer",
+        {"DisplayName": "Dora Gone", "GivenName": "Dora", "PrimaryEmailAddr": {"Address": "dora.gone@example.com"}},
+    )
+    item = next(i for i in quickbooks.records("Item") if i.get("Type") == "Service" and i.get("Active", True))
+    line = {"DetailType": "SalesItemLineDetail", "SalesItemLineDetail": {"ItemRef": {"value": item["Id"]}, "Qty": 2}}
+    bill = quickbooks.create("Invoice", {"CustomerRef": {"value": customer["Id"]}, "Line": [line]})
+    product.settle()
+    made = [r["id"] for r in hubspot.records("contacts") if r["properties"].get("email") == "dora.gone@example.com"]
+    for contact_id in made:
+        hubspot.delete("contacts", contact_id)
+    _pay(product, bill, float(bill["TotalAmt"]))
+    product.settle()
+    again = [r["id"] for r in hubspot.records("contacts") if r["properties"].get("email") == "dora.gone@example.com"]
+    shown = [e["tokens"]["status"] for contact_id in again for e in hubspot.timeline("contacts", contact_id)]
+    report.check(
+        "a payment for a deleted contact makes it again",
+        len(made) == 1 and len(again) == 1 and again != made and shown == ["received"],
+        f"contact {made[0] if made else '?'} deleted in HubSpot, then its customer paid "
+        f"{float(bill['TotalAmt']):.2f}: contact {again[0] if again else '?'} made again, the invoice and the "
+        "payment on it",
+    )

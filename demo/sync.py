@@ -9,10 +9,18 @@ from demo.report import Report
 from devstack.sandboxed import SandboxedProduct
 
 
+def _items(product: SandboxedProduct) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = product.devstack.client("dynamodb").scan(
+        TableName=product.devstack.physical["Table"]
+    )["Items"]
+    return items
+
+
 def _links(product: SandboxedProduct, pair: str = "contacts") -> dict[str, str]:
-    items = product.devstack.client("dynamodb").scan(TableName=product.devstack.physical["Table"])["Items"]
     return {
-        i["SK"]["S"].rsplit("#", 1)[1]: i["other_id"]["S"] for i in items if i["SK"]["S"].startswith(f"LINK#{pair}#hs#")
+        i["SK"]["S"].rsplit("#", 1)[1]: i["other_id"]["S"]
+        for i in _items(product)
+        if i["SK"]["S"].startswith(f"LINK#{pair}#hs#")
     }
 
 
@@ -103,6 +111,28 @@ def run(product: SandboxedProduct, report: Report) -> None:
         settled == ("Dominique", "Dominique"),
         f"both sides edited first name at once; most recent change wins: HubSpot {settled[0]!r}, "
         f"QuickBooks {settled[1]!r}",
+    )
+
+    # A person edits the contact while hubbooks is writing a QuickBooks change to it (its write held 3 s):
+    # HubSpot has no conditional write, so the write lands over the newer edit; hubbooks puts it back.
+    path = f"/crm/v3/objects/contacts/{new_contact['id']}"
+    hubspot.add_fault("slow", count=1, method="PATCH", path=f"^{path}$", delay_ms=3000)
+    since = int(time.time() * 1000)
+    quickbooks.update("Customer", customer_id, {"PrimaryPhone": {"FreeFormNumber": "+1 303 555 0100"}})
+    read = _wait_for(lambda: any(c["path"] == path and c["method"] == "GET" for c in hubspot.calls(since_ms=since)))
+    hubspot.update("contacts", new_contact["id"], {"phone": "+1 720 555 0199"})
+    product.settle()
+    kept = (
+        _contact(product, new_contact["id"]).get("phone"),
+        (_customer(product, customer_id).get("PrimaryPhone") or {}).get("FreeFormNumber"),
+    )
+    noted = [i for i in _items(product) if i.get("action", {}).get("S") == "edit_kept"]
+    report.check(
+        "a HubSpot edit made during a sync write is kept",
+        read is not None and kept == ("+1 720 555 0199", "+1 720 555 0199") and len(noted) == 1,
+        f"QuickBooks phone changed; while hubbooks wrote it to HubSpot a person set {kept[0]!r} there; the write "
+        "landed over it, the property's history showed it, and it was put back and sent to QuickBooks: both "
+        f"sides {kept[1]!r} (history: {len(noted)} 'edit_kept' entry)",
     )
 
     quickbooks.seed({"Vendor": [{"DisplayName": "Alex Morgan"}]})
