@@ -413,6 +413,9 @@ def test_a_hubspot_edit_written_over_between_read_and_write_is_put_back(
                 Pair.CONTACTS, contact["id"], {"lastname": "Ours"}, before.updated_at, wrote.updated_at
             )
             assert kept == []
+            times = engine.hubspot.changed_at(Pair.CONTACTS, contact["id"], ["firstname", "lastname", "phone"])
     finally:
         product.hubspot_admin.configure_webhooks(enabled=True)
     assert _contact(product, contact["id"])["lastname"] == "After"
+    assert set(times) == {"firstname", "lastname"}  # never set: no time
+    assert before.updated_at < times["firstname"] < times["lastname"]

@@ -131,6 +131,22 @@ def test_a_hubspot_edit_made_while_the_sync_writes_over_it_is_put_back_and_wins(
     assert qbo.records[link.qbo_id].values["phone"] == "2"
 
 
+def test_a_conflict_is_judged_by_when_the_hubspot_field_was_edited_not_by_the_record() -> None:
+    engine, hubspot, qbo, store = _engine()
+    contact = hubspot.add(email="when@example.com", lastname="Start")
+    engine.handle(_signal(Side.HUBSPOT, contact.id))
+    link = store.link_of(Pair.CONTACTS, Side.HUBSPOT, contact.id)
+    assert link is not None
+    hubspot.edit(contact.id, lastname="FromPerson")
+    qbo.clock[0] += 1
+    customer = qbo.records[link.qbo_id]
+    customer.values["lastname"], customer.updated_at = "FromQbo", qbo.clock[0]  # edited in QuickBooks later
+    hubspot.update(Pair.CONTACTS, contact.id, {"qbo_open_balance": "10"})  # a write of ours, later still
+    assert engine.handle(_signal(Side.QUICKBOOKS, link.qbo_id)).conflicts == 1
+    assert hubspot.records[contact.id].values["lastname"] == "FromQbo"
+    assert qbo.records[link.qbo_id].values["lastname"] == "FromQbo"
+
+
 def test_a_stale_sync_token_is_read_again_and_merged_again() -> None:
     engine, hubspot, qbo, store = _engine()
     contact = hubspot.add(email="s@example.com", firstname="S")

@@ -246,6 +246,19 @@ class HubSpotAdapter:
     def archive(self, pair: Pair, record_id: str) -> None:
         self._client.archive(HUBSPOT_OBJECT[pair], record_id)
 
+    def changed_at(self, pair: Pair, record_id: str, fields: list[str]) -> dict[str, float]:
+        """When each field got its value: the newest history entry of its properties (a joined field: the
+        newest of its parts). Fields HubSpot shows no history for are left out."""
+        wanted = {m.hubspot: m.hubspot_properties for m in self.mappings[pair] if m.hubspot in fields}
+        names = sorted({name for names in wanted.values() for name in names})
+        body = self._client.get(HUBSPOT_OBJECT[pair], record_id, names, history=names) if names else None
+        past = (body or {}).get("propertiesWithHistory") or {}
+        times = {
+            key: max((_epoch(past[name][0].get("timestamp")) for name in parts if past.get(name)), default=None)
+            for key, parts in wanted.items()
+        }
+        return {key: when for key, when in times.items() if when is not None}
+
     def restore_overwritten(
         self, pair: Pair, record_id: str, written: dict[str, str], since: float, until: float
     ) -> list[str]:

@@ -57,6 +57,9 @@ class _CachedHubSpot:
     ) -> list[str]:
         return self._inner.restore_overwritten(pair, record_id, written, since, until)
 
+    def changed_at(self, pair: Pair, record_id: str, fields: list[str]) -> dict[str, float]:
+        return self._inner.changed_at(pair, record_id, fields)
+
     def lists_of(self, pair: Pair, record_id: str, wanted: tuple[str, ...]) -> frozenset[str]:
         return self._inner.lists_of(pair, record_id, wanted)
 

@@ -4,6 +4,7 @@ import hashlib
 import time
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from functools import partial
 from typing import Any
 
 from hubbooks.errors import ValidationFaultError
@@ -153,7 +154,8 @@ class SyncEngine:
             self.store.delete_link(link)
             self._history(pair, "archived", hubspot.id, qbo.id, direction="->hubspot")
             return Result(Outcome.UNLINKED, "QuickBooks record is inactive: HubSpot record archived")
-        plan = merge(
+        plan_with = partial(
+            merge,
             self.mappings[pair],
             link.base if link else None,
             hubspot,
@@ -161,6 +163,11 @@ class SyncEngine:
             policy=settings.policy,
             pair_direction=settings.direction,
         )
+        plan = plan_with()
+        if plan.conflicts and settings.policy is Policy.LATEST:
+            # HubSpot's record time counts every change, our own writes of other fields included: judge each
+            # contested field by when its HubSpot value was set (one read, and only for a conflict).
+            plan = plan_with(hubspot_times=self.hubspot.changed_at(pair, hubspot.id, [c.field for c in plan.conflicts]))
         writes: dict[str, list[str]] = {}
         # A HubSpot edit newer than this is newer than what we read on both sides (under "most recent wins").
         read_at = hubspot.updated_at if settings.policy is Policy.HUBSPOT else max(hubspot.updated_at, qbo.updated_at)

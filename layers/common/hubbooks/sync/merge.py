@@ -19,12 +19,12 @@ class MergePlan:
         return not self.to_hubspot and not self.to_qbo
 
 
-def _winner(policy: Policy, hubspot: Record, qbo: Record) -> Side:
+def _winner(policy: Policy, hubspot_at: float, qbo: Record) -> Side:
     if policy is Policy.HUBSPOT:
         return Side.HUBSPOT
     if policy is Policy.QBO:
         return Side.QUICKBOOKS
-    return Side.HUBSPOT if hubspot.updated_at >= qbo.updated_at else Side.QUICKBOOKS
+    return Side.HUBSPOT if hubspot_at >= qbo.updated_at else Side.QUICKBOOKS
 
 
 def merge(
@@ -35,8 +35,11 @@ def merge(
     *,
     policy: Policy,
     pair_direction: Direction,
+    hubspot_times: dict[str, float] | None = None,
 ) -> MergePlan:
-    """What to write where so both sides agree; `base` is None for a pair seen together for the first time."""
+    """What to write where so both sides agree; `base` is None for a pair seen together for the first time.
+    `hubspot_times`: when HubSpot fields got their values (else the record's time); QuickBooks has no time
+    per field, so its record's time stands for each."""
     plan = MergePlan()
     for mapping in mappings:
         key = mapping.hubspot
@@ -64,7 +67,7 @@ def merge(
         elif changed_q and not changed_h:
             plan.to_hubspot[key] = plan.agreed[key] = q
         else:
-            winner = _winner(policy, hubspot, qbo)
+            winner = _winner(policy, (hubspot_times or {}).get(key, hubspot.updated_at), qbo)
             plan.conflicts.append(Conflict(key, h, q, winner))
             if winner is Side.HUBSPOT:
                 plan.to_qbo[key] = plan.agreed[key] = h

@@ -36,6 +36,10 @@ class HubSpotPort(Protocol):
         the fields put back (HubSpot has no conditional write, so this is found after the fact)."""
         ...
 
+    def changed_at(self, pair: Pair, record_id: str, fields: list[str]) -> dict[str, float]:
+        """When each field got the value it holds (epoch seconds), from HubSpot's property history."""
+        ...
+
     def lists_of(self, pair: Pair, record_id: str, wanted: tuple[str, ...]) -> frozenset[str]:
         """Which of `wanted` (list ids) hold the record."""
         ...
