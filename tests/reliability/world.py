@@ -346,7 +346,9 @@ class World:
                 continue
             contact, customer = contact_of.get(person.email), customer_of.get(person.email)
             if contact is None or customer is None:
-                findings.lost.append(f"{person.email}: missing on one side")
+                where = "HubSpot" if contact is None else "QuickBooks"
+                known = f"contact {person.hubspot_id}, customer {person.qbo_id}"
+                findings.lost.append(f"{person.email}: missing in {where} ({known})")
                 continue
             for mapping in CONTACT_FIELDS:
                 left = mapping.canonical(contact["properties"].get(mapping.hubspot))
