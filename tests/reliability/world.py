@@ -214,8 +214,9 @@ class World:
         self.done["delete"] += 1
 
     def switch_active(self, pick: int) -> None:
-        """Make a customer inactive in QuickBooks, or active again; the contact's "QuickBooks active" follows."""
-        live = [p for p in self._live(unbilled=True) if self._counterpart(p, "quickbooks") is not None]
+        """Make a customer inactive in QuickBooks, or active again; the contact's "QuickBooks active" follows.
+        Only people on both sides: an inactive customer that has no contact yet is not brought into HubSpot."""
+        live = [p for p in self._live(unbilled=True) if all(self._counterpart(p, side) for side in SIDES)]
         if not live:
             return
         person = live[pick % len(live)]
