@@ -246,13 +246,18 @@ class HubSpotAdapter:
     def archive(self, pair: Pair, record_id: str) -> None:
         self._client.archive(HUBSPOT_OBJECT[pair], record_id)
 
+    def _with_history(
+        self, pair: Pair, record_id: str, names: list[str]
+    ) -> tuple[dict[str, str], dict[str, list[dict[str, Any]]]]:
+        """The record's values of `names` and their history (newest first); both empty when it is gone."""
+        body = self._client.get(HUBSPOT_OBJECT[pair], record_id, names, history=names) if names else None
+        return (body or {}).get("properties") or {}, (body or {}).get("propertiesWithHistory") or {}
+
     def changed_at(self, pair: Pair, record_id: str, fields: list[str]) -> dict[str, float]:
         """When each field got its value: the newest history entry of its properties (a joined field: the
         newest of its parts). Fields HubSpot shows no history for are left out."""
         wanted = {m.hubspot: m.hubspot_properties for m in self.mappings[pair] if m.hubspot in fields}
-        names = sorted({name for names in wanted.values() for name in names})
-        body = self._client.get(HUBSPOT_OBJECT[pair], record_id, names, history=names) if names else None
-        past = (body or {}).get("propertiesWithHistory") or {}
+        _current, past = self._with_history(pair, record_id, sorted({n for names in wanted.values() for n in names}))
         times = {
             key: max((_epoch(past[name][0].get("timestamp")) for name in parts if past.get(name)), default=None)
             for key, parts in wanted.items()
@@ -265,10 +270,7 @@ class HubSpotAdapter:
         """Put back the values set on `written` fields after `since` that a write at `until` replaced unseen;
         the fields put back. A value set after `until` is newer than the write: nothing is lost then."""
         properties = hubspot_properties(self.mappings[pair], written)
-        body = self._client.get(HUBSPOT_OBJECT[pair], record_id, list(properties), history=list(properties))
-        if body is None:
-            return []
-        current, past = body.get("properties") or {}, body.get("propertiesWithHistory") or {}
+        current, past = self._with_history(pair, record_id, list(properties))
         lost = {
             name: value
             for name, ours in properties.items()
