@@ -1,6 +1,7 @@
 """The sync engine through devstack and both sandboxes: webhooks in, the worker, both sides agreeing."""
 
 import random
+import threading
 import time
 from typing import Any
 
@@ -419,3 +420,35 @@ def test_a_hubspot_edit_written_over_between_read_and_write_is_put_back(
     assert _contact(product, contact["id"])["lastname"] == "After"
     assert set(times) == {"firstname", "lastname"}  # never set: no time
     assert before.updated_at < times["firstname"] < times["lastname"]
+
+
+def test_an_edit_made_while_a_put_back_is_on_its_way_is_put_back_too(
+    product: SandboxedProduct, connection: dict[str, Any]
+) -> None:
+    """The put-back is a write without a condition too: a person's edit landing while it is held is found and
+    kept the same way."""
+    contact = product.hubspot_admin.create("contacts", {"email": "put.back.twice@example.com", "firstname": "P"})
+    product.settle()
+    path = f"^/crm/v3/objects/contacts/{contact['id']}$"
+    product.hubspot_admin.configure_webhooks(enabled=False)
+    try:
+        with as_function(product, "SyncWorkerFunction"):
+            engine = wiring.sync_engine(connection["connection_id"])
+            assert engine is not None
+            before = engine.hubspot.get(Pair.CONTACTS, contact["id"])
+            assert before is not None
+            product.hubspot_admin.update("contacts", contact["id"], {"firstname": "First"})
+            wrote = engine.hubspot.update(Pair.CONTACTS, contact["id"], {"firstname": "Older"})
+            product.hubspot_admin.add_fault("slow", count=1, method="PATCH", path=path, delay_ms=1500)
+            later = threading.Timer(
+                0.5, product.hubspot_admin.update, ("contacts", contact["id"], {"firstname": "Second"})
+            )
+            later.start()
+            kept = engine.hubspot.restore_overwritten(
+                Pair.CONTACTS, contact["id"], {"firstname": "Older"}, before.updated_at, wrote.updated_at
+            )
+            later.join()
+    finally:
+        product.hubspot_admin.configure_webhooks(enabled=True)
+    assert kept == ["firstname"]
+    assert _contact(product, contact["id"])["firstname"] == "Second"

@@ -26,6 +26,7 @@ from hubbooks.sync.ports import DuplicateNameError, StaleObjectError
 
 BULK = 100
 QBO_BATCH = 30
+PUT_BACK_ROUNDS = 3  # a put-back written over by a still newer edit is put back again, this many times in all
 
 
 def _epoch(value: str | None) -> float:
@@ -268,18 +269,24 @@ class HubSpotAdapter:
         self, pair: Pair, record_id: str, written: dict[str, str], since: float, until: float
     ) -> list[str]:
         """Put back the values set on `written` fields after `since` that a write at `until` replaced unseen;
-        the fields put back. A value set after `until` is newer than the write: nothing is lost then."""
+        the fields put back. A value set after `until` is newer than the write: nothing is lost then. A put-back
+        is a write too: it is checked the same way (a person may edit while it is on its way)."""
         properties = hubspot_properties(self.mappings[pair], written)
-        current, past = self._with_history(pair, record_id, list(properties))
-        lost = {
-            name: value
-            for name, ours in properties.items()
-            if (value := _overwritten(past.get(name) or [], {current.get(name) or "", ours}, since, until)) is not None
-        }
-        if not lost:
-            return []
-        self._client.update(HUBSPOT_OBJECT[pair], record_id, lost)
-        return [m.hubspot for m in self.mappings[pair] if not lost.keys().isdisjoint(m.hubspot_properties)]
+        restored: set[str] = set()
+        for _ in range(PUT_BACK_ROUNDS):
+            current, past = self._with_history(pair, record_id, list(properties))
+            lost = {
+                name: value
+                for name, ours in properties.items()
+                if (value := _overwritten(past.get(name) or [], {current.get(name) or "", ours}, since, until))
+                is not None
+            }
+            if not lost:
+                break
+            answer = self._client.update(HUBSPOT_OBJECT[pair], record_id, lost)
+            restored |= lost.keys()
+            properties, since, until = lost, until, _epoch(answer.get("updatedAt"))
+        return [m.hubspot for m in self.mappings[pair] if not restored.isdisjoint(m.hubspot_properties)]
 
 
 class QboAdapter:
