@@ -3,6 +3,8 @@
 import random
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -13,7 +15,8 @@ from hubbooks.mapping.fields import CONTACT_FIELDS, qbo_value
 from hubbooks.models.signals import Pair, Reason, Side, SyncSignal
 from hubbooks.sync.adapters import QboAdapter
 from hubbooks.sync.engine import Result
-from hubbooks.sync.ports import StaleObjectError
+from hubbooks.sync.models import Record
+from hubbooks.sync.ports import HubSpotPort, StaleObjectError
 from tests.support.product import as_function, connect_webhooks, install, settle, table_items
 
 pytestmark = [pytest.mark.devstack, pytest.mark.slow]
@@ -385,12 +388,13 @@ def test_a_contact_whose_customer_was_merged_away_gets_a_customer_again(
     assert not [i for i in table_items(product) if i["SK"]["S"] == f"ERR#contacts#hs#{contact['id']}"]
 
 
-def test_a_hubspot_edit_written_over_between_read_and_write_is_put_back(
-    product: SandboxedProduct, connection: dict[str, Any]
-) -> None:
-    """HubSpot has no conditional write: a person's edit between the worker's read and its write is found in the
-    property's history afterwards and put back; an edit after the write is newer and stays."""
-    contact = product.hubspot_admin.create("contacts", {"email": "put.back@example.com", "firstname": "Pb"})
+@contextmanager
+def _worker_beside_a_person(
+    product: SandboxedProduct, connection: dict[str, Any], email: str
+) -> Iterator[tuple[HubSpotPort, str, Record]]:
+    """A contact made and synced; then, its webhooks held back, the worker's HubSpot adapter, the contact's id
+    and the worker's read of it (call inside: a person's edit, the worker's write)."""
+    contact = product.hubspot_admin.create("contacts", {"email": email, "firstname": "P"})
     product.settle()
     product.hubspot_admin.configure_webhooks(enabled=False)
     try:
@@ -399,25 +403,34 @@ def test_a_hubspot_edit_written_over_between_read_and_write_is_put_back(
             assert engine is not None
             before = engine.hubspot.get(Pair.CONTACTS, contact["id"])
             assert before is not None
-            product.hubspot_admin.update("contacts", contact["id"], {"firstname": "Person"})
-            wrote = engine.hubspot.update(Pair.CONTACTS, contact["id"], {"firstname": "Older"})
-            kept = engine.hubspot.restore_overwritten(
-                Pair.CONTACTS, contact["id"], {"firstname": "Older"}, before.updated_at, wrote.updated_at
-            )
-            assert kept == ["firstname"]
-            assert _contact(product, contact["id"])["firstname"] == "Person"
-            time.sleep(0.01)
-            wrote = engine.hubspot.update(Pair.CONTACTS, contact["id"], {"lastname": "Ours"})
-            time.sleep(0.01)
-            product.hubspot_admin.update("contacts", contact["id"], {"lastname": "After"})
-            kept = engine.hubspot.restore_overwritten(
-                Pair.CONTACTS, contact["id"], {"lastname": "Ours"}, before.updated_at, wrote.updated_at
-            )
-            assert kept == []
-            times = engine.hubspot.changed_at(Pair.CONTACTS, contact["id"], ["firstname", "lastname", "phone"])
+            yield engine.hubspot, contact["id"], before
     finally:
         product.hubspot_admin.configure_webhooks(enabled=True)
-    assert _contact(product, contact["id"])["lastname"] == "After"
+
+
+def test_a_hubspot_edit_written_over_between_read_and_write_is_put_back(
+    product: SandboxedProduct, connection: dict[str, Any]
+) -> None:
+    """HubSpot has no conditional write: a person's edit between the worker's read and its write is found in the
+    property's history afterwards and put back; an edit after the write is newer and stays."""
+    with _worker_beside_a_person(product, connection, "put.back@example.com") as (hubspot, contact_id, before):
+        product.hubspot_admin.update("contacts", contact_id, {"firstname": "Person"})
+        wrote = hubspot.update(Pair.CONTACTS, contact_id, {"firstname": "Older"})
+        kept = hubspot.restore_overwritten(
+            Pair.CONTACTS, contact_id, {"firstname": "Older"}, before.updated_at, wrote.updated_at
+        )
+        assert kept == ["firstname"]
+        assert _contact(product, contact_id)["firstname"] == "Person"
+        time.sleep(0.01)
+        wrote = hubspot.update(Pair.CONTACTS, contact_id, {"lastname": "Ours"})
+        time.sleep(0.01)
+        product.hubspot_admin.update("contacts", contact_id, {"lastname": "After"})
+        kept = hubspot.restore_overwritten(
+            Pair.CONTACTS, contact_id, {"lastname": "Ours"}, before.updated_at, wrote.updated_at
+        )
+        assert kept == []
+        times = hubspot.changed_at(Pair.CONTACTS, contact_id, ["firstname", "lastname", "phone"])
+    assert _contact(product, contact_id)["lastname"] == "After"
     assert set(times) == {"firstname", "lastname"}  # never set: no time
     assert before.updated_at < times["firstname"] < times["lastname"]
 
@@ -427,28 +440,16 @@ def test_an_edit_made_while_a_put_back_is_on_its_way_is_put_back_too(
 ) -> None:
     """The put-back is a write without a condition too: a person's edit landing while it is held is found and
     kept the same way."""
-    contact = product.hubspot_admin.create("contacts", {"email": "put.back.twice@example.com", "firstname": "P"})
-    product.settle()
-    path = f"^/crm/v3/objects/contacts/{contact['id']}$"
-    product.hubspot_admin.configure_webhooks(enabled=False)
-    try:
-        with as_function(product, "SyncWorkerFunction"):
-            engine = wiring.sync_engine(connection["connection_id"])
-            assert engine is not None
-            before = engine.hubspot.get(Pair.CONTACTS, contact["id"])
-            assert before is not None
-            product.hubspot_admin.update("contacts", contact["id"], {"firstname": "First"})
-            wrote = engine.hubspot.update(Pair.CONTACTS, contact["id"], {"firstname": "Older"})
-            product.hubspot_admin.add_fault("slow", count=1, method="PATCH", path=path, delay_ms=1500)
-            later = threading.Timer(
-                0.5, product.hubspot_admin.update, ("contacts", contact["id"], {"firstname": "Second"})
-            )
-            later.start()
-            kept = engine.hubspot.restore_overwritten(
-                Pair.CONTACTS, contact["id"], {"firstname": "Older"}, before.updated_at, wrote.updated_at
-            )
-            later.join()
-    finally:
-        product.hubspot_admin.configure_webhooks(enabled=True)
+    with _worker_beside_a_person(product, connection, "put.back.twice@example.com") as (hubspot, contact_id, before):
+        product.hubspot_admin.update("contacts", contact_id, {"firstname": "First"})
+        wrote = hubspot.update(Pair.CONTACTS, contact_id, {"firstname": "Older"})
+        path = f"^/crm/v3/objects/contacts/{contact_id}$"
+        product.hubspot_admin.add_fault("slow", count=1, method="PATCH", path=path, delay_ms=1500)
+        later = threading.Timer(0.5, product.hubspot_admin.update, ("contacts", contact_id, {"firstname": "Second"}))
+        later.start()
+        kept = hubspot.restore_overwritten(
+            Pair.CONTACTS, contact_id, {"firstname": "Older"}, before.updated_at, wrote.updated_at
+        )
+        later.join()
     assert kept == ["firstname"]
-    assert _contact(product, contact["id"])["firstname"] == "Second"
+    assert _contact(product, contact_id)["firstname"] == "Second"

@@ -4,7 +4,7 @@ import pytest
 
 from hubbooks.models.signals import Change, Pair, Reason, Side, SyncSignal
 from hubbooks.sync.engine import Outcome, SyncEngine, display_names
-from hubbooks.sync.models import DeleteBehaviour, Link, PairSettings, Policy
+from hubbooks.sync.models import DeleteBehaviour, Link, PairSettings, Policy, Record
 from tests.unit.sync.fakes import FakeHubSpot, FakeQbo, FakeStore
 
 
@@ -25,6 +25,15 @@ def _engine() -> tuple[SyncEngine, FakeHubSpot, FakeQbo, FakeStore]:
     clock = [1000.0]  # one time for both sides, as "most recent wins" compares them
     hubspot, qbo, store = FakeHubSpot(clock=clock), FakeQbo(clock=clock), FakeStore()
     return SyncEngine("c1", hubspot, qbo, store), hubspot, qbo, store
+
+
+def _synced(engine: SyncEngine, hubspot: FakeHubSpot, store: FakeStore, **values: str) -> tuple[Record, Link]:
+    """A contact made in HubSpot and synced once: the contact and its link."""
+    contact = hubspot.add(**values)
+    engine.handle(_signal(Side.HUBSPOT, contact.id))
+    link = store.link_of(Pair.CONTACTS, Side.HUBSPOT, contact.id)
+    assert link is not None
+    return contact, link
 
 
 def test_a_contact_matching_a_customer_by_email_is_linked_not_duplicated() -> None:
@@ -57,10 +66,7 @@ def test_new_records_are_created_on_the_other_side_once() -> None:
 
 def test_an_edit_and_its_echo_make_exactly_one_write() -> None:
     engine, hubspot, qbo, store = _engine()
-    contact = hubspot.add(email="echo@example.com", firstname="Eve")
-    engine.handle(_signal(Side.HUBSPOT, contact.id))
-    link = store.link_of(Pair.CONTACTS, Side.HUBSPOT, contact.id)
-    assert link is not None
+    contact, link = _synced(engine, hubspot, store, email="echo@example.com", firstname="Eve")
     qbo.writes.clear()
     hubspot.update(Pair.CONTACTS, contact.id, {"lastname": "Echo"})
     assert engine.handle(_signal(Side.HUBSPOT, contact.id)).outcome is Outcome.UPDATED
@@ -89,10 +95,7 @@ def test_concurrent_edits_settle_by_policy_and_are_recorded() -> None:
     for policy, expected in ((Policy.LATEST, "FromQbo"), (Policy.HUBSPOT, "FromHubSpot"), (Policy.QBO, "FromQbo")):
         engine, hubspot, qbo, store = _engine()
         store.pair_settings[Pair.CONTACTS] = PairSettings(Pair.CONTACTS, policy=policy)
-        contact = hubspot.add(email="c@example.com", firstname="Start")
-        engine.handle(_signal(Side.HUBSPOT, contact.id))
-        link = store.link_of(Pair.CONTACTS, Side.HUBSPOT, contact.id)
-        assert link is not None
+        contact, link = _synced(engine, hubspot, store, email="c@example.com", firstname="Start")
         hubspot.records[contact.id].values["firstname"] = "FromHubSpot"
         hubspot.records[contact.id].updated_at = 2000.0
         qbo.records[link.qbo_id].values["firstname"] = "FromQbo"
@@ -113,10 +116,7 @@ def test_a_hubspot_edit_made_while_the_sync_writes_over_it_is_put_back_and_wins(
 ) -> None:
     engine, hubspot, qbo, store = _engine()
     store.pair_settings[Pair.CONTACTS] = PairSettings(Pair.CONTACTS, policy=policy)
-    contact = hubspot.add(email="race@example.com", firstname="Start", phone="1")
-    engine.handle(_signal(Side.HUBSPOT, contact.id))
-    link = store.link_of(Pair.CONTACTS, Side.HUBSPOT, contact.id)
-    assert link is not None
+    contact, link = _synced(engine, hubspot, store, email="race@example.com", firstname="Start", phone="1")
     customer = qbo.records[link.qbo_id]
     qbo.clock[0] += 1
     customer.values["firstname"], customer.updated_at = "FromQbo", qbo.clock[0]
@@ -133,10 +133,7 @@ def test_a_hubspot_edit_made_while_the_sync_writes_over_it_is_put_back_and_wins(
 
 def test_a_conflict_is_judged_by_when_the_hubspot_field_was_edited_not_by_the_record() -> None:
     engine, hubspot, qbo, store = _engine()
-    contact = hubspot.add(email="when@example.com", lastname="Start")
-    engine.handle(_signal(Side.HUBSPOT, contact.id))
-    link = store.link_of(Pair.CONTACTS, Side.HUBSPOT, contact.id)
-    assert link is not None
+    contact, link = _synced(engine, hubspot, store, email="when@example.com", lastname="Start")
     hubspot.edit(contact.id, lastname="FromPerson")
     qbo.clock[0] += 1
     customer = qbo.records[link.qbo_id]
@@ -204,20 +201,14 @@ def test_a_refused_write_becomes_a_sync_error_that_clears_itself() -> None:
 
 def test_deletes_unlink_by_default_or_deactivate_when_asked() -> None:
     engine, hubspot, qbo, store = _engine()
-    contact = hubspot.add(email="del@example.com", firstname="Del")
-    engine.handle(_signal(Side.HUBSPOT, contact.id))
-    link = store.link_of(Pair.CONTACTS, Side.HUBSPOT, contact.id)
-    assert link is not None
+    contact, link = _synced(engine, hubspot, store, email="del@example.com", firstname="Del")
     hubspot.archive(Pair.CONTACTS, contact.id)
     assert engine.handle(_signal(Side.HUBSPOT, contact.id, Change.DELETE)).outcome is Outcome.UNLINKED
     assert store.links == {}
     assert qbo.records[link.qbo_id].active
     engine, hubspot, qbo, store = _engine()
     store.pair_settings[Pair.CONTACTS] = PairSettings(Pair.CONTACTS, on_hubspot_delete=DeleteBehaviour.DEACTIVATE)
-    contact = hubspot.add(email="del2@example.com")
-    engine.handle(_signal(Side.HUBSPOT, contact.id))
-    link = store.link_of(Pair.CONTACTS, Side.HUBSPOT, contact.id)
-    assert link is not None
+    contact, link = _synced(engine, hubspot, store, email="del2@example.com")
     hubspot.archive(Pair.CONTACTS, contact.id)
     engine.handle(_signal(Side.HUBSPOT, contact.id, Change.DELETE))
     assert not qbo.records[link.qbo_id].active
@@ -225,10 +216,7 @@ def test_deletes_unlink_by_default_or_deactivate_when_asked() -> None:
 
 def test_inactive_customers_mark_the_contact_or_archive_it() -> None:
     engine, hubspot, qbo, store = _engine()
-    contact = hubspot.add(email="inactive@example.com")
-    engine.handle(_signal(Side.HUBSPOT, contact.id))
-    link = store.link_of(Pair.CONTACTS, Side.HUBSPOT, contact.id)
-    assert link is not None
+    contact, link = _synced(engine, hubspot, store, email="inactive@example.com")
     qbo.deactivate(Pair.CONTACTS, qbo.records[link.qbo_id])
     qbo.records[link.qbo_id].updated_at = 5000.0
     engine.handle(_signal(Side.QUICKBOOKS, link.qbo_id))
@@ -344,10 +332,7 @@ class _MovedMeanwhile(FakeStore):
 def test_an_unlink_from_an_old_read_leaves_a_moved_link_whole() -> None:
     hubspot, qbo, store = FakeHubSpot(), FakeQbo(), _MovedMeanwhile()
     engine = SyncEngine("c1", hubspot, qbo, store)
-    contact = hubspot.add(email="moved@example.com", firstname="Mo")
-    engine.handle(_signal(Side.HUBSPOT, contact.id))
-    link = store.link_of(Pair.CONTACTS, Side.HUBSPOT, contact.id)
-    assert link is not None
+    contact, link = _synced(engine, hubspot, store, email="moved@example.com", firstname="Mo")
     survivor = qbo.add(email="survivor@example.com")
     del qbo.records[link.qbo_id]  # merged away in QuickBooks
     store.survivor = survivor.id
