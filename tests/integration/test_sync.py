@@ -388,6 +388,39 @@ def test_a_contact_whose_customer_was_merged_away_gets_a_customer_again(
     assert not [i for i in table_items(product) if i["SK"]["S"] == f"ERR#contacts#hs#{contact['id']}"]
 
 
+def test_a_customer_merged_into_one_whose_contact_is_not_linked_yet_links_that_contact(
+    product: SandboxedProduct, connection: dict[str, Any]
+) -> None:
+    """Before, the merged customer's link moved to the survivor and the survivor's email was written onto the
+    merged customer's contact, which HubSpot refused (the survivor's own contact holds that email)."""
+    hubspot, quickbooks = product.hubspot_admin, product.quickbooks_admin
+    merged_contact = hubspot.create("contacts", {"email": "merged.into@example.com", "firstname": "Mi"})
+    product.settle()
+    merged = _links(product)[merged_contact["id"]]
+    hubspot.configure_webhooks(enabled=False)
+    quickbooks.configure_webhooks(enabled=False)
+    try:  # the same person entered on both sides, not synced yet
+        own = hubspot.create("contacts", {"email": "kept.name@example.com", "firstname": "Kn"})
+        body = {"DisplayName": "Kept Name", "GivenName": "Kn", "PrimaryEmailAddr": {"Address": "kept.name@example.com"}}
+        survivor = quickbooks.create("Customer", body)
+    finally:
+        hubspot.configure_webhooks(enabled=True)
+        quickbooks.configure_webhooks(enabled=True)
+    quickbooks.merge("Customer", survivor["Id"], merged)
+    product.settle()
+    links = _links(product)
+    assert links.get(own["id"]) == survivor["Id"]
+    assert merged_contact["id"] not in links
+    assert _contact(product, merged_contact["id"])["email"] == "merged.into@example.com"
+    assert _agree(product, own["id"], survivor["Id"]) == []
+    errors = {
+        f"ERR#contacts#hs#{own['id']}",
+        f"ERR#contacts#hs#{merged_contact['id']}",
+        f"ERR#contacts#qbo#{survivor['Id']}",
+    }
+    assert not [i for i in table_items(product) if i["SK"]["S"] in errors]
+
+
 @contextmanager
 def _worker_beside_a_person(
     product: SandboxedProduct, connection: dict[str, Any], email: str

@@ -242,6 +242,26 @@ def test_merges_move_the_link_to_the_survivor() -> None:
     assert len(qbo.records) == 1
 
 
+def test_a_survivor_with_a_match_of_its_own_links_to_it_not_to_the_merged_partner() -> None:
+    """A customer merged into one whose own contact exists but is not linked yet: that contact is the survivor's
+    counterpart; the merged customer's contact keeps its values and is left unlinked."""
+    engine, hubspot, qbo, store = _engine()
+    merged_contact = hubspot.add(email="gone@example.com", firstname="Gone")
+    engine.handle(_signal(Side.HUBSPOT, merged_contact.id))
+    link = store.link_of(Pair.CONTACTS, Side.HUBSPOT, merged_contact.id)
+    assert link is not None
+    survivor = qbo.add(email="stays@example.com", firstname="Stays")
+    own = hubspot.add(email="stays@example.com", firstname="Stays")
+    qbo.records.pop(link.qbo_id)
+    engine.handle(_signal(Side.QUICKBOOKS, survivor.id, Change.MERGE, [link.qbo_id]))
+    moved = store.link_of(Pair.CONTACTS, Side.QUICKBOOKS, survivor.id)
+    assert moved is not None
+    assert moved.hubspot_id == own.id
+    assert store.link_of(Pair.CONTACTS, Side.HUBSPOT, merged_contact.id) is None
+    assert hubspot.records[merged_contact.id].values["email"] == "gone@example.com"
+    assert store.failures == {}
+
+
 def test_turned_off_pairs_and_one_way_directions_are_respected() -> None:
     engine, hubspot, qbo, store = _engine()
     store.pair_settings[Pair.CONTACTS] = PairSettings(Pair.CONTACTS, enabled=False)

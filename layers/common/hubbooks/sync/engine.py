@@ -327,14 +327,15 @@ class SyncEngine:
         return Result(Outcome.UNLINKED, f"{side} {record_id} was deleted")
 
     def _follow_merge(self, signal: SyncSignal) -> None:
-        """The link of a merged-away record moves to the survivor (unless the survivor has one)."""
+        """The link of a merged-away record moves to the survivor, unless the survivor has a link or a match of
+        its own on the other side (that one is its counterpart: first sight links them)."""
         survivor = self.store.link_of(signal.pair, signal.side, signal.record_id)
         for merged_id in signal.merged_ids:
             old = self.store.link_of(signal.pair, signal.side, merged_id)
             if old is None:
                 continue
             self.store.delete_link(old)
-            if survivor is None:
+            if survivor is None and not self._matched_elsewhere(signal.pair, signal.side, signal.record_id, old):
                 moved = Link(
                     signal.pair,
                     signal.record_id if signal.side is Side.HUBSPOT else old.hubspot_id,
@@ -342,13 +343,20 @@ class SyncEngine:
                     dict(old.base),
                 )
                 survivor = self.store.save_link(moved, None)
-            self._history(
-                signal.pair,
-                "merge_followed",
-                survivor.hubspot_id,
-                survivor.qbo_id,
-                note=f"{signal.side} {merged_id} merged into {signal.record_id}",
-            )
+            note = f"{signal.side} {merged_id} merged into {signal.record_id}"
+            if survivor is None:
+                note += f"; the survivor has a match of its own, {old.other(signal.side)} is left unlinked"
+            shown = survivor or old
+            self._history(signal.pair, "merge_followed", shown.hubspot_id, shown.qbo_id, note=note)
+
+    def _matched_elsewhere(self, pair: Pair, side: Side, survivor_id: str, old: Link) -> bool:
+        """Whether the survivor matches a free record on the other side besides the merged one's partner."""
+        record = self._read(pair, side, survivor_id)
+        if record is None or not record.exists:
+            return False
+        candidates = self.qbo.find(pair, record) if side is Side.HUBSPOT else self.hubspot.find(pair, record)
+        partner = old.other(side)
+        return any(c.id != partner and self.store.link_of(pair, c.side, c.id) is None for c in candidates if c.exists)
 
     def _history(self, pair: Pair, action: str, hubspot_id: str, qbo_id: str, **details: Any) -> None:
         """One history entry: `fields` and `direction` of the change, and whatever explains it."""
