@@ -486,3 +486,22 @@ def test_an_edit_made_while_a_put_back_is_on_its_way_is_put_back_too(
         later.join()
     assert kept == ["firstname"]
     assert _contact(product, contact_id)["firstname"] == "Second"
+
+
+def test_a_write_to_a_contact_merged_away_meanwhile_is_taken_back_from_the_survivor(
+    product: SandboxedProduct, connection: dict[str, Any]
+) -> None:
+    """HubSpot applies an update of a merged-away id to the survivor. A worker's write meant for the merged
+    contact (here its customer id) would have left the survivor holding another customer's id, and a later
+    create for that customer, an upsert by that id, would have written another person over it."""
+    survivor = product.hubspot_admin.create("contacts", {"email": "keeps.own@example.com", "firstname": "Ko"})
+    with _worker_beside_a_person(product, connection, "merged.meanwhile@example.com") as (hubspot, merged_id, _):
+        links = _links(product)
+        product.hubspot_admin.merge("contacts", survivor["id"], merged_id)
+        with pytest.raises(StaleObjectError):
+            hubspot.update(Pair.CONTACTS, merged_id, {"firstname": "Meant", "qbo_customer_id": links[merged_id]})
+        result = _retry_contact(connection["connection_id"], merged_id, "merged")
+    assert result.outcome.value == "unlinked", result
+    kept = _contact(product, survivor["id"])
+    assert (kept["firstname"], kept["qbo_customer_id"]) == ("Ko", links[survivor["id"]])
+    assert _links(product).get(survivor["id"]) == links[survivor["id"]]

@@ -35,6 +35,9 @@ def _epoch(value: str | None) -> float:
     return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
 
 
+WRITE_STAMP = 1.0  # seconds: a write's history entry is stamped this close to (before) the record's updatedAt
+
+
 def _overwritten(history: list[dict[str, Any]], held: set[str], since: float, until: float) -> str | None:
     """From a property's history (newest first): the newest value set after `since` and up to a write at
     `until` that is none of the values `held` (what the property holds, what we wrote); None if none was lost."""
@@ -236,13 +239,30 @@ class HubSpotAdapter:
         self.ensure_schema(pair)
         try:
             properties = hubspot_properties(self.mappings[pair], values)
-            return self._record(pair, self._client.update(HUBSPOT_OBJECT[pair], record_id, properties))
+            answer = self._client.update(HUBSPOT_OBJECT[pair], record_id, properties)
         except ValidationFaultError as exc:
             if "PROPERTY_DOESNT_EXIST" in exc.fault_message:
                 app_properties.forget(
                     HUBSPOT_OBJECT[pair], self._schema_key
                 )  # someone deleted them: create them next time
             raise
+        if str(answer["id"]) != record_id:  # merged away since it was read: HubSpot wrote to the survivor
+            self._take_back(pair, str(answer["id"]), properties, _epoch(answer.get("updatedAt")))
+            raise StaleObjectError(f"{pair} hubspot {record_id} was merged into {answer['id']}")
+        return self._record(pair, answer)
+
+    def _take_back(self, pair: Pair, record_id: str, properties: dict[str, str], at: float) -> None:
+        """Give back the values our write at `at` replaced, on the properties where it is still the newest
+        (a property it did not change has no entry of it)."""
+        _current, past = self._with_history(pair, record_id, list(properties))
+        before: dict[str, str] = {}
+        for name, ours in properties.items():
+            entries = past.get(name) or []
+            newest = entries[0] if entries else {}
+            if str(newest.get("value") or "") == ours and at - WRITE_STAMP <= _epoch(newest.get("timestamp")) <= at:
+                before[name] = str(entries[1].get("value") or "") if len(entries) > 1 else ""
+        if before:
+            self._client.update(HUBSPOT_OBJECT[pair], record_id, before)
 
     def archive(self, pair: Pair, record_id: str) -> None:
         self._client.archive(HUBSPOT_OBJECT[pair], record_id)
