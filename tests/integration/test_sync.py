@@ -300,15 +300,16 @@ def _worker_adapter(product: SandboxedProduct, connection_id: str) -> QboAdapter
     return QboAdapter(wiring.qbo_client(wiring.token_provider(), connection_id, product.credentials.realm_id))
 
 
-def _retry_contact(connection_id: str, contact_id: str, version: str) -> Result:
-    """Handle a retried signal for a HubSpot contact as the worker would (inside `as_function`)."""
+def _retry_contact(connection_id: str, record_id: str, version: str, side: Side = Side.HUBSPOT) -> Result:
+    """Handle a retried signal for a contact (or, on the QuickBooks side, a customer) as the worker would
+    (inside `as_function`)."""
     engine = wiring.sync_engine(connection_id)
     assert engine is not None
     signal = SyncSignal(
         connection_id=connection_id,
         pair=Pair.CONTACTS,
-        side=Side.HUBSPOT,
-        record_id=contact_id,
+        side=side,
+        record_id=record_id,
         reason=Reason.RETRY,
         source_version=version,
     )
@@ -505,3 +506,46 @@ def test_a_write_to_a_contact_merged_away_meanwhile_is_taken_back_from_the_survi
     kept = _contact(product, survivor["id"])
     assert (kept["firstname"], kept["qbo_customer_id"]) == ("Ko", links[survivor["id"]])
     assert _links(product).get(survivor["id"]) == links[survivor["id"]]
+
+
+def test_a_contact_merged_while_its_first_sync_writes_leaves_the_survivor_its_email_on_both_sides(
+    product: SandboxedProduct, connection: dict[str, Any]
+) -> None:
+    """The whole chain the soak found: a new contact's first sync creates its customer; HubSpot holds the write
+    back to the contact while a person merges it into another; the later signals of the new customer must
+    not carry the merged person's email onto the survivor (and from there onto the survivor's customer)."""
+    survivor = product.hubspot_admin.create("contacts", {"email": "survives.merge@example.com", "firstname": "Sm"})
+    product.settle()
+    survivor_customer = _links(product)[survivor["id"]]
+    cid = connection["connection_id"]
+    product.hubspot_admin.configure_webhooks(enabled=False)
+    product.quickbooks_admin.configure_webhooks(enabled=False)
+    try:
+        merged = product.hubspot_admin.create("contacts", {"email": "merged.first@example.com", "firstname": "Mf"})
+        path = f"^/crm/v3/objects/contacts/{merged['id']}$"
+        product.hubspot_admin.add_fault("slow", count=1, method="PATCH", path=path, delay_ms=1500)
+
+        def merge_while_the_write_is_held() -> None:
+            while product.hubspot_admin.faults()["rules"]:
+                time.sleep(0.05)
+            product.hubspot_admin.merge("contacts", survivor["id"], merged["id"])
+
+        person = threading.Thread(target=merge_while_the_write_is_held)
+        person.start()
+        with as_function(product, "SyncWorkerFunction"):
+            _retry_contact(cid, merged["id"], "created")
+            person.join()
+            made = next(
+                c["Id"]
+                for c in product.quickbooks_admin.records("Customer")
+                if (c.get("PrimaryEmailAddr") or {}).get("Address") == "merged.first@example.com"
+            )
+            for attempt in ("one", "two"):  # the new customer's webhooks, late and twice
+                _retry_contact(cid, made, attempt, Side.QUICKBOOKS)
+            _retry_contact(cid, survivor["id"], "after")
+    finally:
+        product.hubspot_admin.configure_webhooks(enabled=True)
+        product.quickbooks_admin.configure_webhooks(enabled=True)
+    assert _contact(product, survivor["id"])["email"] == "survives.merge@example.com"
+    assert _customer(product, survivor_customer)["PrimaryEmailAddr"]["Address"] == "survives.merge@example.com"
+    assert _links(product).get(survivor["id"]) == survivor_customer
