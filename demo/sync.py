@@ -113,27 +113,8 @@ def run(product: SandboxedProduct, report: Report) -> None:
         f"QuickBooks {settled[1]!r}",
     )
 
-    # A person edits the contact while hubbooks is writing a QuickBooks change to it (its write held 3 s):
-    # HubSpot has no conditional write, so the write lands over the newer edit; hubbooks puts it back.
-    path = f"/crm/v3/objects/contacts/{new_contact['id']}"
-    hubspot.add_fault("slow", count=1, method="PATCH", path=f"^{path}$", delay_ms=3000)
-    since = int(time.time() * 1000)
-    quickbooks.update("Customer", customer_id, {"PrimaryPhone": {"FreeFormNumber": "+1 303 555 0100"}})
-    read = _wait_for(lambda: any(c["path"] == path and c["method"] == "GET" for c in hubspot.calls(since_ms=since)))
-    hubspot.update("contacts", new_contact["id"], {"phone": "+1 720 555 0199"})
-    product.settle()
-    kept = (
-        _contact(product, new_contact["id"]).get("phone"),
-        (_customer(product, customer_id).get("PrimaryPhone") or {}).get("FreeFormNumber"),
-    )
-    noted = [i for i in _items(product) if i.get("action", {}).get("S") == "edit_kept"]
-    report.check(
-        "a HubSpot edit made during a sync write is kept",
-        read is not None and kept == ("+1 720 555 0199", "+1 720 555 0199") and len(noted) == 1,
-        f"QuickBooks phone changed; while hubbooks wrote it to HubSpot a person set {kept[0]!r} there; the write "
-        "landed over it, the property's history showed it, and it was put back and sent to QuickBooks: both "
-        f"sides {kept[1]!r} (history: {len(noted)} 'edit_kept' entry)",
-    )
+    _edit_during_a_write(product, report, new_contact["id"], customer_id)
+    _merge_during_a_write(product, report, new_contact["id"], customer_id)
 
     quickbooks.seed({"Vendor": [{"DisplayName": "Alex Morgan"}]})
     namesake = hubspot.create(
@@ -146,4 +127,59 @@ def run(product: SandboxedProduct, report: Report) -> None:
         "duplicate QuickBooks name handled",
         name == "Alex Morgan (alex.morgan@example.com)",
         f"'Alex Morgan' belongs to a vendor; the customer was created as {name!r}",
+    )
+
+
+def _edit_during_a_write(product: SandboxedProduct, report: Report, contact_id: str, customer_id: str) -> None:
+    hubspot, quickbooks = product.hubspot_admin, product.quickbooks_admin
+    # A person edits the contact while hubbooks is writing a QuickBooks change to it (its write held 3 s):
+    # HubSpot has no conditional write, so the write lands over the newer edit; hubbooks puts it back.
+    path = f"/crm/v3/objects/contacts/{contact_id}"
+    hubspot.add_fault("slow", count=1, method="PATCH", path=f"^{path}$", delay_ms=3000)
+    since = int(time.time() * 1000)
+    quickbooks.update("Customer", customer_id, {"PrimaryPhone": {"FreeFormNumber": "+1 303 555 0100"}})
+    read = _wait_for(lambda: any(c["path"] == path and c["method"] == "GET" for c in hubspot.calls(since_ms=since)))
+    hubspot.update("contacts", contact_id, {"phone": "+1 720 555 0199"})
+    product.settle()
+    kept = (
+        _contact(product, contact_id).get("phone"),
+        (_customer(product, customer_id).get("PrimaryPhone") or {}).get("FreeFormNumber"),
+    )
+    noted = [i for i in _items(product) if i.get("action", {}).get("S") == "edit_kept"]
+    report.check(
+        "a HubSpot edit made during a sync write is kept",
+        read is not None and kept == ("+1 720 555 0199", "+1 720 555 0199") and len(noted) == 1,
+        f"QuickBooks phone changed; while hubbooks wrote it to HubSpot a person set {kept[0]!r} there; the write "
+        "landed over it, the property's history showed it, and it was put back and sent to QuickBooks: both "
+        f"sides {kept[1]!r} (history: {len(noted)} 'edit_kept' entry)",
+    )
+
+
+def _merge_during_a_write(product: SandboxedProduct, report: Report, contact_id: str, customer_id: str) -> None:
+    hubspot = product.hubspot_admin
+    # A new contact is merged into another by a person while hubbooks writes its new customer's id to it (that
+    # write held 3 s): HubSpot applies a write to a merged-away id to the survivor (or refuses it there with a
+    # 409); hubbooks gives back what it changed and records it.
+    merged = hubspot.create("contacts", {"email": "demo.merged@example.com", "firstname": "Merle"})
+    hubspot.add_fault("slow", count=1, method="PATCH", path=f"^/crm/v3/objects/contacts/{merged['id']}$", delay_ms=3000)
+    held = _wait_for(lambda: not hubspot.faults()["rules"])
+    hubspot.merge("contacts", contact_id, merged["id"])
+    product.settle()
+    survivor = _contact(product, contact_id)
+    own_customer = _customer(product, customer_id)
+    items = _items(product)
+    noted = [i["note"]["S"] for i in items if i.get("action", {}).get("S") == "write_taken_back"]
+    errors = [i for i in items if i["SK"]["S"] == f"ERR#contacts#hs#{merged['id']}"]
+    report.check(
+        "a write to a contact merged meanwhile leaves the survivor as it was",
+        held is not None
+        and len(noted) == 1
+        and not errors
+        and survivor.get("email") == "demo.new@example.com"
+        and survivor.get("qbo_customer_id") == customer_id
+        and (own_customer.get("PrimaryEmailAddr") or {}).get("Address") == "demo.new@example.com"
+        and _links(product).get(contact_id) == customer_id,
+        f"contact {merged['id']} merged into {contact_id} while its first sync wrote to it (HubSpot applies a "
+        f"write to a merged-away id to the survivor); history: {noted[0] if noted else 'none'!r}; the survivor "
+        f"keeps its customer {customer_id} and its email on both sides; no sync error left",
     )

@@ -16,7 +16,7 @@ from hubbooks.models.signals import Pair, Reason, Side, SyncSignal
 from hubbooks.sync.adapters import QboAdapter
 from hubbooks.sync.engine import Result
 from hubbooks.sync.models import Record
-from hubbooks.sync.ports import HubSpotPort, StaleObjectError
+from hubbooks.sync.ports import HubSpotPort, MergedAwayError, StaleObjectError
 from tests.support.product import as_function, connect_webhooks, install, settle, table_items
 
 pytestmark = [pytest.mark.devstack, pytest.mark.slow]
@@ -492,17 +492,23 @@ def test_an_edit_made_while_a_put_back_is_on_its_way_is_put_back_too(
 def test_a_write_to_a_contact_merged_away_meanwhile_is_taken_back_from_the_survivor(
     product: SandboxedProduct, connection: dict[str, Any]
 ) -> None:
-    """HubSpot applies an update of a merged-away id to the survivor. A worker's write meant for the merged
+    """HubSpot applies an update of a merged-away id to the survivor (or refuses it there: 409 for an id another
+    contact holds, which changes nothing and is answered the same way). A worker's write meant for the merged
     contact (here its customer id) would have left the survivor holding another customer's id, and a later
     create for that customer, an upsert by that id, would have written another person over it."""
     survivor = product.hubspot_admin.create("contacts", {"email": "keeps.own@example.com", "firstname": "Ko"})
+    holder = product.hubspot_admin.create("contacts", {"email": "holds.id@example.com", "firstname": "Hi"})
     with _worker_beside_a_person(product, connection, "merged.meanwhile@example.com") as (hubspot, merged_id, _):
         links = _links(product)
         product.hubspot_admin.merge("contacts", survivor["id"], merged_id)
-        with pytest.raises(StaleObjectError):
+        with pytest.raises(MergedAwayError) as refused:  # an id another contact holds: HubSpot answers 409
+            hubspot.update(Pair.CONTACTS, merged_id, {"firstname": "Meant", "qbo_customer_id": links[holder["id"]]})
+        with pytest.raises(MergedAwayError) as raised:
             hubspot.update(Pair.CONTACTS, merged_id, {"firstname": "Meant", "qbo_customer_id": links[merged_id]})
         result = _retry_contact(connection["connection_id"], merged_id, "merged")
     assert result.outcome.value == "unlinked", result
+    assert (raised.value.survivor_id, raised.value.given_back) == (survivor["id"], ["firstname", "qbo_customer_id"])
+    assert (refused.value.survivor_id, refused.value.given_back) == (survivor["id"], [])
     kept = _contact(product, survivor["id"])
     assert (kept["firstname"], kept["qbo_customer_id"]) == ("Ko", links[survivor["id"]])
     assert _links(product).get(survivor["id"]) == links[survivor["id"]]
@@ -549,3 +555,5 @@ def test_a_contact_merged_while_its_first_sync_writes_leaves_the_survivor_its_em
     assert _contact(product, survivor["id"])["email"] == "survives.merge@example.com"
     assert _customer(product, survivor_customer)["PrimaryEmailAddr"]["Address"] == "survives.merge@example.com"
     assert _links(product).get(survivor["id"]) == survivor_customer
+    taken_back = [i for i in table_items(product) if i.get("action", {}).get("S") == "write_taken_back"]
+    assert [i["hubspot_id"]["S"] for i in taken_back] == [merged["id"]]

@@ -22,7 +22,7 @@ from hubbooks.models.signals import Pair, Side
 from hubbooks.quickbooks.client import QboClient
 from hubbooks.store.sync_store import DynamoSyncStore
 from hubbooks.sync.models import Record
-from hubbooks.sync.ports import DuplicateNameError, StaleObjectError
+from hubbooks.sync.ports import DuplicateNameError, MergedAwayError, StaleObjectError
 
 BULK = 100
 QBO_BATCH = 30
@@ -245,13 +245,21 @@ class HubSpotAdapter:
                 app_properties.forget(
                     HUBSPOT_OBJECT[pair], self._schema_key
                 )  # someone deleted them: create them next time
+            if exc.status == 409 and (survivor := self._survivor_of(pair, record_id)):
+                raise MergedAwayError(record_id, survivor, []) from exc  # refused on the survivor: nothing changed
             raise
         if str(answer["id"]) != record_id:  # merged away since it was read: HubSpot wrote to the survivor
-            self._take_back(pair, str(answer["id"]), properties, _epoch(answer.get("updatedAt")))
-            raise StaleObjectError(f"{pair} hubspot {record_id} was merged into {answer['id']}")
+            survivor = str(answer["id"])
+            given_back = self._take_back(pair, survivor, properties, _epoch(answer.get("updatedAt")))
+            raise MergedAwayError(record_id, survivor, given_back)
         return self._record(pair, answer)
 
-    def _take_back(self, pair: Pair, record_id: str, properties: dict[str, str], at: float) -> None:
+    def _survivor_of(self, pair: Pair, record_id: str) -> str | None:
+        """The id of the record a merged-away one went into; None if it was not merged away."""
+        body = self._client.get(HUBSPOT_OBJECT[pair], record_id, [])
+        return str(body["id"]) if body is not None and str(body["id"]) != record_id else None
+
+    def _take_back(self, pair: Pair, record_id: str, properties: dict[str, str], at: float) -> list[str]:
         """Give back the values our write at `at` replaced, on the properties where it is still the newest
         (a property it did not change has no entry of it)."""
         _current, past = self._with_history(pair, record_id, list(properties))
@@ -263,6 +271,7 @@ class HubSpotAdapter:
                 before[name] = str(entries[1].get("value") or "") if len(entries) > 1 else ""
         if before:
             self._client.update(HUBSPOT_OBJECT[pair], record_id, before)
+        return sorted(before)
 
     def archive(self, pair: Pair, record_id: str) -> None:
         self._client.archive(HUBSPOT_OBJECT[pair], record_id)

@@ -17,6 +17,7 @@ from hubbooks.sync.ports import (
     DuplicateNameError,
     HubSpotPort,
     LinkConflictError,
+    MergedAwayError,
     QboPort,
     StaleObjectError,
     StorePort,
@@ -100,6 +101,10 @@ class SyncEngine:
                     self._follow_merge(signal)  # again on a retry: a link already moved is not found twice
                 result = self._reconcile(signal, settings)
             except (StaleObjectError, LinkConflictError) as race:
+                if isinstance(race, MergedAwayError):
+                    note = f"merged into {race.survivor_id} while this sync wrote to it; given back there: "
+                    note += ", ".join(race.given_back) or "nothing (the write changed no value there)"
+                    self._history(signal.pair, "write_taken_back", race.record_id, "", note=note)
                 last = race
                 continue
             except ValidationFaultError as fault:

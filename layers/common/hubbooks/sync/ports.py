@@ -10,6 +10,15 @@ class StaleObjectError(Exception):
     """QuickBooks refused a write made with an old SyncToken: read again and merge again."""
 
 
+class MergedAwayError(StaleObjectError):
+    """HubSpot applied a write meant for a record merged away since it was read to the survivor; the values it
+    replaced there were given back."""
+
+    def __init__(self, record_id: str, survivor_id: str, given_back: list[str]) -> None:
+        super().__init__(f"hubspot {record_id} was merged into {survivor_id}")
+        self.record_id, self.survivor_id, self.given_back = record_id, survivor_id, given_back
+
+
 class DuplicateNameError(Exception):
     """QuickBooks refused a name another customer, vendor, employee or item already has (Fault 6240)."""
 
