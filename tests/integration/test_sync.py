@@ -45,6 +45,11 @@ def _links(product: SandboxedProduct, pair: str = "contacts") -> dict[str, str]:
     }
 
 
+def _error(product: SandboxedProduct, key: str) -> dict[str, Any] | None:
+    """The sync error item with this sort key, if any."""
+    return next((i for i in table_items(product) if i["SK"]["S"] == key), None)
+
+
 def _writes(product: SandboxedProduct, path_end: str) -> int:
     return sum(1 for c in product.quickbooks_admin.calls() if c["method"] == "POST" and c["path"].endswith(path_end))
 
@@ -367,11 +372,13 @@ def test_a_customer_merged_away_between_read_and_write_is_unlinked_not_failed(
     assert not [i for i in table_items(product) if i["SK"]["S"] == f"ERR#contacts#hs#{contact['id']}"]
 
 
-def test_a_contact_whose_customer_was_merged_away_gets_a_customer_again(
+def test_a_contact_whose_customer_was_merged_away_waits_then_gets_a_customer_when_asked(
     product: SandboxedProduct, connection: dict[str, Any]
 ) -> None:
-    """Creates carry a request id stable per contact; QuickBooks answers a repeated one with its first answer,
-    which here names the customer merged away, so the second create must be a request of its own."""
+    """The person merged its customer into another one's: making it a customer again would undo that, so it
+    waits with an error saying what to do, until a person retries it. Creates carry a request id stable per
+    contact; QuickBooks answers a repeated one with its first answer, which here names the customer merged
+    away, so that create must be a request of its own."""
     contact = product.hubspot_admin.create("contacts", {"email": "twice.made@example.com", "firstname": "Tw"})
     other = product.hubspot_admin.create("contacts", {"email": "keeps.hers@example.com", "firstname": "Kh"})
     product.settle()
@@ -383,10 +390,18 @@ def test_a_contact_whose_customer_was_merged_away_gets_a_customer_again(
     assert contact["id"] not in _links(product)  # the survivor keeps its own link
     product.hubspot_admin.update("contacts", contact["id"], {"firstname": "Again"})
     product.settle()
+    assert contact["id"] not in _links(product)
+    waiting = _error(product, f"ERR#contacts#hs#{contact['id']}")
+    assert waiting is not None
+    assert waiting["category"]["S"] == "merged_elsewhere"
+    assert f"customer {first}" in waiting["message"]["S"]
+    assert f"customer {survivor}" in waiting["message"]["S"]
+    with as_function(product, "SyncWorkerFunction"):
+        assert _retry_contact(connection["connection_id"], contact["id"], "asked").outcome.value == "created"
     again = _links(product).get(contact["id"])
     assert again not in (None, first, survivor)
     assert _customer(product, str(again))["GivenName"] == "Again"
-    assert not [i for i in table_items(product) if i["SK"]["S"] == f"ERR#contacts#hs#{contact['id']}"]
+    assert _error(product, f"ERR#contacts#hs#{contact['id']}") is None
 
 
 def test_a_customer_merged_into_one_whose_contact_is_not_linked_yet_links_that_contact(
@@ -414,12 +429,11 @@ def test_a_customer_merged_into_one_whose_contact_is_not_linked_yet_links_that_c
     assert merged_contact["id"] not in links
     assert _contact(product, merged_contact["id"])["email"] == "merged.into@example.com"
     assert _agree(product, own["id"], survivor["Id"]) == []
-    errors = {
-        f"ERR#contacts#hs#{own['id']}",
-        f"ERR#contacts#hs#{merged_contact['id']}",
-        f"ERR#contacts#qbo#{survivor['Id']}",
-    }
-    assert not [i for i in table_items(product) if i["SK"]["S"] in errors]
+    assert _error(product, f"ERR#contacts#hs#{own['id']}") is None
+    assert _error(product, f"ERR#contacts#qbo#{survivor['Id']}") is None
+    waiting = _error(product, f"ERR#contacts#hs#{merged_contact['id']}")  # for a person to merge in HubSpot
+    assert waiting is not None
+    assert waiting["category"]["S"] == "merged_elsewhere"
 
 
 @contextmanager

@@ -134,6 +134,7 @@ def check_worlds(product: SandboxedProduct, tally: Tally, worlds: list[World], r
             dead_lettered=dlq if first else 0,
             errors_left=len(findings.errors),
             settled_per_record=len(findings.per_record),
+            left_for_a_person=len(findings.waiting),
         )
         problems += findings.divergent + findings.duplicates + findings.lost + findings.errors
     if dlq:

@@ -15,6 +15,7 @@ COUNTED = (
     "dead_lettered",
     "errors_left",
     "settled_per_record",
+    "left_for_a_person",
 )
 
 

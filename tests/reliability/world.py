@@ -54,6 +54,10 @@ class Person:
     deal_id: str | None = None  # the contact's one open deal: the person's later invoices go to it
     deal_from: int = 0  # the number of the run's invoices when the deal was made
 
+    def ids(self) -> list[tuple[str, str]]:
+        """(side as the store writes it, id) of the records known to be this person's."""
+        return [(side, i) for side, i in (("hs", self.hubspot_id), ("qbo", self.qbo_id)) if i is not None]
+
     def edited(self, side: str, values: dict[str, str]) -> None:
         """A person's edit of these fields on one side, now."""
         moment = time.monotonic()
@@ -94,6 +98,8 @@ class Findings:
     # Fields edited on both sides before either edit reached the other, settled as the policy says: "most
     # recent wins" is per record (QuickBooks keeps one LastUpdatedTime per customer, no time per field).
     per_record: list[str] = field(default_factory=list)
+    # Records a merge left behind (a merged person's counterpart), waiting for a person to merge them too.
+    waiting: list[str] = field(default_factory=list)
 
 
 class World:
@@ -236,7 +242,8 @@ class World:
     def merge(self, first: int, second: int, side: str) -> None:
         """Merge two people on one side: the survivor keeps its values and, in HubSpot, takes the merged
         contact's values for its empty fields; the merged person is retired (its record on the other side
-        stays, unlinked, or becomes the survivor's counterpart when the survivor had none)."""
+        becomes the survivor's counterpart when the survivor had none, else it stays unlinked and waits for a
+        person with a `merged_elsewhere` error, counted as `left_for_a_person`)."""
         live = [p for p in self._live(unbilled=True, active=True) if self._counterpart(p, side) is not None]
         if len(live) < 2:
             return
@@ -375,12 +382,16 @@ class World:
         ours |= {f"ERR#contacts#qbo#{p.qbo_id}" for p in self.people}
         ours |= {f"ERR#invoices#qbo#{b.qbo_id}" for b in self.bills}
         ours |= {f"ERR#payments#qbo#{payment_id}" for payment_id in self.payment_ids}
+        live = {f"ERR#contacts#{side}#{record_id}" for p in self._live() for side, record_id in p.ids()}
         pk = connection_pk(self.connection_id)
-        findings.errors += [
-            f"{i['SK']['S']}: {i.get('message', {}).get('S', '')}"
-            for i in items
-            if i["PK"]["S"] == pk and i["SK"]["S"] in ours
-        ]
+        for item in items:
+            key = item["SK"]["S"]
+            if item["PK"]["S"] != pk or not key.startswith("ERR#"):
+                continue
+            if item.get("category", {}).get("S") == "merged_elsewhere" and key not in live:
+                findings.waiting.append(key)
+            elif key in ours:
+                findings.errors.append(f"{key}: {item.get('message', {}).get('S', '')}")
         return findings
 
     def _conflicts(self, items: list[dict[str, Any]]) -> set[tuple[str, str, str, str, str]]:

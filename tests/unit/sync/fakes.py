@@ -50,6 +50,13 @@ class FakeHubSpot:
         self.writes.append((record_id, dict(values)))
         return self._set(record_id, values, ours=True)
 
+    def merge(self, survivor_id: str, merged_id: str) -> None:
+        """A person's merge: the survivor takes the merged record's values for its empty fields; the merged id
+        answers as merged away."""
+        survivor, merged = self.records[survivor_id], self.records[merged_id]
+        self._set(survivor_id, {k: v for k, v in merged.values.items() if v and not survivor.values.get(k)}, ours=False)
+        merged.exists, merged.merged_into = False, survivor_id
+
     def edit(self, record_id: str, **values: str) -> None:
         """A person's edit in HubSpot."""
         self._set(record_id, values, ours=False)
@@ -194,6 +201,9 @@ class FakeStore:
 
     def record_failure(self, pair: Pair, side: Side, record_id: str, failure: SyncFailure) -> None:
         self.failures[(pair, side, record_id)] = failure
+
+    def failure(self, pair: Pair, side: Side, record_id: str) -> SyncFailure | None:
+        return self.failures.get((pair, side, record_id))
 
     def clear_failure(self, pair: Pair, side: Side, record_id: str) -> None:
         self.failures.pop((pair, side, record_id), None)

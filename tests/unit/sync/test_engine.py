@@ -244,7 +244,8 @@ def test_merges_move_the_link_to_the_survivor() -> None:
 
 def test_a_survivor_with_a_match_of_its_own_links_to_it_not_to_the_merged_partner() -> None:
     """A customer merged into one whose own contact exists but is not linked yet: that contact is the survivor's
-    counterpart; the merged customer's contact keeps its values and is left unlinked."""
+    counterpart; the merged customer's contact keeps its values and waits for a person to merge it in HubSpot
+    (making a customer for it again would undo the merge)."""
     engine, hubspot, qbo, store = _engine()
     merged_contact = hubspot.add(email="gone@example.com", firstname="Gone")
     engine.handle(_signal(Side.HUBSPOT, merged_contact.id))
@@ -259,6 +260,56 @@ def test_a_survivor_with_a_match_of_its_own_links_to_it_not_to_the_merged_partne
     assert moved.hubspot_id == own.id
     assert store.link_of(Pair.CONTACTS, Side.HUBSPOT, merged_contact.id) is None
     assert hubspot.records[merged_contact.id].values["email"] == "gone@example.com"
+    waiting = store.failures[(Pair.CONTACTS, Side.HUBSPOT, merged_contact.id)]
+    assert waiting.category == "merged_elsewhere"
+    assert f"customer {link.qbo_id}" in waiting.message
+    assert f"customer {survivor.id}" in waiting.message
+    hubspot.records[merged_contact.id].values["firstname"] = "Edited later"
+    assert engine.handle(_signal(Side.HUBSPOT, merged_contact.id)).outcome is Outcome.FAILED
+    assert len(qbo.records) == 1  # not brought into QuickBooks again: that would undo the merge
+
+
+def _partner(store: FakeStore, side: Side, record_id: str) -> str:
+    """The id a contact (or customer) is linked to."""
+    link = store.link_of(Pair.CONTACTS, side, record_id)
+    assert link is not None
+    return link.other(side)
+
+
+def test_a_customer_left_behind_by_a_hubspot_merge_waits_for_a_person() -> None:
+    """Both contacts synced; one merged into the other. A late signal of the merged contact follows the merge
+    before its event does; its customer is not brought into HubSpot again until a person merges it in
+    QuickBooks, after which the waiting error is gone."""
+    engine, hubspot, qbo, store = _engine()
+    survivor, merged = hubspot.add(email="s@example.com"), hubspot.add(email="m@example.com")
+    for contact in (survivor, merged):
+        engine.handle(_signal(Side.HUBSPOT, contact.id))
+    own, left = _partner(store, Side.HUBSPOT, survivor.id), _partner(store, Side.HUBSPOT, merged.id)
+    hubspot.merge(survivor.id, merged.id)
+    assert engine.handle(_signal(Side.HUBSPOT, merged.id)).outcome is Outcome.UNLINKED
+    assert engine.handle(_signal(Side.HUBSPOT, survivor.id, Change.MERGE, [merged.id])).outcome is Outcome.UNCHANGED
+    assert _partner(store, Side.QUICKBOOKS, own) == survivor.id
+    assert store.failures[(Pair.CONTACTS, Side.QUICKBOOKS, left)].category == "merged_elsewhere"
+    qbo.records[left].values["firstname"] = "Edited"
+    contacts = len(hubspot.records)
+    assert engine.handle(_signal(Side.QUICKBOOKS, left)).outcome is Outcome.FAILED
+    assert len(hubspot.records) == contacts
+    qbo.records.pop(left)  # the person merges it into the survivor's customer in QuickBooks
+    engine.handle(_signal(Side.QUICKBOOKS, own, Change.MERGE, [left]))
+    assert store.failures == {}
+
+
+def test_a_late_signal_of_a_merged_contact_moves_its_link_to_a_survivor_without_one() -> None:
+    engine, hubspot, qbo, store = _engine()
+    merged = hubspot.add(email="m@example.com", firstname="M")
+    engine.handle(_signal(Side.HUBSPOT, merged.id))
+    customer = _partner(store, Side.HUBSPOT, merged.id)
+    survivor = hubspot.add(email="s@example.com", firstname="S")  # not synced yet
+    hubspot.merge(survivor.id, merged.id)
+    assert engine.handle(_signal(Side.HUBSPOT, merged.id)).outcome is Outcome.UNLINKED
+    assert _partner(store, Side.QUICKBOOKS, customer) == survivor.id
+    engine.handle(_signal(Side.HUBSPOT, survivor.id))
+    assert qbo.records[customer].values["email"] == "s@example.com"
     assert store.failures == {}
 
 

@@ -123,7 +123,7 @@ class HubSpotAdapter:
             return None
         record = self._record(pair, body)
         if record.id != record_id:  # merged away: HubSpot answers with the surviving record
-            return Record(Side.HUBSPOT, record_id, {}, record.updated_at, exists=False)
+            return Record(Side.HUBSPOT, record_id, {}, record.updated_at, exists=False, merged_into=record.id)
         return record
 
     def find(self, pair: Pair, qbo: Record) -> list[Record]:

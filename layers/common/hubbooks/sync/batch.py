@@ -134,6 +134,9 @@ class _BatchStore:
         self._inner.record_failure(pair, side, record_id, failure)
         self._failing.add((str(side), record_id))
 
+    def failure(self, pair: Pair, side: Side, record_id: str) -> SyncFailure | None:
+        return self._inner.failure(pair, side, record_id) if (str(side), record_id) in self._failing else None
+
     def clear_failure(self, pair: Pair, side: Side, record_id: str) -> None:
         if (str(side), record_id) in self._failing:
             self._inner.clear_failure(pair, side, record_id)

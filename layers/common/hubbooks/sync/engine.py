@@ -9,7 +9,7 @@ from typing import Any
 
 from hubbooks.errors import ValidationFaultError
 from hubbooks.mapping.fields import DEFAULTS, FieldMapping
-from hubbooks.models.signals import Change, Pair, Side, SyncSignal
+from hubbooks.models.signals import Change, Pair, Reason, Side, SyncSignal
 from hubbooks.sync import failures
 from hubbooks.sync.merge import merge
 from hubbooks.sync.models import DeleteBehaviour, Link, PairSettings, Policy, Record
@@ -97,8 +97,8 @@ class SyncEngine:
         last: Exception | None = None
         for _attempt in range(ATTEMPTS):
             try:
-                if signal.change is Change.MERGE:
-                    self._follow_merge(signal)  # again on a retry: a link already moved is not found twice
+                if signal.change is Change.MERGE:  # again on a retry: a link already moved is not found twice
+                    self._follow_merge(signal.pair, signal.side, signal.record_id, signal.merged_ids)
                 result = self._reconcile(signal, settings)
             except (StaleObjectError, LinkConflictError) as race:
                 if isinstance(race, MergedAwayError):
@@ -126,11 +126,14 @@ class SyncEngine:
     def _reconcile(self, signal: SyncSignal, settings: PairSettings) -> Result:
         pair, side = signal.pair, signal.side
         record = self._read(pair, side, signal.record_id)
+        if record is not None and record.merged_into:  # its merge event may come later, or not at all
+            self._follow_merge(pair, side, record.merged_into, [signal.record_id])
+            return Result(Outcome.UNLINKED, f"{side} {signal.record_id} was merged into {record.merged_into}")
         link = self.store.link_of(pair, side, signal.record_id)
         if record is None or not record.exists:
             return self._gone(pair, side, signal.record_id, link, settings)
         if link is None:
-            return self._first_sight(pair, record, settings)
+            return self._first_sight(pair, record, settings, asked=signal.reason is Reason.RETRY)
         other = self._read(pair, side.other, link.other(side))
         if other is None or not other.exists:
             return self._gone(pair, side.other, link.other(side), link, settings)
@@ -180,7 +183,12 @@ class SyncEngine:
             qbo = self.qbo.update(pair, qbo, plan.to_qbo)
             writes["quickbooks"] = sorted(plan.to_qbo)
         if plan.to_hubspot:
-            hubspot = self.hubspot.update(pair, hubspot.id, plan.to_hubspot)
+            try:
+                hubspot = self.hubspot.update(pair, hubspot.id, plan.to_hubspot)
+            except MergedAwayError:
+                if link is None:  # the pair as it was meant to be, so that the merge is followed from it
+                    self.store.save_link(Link(pair, hubspot.id, qbo.id, plan.agreed), None)
+                raise
             writes["hubspot"] = sorted(plan.to_hubspot)
             self._keep_newer_edits(pair, hubspot, qbo.id, plan.to_hubspot, read_at=read_at, settings=settings)
         if link is not None and not writes and link.base == plan.agreed:
@@ -230,13 +238,17 @@ class SyncEngine:
 
     # -- a record seen for the first time -----------------------------------------------------------
 
-    def _first_sight(self, pair: Pair, record: Record, settings: PairSettings) -> Result:
+    def _first_sight(self, pair: Pair, record: Record, settings: PairSettings, *, asked: bool = False) -> Result:
+        """`asked`: a person asked to sync this record (a retry from the settings page)."""
         if settings.list_ids and record.side is Side.HUBSPOT and record.lists is None:
             record = replace(record, lists=self.hubspot.lists_of(pair, record.id, settings.list_ids))
         if not settings.admits(record):
             return Result(Outcome.SKIPPED, "the pair's filters leave this record out")
         if record.side is Side.QUICKBOOKS and not record.active:
             return Result(Outcome.SKIPPED, "inactive QuickBooks records are not brought into HubSpot")
+        waiting = self.store.failure(pair, record.side, record.id)
+        if waiting is not None and waiting.category == failures.MERGED_ELSEWHERE and not asked:
+            return Result(Outcome.FAILED, f"{waiting.category}: {waiting.message}")
         towards_qbo = record.side is Side.HUBSPOT
         candidates = self.qbo.find(pair, record) if towards_qbo else self.hubspot.find(pair, record)
         free = [c for c in candidates if self.store.link_of(pair, c.side, c.id) is None]
@@ -331,36 +343,40 @@ class SyncEngine:
         )
         return Result(Outcome.UNLINKED, f"{side} {record_id} was deleted")
 
-    def _follow_merge(self, signal: SyncSignal) -> None:
+    def _follow_merge(self, pair: Pair, side: Side, survivor_id: str, merged_ids: list[str]) -> None:
         """The link of a merged-away record moves to the survivor, unless the survivor has a link or a match of
-        its own on the other side (that one is its counterpart: first sight links them)."""
-        survivor = self.store.link_of(signal.pair, signal.side, signal.record_id)
-        for merged_id in signal.merged_ids:
-            old = self.store.link_of(signal.pair, signal.side, merged_id)
+        its own on the other side (that one is its counterpart: first sight links them). A partner left behind
+        waits for a person: bringing it over again would undo the merge."""
+        survivor = self.store.link_of(pair, side, survivor_id)
+        for merged_id in merged_ids:
+            self.store.clear_failure(pair, side, merged_id)  # gone: nothing of it is left to fix
+            old = self.store.link_of(pair, side, merged_id)
             if old is None:
                 continue
             self.store.delete_link(old)
-            if survivor is None and not self._matched_elsewhere(signal.pair, signal.side, signal.record_id, old):
+            partner = old.other(side)
+            if survivor is None and not self._matched_elsewhere(pair, side, survivor_id, partner):
                 moved = Link(
-                    signal.pair,
-                    signal.record_id if signal.side is Side.HUBSPOT else old.hubspot_id,
-                    signal.record_id if signal.side is Side.QUICKBOOKS else old.qbo_id,
+                    pair,
+                    survivor_id if side is Side.HUBSPOT else partner,
+                    survivor_id if side is Side.QUICKBOOKS else partner,
                     dict(old.base),
                 )
                 survivor = self.store.save_link(moved, None)
-            note = f"{signal.side} {merged_id} merged into {signal.record_id}"
-            if survivor is None:
-                note += f"; the survivor has a match of its own, {old.other(signal.side)} is left unlinked"
+            note = f"{side} {merged_id} merged into {survivor_id}"
+            if survivor is None or survivor.other(side) != partner:
+                note += f"; {partner} is left unlinked, for a person to merge on its side"
+                failure = failures.merged_elsewhere(pair, side.other, merged_id, survivor_id)
+                self.store.record_failure(pair, side.other, partner, failure)
             shown = survivor or old
-            self._history(signal.pair, "merge_followed", shown.hubspot_id, shown.qbo_id, note=note)
+            self._history(pair, "merge_followed", shown.hubspot_id, shown.qbo_id, note=note)
 
-    def _matched_elsewhere(self, pair: Pair, side: Side, survivor_id: str, old: Link) -> bool:
+    def _matched_elsewhere(self, pair: Pair, side: Side, survivor_id: str, partner: str) -> bool:
         """Whether the survivor matches a free record on the other side besides the merged one's partner."""
         record = self._read(pair, side, survivor_id)
         if record is None or not record.exists:
             return False
         candidates = self.qbo.find(pair, record) if side is Side.HUBSPOT else self.hubspot.find(pair, record)
-        partner = old.other(side)
         return any(c.id != partner and self.store.link_of(pair, c.side, c.id) is None for c in candidates if c.exists)
 
     def _history(self, pair: Pair, action: str, hubspot_id: str, qbo_id: str, **details: Any) -> None:

@@ -75,3 +75,30 @@ def already_linked(pair: Pair, record: Record, partner: str, newcomer: Record) -
         f"Two {other} records match one {side} {noun} (same email, SKU or name). Merge the duplicates in {other}, "
         "or change the email/SKU of one of them.",
     )
+
+
+MERGED_ELSEWHERE = "merged_elsewhere"
+_NOUN = {
+    (Pair.CONTACTS, Side.HUBSPOT): "contact",
+    (Pair.CONTACTS, Side.QUICKBOOKS): "customer",
+    (Pair.PRODUCTS, Side.HUBSPOT): "product",
+    (Pair.PRODUCTS, Side.QUICKBOOKS): "item",
+}
+_APP = {Side.HUBSPOT: "HubSpot", Side.QUICKBOOKS: "QuickBooks"}
+_OR_ELSE = {Side.HUBSPOT: "or delete it", Side.QUICKBOOKS: "or make it inactive"}
+
+
+def merged_elsewhere(pair: Pair, orphan_side: Side, merged_id: str, survivor_id: str) -> SyncFailure:
+    """A record whose partner on the other side a person merged into another record there: bringing it over
+    again would undo that merge, so it waits for a person."""
+    noun, app = _NOUN[(pair, orphan_side)], _APP[orphan_side]
+    merged_noun, merged_app = _NOUN[(pair, orphan_side.other)], _APP[orphan_side.other]
+    return SyncFailure(
+        MERGED_ELSEWHERE,
+        f"{merged_app} {merged_noun} {merged_id}, which this {noun} synced with, was merged into {merged_noun} "
+        f"{survivor_id}",
+        f"This {noun} now stands for the same {'person' if pair is Pair.CONTACTS else 'product'} as {merged_app} "
+        f"{merged_noun} {survivor_id}: merge it in {app} into the {noun} that syncs with that one "
+        f"({_OR_ELSE[orphan_side]}). Until then hubbooks does not bring it into {merged_app} again, which would "
+        "undo the merge; retry it here to sync it as it is.",
+    )

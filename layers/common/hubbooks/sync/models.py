@@ -55,6 +55,7 @@ class Record:
     version: str = ""  # QBO SyncToken; HubSpot updatedAt
     raw: Any = None
     lists: frozenset[str] | None = None  # HubSpot: the filtered-on lists it is in; None until read
+    merged_into: str | None = None  # HubSpot: merged away into this record (then `exists` is False)
 
 
 @dataclass
