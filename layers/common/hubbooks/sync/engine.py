@@ -1,5 +1,6 @@
 """The sync engine: one signal in, both sides made to agree, the link saved. Pure: ports in, no AWS."""
 
+import contextlib
 import hashlib
 import time
 from dataclasses import dataclass, field, replace
@@ -187,7 +188,8 @@ class SyncEngine:
                 hubspot = self.hubspot.update(pair, hubspot.id, plan.to_hubspot)
             except MergedAwayError:
                 if link is None:  # the pair as it was meant to be, so that the merge is followed from it
-                    self.store.save_link(Link(pair, hubspot.id, qbo.id, plan.agreed), None)
+                    with contextlib.suppress(LinkConflictError):  # linked meanwhile: followed from that link
+                        self.store.save_link(Link(pair, hubspot.id, qbo.id, plan.agreed), None)
                 raise
             writes["hubspot"] = sorted(plan.to_hubspot)
             self._keep_newer_edits(pair, hubspot, qbo.id, plan.to_hubspot, read_at=read_at, settings=settings)
