@@ -305,9 +305,11 @@ def _worker_adapter(product: SandboxedProduct, connection_id: str) -> QboAdapter
     return QboAdapter(wiring.qbo_client(wiring.token_provider(), connection_id, product.credentials.realm_id))
 
 
-def _retry_contact(connection_id: str, record_id: str, version: str, side: Side = Side.HUBSPOT) -> Result:
-    """Handle a retried signal for a contact (or, on the QuickBooks side, a customer) as the worker would
-    (inside `as_function`)."""
+def _retry_contact(
+    connection_id: str, record_id: str, version: str, side: Side = Side.HUBSPOT, reason: Reason = Reason.RETRY
+) -> Result:
+    """Handle a signal for a contact (or, on the QuickBooks side, a customer) as the worker would (inside
+    `as_function`); by default a person's retry from the settings page."""
     engine = wiring.sync_engine(connection_id)
     assert engine is not None
     signal = SyncSignal(
@@ -315,7 +317,7 @@ def _retry_contact(connection_id: str, record_id: str, version: str, side: Side 
         pair=Pair.CONTACTS,
         side=side,
         record_id=record_id,
-        reason=Reason.RETRY,
+        reason=reason,
         source_version=version,
     )
     return engine.handle(signal)
@@ -561,8 +563,8 @@ def test_a_contact_merged_while_its_first_sync_writes_leaves_the_survivor_its_em
                 if (c.get("PrimaryEmailAddr") or {}).get("Address") == "merged.first@example.com"
             )
             for attempt in ("one", "two"):  # the new customer's webhooks, late and twice
-                _retry_contact(cid, made, attempt, Side.QUICKBOOKS)
-            _retry_contact(cid, survivor["id"], "after")
+                _retry_contact(cid, made, attempt, Side.QUICKBOOKS, Reason.WEBHOOK)
+            _retry_contact(cid, survivor["id"], "after", reason=Reason.WEBHOOK)
     finally:
         product.hubspot_admin.configure_webhooks(enabled=True)
         product.quickbooks_admin.configure_webhooks(enabled=True)
@@ -571,3 +573,8 @@ def test_a_contact_merged_while_its_first_sync_writes_leaves_the_survivor_its_em
     assert _links(product).get(survivor["id"]) == survivor_customer
     taken_back = [i for i in table_items(product) if i.get("action", {}).get("S") == "write_taken_back"]
     assert [i["hubspot_id"]["S"] for i in taken_back] == [merged["id"]]
+    waiting = _error(product, f"ERR#contacts#qbo#{made}")  # the merged person's customer, for a person to merge
+    assert waiting is not None
+    assert waiting["category"]["S"] == "merged_elsewhere"
+    emails = [c["properties"].get("email") for c in product.hubspot_admin.records("contacts")]
+    assert "merged.first@example.com" not in emails  # not brought back: that would undo the merge
