@@ -313,6 +313,23 @@ def test_a_late_signal_of_a_merged_contact_moves_its_link_to_a_survivor_without_
     assert store.failures == {}
 
 
+def test_a_customer_whose_contact_was_merged_away_follows_the_merge_before_its_event() -> None:
+    """The customer's signal comes first: its contact reads as merged away, so the link moves to the survivor
+    (which had none) and the survivor's values reach the customer; before, the link was dropped and the
+    customer's next create upserted by its id onto the survivor (the merge had copied that id there)."""
+    engine, hubspot, qbo, store = _engine()
+    merged = hubspot.add(email="m@example.com", firstname="M")
+    engine.handle(_signal(Side.HUBSPOT, merged.id))
+    customer = _partner(store, Side.HUBSPOT, merged.id)
+    survivor = hubspot.add(email="s@example.com", firstname="S")  # not synced yet
+    hubspot.merge(survivor.id, merged.id)
+    assert hubspot.records[survivor.id].values["qbo_customer_id"] == customer  # copied by the merge
+    engine.handle(_signal(Side.QUICKBOOKS, customer))
+    assert _partner(store, Side.QUICKBOOKS, customer) == survivor.id
+    assert qbo.records[customer].values["email"] == "s@example.com"
+    assert hubspot.records[survivor.id].values["email"] == "s@example.com"
+
+
 def test_turned_off_pairs_and_one_way_directions_are_respected() -> None:
     engine, hubspot, qbo, store = _engine()
     store.pair_settings[Pair.CONTACTS] = PairSettings(Pair.CONTACTS, enabled=False)

@@ -136,6 +136,9 @@ class SyncEngine:
         if link is None:
             return self._first_sight(pair, record, settings, asked=signal.reason is Reason.RETRY)
         other = self._read(pair, side.other, link.other(side))
+        if other is not None and other.merged_into:  # the partner was merged away: follow it, then agree again
+            self._follow_merge(pair, side.other, other.merged_into, [other.id])
+            raise StaleObjectError(f"{pair} {side.other} {other.id} was merged into {other.merged_into}")
         if other is None or not other.exists:
             return self._gone(pair, side.other, link.other(side), link, settings)
         hubspot, qbo = (record, other) if side is Side.HUBSPOT else (other, record)
