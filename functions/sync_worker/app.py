@@ -66,10 +66,20 @@ def handle_signal(signal: dict[str, Any]) -> dict[str, Any]:
 def record_handler(record: SQSRecord) -> None:
     try:
         handle_signal(signal=record.json_body)
-    except (RateLimitedError, UnavailableError) as exc:
-        # Retried after the visibility timeout; never a failure of the record.
-        kind = "Throttles" if isinstance(exc, RateLimitedError) else "Unavailable"
-        metrics.add_metric(name=f"{kind}{exc.provider.capitalize()}", unit=MetricUnit.Count, value=1)
+    except Exception as exc:
+        # Retried after the visibility timeout (a throttle or outage is never a failure of the record); the
+        # reason is logged so a signal that ends in the dead-letter queue can be explained.
+        if isinstance(exc, RateLimitedError | UnavailableError):
+            kind = "Throttles" if isinstance(exc, RateLimitedError) else "Unavailable"
+            metrics.add_metric(name=f"{kind}{exc.provider.capitalize()}", unit=MetricUnit.Count, value=1)
+        logger.warning(
+            "signal to be retried",
+            extra={
+                "error": repr(exc)[:500],
+                "receive": record.attributes.approximate_receive_count,
+                **record.json_body,
+            },
+        )
         raise
 
 
