@@ -525,6 +525,7 @@ def test_a_write_to_a_contact_merged_away_meanwhile_is_taken_back_from_the_survi
     assert result.outcome.value == "unlinked", result
     assert (raised.value.survivor_id, raised.value.given_back) == (survivor["id"], ["firstname", "qbo_customer_id"])
     assert (refused.value.survivor_id, refused.value.given_back) == (survivor["id"], [])
+    assert "already exists" in refused.value.refused
     kept = _contact(product, survivor["id"])
     assert (kept["firstname"], kept["qbo_customer_id"]) == ("Ko", links[survivor["id"]])
     assert _links(product).get(survivor["id"]) == links[survivor["id"]]

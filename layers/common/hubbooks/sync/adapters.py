@@ -246,7 +246,7 @@ class HubSpotAdapter:
                     HUBSPOT_OBJECT[pair], self._schema_key
                 )  # someone deleted them: create them next time
             if exc.status == 409 and (survivor := self._survivor_of(pair, record_id)):
-                raise MergedAwayError(record_id, survivor, []) from exc  # refused on the survivor: nothing changed
+                raise MergedAwayError(record_id, survivor, [], refused=exc.fault_message) from exc
             raise
         if str(answer["id"]) != record_id:  # merged away since it was read: HubSpot wrote to the survivor
             survivor = str(answer["id"])

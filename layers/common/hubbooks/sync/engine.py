@@ -103,8 +103,11 @@ class SyncEngine:
                 result = self._reconcile(signal, settings)
             except (StaleObjectError, LinkConflictError) as race:
                 if isinstance(race, MergedAwayError):
-                    note = f"merged into {race.survivor_id} while this sync wrote to it; given back there: "
-                    note += ", ".join(race.given_back) or "nothing (the write changed no value there)"
+                    note = f"merged into {race.survivor_id} while this sync wrote to it; "
+                    if race.refused:
+                        note += f"HubSpot refused the write there ({race.refused})"
+                    else:
+                        note += f"given back there: {', '.join(race.given_back) or 'nothing (no value changed)'}"
                     self._history(signal.pair, "write_taken_back", race.record_id, "", note=note)
                 last = race
                 continue

@@ -14,9 +14,10 @@ class MergedAwayError(StaleObjectError):
     """HubSpot applied a write meant for a record merged away since it was read to the survivor; the values it
     replaced there were given back."""
 
-    def __init__(self, record_id: str, survivor_id: str, given_back: list[str]) -> None:
+    def __init__(self, record_id: str, survivor_id: str, given_back: list[str], refused: str = "") -> None:
         super().__init__(f"hubspot {record_id} was merged into {survivor_id}")
         self.record_id, self.survivor_id, self.given_back = record_id, survivor_id, given_back
+        self.refused = refused  # HubSpot's words when it refused the write on the survivor
 
 
 class DuplicateNameError(Exception):
