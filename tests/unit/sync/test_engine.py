@@ -299,16 +299,22 @@ def test_a_customer_left_behind_by_a_hubspot_merge_waits_for_a_person() -> None:
     assert store.failures == {}
 
 
-def test_a_late_signal_of_a_merged_contact_moves_its_link_to_a_survivor_without_one() -> None:
+def _merged_into_an_unsynced_contact() -> tuple[SyncEngine, FakeHubSpot, FakeQbo, FakeStore, str, str, str]:
+    """A synced contact merged into a contact not synced yet: the engine and its fakes, then the merged
+    contact's id, its customer's and the survivor's."""
     engine, hubspot, qbo, store = _engine()
     merged = hubspot.add(email="m@example.com", firstname="M")
     engine.handle(_signal(Side.HUBSPOT, merged.id))
-    customer = _partner(store, Side.HUBSPOT, merged.id)
-    survivor = hubspot.add(email="s@example.com", firstname="S")  # not synced yet
+    survivor = hubspot.add(email="s@example.com", firstname="S")
     hubspot.merge(survivor.id, merged.id)
-    assert engine.handle(_signal(Side.HUBSPOT, merged.id)).outcome is Outcome.UNLINKED
-    assert _partner(store, Side.QUICKBOOKS, customer) == survivor.id
-    engine.handle(_signal(Side.HUBSPOT, survivor.id))
+    return engine, hubspot, qbo, store, merged.id, _partner(store, Side.HUBSPOT, merged.id), survivor.id
+
+
+def test_a_late_signal_of_a_merged_contact_moves_its_link_to_a_survivor_without_one() -> None:
+    engine, _hubspot, qbo, store, merged, customer, survivor = _merged_into_an_unsynced_contact()
+    assert engine.handle(_signal(Side.HUBSPOT, merged)).outcome is Outcome.UNLINKED
+    assert _partner(store, Side.QUICKBOOKS, customer) == survivor
+    engine.handle(_signal(Side.HUBSPOT, survivor))
     assert qbo.records[customer].values["email"] == "s@example.com"
     assert store.failures == {}
 
@@ -317,17 +323,12 @@ def test_a_customer_whose_contact_was_merged_away_follows_the_merge_before_its_e
     """The customer's signal comes first: its contact reads as merged away, so the link moves to the survivor
     (which had none) and the survivor's values reach the customer; before, the link was dropped and the
     customer's next create upserted by its id onto the survivor (the merge had copied that id there)."""
-    engine, hubspot, qbo, store = _engine()
-    merged = hubspot.add(email="m@example.com", firstname="M")
-    engine.handle(_signal(Side.HUBSPOT, merged.id))
-    customer = _partner(store, Side.HUBSPOT, merged.id)
-    survivor = hubspot.add(email="s@example.com", firstname="S")  # not synced yet
-    hubspot.merge(survivor.id, merged.id)
-    assert hubspot.records[survivor.id].values["qbo_customer_id"] == customer  # copied by the merge
+    engine, hubspot, qbo, store, _merged, customer, survivor = _merged_into_an_unsynced_contact()
+    assert hubspot.records[survivor].values["qbo_customer_id"] == customer  # copied by the merge
     engine.handle(_signal(Side.QUICKBOOKS, customer))
-    assert _partner(store, Side.QUICKBOOKS, customer) == survivor.id
+    assert _partner(store, Side.QUICKBOOKS, customer) == survivor
     assert qbo.records[customer].values["email"] == "s@example.com"
-    assert hubspot.records[survivor.id].values["email"] == "s@example.com"
+    assert hubspot.records[survivor].values["email"] == "s@example.com"
 
 
 def test_turned_off_pairs_and_one_way_directions_are_respected() -> None:
