@@ -328,19 +328,23 @@ def test_a_stale_sync_token_is_read_again(product: SandboxedProduct, connection:
     product.settle()
     customer_id = _links(product)[contact["id"]]
     cid = connection["connection_id"]
-    with as_function(product, "SyncWorkerFunction"):
-        adapter = _worker_adapter(product, cid)
-        read_before = adapter.get(Pair.CONTACTS, customer_id)
-        assert read_before is not None
-        product.quickbooks_admin.update("Customer", customer_id, {"Notes": "a person saved meanwhile"})
-        with pytest.raises(StaleObjectError):
-            adapter.update(Pair.CONTACTS, read_before, {"lastname": "Late"})
-        product.hubspot_admin.configure_webhooks(enabled=False)
-        try:
+    # Webhooks held back: the person's saves reach the worker only through the retry below (a live sync of the
+    # QuickBooks save could otherwise carry the HubSpot edit across first).
+    product.hubspot_admin.configure_webhooks(enabled=False)
+    product.quickbooks_admin.configure_webhooks(enabled=False)
+    try:
+        with as_function(product, "SyncWorkerFunction"):
+            adapter = _worker_adapter(product, cid)
+            read_before = adapter.get(Pair.CONTACTS, customer_id)
+            assert read_before is not None
+            product.quickbooks_admin.update("Customer", customer_id, {"Notes": "a person saved meanwhile"})
+            with pytest.raises(StaleObjectError):
+                adapter.update(Pair.CONTACTS, read_before, {"lastname": "Late"})
             product.hubspot_admin.update("contacts", contact["id"], {"lastname": "Late"})
             result = _retry_contact(cid, contact["id"], "x")
-        finally:
-            product.hubspot_admin.configure_webhooks(enabled=True)
+    finally:
+        product.hubspot_admin.configure_webhooks(enabled=True)
+        product.quickbooks_admin.configure_webhooks(enabled=True)
     assert result.outcome.value == "updated"
     assert _customer(product, customer_id)["FamilyName"] == "Late"
 
