@@ -512,10 +512,11 @@ def test_an_edit_made_while_a_put_back_is_on_its_way_is_put_back_too(
 def test_a_write_to_a_contact_merged_away_meanwhile_is_taken_back_from_the_survivor(
     product: SandboxedProduct, connection: dict[str, Any]
 ) -> None:
-    """HubSpot applies an update of a merged-away id to the survivor (or refuses it there: 409 for an id another
-    contact holds, which changes nothing and is answered the same way). A worker's write meant for the merged
-    contact (here its customer id) would have left the survivor holding another customer's id, and a later
-    create for that customer, an upsert by that id, would have written another person over it."""
+    """HubSpot applies an update (or an archive) of a merged-away id to the survivor (or refuses it there: 409
+    for an id another contact holds, which changes nothing and is answered the same way). A worker's write
+    meant for the merged contact (here its customer id) would have left the survivor holding another
+    customer's id, and a later create for that customer, an upsert by that id, would have written another
+    person over it."""
     survivor = product.hubspot_admin.create("contacts", {"email": "keeps.own@example.com", "firstname": "Ko"})
     holder = product.hubspot_admin.create("contacts", {"email": "holds.id@example.com", "firstname": "Hi"})
     with _worker_beside_a_person(product, connection, "merged.meanwhile@example.com") as (hubspot, merged_id, _):
@@ -525,6 +526,8 @@ def test_a_write_to_a_contact_merged_away_meanwhile_is_taken_back_from_the_survi
             hubspot.update(Pair.CONTACTS, merged_id, {"firstname": "Meant", "qbo_customer_id": links[holder["id"]]})
         with pytest.raises(MergedAwayError) as raised:
             hubspot.update(Pair.CONTACTS, merged_id, {"firstname": "Meant", "qbo_customer_id": links[merged_id]})
+        with pytest.raises(MergedAwayError):  # HubSpot would archive the survivor
+            hubspot.archive(Pair.CONTACTS, merged_id)
         result = _retry_contact(connection["connection_id"], merged_id, "merged")
     assert result.outcome.value == "unlinked", result
     assert (raised.value.survivor_id, raised.value.given_back) == (survivor["id"], ["firstname", "qbo_customer_id"])
@@ -532,6 +535,7 @@ def test_a_write_to_a_contact_merged_away_meanwhile_is_taken_back_from_the_survi
     assert "already exists" in refused.value.refused
     kept = _contact(product, survivor["id"])
     assert (kept["firstname"], kept["qbo_customer_id"]) == ("Ko", links[survivor["id"]])
+    assert survivor["id"] in {c["id"] for c in product.hubspot_admin.records("contacts")}  # not archived
     assert _links(product).get(survivor["id"]) == links[survivor["id"]]
 
 

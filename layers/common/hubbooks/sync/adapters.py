@@ -274,6 +274,11 @@ class HubSpotAdapter:
         return sorted(before)
 
     def archive(self, pair: Pair, record_id: str) -> None:
+        """Archive the record, unless it was merged away: HubSpot would archive the survivor (its delete
+        answers 204 with no id, so this is checked first)."""
+        survivor = self._survivor_of(pair, record_id)
+        if survivor:
+            raise MergedAwayError(record_id, survivor, [])
         self._client.archive(HUBSPOT_OBJECT[pair], record_id)
 
     def _with_history(
