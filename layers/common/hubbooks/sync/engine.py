@@ -103,12 +103,7 @@ class SyncEngine:
                 result = self._reconcile(signal, settings)
             except (StaleObjectError, LinkConflictError) as race:
                 if isinstance(race, MergedAwayError):
-                    note = f"merged into {race.survivor_id} while this sync wrote to it; "
-                    if race.refused:
-                        note += f"HubSpot refused the write there ({race.refused})"
-                    else:
-                        note += f"given back there: {', '.join(race.given_back) or 'nothing (no value changed)'}"
-                    self._history(signal.pair, "write_taken_back", race.record_id, "", note=note)
+                    self._taken_back(signal.pair, race)
                 last = race
                 continue
             except ValidationFaultError as fault:
@@ -386,6 +381,15 @@ class SyncEngine:
             return False
         candidates = self.qbo.find(pair, record) if side is Side.HUBSPOT else self.hubspot.find(pair, record)
         return any(c.id != partner and self.store.link_of(pair, c.side, c.id) is None for c in candidates if c.exists)
+
+    def _taken_back(self, pair: Pair, merged: MergedAwayError) -> None:
+        """The history entry of a write HubSpot put on a survivor (or refused there): what was given back."""
+        note = f"merged into {merged.survivor_id} while this sync wrote to it; "
+        if merged.refused:
+            note += f"HubSpot refused the write there ({merged.refused})"
+        else:
+            note += f"given back there: {', '.join(merged.given_back) or 'nothing (no value changed)'}"
+        self._history(pair, "write_taken_back", merged.record_id, "", note=note)
 
     def _history(self, pair: Pair, action: str, hubspot_id: str, qbo_id: str, **details: Any) -> None:
         """One history entry: `fields` and `direction` of the change, and whatever explains it."""
