@@ -50,6 +50,20 @@ def _error(product: SandboxedProduct, key: str) -> dict[str, Any] | None:
     return next((i for i in table_items(product) if i["SK"]["S"] == key), None)
 
 
+@contextmanager
+def _webhooks_held(product: SandboxedProduct, *, quickbooks: bool = True) -> Iterator[None]:
+    """Both providers' webhooks off (or HubSpot's only) inside: people's saves reach the worker only through
+    the signals a test hands it."""
+    admins = [product.hubspot_admin, *([product.quickbooks_admin] if quickbooks else [])]
+    for admin in admins:
+        admin.configure_webhooks(enabled=False)
+    try:
+        yield
+    finally:
+        for admin in admins:
+            admin.configure_webhooks(enabled=True)
+
+
 def _writes(product: SandboxedProduct, path_end: str) -> int:
     return sum(1 for c in product.quickbooks_admin.calls() if c["method"] == "POST" and c["path"].endswith(path_end))
 
@@ -305,6 +319,19 @@ def _worker_adapter(product: SandboxedProduct, connection_id: str) -> QboAdapter
     return QboAdapter(wiring.qbo_client(wiring.token_provider(), connection_id, product.credentials.realm_id))
 
 
+@contextmanager
+def _worker_holding_a_read(
+    product: SandboxedProduct, connection_id: str, customer_id: str
+) -> Iterator[tuple[QboAdapter, Record]]:
+    """Webhooks held back, inside the worker: its QuickBooks adapter and its read of the customer (call inside:
+    a person's save, the worker's write with that read)."""
+    with _webhooks_held(product), as_function(product, "SyncWorkerFunction"):
+        adapter = _worker_adapter(product, connection_id)
+        read = adapter.get(Pair.CONTACTS, customer_id)
+        assert read is not None
+        yield adapter, read
+
+
 def _retry_contact(
     connection_id: str, record_id: str, version: str, side: Side = Side.HUBSPOT, reason: Reason = Reason.RETRY
 ) -> Result:
@@ -330,21 +357,12 @@ def test_a_stale_sync_token_is_read_again(product: SandboxedProduct, connection:
     cid = connection["connection_id"]
     # Webhooks held back: the person's saves reach the worker only through the retry below (a live sync of the
     # QuickBooks save could otherwise carry the HubSpot edit across first).
-    product.hubspot_admin.configure_webhooks(enabled=False)
-    product.quickbooks_admin.configure_webhooks(enabled=False)
-    try:
-        with as_function(product, "SyncWorkerFunction"):
-            adapter = _worker_adapter(product, cid)
-            read_before = adapter.get(Pair.CONTACTS, customer_id)
-            assert read_before is not None
-            product.quickbooks_admin.update("Customer", customer_id, {"Notes": "a person saved meanwhile"})
-            with pytest.raises(StaleObjectError):
-                adapter.update(Pair.CONTACTS, read_before, {"lastname": "Late"})
-            product.hubspot_admin.update("contacts", contact["id"], {"lastname": "Late"})
-            result = _retry_contact(cid, contact["id"], "x")
-    finally:
-        product.hubspot_admin.configure_webhooks(enabled=True)
-        product.quickbooks_admin.configure_webhooks(enabled=True)
+    with _worker_holding_a_read(product, cid, customer_id) as (adapter, read_before):
+        product.quickbooks_admin.update("Customer", customer_id, {"Notes": "a person saved meanwhile"})
+        with pytest.raises(StaleObjectError):
+            adapter.update(Pair.CONTACTS, read_before, {"lastname": "Late"})
+        product.hubspot_admin.update("contacts", contact["id"], {"lastname": "Late"})
+        result = _retry_contact(cid, contact["id"], "x")
     assert result.outcome.value == "updated"
     assert _customer(product, customer_id)["FamilyName"] == "Late"
 
@@ -358,21 +376,12 @@ def test_a_customer_merged_away_between_read_and_write_is_unlinked_not_failed(
     survivor = product.quickbooks_admin.create("Customer", {"DisplayName": "Survivor Of A Merge"})
     product.settle()
     cid = connection["connection_id"]
-    product.hubspot_admin.configure_webhooks(enabled=False)
-    product.quickbooks_admin.configure_webhooks(enabled=False)
-    try:
-        with as_function(product, "SyncWorkerFunction"):
-            adapter = _worker_adapter(product, cid)
-            read_before = adapter.get(Pair.CONTACTS, customer_id)
-            assert read_before is not None
-            product.quickbooks_admin.merge("Customer", survivor["Id"], customer_id)
-            with pytest.raises(StaleObjectError):
-                adapter.update(Pair.CONTACTS, read_before, {"firstname": "Late"})
-            product.hubspot_admin.update("contacts", contact["id"], {"firstname": "Late"})
-            result = _retry_contact(cid, contact["id"], "merged-away")
-    finally:
-        product.hubspot_admin.configure_webhooks(enabled=True)
-        product.quickbooks_admin.configure_webhooks(enabled=True)
+    with _worker_holding_a_read(product, cid, customer_id) as (adapter, read_before):
+        product.quickbooks_admin.merge("Customer", survivor["Id"], customer_id)
+        with pytest.raises(StaleObjectError):
+            adapter.update(Pair.CONTACTS, read_before, {"firstname": "Late"})
+        product.hubspot_admin.update("contacts", contact["id"], {"firstname": "Late"})
+        result = _retry_contact(cid, contact["id"], "merged-away")
     assert result.outcome.value == "unlinked", result
     assert contact["id"] not in _links(product)
     assert not [i for i in table_items(product) if i["SK"]["S"] == f"ERR#contacts#hs#{contact['id']}"]
@@ -419,15 +428,10 @@ def test_a_customer_merged_into_one_whose_contact_is_not_linked_yet_links_that_c
     merged_contact = hubspot.create("contacts", {"email": "merged.into@example.com", "firstname": "Mi"})
     product.settle()
     merged = _links(product)[merged_contact["id"]]
-    hubspot.configure_webhooks(enabled=False)
-    quickbooks.configure_webhooks(enabled=False)
-    try:  # the same person entered on both sides, not synced yet
+    with _webhooks_held(product):  # the same person entered on both sides, not synced yet
         own = hubspot.create("contacts", {"email": "kept.name@example.com", "firstname": "Kn"})
         body = {"DisplayName": "Kept Name", "GivenName": "Kn", "PrimaryEmailAddr": {"Address": "kept.name@example.com"}}
         survivor = quickbooks.create("Customer", body)
-    finally:
-        hubspot.configure_webhooks(enabled=True)
-        quickbooks.configure_webhooks(enabled=True)
     quickbooks.merge("Customer", survivor["Id"], merged)
     product.settle()
     links = _links(product)
@@ -450,16 +454,12 @@ def _worker_beside_a_person(
     and the worker's read of it (call inside: a person's edit, the worker's write)."""
     contact = product.hubspot_admin.create("contacts", {"email": email, "firstname": "P"})
     product.settle()
-    product.hubspot_admin.configure_webhooks(enabled=False)
-    try:
-        with as_function(product, "SyncWorkerFunction"):
-            engine = wiring.sync_engine(connection["connection_id"])
-            assert engine is not None
-            before = engine.hubspot.get(Pair.CONTACTS, contact["id"])
-            assert before is not None
-            yield engine.hubspot, contact["id"], before
-    finally:
-        product.hubspot_admin.configure_webhooks(enabled=True)
+    with _webhooks_held(product, quickbooks=False), as_function(product, "SyncWorkerFunction"):
+        engine = wiring.sync_engine(connection["connection_id"])
+        assert engine is not None
+        before = engine.hubspot.get(Pair.CONTACTS, contact["id"])
+        assert before is not None
+        yield engine.hubspot, contact["id"], before
 
 
 def test_a_hubspot_edit_written_over_between_read_and_write_is_put_back(
@@ -549,9 +549,7 @@ def test_a_contact_merged_while_its_first_sync_writes_leaves_the_survivor_its_em
     product.settle()
     survivor_customer = _links(product)[survivor["id"]]
     cid = connection["connection_id"]
-    product.hubspot_admin.configure_webhooks(enabled=False)
-    product.quickbooks_admin.configure_webhooks(enabled=False)
-    try:
+    with _webhooks_held(product):
         merged = product.hubspot_admin.create("contacts", {"email": "merged.first@example.com", "firstname": "Mf"})
         path = f"^/crm/v3/objects/contacts/{merged['id']}$"
         product.hubspot_admin.add_fault("slow", count=1, method="PATCH", path=path, delay_ms=1500)
@@ -574,9 +572,6 @@ def test_a_contact_merged_while_its_first_sync_writes_leaves_the_survivor_its_em
             for attempt in ("one", "two"):  # the new customer's webhooks, late and twice
                 _retry_contact(cid, made, attempt, Side.QUICKBOOKS, Reason.WEBHOOK)
             _retry_contact(cid, survivor["id"], "after", reason=Reason.WEBHOOK)
-    finally:
-        product.hubspot_admin.configure_webhooks(enabled=True)
-        product.quickbooks_admin.configure_webhooks(enabled=True)
     assert _contact(product, survivor["id"])["email"] == "survives.merge@example.com"
     assert _customer(product, survivor_customer)["PrimaryEmailAddr"]["Address"] == "survives.merge@example.com"
     assert _links(product).get(survivor["id"]) == survivor_customer

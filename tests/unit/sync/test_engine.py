@@ -226,18 +226,22 @@ def test_inactive_customers_mark_the_contact_or_archive_it() -> None:
     assert not hubspot.records[contact.id].exists
 
 
+def _partner(store: FakeStore, side: Side, record_id: str) -> str:
+    """The id a contact (or customer) is linked to."""
+    link = store.link_of(Pair.CONTACTS, side, record_id)
+    assert link is not None
+    return link.other(side)
+
+
 def test_merges_move_the_link_to_the_survivor() -> None:
     engine, hubspot, qbo, store = _engine()
     merged = hubspot.add(email="m@example.com", firstname="Merged")
     engine.handle(_signal(Side.HUBSPOT, merged.id))
-    link = store.link_of(Pair.CONTACTS, Side.HUBSPOT, merged.id)
-    assert link is not None
+    customer = _partner(store, Side.HUBSPOT, merged.id)
     survivor = hubspot.add(email="m@example.com", firstname="Merged")
     hubspot.archive(Pair.CONTACTS, merged.id)
     engine.handle(_signal(Side.HUBSPOT, survivor.id, Change.MERGE, [merged.id]))
-    moved = store.link_of(Pair.CONTACTS, Side.QUICKBOOKS, link.qbo_id)
-    assert moved is not None
-    assert moved.hubspot_id == survivor.id
+    assert _partner(store, Side.QUICKBOOKS, customer) == survivor.id
     assert store.link_of(Pair.CONTACTS, Side.HUBSPOT, merged.id) is None
     assert len(qbo.records) == 1
 
@@ -249,31 +253,21 @@ def test_a_survivor_with_a_match_of_its_own_links_to_it_not_to_the_merged_partne
     engine, hubspot, qbo, store = _engine()
     merged_contact = hubspot.add(email="gone@example.com", firstname="Gone")
     engine.handle(_signal(Side.HUBSPOT, merged_contact.id))
-    link = store.link_of(Pair.CONTACTS, Side.HUBSPOT, merged_contact.id)
-    assert link is not None
+    merged = _partner(store, Side.HUBSPOT, merged_contact.id)
     survivor = qbo.add(email="stays@example.com", firstname="Stays")
     own = hubspot.add(email="stays@example.com", firstname="Stays")
-    qbo.records.pop(link.qbo_id)
-    engine.handle(_signal(Side.QUICKBOOKS, survivor.id, Change.MERGE, [link.qbo_id]))
-    moved = store.link_of(Pair.CONTACTS, Side.QUICKBOOKS, survivor.id)
-    assert moved is not None
-    assert moved.hubspot_id == own.id
+    qbo.records.pop(merged)
+    engine.handle(_signal(Side.QUICKBOOKS, survivor.id, Change.MERGE, [merged]))
+    assert _partner(store, Side.QUICKBOOKS, survivor.id) == own.id
     assert store.link_of(Pair.CONTACTS, Side.HUBSPOT, merged_contact.id) is None
     assert hubspot.records[merged_contact.id].values["email"] == "gone@example.com"
     waiting = store.failures[(Pair.CONTACTS, Side.HUBSPOT, merged_contact.id)]
     assert waiting.category == "merged_elsewhere"
-    assert f"customer {link.qbo_id}" in waiting.message
+    assert f"customer {merged}" in waiting.message
     assert f"customer {survivor.id}" in waiting.message
     hubspot.records[merged_contact.id].values["firstname"] = "Edited later"
     assert engine.handle(_signal(Side.HUBSPOT, merged_contact.id)).outcome is Outcome.FAILED
     assert len(qbo.records) == 1  # not brought into QuickBooks again: that would undo the merge
-
-
-def _partner(store: FakeStore, side: Side, record_id: str) -> str:
-    """The id a contact (or customer) is linked to."""
-    link = store.link_of(Pair.CONTACTS, side, record_id)
-    assert link is not None
-    return link.other(side)
 
 
 def test_a_customer_left_behind_by_a_hubspot_merge_waits_for_a_person() -> None:

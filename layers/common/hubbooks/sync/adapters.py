@@ -27,15 +27,13 @@ from hubbooks.sync.ports import DuplicateNameError, MergedAwayError, StaleObject
 BULK = 100
 QBO_BATCH = 30
 PUT_BACK_ROUNDS = 3  # a put-back written over by a still newer edit is put back again, this many times in all
+WRITE_STAMP = 1.0  # seconds: a write's history entry is stamped this close to (before) the record's updatedAt
 
 
 def _epoch(value: str | None) -> float:
     if not value:
         return 0.0
     return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
-
-
-WRITE_STAMP = 1.0  # seconds: a write's history entry is stamped this close to (before) the record's updatedAt
 
 
 def _overwritten(history: list[dict[str, Any]], held: set[str], since: float, until: float) -> str | None:
