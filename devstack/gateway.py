@@ -97,6 +97,8 @@ def build_event(
     for name, value in parse_qsl(raw_query, keep_blank_values=True):
         query[name] = f"{query[name]},{value}" if name in query else value
     # Text arrives as text; anything else, and "text" that is not valid UTF-8, arrives base64-encoded.
+    # API Gateway tells the function the scheme the client used (here plain HTTP on loopback).
+    merged["x-forwarded-proto"] = "http"
     is_text = _TEXT_TYPES.match(merged.get("content-type", "text/plain")) is not None and _is_utf8(body)
     now = datetime.now(UTC)
     event: dict[str, Any] = {

@@ -53,6 +53,8 @@ class SandboxedProduct:
     schedule_scale: float | None = None
     log_level: str = "INFO"
     function_environment: dict[str, str] = field(default_factory=dict)
+    # Template parameters over the sandbox's own (e.g. PublicBaseUrl "" for a default deployment).
+    stack_parameters: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.hubspot: RunningServer | None = None
@@ -98,7 +100,8 @@ class SandboxedProduct:
                 "QuickBooksAuthorizeUrl": f"{qbo}/connect/oauth2",
                 "QuickBooksTokenUrl": f"{qbo}/oauth2/v1/tokens/bearer",
                 "QuickBooksRevokeUrl": f"{qbo}/v2/oauth2/tokens/revoke",
-            },
+            }
+            | self.stack_parameters,
         )
         self.stack.start()
         self.stack.update_secret_json("AppSecret", c.secret_values())

@@ -1,20 +1,18 @@
-"""HubSpot workflow actions: "Create a QuickBooks invoice", signed by HubSpot (v2, or v3)."""
+"""HubSpot workflow actions: "Create a QuickBooks invoice", signed by HubSpot (v3 only)."""
 
-import base64
-import json
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from hubbooks.config import get_settings
-from hubbooks.hubspot.webhooks import SignatureError, verify
+from hubbooks.hubspot.webhooks import SignatureError
 from hubbooks.sync.invoice_action import FAIL, Outputs
-from hubbooks.wiring import billing, connections, secrets
+from hubbooks.web.edge import json_response, raw_body, verify_hubspot
+from hubbooks.wiring import billing, connections
 
 logger = Logger()
 tracer = Tracer()
@@ -43,38 +41,26 @@ class ActionRequest(BaseModel):
     input_fields: dict[str, Any] = Field(default_factory=dict, alias="inputFields")
 
 
-def _answer(status: int, body: dict[str, Any]) -> Response[str]:
-    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=json.dumps(body))
-
-
 def _failed(message: str) -> Response[str]:
-    return _answer(200, {"outputFields": Outputs(FAIL, error=message).as_fields()})
+    return json_response(200, {"outputFields": Outputs(FAIL, error=message).as_fields()})
 
 
 @app.post("/actions/create-invoice")
 def create_invoice() -> Response[str]:
-    event = app.current_event
-    raw = base64.b64decode(event.body or "") if event.is_base64_encoded else (event.body or "").encode()
+    raw = raw_body(app.current_event)
     if len(raw) > MAX_BODY_BYTES:
-        return _answer(413, {"message": "The request is too large."})
-    url = get_settings().public_base_url.rstrip("/") + event.path
+        return json_response(413, {"message": "The request is too large."})
     try:
-        verify(
-            dict(event.headers),
-            method="POST",
-            uri=url,
-            body=raw,
-            client_secret=secrets().hubspot_client_secret.get_secret_value(),
-            allow_legacy=True,
-        )
+        # v3 only: the older signatures cover no time (v1 not even the URL), so a copy would replay forever.
+        verify_hubspot(app.current_event, raw, allow_legacy=False)
     except SignatureError as exc:
         metrics.add_metric(name="RejectedSignature", unit=MetricUnit.Count, value=1)
         logger.info("action refused", extra={"reason": str(exc)})
-        return _answer(401, {"message": "The request is not signed by HubSpot."})
+        return json_response(401, {"message": "The request is not signed by HubSpot."})
     try:
         request = ActionRequest.model_validate_json(raw)
     except ValidationError as exc:
-        return _answer(400, {"message": f"Not a workflow action request: {exc.error_count()} problems"})
+        return json_response(400, {"message": f"Not a workflow action request: {exc.error_count()} problems"})
     if request.object.object_type.upper() != "DEAL":
         return _failed(f"This action bills deals; it was run on a {request.object.object_type.lower()}.")
     connection = connections().by_portal(request.origin.portal_id)
@@ -84,7 +70,7 @@ def create_invoice() -> Response[str]:
     outputs = service.run_action(request.callback_id, str(request.object.object_id), request.input_fields)
     metrics.add_metric(name=OUTCOME_METRICS[outputs["hs_execution_state"]], unit=MetricUnit.Count, value=1)
     logger.info("action answered", extra={"callback_id": request.callback_id, **outputs})
-    return _answer(200, {"outputFields": outputs})
+    return json_response(200, {"outputFields": outputs})
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

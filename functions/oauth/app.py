@@ -11,11 +11,11 @@ from aws_lambda_powertools.shared.cookies import Cookie
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from hubbooks.auth.install import InstallError
-from hubbooks.config import get_settings
 from hubbooks.errors import ProviderError
 from hubbooks.models.connection import Connection
+from hubbooks.web.edge import public_base, session_connection
 from hubbooks.web.pages import confirm_disconnect, page
-from hubbooks.wiring import connections, install_service, prepare_payment_timeline, sessions
+from hubbooks.wiring import install_service, prepare_payment_timeline, sessions
 
 logger = Logger()
 tracer = Tracer()
@@ -25,8 +25,7 @@ HTML = "text/html; charset=utf-8"
 
 
 def _public_base() -> str:
-    configured = get_settings().public_base_url
-    return configured.rstrip("/") if configured else f"https://{app.current_event.request_context.domain_name}"
+    return public_base(app.current_event)
 
 
 def _query() -> dict[str, str]:
@@ -45,11 +44,6 @@ def _html(status: int, body: str, cookies: list[Cookie] | None = None) -> Respon
         cookies=cookies,
         headers={"Cache-Control": "no-store"},
     )
-
-
-def _session_connection() -> Connection | None:
-    connection_id = sessions().connection_of(app.current_event.cookies)
-    return connections().get(connection_id) if connection_id else None
 
 
 @app.exception_handler(InstallError)  # type: ignore[untyped-decorator]
@@ -99,7 +93,7 @@ def _disconnect_page(connection: Connection) -> Response[str]:
 @app.get("/oauth/quickbooks/disconnect")
 def quickbooks_disconnect_landing() -> Response[str]:
     """Intuit's disconnect landing URL: confirm with the person before deleting anything."""
-    connection = _session_connection()
+    connection = session_connection(app.current_event)
     if connection is None or connection.realm_id != _query().get("realmId", connection.realm_id):
         return _html(
             200,
@@ -114,7 +108,7 @@ def quickbooks_disconnect_landing() -> Response[str]:
 
 
 def _owned(connection_id: str) -> Connection:
-    connection = _session_connection()
+    connection = session_connection(app.current_event)
     if connection is None:
         raise InstallError(401, "Sign in from HubSpot", "Open hubbooks from your HubSpot account to manage it.")
     if connection.connection_id != connection_id:

@@ -6,8 +6,9 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from hubbooks.models.connection import ConnectionStatus
+from hubbooks.models.connection import Connection, ConnectionStatus
 from hubbooks.models.signals import Pair
+from hubbooks.sync.sweep import sweep_all
 from hubbooks.wiring import connections, enabled_pairs, initial_sync, sweeper
 
 logger = Logger()
@@ -26,38 +27,19 @@ def start_initial_sync(connection_id: str, pair: Pair) -> dict[str, Any]:
     return {"job_id": job_id}
 
 
+def _resyncs(connection: Connection) -> dict[str, Any]:
+    """Full passes of the pairs that are on, for a connection the sweep can no longer catch up by CDC."""
+    pairs = enabled_pairs(connection.connection_id, RESYNC_PAIRS)
+    return {pair.value: start_initial_sync(connection.connection_id, pair) for pair in pairs}
+
+
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if event.get("action") == "initial_sync":
         return start_initial_sync(str(event["connection_id"]), Pair(event["pair"]))
-    swept: dict[str, Any] = {}
-    for connection in connections().all_connections():
-        if connection.status is not ConnectionStatus.ACTIVE or not connection.realm_id:
-            continue
-        try:
-            result = sweeper(connection).run(first_since=connection.created_at)
-        except Exception as exc:  # one tenant's failure must not stop the others' sweeps
-            logger.exception("sweep failed", extra={"connection_id": connection.connection_id})
-            swept[connection.connection_id] = {"error": type(exc).__name__}
-            metrics.add_metric(name="SweepFailures", unit=MetricUnit.Count, value=1)
-            continue
-        resyncs: dict[str, Any] = {}
-        if result.resync_needed:  # CDC cannot reach back that far: only a full pass catches up
-            resyncs = {
-                pair.value: start_initial_sync(connection.connection_id, pair)
-                for pair in enabled_pairs(connection.connection_id, RESYNC_PAIRS)
-            }
-            logger.warning(
-                "watermark older than CDC allows: resync jobs started",
-                extra={"connection_id": connection.connection_id, "jobs": resyncs},
-            )
-        metrics.add_metric(name="SweepSignals", unit=MetricUnit.Count, value=result.signals)
-        swept[connection.connection_id] = {
-            "signals": result.signals,
-            "changes": result.changes,
-            "resync_needed": result.resync_needed,
-            "resyncs": resyncs,
-        }
-    return {"swept": swept}
+    tick = sweep_all(connections().all_connections(), sweeper, _resyncs, logger)
+    metrics.add_metric(name="SweepFailures", unit=MetricUnit.Count, value=tick.failed)
+    metrics.add_metric(name="SweepSignals", unit=MetricUnit.Count, value=tick.signals)
+    return {"swept": tick.swept}

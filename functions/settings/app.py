@@ -13,25 +13,22 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from hubbooks.models.connection import Connection
 from hubbooks.models.signals import Pair, Side
 from hubbooks.models.sync_config import CONFIGURABLE, MAPPED, SyncChanges
+from hubbooks.store.health import InvalidCursorError, Page
 from hubbooks.store.sync_settings import StaleSettingsError
-from hubbooks.sync.settings_service import InvalidRequestError, InvalidSettingsError, Page, SettingsService
+from hubbooks.sync.settings_service import InvalidSettingsError, SettingsService
 from hubbooks.web.assets import asset
 from hubbooks.web.connection_page import connection_page
-from hubbooks.wiring import connections, sessions, settings_service
+from hubbooks.web.edge import session_connection
+from hubbooks.wiring import settings_service
 
 logger = Logger()
 tracer = Tracer()
 app = APIGatewayHttpResolver(enable_validation=True)
 
 
-def _connection() -> Connection | None:
-    connection_id = sessions().connection_of(app.current_event.cookies)
-    return connections().get(connection_id) if connection_id else None
-
-
 def _session() -> Connection:
     """The session's connection; asking for another connection's data is refused."""
-    connection = _connection()
+    connection = session_connection(app.current_event)
     if connection is None:
         raise UnauthorizedError("A session is required: open hubbooks from HubSpot.")
     asked = (app.current_event.query_string_parameters or {}).get("connection_id")
@@ -66,8 +63,8 @@ def _invalid(exc: InvalidSettingsError) -> Response[str]:
     return Response(422, content_types.APPLICATION_JSON, json.dumps({"message": "Not saved.", "errors": errors}))
 
 
-@app.exception_handler(InvalidRequestError)  # type: ignore[untyped-decorator]
-def _bad_request(exc: InvalidRequestError) -> Response[str]:
+@app.exception_handler(InvalidCursorError)  # type: ignore[untyped-decorator]
+def _bad_request(exc: InvalidCursorError) -> Response[str]:
     return Response(400, content_types.APPLICATION_JSON, json.dumps({"message": str(exc)}))
 
 
@@ -81,7 +78,7 @@ def _not_text(exc: UnicodeDecodeError) -> Response[str]:
 
 @app.get("/", include_in_schema=False)
 def settings_page() -> Response[str]:
-    connection = _connection()
+    connection = session_connection(app.current_event)
     return Response(
         status_code=401 if connection is None else 200,
         content_type="text/html; charset=utf-8",

@@ -1,6 +1,5 @@
 """The sync worker: signals from the FIFO queue, each made into agreement between both sides."""
 
-import os
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -15,18 +14,20 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from hubbooks.config import get_settings
 from hubbooks.errors import RateLimitedError, UnavailableError
 from hubbooks.models.signals import SyncSignal
-from hubbooks.sync.billing import BILLING_PAIRS
+from hubbooks.sync.dispatch import dispatch
 from hubbooks.sync.engine import Outcome
-from hubbooks.wiring import billing, sync_batch, sync_engine
+from hubbooks.wiring import WiredServices
 
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
 processor = SqsFifoPartialProcessor(skip_group_on_error=True)
-persistence = DynamoDBPersistenceLayer(table_name=os.environ.get("HUBBOOKS_IDEMPOTENCY_TABLE_NAME", "idempotency"))
+persistence = DynamoDBPersistenceLayer(table_name=get_settings().idempotency_table_name)
 idempotency = IdempotencyConfig(expires_after_seconds=3600)
+services = WiredServices()
 
 
 @idempotent_function(  # type: ignore[untyped-decorator]
@@ -35,15 +36,13 @@ idempotency = IdempotencyConfig(expires_after_seconds=3600)
 def handle_signal(signal: dict[str, Any]) -> dict[str, Any]:
     """Exactly once per signal in effect; throttles, outages and races raise so the message is retried."""
     parsed = SyncSignal.model_validate(signal)
-    if parsed.record_ids:
-        counts = sync_batch(parsed)
-        metrics.add_metric(name="BackfillRecords", unit=MetricUnit.Count, value=counts.get("done", 0))
-        return {"outcome": "batch", **counts}
-    service = billing(parsed.connection_id) if parsed.pair in BILLING_PAIRS else sync_engine(parsed.connection_id)
-    if service is None:
+    handled = dispatch(parsed, services)
+    result = handled.result
+    if handled.is_batch:
+        metrics.add_metric(name="BackfillRecords", unit=MetricUnit.Count, value=handled.counts.get("done", 0))
+        return {"outcome": "batch", **handled.counts}
+    if result.detail == "the connection is gone or paused":
         metrics.add_metric(name="SignalsForGoneConnections", unit=MetricUnit.Count, value=1)
-        return {"outcome": Outcome.SKIPPED.value, "detail": "the connection is gone or paused"}
-    result = service.handle(parsed)
     metrics.add_metric(name=f"Records{result.outcome.value.capitalize()}", unit=MetricUnit.Count, value=1)
     if result.outcome is Outcome.FAILED:
         category = result.detail.split(":", 1)[0] or "unknown"

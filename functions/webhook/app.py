@@ -1,11 +1,10 @@
 """Signed webhook deliveries from HubSpot and QuickBooks, turned into signals on the sync queue."""
 
-import base64
 import json
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -16,6 +15,7 @@ from hubbooks.hubspot import webhooks as hubspot_webhooks
 from hubbooks.ingest import IngestResult
 from hubbooks.queue import QueueError
 from hubbooks.quickbooks import webhooks as qbo_webhooks
+from hubbooks.web.edge import json_response, raw_body, verify_hubspot
 from hubbooks.wiring import secrets, webhook_ingest
 
 logger = Logger()
@@ -27,20 +27,10 @@ MAX_BODY_BYTES = {"hubspot": 1_048_576, "quickbooks": 2_097_152}
 JSON_TYPES = ("application/json", "application/cloudevents+json", "application/cloudevents-batch+json")
 
 
-def _answer(status: int, body: dict[str, Any]) -> Response[str]:
-    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=json.dumps(body))
-
-
 def _reject(reason: str, status: int, message: str) -> Response[str]:
     metrics.add_metric(name=f"Rejected{reason}", unit=MetricUnit.Count, value=1)
     logger.info("webhook rejected", extra={"reason": reason, "status": status})
-    return _answer(status, {"message": message})
-
-
-def _raw_body() -> bytes:
-    event = app.current_event
-    body = event.body or ""
-    return base64.b64decode(body) if event.is_base64_encoded else body.encode("utf-8")
+    return json_response(status, {"message": message})
 
 
 def _precheck(provider: str, raw: bytes) -> Response[str] | None:
@@ -70,32 +60,21 @@ def _ingest(provider: str, raw: bytes, handle: Any) -> Response[str]:
     except QueueError as exc:
         logger.error("signals not queued; asking the sender to retry", extra={"error": str(exc)})
         metrics.add_metric(name="QueueFailures", unit=MetricUnit.Count, value=1)
-        return _answer(503, {"message": "The sync queue is unavailable; retry the delivery."})
+        return json_response(503, {"message": "The sync queue is unavailable; retry the delivery."})
     metrics.add_metric(name="EventsReceived", unit=MetricUnit.Count, value=result.received)
     metrics.add_metric(name="SignalsQueued", unit=MetricUnit.Count, value=result.queued)
     metrics.add_metric(name="EventsDropped", unit=MetricUnit.Count, value=sum(result.dropped.values()))
     logger.info("webhook ingested", extra={"provider": provider, **result.as_dict()})
-    return _answer(200, result.as_dict())
+    return json_response(200, result.as_dict())
 
 
 @app.post("/webhooks/hubspot")
 def hubspot() -> Response[str]:
-    raw = _raw_body()
+    raw = raw_body(app.current_event)
     if (refused := _precheck("hubspot", raw)) is not None:
         return refused
-    settings = get_settings()
-    event = app.current_event
-    public_base = settings.public_base_url.rstrip("/") or f"https://{event.request_context.domain_name}"
-    query = f"?{event.raw_query_string}" if event.raw_query_string else ""
     try:
-        hubspot_webhooks.verify(
-            dict(event.headers),
-            method="POST",
-            uri=f"{public_base}{event.raw_path}{query}",
-            body=raw,
-            client_secret=secrets().hubspot_client_secret.get_secret_value(),
-            allow_legacy=settings.hubspot_accept_legacy_signatures,
-        )
+        verify_hubspot(app.current_event, raw, allow_legacy=get_settings().hubspot_accept_legacy_signatures)
     except hubspot_webhooks.SignatureError as exc:
         return _reject("Signature", 401, f"Signature check failed: {exc}")
     ingest = webhook_ingest()
@@ -104,7 +83,7 @@ def hubspot() -> Response[str]:
 
 @app.post("/webhooks/quickbooks")
 def quickbooks() -> Response[str]:
-    raw = _raw_body()
+    raw = raw_body(app.current_event)
     if (refused := _precheck("quickbooks", raw)) is not None:
         return refused
     try:

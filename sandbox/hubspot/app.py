@@ -740,7 +740,7 @@ class HubSpotEmulator(Emulator):
         return json_response({"results": list(self.actions.completions)})
 
     def admin_run_action(self, request: Request, definition_id: str) -> Response:
-        """Run a workflow action as HubSpot would: POST to its actionUrl with the v2 signature."""
+        """Run a workflow action as HubSpot would: POST to its actionUrl signed v3, with v2 alongside."""
         definition = self.actions.get(definition_id)
         body = read_json(request) or {}
         payload = {
@@ -757,10 +757,13 @@ class HubSpotEmulator(Emulator):
         }
         raw = json.dumps(payload)
         url = definition["actionUrl"]
+        timestamp = str(now_ms())
         headers = {
             "Content-Type": "application/json",
             "X-HubSpot-Signature-Version": "v2",
             "X-HubSpot-Signature": signing.hubspot_v2(self.client_secret, "POST", url, raw),
+            "X-HubSpot-Signature-v3": signing.hubspot_v3(self.client_secret, "POST", url, raw, timestamp),
+            "X-HubSpot-Request-Timestamp": timestamp,
         }
         started = time.monotonic()
         try:

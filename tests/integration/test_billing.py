@@ -1,9 +1,10 @@
 """Invoices, payments and deals through devstack and both sandboxes: QuickBooks invoices become HubSpot
 invoices with line items, contact and deal; payments land on timelines; a workflow action bills a deal."""
 
-import hashlib
 import json
 import time
+import uuid
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -11,9 +12,24 @@ import pytest
 import requests
 
 from devstack.sandboxed import SandboxedProduct
-from tests.support.product import connect_webhooks, install, settle, table_items
+from sandbox import signing
+from tests.conftest import SHARED_TIME_SCALE
+from tests.support.product import billable_deal, connect_webhooks, deal_with_contact, install, settle, table_items
 
 pytestmark = [pytest.mark.devstack, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def product() -> Iterator[SandboxedProduct]:
+    """Deployed as the template's defaults leave it: PublicBaseUrl empty, so every signature is checked
+    against the URL the request arrived at."""
+    with SandboxedProduct(
+        stack_name=f"bill-{uuid.uuid4().hex[:8]}",
+        run_schedules=False,
+        sandbox_time_scale=SHARED_TIME_SCALE,
+        stack_parameters={"PublicBaseUrl": ""},
+    ) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
@@ -80,12 +96,6 @@ def _pay(product: SandboxedProduct, customer_id: str, invoice_id: str, amount: f
         },
     )
     return str(payment["Id"])
-
-
-def _deal_with_contact(product: SandboxedProduct, contact_id: str, name: str, stage: str = "contractsent") -> str:
-    deal = product.hubspot_admin.create("deals", {"dealname": name, "dealstage": stage, "pipeline": "default"})
-    product.hubspot_admin.associate("deals", deal["id"], "contacts", contact_id)
-    return str(deal["id"])
 
 
 def test_invoices_of_every_status_and_payments_reach_hubspot(
@@ -168,7 +178,7 @@ def test_invoices_of_every_status_and_payments_reach_hubspot(
 
 def test_two_invoices_on_one_deal_the_later_updated_wins(product: SandboxedProduct, connection: dict[str, Any]) -> None:
     customer_id, contact_id = _customer_with_contact(product, "Bo Dealer")
-    deal_id = _deal_with_contact(product, contact_id, "Bo's renewal")
+    deal_id = deal_with_contact(product, contact_id, "Bo's renewal")
     item_id = _item(product, "Support plan", 100.0)
     first = _qbo_invoice(product, customer_id, item_id, 1)
     settle(product)
@@ -194,21 +204,6 @@ def test_two_invoices_on_one_deal_the_later_updated_wins(product: SandboxedProdu
     assert deal["qbo_invoice_due_date"]
 
 
-def _billable_deal(product: SandboxedProduct, name: str) -> tuple[str, str]:
-    """A HubSpot deal with a contact and a line item of a synced product; answers (deal, contact)."""
-    contact = product.hubspot_admin.create(
-        "contacts", {"email": f"{name.lower()}@example.com", "firstname": name, "lastname": "Buyer"}
-    )
-    product_record = product.hubspot_admin.create("products", {"name": f"{name} widget", "price": "40"})
-    settle(product)
-    deal_id = _deal_with_contact(product, contact["id"], f"{name} order", stage="closedwon")
-    line = product.hubspot_admin.create(
-        "line_items", {"name": f"{name} widget", "quantity": "3", "price": "40", "hs_product_id": product_record["id"]}
-    )
-    product.hubspot_admin.associate("line_items", line["id"], "deals", deal_id)
-    return deal_id, contact["id"]
-
-
 def _qbo_invoices(product: SandboxedProduct) -> list[dict[str, Any]]:
     return product.quickbooks_admin.records("Invoice")
 
@@ -216,7 +211,8 @@ def _qbo_invoices(product: SandboxedProduct) -> list[dict[str, Any]]:
 def test_the_workflow_action_bills_a_deal_once_per_callback(
     product: SandboxedProduct, connection: dict[str, Any], action_id: str
 ) -> None:
-    deal_id, contact_id = _billable_deal(product, "Cara")
+    assert product.devstack.parameters["PublicBaseUrl"] == ""
+    deal_id, contact_id = billable_deal(product, "Cara")
     before = len(_qbo_invoices(product))
     inputs = {"due_in_days": "14", "send_email": "true", "memo": "Thank you for your order"}
     first = product.hubspot_admin.run_action(action_id, deal_id, inputs, callback_id="cb-cara-1")
@@ -263,39 +259,58 @@ def test_a_deal_without_a_contact_fails_in_plain_words_and_bills_nothing(
     assert len(_qbo_invoices(product)) == before
 
 
-def test_a_badly_signed_action_request_is_refused(
-    product: SandboxedProduct, connection: dict[str, Any], action_id: str
+@pytest.fixture(scope="module")
+def forge_target(product: SandboxedProduct, connection: dict[str, Any]) -> str:
+    """A deal the action could bill, so a refusal is the signature's doing."""
+    return billable_deal(product, "Forge")[0]
+
+
+def _signed(kind: str, secret: str, url: str, body: str) -> dict[str, str]:
+    """Headers of one signature kind over `body` posted to `url`."""
+    if kind == "v3":
+        timestamp = str(int(time.time() * 1000))
+        return {
+            "X-HubSpot-Signature-v3": signing.hubspot_v3(secret, "POST", url, body, timestamp),
+            "X-HubSpot-Request-Timestamp": timestamp,
+        }
+    legacy = signing.hubspot_v1(secret, body) if kind == "v1" else signing.hubspot_v2(secret, "POST", url, body)
+    return {"X-HubSpot-Signature": legacy, "X-HubSpot-Signature-Version": kind}
+
+
+@pytest.mark.parametrize(
+    ("kind", "genuine"),
+    [("v3", False), ("v2", False), ("v2", True), ("v1", True)],
+    ids=["forged-v3", "forged-v2", "genuine-v2-only", "genuine-v1-only"],
+)
+def test_an_action_request_without_a_genuine_v3_signature_is_refused(
+    product: SandboxedProduct, action_id: str, forge_target: str, kind: str, genuine: bool
 ) -> None:
+    """v1 and v2 cover no time (v1 not even the URL), so only v3 is taken, even when the others are right."""
+    deal_id = forge_target
     url = f"{product.devstack.gateway_url}/actions/create-invoice"
+    callback = f"cb-forged-{kind}-{genuine}"
     body = json.dumps(
         {
-            "callbackId": "cb-forged",
+            "callbackId": callback,
             "origin": {"portalId": product.credentials.portal_id, "actionDefinitionId": int(action_id)},
-            "object": {"objectId": 1, "objectType": "DEAL"},
+            "object": {"objectId": int(deal_id), "objectType": "DEAL"},
             "inputFields": {},
         }
     )
-    forged = hashlib.sha256(("not-the-secret" + "POST" + url + body).encode()).hexdigest()
+    secret = product.credentials.hubspot_client_secret if genuine else "not-the-secret"
     before = len(_qbo_invoices(product))
     answer = requests.post(
-        url,
-        data=body,
-        headers={
-            "Content-Type": "application/json",
-            "X-HubSpot-Signature": forged,
-            "X-HubSpot-Signature-Version": "v2",
-        },
-        timeout=10,
+        url, data=body, headers={"Content-Type": "application/json", **_signed(kind, secret, url, body)}, timeout=10
     )
     assert answer.status_code == 401
     assert len(_qbo_invoices(product)) == before
-    assert not [i for i in table_items(product) if i["SK"]["S"] == "ACTION#cb-forged"]
+    assert not [i for i in table_items(product) if i["SK"]["S"] == f"ACTION#{callback}"]
 
 
 def test_a_throttled_action_blocks_and_completes_through_the_callback(
     product: SandboxedProduct, connection: dict[str, Any], action_id: str
 ) -> None:
-    deal_id, _ = _billable_deal(product, "Dora")
+    deal_id, _ = billable_deal(product, "Dora")
     product.quickbooks_admin.add_fault("429", count=1, method="POST", path="/invoice$")
     answer = product.hubspot_admin.run_action(action_id, deal_id, {}, callback_id="cb-dora")
     product.quickbooks_admin.clear_faults()

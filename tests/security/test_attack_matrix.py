@@ -15,7 +15,7 @@ import requests
 from devstack.browser import Browser
 from devstack.sandboxed import SandboxedProduct
 from hubbooks.models.signals import Pair, Reason, Side, SyncSignal
-from tests.support.product import connect_webhooks, install, settle, table_items
+from tests.support.product import billable_deal, connect_webhooks, install, settle, table_items
 from tests.support.signatures import hubspot_v3_headers
 
 pytestmark = [pytest.mark.security, pytest.mark.devstack, pytest.mark.slow]
@@ -47,15 +47,6 @@ def _v3(
 ) -> dict[str, str]:
     key = secret or product.credentials.hubspot_client_secret
     return hubspot_v3_headers(key, _action_url(product), body, timestamp_ms)
-
-
-def _v2(product: SandboxedProduct, body: bytes) -> dict[str, str]:
-    source = product.credentials.hubspot_client_secret + "POST" + _action_url(product) + body.decode()
-    return {
-        "Content-Type": "application/json",
-        "X-HubSpot-Signature": hashlib.sha256(source.encode()).hexdigest(),
-        "X-HubSpot-Signature-Version": "v2",
-    }
 
 
 @pytest.mark.parametrize("attack", ["forged", "replayed 6 minutes later", "altered body", "oversize", "unsigned"])
@@ -93,17 +84,29 @@ def test_an_action_for_a_portal_without_a_connection_bills_nothing(
     assert product.quickbooks_admin.calls() == []
 
 
-def test_a_replayed_v2_action_request_bills_once(
+def test_a_replayed_action_request_bills_once(
     product: SandboxedProduct, session: tuple[Browser, dict[str, Any]]
 ) -> None:
-    """v2 signatures carry no timestamp: a replay is the same callbackId, answered from what was done."""
-    body = _action_body(product, "cb-replayed-v2")
-    first = requests.post(_action_url(product), data=body, headers=_v2(product, body), timeout=30)
-    again = requests.post(_action_url(product), data=body, headers=_v2(product, body), timeout=30)
+    """A copy of a genuine request sent again within v3's five minutes is the same callbackId: answered from
+    what was done, billed once."""
+    deal_id, _ = billable_deal(product, "Replay")
+    body = json.dumps(
+        {
+            "callbackId": "cb-replayed",
+            "origin": {"portalId": product.credentials.portal_id, "actionDefinitionId": 1},
+            "object": {"objectId": int(deal_id), "objectType": "DEAL"},
+            "inputFields": {},
+        }
+    ).encode()
+    headers = _v3(product, body)
+    product.quickbooks_admin.clear_calls()
+    first = requests.post(_action_url(product), data=body, headers=headers, timeout=30)
+    again = requests.post(_action_url(product), data=body, headers=headers, timeout=30)
     assert first.status_code == again.status_code == 200
+    assert first.json()["outputFields"]["hs_execution_state"] == "SUCCESS", first.json()
     assert first.json() == again.json()
     posts = [c for c in product.quickbooks_admin.calls() if c["method"] == "POST" and c["path"].endswith("/invoice")]
-    assert len(posts) <= 1
+    assert len(posts) == 1
 
 
 @pytest.mark.parametrize(

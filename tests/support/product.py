@@ -56,3 +56,25 @@ def settle(product: SandboxedProduct, timeout: float = 60.0) -> None:
 
 def connect_webhooks(product: SandboxedProduct) -> None:
     product.connect_webhooks()
+
+
+def deal_with_contact(product: SandboxedProduct, contact_id: str, name: str, stage: str = "contractsent") -> str:
+    """A HubSpot deal associated with one contact; answers its id."""
+    deal = product.hubspot_admin.create("deals", {"dealname": name, "dealstage": stage, "pipeline": "default"})
+    product.hubspot_admin.associate("deals", deal["id"], "contacts", contact_id)
+    return str(deal["id"])
+
+
+def billable_deal(product: SandboxedProduct, name: str) -> tuple[str, str]:
+    """A HubSpot deal with a contact and a line item of a synced product; answers (deal, contact)."""
+    contact = product.hubspot_admin.create(
+        "contacts", {"email": f"{name.lower()}@example.com", "firstname": name, "lastname": "Buyer"}
+    )
+    product_record = product.hubspot_admin.create("products", {"name": f"{name} widget", "price": "40"})
+    settle(product)
+    deal_id = deal_with_contact(product, contact["id"], f"{name} order", stage="closedwon")
+    line = product.hubspot_admin.create(
+        "line_items", {"name": f"{name} widget", "quantity": "3", "price": "40", "hs_product_id": product_record["id"]}
+    )
+    product.hubspot_admin.associate("line_items", line["id"], "deals", deal_id)
+    return deal_id, contact["id"]

@@ -59,7 +59,10 @@ def verify(
 ) -> None:
     """Check a request's HubSpot signature over the exact raw body and the URL it was sent to."""
     lowered = {k.lower(): v for k, v in headers.items()}
-    text = body.decode("utf-8")
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise SignatureError("the body is not UTF-8, so HubSpot did not sign it") from None
     signature_v3 = lowered.get("x-hubspot-signature-v3")
     if signature_v3:
         timestamp = lowered.get("x-hubspot-request-timestamp", "")
@@ -70,7 +73,7 @@ def verify(
             raise SignatureError("timestamp outside the 5-minute window")
         message = (method + _v3_uri(uri) + text + timestamp).encode("utf-8")
         expected = base64.b64encode(hmac.new(client_secret.encode(), message, hashlib.sha256).digest()).decode()
-        if not hmac.compare_digest(expected, signature_v3):
+        if not hmac.compare_digest(expected.encode(), signature_v3.encode("utf-8", "replace")):
             raise SignatureError("X-HubSpot-Signature-v3 does not match")
         return
     legacy = lowered.get("x-hubspot-signature")
@@ -80,7 +83,7 @@ def verify(
         raise SignatureError("v1/v2 signatures are not accepted; HubSpot sends v3")
     version = lowered.get("x-hubspot-signature-version", "v1")
     source = client_secret + (text if version == "v1" else method + uri + text)
-    if not hmac.compare_digest(hashlib.sha256(source.encode()).hexdigest(), legacy):
+    if not hmac.compare_digest(hashlib.sha256(source.encode()).hexdigest().encode(), legacy.encode("utf-8", "replace")):
         raise SignatureError(f"X-HubSpot-Signature ({version}) does not match")
 
 

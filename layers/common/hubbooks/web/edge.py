@@ -1,0 +1,60 @@
+"""The HTTP edge the API functions share: raw bodies, JSON answers, the public URL, sessions, signatures.
+
+Every HTTP handler reads its request through these helpers, so a rule (which URL HubSpot signed, which
+cookie names a session) is written once.
+"""
+
+import base64
+import json
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
+
+from hubbooks.config import get_settings
+from hubbooks.hubspot import webhooks as hubspot_webhooks
+from hubbooks.models.connection import Connection
+from hubbooks.wiring import connections, secrets, sessions
+
+
+def raw_body(event: APIGatewayProxyEventV2) -> bytes:
+    """The body exactly as the sender signed it (API Gateway base64-encodes what is not text)."""
+    body = event.body or ""
+    return base64.b64decode(body) if event.is_base64_encoded else body.encode("utf-8")
+
+
+def json_response(status: int, body: dict[str, Any]) -> Response[str]:
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=json.dumps(body))
+
+
+def public_base(event: APIGatewayProxyEventV2) -> str:
+    """The URL the app is reached at: the configured one, else the host and scheme the request came to."""
+    configured = get_settings().public_base_url
+    if configured:
+        return configured.rstrip("/")
+    scheme = (event.headers.get("x-forwarded-proto") or "https").split(",")[0].strip()
+    return f"{'http' if scheme == 'http' else 'https'}://{event.request_context.domain_name}"
+
+
+def request_url(event: APIGatewayProxyEventV2) -> str:
+    """The full URL a request was sent to, as its sender signed it (query string included)."""
+    query = f"?{event.raw_query_string}" if event.raw_query_string else ""
+    return f"{public_base(event)}{event.raw_path}{query}"
+
+
+def session_connection(event: APIGatewayProxyEventV2) -> Connection | None:
+    """The connection the request's session cookie is bound to, if the cookie is valid."""
+    connection_id = sessions().connection_of(event.cookies)
+    return connections().get(connection_id) if connection_id else None
+
+
+def verify_hubspot(event: APIGatewayProxyEventV2, raw: bytes, *, allow_legacy: bool) -> None:
+    """Raise `SignatureError` unless HubSpot signed this request for the URL it arrived at."""
+    hubspot_webhooks.verify(
+        dict(event.headers),
+        method=event.request_context.http.method,
+        uri=request_url(event),
+        body=raw,
+        client_secret=secrets().hubspot_client_secret.get_secret_value(),
+        allow_legacy=allow_legacy,
+    )
