@@ -11,7 +11,7 @@ from typing import Any
 
 from devstack.sandboxed import SandboxedProduct
 from hubbooks.mapping.fields import CONTACT_FIELDS, qbo_value
-from hubbooks.store.table import connection_pk
+from hubbooks.store.keys import connection_pk
 from sandbox.client import HubSpotAdmin, QuickBooksAdmin, SandboxError
 from tests.support.product import table_items
 

@@ -12,7 +12,8 @@ from decimal import Decimal
 
 from botocore.exceptions import ClientError
 
-from hubbooks.store.table import Table, connection_pk
+from hubbooks.store.keys import connection_pk, rate_sk
+from hubbooks.store.table import Table
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,7 @@ class RateBudget:
         self._clock = clock
 
     def _key(self, name: str) -> dict[str, str]:
-        return {"PK": self._pk, "SK": f"RATE#{self._provider}#{name}"}
+        return {"PK": self._pk, "SK": rate_sk(self._provider, name)}
 
     def acquire(self, kind: str = "default") -> None:
         """Wait until every bucket of `kind` has a token, then take one from each."""

@@ -19,7 +19,7 @@ from hubbooks.hubspot.developer import DeveloperClient
 from hubbooks.hubspot.oauth import HubSpotOAuth
 from hubbooks.ingest import WebhookIngest
 from hubbooks.models.connection import Connection
-from hubbooks.models.signals import Pair, Reason, SyncSignal
+from hubbooks.models.signals import Pair, SyncSignal
 from hubbooks.models.sync_config import MAPPED
 from hubbooks.queue import GroupedSender, SignalQueue
 from hubbooks.quickbooks.client import QboClient
@@ -36,8 +36,8 @@ from hubbooks.store.sync_store import DynamoSyncStore
 from hubbooks.store.table import Table
 from hubbooks.store.tokens import TokenRepository
 from hubbooks.sync.adapters import HubSpotAdapter, QboAdapter, SyncPorts
-from hubbooks.sync.batch import OUTCOME_COUNTER, run_batch
-from hubbooks.sync.billing import BILLING_PAIRS, Billing
+from hubbooks.sync.batch import run_batch
+from hubbooks.sync.billing import Billing
 from hubbooks.sync.engine import SyncEngine
 from hubbooks.sync.invoice_action import CreateInvoiceAction
 from hubbooks.sync.invoices import InvoiceMirror
@@ -245,29 +245,25 @@ def billing(connection_id: str) -> Billing | None:
     )
 
 
-def sync_batch(signal: SyncSignal) -> dict[str, int]:
-    """Reconcile a batch of an initial sync and add its outcomes to the job's progress."""
-    connection = _active(signal.connection_id)
-    if connection is None or signal.job_id is None:
-        return {"skipped": len(signal.record_ids)}
-    if signal.pair in BILLING_PAIRS:
-        counts = _billing_batch(signal)
-    else:
+class WiredServices:
+    """The services the signal routes need, built for each signal's connection."""
+
+    def engine(self, connection_id: str) -> SyncEngine | None:
+        return sync_engine(connection_id)
+
+    def billing(self, connection_id: str) -> Billing | None:
+        return billing(connection_id)
+
+    def record_batch(self, signal: SyncSignal) -> Counter[str] | None:
+        connection = _active(signal.connection_id)
+        if connection is None:
+            return None
         ports = _ports(connection, *_clients(connection))
-        counts = run_batch(signal, ports.hubspot, ports.qbo, ports.store)
-    JobRepository(table(), connection.connection_id).add(signal.pair, signal.job_id, dict(counts))
-    return dict(counts)
+        return run_batch(signal, ports.hubspot, ports.qbo, ports.store)
 
-
-def _billing_batch(signal: SyncSignal) -> Counter[str]:
-    service = billing(signal.connection_id)
-    assert service is not None
-    counts: Counter[str] = Counter()
-    for record_id in signal.record_ids:
-        single = signal.model_copy(update={"record_id": record_id, "record_ids": [], "reason": Reason.BACKFILL})
-        counts[OUTCOME_COUNTER[service.handle(single).outcome]] += 1
-        counts["done"] += 1
-    return counts
+    def add_progress(self, signal: SyncSignal, counts: Counter[str]) -> None:
+        assert signal.job_id is not None
+        JobRepository(table(), signal.connection_id).add(signal.pair, signal.job_id, dict(counts))
 
 
 def initial_sync(connection: Connection) -> InitialSync:

@@ -52,6 +52,17 @@ class SyncSignal(BaseModel):
     record_ids: list[str] = Field(default_factory=list, description="A batch of records of one side (initial sync)")
     job_id: str | None = None
 
+    def single(self, record_id: str, reason: Reason) -> "SyncSignal":
+        """The signal of one record of this batch (or of this signal's pair and side)."""
+        return SyncSignal(
+            connection_id=self.connection_id,
+            pair=self.pair,
+            side=self.side,
+            record_id=record_id,
+            reason=reason,
+            source_version=self.source_version,
+        )
+
     def default_group(self) -> str:
         """The FIFO group of a record not yet linked: its side and id (a batch: its job and first id)."""
         if self.record_ids:

@@ -8,10 +8,10 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from hubbooks.store.table import Table, connection_pk
+from hubbooks.store.keys import APP_PK, TIMELINE, action_sk, connection_pk, invoice_deal_sk, payment_sk
+from hubbooks.store.table import Table
 
 ACTION_DAYS = 30
-APP_PK = "APP#hubspot"
 
 
 @dataclass
@@ -46,16 +46,16 @@ class BillingStore:
     # -- invoice -> deal it was billed from -------------------------------------------------------
 
     def set_invoice_deal(self, invoice_id: str, deal_id: str) -> None:
-        self.table.resource.put_item(Item={"PK": self.pk, "SK": f"DEALOF#{invoice_id}", "deal_id": deal_id})
+        self.table.resource.put_item(Item={"PK": self.pk, "SK": invoice_deal_sk(invoice_id), "deal_id": deal_id})
 
     def invoice_deal(self, invoice_id: str) -> str | None:
-        item = self._get(f"DEALOF#{invoice_id}")
+        item = self._get(invoice_deal_sk(invoice_id))
         return str(item["deal_id"]) if item else None
 
     # -- payments ---------------------------------------------------------------------------------
 
     def payment(self, payment_id: str) -> PaymentMemo | None:
-        item = self._get(f"PAYMENT#{payment_id}")
+        item = self._get(payment_sk(payment_id))
         if item is None:
             return None
         return PaymentMemo(
@@ -68,7 +68,7 @@ class BillingStore:
         self.table.resource.put_item(
             Item={
                 "PK": self.pk,
-                "SK": f"PAYMENT#{payment_id}",
+                "SK": payment_sk(payment_id),
                 "version": memo.version,
                 "applied": json.dumps(memo.applied),
                 "details": json.dumps(memo.details),
@@ -76,7 +76,7 @@ class BillingStore:
         )
 
     def forget_payment(self, payment_id: str) -> None:
-        self.table.resource.delete_item(Key={"PK": self.pk, "SK": f"PAYMENT#{payment_id}"})
+        self.table.resource.delete_item(Key={"PK": self.pk, "SK": payment_sk(payment_id)})
 
     # -- workflow action runs ---------------------------------------------------------------------
 
@@ -86,7 +86,7 @@ class BillingStore:
             self.table.resource.put_item(
                 Item={
                     "PK": self.pk,
-                    "SK": f"ACTION#{run.callback_id}",
+                    "SK": action_sk(run.callback_id),
                     "deal_id": run.deal_id,
                     "inputs": json.dumps(run.inputs),
                     "state": run.state,
@@ -102,7 +102,7 @@ class BillingStore:
         return None
 
     def action(self, callback_id: str) -> ActionRun | None:
-        item = self._get(f"ACTION#{callback_id}")
+        item = self._get(action_sk(callback_id))
         if item is None:
             return None
         return ActionRun(
@@ -115,7 +115,7 @@ class BillingStore:
 
     def finish_action(self, callback_id: str, state: str, outputs: dict[str, Any]) -> None:
         self.table.resource.update_item(
-            Key={"PK": self.pk, "SK": f"ACTION#{callback_id}"},
+            Key={"PK": self.pk, "SK": action_sk(callback_id)},
             UpdateExpression="SET #s = :s, outputs = :o",
             ExpressionAttributeNames={"#s": "state"},
             ExpressionAttributeValues={":s": state, ":o": json.dumps(outputs)},
@@ -129,8 +129,8 @@ class TimelineTemplates:
         self.table = table
 
     def get(self) -> dict[str, str]:
-        item = self.table.resource.get_item(Key={"PK": APP_PK, "SK": "TIMELINE"}, ConsistentRead=True).get("Item")
+        item = self.table.resource.get_item(Key={"PK": APP_PK, "SK": TIMELINE}, ConsistentRead=True).get("Item")
         return {str(k): str(v) for k, v in (item or {}).get("templates", {}).items()}
 
     def save(self, templates: dict[str, str]) -> None:
-        self.table.resource.put_item(Item={"PK": APP_PK, "SK": "TIMELINE", "templates": templates})
+        self.table.resource.put_item(Item={"PK": APP_PK, "SK": TIMELINE, "templates": templates})

@@ -6,9 +6,8 @@ from boto3.dynamodb.conditions import Attr, Key
 from botocore.exceptions import ClientError
 
 from hubbooks.models.connection import Connection, utc_now
-from hubbooks.store.table import Table, connection_pk
-
-META = "META"
+from hubbooks.store.keys import CONNECTION_PK_PREFIX, META, connection_pk, portal_key, realm_index_pk, realm_key
+from hubbooks.store.table import Table
 
 
 class RealmTakenError(Exception):
@@ -17,14 +16,6 @@ class RealmTakenError(Exception):
     def __init__(self, owner: Connection | None) -> None:
         super().__init__("realm already connected")
         self.owner = owner
-
-
-def _portal_key(portal_id: int) -> dict[str, str]:
-    return {"PK": f"PORTAL#{portal_id}", "SK": "CONNECTION"}
-
-
-def _realm_key(realm_id: str) -> dict[str, str]:
-    return {"PK": f"REALM#{realm_id}", "SK": "CONNECTION"}
 
 
 class ConnectionRepository:
@@ -39,7 +30,7 @@ class ConnectionRepository:
         }
         if connection.realm_id:
             item |= {
-                "GSI1PK": f"REALM#{connection.realm_id}",
+                "GSI1PK": realm_index_pk(connection.realm_id),
                 "GSI1SK": connection_pk(connection.connection_id),
             }
         return item
@@ -51,20 +42,22 @@ class ConnectionRepository:
         return None if item is None else Connection.model_validate(item)
 
     def by_portal(self, portal_id: int) -> Connection | None:
-        pointer = self.table.resource.get_item(Key=_portal_key(portal_id), ConsistentRead=True).get("Item")
+        pointer = self.table.resource.get_item(Key=portal_key(portal_id), ConsistentRead=True).get("Item")
         return None if pointer is None else self.get(str(pointer["connection_id"]))
 
     def by_realm(self, realm_id: str) -> Connection | None:
         """Through GSI1, as webhook routing does (eventually consistent)."""
         found = self.table.resource.query(
-            IndexName="GSI1", KeyConditionExpression=Key("GSI1PK").eq(f"REALM#{realm_id}")
+            IndexName="GSI1", KeyConditionExpression=Key("GSI1PK").eq(realm_index_pk(realm_id))
         )
         items = found.get("Items", [])
         return Connection.model_validate(items[0]) if items else None
 
     def all_connections(self) -> list[Connection]:
         """Every connection (the sweep visits each; a scan is fine at the scale of tenants per stack)."""
-        kwargs: dict[str, Any] = {"FilterExpression": Attr("SK").eq(META) & Attr("PK").begins_with("CONN#")}
+        kwargs: dict[str, Any] = {
+            "FilterExpression": Attr("SK").eq(META) & Attr("PK").begins_with(CONNECTION_PK_PREFIX)
+        }
         found: list[Connection] = []
         while True:
             page = self.table.resource.scan(**kwargs)
@@ -88,7 +81,7 @@ class ConnectionRepository:
                     "Put": {
                         "TableName": self.table.name,
                         "Item": self._serialise(
-                            {**_portal_key(connection.portal_id), "connection_id": connection.connection_id}
+                            {**portal_key(connection.portal_id), "connection_id": connection.connection_id}
                         ),
                         "ConditionExpression": "attribute_not_exists(PK)",
                     }
@@ -112,9 +105,7 @@ class ConnectionRepository:
                     {
                         "Put": {
                             "TableName": self.table.name,
-                            "Item": self._serialise(
-                                {**_realm_key(realm_id), "connection_id": connection.connection_id}
-                            ),
+                            "Item": self._serialise({**realm_key(realm_id), "connection_id": connection.connection_id}),
                             "ConditionExpression": "attribute_not_exists(PK) OR connection_id = :me",
                             "ExpressionAttributeValues": self._serialise({":me": connection.connection_id}),
                         }
@@ -125,7 +116,7 @@ class ConnectionRepository:
         except ClientError as exc:
             if exc.response["Error"]["Code"] != "TransactionCanceledException":
                 raise
-            pointer = self.table.resource.get_item(Key=_realm_key(realm_id), ConsistentRead=True).get("Item")
+            pointer = self.table.resource.get_item(Key=realm_key(realm_id), ConsistentRead=True).get("Item")
             raise RealmTakenError(self.get(str(pointer["connection_id"])) if pointer else None) from exc
         return connection
 
@@ -133,14 +124,14 @@ class ConnectionRepository:
         """Forget the connection and everything stored under it."""
         deleted = self.table.delete_partition(connection_pk(connection.connection_id))
         self.table.resource.delete_item(
-            Key=_portal_key(connection.portal_id),
+            Key=portal_key(connection.portal_id),
             ConditionExpression="connection_id = :me",
             ExpressionAttributeValues={":me": connection.connection_id},
         )
         if connection.realm_id:
             try:
                 self.table.resource.delete_item(
-                    Key=_realm_key(connection.realm_id),
+                    Key=realm_key(connection.realm_id),
                     ConditionExpression="connection_id = :me",
                     ExpressionAttributeValues={":me": connection.connection_id},
                 )

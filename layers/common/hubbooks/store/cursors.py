@@ -2,7 +2,8 @@
 
 from datetime import datetime
 
-from hubbooks.store.table import Table, connection_pk
+from hubbooks.store.keys import connection_pk, cursor_sk
+from hubbooks.store.table import Table
 
 
 class CursorRepository:
@@ -12,11 +13,11 @@ class CursorRepository:
 
     def get(self, provider: str, name: str) -> datetime | None:
         item = self.table.resource.get_item(
-            Key={"PK": self.pk, "SK": f"CURSOR#{provider}#{name}"}, ConsistentRead=True
+            Key={"PK": self.pk, "SK": cursor_sk(provider, name)}, ConsistentRead=True
         ).get("Item")
         return datetime.fromisoformat(str(item["watermark"])) if item else None
 
     def put(self, provider: str, name: str, watermark: datetime) -> None:
         self.table.resource.put_item(
-            Item={"PK": self.pk, "SK": f"CURSOR#{provider}#{name}", "watermark": watermark.isoformat()}
+            Item={"PK": self.pk, "SK": cursor_sk(provider, name), "watermark": watermark.isoformat()}
         )

@@ -7,7 +7,8 @@ from decimal import Decimal
 from typing import Any
 
 from hubbooks.models.signals import Pair
-from hubbooks.store.table import Table, connection_pk
+from hubbooks.store.keys import connection_pk, job_sk, jobs_prefix, last_part
+from hubbooks.store.table import Table
 
 COUNTERS = ("done", "created", "updated", "linked", "unchanged", "failed", "skipped")
 
@@ -45,7 +46,7 @@ class JobRepository:
         self.table.resource.put_item(
             Item={
                 "PK": self.pk,
-                "SK": f"JOB#{pair}#{job_id}",
+                "SK": job_sk(pair, job_id),
                 "pair": str(pair),
                 "status": "planning",
                 "total": 0,
@@ -59,7 +60,7 @@ class JobRepository:
         """The job's size once both sides are counted; a job with nothing to do is finished at once."""
         now = Decimal(str(round(time.time(), 3)))
         self.table.resource.update_item(
-            Key={"PK": self.pk, "SK": f"JOB#{pair}#{job_id}"},
+            Key={"PK": self.pk, "SK": job_sk(pair, job_id)},
             UpdateExpression="SET #t = :t, #s = :status" + (", finished = :now" if total == 0 else ""),
             ExpressionAttributeNames={"#t": "total", "#s": "status"},
             ExpressionAttributeValues={":t": total, ":status": "finished" if total == 0 else "running"}
@@ -68,7 +69,7 @@ class JobRepository:
 
     def latest(self, pair: Pair) -> JobProgress | None:
         """The pair's most recently started job."""
-        jobs = [self._progress(item) for item in self.table.partition(self.pk, f"JOB#{pair}#")]
+        jobs = [self._progress(item) for item in self.table.partition(self.pk, jobs_prefix(pair))]
         return max(jobs, key=lambda j: j.started, default=None)
 
     def add(self, pair: Pair, job_id: str, counts: dict[str, int]) -> JobProgress:
@@ -77,7 +78,7 @@ class JobRepository:
         values: dict[str, Any] = {f":{k}": v for k, v in counts.items()}
         expression = "ADD " + ", ".join(f"#{k} :{k}" for k in counts)
         item = self.table.resource.update_item(
-            Key={"PK": self.pk, "SK": f"JOB#{pair}#{job_id}"},
+            Key={"PK": self.pk, "SK": job_sk(pair, job_id)},
             UpdateExpression=expression,
             ExpressionAttributeNames=names,
             ExpressionAttributeValues=values,
@@ -86,7 +87,7 @@ class JobRepository:
         progress = self._progress(item)
         if progress.status == "running" and progress.done >= progress.total:
             self.table.resource.update_item(
-                Key={"PK": self.pk, "SK": f"JOB#{pair}#{job_id}"},
+                Key={"PK": self.pk, "SK": job_sk(pair, job_id)},
                 UpdateExpression="SET #s = :done, finished = :now",
                 ExpressionAttributeNames={"#s": "status"},
                 ExpressionAttributeValues={":done": "finished", ":now": Decimal(str(round(time.time(), 3)))},
@@ -94,7 +95,7 @@ class JobRepository:
         return progress
 
     def get(self, pair: Pair, job_id: str) -> JobProgress | None:
-        item = self.table.resource.get_item(Key={"PK": self.pk, "SK": f"JOB#{pair}#{job_id}"}, ConsistentRead=True).get(
+        item = self.table.resource.get_item(Key={"PK": self.pk, "SK": job_sk(pair, job_id)}, ConsistentRead=True).get(
             "Item"
         )
         return None if item is None else self._progress(item)
@@ -102,7 +103,7 @@ class JobRepository:
     @staticmethod
     def _progress(item: dict[str, Any]) -> JobProgress:
         return JobProgress(
-            str(item["SK"]).rsplit("#", 1)[1],
+            last_part(item["SK"]),
             str(item["pair"]),
             str(item["status"]),
             int(item.get("total", 0)),

@@ -3,13 +3,10 @@
 from typing import Any
 
 from hubbooks.models.signals import Pair, Side
-from hubbooks.store.table import Table, connection_pk
+from hubbooks.store.keys import connection_pk, last_part, link_sk
+from hubbooks.store.table import Table
 
 BATCH_GET = 100
-
-
-def link_sk(pair: Pair | str, side: Side | str, record_id: str) -> str:
-    return f"LINK#{pair}#{side}#{record_id}"
 
 
 class LinkLookup:
@@ -24,7 +21,7 @@ class LinkLookup:
         for item in self.items(connection_id, pair, side, ids, "SK, seen"):
             version = (item.get("seen") or {}).get(str(side))
             if version:
-                found[str(item["SK"]).rsplit("#", 1)[1]] = str(version)
+                found[last_part(item["SK"])] = str(version)
         return found
 
     def items(
@@ -49,6 +46,6 @@ class LinkLookup:
     def hubspot_ids(self, connection_id: str, pair: Pair, qbo_ids: list[str]) -> dict[str, str]:
         """For each linked QuickBooks id, the HubSpot id it is linked to."""
         return {
-            str(item["SK"]).rsplit("#", 1)[1]: str(item["other_id"])
+            last_part(item["SK"]): str(item["other_id"])
             for item in self.items(connection_id, pair, Side.QUICKBOOKS, qbo_ids, "SK, other_id")
         }

@@ -7,6 +7,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from hubbooks.auth.signing import InvalidSignatureError, Signer
+from hubbooks.store.keys import state_key
 from hubbooks.store.table import Table
 
 STATE_SECONDS = 600
@@ -24,9 +25,7 @@ class StateRepository:
     def issue(self, provider: str, **context: str) -> str:
         nonce = secrets.token_urlsafe(24)
         expires = int(time.time()) + STATE_SECONDS
-        self.table.resource.put_item(
-            Item={"PK": f"STATE#{nonce}", "SK": "META", "provider": provider, "ttl": expires, **context}
-        )
+        self.table.resource.put_item(Item={**state_key(nonce), "provider": provider, "ttl": expires, **context})
         return self.signer.sign({"n": nonce, "p": provider}, STATE_SECONDS)
 
     def consume(self, value: str | None, provider: str) -> dict[str, Any]:
@@ -41,7 +40,7 @@ class StateRepository:
             raise StateError("state issued for another provider")
         try:
             old = self.table.resource.delete_item(
-                Key={"PK": f"STATE#{payload['n']}", "SK": "META"},
+                Key=state_key(payload["n"]),
                 ConditionExpression="attribute_exists(PK)",
                 ReturnValues="ALL_OLD",
             )

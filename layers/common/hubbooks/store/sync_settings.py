@@ -7,7 +7,8 @@ from botocore.exceptions import ClientError
 
 from hubbooks.models.signals import Pair
 from hubbooks.models.sync_config import SyncConfig
-from hubbooks.store.table import Table, connection_pk
+from hubbooks.store.keys import connection_pk, settings_sk
+from hubbooks.store.table import Table
 
 
 class StaleSettingsError(Exception):
@@ -20,7 +21,9 @@ class SyncSettingsRepository:
         self.pk = connection_pk(connection_id)
 
     def get(self, pair: Pair) -> SyncConfig:
-        item = self.table.resource.get_item(Key={"PK": self.pk, "SK": f"SYNC#{pair}"}, ConsistentRead=True).get("Item")
+        item = self.table.resource.get_item(Key={"PK": self.pk, "SK": settings_sk(pair)}, ConsistentRead=True).get(
+            "Item"
+        )
         return self.from_item(pair, item)
 
     @staticmethod
@@ -44,7 +47,7 @@ class SyncSettingsRepository:
             self.table.resource.put_item(
                 Item={
                     "PK": self.pk,
-                    "SK": f"SYNC#{config.pair}",
+                    "SK": settings_sk(config.pair),
                     "version": saved.version,
                     "enabled": saved.enabled,
                     "config": saved.model_dump_json(exclude={"pair", "version"}),

@@ -10,9 +10,10 @@ from botocore.exceptions import ClientError
 
 from hubbooks.models.signals import Pair, Side
 from hubbooks.models.sync_config import SyncConfig
-from hubbooks.store.links import LinkLookup, link_sk
+from hubbooks.store.keys import connection_pk, error_sk, errors_prefix, history_sk, last_part, link_sk
+from hubbooks.store.links import LinkLookup
 from hubbooks.store.sync_settings import SyncSettingsRepository
-from hubbooks.store.table import Table, connection_pk
+from hubbooks.store.table import Table
 from hubbooks.sync.models import Link, PairSettings, SyncFailure
 from hubbooks.sync.ports import LinkConflictError
 
@@ -32,8 +33,7 @@ class DynamoSyncStore:
     def config(self, pair: Pair) -> SyncConfig:
         """The pair's settings, read once per store (a store lives for one signal or one batch)."""
         if pair not in self._configs:
-            item = self.table.resource.get_item(Key={"PK": self.pk, "SK": f"SYNC#{pair}"}).get("Item")
-            self._configs[pair] = SyncSettingsRepository.from_item(pair, item)
+            self._configs[pair] = SyncSettingsRepository(self.table, self.connection_id).get(pair)
         return self._configs[pair]
 
     def link_of(self, pair: Pair, side: Side, record_id: str) -> Link | None:
@@ -46,7 +46,7 @@ class DynamoSyncStore:
         """The links of many records of one side at once (None for records not linked)."""
         found: dict[str, Link | None] = dict.fromkeys(record_ids)
         for item in LinkLookup(self.table).items(self.connection_id, pair, side, record_ids):
-            record_id = str(item["SK"]).rsplit("#", 1)[1]
+            record_id = last_part(item["SK"])
             found[record_id] = _link(pair, side, record_id, item)
         return found
 
@@ -107,7 +107,7 @@ class DynamoSyncStore:
     def record_failure(self, pair: Pair, side: Side, record_id: str, failure: SyncFailure) -> None:
         now = datetime.now(UTC).isoformat()
         self.table.resource.update_item(
-            Key={"PK": self.pk, "SK": f"ERR#{pair}#{side}#{record_id}"},
+            Key={"PK": self.pk, "SK": error_sk(pair, side, record_id)},
             UpdateExpression="SET category = :c, message = :m, fix = :f, last_seen = :now, "
             "first_seen = if_not_exists(first_seen, :now), attempts = if_not_exists(attempts, :zero) + :one, "
             "pair = :p, side = :s, record_id = :r",
@@ -125,13 +125,13 @@ class DynamoSyncStore:
         )
 
     def failure(self, pair: Pair, side: Side, record_id: str) -> SyncFailure | None:
-        item = self.table.resource.get_item(Key={"PK": self.pk, "SK": f"ERR#{pair}#{side}#{record_id}"}).get("Item")
+        item = self.table.resource.get_item(Key={"PK": self.pk, "SK": error_sk(pair, side, record_id)}).get("Item")
         return SyncFailure(str(item["category"]), str(item["message"]), str(item["fix"])) if item else None
 
     def clear_failure(self, pair: Pair, side: Side, record_id: str) -> None:
         try:
             self.table.resource.delete_item(
-                Key={"PK": self.pk, "SK": f"ERR#{pair}#{side}#{record_id}"}, ConditionExpression="attribute_exists(PK)"
+                Key={"PK": self.pk, "SK": error_sk(pair, side, record_id)}, ConditionExpression="attribute_exists(PK)"
             )
         except ClientError as exc:
             if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
@@ -139,13 +139,15 @@ class DynamoSyncStore:
 
     def failing(self, pair: Pair) -> set[tuple[str, str]]:
         """(side, record id) of every record of the pair with a sync error."""
-        return {(str(item["side"]), str(item["record_id"])) for item in self.table.partition(self.pk, f"ERR#{pair}#")}
+        return {
+            (str(item["side"]), str(item["record_id"])) for item in self.table.partition(self.pk, errors_prefix(pair))
+        }
 
     def _history_item(self, entry: dict[str, Any]) -> dict[str, Any]:
         clean = {k: (str(v) if isinstance(v, float) else v) for k, v in entry.items()}
         return {
             "PK": self.pk,
-            "SK": f"HIST#{datetime.now(UTC).isoformat()}#{uuid.uuid4().hex[:8]}",
+            "SK": history_sk(datetime.now(UTC).isoformat(), uuid.uuid4().hex[:8]),
             "ttl": int(time.time()) + HISTORY_DAYS * 86400,
             **clean,
         }

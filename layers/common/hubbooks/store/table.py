@@ -1,13 +1,9 @@
-"""The single DynamoDB table: key helpers and whole-partition operations."""
+"""The single DynamoDB table: the queries every repository needs (key layouts live in `keys`)."""
 
 from collections.abc import Iterator
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
-
-
-def connection_pk(connection_id: str) -> str:
-    return f"CONN#{connection_id}"
 
 
 class Table:
@@ -35,3 +31,47 @@ class Table:
                 batch.delete_item(Key={"PK": item["PK"], "SK": item["SK"]})
                 deleted += 1
         return deleted
+
+    def count(self, pk: str, prefix: str) -> int:
+        """How many items of the partition begin with `prefix` (counted by DynamoDB, not read)."""
+        kwargs: dict[str, Any] = {"KeyConditionExpression": Key("PK").eq(pk) & Key("SK").begins_with(prefix)}
+        total = 0
+        while True:
+            page = self.resource.query(Select="COUNT", **kwargs)
+            total += int(page["Count"])
+            if "LastEvaluatedKey" not in page:
+                return total
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def page(
+        self,
+        pk: str,
+        prefix: str,
+        *,
+        limit: int,
+        start: dict[str, Any] | None = None,
+        newest_first: bool = False,
+        filters: Any = None,
+    ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+        """One page of the items beginning with `prefix`, and the key to continue from (None at the end)."""
+        kwargs: dict[str, Any] = {
+            "KeyConditionExpression": Key("PK").eq(pk) & Key("SK").begins_with(prefix),
+            "ScanIndexForward": not newest_first,
+            "Limit": limit,
+        }
+        if filters is not None:
+            kwargs["FilterExpression"] = filters
+        if start:
+            kwargs["ExclusiveStartKey"] = start
+        answer = self.resource.query(**kwargs)
+        return answer["Items"], answer.get("LastEvaluatedKey")
+
+    def delete_prefixes(self, pk: str, prefixes: dict[str, str]) -> dict[str, int]:
+        """Delete the items under each named prefix of one partition; answers how many of each went."""
+        removed = dict.fromkeys(prefixes, 0)
+        with self.resource.batch_writer() as batch:
+            for name, prefix in prefixes.items():
+                for item in self.partition(pk, prefix):
+                    batch.delete_item(Key={"PK": item["PK"], "SK": item["SK"]})
+                    removed[name] += 1
+        return removed

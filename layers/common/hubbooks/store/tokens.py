@@ -7,7 +7,8 @@ from decimal import Decimal
 from botocore.exceptions import ClientError
 
 from hubbooks.models.connection import Provider
-from hubbooks.store.table import Table, connection_pk
+from hubbooks.store.keys import connection_pk, token_sk
+from hubbooks.store.table import Table
 
 
 @dataclass(frozen=True)
@@ -19,7 +20,7 @@ class StoredTokens:
 
 
 def _key(connection_id: str, provider: Provider) -> dict[str, str]:
-    return {"PK": connection_pk(connection_id), "SK": f"TOKEN#{provider}"}
+    return {"PK": connection_pk(connection_id), "SK": token_sk(provider)}
 
 
 class TokenRepository:

@@ -14,16 +14,6 @@ from hubbooks.sync.merge import merge
 from hubbooks.sync.models import Link, PairSettings, Record, SyncFailure
 from hubbooks.sync.ports import LinkConflictError
 
-OUTCOME_COUNTER = {
-    Outcome.CREATED: "created",
-    Outcome.UPDATED: "updated",
-    Outcome.LINKED: "linked",
-    Outcome.UNCHANGED: "unchanged",
-    Outcome.FAILED: "failed",
-    Outcome.SKIPPED: "skipped",
-    Outcome.UNLINKED: "skipped",
-}
-
 
 @dataclass
 class _Prefetched:
@@ -191,19 +181,11 @@ def run_batch(signal: SyncSignal, hubspot: HubSpotAdapter, qbo: QboAdapter, inne
     counts: Counter[str] = Counter()
     try:
         for record_id in signal.record_ids:
-            single = SyncSignal(
-                connection_id=signal.connection_id,
-                pair=pair,
-                side=side,
-                record_id=record_id,
-                reason=Reason.BACKFILL,
-                source_version=signal.source_version,
-            )
-            outcome = engine.handle(single).outcome
+            outcome = engine.handle(signal.single(record_id, Reason.BACKFILL)).outcome
             # A record whose counterpart this batch created counts as created even when a live signal for
             # the new record linked the two first.
             made = record_id in created and outcome not in (Outcome.FAILED, Outcome.SKIPPED, Outcome.UNLINKED)
-            counts["created" if made else OUTCOME_COUNTER[outcome]] += 1
+            counts["created" if made else outcome.tally] += 1
             counts["done"] += 1
     finally:
         store.flush()

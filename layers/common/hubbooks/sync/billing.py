@@ -17,7 +17,6 @@ from hubbooks.sync.invoice_action import FAIL, ActionInputs, CreateInvoiceAction
 from hubbooks.sync.invoices import InvoiceMirror
 from hubbooks.sync.payments import PaymentMirror
 
-BILLING_PAIRS = (Pair.INVOICES, Pair.PAYMENTS, Pair.DEALS)
 BLOCK = {"hs_execution_state": "BLOCK", "hs_expiration_duration": "P1D"}
 
 

@@ -36,6 +36,11 @@ class Outcome(StrEnum):
     FAILED = "failed"
     SKIPPED = "skipped"
 
+    @property
+    def tally(self) -> str:
+        """How the outcome counts in a job's progress (a record unlinked counts as skipped)."""
+        return "skipped" if self is Outcome.UNLINKED else self.value
+
 
 @dataclass
 class Result:

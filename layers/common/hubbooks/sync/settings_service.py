@@ -1,16 +1,10 @@
 """What the settings API does for one connection: pair settings with versions, mapping validation, turning
 syncs on (an initial sync) and off, deleting a sync, sync health, history and resyncs."""
 
-import base64
-import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
-
-from boto3.dynamodb.conditions import Attr, Key
 
 from hubbooks.hubspot import app_properties
 from hubbooks.hubspot.client import HubSpotClient
@@ -20,10 +14,10 @@ from hubbooks.mapping.qbo_fields import QBO_FIELDS
 from hubbooks.mapping.validation import Problem, validate
 from hubbooks.models.signals import Pair, Reason, Side, SyncSignal
 from hubbooks.models.sync_config import MAPPED, SyncChanges, SyncConfig
+from hubbooks.store.health import HealthRepository, Page
 from hubbooks.store.jobs import JobRepository
-from hubbooks.store.links import link_sk
 from hubbooks.store.sync_settings import StaleSettingsError, SyncSettingsRepository
-from hubbooks.store.table import Table, connection_pk
+from hubbooks.store.table import Table
 
 RECENT_HISTORY = 200
 
@@ -32,45 +26,6 @@ class InvalidSettingsError(Exception):
     def __init__(self, problems: list[Problem]) -> None:
         super().__init__("; ".join(p.message for p in problems))
         self.problems = problems
-
-
-class InvalidRequestError(ValueError):
-    """A request the API cannot answer as asked (400)."""
-
-
-@dataclass(frozen=True)
-class Page:
-    items: list[dict[str, Any]]
-    cursor: str | None
-
-
-def _cursor_out(key: dict[str, Any] | None) -> str | None:
-    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode() if key else None
-
-
-def _cursor_in(cursor: str | None, pk: str, prefix: str) -> dict[str, Any] | None:
-    """The start key a cursor of ours holds; anything else (garbled, or another list's or tenant's key) is refused."""
-    if not cursor:
-        return None
-    try:
-        key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except ValueError:  # not base64, not UTF-8, not JSON
-        key = None
-    if not (
-        isinstance(key, dict) and set(key) == {"PK", "SK"} and key["PK"] == pk and str(key["SK"]).startswith(prefix)
-    ):
-        raise InvalidRequestError("This is not a cursor this list gave out; start without one.")
-    return key
-
-
-def _plain(item: dict[str, Any]) -> dict[str, Any]:
-    """A table item for JSON: numbers as ints or floats, without the keys."""
-    plain: dict[str, Any] = {}
-    for key, value in item.items():
-        if key not in ("PK", "SK", "ttl"):
-            is_decimal = isinstance(value, Decimal)
-            plain[key] = (int(value) if value == int(value) else float(value)) if is_decimal else value
-    return plain
 
 
 class SettingsService:
@@ -83,8 +38,7 @@ class SettingsService:
         send: Callable[[list[SyncSignal]], int],
     ) -> None:
         self.connection_id = connection_id
-        self.table = table
-        self.pk = connection_pk(connection_id)
+        self.health = HealthRepository(table, connection_id)
         self.configs = SyncSettingsRepository(table, connection_id)
         self.jobs = JobRepository(table, connection_id)
         self._hubspot = hubspot
@@ -119,13 +73,7 @@ class SettingsService:
         """Stop the pair and forget its links and sync errors (records on both sides stay)."""
         current = self.configs.get(pair)
         self.configs.save(current.model_copy(update={"enabled": False}), current.version)
-        removed = {"links": 0, "errors": 0}
-        with self.table.resource.batch_writer() as batch:
-            for kind, prefix in (("links", f"LINK#{pair}#"), ("errors", f"ERR#{pair}#")):
-                for item in self.table.partition(self.pk, prefix):
-                    batch.delete_item(Key={"PK": item["PK"], "SK": item["SK"]})
-                    removed[kind] += 1
-        return removed
+        return self.health.forget(pair)
 
     def resync(self, pair: Pair) -> str:
         return self._start_job(pair)
@@ -192,23 +140,14 @@ class SettingsService:
 
     # -- health -----------------------------------------------------------------------------------
 
-    def _count(self, prefix: str) -> int:
-        count, kwargs = 0, {"KeyConditionExpression": Key("PK").eq(self.pk) & Key("SK").begins_with(prefix)}
-        while True:
-            page = self.table.resource.query(Select="COUNT", **kwargs)
-            count += int(page["Count"])
-            if "LastEvaluatedKey" not in page:
-                return count
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
     def status(self, pair: Pair) -> dict[str, Any]:
         recent = self.history(limit=RECENT_HISTORY, pair=pair).items
         job = self.jobs.latest(pair)
         return {
             "pair": pair.value,
             "enabled": self.configs.get(pair).enabled,
-            "linked": self._count(link_sk(pair, Side.HUBSPOT, "")),
-            "errors": self._count(f"ERR#{pair}#"),
+            "linked": self.health.linked(pair),
+            "errors": self.health.failing(pair),
             "last_to_quickbooks": next((h["at"] for h in recent if "->quickbooks" in str(h.get("direction"))), None),
             "last_to_hubspot": next((h["at"] for h in recent if "->hubspot" in str(h.get("direction"))), None),
             "job": None
@@ -224,32 +163,10 @@ class SettingsService:
             },
         }
 
-    def _page(self, prefix: str, *, limit: int, cursor: str | None, newest_first: bool, filters: Any) -> Page:
-        kwargs: dict[str, Any] = {
-            "KeyConditionExpression": Key("PK").eq(self.pk) & Key("SK").begins_with(prefix),
-            "ScanIndexForward": not newest_first,
-            "Limit": limit,
-        }
-        if filters is not None:
-            kwargs["FilterExpression"] = filters
-        start = _cursor_in(cursor, self.pk, prefix)
-        if start:
-            kwargs["ExclusiveStartKey"] = start
-        page = self.table.resource.query(**kwargs)
-        return Page([_plain(i) for i in page["Items"]], _cursor_out(page.get("LastEvaluatedKey")))
-
     def errors(
         self, *, pair: Pair | None, side: Side | None, category: str | None, limit: int, cursor: str | None
     ) -> Page:
-        prefix = "ERR#" + (f"{pair}#" if pair else "") + (f"{side}#" if pair and side else "")
-        conditions = [Attr("side").eq(str(side))] if side and not pair else []
-        if category:
-            conditions.append(Attr("category").eq(category))
-        combined = None
-        for condition in conditions:
-            combined = condition if combined is None else combined & condition
-        return self._page(prefix, limit=limit, cursor=cursor, newest_first=False, filters=combined)
+        return self.health.errors(pair=pair, side=side, category=category, limit=limit, cursor=cursor)
 
     def history(self, *, limit: int, cursor: str | None = None, pair: Pair | None = None) -> Page:
-        filters = Attr("pair").eq(str(pair)) if pair else None
-        return self._page("HIST#", limit=limit, cursor=cursor, newest_first=True, filters=filters)
+        return self.health.history(limit=limit, cursor=cursor, pair=pair)

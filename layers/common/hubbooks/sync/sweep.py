@@ -1,12 +1,14 @@
 """The reconciliation sweep: whatever changed since the watermark becomes a signal, so a lost webhook costs
 at most one sweep interval. Watermarks move only after the signals are queued."""
 
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from hubbooks.hubspot.client import HubSpotClient
+from hubbooks.models.connection import Connection, ConnectionStatus
 from hubbooks.models.signals import Change, Pair, Reason, Side, SyncSignal
 from hubbooks.queue import GroupedSender
 from hubbooks.quickbooks.client import QboClient
@@ -18,6 +20,7 @@ CDC_LIMIT = timedelta(days=30)
 SEARCH_CAP = 10_000
 PAGE = 200
 CDC_PAIRS = {"Customer": Pair.CONTACTS, "Item": Pair.PRODUCTS, "Invoice": Pair.INVOICES, "Payment": Pair.PAYMENTS}
+_log = logging.getLogger(__name__)
 HUBSPOT_PAIRS = {Pair.CONTACTS: ("contacts", "lastmodifieddate"), Pair.PRODUCTS: ("products", "hs_lastmodifieddate")}
 
 
@@ -176,3 +179,53 @@ class Sweeper:
                     break
         result.changes[f"hubspot.{object_type}"] = len(signals)
         return signals
+
+
+class Log(Protocol):
+    """What the sweep of all tenants logs through (Powertools' Logger or the standard library's)."""
+
+    def exception(self, msg: str, *args: Any, **kwargs: Any) -> None: ...
+
+    def warning(self, msg: str, *args: Any, **kwargs: Any) -> None: ...
+
+
+@dataclass
+class SweepOfAll:
+    """One tick over every active connection: what each sweep found, and the tenants whose sweep failed."""
+
+    swept: dict[str, dict[str, Any]] = field(default_factory=dict)
+    failed: int = 0
+    signals: int = 0
+
+
+def sweep_all(
+    connections: Iterable[Connection],
+    sweeper_for: Callable[[Connection], Sweeper],
+    start_resyncs: Callable[[Connection], dict[str, Any]],
+    log: Log = _log,
+) -> SweepOfAll:
+    """Sweep every active connection; one tenant's failure never stops the others' sweeps. A connection
+    whose watermark is older than CDC reaches gets a full resync of its pairs that are on."""
+    tick = SweepOfAll()
+    for connection in connections:
+        if connection.status is not ConnectionStatus.ACTIVE or not connection.realm_id:
+            continue
+        cid = connection.connection_id
+        try:
+            result = sweeper_for(connection).run(first_since=connection.created_at)
+        except Exception as exc:
+            log.exception("sweep failed", extra={"connection_id": cid})
+            tick.swept[cid] = {"error": type(exc).__name__}
+            tick.failed += 1
+            continue
+        resyncs = start_resyncs(connection) if result.resync_needed else {}
+        if resyncs:
+            log.warning("watermark older than CDC allows: resync jobs started", extra={"connection_id": cid})
+        tick.signals += result.signals
+        tick.swept[cid] = {
+            "signals": result.signals,
+            "changes": result.changes,
+            "resync_needed": result.resync_needed,
+            "resyncs": resyncs,
+        }
+    return tick

@@ -1,0 +1,97 @@
+"""What the settings API reads of a connection's sync health: counts, paged sync errors and history, and
+forgetting a pair's links and errors. Paging cursors are opaque to callers and bound to one list."""
+
+import base64
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from boto3.dynamodb.conditions import Attr, ConditionBase
+
+from hubbooks.models.signals import Pair, Side
+from hubbooks.store.keys import HISTORY, connection_pk, errors_prefix, links_prefix
+from hubbooks.store.table import Table
+
+
+class InvalidCursorError(ValueError):
+    """A cursor this list did not give out (garbled, or another list's or tenant's key)."""
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[dict[str, Any]]
+    cursor: str | None
+
+
+def _cursor_out(key: dict[str, Any] | None) -> str | None:
+    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode() if key else None
+
+
+def _cursor_in(cursor: str | None, pk: str, prefix: str) -> dict[str, Any] | None:
+    """The start key a cursor of ours holds; anything else is refused."""
+    if not cursor:
+        return None
+    try:
+        key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except ValueError:  # not base64, not UTF-8, not JSON
+        key = None
+    if not (
+        isinstance(key, dict) and set(key) == {"PK", "SK"} and key["PK"] == pk and str(key["SK"]).startswith(prefix)
+    ):
+        raise InvalidCursorError("This is not a cursor this list gave out; start without one.")
+    return key
+
+
+def _plain(item: dict[str, Any]) -> dict[str, Any]:
+    """A table item for JSON: numbers as ints or floats, without the keys."""
+    plain: dict[str, Any] = {}
+    for key, value in item.items():
+        if key not in ("PK", "SK", "ttl"):
+            is_decimal = isinstance(value, Decimal)
+            plain[key] = (int(value) if value == int(value) else float(value)) if is_decimal else value
+    return plain
+
+
+def _all_of(conditions: list[ConditionBase]) -> ConditionBase | None:
+    combined: ConditionBase | None = None
+    for condition in conditions:
+        combined = condition if combined is None else combined & condition
+    return combined
+
+
+class HealthRepository:
+    def __init__(self, table: Table, connection_id: str) -> None:
+        self.table = table
+        self.pk = connection_pk(connection_id)
+
+    def linked(self, pair: Pair) -> int:
+        return self.table.count(self.pk, links_prefix(pair, Side.HUBSPOT))
+
+    def failing(self, pair: Pair) -> int:
+        return self.table.count(self.pk, errors_prefix(pair))
+
+    def _page(self, prefix: str, *, limit: int, cursor: str | None, newest_first: bool, filters: Any) -> Page:
+        start = _cursor_in(cursor, self.pk, prefix)
+        items, last = self.table.page(
+            self.pk, prefix, limit=limit, start=start, newest_first=newest_first, filters=filters
+        )
+        return Page([_plain(i) for i in items], _cursor_out(last))
+
+    def errors(
+        self, *, pair: Pair | None, side: Side | None, category: str | None, limit: int, cursor: str | None
+    ) -> Page:
+        """Sync errors by pair (and side), oldest key first; a side without a pair, or a category, filters."""
+        conditions = [Attr("side").eq(str(side))] if side and not pair else []
+        if category:
+            conditions.append(Attr("category").eq(category))
+        prefix = errors_prefix(pair, side)
+        return self._page(prefix, limit=limit, cursor=cursor, newest_first=False, filters=_all_of(conditions))
+
+    def history(self, *, limit: int, cursor: str | None = None, pair: Pair | None = None) -> Page:
+        filters = Attr("pair").eq(str(pair)) if pair else None
+        return self._page(HISTORY, limit=limit, cursor=cursor, newest_first=True, filters=filters)
+
+    def forget(self, pair: Pair) -> dict[str, int]:
+        """Delete the pair's links and sync errors (records on both sides stay)."""
+        return self.table.delete_prefixes(self.pk, {"links": links_prefix(pair), "errors": errors_prefix(pair)})

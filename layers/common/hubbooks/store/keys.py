@@ -1,0 +1,100 @@
+"""Every key layout of the single table, in one place (DESIGN.md's data model).
+
+A tenant's items live in its connection's partition (`CONN#{cid}`); the sort key says what an item is.
+Only pointers, OAuth states and the app's own items live outside a tenant's partition.
+"""
+
+from typing import Any
+
+META = "META"
+CONNECTION = "CONNECTION"
+HISTORY = "HIST#"
+APP_PK = "APP#hubspot"
+TIMELINE = "TIMELINE"
+
+
+def connection_pk(connection_id: str) -> str:
+    return f"CONN#{connection_id}"
+
+
+CONNECTION_PK_PREFIX = connection_pk("")
+
+
+def portal_key(portal_id: int) -> dict[str, str]:
+    """The pointer that makes one portal belong to one connection."""
+    return {"PK": f"PORTAL#{portal_id}", "SK": CONNECTION}
+
+
+def realm_key(realm_id: str) -> dict[str, str]:
+    """The pointer that makes one QuickBooks company belong to one connection."""
+    return {"PK": f"REALM#{realm_id}", "SK": CONNECTION}
+
+
+def realm_index_pk(realm_id: str) -> str:
+    return f"REALM#{realm_id}"
+
+
+def state_key(nonce: str) -> dict[str, str]:
+    return {"PK": f"STATE#{nonce}", "SK": META}
+
+
+def token_sk(provider: str) -> str:
+    return f"TOKEN#{provider}"
+
+
+def settings_sk(pair: Any) -> str:
+    return f"SYNC#{pair}"
+
+
+def links_prefix(pair: Any, side: Any = None) -> str:
+    return f"LINK#{pair}#" + (f"{side}#" if side else "")
+
+
+def link_sk(pair: Any, side: Any, record_id: str) -> str:
+    return f"{links_prefix(pair, side)}{record_id}"
+
+
+def errors_prefix(pair: Any = None, side: Any = None) -> str:
+    """Sync errors of every pair, of one pair, or of one pair's side."""
+    return "ERR#" + (f"{pair}#" if pair else "") + (f"{side}#" if pair and side else "")
+
+
+def error_sk(pair: Any, side: Any, record_id: str) -> str:
+    return f"{errors_prefix(pair, side)}{record_id}"
+
+
+def history_sk(at_iso: str, suffix: str) -> str:
+    return f"{HISTORY}{at_iso}#{suffix}"
+
+
+def jobs_prefix(pair: Any) -> str:
+    return f"JOB#{pair}#"
+
+
+def job_sk(pair: Any, job_id: str) -> str:
+    return f"{jobs_prefix(pair)}{job_id}"
+
+
+def cursor_sk(provider: str, name: str) -> str:
+    return f"CURSOR#{provider}#{name}"
+
+
+def rate_sk(provider: str, bucket: str) -> str:
+    return f"RATE#{provider}#{bucket}"
+
+
+def invoice_deal_sk(invoice_id: str) -> str:
+    return f"DEALOF#{invoice_id}"
+
+
+def payment_sk(payment_id: str) -> str:
+    return f"PAYMENT#{payment_id}"
+
+
+def action_sk(callback_id: str) -> str:
+    return f"ACTION#{callback_id}"
+
+
+def last_part(sort_key: Any) -> str:
+    """The record id (or job id) at the end of a sort key."""
+    return str(sort_key).rsplit("#", 1)[1]

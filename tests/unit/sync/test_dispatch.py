@@ -1,0 +1,117 @@
+"""The routing table: each kind of signal reaches the one service meant for it, and batches count exactly."""
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+import pytest
+
+from hubbooks.models.signals import Pair, Reason, Side, SyncSignal
+from hubbooks.sync.dispatch import dispatch
+from hubbooks.sync.engine import Outcome, Result
+
+
+@dataclass
+class _Recording:
+    """A service that answers a fixed outcome per record id and remembers what it was asked."""
+
+    name: str
+    outcomes: dict[str, Outcome] = field(default_factory=dict)
+    seen: list[SyncSignal] = field(default_factory=list)
+
+    def handle(self, signal: SyncSignal) -> Result:
+        self.seen.append(signal)
+        return Result(self.outcomes.get(signal.record_id, Outcome.UPDATED), self.name)
+
+
+@dataclass
+class _Services:
+    engine_service: _Recording | None = field(default_factory=lambda: _Recording("engine"))
+    billing_service: _Recording | None = field(default_factory=lambda: _Recording("billing"))
+    batches: list[SyncSignal] = field(default_factory=list)
+    progress: list[tuple[str | None, Counter[str]]] = field(default_factory=list)
+
+    def engine(self, connection_id: str) -> _Recording | None:
+        return self.engine_service
+
+    def billing(self, connection_id: str) -> _Recording | None:
+        return self.billing_service
+
+    def record_batch(self, signal: SyncSignal) -> Counter[str] | None:
+        if self.engine_service is None:
+            return None
+        self.batches.append(signal)
+        return Counter(done=len(signal.record_ids), linked=len(signal.record_ids))
+
+    def add_progress(self, signal: SyncSignal, counts: Counter[str]) -> None:
+        self.progress.append((signal.job_id, counts))
+
+
+def _signal(
+    pair: Pair, side: Side = Side.QUICKBOOKS, ids: list[str] | None = None, job: str | None = None
+) -> SyncSignal:
+    return SyncSignal(
+        connection_id="c1",
+        pair=pair,
+        side=side,
+        record_id=(ids or ["7"])[0],
+        reason=Reason.WEBHOOK if ids is None else Reason.BACKFILL,
+        source_version="v1",
+        record_ids=ids or [],
+        job_id=job,
+    )
+
+
+@pytest.mark.parametrize(
+    ("pair", "service"),
+    [
+        (Pair.CONTACTS, "engine"),
+        (Pair.PRODUCTS, "engine"),
+        (Pair.INVOICES, "billing"),
+        (Pair.PAYMENTS, "billing"),
+        (Pair.DEALS, "billing"),
+    ],
+)
+def test_a_record_signal_goes_to_its_pairs_service_only(pair: Pair, service: str) -> None:
+    services = _Services()
+    handled = dispatch(_signal(pair), services)
+    assert handled.result.detail == service
+    assert handled.is_batch is False
+    assert services.engine_service is not None
+    assert services.billing_service is not None
+    asked = {"engine": len(services.engine_service.seen), "billing": len(services.billing_service.seen)}
+    assert asked == {"engine": int(service == "engine"), "billing": int(service == "billing")}
+
+
+def test_a_signal_of_a_gone_connection_is_skipped_and_says_so() -> None:
+    handled = dispatch(_signal(Pair.CONTACTS), _Services(engine_service=None))
+    assert (handled.result.outcome, handled.result.detail) == (Outcome.SKIPPED, "the connection is gone or paused")
+
+
+def test_a_batch_of_contacts_runs_as_one_batch_and_adds_its_counts_to_the_job() -> None:
+    services = _Services()
+    handled = dispatch(_signal(Pair.CONTACTS, ids=["1", "2", "3"], job="j1"), services)
+    assert handled.counts == Counter(done=3, linked=3)
+    assert [s.record_ids for s in services.batches] == [["1", "2", "3"]]
+    assert services.progress == [("j1", Counter(done=3, linked=3))]
+    assert services.engine_service is not None
+    assert services.engine_service.seen == []
+
+
+def test_a_batch_of_invoices_goes_record_by_record_through_billing_and_counts_each_outcome() -> None:
+    billing = _Recording("billing", {"1": Outcome.CREATED, "2": Outcome.UNLINKED, "3": Outcome.FAILED})
+    services = _Services(billing_service=billing)
+    handled = dispatch(_signal(Pair.INVOICES, ids=["1", "2", "3", "4"], job="j2"), services)
+    assert handled.counts == Counter(done=4, created=1, skipped=1, failed=1, updated=1)
+    assert [(s.record_id, s.reason, s.record_ids) for s in billing.seen] == [
+        (i, Reason.BACKFILL, []) for i in ("1", "2", "3", "4")
+    ]
+    assert services.progress == [("j2", handled.counts)]
+
+
+def test_a_batch_without_a_job_or_connection_is_skipped_whole_and_touches_no_job() -> None:
+    services = _Services()
+    no_job = dispatch(_signal(Pair.CONTACTS, ids=["1", "2"]), services)
+    gone = dispatch(_signal(Pair.CONTACTS, ids=["1", "2"], job="j3"), _Services(engine_service=None))
+    assert no_job.counts == gone.counts == Counter(skipped=2)
+    assert services.batches == []
+    assert services.progress == []
