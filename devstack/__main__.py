@@ -4,7 +4,7 @@ import argparse
 import contextlib
 import signal
 import sys
-import threading
+import time
 from pathlib import Path
 
 from devstack.sandboxed import SandboxedProduct
@@ -21,11 +21,25 @@ def _parameters(pairs: list[str]) -> dict[str, str]:
     return parsed
 
 
+class _Stop(Exception):
+    """Raised in the main thread by the SIGINT or SIGTERM handler."""
+
+
+def _stop(signum: int, frame: object) -> None:
+    raise _Stop(signal.Signals(signum).name)
+
+
 def _wait_for_stop() -> None:
-    stopped = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
-    with contextlib.suppress(KeyboardInterrupt):
-        stopped.wait()
+    """Sleep until SIGINT or SIGTERM. The handler only raises: a handler runs on the main thread between
+    bytecodes, so one that took a lock (Event.set) could wait forever on a lock the main thread holds."""
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    with contextlib.suppress(_Stop):
+        while True:
+            time.sleep(3600)
+    # A second signal while the stack stops ends the process at once, as people expect of a second Ctrl-C.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _up_with_sandbox(stack_name: str) -> int:

@@ -1,12 +1,13 @@
 """`python -m sandbox ...` starts each emulator, announces `ready <url>` and serves it."""
 
-import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import requests
+
+from tests.support.processes import PrintedLines
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -29,10 +30,7 @@ def test_command_line_announces_ready_and_serves(args: list[str], probe: str) ->
         text=True,
     )
     try:
-        assert process.stdout is not None
-        line = process.stdout.readline().strip()
-        match = re.fullmatch(r"ready (http://127\.0\.0\.1:\d+)", line)
-        assert match, line
+        match = PrintedLines(process).wait_for(r"^ready (http://127\.0\.0\.1:\d+)$", timeout=30)
         response = requests.get(match.group(1) + probe, headers={"Authorization": "Bearer tok"}, timeout=10)
         assert response.status_code == 200
         assert requests.get(match.group(1) + probe, timeout=10).status_code == 401
