@@ -1,13 +1,16 @@
-"""`python -m devstack up`: run template.yaml on this machine until Ctrl-C."""
+"""`python -m devstack up`: run template.yaml on this machine until Ctrl-C; `python -m devstack invoke`: run
+one function on a sample event, as `sam local invoke` does with Docker."""
 
 import argparse
 import contextlib
+import json
 import signal
 import sys
 import time
 from pathlib import Path
 
-from devstack.sandboxed import SandboxedProduct
+from devstack import events
+from devstack.sandboxed import AppCredentials, SandboxedProduct
 from devstack.stack import ROOT, Devstack
 
 
@@ -21,12 +24,12 @@ def _parameters(pairs: list[str]) -> dict[str, str]:
     return parsed
 
 
-class _Stop(Exception):
+class _StopRequestedError(Exception):
     """Raised in the main thread by the SIGINT or SIGTERM handler."""
 
 
 def _stop(signum: int, frame: object) -> None:
-    raise _Stop(signal.Signals(signum).name)
+    raise _StopRequestedError(signal.Signals(signum).name)
 
 
 def _wait_for_stop() -> None:
@@ -34,7 +37,7 @@ def _wait_for_stop() -> None:
     bytecodes, so one that took a lock (Event.set) could wait forever on a lock the main thread holds."""
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
-    with contextlib.suppress(_Stop):
+    with contextlib.suppress(_StopRequestedError):
         while True:
             time.sleep(3600)
     # A second signal while the stack stops ends the process at once, as people expect of a second Ctrl-C.
@@ -57,6 +60,17 @@ def _up_with_sandbox(stack_name: str) -> int:
     return 0
 
 
+def _invoke(function: str, event: Path, *, as_is: bool) -> int:
+    # What the functions log goes to stderr, as `sam local invoke` shows it; the answer alone to stdout.
+    with contextlib.redirect_stdout(sys.stderr), events.invoke_product() as product:
+        known = sorted(product.devstack.runtimes)
+        if function not in known:
+            raise SystemExit(f"no function {function}; the template has {', '.join(known)}")
+        answer = events.invoke(product, function, events.load(event), as_is=as_is)
+    print(json.dumps(answer, indent=2, default=str))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m devstack", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -71,7 +85,23 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="also run both sandbox emulators, wired to the stack (the app's credentials filled in)",
     )
+    invoke = commands.add_parser("invoke", help="deploy the template with both sandboxes, run one function on an event")
+    invoke.add_argument("function", help="the function's logical id, e.g. WebhookFunction")
+    invoke.add_argument("--event", type=Path, required=True, help="a JSON event, e.g. events/webhook-hubspot.json")
+    invoke.add_argument("--as-is", action="store_true", help="send the event's signatures unchanged")
+    sign = commands.add_parser("sign", help="print an event signed again with your app's secrets and the time now")
+    sign.add_argument("event", type=Path)
+    sign.add_argument("--hubspot-client-secret", default=AppCredentials.hubspot_client_secret)
+    sign.add_argument("--qbo-verifier-token", default=AppCredentials.qbo_verifier_token)
     args = parser.parse_args(argv)
+    if args.command == "invoke":
+        return _invoke(args.function, args.event, as_is=args.as_is)
+    if args.command == "sign":
+        credentials = AppCredentials(
+            hubspot_client_secret=args.hubspot_client_secret, qbo_verifier_token=args.qbo_verifier_token
+        )
+        print(json.dumps(events.resign(events.load(args.event), credentials), indent=2))
+        return 0
     if args.sandbox:
         return _up_with_sandbox(args.stack_name)
 
