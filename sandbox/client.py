@@ -1,5 +1,6 @@
 """Python client of the sandbox admin API (/_sandbox/...), for tests, the demo and benchmarks."""
 
+import time
 from typing import Any, Self
 
 import requests
@@ -74,6 +75,19 @@ class _Admin:
     def faults(self) -> dict[str, Any]:
         result: dict[str, Any] = self._call("GET", "faults")
         return result
+
+    def wait_held(self, count: int = 1, timeout: float = 30.0) -> None:
+        """Wait until `count` calls are held by a "hold" fault; raises TimeoutError after `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        while self.faults()["holding"] < count:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no call was held within {timeout} s")
+            time.sleep(0.01)
+
+    def release_held(self) -> int:
+        """Let the calls held by "hold" faults go on."""
+        released: int = self._call("POST", "faults/release")["released"]
+        return released
 
     def calls(self, since_ms: int = 0, limit: int = 100_000) -> list[dict[str, Any]]:
         calls: list[dict[str, Any]] = self._call("GET", "calls", since_ms=since_ms, limit=limit)["calls"]

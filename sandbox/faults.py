@@ -1,4 +1,5 @@
-"""Faults injected on purpose: API answers (429, 5xx, resets, slowness, applied-but-500) and webhooks."""
+"""Faults injected on purpose: API answers (429, 5xx, resets, slowness, calls held until released,
+applied-but-500) and webhooks."""
 
 import random
 import re
@@ -7,9 +8,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-HTTP_KINDS = ("429", "500", "503", "reset", "slow", "applied_500")
+HTTP_KINDS = ("429", "500", "503", "reset", "slow", "hold", "applied_500")
+HOLD_LIMIT_MS = 30_000  # a held call goes on by itself after this, so a test that forgets cannot hang
 WEBHOOK_KINDS = ("drop", "duplicate", "delay", "reorder")
 Category = Literal["http", "webhook"]
+
+
+_DEFAULT_DELAY_MS = {"slow": 500, "delay": 500, "hold": HOLD_LIMIT_MS}
 
 
 class FaultSpecError(ValueError):
@@ -45,7 +50,7 @@ class FaultRule:
             rate=None if rate is None else float(rate),
             method=str(spec["method"]).upper() if spec.get("method") else None,
             path=path,
-            delay_ms=int(spec.get("delay_ms", 500 if kind in ("slow", "delay") else 0)),
+            delay_ms=int(spec.get("delay_ms", _DEFAULT_DELAY_MS.get(kind, 0))),
             _pattern=re.compile(path) if path else None,
         )
 
@@ -77,6 +82,29 @@ class FaultPlan:
         self._lock = threading.Lock()
         self._random = random.Random(seed)  # noqa: S311 - reproducible fault injection, not security
         self.injected: Counter[str] = Counter()
+        self._held: list[threading.Event] = []
+
+    def hold(self, limit_ms: int) -> None:
+        """Keep the calling request waiting until `release` (or `limit_ms` passes)."""
+        released = threading.Event()
+        with self._lock:
+            self._held.append(released)
+        try:
+            released.wait(limit_ms / 1000)
+        finally:
+            with self._lock:
+                self._held.remove(released)
+
+    def holding(self) -> int:
+        with self._lock:
+            return len(self._held)
+
+    def release(self) -> int:
+        """Let every held request go on; answers how many were held."""
+        with self._lock:
+            for released in self._held:
+                released.set()
+            return len(self._held)
 
     def add(self, spec: dict[str, Any]) -> FaultRule:
         rule = FaultRule.parse(spec)

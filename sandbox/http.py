@@ -75,6 +75,8 @@ class Emulator:
 
     def __init__(self, *, time_scale: float = 1.0, seed: int = 0) -> None:
         self.time = ScaledTime(time_scale)
+        # What the rate limits count time by; tests of the limits hold it still or move it by hand.
+        self.limits_clock: Callable[[], float] = time.monotonic
         self.faults = FaultPlan(seed)
         self.lock = threading.RLock()
         self.calls: list[CallRecord] = []
@@ -85,6 +87,7 @@ class Emulator:
             Rule("/_sandbox/faults", methods=["GET"], endpoint=self.admin_list_faults),
             Rule("/_sandbox/faults", methods=["POST"], endpoint=self.admin_add_fault),
             Rule("/_sandbox/faults", methods=["DELETE"], endpoint=self.admin_clear_faults),
+            Rule("/_sandbox/faults/release", methods=["POST"], endpoint=self.admin_release_held),
             Rule("/_sandbox/calls", methods=["GET"], endpoint=self.admin_calls),
             Rule("/_sandbox/calls", methods=["DELETE"], endpoint=self.admin_clear_calls),
             Rule("/_sandbox/webhooks", methods=["GET"], endpoint=self.admin_webhooks),
@@ -181,7 +184,7 @@ class Emulator:
         started = time.monotonic()
         fault = self.faults.pick("http", request.method, request.path)
         kind = fault.kind if fault else None
-        if fault is not None and kind not in ("slow", "applied_500"):
+        if fault is not None and kind not in ("slow", "hold", "applied_500"):
             response = self._faulted(request, fault)
         else:
             try:
@@ -195,6 +198,8 @@ class Emulator:
                     try:
                         if fault is not None and kind == "slow":
                             time.sleep(fault.delay_ms / 1000)  # a slow answer holds its concurrency slot
+                        elif fault is not None and kind == "hold":
+                            self.faults.hold(fault.delay_ms)
                         response = self._dispatch(request)
                     finally:
                         self.release(request)
@@ -239,7 +244,11 @@ class Emulator:
         return json_response({"reset": True})
 
     def admin_list_faults(self, request: Request) -> Response:
-        return json_response({"rules": self.faults.rules(), "injected": dict(self.faults.injected)})
+        faults = self.faults
+        return json_response({"rules": faults.rules(), "injected": dict(faults.injected), "holding": faults.holding()})
+
+    def admin_release_held(self, request: Request) -> Response:
+        return json_response({"released": self.faults.release()})
 
     def admin_add_fault(self, request: Request) -> Response:
         try:

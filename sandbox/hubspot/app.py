@@ -127,7 +127,7 @@ class HubSpotEmulator(Emulator):
         self.portals: Accounts[int, Portal] = Accounts(self._new_portal, self.portal_id)
 
     def _new_portal(self, portal_id: int) -> Portal:
-        limits = LimitSet()
+        limits = LimitSet(clock=lambda: self.limits_clock())  # noqa: PLW0108 - looked up at each call: tests set it later
         limits.add("TEN_SECONDLY_ROLLING", TEN_SECONDLY_LIMIT, self.time.seconds(10))
         limits.add("SECONDLY", SEARCH_PER_SECOND, self.time.seconds(1))
         crm = Crm(portal_id, self.app_id, self.webhooks.emit, ids=self.record_ids)

@@ -96,7 +96,7 @@ class QuickBooksEmulator(Emulator):
         self._request_ids = {}
 
     def _new_realm(self, realm_id: str) -> Realm:
-        limits = LimitSet()
+        limits = LimitSet(clock=lambda: self.limits_clock())  # noqa: PLW0108 - looked up at each call: tests set it later
         limits.add("minute", PER_MINUTE, self.time.seconds(60))
         limits.add("second", PER_SECOND, self.time.seconds(1))
         limits.add("batch", BATCH_PER_MINUTE, self.time.seconds(60))

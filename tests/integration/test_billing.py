@@ -201,7 +201,9 @@ def test_two_invoices_on_one_deal_the_later_updated_wins(product: SandboxedProdu
     assert deal["qbo_invoice_amount_billed"] == "100"
     assert deal["qbo_invoice_number"] == _invoice(product, first)["properties"]["qbo_invoice_number"]
     assert deal["qbo_invoice_status"] == "open"
-    assert deal["qbo_invoice_due_date"]
+    due = next(i for i in _qbo_invoices(product) if i["Id"] == first)["DueDate"]
+    midnight_ms = int(datetime.combine(date.fromisoformat(due), datetime.min.time(), UTC).timestamp() * 1000)
+    assert deal["qbo_invoice_due_date"] == str(midnight_ms)
 
 
 def _qbo_invoices(product: SandboxedProduct) -> list[dict[str, Any]]:

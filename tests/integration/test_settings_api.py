@@ -223,8 +223,14 @@ def test_sync_health_lists_the_failing_record_with_its_fix_and_resyncs_it(
     assert error["category"] == "invalid_value"
     assert "Shorten" in error["fix"]
     assert error["attempts"] >= 1
-    only_other = _api(product, browser, "GET", "/api/errors?category=duplicate").json()["items"]
-    assert all(e["category"] == "duplicate" for e in only_other)
+
+    def ids_in(category: str) -> list[str]:
+        listed = _api(product, browser, "GET", f"/api/errors?category={category}").json()["items"]
+        return [e["record_id"] for e in listed]
+
+    by_category = {category: ids_in(category) for category in ("invalid_value", "duplicate")}
+    assert contact["id"] in by_category["invalid_value"]
+    assert contact["id"] not in by_category["duplicate"]
     product.hubspot_admin.configure_webhooks(enabled=False)
     product.hubspot_admin.update("contacts", contact["id"], {"firstname": "Nora"})
     product.hubspot_admin.configure_webhooks(enabled=True)

@@ -498,13 +498,19 @@ def test_an_edit_made_while_a_put_back_is_on_its_way_is_put_back_too(
         product.hubspot_admin.update("contacts", contact_id, {"firstname": "First"})
         wrote = hubspot.update(Pair.CONTACTS, contact_id, {"firstname": "Older"})
         path = f"^/crm/v3/objects/contacts/{contact_id}$"
-        product.hubspot_admin.add_fault("slow", count=1, method="PATCH", path=path, delay_ms=1500)
-        later = threading.Timer(0.5, product.hubspot_admin.update, ("contacts", contact_id, {"firstname": "Second"}))
-        later.start()
+        product.hubspot_admin.add_fault("hold", count=1, method="PATCH", path=path)
+
+        def edit_while_the_put_back_is_held() -> None:
+            product.hubspot_admin.wait_held()
+            product.hubspot_admin.update("contacts", contact_id, {"firstname": "Second"})
+            product.hubspot_admin.release_held()
+
+        person = threading.Thread(target=edit_while_the_put_back_is_held)
+        person.start()
         kept = hubspot.restore_overwritten(
             Pair.CONTACTS, contact_id, {"firstname": "Older"}, before.updated_at, wrote.updated_at
         )
-        later.join()
+        person.join()
     assert kept == ["firstname"]
     assert _contact(product, contact_id)["firstname"] == "Second"
 
@@ -552,12 +558,12 @@ def test_a_contact_merged_while_its_first_sync_writes_leaves_the_survivor_its_em
     with _webhooks_held(product):
         merged = product.hubspot_admin.create("contacts", {"email": "merged.first@example.com", "firstname": "Mf"})
         path = f"^/crm/v3/objects/contacts/{merged['id']}$"
-        product.hubspot_admin.add_fault("slow", count=1, method="PATCH", path=path, delay_ms=1500)
+        product.hubspot_admin.add_fault("hold", count=1, method="PATCH", path=path)
 
         def merge_while_the_write_is_held() -> None:
-            while product.hubspot_admin.faults()["rules"]:
-                time.sleep(0.05)
+            product.hubspot_admin.wait_held()
             product.hubspot_admin.merge("contacts", survivor["id"], merged["id"])
+            product.hubspot_admin.release_held()
 
         person = threading.Thread(target=merge_while_the_write_is_held)
         person.start()

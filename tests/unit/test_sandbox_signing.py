@@ -1,19 +1,17 @@
 """The sandbox signs as HubSpot and Intuit do: checked against HubSpot's published test vectors."""
 
-import base64
-import hashlib
-import hmac
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from hubbooks.hubspot import webhooks as hubspot_webhooks
+from hubbooks.quickbooks import webhooks as qbo_webhooks
 from sandbox import signing
 
-VECTORS = json.loads(
-    (Path(__file__).resolve().parents[3] / "shared" / "specs" / "hubspot" / "signature-test-vectors.json").read_text()
-)
+SHARED = Path(__file__).resolve().parents[3] / "shared" / "specs"
+VECTORS = json.loads((SHARED / "hubspot" / "signature-test-vectors.json").read_text())
 
 
 @pytest.mark.parametrize("vector", VECTORS["vectors"], ids=lambda v: v["name"])
@@ -36,7 +34,38 @@ def test_v3_decodes_only_the_documented_escapes() -> None:
     assert set(VECTORS["v3_uri_decode_map"]) == set(signing._V3_DECODE)
 
 
-def test_intuit_signature_is_base64_hmac_of_the_raw_body() -> None:
-    body = b'[{"id":"1"}]'
-    expected = base64.b64encode(hmac.new(b"verifier", body, hashlib.sha256).digest()).decode()
-    assert signing.intuit("verifier", body) == expected
+def test_intuit_signature_is_base64_hmac_sha256_of_the_raw_body() -> None:
+    """Intuit publishes the algorithm (base64 of HMAC-SHA256 with the verifier token over the raw body) but no
+    signed sample, so the known answer is RFC 4231's HMAC-SHA256 test case 2, its hex digest in base64."""
+    assert signing.intuit("Jefe", b"what do ya want for nothing?") == "W9zBRr9gdU5qBCQmCJV1x1oAPwidJzmDnexYuWTsOEM="
+
+
+def test_the_product_accepts_intuits_published_samples_signed_and_refuses_them_altered() -> None:
+    samples = json.loads((SHARED / "quickbooks" / "webhooks" / "samples.json").read_text())
+    for name in ("legacy", "cloudevents_created", "cloudevents_merged", "cloudevents_minimal"):
+        body = json.dumps(samples[name]).encode()
+        qbo_webhooks.verify(signing.intuit("verifier", body), body, "verifier")
+        with pytest.raises(qbo_webhooks.SignatureError):
+            qbo_webhooks.verify(signing.intuit("verifier", body), body + b" ", "verifier")
+
+
+@pytest.mark.parametrize("signature", ["é" * 44, "\udcff", ""])
+def test_a_signature_header_that_is_not_ascii_is_refused_not_crashed_on(signature: str) -> None:
+    with pytest.raises(qbo_webhooks.SignatureError):
+        qbo_webhooks.verify(signature, b"[]", "verifier")
+
+
+@pytest.mark.parametrize(
+    ("headers", "body"),
+    [
+        ({"X-HubSpot-Signature-v3": "é", "X-HubSpot-Request-Timestamp": "1"}, b"[]"),
+        ({"X-HubSpot-Signature": "\udcff"}, b"[]"),
+        ({"X-HubSpot-Signature-v3": "x", "X-HubSpot-Request-Timestamp": "1"}, b"\xff\xfe"),
+    ],
+    ids=["non-ascii-v3", "surrogate-v1", "body-not-utf8"],
+)
+def test_hubspot_signatures_over_odd_bytes_are_refused_not_crashed_on(headers: dict[str, str], body: bytes) -> None:
+    with pytest.raises(hubspot_webhooks.SignatureError):
+        hubspot_webhooks.verify(
+            headers, method="POST", uri="https://x.example/w", body=body, client_secret="s", allow_legacy=True, now_ms=1
+        )

@@ -23,16 +23,17 @@ class Bucket:
     per_second: float
 
 
-# QBO: 10/s and 500/min per realm (2 + 8*1 <= 10; 2 + 8*60 = 482 <= 500); batch: 40/min (2 + 0.6*60 = 38).
-# HubSpot: 110 per 10 s (5 + 10*10 = 105); search 5/s (1 + 4 = 5).
+# Each keeps a call's worth of room below its limit, for the time between taking a token and the call's arrival.
+# QBO: 10/s and 500/min per realm (1 + 8*1 = 9; 1 + 8*60 = 481); batch: 40/min (2 + 0.6*60 = 38).
+# HubSpot: 110 per 10 s (5 + 10*10 = 105); search 5/s (1 + 3.5 = 4.5).
 BUDGETS: dict[str, dict[str, tuple[Bucket, ...]]] = {
     "quickbooks": {
-        "default": (Bucket("calls", 2, 8),),
-        "batch": (Bucket("calls", 2, 8), Bucket("batch", 2, 0.6)),
+        "default": (Bucket("calls", 1, 8),),
+        "batch": (Bucket("calls", 1, 8), Bucket("batch", 2, 0.6)),
     },
     "hubspot": {
         "default": (Bucket("calls", 5, 10),),
-        "search": (Bucket("calls", 5, 10), Bucket("search", 1, 4)),
+        "search": (Bucket("calls", 5, 10), Bucket("search", 1, 3.5)),
     },
 }
 MAX_WAIT_SECONDS = 120.0

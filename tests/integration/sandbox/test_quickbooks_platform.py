@@ -3,8 +3,8 @@
 import base64
 import hashlib
 import hmac
+import itertools
 import json
-import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -265,7 +265,10 @@ def test_payments_emit_invoice_updates(quickbooks: Sandbox, sink: WebhookSink) -
 
 
 def test_limits_per_second_batch_and_concurrency() -> None:
-    server = serve(QuickBooksEmulator(realm_id=REALM_ID, dev_token=DEV_TOKEN, time_scale=0.1))
+    emulator = QuickBooksEmulator(realm_id=REALM_ID, dev_token=DEV_TOKEN, time_scale=0.1)
+    now = [1000.0]
+    emulator.limits_clock = lambda: now[0]  # the limits' time moves only when the test moves it
+    server = serve(emulator)
     admin = QuickBooksAdmin(server.url)
     try:
         api = requests.Session()
@@ -276,19 +279,21 @@ def test_limits_per_second_batch_and_concurrency() -> None:
         assert burst[10] == 429
         admin.reset()
         statuses = []
-        for _ in range(41):  # 40 batches per minute (6 s at this scale), paced under 10 per 0.1 s
+        for _ in range(41):  # 40 batches per minute (6 s at this scale), each in a second of its own
+            now[0] += 0.12
             statuses.append(
                 api.post(
                     f"{base}/batch",
                     json={"BatchItemRequest": [{"bId": "1", "Query": "select * from Customer"}]},
                 ).status_code
             )
-            time.sleep(0.015)
         assert statuses[:40] == [200] * 40
         assert statuses[40] == 429
         assert admin.stats()["rate_limited"]["batch"] == 1
         admin.reset()
-        admin.add_fault("slow", rate=1.0, delay_ms=300)
+        ticks = itertools.count(2000.0, 1.0)
+        emulator.limits_clock = lambda: next(ticks)  # a second apart each: only the concurrency cap can refuse
+        admin.add_fault("slow", rate=1.0, delay_ms=1000)
         with ThreadPoolExecutor(12) as pool:
             codes = list(
                 pool.map(

@@ -34,7 +34,7 @@ def verify(signature: str | None, body: bytes, verifier_token: str) -> None:
     if not signature:
         raise SignatureError("missing intuit-signature")
     expected = base64.b64encode(hmac.new(verifier_token.encode(), body, hashlib.sha256).digest()).decode()
-    if not hmac.compare_digest(expected, signature.strip()):
+    if not hmac.compare_digest(expected.encode(), signature.strip().encode("utf-8", "replace")):
         raise SignatureError("intuit-signature does not match")
 
 
