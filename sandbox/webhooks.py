@@ -128,10 +128,13 @@ class WebhookDispatcher:
         self._thread.join(timeout=5)
 
     def _next_work(self) -> _Due | None:
+        """The next delivery, counted as sending under the same lock it was taken with, so `idle()` never sees
+        a delivery that has left the queue but is not yet on its way."""
         with self._cv:
             while not self._stop:
                 now = time.monotonic()
                 if self._due and self._due[0].due <= now:
+                    self._sending += 1
                     return heapq.heappop(self._due)
                 if self._pending:
                     self._cv.wait(self._batch_window)  # let a burst gather into one batch
@@ -139,6 +142,7 @@ class WebhookDispatcher:
                     if self._held and not self._pending:
                         self._schedule(self._held, attempt=0, after=0)
                         self._held = []
+                    self._sending += 1
                     return _Due(now, next(self._order), next(self._batches), 0, batch)
                 if self._held:
                     self._schedule(self._held, attempt=0, after=self._batch_window)
@@ -151,8 +155,6 @@ class WebhookDispatcher:
             work = self._next_work()
             if work is None:
                 return
-            with self._cv:
-                self._sending += 1
             try:
                 self._deliver(work)
             finally:

@@ -5,6 +5,7 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -15,6 +16,7 @@ from hubbooks.web.edge import json_response, raw_body, verify_hubspot
 from hubbooks.wiring import billing, connections
 
 logger = Logger()
+copy_config_to_registered_loggers(source_logger=logger, include={"hubbooks"})  # retries, budget waits
 tracer = Tracer()
 metrics = Metrics()
 app = APIGatewayHttpResolver()

@@ -6,6 +6,7 @@ from urllib.parse import parse_qs
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.shared.cookies import Cookie
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -18,6 +19,7 @@ from hubbooks.web.pages import confirm_disconnect, page
 from hubbooks.wiring import install_service, prepare_payment_timeline, sessions
 
 logger = Logger()
+copy_config_to_registered_loggers(source_logger=logger, include={"hubbooks"})  # retries, budget waits
 tracer = Tracer()
 metrics = Metrics()
 app = APIGatewayHttpResolver()

@@ -3,6 +3,7 @@
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -12,6 +13,7 @@ from hubbooks.sync.sweep import sweep_all
 from hubbooks.wiring import connections, enabled_pairs, initial_sync, sweeper
 
 logger = Logger()
+copy_config_to_registered_loggers(source_logger=logger, include={"hubbooks"})  # retries, budget waits
 tracer = Tracer()
 metrics = Metrics()
 RESYNC_PAIRS = (Pair.CONTACTS, Pair.PRODUCTS, Pair.INVOICES, Pair.PAYMENTS)

@@ -8,6 +8,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError, ServiceError, UnauthorizedError
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from hubbooks.models.connection import Connection
@@ -22,6 +23,7 @@ from hubbooks.web.edge import session_connection
 from hubbooks.wiring import settings_service
 
 logger = Logger()
+copy_config_to_registered_loggers(source_logger=logger, include={"hubbooks"})  # retries, budget waits
 tracer = Tracer()
 app = APIGatewayHttpResolver(enable_validation=True)
 

@@ -3,6 +3,7 @@
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
@@ -22,6 +23,7 @@ from hubbooks.sync.engine import Outcome
 from hubbooks.wiring import WiredServices
 
 logger = Logger()
+copy_config_to_registered_loggers(source_logger=logger, include={"hubbooks"})  # retries, budget waits
 tracer = Tracer()
 metrics = Metrics()
 processor = SqsFifoPartialProcessor(skip_group_on_error=True)

@@ -69,7 +69,7 @@ def test_without_the_budget_the_same_load_is_throttled(product: SandboxedProduct
     with as_function(product, "SyncWorkerFunction"):
         tokens = wiring.token_provider()
         client = wiring.qbo_client(tokens, connection["connection_id"], product.credentials.realm_id)
-        client._budget = None
+        client.transport.budget = None
         assert _hammer(client.preferences, threads=4, each=15) > 0
 
 

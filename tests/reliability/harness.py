@@ -117,9 +117,15 @@ def dead_lettered(product: SandboxedProduct) -> int:
 
 
 def check_worlds(product: SandboxedProduct, tally: Tally, worlds: list[World], retried_before: int) -> list[str]:
-    """Check every world, add one scenario per world to the tally; answers every problem found."""
+    """Check every world, add one scenario per world to the tally; answers every problem found.
+
+    A dead letter is counted, not a problem in itself: a signal whose five receives each meet a fault is given
+    up on by design (docs/reliability.md), and the sweep brings its record over again. What the design does
+    guarantee is checked instead: every world converged, nothing lost. The dead letters are taken out of the
+    queue once counted, so one scenario's cannot count again in the next.
+    """
     problems: list[str] = []
-    dlq = dead_lettered(product)
+    dlq = len(take_dead_letters(product))
     retries = retried(product) - retried_before
     for index, world in enumerate(worlds):
         findings = world.check(product)
@@ -137,14 +143,17 @@ def check_worlds(product: SandboxedProduct, tally: Tally, worlds: list[World], r
             left_for_a_person=len(findings.waiting),
         )
         problems += findings.divergent + findings.duplicates + findings.lost + findings.errors
-    if dlq:
-        problems.append(f"{dlq} messages dead-lettered, the first: {dead_letters(product)}")
     return problems
 
 
-def dead_letters(product: SandboxedProduct) -> list[str]:
-    """The bodies of (up to ten) dead-lettered messages, left in the queue."""
-    answer = product.devstack.client("sqs").receive_message(
-        QueueUrl=product.devstack.physical["SyncDeadLetterQueue"], MaxNumberOfMessages=10, VisibilityTimeout=0
-    )
-    return [str(m["Body"]) for m in answer.get("Messages", [])]
+def take_dead_letters(product: SandboxedProduct) -> list[str]:
+    """The bodies of every dead-lettered message, taken out of the queue."""
+    sqs, queue = product.devstack.client("sqs"), product.devstack.physical["SyncDeadLetterQueue"]
+    bodies: list[str] = []
+    while messages := sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", []):
+        bodies += [str(m["Body"]) for m in messages]
+        sqs.delete_message_batch(
+            QueueUrl=queue,
+            Entries=[{"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(messages)],
+        )
+    return bodies

@@ -1,5 +1,6 @@
 """The reliability figures every suite adds to: .reliability/results.json, merged by suite name."""
 
+import fcntl
 import json
 from collections import Counter
 from dataclasses import dataclass, field
@@ -36,7 +37,14 @@ class Tally:
         self.faults[kind] += count
 
     def write(self) -> None:
-        """Add this suite's figures to the file (other suites' entries stay) and recompute the totals."""
+        """Add this suite's figures to the file (other suites' entries stay) and recompute the totals, under a
+        lock: suites running in parallel workers write the same file."""
+        RESULTS.parent.mkdir(exist_ok=True)
+        with (RESULTS.parent / ".lock").open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            self._merge()
+
+    def _merge(self) -> None:
         previous = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
         suites = previous.get("suites", {})
         suites[self.suite] = {
@@ -58,5 +66,4 @@ class Tally:
             "operations": dict(sorted(operations.items())),
             "suites": suites,
         }
-        RESULTS.parent.mkdir(exist_ok=True)
         RESULTS.write_text(json.dumps(summary, indent=2) + "\n")

@@ -38,3 +38,8 @@ class ValidationFaultError(ProviderError):
         self.fault_message = message
         self.detail = detail
         self.element = element
+
+    @property
+    def gone(self) -> bool:
+        """QuickBooks' Object Not Found (610): the record was deleted or merged away since it was named."""
+        return self.provider == "quickbooks" and self.code == "610"

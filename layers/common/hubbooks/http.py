@@ -1,6 +1,7 @@
 """HTTP sessions for the provider APIs: connection pooling, retries on connection failures, and riding out
 a passing failure of a request that may be sent twice."""
 
+import logging
 import time
 from collections.abc import Callable
 
@@ -12,6 +13,7 @@ from hubbooks.errors import RateLimitedError, UnavailableError
 
 INLINE_RETRIES = 2  # passing failures one request rides out before its signal goes back to the queue
 INLINE_WAIT_LIMIT = 2.0  # seconds: a longer throttle gives the signal back instead of holding the worker
+_log = logging.getLogger(__name__)
 
 
 def make_session(user_agent: str = "hubbooks/0.1") -> requests.Session:
@@ -51,5 +53,7 @@ def ride_out[T](call: Callable[[], T], *, replay_safe: bool, sleep: Callable[[fl
             throttle = exc.retry_after if isinstance(exc, RateLimitedError) else None
             if not replay_safe or attempt >= INLINE_RETRIES or (throttle or 0) > INLINE_WAIT_LIMIT:
                 raise
-            sleep(0.2 * 2**attempt if throttle is None else throttle)
+            wait = 0.2 * 2**attempt if throttle is None else throttle
+            _log.debug("call retried after a passing failure", extra={"error": str(exc), "wait_seconds": wait})
+            sleep(wait)
             attempt += 1

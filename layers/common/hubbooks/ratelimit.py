@@ -5,6 +5,7 @@ most C + R*T calls, so the buckets below stay under the providers' sliding-windo
 Calls wait for budget instead of collecting 429s; a 429 that still happens blocks the whole connection.
 """
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -37,6 +38,7 @@ BUDGETS: dict[str, dict[str, tuple[Bucket, ...]]] = {
     },
 }
 MAX_WAIT_SECONDS = 120.0
+_log = logging.getLogger(__name__)
 
 
 class BudgetTimeoutError(RuntimeError):
@@ -77,13 +79,13 @@ class RateBudget:
         item = self._table.resource.get_item(Key=self._key(bucket.name), ConsistentRead=True).get("Item") or {}
         blocked = float(item.get("blocked_until", 0))
         if blocked > now:
-            self._sleep(blocked - now)
+            self._wait(bucket, blocked - now, "blocked after a 429")
             return False
         rate = bucket.per_second / self._scale
         at = float(item.get("at", now))
         tokens = min(bucket.capacity, float(item.get("tokens", bucket.capacity)) + (now - at) * rate)
         if tokens < 1:
-            self._sleep((1 - tokens) / rate)
+            self._wait(bucket, (1 - tokens) / rate, "no token left")
             return False
         condition = "attribute_not_exists(#at)" if "at" not in item else "#at = :old"
         values = {
@@ -106,6 +108,13 @@ class RateBudget:
                 return False  # another Lambda took a token meanwhile: look again
             raise
         return True
+
+    def _wait(self, bucket: Bucket, seconds: float, why: str) -> None:
+        _log.debug(
+            "waiting for the rate budget",
+            extra={"provider": self._provider, "bucket": bucket.name, "why": why, "wait_seconds": round(seconds, 3)},
+        )
+        self._sleep(seconds)
 
     def block(self, seconds: float) -> None:
         """After a 429, hold every call of this connection to the provider for `seconds`."""

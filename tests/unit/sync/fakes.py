@@ -7,11 +7,22 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hubbooks.errors import ValidationFaultError
+from hubbooks.mapping.pairs import spec
 from hubbooks.models.signals import Pair, Side
 from hubbooks.sync.models import Link, PairSettings, Record, SyncFailure
 from hubbooks.sync.ports import DuplicateNameError, LinkConflictError, StaleObjectError
 
 _ids = itertools.count(1000)
+
+
+def _matching(pair: Pair, candidates: list[Record], values: dict[str, str]) -> list[Record]:
+    """What the pair's first match key with a value finds, as the adapters search."""
+    for key in spec(pair).match_keys:
+        if wanted := values.get(key.field, ""):
+            found = [r for r in candidates if r.values.get(key.field) == wanted]
+            if found:
+                return found
+    return []
 
 
 @dataclass
@@ -33,9 +44,7 @@ class FakeHubSpot:
         return None if record is None else Record(**{**vars(record), "values": dict(record.values)})
 
     def find(self, pair: Pair, qbo: Record) -> list[Record]:
-        key = "email" if pair is Pair.CONTACTS else "hs_sku"
-        wanted = qbo.values.get(key, "")
-        return [r for r in self.records.values() if wanted and r.exists and r.values.get(key) == wanted]
+        return _matching(pair, [r for r in self.records.values() if r.exists], qbo.values)
 
     def create(self, pair: Pair, values: dict[str, str], qbo_id: str) -> Record:
         existing = [r for r in self.records.values() if r.values.get("qbo_customer_id") == qbo_id]
@@ -118,8 +127,7 @@ class FakeQbo:
         return None if record is None else Record(**{**vars(record), "values": dict(record.values)})
 
     def find(self, pair: Pair, hubspot: Record) -> list[Record]:
-        wanted = hubspot.values.get("email", "")
-        return [r for r in self.records.values() if wanted and r.active and r.values.get("email") == wanted]
+        return _matching(pair, [r for r in self.records.values() if r.active], hubspot.values)
 
     def create(
         self, pair: Pair, source: Record, values: dict[str, str], request_id: str, display_name: str | None

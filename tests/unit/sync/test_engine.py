@@ -2,8 +2,9 @@
 
 import pytest
 
+from hubbooks.mapping.pairs import display_names
 from hubbooks.models.signals import Change, Pair, Reason, Side, SyncSignal
-from hubbooks.sync.engine import Outcome, SyncEngine, display_names
+from hubbooks.sync.engine import Outcome, SyncEngine
 from hubbooks.sync.models import DeleteBehaviour, Link, PairSettings, Policy, Record
 from tests.unit.sync.fakes import FakeHubSpot, FakeQbo, FakeStore
 

@@ -6,7 +6,6 @@ from enum import StrEnum
 from typing import Any
 
 from hubbooks.mapping import transforms
-from hubbooks.models.signals import Pair
 
 
 class Direction(StrEnum):
@@ -108,13 +107,3 @@ PRODUCT_FIELDS = (
     FieldMapping("hs_cost_of_goods_sold", "PurchaseCost", transform="money"),
     FieldMapping("qbo_item_id", "Id", Direction.TO_HUBSPOT, "identity"),
 )
-DEFAULTS: dict[Pair, tuple[FieldMapping, ...]] = {Pair.CONTACTS: CONTACT_FIELDS, Pair.PRODUCTS: PRODUCT_FIELDS}
-# Joined names the mapping editor offers (any fields joined with + are accepted): HubSpot side, QBO side.
-JOINED_NAMES: dict[Pair, tuple[tuple[str, str], tuple[str, str]]] = {
-    Pair.CONTACTS: (("firstname+lastname", "First and last name"), ("GivenName+FamilyName", "Given and family name")),
-}
-# QBO entity and the app's unique HubSpot property holding its id, per pair.
-ENTITY = {Pair.CONTACTS: "Customer", Pair.PRODUCTS: "Item"}
-HUBSPOT_OBJECT = {Pair.CONTACTS: "contacts", Pair.PRODUCTS: "products"}
-OBJECT_TYPE_ID = {Pair.CONTACTS: "0-1", Pair.PRODUCTS: "0-7"}
-ID_PROPERTY = {Pair.CONTACTS: "qbo_customer_id", Pair.PRODUCTS: "qbo_item_id"}

@@ -5,7 +5,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from hubbooks.mapping import transforms
-from hubbooks.mapping.fields import DEFAULTS, ENTITY, JOIN, FieldMapping
+from hubbooks.mapping.fields import JOIN, FieldMapping
+from hubbooks.mapping.pairs import spec
 from hubbooks.mapping.qbo_fields import qbo_field
 from hubbooks.models.signals import Pair
 
@@ -50,7 +51,7 @@ def validate(pair: Pair, mappings: list[FieldMapping], hubspot_properties: dict[
                     Problem(f"mappings[{index}].{side}", f"'{name}' is written by {count} mappings; map it once.")
                 )
     present = {m.hubspot for m in mappings}
-    defaults = {m.hubspot: m for m in DEFAULTS[pair]}
+    defaults = {m.hubspot: m for m in spec(pair).defaults}
     for required in REQUIRED[pair]:
         if required not in present:
             qbo = defaults[required].qbo
@@ -64,7 +65,7 @@ def _problems(
     pair: Pair, where: str, mapping: FieldMapping, hubspot_properties: dict[str, dict[str, Any]]
 ) -> list[Problem]:
     problems: list[Problem] = []
-    entity = ENTITY[pair]
+    entity = spec(pair).entity
     props = [(name, hubspot_properties.get(name)) for name in mapping.hubspot_properties]
     fields = [(path, qbo_field(entity, path)) for path in mapping.qbo_paths]
     problems += [

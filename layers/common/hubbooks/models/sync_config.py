@@ -3,7 +3,8 @@ field mappings, with a version so two editors cannot overwrite each other."""
 
 from pydantic import BaseModel, Field
 
-from hubbooks.mapping.fields import DEFAULTS, Direction, FieldMapping
+from hubbooks.mapping.fields import Direction, FieldMapping
+from hubbooks.mapping.pairs import DEFAULTS
 from hubbooks.models.signals import Pair
 from hubbooks.sync.models import DeleteBehaviour, PairSettings, Policy
 

@@ -1,19 +1,17 @@
 """QuickBooks Online Accounting API client: reads, writes with requestid, query, batch, CDC."""
 
-from collections.abc import Callable
 from typing import Any
 
 import requests
 
-from hubbooks.errors import AuthRejectedError, RateLimitedError, UnavailableError, ValidationFaultError
+from hubbooks.errors import ValidationFaultError
 from hubbooks.http import ride_out
 from hubbooks.ratelimit import RateBudget
+from hubbooks.transport import ProviderRules, TokenSource, Transport
 
 PROVIDER = "quickbooks"
 # QBO answers 429 without a Retry-After; Intuit asks clients to wait a minute.
 THROTTLE_WAIT_SECONDS = 60.0
-
-TokenSource = Callable[[str | None], str]  # given the token that was refused (or None), a usable token
 
 
 def _fault(response: requests.Response) -> ValidationFaultError:
@@ -47,13 +45,22 @@ class QboClient:
         throttle_wait: float = THROTTLE_WAIT_SECONDS,
         budget: RateBudget | None = None,
     ) -> None:
-        self._session = session
-        self._base = f"{api_base.rstrip('/')}/v3/company/{realm_id}"
-        self._tokens = tokens
-        self._minor = str(minor_version)
-        self._timeout = timeout
-        self._throttle_wait = throttle_wait
-        self._budget = budget
+        rules = ProviderRules(
+            provider=PROVIDER,
+            fault=_fault,
+            throttle_wait=lambda response: throttle_wait,
+            budget_kind=lambda path: "batch" if path == "/batch" else "default",
+        )
+        self.transport = Transport(
+            session,
+            rules,
+            base=f"{api_base.rstrip('/')}/v3/company/{realm_id}",
+            tokens=tokens,
+            timeout=timeout,
+            budget=budget,
+            params={"minorversion": str(minor_version)},
+            headers={"Accept": "application/json"},
+        )
         self.realm_id = realm_id
 
     def _request(
@@ -69,56 +76,27 @@ class QboClient:
         """One call, sent again over a passing failure when `replay_safe` (reads, and writes a SyncToken
         guards: a create that may have been applied is not sent twice, QuickBooks keeps no requestid answer
         of a 5xx)."""
-        return ride_out(lambda: self._send(method, path, params, json, data), replay_safe=replay_safe)
-
-    def _send(
-        self, method: str, path: str, params: dict[str, str] | None, json: Any, data: str | None
-    ) -> dict[str, Any]:
-        token = self._tokens(None)
-        for attempt in range(2):
-            if self._budget is not None:
-                self._budget.acquire("batch" if path == "batch" else "default")
-            headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
-            if data is not None:
-                headers["Content-Type"] = "application/text"
-            try:
-                response = self._session.request(
-                    method,
-                    f"{self._base}/{path}",
-                    timeout=self._timeout,
-                    params={"minorversion": self._minor, **(params or {})},
-                    json=json,
-                    data=data,
-                    headers=headers,
-                )
-            except requests.RequestException as exc:
-                raise UnavailableError(PROVIDER, f"{method} {path}: {type(exc).__name__}") from exc
-            if response.status_code == 401 and attempt == 0:
-                token = self._tokens(token)
-                continue
-            return self._answer(method, path, response)
-        raise AuthRejectedError(PROVIDER, f"{method} {path}: the token was refused after a refresh")
-
-    def _answer(self, method: str, path: str, response: requests.Response) -> dict[str, Any]:
-        status = response.status_code
-        if status == 401:
-            raise AuthRejectedError(PROVIDER, f"{method} {path}: 401")
-        if status == 429:
-            if self._budget is not None:
-                self._budget.block(self._throttle_wait)
-            raise RateLimitedError(PROVIDER, self._throttle_wait)
-        if status >= 500:
-            raise UnavailableError(PROVIDER, f"{method} {path}: {status}")
-        if status >= 400:
-            raise _fault(response)
-        body: dict[str, Any] = response.json()
-        return body
+        headers = {"Content-Type": "application/text"} if data is not None else None
+        answer: dict[str, Any] = ride_out(
+            lambda: self.transport.send(method, f"/{path}", params=params, json=json, data=data, headers=headers),
+            replay_safe=replay_safe,
+        )
+        return answer
 
     # -- reads ---------------------------------------------------------------------------------------
 
     def read(self, entity: str, entity_id: str) -> dict[str, Any]:
         body: dict[str, Any] = self._request("GET", f"{entity.lower()}/{entity_id}")[entity]
         return body
+
+    def read_or_none(self, entity: str, entity_id: str) -> dict[str, Any] | None:
+        """A record, or None once QuickBooks no longer has it (deleted or merged away)."""
+        try:
+            return self.read(entity, entity_id)
+        except ValidationFaultError as exc:
+            if exc.gone:
+                return None
+            raise
 
     def query(self, sql: str) -> list[dict[str, Any]]:
         """Run a query; the entity's records (an empty list when QBO answers `{}`)."""

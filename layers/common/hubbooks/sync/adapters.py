@@ -7,16 +7,8 @@ from typing import Any
 from hubbooks.errors import ValidationFaultError
 from hubbooks.hubspot import app_properties
 from hubbooks.hubspot.client import HubSpotClient
-from hubbooks.mapping.fields import (
-    DEFAULTS,
-    ENTITY,
-    HUBSPOT_OBJECT,
-    ID_PROPERTY,
-    OBJECT_TYPE_ID,
-    FieldMapping,
-    hubspot_properties,
-    split,
-)
+from hubbooks.mapping.fields import FieldMapping, hubspot_properties, split
+from hubbooks.mapping.pairs import DEFAULTS, spec
 from hubbooks.mapping.qbo_fields import qbo_field
 from hubbooks.models.signals import Pair, Side
 from hubbooks.quickbooks.client import QboClient
@@ -70,33 +62,22 @@ class HubSpotAdapter:
 
     def lists_of(self, pair: Pair, record_id: str, wanted: tuple[str, ...]) -> frozenset[str]:
         """Which of `wanted` hold the record: one call for the record's memberships."""
-        path = f"/crm/v3/lists/records/{OBJECT_TYPE_ID[pair]}/{record_id}/memberships"
-        answer = self._client.request("GET", path) or {}
-        return frozenset(str(m["listId"]) for m in answer.get("results", [])) & frozenset(wanted)
+        return frozenset(self._client.lists_holding(spec(pair).object_type_id, record_id)) & frozenset(wanted)
 
     def _list_members(self, list_id: str) -> set[str]:
-        """Every record id of a list, paged 250 at a time (kept for this adapter's life)."""
+        """Every record id of a list (read once for this adapter's life)."""
         if list_id not in self._members:
-            members: set[str] = set()
-            params: dict[str, Any] = {"limit": 250}
-            while True:
-                answer = self._client.request("GET", f"/crm/v3/lists/{list_id}/memberships", params=params) or {}
-                members |= {str(m["recordId"]) for m in answer.get("results", [])}
-                after = ((answer.get("paging") or {}).get("next") or {}).get("after")
-                if not after:
-                    break
-                params["after"] = after
-            self._members[list_id] = members
+            self._members[list_id] = self._client.list_members(list_id)
         return self._members[list_id]
 
     def ensure_schema(self, pair: Pair) -> None:
         """The app's property group and properties exist (created on first use, once per process)."""
-        app_properties.ensure(self._client, HUBSPOT_OBJECT[pair], self._schema_key)
+        app_properties.ensure(self._client, spec(pair).hubspot_object, self._schema_key)
 
     def _names(self, pair: Pair) -> list[str]:
         """Mapped properties, and what record creation and filters read."""
-        extra = {Pair.PRODUCTS: ["hs_product_type"], Pair.CONTACTS: ["lifecyclestage"]}.get(pair, [])
-        return list(dict.fromkeys([p for m in self.mappings[pair] for p in m.hubspot_properties] + extra))
+        mapped = [p for m in self.mappings[pair] for p in m.hubspot_properties]
+        return list(dict.fromkeys([*mapped, *spec(pair).read_properties]))
 
     def _properties(self, pair: Pair, values: dict[str, str]) -> dict[str, str]:
         """What a new record is created with: the values given, as properties."""
@@ -112,11 +93,13 @@ class HubSpotAdapter:
             exists=not body.get("archived", False),
             version=str(body.get("updatedAt", "")),
             raw=props,
+            lifecycle_stage=str(props.get("lifecyclestage") or ""),
+            product_type=str(props.get("hs_product_type") or ""),
         )
 
     def get(self, pair: Pair, record_id: str) -> Record | None:
         self.ensure_schema(pair)
-        body = self._client.get(HUBSPOT_OBJECT[pair], record_id, self._names(pair))
+        body = self._client.get(spec(pair).hubspot_object, record_id, self._names(pair))
         if body is None:
             return None
         record = self._record(pair, body)
@@ -125,17 +108,10 @@ class HubSpotAdapter:
         return record
 
     def find(self, pair: Pair, qbo: Record) -> list[Record]:
-        object_type = HUBSPOT_OBJECT[pair]
-        keys = (
-            [("email", qbo.values.get("email", ""))]
-            if pair is Pair.CONTACTS
-            else [("hs_sku", qbo.values.get("hs_sku", "")), ("name", qbo.values.get("name", ""))]
-        )
-        for prop, value in keys:
-            if value:
-                found = self._client.search(
-                    object_type, [{"propertyName": prop, "operator": "EQ", "value": value}], self._names(pair)
-                )
+        for key in spec(pair).match_keys:
+            if value := qbo.values.get(key.field, ""):
+                filters = [{"propertyName": key.field, "operator": "EQ", "value": value}]
+                found = self._client.search(spec(pair).hubspot_object, filters, self._names(pair))
                 if found:
                     return [self._record(pair, body) for body in found]
         return []
@@ -144,15 +120,9 @@ class HubSpotAdapter:
         """Batch read (100 a call); ids HubSpot no longer has map to None."""
         self.ensure_schema(pair)
         found: dict[str, Record | None] = dict.fromkeys(record_ids)
-        for start in range(0, len(record_ids), BULK):
-            answer = self._client.request(
-                "POST",
-                f"/crm/v3/objects/{HUBSPOT_OBJECT[pair]}/batch/read",
-                json={"inputs": [{"id": i} for i in record_ids[start : start + BULK]], "properties": self._names(pair)},
-            )
-            for body in answer.get("results", []):
-                if str(body["id"]) in found:
-                    found[str(body["id"])] = self._record(pair, body)
+        for body in self._client.batch_read(spec(pair).hubspot_object, record_ids, self._names(pair)):
+            if str(body["id"]) in found:
+                found[str(body["id"])] = self._record(pair, body)
         for list_id in self._list_filters.get(pair, ()):
             members = self._list_members(list_id)
             for record_id, record in found.items():
@@ -167,7 +137,7 @@ class HubSpotAdapter:
     def find_many(self, pair: Pair, qbo_records: list[Record]) -> dict[str, list[Record]]:
         """Matches for many QuickBooks records in few searches (IN filters of up to 100 values)."""
         matches: dict[str, list[Record]] = {r.id: [] for r in qbo_records}
-        for prop in ("email",) if pair is Pair.CONTACTS else ("hs_sku", "name"):
+        for prop in (key.field for key in spec(pair).match_keys):
             wanted: dict[str, list[str]] = {}
             for record in qbo_records:
                 value = record.values.get(prop, "").lower()
@@ -177,7 +147,7 @@ class HubSpotAdapter:
             for start in range(0, len(values), BULK):
                 chunk = values[start : start + BULK]
                 filters = [{"propertyName": prop, "operator": "IN", "values": chunk}]
-                for body in self._client.search(HUBSPOT_OBJECT[pair], filters, self._names(pair), limit=200):
+                for body in self._client.search(spec(pair).hubspot_object, filters, self._names(pair), limit=200):
                     record = self._record(pair, body)
                     for qbo_id in wanted.get(record.values.get(prop, "").lower(), []):
                         matches[qbo_id].append(record)
@@ -187,10 +157,10 @@ class HubSpotAdapter:
         """Create records for QuickBooks ids in batch upserts of 100; answers the created record per QBO id."""
         self.ensure_schema(pair)
         created: dict[str, Record] = {}
-        id_property = ID_PROPERTY[pair]
+        id_property = spec(pair).id_property
         for start in range(0, len(creations), BULK):
             chunk = [(qbo_id, self._properties(pair, values)) for qbo_id, values in creations[start : start + BULK]]
-            for body in self._client.batch_upsert(HUBSPOT_OBJECT[pair], id_property, chunk):
+            for body in self._client.batch_upsert(spec(pair).hubspot_object, id_property, chunk):
                 record = self._record(pair, body)
                 created[str((body.get("properties") or {}).get(id_property) or record.values.get(id_property))] = record
         return created
@@ -207,7 +177,7 @@ class HubSpotAdapter:
             {"id": record_id, "properties": hubspot_properties(self.mappings[pair], props)}
             for record_id, props in values.items()
         ]
-        written = self._client.batch_write(HUBSPOT_OBJECT[pair], "update", inputs)
+        written = self._client.batch_write(spec(pair).hubspot_object, "update", inputs)
         now: dict[str, Record] = {}
         for body in written:
             record_id = str(body["id"])
@@ -223,7 +193,9 @@ class HubSpotAdapter:
     def create(self, pair: Pair, values: dict[str, str], qbo_id: str) -> Record:
         self.ensure_schema(pair)
         try:
-            body = self._client.upsert(HUBSPOT_OBJECT[pair], ID_PROPERTY[pair], qbo_id, self._properties(pair, values))
+            body = self._client.upsert(
+                spec(pair).hubspot_object, spec(pair).id_property, qbo_id, self._properties(pair, values)
+            )
         except ValidationFaultError as exc:
             existing = self.find(pair, Record(Side.QUICKBOOKS, qbo_id, values, 0.0)) if "CONFLICT" in exc.code else []
             if not existing:
@@ -237,11 +209,11 @@ class HubSpotAdapter:
         self.ensure_schema(pair)
         try:
             properties = hubspot_properties(self.mappings[pair], values)
-            answer = self._client.update(HUBSPOT_OBJECT[pair], record_id, properties)
+            answer = self._client.update(spec(pair).hubspot_object, record_id, properties)
         except ValidationFaultError as exc:
             if "PROPERTY_DOESNT_EXIST" in exc.fault_message:
                 app_properties.forget(
-                    HUBSPOT_OBJECT[pair], self._schema_key
+                    spec(pair).hubspot_object, self._schema_key
                 )  # someone deleted them: create them next time
             if exc.status == 409 and (survivor := self._survivor_of(pair, record_id)):
                 raise MergedAwayError(record_id, survivor, [], refused=exc.fault_message) from exc
@@ -254,7 +226,7 @@ class HubSpotAdapter:
 
     def _survivor_of(self, pair: Pair, record_id: str) -> str | None:
         """The id of the record a merged-away one went into; None if it was not merged away."""
-        body = self._client.get(HUBSPOT_OBJECT[pair], record_id, [])
+        body = self._client.get(spec(pair).hubspot_object, record_id, [])
         return str(body["id"]) if body is not None and str(body["id"]) != record_id else None
 
     def _take_back(self, pair: Pair, record_id: str, properties: dict[str, str], at: float) -> list[str]:
@@ -268,7 +240,7 @@ class HubSpotAdapter:
             if str(newest.get("value") or "") == ours and at - WRITE_STAMP <= _epoch(newest.get("timestamp")) <= at:
                 before[name] = str(entries[1].get("value") or "") if len(entries) > 1 else ""
         if before:
-            self._client.update(HUBSPOT_OBJECT[pair], record_id, before)
+            self._client.update(spec(pair).hubspot_object, record_id, before)
         return sorted(before)
 
     def archive(self, pair: Pair, record_id: str) -> None:
@@ -277,13 +249,13 @@ class HubSpotAdapter:
         survivor = self._survivor_of(pair, record_id)
         if survivor:
             raise MergedAwayError(record_id, survivor, [])
-        self._client.archive(HUBSPOT_OBJECT[pair], record_id)
+        self._client.archive(spec(pair).hubspot_object, record_id)
 
     def _with_history(
         self, pair: Pair, record_id: str, names: list[str]
     ) -> tuple[dict[str, str], dict[str, list[dict[str, Any]]]]:
         """The record's values of `names` and their history (newest first); both empty when it is gone."""
-        body = self._client.get(HUBSPOT_OBJECT[pair], record_id, names, history=names) if names else None
+        body = self._client.get(spec(pair).hubspot_object, record_id, names, history=names) if names else None
         return (body or {}).get("properties") or {}, (body or {}).get("propertiesWithHistory") or {}
 
     def changed_at(self, pair: Pair, record_id: str, fields: list[str]) -> dict[str, float]:
@@ -315,7 +287,7 @@ class HubSpotAdapter:
             }
             if not lost:
                 break
-            answer = self._client.update(HUBSPOT_OBJECT[pair], record_id, lost)
+            answer = self._client.update(spec(pair).hubspot_object, record_id, lost)
             restored |= lost.keys()
             properties, since, until = lost, until, _epoch(answer.get("updatedAt"))
         return [m.hubspot for m in self.mappings[pair] if not restored.isdisjoint(m.hubspot_properties)]
@@ -342,23 +314,14 @@ class QboAdapter:
         )
 
     def get(self, pair: Pair, record_id: str) -> Record | None:
-        try:
-            return self._record(pair, self._client.read(ENTITY[pair], record_id))
-        except ValidationFaultError as exc:
-            if exc.code == "610":
-                return None
-            raise
+        body = self._client.read_or_none(spec(pair).entity, record_id)
+        return None if body is None else self._record(pair, body)
 
     def find(self, pair: Pair, hubspot: Record) -> list[Record]:
-        entity = ENTITY[pair]
-        keys = (
-            [("PrimaryEmailAddr", hubspot.values.get("email", ""))]
-            if pair is Pair.CONTACTS
-            else [("Sku", hubspot.values.get("hs_sku", "")), ("Name", hubspot.values.get("name", ""))]
-        )
-        for field, value in keys:
-            if value:
-                found = self._client.query(f"select * from {entity} where {field} = '{_quote(value)}'")
+        for key in spec(pair).match_keys:
+            if value := hubspot.values.get(key.field, ""):
+                where = f"{key.qbo_field} = '{_quote(value)}'"
+                found = self._client.query(f"select * from {spec(pair).entity} where {where}")
                 if found:
                     return [self._record(pair, body) for body in found]
         return []
@@ -368,7 +331,7 @@ class QboAdapter:
         found: dict[str, Record | None] = dict.fromkeys(record_ids)
         for start in range(0, len(record_ids), BULK):
             ids = ", ".join(f"'{_quote(i)}'" for i in record_ids[start : start + BULK])
-            query = f"select * from {ENTITY[pair]} where Id in ({ids}) and Active in (true, false) MAXRESULTS 1000"
+            query = f"select * from {spec(pair).entity} where Id in ({ids}) and Active in (true, false) MAXRESULTS 1000"
             for body in self._client.query(query):
                 found[str(body["Id"])] = self._record(pair, body)
         return found
@@ -376,8 +339,7 @@ class QboAdapter:
     def find_many(self, pair: Pair, hubspot_records: list[Record]) -> dict[str, list[Record]]:
         """Matches for many HubSpot records in one query per 50 emails (or SKUs, then names)."""
         matches: dict[str, list[Record]] = {r.id: [] for r in hubspot_records}
-        fields = (("email", "PrimaryEmailAddr"),) if pair is Pair.CONTACTS else (("hs_sku", "Sku"), ("name", "Name"))
-        for key, qbo_path in fields:
+        for key, qbo_path in ((k.field, k.qbo_field) for k in spec(pair).match_keys):
             wanted: dict[str, list[str]] = {}
             for record in hubspot_records:
                 value = record.values.get(key, "").lower()
@@ -386,7 +348,7 @@ class QboAdapter:
             values = list(wanted)
             for start in range(0, len(values), BULK // 2):
                 listed = ", ".join(f"'{_quote(v)}'" for v in values[start : start + BULK // 2])
-                query = f"select * from {ENTITY[pair]} where {qbo_path} in ({listed}) MAXRESULTS 1000"
+                query = f"select * from {spec(pair).entity} where {qbo_path} in ({listed}) MAXRESULTS 1000"
                 for body in self._client.query(query):
                     record = self._record(pair, body)
                     for hubspot_id in wanted.get(record.values.get(key, "").lower(), []):
@@ -400,7 +362,7 @@ class QboAdapter:
             if mapping.hubspot not in values:
                 continue
             for path, text in split(values[mapping.hubspot], mapping.qbo_paths).items():
-                field = qbo_field(ENTITY[pair], path)
+                field = qbo_field(spec(pair).entity, path)
                 if field is None or field.read_only:
                     continue
                 value: Any = text
@@ -442,8 +404,7 @@ class QboAdapter:
         if pair is Pair.CONTACTS and display_name:
             body["DisplayName"] = display_name
         if pair is Pair.PRODUCTS:
-            product_type = str((source.raw or {}).get("hs_product_type") or "service")
-            body["Type"] = "Service" if product_type == "service" else "NonInventory"
+            body["Type"] = "Service" if (source.product_type or "service") == "service" else "NonInventory"
             body["IncomeAccountRef"] = self._income_account(body["Type"])
         return body
 
@@ -452,7 +413,7 @@ class QboAdapter:
     ) -> Record:
         body = self._create_body(pair, source, values, display_name)
         try:
-            return self._record(pair, self._client.write(ENTITY[pair], body, request_id))
+            return self._record(pair, self._client.write(spec(pair).entity, body, request_id))
         except ValidationFaultError as exc:
             if exc.code == "6240":
                 raise DuplicateNameError(display_name or body.get("Name", "")) from exc
@@ -466,7 +427,7 @@ class QboAdapter:
         Items QuickBooks refuses are left out: the engine creates those one by one, handling each fault.
         """
         created: dict[str, Record] = {}
-        entity = ENTITY[pair]
+        entity = spec(pair).entity
         for start in range(0, len(creations), QBO_BATCH):
             chunk = creations[start : start + QBO_BATCH]
             items = [
@@ -493,11 +454,11 @@ class QboAdapter:
 
     def _write(self, pair: Pair, body: dict[str, Any], request_id: str) -> Record:
         try:
-            return self._record(pair, self._client.write(ENTITY[pair], body, request_id))
+            return self._record(pair, self._client.write(spec(pair).entity, body, request_id))
         except ValidationFaultError as exc:
             if exc.code == "5010":
                 raise StaleObjectError(f"{body['Id']}: SyncToken {body.get('SyncToken')} is old") from exc
-            if exc.code == "610" and self.get(pair, str(body["Id"])) is None:
+            if exc.gone and self.get(pair, str(body["Id"])) is None:
                 # Merged away or deleted since it was read: reconcile again, which finds it gone.
                 raise StaleObjectError(f"{body['Id']}: gone since it was read") from exc
             raise

@@ -6,10 +6,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from hubbooks.mapping.pairs import spec
 from hubbooks.models.signals import Pair, Reason, Side, SyncSignal
 from hubbooks.store.sync_store import DynamoSyncStore
 from hubbooks.sync.adapters import HubSpotAdapter, QboAdapter
-from hubbooks.sync.engine import Outcome, SyncEngine, display_names
+from hubbooks.sync.engine import Outcome, SyncEngine
 from hubbooks.sync.merge import merge
 from hubbooks.sync.models import Link, PairSettings, Record, SyncFailure
 from hubbooks.sync.ports import LinkConflictError
@@ -231,9 +232,7 @@ def _create_in_bulk(
     }
     if towards_qbo:
         digest = hashlib.sha256(f"{signal.connection_id}|{signal.job_id}|{','.join(values)}".encode()).hexdigest()
-        names: dict[str, str | None] = {
-            r.id: next(iter(display_names(r.values)), None) if signal.pair is Pair.CONTACTS else None for r in lonely
-        }
+        names: dict[str, str | None] = {r.id: next(iter(spec(signal.pair).new_names(r.values)), None) for r in lonely}
         made = qbo.create_many(signal.pair, [(r, values[r.id], names[r.id]) for r in lonely], digest[:30])
     else:
         made = hubspot.create_many(signal.pair, [(r.id, values[r.id]) for r in lonely])

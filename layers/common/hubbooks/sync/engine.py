@@ -9,7 +9,8 @@ from functools import partial
 from typing import Any
 
 from hubbooks.errors import ValidationFaultError
-from hubbooks.mapping.fields import DEFAULTS, FieldMapping
+from hubbooks.mapping.fields import FieldMapping
+from hubbooks.mapping.pairs import DEFAULTS, spec
 from hubbooks.models.signals import Change, Pair, Reason, Side, SyncSignal
 from hubbooks.sync import failures
 from hubbooks.sync.merge import merge
@@ -48,18 +49,6 @@ class Result:
     detail: str = ""
     conflicts: int = 0
     writes: dict[str, list[str]] = field(default_factory=dict)
-
-
-def display_names(values: dict[str, str]) -> list[str]:
-    """DisplayName candidates for a new customer: the person's name, else company, else email; then the same
-    with the email (or company) added to tell it apart from a namesake."""
-    name = " ".join(v for v in (values.get("firstname", ""), values.get("lastname", "")) if v)
-    first = name or values.get("company", "") or values.get("email", "")
-    tag = values.get("email") or values.get("company") or ""
-    names = [first] if first else []
-    if tag and first and tag != first:
-        names.append(f"{first} ({tag})")
-    return names
 
 
 REPLAY_MARGIN = 5.0  # seconds: a create answered with an older record may be a replay of a gone one
@@ -261,12 +250,8 @@ class SyncEngine:
         candidates = self.qbo.find(pair, record) if towards_qbo else self.hubspot.find(pair, record)
         free = [c for c in candidates if self.store.link_of(pair, c.side, c.id) is None]
         if len(free) > 1:
-            if pair is Pair.CONTACTS:
-                failure = failures.ambiguous_match("email", record.values.get("email", ""), len(free))
-            else:
-                failure = failures.ambiguous_match(
-                    "SKU or name", record.values.get("hs_sku") or record.values.get("name", ""), len(free)
-                )
+            kind = spec(pair)
+            failure = failures.ambiguous_match(kind.match_words, kind.match_value(record.values), len(free))
             self.store.record_failure(pair, record.side, record.id, failure)
             return Result(Outcome.FAILED, f"{failure.category}: {failure.message}")
         if candidates and not free:  # its match already syncs with another record: a duplicate, not a new one
@@ -291,9 +276,7 @@ class SyncEngine:
         mappings = self.mappings[pair]
         if record.side is Side.HUBSPOT:
             values = {m.hubspot: record.values.get(m.hubspot, "") for m in mappings if m.direction.allows(True)}
-            names = display_names(record.values) if pair is Pair.CONTACTS else [""]
-            if not names:
-                names = [""]
+            names = spec(pair).new_names(record.values) or [""]
             created = None
             for attempt, name in enumerate(names):
                 try:

@@ -25,16 +25,6 @@ ATTEMPTS = 3
 LOST_STAGES = ("closedlost",)
 
 
-def read_or_none(qbo: QboClient, entity: str, entity_id: str) -> dict[str, Any] | None:
-    """A QuickBooks transaction, or None once it is deleted (Object Not Found)."""
-    try:
-        return qbo.read(entity, entity_id)
-    except ValidationFaultError as exc:
-        if exc.code == "610":
-            return None
-        raise
-
-
 @dataclass(frozen=True)
 class MirroredInvoice:
     hubspot_id: str
@@ -116,7 +106,7 @@ class InvoiceMirror:
 
     def _mirror(self, invoice_id: str, reason: Reason) -> MirroredInvoice | None:
         link = self.store.link_of(Pair.INVOICES, Side.QUICKBOOKS, invoice_id)
-        invoice = read_or_none(self.qbo, "Invoice", invoice_id)
+        invoice = self.qbo.read_or_none("Invoice", invoice_id)
         if invoice is None:
             self._archive(invoice_id, link, reason)
             return None

@@ -1,7 +1,7 @@
 """The initial sync (and resync) of a pair: page through both sides, queue batches of up to 100 ids."""
 
 from hubbooks.hubspot.client import HubSpotClient
-from hubbooks.mapping.fields import ENTITY, HUBSPOT_OBJECT
+from hubbooks.mapping.pairs import SPECS
 from hubbooks.models.signals import Pair, Reason, Side, SyncSignal
 from hubbooks.queue import GroupedSender
 from hubbooks.quickbooks.client import QboClient
@@ -9,7 +9,8 @@ from hubbooks.store.jobs import JobRepository
 
 BATCH_IDS = 100
 QBO_PAGE = 1000
-QBO_ENTITY = {**ENTITY, Pair.INVOICES: "Invoice", Pair.PAYMENTS: "Payment"}  # billing: QuickBooks side only
+# Billing pairs are read on the QuickBooks side only.
+QBO_ENTITY = {**{pair: s.entity for pair, s in SPECS.items()}, Pair.INVOICES: "Invoice", Pair.PAYMENTS: "Payment"}
 
 
 class InitialSync:
@@ -21,17 +22,6 @@ class InitialSync:
         self.qbo = qbo
         self.jobs = jobs
         self.sender = sender
-
-    def _hubspot_ids(self, pair: Pair) -> list[str]:
-        ids: list[str] = []
-        after: str | None = None
-        while True:
-            params = {"limit": 100, "properties": "hs_object_id", **({"after": after} if after else {})}
-            page = self.hubspot.request("GET", f"/crm/v3/objects/{HUBSPOT_OBJECT[pair]}", params=params)
-            ids += [str(r["id"]) for r in page.get("results", [])]
-            after = (page.get("paging") or {}).get("next", {}).get("after")
-            if not after:
-                return ids
 
     def _qbo_ids(self, pair: Pair) -> list[str]:
         ids: list[str] = []
@@ -47,7 +37,7 @@ class InitialSync:
         """Create the job, count both sides, and queue every record in batches; answers the job id."""
         job_id = self.jobs.create(pair)
         batches: list[SyncSignal] = []
-        hubspot_ids = self._hubspot_ids(pair) if pair in HUBSPOT_OBJECT else []
+        hubspot_ids = self.hubspot.all_ids(SPECS[pair].hubspot_object) if pair in SPECS else []
         for side, ids in ((Side.HUBSPOT, hubspot_ids), (Side.QUICKBOOKS, self._qbo_ids(pair))):
             for start in range(0, len(ids), BATCH_IDS):
                 chunk = ids[start : start + BATCH_IDS]

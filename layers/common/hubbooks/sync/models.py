@@ -37,8 +37,7 @@ class PairSettings:
         """Whether the filters let a HubSpot record be brought into QuickBooks."""
         if record.side is Side.QUICKBOOKS:
             return True
-        stage = str((record.raw or {}).get("lifecyclestage") or "")
-        in_stage = not self.lifecycle_stages or stage in self.lifecycle_stages
+        in_stage = not self.lifecycle_stages or record.lifecycle_stage in self.lifecycle_stages
         return in_stage and (not self.list_ids or not (record.lists or frozenset()).isdisjoint(self.list_ids))
 
 
@@ -56,6 +55,8 @@ class Record:
     raw: Any = None
     lists: frozenset[str] | None = None  # HubSpot: the filtered-on lists it is in; None until read
     merged_into: str | None = None  # HubSpot: merged away into this record (then `exists` is False)
+    lifecycle_stage: str = ""  # HubSpot contacts: what the lifecycle-stage filter reads
+    product_type: str = ""  # HubSpot products: service or not, for a new QuickBooks item's type
 
 
 @dataclass

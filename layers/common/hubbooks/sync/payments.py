@@ -13,7 +13,7 @@ from hubbooks.quickbooks.client import QboClient
 from hubbooks.store.billing import BillingStore, PaymentMemo, TimelineTemplates
 from hubbooks.store.sync_store import DynamoSyncStore
 from hubbooks.sync.engine import Outcome, Result
-from hubbooks.sync.invoices import ATTEMPTS, InvoiceMirror, read_or_none
+from hubbooks.sync.invoices import ATTEMPTS, InvoiceMirror
 from hubbooks.sync.ports import LinkConflictError
 
 DETAILS = ("CurrencyRef", "TxnDate", "PaymentMethodRef")
@@ -73,7 +73,7 @@ class PaymentMirror:
         if not self.store.settings(Pair.PAYMENTS).enabled:
             return Result(Outcome.SKIPPED, "the payments sync is off")
         memo = self.billing.payment(payment_id)
-        payment = read_or_none(self.qbo, "Payment", payment_id)
+        payment = self.qbo.read_or_none("Payment", payment_id)
         if payment is None:
             if memo is None:
                 return Result(Outcome.SKIPPED, f"payment {payment_id} is gone and was never shown")

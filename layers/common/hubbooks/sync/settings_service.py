@@ -4,12 +4,11 @@ syncs on (an initial sync) and off, deleting a sync, sync health, history and re
 import time
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import quote
 
 from hubbooks.hubspot import app_properties
 from hubbooks.hubspot.client import HubSpotClient
 from hubbooks.mapping import transforms
-from hubbooks.mapping.fields import ENTITY, HUBSPOT_OBJECT, JOINED_NAMES, OBJECT_TYPE_ID
+from hubbooks.mapping.pairs import SPECS, spec
 from hubbooks.mapping.qbo_fields import QBO_FIELDS
 from hubbooks.mapping.validation import Problem, validate
 from hubbooks.models.signals import Pair, Reason, Side, SyncSignal
@@ -93,16 +92,15 @@ class SettingsService:
 
     def _check_lists(self, pair: Pair, list_ids: list[str]) -> None:
         """Each filter list exists in HubSpot and holds records of the pair's object."""
-        if list_ids and pair not in OBJECT_TYPE_ID:
+        if list_ids and pair not in SPECS:
             raise InvalidSettingsError([Problem("filters.list_ids", f"{pair} cannot be filtered by HubSpot lists.")])
         problems: list[Problem] = []
         for index, list_id in enumerate(list_ids):
             where = f"filters.list_ids[{index}]"
-            found = self._hubspot().request("GET", f"/crm/v3/lists/{quote(list_id, safe='')}", missing_ok=True)
-            hs_list = (found or {}).get("list")
+            hs_list = (self._hubspot().list_definition(list_id) or {}).get("list")
             if hs_list is None:
                 problems.append(Problem(where, f"HubSpot has no list {list_id}."))
-            elif hs_list.get("objectTypeId") != OBJECT_TYPE_ID[pair]:
+            elif hs_list.get("objectTypeId") != spec(pair).object_type_id:
                 problems.append(Problem(where, f"List '{hs_list.get('name')}' does not hold {pair}."))
         if problems:
             raise InvalidSettingsError(problems)
@@ -110,8 +108,8 @@ class SettingsService:
     def _hubspot_properties(self, pair: Pair) -> dict[str, dict[str, Any]]:
         """HubSpot's properties of the pair's object, the app's own among them (created if not yet)."""
         client = self._hubspot()
-        app_properties.ensure(client, HUBSPOT_OBJECT[pair], self.connection_id)
-        return {p["name"]: p for p in client.properties(HUBSPOT_OBJECT[pair])}
+        app_properties.ensure(client, spec(pair).hubspot_object, self.connection_id)
+        return {p["name"]: p for p in client.properties(spec(pair).hubspot_object)}
 
     def fields(self, pair: Pair) -> dict[str, Any]:
         hubspot = [
@@ -123,9 +121,9 @@ class SettingsService:
             }
             for p in self._hubspot_properties(pair).values()
         ]
-        qbo = [vars(f) for f in QBO_FIELDS[ENTITY[pair]]]
-        if pair in JOINED_NAMES:
-            (hubspot_name, hubspot_label), (qbo_path, qbo_label) = JOINED_NAMES[pair]
+        qbo = [vars(f) for f in QBO_FIELDS[spec(pair).entity]]
+        if (joined := spec(pair).joined_names) is not None:
+            (hubspot_name, hubspot_label), (qbo_path, qbo_label) = joined
             hubspot.append(
                 {"name": hubspot_name, "label": f"{hubspot_label} (joined)", "type": "string", "read_only": False}
             )

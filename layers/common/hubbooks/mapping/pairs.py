@@ -1,0 +1,85 @@
+"""What each synced pair is, in one place: the objects on both sides, how records are matched and named,
+and the default field mappings. The adapters, the engine, the settings service and the test fakes read it."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from hubbooks.mapping.fields import CONTACT_FIELDS, PRODUCT_FIELDS, FieldMapping
+from hubbooks.models.signals import Pair
+
+
+@dataclass(frozen=True)
+class MatchKey:
+    """A field two records are matched by: its canonical (HubSpot) name and the QuickBooks field queried."""
+
+    field: str
+    qbo_field: str
+
+
+def display_names(values: dict[str, str]) -> list[str]:
+    """DisplayName candidates for a new customer: the person's name, else company, else email; then the same
+    with the email (or company) added to tell it apart from a namesake."""
+    name = " ".join(v for v in (values.get("firstname", ""), values.get("lastname", "")) if v)
+    first = name or values.get("company", "") or values.get("email", "")
+    tag = values.get("email") or values.get("company") or ""
+    names = [first] if first else []
+    if first and tag and tag != first:
+        names.append(f"{first} ({tag})")
+    return names
+
+
+@dataclass(frozen=True)
+class PairSpec:
+    pair: Pair
+    entity: str  # the QuickBooks entity
+    hubspot_object: str  # the HubSpot object's API name
+    object_type_id: str  # the HubSpot object's type id (lists, associations)
+    id_property: str  # the app's unique HubSpot property holding the QuickBooks id
+    match_keys: tuple[MatchKey, ...]  # tried in order: the first key with a value decides
+    match_words: str  # the keys as a person reads them, for sync errors
+    read_properties: tuple[str, ...]  # HubSpot properties read beside the mapped ones (filters, creation)
+    defaults: tuple[FieldMapping, ...]
+    # Joined names the mapping editor offers (any fields joined with + are accepted): HubSpot and QBO side.
+    joined_names: tuple[tuple[str, str], tuple[str, str]] | None = None
+    # Names a new QuickBooks record may take, in order of preference (empty: the entity needs none).
+    new_names: Callable[[dict[str, str]], list[str]] = lambda values: []
+
+    def match_value(self, values: dict[str, str]) -> str:
+        """The value a record is matched by: its first match key that has one."""
+        return next((values[k.field] for k in self.match_keys if values.get(k.field)), "")
+
+
+SPECS: dict[Pair, PairSpec] = {
+    Pair.CONTACTS: PairSpec(
+        pair=Pair.CONTACTS,
+        entity="Customer",
+        hubspot_object="contacts",
+        object_type_id="0-1",
+        id_property="qbo_customer_id",
+        match_keys=(MatchKey("email", "PrimaryEmailAddr"),),
+        match_words="email",
+        read_properties=("lifecyclestage",),
+        defaults=CONTACT_FIELDS,
+        joined_names=(
+            ("firstname+lastname", "First and last name"),
+            ("GivenName+FamilyName", "Given and family name"),
+        ),
+        new_names=display_names,
+    ),
+    Pair.PRODUCTS: PairSpec(
+        pair=Pair.PRODUCTS,
+        entity="Item",
+        hubspot_object="products",
+        object_type_id="0-7",
+        id_property="qbo_item_id",
+        match_keys=(MatchKey("hs_sku", "Sku"), MatchKey("name", "Name")),
+        match_words="SKU or name",
+        read_properties=("hs_product_type",),
+        defaults=PRODUCT_FIELDS,
+    ),
+}
+DEFAULTS: dict[Pair, tuple[FieldMapping, ...]] = {pair: spec.defaults for pair, spec in SPECS.items()}
+
+
+def spec(pair: Pair) -> PairSpec:
+    return SPECS[pair]
