@@ -68,7 +68,7 @@ def _literal(kind: str, value: str) -> Any:
     raise parse_error(f"Expected a value, found {value}")
 
 
-def parse(text: str) -> Query:  # noqa: PLR0915 - a small recursive-descent parser
+def parse(text: str) -> Query:  # noqa: C901, PLR0912, PLR0915 - a small recursive-descent parser
     tokens = _tokens(text)
     position = 0
 

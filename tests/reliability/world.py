@@ -340,7 +340,7 @@ class World:
 
     # -- the checks at quiescence -------------------------------------------------------------------
 
-    def check(self, product: SandboxedProduct) -> Findings:
+    def check(self, product: SandboxedProduct) -> Findings:  # noqa: PLR0912 - one finding per kind
         """Every linked pair agrees, nobody exists twice, the last edit of every field is what both sides
         hold, invoices and payments show as QuickBooks has them, and no sync error of ours is left."""
         findings = Findings()

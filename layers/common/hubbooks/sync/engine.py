@@ -13,8 +13,8 @@ from hubbooks.mapping.fields import FieldMapping
 from hubbooks.mapping.pairs import DEFAULTS, spec
 from hubbooks.models.signals import Change, Pair, Reason, Side, SyncSignal
 from hubbooks.sync import failures
-from hubbooks.sync.merge import merge
-from hubbooks.sync.models import DeleteBehaviour, Link, PairSettings, Policy, Record
+from hubbooks.sync.merge import MergePlan, merge
+from hubbooks.sync.models import DeleteBehaviour, Link, PairSettings, Policy, Record, SyncFailure
 from hubbooks.sync.ports import (
     DuplicateNameError,
     HubSpotPort,
@@ -149,15 +149,32 @@ class SyncEngine:
         outcome: Outcome = Outcome.UPDATED,
         created_in: str | None = None,
     ) -> Result:
-        if link is None:
-            taken = self._linked_elsewhere(pair, hubspot, qbo)
-            if taken is not None:
-                return taken
-        if not qbo.active and settings.on_qbo_inactive is DeleteBehaviour.ARCHIVE and link is not None:
-            self.hubspot.archive(pair, hubspot.id)
-            self.store.delete_link(link)
-            self._history(pair, "archived", hubspot.id, qbo.id, direction="->hubspot")
-            return Result(Outcome.UNLINKED, "QuickBooks record is inactive: HubSpot record archived")
+        """Bring two records (linked, or about to be) into agreement: plan, write, then save the link."""
+        if link is None and (taken := self._linked_elsewhere(pair, hubspot, qbo)) is not None:
+            return taken
+        if link is not None and not qbo.active and settings.on_qbo_inactive is DeleteBehaviour.ARCHIVE:
+            return self._archive_inactive(pair, hubspot, qbo, link)
+        plan = self._plan(pair, hubspot, qbo, link, settings)
+        hubspot, qbo, writes = self._write(pair, plan, hubspot, qbo, link=link, settings=settings)
+        if link is not None and not writes and link.base == plan.agreed:
+            return Result(Outcome.UNCHANGED)  # the echo of our own write ends here: the loop guard
+        seen = {Side.HUBSPOT.value: hubspot.version, Side.QUICKBOOKS.value: qbo.version}
+        self.store.save_link(Link(pair, hubspot.id, qbo.id, plan.agreed, link.version if link else 0, seen), link)
+        if link is not None:
+            outcome = Outcome.UPDATED if writes else Outcome.UNCHANGED
+        if writes or plan.conflicts or link is None:
+            self._record_change(pair, plan, hubspot.id, qbo.id, writes=writes, outcome=outcome, created_in=created_in)
+        return Result(outcome, conflicts=len(plan.conflicts), writes=writes)
+
+    def _archive_inactive(self, pair: Pair, hubspot: Record, qbo: Record, link: Link) -> Result:
+        """The "archive when inactive in QuickBooks" setting: the HubSpot record goes, and so does the link."""
+        self.hubspot.archive(pair, hubspot.id)
+        self.store.delete_link(link)
+        self._history(pair, "archived", hubspot.id, qbo.id, direction="->hubspot")
+        return Result(Outcome.UNLINKED, "QuickBooks record is inactive: HubSpot record archived")
+
+    def _plan(self, pair: Pair, hubspot: Record, qbo: Record, link: Link | None, settings: PairSettings) -> MergePlan:
+        """The field-by-field merge against the link's base, with contested fields judged by their own time."""
         plan_with = partial(
             merge,
             self.mappings[pair],
@@ -172,6 +189,12 @@ class SyncEngine:
             # HubSpot's record time counts every change, our own writes of other fields included: judge each
             # contested field by when its HubSpot value was set (one read, and only for a conflict).
             plan = plan_with(hubspot_times=self.hubspot.changed_at(pair, hubspot.id, [c.field for c in plan.conflicts]))
+        return plan
+
+    def _write(
+        self, pair: Pair, plan: MergePlan, hubspot: Record, qbo: Record, *, link: Link | None, settings: PairSettings
+    ) -> tuple[Record, Record, dict[str, list[str]]]:
+        """Each side's changed fields, QuickBooks first; answers both records as written, and what was."""
         writes: dict[str, list[str]] = {}
         # A HubSpot edit newer than this is newer than what we read on both sides (under "most recent wins").
         read_at = hubspot.updated_at if settings.policy is Policy.HUBSPOT else max(hubspot.updated_at, qbo.updated_at)
@@ -188,25 +211,30 @@ class SyncEngine:
                 raise
             writes["hubspot"] = sorted(plan.to_hubspot)
             self._keep_newer_edits(pair, hubspot, qbo.id, plan.to_hubspot, read_at=read_at, settings=settings)
-        if link is not None and not writes and link.base == plan.agreed:
-            return Result(Outcome.UNCHANGED)  # the echo of our own write ends here: the loop guard
-        seen = {Side.HUBSPOT.value: hubspot.version, Side.QUICKBOOKS.value: qbo.version}
-        self.store.save_link(Link(pair, hubspot.id, qbo.id, plan.agreed, link.version if link else 0, seen), link)
-        if link is not None:
-            outcome = Outcome.UPDATED if writes else Outcome.UNCHANGED
-        if writes or plan.conflicts or link is None:
-            directions = ",".join(f"->{side}" for side in sorted({*writes, *([created_in] if created_in else [])}))
-            directions = directions or "none"
-            self._history(
-                pair,
-                outcome.value,
-                hubspot.id,
-                qbo.id,
-                fields=sorted({*plan.to_qbo, *plan.to_hubspot}),
-                direction=directions,
-                conflicts=[vars(c) | {"winner": c.winner.value} for c in plan.conflicts],
-            )
-        return Result(outcome, conflicts=len(plan.conflicts), writes=writes)
+        return hubspot, qbo, writes
+
+    def _record_change(
+        self,
+        pair: Pair,
+        plan: MergePlan,
+        hubspot_id: str,
+        qbo_id: str,
+        *,
+        writes: dict[str, list[str]],
+        outcome: Outcome,
+        created_in: str | None,
+    ) -> None:
+        """The history entry of an agreement that wrote, settled a conflict or made a link."""
+        directions = ",".join(f"->{side}" for side in sorted({*writes, *([created_in] if created_in else [])}))
+        self._history(
+            pair,
+            outcome.value,
+            hubspot_id,
+            qbo_id,
+            fields=sorted({*plan.to_qbo, *plan.to_hubspot}),
+            direction=directions or "none",
+            conflicts=[vars(c) | {"winner": c.winner.value} for c in plan.conflicts],
+        )
 
     def _keep_newer_edits(
         self, pair: Pair, wrote: Record, qbo_id: str, written: dict[str, str], *, read_at: float, settings: PairSettings
@@ -236,33 +264,23 @@ class SyncEngine:
     # -- a record seen for the first time -----------------------------------------------------------
 
     def _first_sight(self, pair: Pair, record: Record, settings: PairSettings, *, asked: bool = False) -> Result:
-        """`asked`: a person asked to sync this record (a retry from the settings page)."""
+        """A record with no link: left out, matched on the other side, refused as ambiguous or a duplicate, or
+        created there. `asked`: a person asked to sync it (a retry from the settings page)."""
         if settings.list_ids and record.side is Side.HUBSPOT and record.lists is None:
             record = replace(record, lists=self.hubspot.lists_of(pair, record.id, settings.list_ids))
-        if not settings.admits(record):
-            return Result(Outcome.SKIPPED, "the pair's filters leave this record out")
-        if record.side is Side.QUICKBOOKS and not record.active:
-            return Result(Outcome.SKIPPED, "inactive QuickBooks records are not brought into HubSpot")
-        waiting = self.store.failure(pair, record.side, record.id)
-        if waiting is not None and waiting.category == failures.MERGED_ELSEWHERE and not asked:
-            return Result(Outcome.FAILED, f"{waiting.category}: {waiting.message}")
+        left_out = self._left_out(pair, record, settings, asked=asked)
+        if left_out is not None:
+            return left_out
         towards_qbo = record.side is Side.HUBSPOT
         candidates = self.qbo.find(pair, record) if towards_qbo else self.hubspot.find(pair, record)
         free = [c for c in candidates if self.store.link_of(pair, c.side, c.id) is None]
         if len(free) > 1:
             kind = spec(pair)
-            failure = failures.ambiguous_match(kind.match_words, kind.match_value(record.values), len(free))
-            self.store.record_failure(pair, record.side, record.id, failure)
-            return Result(Outcome.FAILED, f"{failure.category}: {failure.message}")
+            return self._fail(
+                pair, record, failures.ambiguous_match(kind.match_words, kind.match_value(record.values), len(free))
+            )
         if candidates and not free:  # its match already syncs with another record: a duplicate, not a new one
-            partner = candidates[0]
-            existing = self.store.link_of(pair, partner.side, partner.id)
-            assert existing is not None
-            if existing.other(partner.side) == record.id:  # linked to this very record since we looked: look again
-                raise LinkConflictError(f"{pair} {record.side} {record.id} was linked meanwhile")
-            failure = failures.already_linked(pair, partner, existing.other(partner.side), record)
-            self.store.record_failure(pair, record.side, record.id, failure)
-            return Result(Outcome.FAILED, f"{failure.category}: {failure.message}")
+            return self._duplicate_of_linked(pair, record, candidates[0])
         if free:
             hubspot, qbo = (record, free[0]) if towards_qbo else (free[0], record)
             made_in = self.created_in_bulk.get(record.id)
@@ -272,48 +290,70 @@ class SyncEngine:
             return Result(Outcome.SKIPPED, "the pair's direction does not create records on that side")
         return self._create_counterpart(pair, record, settings)
 
+    def _left_out(self, pair: Pair, record: Record, settings: PairSettings, *, asked: bool) -> Result | None:
+        """Why a record is not brought over: a filter, inactive in QuickBooks, or waiting for a person."""
+        if not settings.admits(record):
+            return Result(Outcome.SKIPPED, "the pair's filters leave this record out")
+        if record.side is Side.QUICKBOOKS and not record.active:
+            return Result(Outcome.SKIPPED, "inactive QuickBooks records are not brought into HubSpot")
+        waiting = self.store.failure(pair, record.side, record.id)
+        if waiting is not None and waiting.category == failures.MERGED_ELSEWHERE and not asked:
+            return Result(Outcome.FAILED, f"{waiting.category}: {waiting.message}")
+        return None
+
+    def _duplicate_of_linked(self, pair: Pair, record: Record, partner: Record) -> Result:
+        """The record's match already syncs with another record: a duplicate for a person to resolve."""
+        existing = self.store.link_of(pair, partner.side, partner.id)
+        assert existing is not None
+        if existing.other(partner.side) == record.id:  # linked to this very record since we looked: look again
+            raise LinkConflictError(f"{pair} {record.side} {record.id} was linked meanwhile")
+        return self._fail(pair, record, failures.already_linked(pair, partner, existing.other(partner.side), record))
+
+    def _fail(self, pair: Pair, record: Record, failure: SyncFailure) -> Result:
+        self.store.record_failure(pair, record.side, record.id, failure)
+        return Result(Outcome.FAILED, f"{failure.category}: {failure.message}")
+
     def _create_counterpart(self, pair: Pair, record: Record, settings: PairSettings) -> Result:
-        mappings = self.mappings[pair]
-        if record.side is Side.HUBSPOT:
-            values = {m.hubspot: record.values.get(m.hubspot, "") for m in mappings if m.direction.allows(True)}
-            names = spec(pair).new_names(record.values) or [""]
-            created = None
-            for attempt, name in enumerate(names):
-                try:
-                    started = time.time()
-                    created = self.qbo.create(
-                        pair, record, values, request_id(self.connection_id, pair, record.id, attempt), name or None
-                    )
-                    if created.updated_at < started - REPLAY_MARGIN and self.qbo.get(pair, created.id) is None:
-                        # QuickBooks answered the request id with its first answer: a record since merged away.
-                        rid = request_id(self.connection_id, pair, record.id, attempt, int(started))
-                        created = self.qbo.create(pair, record, values, rid, name or None)
-                    break
-                except DuplicateNameError:
-                    if attempt == len(names) - 1:
-                        raise ValidationFaultError(
-                            "quickbooks",
-                            400,
-                            "6240",
-                            "Duplicate Name Exists Error",
-                            detail=f"{' and '.join(names)} are taken",
-                        ) from None
-            assert created is not None
-            if attempt:
-                self._history(
-                    pair,
-                    "display_name_disambiguated",
-                    record.id,
-                    created.id,
-                    direction="->quickbooks",
-                    note=f"'{names[0]}' was taken; created as '{names[attempt]}'",
-                )
-            hubspot, qbo = record, created
+        """Make the record's counterpart on the other side, then agree the two (a new link)."""
+        towards_qbo = record.side is Side.HUBSPOT
+        values = {
+            m.hubspot: record.values.get(m.hubspot, "") for m in self.mappings[pair] if m.direction.allows(towards_qbo)
+        }
+        if towards_qbo:
+            hubspot, qbo, created_in = record, self._create_in_qbo(pair, record, values), "quickbooks"
         else:
-            values = {m.hubspot: record.values.get(m.hubspot, "") for m in mappings if m.direction.allows(False)}
-            hubspot, qbo = self.hubspot.create(pair, values, record.id), record
-        created_in = "quickbooks" if record.side is Side.HUBSPOT else "hubspot"
+            hubspot, qbo, created_in = self.hubspot.create(pair, values, record.id), record, "hubspot"
         return self._agree(pair, hubspot, qbo, None, settings, outcome=Outcome.CREATED, created_in=created_in)
+
+    def _create_in_qbo(self, pair: Pair, record: Record, values: dict[str, str]) -> Record:
+        """A new QuickBooks record, under the first of its names not taken (a person's name may be)."""
+        names = spec(pair).new_names(record.values) or [""]
+        for attempt, name in enumerate(names):
+            try:
+                created = self._create_once(pair, record, values, attempt, name or None)
+            except DuplicateNameError:
+                continue
+            if attempt:
+                note = f"'{names[0]}' was taken; created as '{name}'"
+                self._history(
+                    pair, "display_name_disambiguated", record.id, created.id, direction="->quickbooks", note=note
+                )
+            return created
+        raise ValidationFaultError(
+            "quickbooks", 400, "6240", "Duplicate Name Exists Error", detail=f"{' and '.join(names)} are taken"
+        )
+
+    def _create_once(
+        self, pair: Pair, record: Record, values: dict[str, str], attempt: int, name: str | None
+    ) -> Record:
+        """One create, idempotent by its request id; a replayed answer naming a record since gone is made anew."""
+        started = time.time()
+        created = self.qbo.create(pair, record, values, request_id(self.connection_id, pair, record.id, attempt), name)
+        if created.updated_at < started - REPLAY_MARGIN and self.qbo.get(pair, created.id) is None:
+            # QuickBooks answered the request id with its first answer: a record since merged away.
+            rid = request_id(self.connection_id, pair, record.id, attempt, int(started))
+            created = self.qbo.create(pair, record, values, rid, name)
+        return created
 
     # -- deletes and merges ------------------------------------------------------------------------
 
