@@ -49,7 +49,7 @@ test: $(VENV)/.installed $(SAM_VENV)/.installed $(CHROMIUM)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n 2 --dist loadscope $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed $(SAM_VENV)/.installed validate
 	$(PY) -m ruff check .
@@ -64,12 +64,15 @@ validate: $(VENV)/.installed $(SAM_VENV)/.installed
 up: $(VENV)/.installed
 	$(PY) -m devstack up --sandbox
 
-# The reliability suites at length: 20 convergence scenarios of 40 steps, and the soak over 20 connections
-# with 150 changes each (docs/reliability.md has how long they take here).
+# The reliability suites at length: 20 convergence scenarios of 40 steps, the soak over 20 connections with
+# 150 changes each, the fuzzing with 200 cases a target and the initial sync of 3,000 people a side
+# (docs/reliability.md has how long they take here).
 soak: $(VENV)/.installed
 	HUBBOOKS_RELIABILITY_SCENARIOS=$${HUBBOOKS_RELIABILITY_SCENARIOS:-20} HUBBOOKS_RELIABILITY_STEPS=$${HUBBOOKS_RELIABILITY_STEPS:-40} \
 	HUBBOOKS_SOAK_CONNECTIONS=$${HUBBOOKS_SOAK_CONNECTIONS:-20} HUBBOOKS_SOAK_CHANGES=$${HUBBOOKS_SOAK_CHANGES:-150} \
-		$(PY) -m pytest -m reliability $(PYTEST_ARGS)
+	HUBBOOKS_FUZZ_EXAMPLES=$${HUBBOOKS_FUZZ_EXAMPLES:-200} HUBBOOKS_INITIAL_SYNC_PEOPLE=$${HUBBOOKS_INITIAL_SYNC_PEOPLE:-3000} \
+		$(PY) -m pytest -n 2 --dist loadscope tests/reliability tests/security/test_fuzz.py \
+			tests/integration/test_initial_sync.py $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed
 	$(PY) -m bench $(BENCH_ARGS)

@@ -1,9 +1,10 @@
 """The whole product on one machine: both sandbox emulators, and template.yaml on devstack wired to them."""
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 from devstack.browser import Browser
 from devstack.stack import Devstack
@@ -55,6 +56,8 @@ class SandboxedProduct:
     function_environment: dict[str, str] = field(default_factory=dict)
     # Template parameters over the sandbox's own (e.g. PublicBaseUrl "" for a default deployment).
     stack_parameters: dict[str, str] = field(default_factory=dict)
+    # A WSGI middleware around each emulator (the tests record traffic with it to check the contracts).
+    middleware: Callable[[Any], Any] | None = None
 
     def __post_init__(self) -> None:
         self.hubspot: RunningServer | None = None
@@ -63,26 +66,25 @@ class SandboxedProduct:
 
     def start(self) -> Self:
         c = self.credentials
-        self.hubspot = serve(
-            HubSpotEmulator(
-                portal_id=c.portal_id,
-                dev_token=c.dev_token,
-                app_id=c.hubspot_app_id,
-                client_id=c.hubspot_client_id,
-                client_secret=c.hubspot_client_secret,
-                time_scale=self.sandbox_time_scale,
-            )
+        wrap = self.middleware or (lambda app: app)
+        hubspot = HubSpotEmulator(
+            portal_id=c.portal_id,
+            dev_token=c.dev_token,
+            app_id=c.hubspot_app_id,
+            client_id=c.hubspot_client_id,
+            client_secret=c.hubspot_client_secret,
+            time_scale=self.sandbox_time_scale,
         )
-        self.quickbooks = serve(
-            QuickBooksEmulator(
-                realm_id=c.realm_id,
-                dev_token=c.dev_token,
-                client_id=c.qbo_client_id,
-                client_secret=c.qbo_client_secret,
-                verifier_token=c.qbo_verifier_token,
-                time_scale=self.sandbox_time_scale,
-            )
+        quickbooks = QuickBooksEmulator(
+            realm_id=c.realm_id,
+            dev_token=c.dev_token,
+            client_id=c.qbo_client_id,
+            client_secret=c.qbo_client_secret,
+            verifier_token=c.qbo_verifier_token,
+            time_scale=self.sandbox_time_scale,
         )
+        self.hubspot = serve(hubspot, wsgi=wrap(hubspot))
+        self.quickbooks = serve(quickbooks, wsgi=wrap(quickbooks))
         hs, qbo = self.hubspot.url, self.quickbooks.url
         self.stack = Devstack(
             stack_name=self.stack_name,

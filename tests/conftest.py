@@ -1,6 +1,5 @@
 """Fixtures shared by every suite: devstacks (the real template, the pump fixture) and the sandbox."""
 
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +16,9 @@ from sandbox.hubspot.app import HubSpotEmulator
 from sandbox.quickbooks.app import QuickBooksEmulator
 from tests.contract.hubspot_openapi import HubSpotContract
 from tests.contract.qbo_shapes import QboShapes
+from tests.support.product import SHARED_TIME_SCALE, checked_product
+from tests.support.product import hubspot_contract as shared_hubspot_contract
+from tests.support.product import qbo_shapes as shared_qbo_shapes
 from tests.support.recording import Recorder
 from tests.support.webhook_sink import WebhookSink
 
@@ -47,9 +49,6 @@ DEV_TOKEN = "sandbox-dev-token"
 CLIENT_ID = "hubbooks-client"
 CLIENT_SECRET = "hubbooks-secret"
 VERIFIER_TOKEN = "hubbooks-verifier"
-# Shared emulators run their rate-limit windows 100x shorter so ordinary tests never meet them; the tests
-# of the limits themselves start emulators at the real scale.
-SHARED_TIME_SCALE = 0.01
 
 
 @dataclass
@@ -70,12 +69,12 @@ class Sandbox:
 
 @pytest.fixture(scope="session")
 def hubspot_contract() -> HubSpotContract:
-    return HubSpotContract.load()
+    return shared_hubspot_contract()
 
 
 @pytest.fixture(scope="session")
 def qbo_shapes() -> QboShapes:
-    return QboShapes()
+    return shared_qbo_shapes()
 
 
 @pytest.fixture(scope="session")
@@ -117,7 +116,7 @@ def hubspot(_hubspot_server: tuple[RunningServer, Recorder], hubspot_contract: H
     admin.reset()
     recorder.take()
     yield Sandbox(server.url, server.app, admin, recorder)
-    problems = [p for exchange in recorder.take() if (p := hubspot_contract.check(exchange))]
+    problems = [p for exchange in recorder.take() if (p := hubspot_contract.check(exchange, requests=False))]
     assert not problems, "responses that break HubSpot's OpenAPI specs:\n" + "\n".join(problems)
 
 
@@ -145,8 +144,28 @@ def sink() -> Iterator[WebhookSink]:
 
 @pytest.fixture(scope="module")
 def product() -> Iterator[SandboxedProduct]:
-    """A fresh product per test module (its own stack, emulators and data)."""
-    with SandboxedProduct(
-        stack_name=f"it-{uuid.uuid4().hex[:8]}", run_schedules=False, sandbox_time_scale=SHARED_TIME_SCALE
-    ) as running:
+    """A fresh product per test module (its own stack, emulators and data), its traffic contract-checked."""
+    with checked_product("it") as running:
         yield running
+
+
+# -- running on both cores ---------------------------------------------------------------------------------
+
+# Modules that take longest on this machine (each is a product of its own): scheduled first, so that under
+# `pytest -n 2 --dist loadscope` the short ones fill in around them instead of a long one starting last.
+LONGEST_FIRST = (
+    "tests/integration/test_sync.py",
+    "tests/reliability/test_convergence.py",
+    "tests/reliability/test_soak.py",
+    "tests/integration/test_billing.py",
+    "tests/security/test_attack_matrix.py",
+    "tests/integration/test_settings_api.py",
+    "tests/security/test_fuzz.py",
+    "tests/browser/test_settings_page.py",
+    "tests/integration/test_initial_sync.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {module: index for index, module in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::", 1)[0], len(rank)))

@@ -3,7 +3,6 @@ invoices with line items, contact and deal; payments land on timelines; a workfl
 
 import json
 import time
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -13,8 +12,15 @@ import requests
 
 from devstack.sandboxed import SandboxedProduct
 from sandbox import signing
-from tests.conftest import SHARED_TIME_SCALE
-from tests.support.product import billable_deal, connect_webhooks, deal_with_contact, install, settle, table_items
+from tests.support.product import (
+    billable_deal,
+    checked_product,
+    connect_webhooks,
+    deal_with_contact,
+    install,
+    settle,
+    table_items,
+)
 
 pytestmark = [pytest.mark.devstack, pytest.mark.slow]
 
@@ -23,12 +29,7 @@ pytestmark = [pytest.mark.devstack, pytest.mark.slow]
 def product() -> Iterator[SandboxedProduct]:
     """Deployed as the template's defaults leave it: PublicBaseUrl empty, so every signature is checked
     against the URL the request arrived at."""
-    with SandboxedProduct(
-        stack_name=f"bill-{uuid.uuid4().hex[:8]}",
-        run_schedules=False,
-        sandbox_time_scale=SHARED_TIME_SCALE,
-        stack_parameters={"PublicBaseUrl": ""},
-    ) as running:
+    with checked_product("bill", stack_parameters={"PublicBaseUrl": ""}) as running:
         yield running
 
 

@@ -5,7 +5,6 @@ import json
 import os
 import subprocess
 import sys
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ import pytest
 
 from devstack import events
 from devstack.sandboxed import SandboxedProduct
+from tests.support.product import checked_product
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.devstack, pytest.mark.slow]
@@ -78,7 +78,7 @@ EXPECTED: dict[str, tuple[str, Callable[[dict[str, Any], SandboxedProduct], None
 
 @pytest.fixture(scope="module")
 def product() -> Iterator[SandboxedProduct]:
-    with events.invoke_product(stack_name=f"ev-{uuid.uuid4().hex[:8]}") as running:
+    with checked_product("ev", run_pumps=False, stack_parameters={"PublicBaseUrl": ""}) as running:
         yield running
 
 

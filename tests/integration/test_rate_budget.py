@@ -1,7 +1,6 @@
 """The shared rate budget: concurrent callers for one connection stay under QuickBooks' and HubSpot's limits."""
 
 import threading
-import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -10,7 +9,7 @@ import pytest
 from devstack.sandboxed import SandboxedProduct
 from hubbooks import wiring
 from hubbooks.errors import RateLimitedError
-from tests.support.product import as_function, install
+from tests.support.product import as_function, checked_product, install
 
 pytestmark = [pytest.mark.devstack, pytest.mark.slow]
 # The sandboxes' limits twice as fast (QBO 20 calls/s): fast enough for a short test, slow enough that the
@@ -20,9 +19,7 @@ SCALE = 0.5
 
 @pytest.fixture(scope="module")
 def product() -> Iterator[SandboxedProduct]:
-    with SandboxedProduct(
-        stack_name=f"rb-{uuid.uuid4().hex[:8]}", run_schedules=False, sandbox_time_scale=SCALE
-    ) as running:
+    with checked_product("rb", sandbox_time_scale=SCALE) as running:
         yield running
 
 

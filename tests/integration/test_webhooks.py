@@ -2,7 +2,6 @@
 
 import json
 import time
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -10,8 +9,7 @@ import pytest
 import requests
 
 from devstack.sandboxed import SandboxedProduct
-from tests.conftest import SHARED_TIME_SCALE
-from tests.support.product import install
+from tests.support.product import checked_product, install
 from tests.support.signatures import hubspot_v3_headers, intuit_headers
 
 pytestmark = [pytest.mark.devstack, pytest.mark.slow]
@@ -20,12 +18,7 @@ pytestmark = [pytest.mark.devstack, pytest.mark.slow]
 @pytest.fixture(scope="module")
 def product() -> Iterator[SandboxedProduct]:
     """No queue consumer here: the tests read what the webhook function queued."""
-    with SandboxedProduct(
-        stack_name=f"wh-{uuid.uuid4().hex[:8]}",
-        run_schedules=False,
-        run_pumps=False,
-        sandbox_time_scale=SHARED_TIME_SCALE,
-    ) as running:
+    with checked_product("wh", run_pumps=False) as running:
         yield running
 
 

@@ -35,7 +35,7 @@ SUITE = "soak"
 
 CONNECTIONS = int(os.environ.get("HUBBOOKS_SOAK_CONNECTIONS", "3"))
 CHANGES = int(os.environ.get("HUBBOOKS_SOAK_CHANGES", "40"))
-RATE = float(os.environ.get("HUBBOOKS_SOAK_RATE", "4"))  # changes a second, over all connections
+RATE = float(os.environ.get("HUBBOOKS_SOAK_RATE", "8"))  # changes a second, over all connections
 FAULT_RATE = 0.10  # of API calls, and of webhook deliveries, at each sandbox
 CRASH_EVERY = 30  # changes between two armed worker crashes
 

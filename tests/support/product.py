@@ -1,13 +1,54 @@
 """Helpers for tests that drive the whole product (install flow, table access, function environments)."""
 
 import json
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from typing import Any
 
 from devstack.browser import Browser
 from devstack.runtime import function_environment
 from devstack.sandboxed import SandboxedProduct
+from tests.contract.hubspot_openapi import HubSpotContract
+from tests.contract.qbo_shapes import QboShapes
+from tests.support.recording import Recorder
+
+# Shared emulators run their rate-limit windows 100x shorter so ordinary tests never meet them; the tests
+# of the limits themselves start emulators at their own scale.
+SHARED_TIME_SCALE = 0.01
+
+
+@cache
+def hubspot_contract() -> HubSpotContract:
+    return HubSpotContract.load()
+
+
+@cache
+def qbo_shapes() -> QboShapes:
+    return QboShapes()
+
+
+@contextmanager
+def checked_product(name: str, **options: Any) -> Iterator[SandboxedProduct]:
+    """The whole product (a stack of its own, named after `name`), whose traffic with both emulators must keep
+    the providers' contracts: every request it sent and every answer it got is checked when it stops."""
+    recorders: list[Recorder] = []
+
+    def record(app: Any) -> Recorder:
+        recorders.append(Recorder(app))
+        return recorders[-1]
+
+    options.setdefault("run_schedules", False)
+    options.setdefault("sandbox_time_scale", SHARED_TIME_SCALE)
+    with SandboxedProduct(stack_name=f"{name}-{uuid.uuid4().hex[:8]}", middleware=record, **options) as product:
+        yield product
+    hubspot, quickbooks = recorders
+    problems = [p for exchange in hubspot.take() if (p := hubspot_contract().check(exchange))]
+    problems += [p for exchange in quickbooks.take() for p in qbo_shapes().problems(exchange)]
+    assert not problems, f"{len(problems)} exchanges break the providers' contracts:\n" + "\n".join(
+        sorted(set(problems))[:40]
+    )
 
 
 def install(product: SandboxedProduct, browser: Browser | None = None) -> tuple[Browser, dict[str, Any]]:
