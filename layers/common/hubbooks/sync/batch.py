@@ -94,6 +94,8 @@ class _BatchStore:
         wanted = [i for i in dict.fromkeys(record_ids) if (side, i) not in self._links]
         for record_id, link in self._inner.links_of(pair, side, wanted).items():
             self._links[(side, record_id)] = link
+            if link is not None:  # saved since the other side was read (another batch, a live signal): both know
+                self._links[(side.other, link.other(side))] = link
 
     def settings(self, pair: Pair) -> PairSettings:
         return self._settings
