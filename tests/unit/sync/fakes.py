@@ -3,7 +3,7 @@ ports' smallest faithful implementations: unique names, SyncTokens, links with v
 
 import itertools
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from hubbooks.errors import ValidationFaultError
@@ -181,15 +181,16 @@ class FakeStore:
 
     def link_of(self, pair: Pair, side: Side, record_id: str) -> Link | None:
         link = self.links.get((pair, side, record_id))
-        return None if link is None else Link(link.pair, link.hubspot_id, link.qbo_id, dict(link.base), link.version)
+        return None if link is None else replace(link, base=dict(link.base), seen=dict(link.seen))
 
     def save_link(self, link: Link, previous: Link | None) -> Link:
-        current = self.links.get((link.pair, Side.HUBSPOT, link.hubspot_id))
-        if (current.version if current else None) != (previous.version if previous else None):
-            raise LinkConflictError(link.hubspot_id)
-        saved = Link(
-            link.pair, link.hubspot_id, link.qbo_id, dict(link.base), (previous.version if previous else 0) + 1
-        )
+        """Both items, each only if it is still as `previous` was read (absent, for a new link)."""
+        for key in ((link.pair, Side.HUBSPOT, link.hubspot_id), (link.pair, Side.QUICKBOOKS, link.qbo_id)):
+            current = self.links.get(key)
+            if (current.version if current else None) != (previous.version if previous else None):
+                raise LinkConflictError(link.hubspot_id)
+        version = (previous.version if previous else 0) + 1
+        saved = Link(link.pair, link.hubspot_id, link.qbo_id, dict(link.base), version, dict(link.seen))
         self.links[(link.pair, Side.HUBSPOT, link.hubspot_id)] = saved
         self.links[(link.pair, Side.QUICKBOOKS, link.qbo_id)] = saved
         return saved

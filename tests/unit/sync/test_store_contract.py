@@ -1,0 +1,106 @@
+"""The engine's store, in memory (the unit tests' fake) and on DynamoDB (moto), held to the same cases: a fake
+that is kinder than the real store would let an engine test pass that production fails."""
+
+from collections.abc import Iterator
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from hubbooks.models.signals import Pair, Side
+from hubbooks.store.sync_store import DynamoSyncStore
+from hubbooks.store.table import Table
+from hubbooks.sync.models import Link, SyncFailure
+from hubbooks.sync.ports import LinkConflictError, StorePort
+from tests.unit.sync.fakes import FakeStore
+
+PAIR = Pair.CONTACTS
+
+
+@pytest.fixture(params=["in memory", "dynamodb"])
+def store(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[StorePort]:
+    if request.param == "in memory":
+        yield FakeStore()
+        return
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "t",
+        "AWS_SECRET_ACCESS_KEY": "t",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    with mock_aws():
+        resource = boto3.resource("dynamodb", region_name="us-east-1")
+        table = resource.create_table(
+            TableName="hubbooks",
+            BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[{"AttributeName": k, "AttributeType": "S"} for k in ("PK", "SK")],
+            KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"}, {"AttributeName": "SK", "KeyType": "RANGE"}],
+        )
+        yield DynamoSyncStore(Table(table), "c1")
+
+
+def _link(hubspot_id: str = "h1", qbo_id: str = "q1", **base: str) -> Link:
+    return Link(PAIR, hubspot_id, qbo_id, base or {"email": "a@example.com"}, 0, {"hs": "v1", "qbo": "3"})
+
+
+def test_a_new_link_is_found_from_both_sides_with_its_base_and_versions(store: StorePort) -> None:
+    saved = store.save_link(_link(), None)
+    assert saved.version == 1
+    for side, record_id in ((Side.HUBSPOT, "h1"), (Side.QUICKBOOKS, "q1")):
+        found = store.link_of(PAIR, side, record_id)
+        assert found is not None
+        assert (found.hubspot_id, found.qbo_id, found.base, found.version, found.seen) == (
+            "h1",
+            "q1",
+            {"email": "a@example.com"},
+            1,
+            {"hs": "v1", "qbo": "3"},
+        )
+    assert store.link_of(PAIR, Side.HUBSPOT, "q1") is None
+
+
+@pytest.mark.parametrize(("hubspot_id", "qbo_id"), [("h1", "q2"), ("h2", "q1")], ids=["hubspot taken", "qbo taken"])
+def test_a_new_link_for_a_record_linked_on_either_side_is_refused(
+    store: StorePort, hubspot_id: str, qbo_id: str
+) -> None:
+    store.save_link(_link(), None)
+    with pytest.raises(LinkConflictError):
+        store.save_link(_link(hubspot_id, qbo_id), None)
+    assert store.link_of(PAIR, Side.HUBSPOT, "h2") is None
+    assert store.link_of(PAIR, Side.QUICKBOOKS, "q2") is None
+
+
+def test_a_link_is_updated_only_over_the_version_that_was_read(store: StorePort) -> None:
+    first = store.save_link(_link(), None)
+    second = store.save_link(_link(email="b@example.com"), first)
+    assert second.version == 2
+    with pytest.raises(LinkConflictError):
+        store.save_link(_link(email="c@example.com"), first)  # read before the second save
+    current = store.link_of(PAIR, Side.QUICKBOOKS, "q1")
+    assert current is not None
+    assert (current.base, current.version) == ({"email": "b@example.com"}, 2)
+
+
+def test_a_link_is_deleted_only_as_it_was_read(store: StorePort) -> None:
+    first = store.save_link(_link(), None)
+    store.save_link(_link(email="b@example.com"), first)
+    with pytest.raises(LinkConflictError):
+        store.delete_link(first)  # changed since: both halves stay
+    assert store.link_of(PAIR, Side.HUBSPOT, "h1") is not None
+    assert store.link_of(PAIR, Side.QUICKBOOKS, "q1") is not None
+    current = store.link_of(PAIR, Side.HUBSPOT, "h1")
+    assert current is not None
+    store.delete_link(current)
+    assert store.link_of(PAIR, Side.HUBSPOT, "h1") is None
+    assert store.link_of(PAIR, Side.QUICKBOOKS, "q1") is None
+
+
+def test_a_sync_error_is_kept_per_record_and_cleared(store: StorePort) -> None:
+    failure = SyncFailure("duplicate", "QuickBooks already has a customer named Ada", "Rename one of them.")
+    store.record_failure(PAIR, Side.HUBSPOT, "h1", failure)
+    assert store.failure(PAIR, Side.HUBSPOT, "h1") == failure
+    assert store.failure(PAIR, Side.QUICKBOOKS, "h1") is None
+    store.clear_failure(PAIR, Side.HUBSPOT, "h1")
+    store.clear_failure(PAIR, Side.HUBSPOT, "h1")  # clearing what is not there is fine
+    assert store.failure(PAIR, Side.HUBSPOT, "h1") is None
