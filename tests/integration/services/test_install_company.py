@@ -1,0 +1,49 @@
+"""Connecting a QuickBooks company: what the install reads of it, and how it answers a person when QuickBooks
+is busy, down, or refuses, in words and with a status, never a crash."""
+
+from typing import Any
+
+import pytest
+
+from hubbooks.auth.install import InstallError, InstallService
+from hubbooks.store.connections import ConnectionRepository
+from hubbooks.store.states import StateRepository
+from tests.conftest import REALM_ID
+from tests.integration.services.conftest import Wired
+
+
+def _install(wired: Wired) -> InstallService:
+    """The install with what its QuickBooks step uses; the OAuth parts stay unused here."""
+    none: Any = None
+    return InstallService(
+        connections=ConnectionRepository(wired.table),
+        states=StateRepository(wired.table, "key"),
+        tokens=none,
+        hubspot=none,
+        intuit=none,
+        qbo_client=lambda cid, realm: wired.qbo,
+        sessions=none,
+        signing_key="key",
+    )
+
+
+def test_the_company_name_and_the_custom_numbers_warning_are_read(wired: Wired) -> None:
+    wired.quickbooks.admin.set_company(CustomTxnNumbers=True)
+    name, warnings = _install(wired)._inspect_company(wired.cid, REALM_ID)
+    assert name == "Sandbox Company US"
+    assert [w.code for w in warnings] == ["custom_transaction_numbers"]
+
+
+@pytest.mark.parametrize(
+    ("fault", "status", "title"),
+    [("429", 503, "QuickBooks is busy"), ("503", 503, "QuickBooks is not answering")],
+    ids=["throttled", "down"],
+)
+def test_a_company_that_cannot_be_read_now_is_a_plain_answer_to_try_again(
+    wired: Wired, fault: str, status: int, title: str
+) -> None:
+    wired.quickbooks.admin.add_fault(fault, rate=1.0, method="GET")
+    with pytest.raises(InstallError) as refused:
+        _install(wired)._inspect_company(wired.cid, REALM_ID)
+    assert (refused.value.status, refused.value.title) == (status, title)
+    assert "again" in refused.value.message

@@ -1,0 +1,107 @@
+"""Payments on timelines, the sweep and the initial sync's planning, each run as a service on its own."""
+
+from datetime import UTC, datetime, timedelta
+
+from hubbooks.models.signals import Change, Pair, Reason, Side
+from hubbooks.store.cursors import CursorRepository
+from hubbooks.store.jobs import JobRepository
+from hubbooks.store.links import LinkLookup
+from hubbooks.sync.engine import Outcome
+from hubbooks.sync.jobs import InitialSync
+from hubbooks.sync.sweep import Sweeper
+from tests.integration.services.conftest import Wired, customer_with_contact, item, sales_line
+
+
+def _notes(wired: Wired) -> list[str]:
+    return sorted(str(n["properties"].get("hs_note_body", "")) for n in wired.hubspot.admin.records("notes"))
+
+
+def _paid_invoice(wired: Wired, amount: float) -> tuple[str, str, str]:
+    """An invoice of 50 for a linked customer, mirrored, and a payment of `amount` on it: (invoice, payment,
+    contact)."""
+    customer, contact = customer_with_contact(wired, "Quin")
+    invoice = wired.quickbooks.admin.create(
+        "Invoice", {"CustomerRef": {"value": customer}, "Line": [sales_line(item(wired, "Hours"), 1)]}
+    )
+    wired.invoices().handle(invoice["Id"], Reason.WEBHOOK)
+    payment = wired.quickbooks.admin.create(
+        "Payment",
+        {
+            "CustomerRef": {"value": customer},
+            "TotalAmt": amount,
+            "PaymentMethodRef": {"value": "1", "name": "Check"},
+            "Line": [{"Amount": amount, "LinkedTxn": [{"TxnId": invoice["Id"], "TxnType": "Invoice"}]}],
+        },
+    )
+    return str(invoice["Id"]), str(payment["Id"]), contact
+
+
+def test_without_a_developer_key_a_payment_is_a_note_on_the_contact_and_told_again_only_when_edited(
+    wired: Wired,
+) -> None:
+    invoice, payment, contact = _paid_invoice(wired, 20)
+    assert wired.payments().handle(payment, Reason.WEBHOOK).detail == "1 timeline events"
+    assert _notes(wired) == [
+        f"Payment of 20 USD received for invoice {_number(wired, invoice)} (Check); remaining balance 30."
+    ]
+    note = wired.hubspot.admin.records("notes")[0]
+    assert wired.hubspot.admin.associated("notes", note["id"], "contacts") == [contact]
+    assert wired.payments().handle(payment, Reason.WEBHOOK).outcome is Outcome.UNCHANGED  # the same version
+    wired.quickbooks.admin.update(
+        "Payment",
+        payment,
+        {"TotalAmt": 25, "Line": [{"Amount": 25, "LinkedTxn": [{"TxnId": invoice, "TxnType": "Invoice"}]}]},
+    )
+    wired.payments().handle(payment, Reason.WEBHOOK)
+    assert len(_notes(wired)) == 2
+    assert any("25 USD updated" in n and "remaining balance 25" in n for n in _notes(wired))
+
+
+def _number(wired: Wired, invoice: str) -> str:
+    return str(next(i for i in wired.quickbooks.admin.records("Invoice") if i["Id"] == invoice)["DocNumber"])
+
+
+def test_the_sweep_signals_what_changed_since_its_watermark_and_moves_it(wired: Wired) -> None:
+    cursors = CursorRepository(wired.table, wired.cid)
+    started = datetime.now(UTC) - timedelta(minutes=1)
+    fresh = wired.quickbooks.admin.create("Customer", {"DisplayName": "Swept One"})
+    contact = wired.hubspot.admin.create("contacts", {"email": "swept@example.com"})
+    sweeper = Sweeper(wired.cid, wired.qbo, wired.hs, cursors, wired.sender(), links=LinkLookup(wired.table))
+    result = sweeper.run(first_since=started)
+    signalled = {(s.pair, s.side, s.record_id, s.reason) for s in wired.queued()}
+    assert (Pair.CONTACTS, Side.QUICKBOOKS, fresh["Id"], Reason.SWEEP) in signalled
+    assert (Pair.CONTACTS, Side.HUBSPOT, contact["id"], Reason.SWEEP) in signalled
+    assert result.signals == len(signalled)
+    watermark = cursors.get("quickbooks", "cdc")
+    assert watermark is not None
+    assert watermark > started
+
+
+def test_the_sweep_leaves_out_records_still_as_the_last_sync_left_them(wired: Wired) -> None:
+    customer = wired.quickbooks.admin.create("Customer", {"DisplayName": "Left As Is"})
+    edited = wired.quickbooks.admin.create("Customer", {"DisplayName": "Edited Since"})
+    wired.link(Pair.CONTACTS, "901", customer["Id"], qbo=str(customer["SyncToken"]))
+    wired.link(Pair.CONTACTS, "902", edited["Id"], qbo=str(edited["SyncToken"]))
+    wired.quickbooks.admin.update("Customer", edited["Id"], {"CompanyName": "Acme"})
+    cursors = CursorRepository(wired.table, wired.cid)
+    sweeper = Sweeper(wired.cid, wired.qbo, wired.hs, cursors, wired.sender(), links=LinkLookup(wired.table))
+    sweeper.run(first_since=datetime.now(UTC) - timedelta(minutes=1))
+    swept = [s for s in wired.queued() if s.side is Side.QUICKBOOKS and s.pair is Pair.CONTACTS]
+    assert [(s.record_id, s.change) for s in swept] == [(edited["Id"], Change.UPSERT)]
+
+
+def test_an_initial_sync_counts_both_sides_and_queues_batches_of_at_most_100(wired: Wired) -> None:
+    wired.hubspot.admin.seed({"contacts": [{"email": f"p{n}@example.com"} for n in range(150)]})
+    wired.quickbooks.admin.seed({"Customer": [{"DisplayName": f"Customer {n}"} for n in range(30)]})
+    jobs = JobRepository(wired.table, wired.cid)
+    job_id = InitialSync(wired.cid, wired.hs, wired.qbo, jobs, wired.sender()).start(Pair.CONTACTS)
+    batches = wired.queued()
+    assert sorted((b.side, len(b.record_ids)) for b in batches) == [
+        (Side.HUBSPOT, 50),
+        (Side.HUBSPOT, 100),
+        (Side.QUICKBOOKS, 30),
+    ]
+    assert {(b.job_id, b.reason) for b in batches} == {(job_id, Reason.BACKFILL)}
+    progress = jobs.get(Pair.CONTACTS, job_id)
+    assert progress is not None
+    assert (progress.status, progress.total, progress.done) == ("running", 180, 0)
