@@ -10,7 +10,6 @@ from typing import Any
 import boto3
 import pytest
 import requests
-from moto import mock_aws
 
 from hubbooks.hubspot.client import HubSpotClient
 from hubbooks.models.signals import Pair, Side, SyncSignal
@@ -28,6 +27,7 @@ from hubbooks.sync.invoices import InvoiceMirror
 from hubbooks.sync.models import Link
 from hubbooks.sync.payments import PaymentMirror, PaymentTimeline
 from tests.conftest import DEV_TOKEN, REALM_ID, Sandbox
+from tests.support.aws import REGION, table_in_process
 
 
 @dataclass
@@ -94,27 +94,13 @@ class Wired:
 
 @pytest.fixture
 def wired(hubspot: Sandbox, quickbooks: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Iterator[Wired]:
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "t",
-        "AWS_SECRET_ACCESS_KEY": "t",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     session = requests.Session()
     hs = HubSpotClient(session, api_base=hubspot.url, tokens=lambda _: DEV_TOKEN, timeout=10)
     qbo = QboClient(
         session, api_base=quickbooks.url, realm_id=REALM_ID, tokens=lambda _: DEV_TOKEN, minor_version=75, timeout=10
     )
-    with mock_aws():
-        dynamodb = boto3.resource("dynamodb", region_name="us-east-1")
-        table = dynamodb.create_table(
-            TableName="hubbooks",
-            BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[{"AttributeName": k, "AttributeType": "S"} for k in ("PK", "SK")],
-            KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"}, {"AttributeName": "SK", "KeyType": "RANGE"}],
-        )
-        sqs = boto3.client("sqs", region_name="us-east-1")
+    with table_in_process(monkeypatch) as table:
+        sqs = boto3.client("sqs", region_name=REGION)
         queue_url = sqs.create_queue(QueueName="sync.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
         yield Wired(hubspot, quickbooks, hs, qbo, Table(table), sqs, queue_url)
 

@@ -3,15 +3,14 @@ that is kinder than the real store would let an engine test pass that production
 
 from collections.abc import Iterator
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from hubbooks.models.signals import Pair, Side
 from hubbooks.store.sync_store import DynamoSyncStore
 from hubbooks.store.table import Table
 from hubbooks.sync.models import Link, SyncFailure
 from hubbooks.sync.ports import LinkConflictError, StorePort
+from tests.support.aws import table_in_process
 from tests.unit.sync.fakes import FakeStore
 
 PAIR = Pair.CONTACTS
@@ -22,21 +21,7 @@ def store(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> It
     if request.param == "in memory":
         yield FakeStore()
         return
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "t",
-        "AWS_SECRET_ACCESS_KEY": "t",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    with mock_aws():
-        resource = boto3.resource("dynamodb", region_name="us-east-1")
-        table = resource.create_table(
-            TableName="hubbooks",
-            BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[{"AttributeName": k, "AttributeType": "S"} for k in ("PK", "SK")],
-            KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"}, {"AttributeName": "SK", "KeyType": "RANGE"}],
-        )
+    with table_in_process(monkeypatch) as table:
         yield DynamoSyncStore(Table(table), "c1")
 
 
