@@ -9,11 +9,11 @@ to the dead-letter queue once maxReceiveCount is reached.
 
 import hashlib
 import logging
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
+from devstack.threads import BackgroundThreads
 from devstack.topology import QueueMappingSpec
 
 logger = logging.getLogger(__name__)
@@ -82,29 +82,24 @@ class QueuePump:
         self._region = region
         self._pollers = pollers
         self._retry_after = max(0, round(spec.visibility_timeout_seconds * time_scale))
-        self._stop = threading.Event()
-        self._threads: list[threading.Thread] = []
+        self._threads = BackgroundThreads()
         self.batches = 0
         self.failed_records = 0
 
     def start(self) -> None:
         for index in range(self._pollers):
-            thread = threading.Thread(target=self._run, name=f"pump-{self.spec.function}-{index}", daemon=True)
-            thread.start()
-            self._threads.append(thread)
+            self._threads.start(f"pump-{self.spec.function}-{index}", self._run)
 
     def stop(self) -> None:
-        self._stop.set()
-        for thread in self._threads:
-            thread.join(timeout=5)
+        self._threads.stop()
 
     def _run(self) -> None:
-        while not self._stop.is_set():
+        while not self._threads.stopping.is_set():
             try:
                 self.poll_once(wait_seconds=1)
             except Exception:
                 logger.exception("pump for %s failed a poll", self.spec.function)
-                self._stop.wait(1)
+                self._threads.stopping.wait(1)
 
     def poll_once(self, wait_seconds: int = 0) -> int:
         """Receive one batch and run it; returns how many messages were handed to the function."""

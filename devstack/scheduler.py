@@ -1,10 +1,10 @@
 """Plays EventBridge Scheduler for the template's ScheduleV2 events: fires each on its rate."""
 
 import logging
-import threading
 from collections.abc import Callable
 from typing import Any
 
+from devstack.threads import BackgroundThreads
 from devstack.topology import ScheduleSpec
 
 logger = logging.getLogger(__name__)
@@ -19,8 +19,7 @@ class Scheduler:
         self.schedules = {s.name: s for s in schedules}
         self._invoke = invoke
         self._time_scale = time_scale
-        self._stop = threading.Event()
-        self._threads: list[threading.Thread] = []
+        self._threads = BackgroundThreads()
         self.fired: dict[str, int] = dict.fromkeys(self.schedules, 0)
 
     def period(self, name: str) -> float:
@@ -34,17 +33,13 @@ class Scheduler:
 
     def start(self) -> None:
         for name in self.schedules:
-            thread = threading.Thread(target=self._run, args=(name,), name=f"schedule-{name}", daemon=True)
-            thread.start()
-            self._threads.append(thread)
+            self._threads.start(f"schedule-{name}", self._run, name)
 
     def stop(self) -> None:
-        self._stop.set()
-        for thread in self._threads:
-            thread.join(timeout=5)
+        self._threads.stop()
 
     def _run(self, name: str) -> None:
-        while not self._stop.wait(self.period(name)):
+        while not self._threads.stopping.wait(self.period(name)):
             try:
                 self.fire(name)
             except Exception:

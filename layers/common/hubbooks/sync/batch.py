@@ -4,7 +4,7 @@ the engine against ports that answer from what the bulk reads fetched."""
 import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from hubbooks.mapping.pairs import spec
 from hubbooks.models.signals import Pair, Reason, Side, SyncSignal
@@ -13,7 +13,7 @@ from hubbooks.sync.adapters import HubSpotAdapter, QboAdapter
 from hubbooks.sync.engine import Outcome, SyncEngine
 from hubbooks.sync.merge import merge
 from hubbooks.sync.models import Link, PairSettings, Record, SyncFailure
-from hubbooks.sync.ports import LinkConflictError
+from hubbooks.sync.ports import HubSpotPort, LinkConflictError, QboPort
 
 
 @dataclass
@@ -22,61 +22,23 @@ class _Prefetched:
     matches: dict[tuple[Side, str], list[Record]] = field(default_factory=dict)
 
 
-class _CachedHubSpot:
-    def __init__(self, inner: HubSpotAdapter, cache: _Prefetched) -> None:
-        self._inner, self._cache = inner, cache
+class _Cached:
+    """One side's port as one batch sees it: reads and matches come first from what the bulk reads fetched
+    (each used once, so a second look goes to the API); everything else goes to the adapter."""
+
+    def __init__(self, inner: Any, side: Side, cache: _Prefetched) -> None:
+        self._inner, self._side, self._cache = inner, side, cache
 
     def get(self, pair: Pair, record_id: str) -> Record | None:
-        key = (Side.HUBSPOT, record_id)
+        key = (self._side, record_id)
         return self._cache.records.pop(key) if key in self._cache.records else self._inner.get(pair, record_id)
 
-    def find(self, pair: Pair, qbo: Record) -> list[Record]:
-        key = (Side.QUICKBOOKS, qbo.id)
-        return self._cache.matches.pop(key) if key in self._cache.matches else self._inner.find(pair, qbo)
+    def find(self, pair: Pair, other: Record) -> list[Record]:
+        key = (other.side, other.id)
+        return self._cache.matches.pop(key) if key in self._cache.matches else self._inner.find(pair, other)
 
-    def create(self, pair: Pair, values: dict[str, str], qbo_id: str) -> Record:
-        return self._inner.create(pair, values, qbo_id)
-
-    def update(self, pair: Pair, record_id: str, values: dict[str, str]) -> Record:
-        return self._inner.update(pair, record_id, values)
-
-    def archive(self, pair: Pair, record_id: str) -> None:
-        self._inner.archive(pair, record_id)
-
-    def restore_overwritten(
-        self, pair: Pair, record_id: str, written: dict[str, str], since: float, until: float
-    ) -> list[str]:
-        return self._inner.restore_overwritten(pair, record_id, written, since, until)
-
-    def changed_at(self, pair: Pair, record_id: str, fields: list[str]) -> dict[str, float]:
-        return self._inner.changed_at(pair, record_id, fields)
-
-    def lists_of(self, pair: Pair, record_id: str, wanted: tuple[str, ...]) -> frozenset[str]:
-        return self._inner.lists_of(pair, record_id, wanted)
-
-
-class _CachedQbo:
-    def __init__(self, inner: QboAdapter, cache: _Prefetched) -> None:
-        self._inner, self._cache = inner, cache
-
-    def get(self, pair: Pair, record_id: str) -> Record | None:
-        key = (Side.QUICKBOOKS, record_id)
-        return self._cache.records.pop(key) if key in self._cache.records else self._inner.get(pair, record_id)
-
-    def find(self, pair: Pair, hubspot: Record) -> list[Record]:
-        key = (Side.HUBSPOT, hubspot.id)
-        return self._cache.matches.pop(key) if key in self._cache.matches else self._inner.find(pair, hubspot)
-
-    def create(
-        self, pair: Pair, source: Record, values: dict[str, str], request_id: str, display_name: str | None
-    ) -> Record:
-        return self._inner.create(pair, source, values, request_id, display_name)
-
-    def update(self, pair: Pair, current: Record, values: dict[str, str]) -> Record:
-        return self._inner.update(pair, current, values)
-
-    def deactivate(self, pair: Pair, current: Record) -> Record:
-        return self._inner.deactivate(pair, current)
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
 
 
 class _BatchStore:
@@ -175,8 +137,8 @@ def run_batch(signal: SyncSignal, hubspot: HubSpotAdapter, qbo: QboAdapter, inne
         _write_back_in_bulk(pair, side, unlinked, hubspot=hubspot, store=store, cache=cache)
     engine = SyncEngine(
         signal.connection_id,
-        _CachedHubSpot(hubspot, cache),
-        _CachedQbo(qbo, cache),
+        cast(HubSpotPort, _Cached(hubspot, Side.HUBSPOT, cache)),
+        cast(QboPort, _Cached(qbo, Side.QUICKBOOKS, cache)),
         store,
         hubspot.mappings,
         created_in_bulk=dict.fromkeys(created, "quickbooks" if side is Side.HUBSPOT else "hubspot"),
