@@ -148,7 +148,11 @@ async function loadSyncs() {
   const focused = document.activeElement && document.activeElement.id;
   document.getElementById("syncs").replaceChildren(...syncs.map(card));
   if (focused && document.getElementById(focused)) document.getElementById(focused).focus();
-  for (const sync of syncs) state.syncs[sync.pair] = sync;
+  // A poll answered after a save may carry the version before it: keep the newest, or the next save is refused.
+  for (const sync of syncs) {
+    const known = state.syncs[sync.pair];
+    if (!known || sync.version >= known.version) state.syncs[sync.pair] = sync;
+  }
   const running = syncs.some((s) => s.status.job && s.status.job.status !== "finished");
   if (running && !state.polling) state.polling = setInterval(refresh, 1000);
   if (!running && state.polling) { clearInterval(state.polling); state.polling = null; }
