@@ -145,14 +145,14 @@ function card(sync) {
 
 async function loadSyncs() {
   const { syncs } = await api("GET", "/api/syncs");
-  const focused = document.activeElement && document.activeElement.id;
-  document.getElementById("syncs").replaceChildren(...syncs.map(card));
-  if (focused && document.getElementById(focused)) document.getElementById(focused).focus();
   // A poll answered after a save may carry the version before it: keep the newest, or the next save is refused.
   for (const sync of syncs) {
     const known = state.syncs[sync.pair];
     if (!known || sync.version >= known.version) state.syncs[sync.pair] = sync;
   }
+  const focused = document.activeElement && document.activeElement.id;
+  document.getElementById("syncs").replaceChildren(...syncs.map((sync) => card(state.syncs[sync.pair])));
+  if (focused && document.getElementById(focused)) document.getElementById(focused).focus();
   const running = syncs.some((s) => s.status.job && s.status.job.status !== "finished");
   if (running && !state.polling) state.polling = setInterval(refresh, 1000);
   if (!running && state.polling) { clearInterval(state.polling); state.polling = null; }
