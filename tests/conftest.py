@@ -1,5 +1,6 @@
 """Fixtures shared by every suite: devstacks (the real template, the pump fixture) and the sandbox."""
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +17,7 @@ from sandbox.hubspot.app import HubSpotEmulator
 from sandbox.quickbooks.app import QuickBooksEmulator
 from tests.contract.hubspot_openapi import HubSpotContract
 from tests.contract.qbo_shapes import QboShapes
-from tests.support.product import SHARED_TIME_SCALE, checked_product
+from tests.support.product import SHARED_TIME_SCALE, UNSPECIFIED_REPORT, checked_product
 from tests.support.product import hubspot_contract as shared_hubspot_contract
 from tests.support.product import qbo_shapes as shared_qbo_shapes
 from tests.support.recording import Recorder
@@ -169,3 +170,18 @@ LONGEST_FIRST = (
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     rank = {module: index for index, module in enumerate(LONGEST_FIRST)}
     items.sort(key=lambda item: rank.get(item.nodeid.split("::", 1)[0], len(rank)))
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if not hasattr(session.config, "workerinput"):  # the run itself, not one of its workers
+        UNSPECIFIED_REPORT.unlink(missing_ok=True)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Which calls the product made that no shared spec covers (known and allowed, so counted, not checked)."""
+    if not UNSPECIFIED_REPORT.exists():
+        return
+    counts = json.loads(UNSPECIFIED_REPORT.read_text())
+    terminalreporter.section("HubSpot calls no shared spec covers (not validated)")
+    for path, count in counts.items():
+        terminalreporter.write_line(f"{count:6d}  {path}")

@@ -1,10 +1,13 @@
 """Helpers for tests that drive the whole product (install flow, table access, function environments)."""
 
+import fcntl
 import json
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from devstack.browser import Browser
@@ -29,6 +32,19 @@ def qbo_shapes() -> QboShapes:
     return QboShapes()
 
 
+UNSPECIFIED_REPORT = Path(__file__).resolve().parents[2] / ".contract" / "unspecified.json"
+
+
+def report_unspecified(counts: Counter[str]) -> None:
+    """Add calls to paths no shared spec covers to the run's report (workers of one run add to one file)."""
+    UNSPECIFIED_REPORT.parent.mkdir(exist_ok=True)
+    with (UNSPECIFIED_REPORT.parent / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        total = Counter(json.loads(UNSPECIFIED_REPORT.read_text())) if UNSPECIFIED_REPORT.exists() else Counter()
+        total.update(counts)
+        UNSPECIFIED_REPORT.write_text(json.dumps(dict(sorted(total.items())), indent=2) + "\n")
+
+
 @contextmanager
 def checked_product(name: str, **options: Any) -> Iterator[SandboxedProduct]:
     """The whole product (a stack of its own, named after `name`), whose traffic with both emulators must keep
@@ -44,7 +60,10 @@ def checked_product(name: str, **options: Any) -> Iterator[SandboxedProduct]:
     with SandboxedProduct(stack_name=f"{name}-{uuid.uuid4().hex[:8]}", middleware=record, **options) as product:
         yield product
     hubspot, quickbooks = recorders
-    problems = [p for exchange in hubspot.take() if (p := hubspot_contract().check(exchange))]
+    contract = hubspot_contract()
+    problems = [p for exchange in hubspot.take() if (p := contract.check(exchange))]
+    report_unspecified(contract.unvalidated)
+    contract.unvalidated.clear()
     problems += [p for exchange in quickbooks.take() for p in qbo_shapes().problems(exchange)]
     assert not problems, f"{len(problems)} exchanges break the providers' contracts:\n" + "\n".join(
         sorted(set(problems))[:40]
