@@ -29,6 +29,10 @@ class Browser:
     def cookie(self, url: str, name: str) -> str | None:
         return self.cookies.get(urlsplit(url).netloc, {}).get(name)
 
+    def _cookie_header(self, url: str) -> dict[str, str]:
+        jar = self.cookies.get(urlsplit(url).netloc, {})
+        return {"Cookie": "; ".join(f"{k}={v}" for k, v in jar.items())} if jar else {}
+
     def set_cookie(self, url: str, name: str, value: str) -> None:
         self.cookies.setdefault(urlsplit(url).netloc, {})[name] = value
 
@@ -42,9 +46,7 @@ class Browser:
         max_redirects: int = 10,
     ) -> requests.Response:
         for _ in range(max_redirects):
-            host = urlsplit(url).netloc
-            jar = self.cookies.get(host, {})
-            headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in jar.items())} if jar else {}
+            headers = self._cookie_header(url)
             response = self.http.request(
                 method, url, data=data, json=json, headers=headers, allow_redirects=False, timeout=30
             )
@@ -58,6 +60,13 @@ class Browser:
 
     def get(self, url: str) -> requests.Response:
         return self.request("GET", url)
+
+    def step(self, url: str) -> requests.Response:
+        """One GET with this browser's cookies, its redirect not followed."""
+        response = self.http.get(url, headers=self._cookie_header(url), allow_redirects=False, timeout=30)
+        self.history.append(response)
+        self._remember(response)
+        return response
 
     def post(self, url: str, data: dict[str, str]) -> requests.Response:
         return self.request("POST", url, data=data)

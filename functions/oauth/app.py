@@ -12,6 +12,15 @@ from aws_lambda_powertools.shared.cookies import Cookie
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from hubbooks.auth.install import InstallError
+from hubbooks.auth.sessions import (
+    FLOW_COOKIE,
+    FLOW_SECONDS,
+    INSTALL_COOKIE,
+    cleared,
+    cookie_values,
+    host_cookie,
+    new_flow,
+)
 from hubbooks.errors import ProviderError
 from hubbooks.models.connection import Connection
 from hubbooks.web.edge import public_base, session_connection
@@ -55,33 +64,48 @@ def _install_error(error: InstallError) -> Response[str]:
     return _html(error.status, page(error.title, error.message))
 
 
+def _flow() -> str | None:
+    """The flow secret of this browser's install, from its cookie (the OAuth states are bound to it)."""
+    return next(iter(cookie_values(app.current_event.cookies, FLOW_COOKIE)), None)
+
+
 @app.get("/connect/hubspot")
 def connect_hubspot() -> Response[str]:
-    return _redirect(install_service(_public_base()).start_hubspot(_public_base()))
+    flow = new_flow()
+    location = install_service(_public_base()).start_hubspot(_public_base(), flow)
+    return _redirect(location, cookies=[host_cookie(FLOW_COOKIE, flow, FLOW_SECONDS)])
 
 
 @app.get("/oauth/hubspot/callback")
 def hubspot_callback() -> Response[str]:
-    return _redirect(install_service(_public_base()).finish_hubspot(_public_base(), _query()))
+    install = install_service(_public_base()).finish_hubspot(_public_base(), _query(), _flow())
+    return _redirect(
+        f"{_public_base()}/connect/quickbooks", cookies=[host_cookie(INSTALL_COOKIE, install, FLOW_SECONDS)]
+    )
 
 
 @app.get("/connect/quickbooks")
 def connect_quickbooks() -> Response[str]:
+    """From the HubSpot install (its hand-off cookie) or from the settings page (the session)."""
     service = install_service(_public_base())
     session = sessions().connection_of(app.current_event.cookies)
-    connection = service.connection_for_install(_query().get("install"), session)
-    return _redirect(service.start_quickbooks(_public_base(), connection))
+    install = next(iter(cookie_values(app.current_event.cookies, INSTALL_COOKIE)), None)
+    connection = service.connection_for_install(install, session)
+    flow = _flow() or new_flow()
+    location = service.start_quickbooks(_public_base(), connection, flow)
+    return _redirect(location, cookies=[host_cookie(FLOW_COOKIE, flow, FLOW_SECONDS)])
 
 
 @app.get("/oauth/quickbooks/callback")
 def quickbooks_callback() -> Response[str]:
-    installed = install_service(_public_base()).finish_quickbooks(_public_base(), _query())
+    installed = install_service(_public_base()).finish_quickbooks(_public_base(), _query(), _flow())
     metrics.add_metric(name="ConnectionsActivated", unit=MetricUnit.Count, value=1)
     try:
         prepare_payment_timeline()
     except ProviderError as exc:  # payments fall back to notes until the templates can be made
         logger.warning("payment timeline templates not ready", extra={"error": str(exc)})
-    return _redirect(f"{_public_base()}/", cookies=[installed.session_cookie])
+    done = [installed.session_cookie, cleared(FLOW_COOKIE), cleared(INSTALL_COOKIE)]
+    return _redirect(f"{_public_base()}/", cookies=done)
 
 
 def _disconnect_page(connection: Connection) -> Response[str]:

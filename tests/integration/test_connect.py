@@ -58,16 +58,17 @@ def test_install_flow_ends_active_with_a_session(product: SandboxedProduct) -> N
 
 
 def _callback_url(product: SandboxedProduct, browser: Browser) -> str:
-    """Start the install and stop where HubSpot sends the browser back (code and state in hand)."""
-    start = browser.http.get(f"{product.devstack.gateway_url}/connect/hubspot", allow_redirects=False)
-    authorize = browser.http.get(start.headers["Location"], allow_redirects=False)
+    """Start the install in `browser` and stop where HubSpot sends it back (code and state in hand)."""
+    start = browser.step(f"{product.devstack.gateway_url}/connect/hubspot")
+    authorize = browser.step(start.headers["Location"])
     return str(authorize.headers["Location"])
 
 
 def test_state_missing_forged_expired_or_reused_is_refused(product: SandboxedProduct) -> None:
     base = f"{product.devstack.gateway_url}/oauth/hubspot/callback"
     assert requests.get(f"{base}?code=abc", timeout=10).status_code == 400
-    good = _callback_url(product, Browser())
+    browser = Browser()
+    good = _callback_url(product, browser)
     parts = urlsplit(good)
     query = parse_qs(parts.query)
     forged = query["state"][0][:-2] + ("AA" if not query["state"][0].endswith("AA") else "BB")
@@ -79,16 +80,16 @@ def test_state_missing_forged_expired_or_reused_is_refused(product: SandboxedPro
     assert answer.status_code == 400
     assert "expired" in answer.text
     assert _connections(product) == []
-    first = requests.get(good, allow_redirects=False, timeout=10)
+    first = browser.step(good)
     assert first.status_code == 302
-    again = requests.get(good, allow_redirects=False, timeout=10)
+    again = browser.step(good)
     assert again.status_code == 400
     assert "already used" in again.text
 
 
 def test_user_denying_access_gets_a_clear_page(product: SandboxedProduct) -> None:
     browser = Browser()
-    start = browser.http.get(f"{product.devstack.gateway_url}/connect/hubspot", allow_redirects=False)
+    start = browser.step(f"{product.devstack.gateway_url}/connect/hubspot")
     denied = browser.get(start.headers["Location"] + "&sandbox_reject=1")
     assert denied.status_code == 400
     assert "did not grant access" in denied.text
@@ -96,13 +97,14 @@ def test_user_denying_access_gets_a_clear_page(product: SandboxedProduct) -> Non
 
 
 def test_a_code_cannot_be_used_twice(product: SandboxedProduct) -> None:
-    first = _callback_url(product, Browser())
-    assert requests.get(first, allow_redirects=False, timeout=10).status_code == 302
+    browser = Browser()
+    first = _callback_url(product, browser)
+    assert browser.step(first).status_code == 302
     code = parse_qs(urlsplit(first).query)["code"][0]
-    second = urlsplit(_callback_url(product, Browser()))
+    second = urlsplit(_callback_url(product, browser))
     state = parse_qs(second.query)["state"][0]
     replay = urlunsplit(second._replace(query=urlencode({"code": code, "state": state})))
-    answer = requests.get(replay, allow_redirects=False, timeout=10)
+    answer = browser.step(replay)
     assert answer.status_code == 400
     assert "refused the authorization code" in answer.text
 
@@ -276,3 +278,37 @@ def test_disconnect_confirms_revokes_and_deletes(product: SandboxedProduct) -> N
     )
     assert landing.status_code == 200
     assert "was disconnected" in landing.text
+
+
+def test_a_hubspot_install_finished_in_another_browser_is_refused_with_nothing_bound(
+    product: SandboxedProduct,
+) -> None:
+    """The classic OAuth CSRF (RFC 6749 10.12): a flow started in one browser, its callback sent to another."""
+    attacker, victim = Browser(), Browser()
+    callback = _callback_url(product, attacker)
+    answer = victim.step(callback)
+    assert answer.status_code == 400
+    assert "Finish in the browser you started in" in answer.text
+    assert _connections(product) == []
+
+
+def test_a_quickbooks_consent_finished_in_another_browser_binds_nothing(product: SandboxedProduct) -> None:
+    """An attacker installs on their own portal, stops at the QuickBooks step and sends the Intuit link to a
+    QuickBooks admin: the admin's consent cannot bind the admin's company to the attacker's portal."""
+    attacker, admin = Browser(), Browser()
+    product.add_accounts(4_455_777, "9130355577777")
+    product.sign_in(admin, 4_455_777, "9130355577777")
+    gateway = product.devstack.gateway_url
+    assert attacker.step(_callback_url(product, attacker)).status_code == 302  # HubSpot done, hand-off kept
+    to_intuit = attacker.step(f"{gateway}/connect/quickbooks")
+    assert to_intuit.status_code == 302
+    consent = admin.step(to_intuit.headers["Location"])
+    answer = admin.step(consent.headers["Location"])
+    assert answer.status_code == 400
+    assert "Finish in the browser you started in" in answer.text
+    [connection] = _connections(product)
+    assert "realm_id" not in connection or connection["realm_id"].get("NULL")
+    install_token = attacker.cookie(gateway, "__Host-hb_install")
+    assert install_token
+    handed = Browser().step(f"{gateway}/connect/quickbooks?install={install_token}")  # the old hand-off link
+    assert handed.status_code == 401

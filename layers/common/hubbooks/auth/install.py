@@ -18,7 +18,7 @@ from hubbooks.models.connection import Connection, ConnectionStatus, ConnectionW
 from hubbooks.quickbooks.client import QboClient
 from hubbooks.quickbooks.oauth import IntuitOAuth
 from hubbooks.store.connections import ConnectionRepository, RealmTakenError
-from hubbooks.store.states import StateError, StateRepository
+from hubbooks.store.states import OtherBrowserError, StateError, StateRepository
 
 logger = Logger(child=True)
 INSTALL_SECONDS = 600
@@ -77,12 +77,21 @@ class InstallService:
 
     # -- HubSpot -----------------------------------------------------------------------------------
 
-    def start_hubspot(self, public_base: str) -> str:
-        return self._hubspot.authorize_url(_callback(public_base, "hubspot"), self._states.issue("hubspot"))
+    def start_hubspot(self, public_base: str, flow: str) -> str:
+        """Where the browser goes to install; `flow` is the secret its flow cookie carries."""
+        state = self._states.issue("hubspot", flow=flow)
+        return self._hubspot.authorize_url(_callback(public_base, "hubspot"), state)
 
-    def _consume(self, provider: Provider, params: Mapping[str, str]) -> dict[str, str]:
+    def _consume(self, provider: Provider, params: Mapping[str, str], flow: str | None) -> dict[str, str]:
         try:
-            state = self._states.consume(params.get("state"), provider)
+            state = self._states.consume(params.get("state"), provider, flow)
+        except OtherBrowserError as exc:
+            raise InstallError(
+                400,
+                "Finish in the browser you started in",
+                "This connection was started in another browser, or too long ago, so nothing was connected. "
+                "If you meant to connect, start again from HubSpot in this browser.",
+            ) from exc
         except StateError as exc:
             raise InstallError(
                 400,
@@ -101,9 +110,10 @@ class InstallService:
             raise InstallError(400, "Missing authorization code", "The provider sent no code; start again.")
         return {k: str(v) for k, v in state.items()}
 
-    def finish_hubspot(self, public_base: str, params: Mapping[str, str]) -> str:
-        """Exchange HubSpot's code; answer where the browser goes next (connecting QuickBooks)."""
-        self._consume("hubspot", params)
+    def finish_hubspot(self, public_base: str, params: Mapping[str, str], flow: str | None) -> str:
+        """Exchange HubSpot's code; answer the install hand-off, which the browser keeps in a cookie (never a
+        URL, which could be sent to someone else) on its way to connecting QuickBooks."""
+        self._consume("hubspot", params, flow)
         try:
             grant = self._hubspot.exchange_code(params["code"], _callback(public_base, "hubspot"))
             portal_id = self._hubspot.portal_of(grant.access_token.get_secret_value())
@@ -127,8 +137,7 @@ class InstallService:
             connection.status_reason = None
             self._connections.save(connection)
         logger.info("HubSpot installed", extra={"connection_id": connection.connection_id, "portal_id": portal_id})
-        install = self._install.sign({"c": connection.connection_id}, INSTALL_SECONDS)
-        return f"{public_base}/connect/quickbooks?install={install}"
+        return self._install.sign({"c": connection.connection_id}, INSTALL_SECONDS)
 
     # -- QuickBooks --------------------------------------------------------------------------------
 
@@ -150,12 +159,12 @@ class InstallService:
             )
         return connection
 
-    def start_quickbooks(self, public_base: str, connection: Connection) -> str:
-        state = self._states.issue("quickbooks", connection_id=connection.connection_id)
+    def start_quickbooks(self, public_base: str, connection: Connection, flow: str) -> str:
+        state = self._states.issue("quickbooks", flow=flow, connection_id=connection.connection_id)
         return self._intuit.authorize_url(_callback(public_base, "quickbooks"), state)
 
-    def finish_quickbooks(self, public_base: str, params: Mapping[str, str]) -> Installed:
-        state = self._consume("quickbooks", params)
+    def finish_quickbooks(self, public_base: str, params: Mapping[str, str], flow: str | None) -> Installed:
+        state = self._consume("quickbooks", params, flow)
         connection = self._connections.get(state.get("connection_id", ""))
         realm_id = params.get("realmId", "")
         if connection is None or not realm_id:

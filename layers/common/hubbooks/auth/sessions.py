@@ -1,11 +1,50 @@
-"""The settings session: a signed cookie bound to one connection (HttpOnly, Secure, SameSite=Lax)."""
+"""The browser's cookies: the settings session bound to one connection, and the two that tie an install to
+the browser that started it (its flow secret, and the HubSpot → QuickBooks hand-off). All are `__Host-`
+cookies: Secure, HttpOnly, SameSite=Lax, path /, no domain, so a sibling host cannot set or read them."""
+
+import secrets
 
 from aws_lambda_powertools.shared.cookies import Cookie, SameSite
 
 from hubbooks.auth.signing import InvalidSignatureError, Signer
 
-COOKIE = "hb_session"
+SESSION_COOKIE = "__Host-hb_session"
+FLOW_COOKIE = "__Host-hb_flow"
+INSTALL_COOKIE = "__Host-hb_install"
 SESSION_SECONDS = 12 * 3600
+FLOW_SECONDS = 600
+
+
+def host_cookie(name: str, value: str, seconds: int) -> Cookie:
+    # Lax, not Strict: these cookies must come back at the end of redirect chains that start at Intuit.
+    return Cookie(
+        name=name,
+        value=value,
+        path="/",
+        secure=True,
+        http_only=True,
+        max_age=seconds,
+        same_site=SameSite.LAX_MODE,
+    )
+
+
+def cleared(name: str) -> Cookie:
+    return host_cookie(name, "", 0)
+
+
+def cookie_values(cookies: list[str] | None, name: str) -> list[str]:
+    """Every non-empty value the request's cookies give `name` (a browser may send two of one name)."""
+    found = []
+    for cookie in cookies or []:
+        key, _, value = cookie.strip().partition("=")
+        if key == name and value:
+            found.append(value)
+    return found
+
+
+def new_flow() -> str:
+    """A fresh secret for one install flow, kept only in the browser's cookie (its hash is in the state)."""
+    return secrets.token_urlsafe(32)
 
 
 class Sessions:
@@ -13,37 +52,17 @@ class Sessions:
         self._signer = Signer(signing_key, "session")
 
     def cookie(self, connection_id: str) -> Cookie:
-        # Lax, not Strict: the session is set at the end of a redirect chain that started at Intuit.
-        return Cookie(
-            name=COOKIE,
-            value=self._signer.sign({"c": connection_id}, SESSION_SECONDS),
-            path="/",
-            secure=True,
-            http_only=True,
-            max_age=SESSION_SECONDS,
-            same_site=SameSite.LAX_MODE,
-        )
+        return host_cookie(SESSION_COOKIE, self._signer.sign({"c": connection_id}, SESSION_SECONDS), SESSION_SECONDS)
 
     @staticmethod
     def clear_cookie() -> Cookie:
-        return Cookie(
-            name=COOKIE,
-            value="",
-            path="/",
-            secure=True,
-            http_only=True,
-            max_age=0,
-            same_site=SameSite.LAX_MODE,
-        )
+        return cleared(SESSION_COOKIE)
 
     def connection_of(self, cookies: list[str] | None) -> str | None:
-        """The connection id a request's cookies carry a valid session for, if any."""
-        for cookie in cookies or []:
-            name, _, value = cookie.strip().partition("=")
-            if name != COOKIE or not value:
-                continue
+        """The connection a request's cookies carry a valid session for, if any (a bad one is skipped)."""
+        for value in cookie_values(cookies, SESSION_COOKIE):
             try:
                 return str(self._signer.verify(value)["c"])
             except (InvalidSignatureError, KeyError):
-                return None
+                continue
         return None

@@ -36,8 +36,10 @@ class Signer:
         body, _, mac = value.partition(".")
         if not body or not mac:
             raise InvalidSignatureError("malformed")
-        expected = _b64(hmac.new(self._key, body.encode(), hashlib.sha256).digest())
-        if not hmac.compare_digest(expected, mac):
+        # Bytes, not text: a value from a URL or a cookie may hold any character (never a crash, a refusal).
+        raw = body.encode("utf-8", "replace")
+        expected = _b64(hmac.new(self._key, raw, hashlib.sha256).digest())
+        if not hmac.compare_digest(expected.encode(), mac.encode("utf-8", "replace")):
             raise InvalidSignatureError("bad signature")
         try:
             payload: dict[str, Any] = json.loads(_unb64(body))

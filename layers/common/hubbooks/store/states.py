@@ -1,5 +1,8 @@
-"""OAuth `state` nonces: signed for the browser, stored for ten minutes, usable once."""
+"""OAuth `state` nonces: signed, stored for ten minutes, usable once, and only in the browser that started the
+flow (the state item holds a hash of that browser's flow secret, which only its cookie carries)."""
 
+import hashlib
+import hmac
 import secrets
 import time
 from typing import Any
@@ -17,19 +20,26 @@ class StateError(ValueError):
     """A state that is missing, forged, expired, already used or meant for another provider."""
 
 
+class OtherBrowserError(StateError):
+    """A state brought back by a browser other than the one that started the flow."""
+
+
 class StateRepository:
     def __init__(self, table: Table, signing_key: str) -> None:
         self.table = table
         self.signer = Signer(signing_key, "oauth-state")
 
-    def issue(self, provider: str, **context: str) -> str:
+    def issue(self, provider: str, *, flow: str, **context: str) -> str:
+        """A state for `provider`, good only with the browser flow secret `flow`."""
         nonce = secrets.token_urlsafe(24)
         expires = int(time.time()) + STATE_SECONDS
-        self.table.resource.put_item(Item={**state_key(nonce), "provider": provider, "ttl": expires, **context})
+        item = {**state_key(nonce), "provider": provider, "ttl": expires, "flow": _digest(flow), **context}
+        self.table.resource.put_item(Item=item)
         return self.signer.sign({"n": nonce, "p": provider}, STATE_SECONDS)
 
-    def consume(self, value: str | None, provider: str) -> dict[str, Any]:
-        """Verify the signature and take the state out of the table, so it can never be used again."""
+    def consume(self, value: str | None, provider: str, flow: str | None) -> dict[str, Any]:
+        """Verify the signature and take the state out of the table, so it can never be used again; it must
+        come back in the browser that started the flow (`flow`: that browser's flow cookie)."""
         if not value:
             raise StateError("missing state")
         try:
@@ -51,4 +61,10 @@ class StateRepository:
         item: dict[str, Any] = old["Attributes"]
         if int(item.get("ttl", 0)) < time.time():
             raise StateError("state expired")
+        if not flow or not hmac.compare_digest(str(item.get("flow", "")).encode(), _digest(flow).encode()):
+            raise OtherBrowserError("state started in another browser")
         return item
+
+
+def _digest(flow: str) -> str:
+    return hashlib.sha256(flow.encode("utf-8", "replace")).hexdigest()
