@@ -1,5 +1,7 @@
 """Connect: install from HubSpot and connect the QuickBooks company, through the gateway, as a browser."""
 
+import html
+import re
 from urllib.parse import urlsplit
 
 from demo.report import Report
@@ -10,9 +12,15 @@ from devstack.sandboxed import SandboxedProduct
 def run(product: SandboxedProduct, report: Report) -> Browser:
     report.section("Connect: OAuth install from HubSpot, then QuickBooks; encrypted tokens; a session")
     browser = Browser()
-    final = browser.get(f"{product.devstack.gateway_url}/connect/hubspot")
+    asked, final = product.connect(browser)
     for hop in browser.history:
         report.say(f"{hop.status_code}  {urlsplit(hop.url).netloc}{urlsplit(hop.url).path}")
+    question = re.search(r"<p>(Connect QuickBooks company [^<]*?\?)", html.unescape(asked.text))
+    report.check(
+        "the person confirms which company joins which account",
+        question is not None and final.status_code == 200,
+        (question.group(1) if question else "no question asked") + " Answered: Connect",
+    )
     connection = browser.get(f"{product.devstack.gateway_url}/api/connection").json()
     report.facts["connection"] = connection
     warnings = ", ".join(w["code"] for w in connection.get("warnings", [])) or "none"

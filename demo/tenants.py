@@ -19,7 +19,7 @@ def run(product: SandboxedProduct, report: Report, first_connection_id: str) -> 
     hubspot, quickbooks = product.add_accounts(PORTAL, REALM)
     browser = Browser()
     product.sign_in(browser, PORTAL, REALM)
-    final = browser.get(f"{product.devstack.gateway_url}/connect/hubspot")
+    _, final = product.connect(browser)
     connection = browser.get(f"{product.devstack.gateway_url}/api/connection").json()
     report.check(
         "a second user connects another portal and company",

@@ -1,12 +1,17 @@
 """A minimal browser for driving OAuth flows: follows redirects across hosts and keeps cookies as
 Chromium does for loopback addresses (Secure cookies are sent to http://127.0.0.1)."""
 
+import html
+import re
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
+
+_FORM = re.compile(r'<form method="post" action="([^"]+)"')
+_HIDDEN = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)">')
 
 
 @dataclass
@@ -70,3 +75,11 @@ class Browser:
 
     def post(self, url: str, data: dict[str, str]) -> requests.Response:
         return self.request("POST", url, data=data)
+
+    def submit(self, page: requests.Response, **fields: str) -> requests.Response:
+        """Submit the page's form with its hidden fields and `fields` (the button pressed), as a person would."""
+        form = _FORM.search(page.text)
+        if form is None:
+            raise ValueError(f"no form on {page.url}")
+        data = {name: html.unescape(value) for name, value in _HIDDEN.findall(page.text)} | fields
+        return self.post(urljoin(page.url, html.unescape(form.group(1))), data)

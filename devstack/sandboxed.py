@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Self
 
+import requests
+
 from devstack.browser import Browser
 from devstack.stack import Devstack
 from hubbooks.cli import register_action
@@ -147,6 +149,14 @@ class SandboxedProduct:
         assert self.quickbooks is not None
         browser.set_cookie(self.hubspot.url, hubspot_app.SIGNED_IN_COOKIE, str(portal_id))
         browser.set_cookie(self.quickbooks.url, quickbooks_app.SIGNED_IN_COOKIE, realm_id)
+
+    def connect(self, browser: Browser) -> tuple[requests.Response, requests.Response]:
+        """Install from HubSpot and connect QuickBooks in `browser`, as a person does: answers the page that
+        asks which company joins which account (or the refusal), and the page after pressing Connect."""
+        asked = browser.get(f"{self.devstack.gateway_url}/connect/hubspot")
+        if asked.status_code != 200 or "/connect/quickbooks/confirm" not in asked.text:
+            return asked, asked
+        return asked, browser.submit(asked, decision="connect")
 
     def connect_webhooks(self) -> None:
         """Point both sandboxes' webhooks at the gateway, as the app registrations do in production."""

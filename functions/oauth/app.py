@@ -24,7 +24,7 @@ from hubbooks.auth.sessions import (
 from hubbooks.errors import ProviderError
 from hubbooks.models.connection import Connection
 from hubbooks.web.edge import public_base, session_connection
-from hubbooks.web.pages import confirm_disconnect, page
+from hubbooks.web.pages import confirm_connect, confirm_disconnect, page
 from hubbooks.wiring import install_service, prepare_payment_timeline, sessions
 
 logger = Logger()
@@ -98,14 +98,29 @@ def connect_quickbooks() -> Response[str]:
 
 @app.get("/oauth/quickbooks/callback")
 def quickbooks_callback() -> Response[str]:
-    installed = install_service(_public_base()).finish_quickbooks(_public_base(), _query(), _flow())
+    """Intuit's answer: nothing is bound yet; the person is asked which company joins which account."""
+    consent = install_service(_public_base()).finish_quickbooks(_public_base(), _query(), _flow())
+    return _html(200, confirm_connect(consent.company_name, consent.realm_id, consent.portal_id, consent.confirm_token))
+
+
+@app.post("/connect/quickbooks/confirm")
+def quickbooks_confirm() -> Response[str]:
+    form = parse_qs(app.current_event.decoded_body or "")
+    token, decision = form.get("confirm", [""])[0], form.get("decision", [""])[0]
+    installed = install_service(_public_base()).confirm_quickbooks(token, decision == "connect", _flow())
+    done = [cleared(FLOW_COOKIE), cleared(INSTALL_COOKIE)]
+    if installed is None:
+        return _html(200, page("Nothing was connected", "hubbooks gave QuickBooks' access back."), cookies=done)
     metrics.add_metric(name="ConnectionsActivated", unit=MetricUnit.Count, value=1)
     try:
         prepare_payment_timeline()
     except ProviderError as exc:  # payments fall back to notes until the templates can be made
         logger.warning("payment timeline templates not ready", extra={"error": str(exc)})
-    done = [installed.session_cookie, cleared(FLOW_COOKIE), cleared(INSTALL_COOKIE)]
-    return _redirect(f"{_public_base()}/", cookies=done)
+    return Response(
+        status_code=303,
+        headers={"Location": f"{_public_base()}/", "Cache-Control": "no-store"},
+        cookies=[installed.session_cookie, *done],
+    )
 
 
 def _disconnect_page(connection: Connection) -> Response[str]:

@@ -42,6 +42,9 @@ def page(product: SandboxedProduct, chromium: Browser) -> Iterator[Page]:
     context = chromium.new_context(viewport={"width": 1280, "height": 1000})
     page = context.new_page()
     page.goto(f"{product.devstack.gateway_url}/connect/hubspot")
+    expect(page.get_by_role("heading", name="Connect these accounts?")).to_be_visible()
+    _shot(page, "00-confirm-connect")
+    page.get_by_role("button", name="Connect").click()
     page.wait_for_url(f"{product.devstack.gateway_url}/")
     expect(page.locator("body")).to_have_attribute("data-ready", "true", timeout=15_000)
     yield page

@@ -41,18 +41,21 @@ def test_install_flow_ends_active_with_a_session(product: SandboxedProduct) -> N
     assert connection["realm_id"] == product.credentials.realm_id
     assert connection["company_name"] == "Sandbox Company US"
     hops = [urlsplit(r.url).path for r in browser.history]
-    assert hops[:7] == [
+    assert hops[:8] == [
         "/connect/hubspot",
         "/oauth/authorize",
         "/oauth/hubspot/callback",
         "/connect/quickbooks",
         "/connect/oauth2",
-        "/oauth/quickbooks/callback",
+        "/oauth/quickbooks/callback",  # asks "connect QuickBooks company X to HubSpot account Y?"
+        "/connect/quickbooks/confirm",
         "/",
     ]
-    set_cookie = next(r for r in browser.history if r.headers.get("set-cookie")).headers["set-cookie"]
-    assert {"HttpOnly", "Secure", "SameSite=Lax"} <= {p.strip() for p in set_cookie.split(";")}
-    settings_page = browser.history[6]
+    for response in browser.history:
+        for header in response.raw.headers.getlist("Set-Cookie"):
+            assert header.startswith("__Host-"), header
+            assert {"HttpOnly", "Secure", "SameSite=Lax", "Path=/"} <= {p.strip() for p in header.split(";")}
+    settings_page = browser.history[7]
     assert settings_page.status_code == 200
     assert 'id="syncs"' in settings_page.text  # the page, which loads the connection through /api
 
@@ -312,3 +315,40 @@ def test_a_quickbooks_consent_finished_in_another_browser_binds_nothing(product:
     assert install_token
     handed = Browser().step(f"{gateway}/connect/quickbooks?install={install_token}")  # the old hand-off link
     assert handed.status_code == 401
+
+
+def _asked(product: SandboxedProduct, browser: Browser) -> requests.Response:
+    """Run the install up to the question "connect company X to account Y?"."""
+    asked = browser.get(f"{product.devstack.gateway_url}/connect/hubspot")
+    assert asked.status_code == 200, asked.text
+    assert "Connect QuickBooks company Sandbox Company US" in asked.text
+    assert f"HubSpot account {product.credentials.portal_id}" in asked.text
+    return asked
+
+
+def test_nothing_is_bound_or_stored_before_the_person_confirms_and_cancel_gives_the_grant_back(
+    product: SandboxedProduct,
+) -> None:
+    browser = Browser()
+    asked = _asked(product, browser)
+    [connection] = _connections(product)
+    assert connection["status"]["S"] == "pending_quickbooks"
+    assert not [i for i in table_items(product) if i["SK"]["S"] == "TOKEN#quickbooks"]
+    revoked_before = set(product.quickbooks_app.oauth.revoked)
+    cancelled = browser.submit(asked, decision="cancel")
+    assert cancelled.status_code == 200
+    assert "Nothing was connected" in cancelled.text
+    assert len(product.quickbooks_app.oauth.revoked - revoked_before) == 1  # the grant was given back
+    assert [c["status"]["S"] for c in _connections(product)] == ["pending_quickbooks"]
+    assert browser.get(f"{product.devstack.gateway_url}/api/connection").status_code == 401
+    again = browser.submit(asked, decision="connect")  # the same confirmation, sent again
+    assert again.status_code == 400
+    assert [c["status"]["S"] for c in _connections(product)] == ["pending_quickbooks"]
+
+
+def test_a_confirmation_sent_from_another_browser_binds_nothing(product: SandboxedProduct) -> None:
+    asked = _asked(product, Browser())
+    answer = Browser().submit(asked, decision="connect")
+    assert answer.status_code == 400
+    assert "Finish in the browser you started in" in answer.text
+    assert [c["status"]["S"] for c in _connections(product)] == ["pending_quickbooks"]

@@ -73,7 +73,7 @@ def checked_product(name: str, **options: Any) -> Iterator[SandboxedProduct]:
 def install(product: SandboxedProduct, browser: Browser | None = None) -> tuple[Browser, dict[str, Any]]:
     """Run the install flow in a browser; answers the browser (holding the session) and /api/connection."""
     browser = browser or Browser()
-    final = browser.get(f"{product.devstack.gateway_url}/connect/hubspot")
+    _, final = product.connect(browser)
     assert final.status_code == 200, final.text
     connection = browser.get(f"{product.devstack.gateway_url}/api/connection")
     assert connection.status_code == 200, connection.text

@@ -2,6 +2,7 @@
 
 import threading
 from collections import Counter
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
@@ -31,7 +32,7 @@ from hubbooks.store.connections import ConnectionRepository
 from hubbooks.store.cursors import CursorRepository
 from hubbooks.store.jobs import JobRepository
 from hubbooks.store.links import LinkLookup
-from hubbooks.store.states import StateRepository
+from hubbooks.store.states import PendingConsents, StateRepository
 from hubbooks.store.sync_store import DynamoSyncStore
 from hubbooks.store.table import Table
 from hubbooks.store.tokens import TokenRepository
@@ -118,19 +119,30 @@ def token_provider(public_base: str = "") -> TokenProvider:
     )
 
 
-def qbo_client(tokens: TokenProvider, connection_id: str, realm_id: str, *, budgeted: bool = True) -> QboClient:
-    """A QBO client for one connection; `budgeted` shares the connection's rate budget (background work).
-
-    The install runs unbudgeted: a person is waiting, and it retries a 429 briefly itself.
-    """
+def qbo_client(tokens: TokenProvider, connection_id: str, realm_id: str) -> QboClient:
+    """A QBO client for one connection, sharing the connection's rate budget with every other worker."""
     settings = get_settings()
-    budget = RateBudget(table(), connection_id, "quickbooks", time_scale=settings.rate_time_scale)
+    return _qbo(
+        realm_id,
+        lambda refused: tokens.access_token(connection_id, "quickbooks", refused),
+        RateBudget(table(), connection_id, "quickbooks", time_scale=settings.rate_time_scale),
+    )
+
+
+def consent_qbo_client(realm_id: str, access_token: str) -> QboClient:
+    """A QBO client on a grant not stored yet, for the install to read the company it names. Unbudgeted: a
+    person is waiting, and the install retries a 429 briefly itself."""
+    return _qbo(realm_id, lambda refused: access_token, None)
+
+
+def _qbo(realm_id: str, tokens: Callable[[str | None], str], budget: RateBudget | None) -> QboClient:
+    settings = get_settings()
     return QboClient(
         http(),
-        budget=budget if budgeted else None,
+        budget=budget,
         api_base=settings.qbo_api_base,
         realm_id=realm_id,
-        tokens=lambda refused: tokens.access_token(connection_id, "quickbooks", refused),
+        tokens=tokens,
         minor_version=settings.qbo_minor_version,
         timeout=settings.http_timeout_seconds,
     )
@@ -318,7 +330,8 @@ def install_service(public_base: str) -> InstallService:
         tokens=tokens,
         hubspot=hubspot_oauth(settings, app),
         intuit=intuit_oauth(settings, app),
-        qbo_client=lambda cid, realm: qbo_client(tokens, cid, realm, budgeted=False),
+        qbo_client=lambda cid, realm, token: consent_qbo_client(realm, token),
         sessions=Sessions(key),
         signing_key=key,
+        pending=PendingConsents(table()),
     )

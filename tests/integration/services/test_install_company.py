@@ -8,7 +8,7 @@ import pytest
 from hubbooks.auth.install import InstallError, InstallService
 from hubbooks.store.connections import ConnectionRepository
 from hubbooks.store.states import StateRepository
-from tests.conftest import REALM_ID
+from tests.conftest import DEV_TOKEN, REALM_ID
 from tests.integration.services.conftest import Wired
 
 
@@ -21,15 +21,16 @@ def _install(wired: Wired) -> InstallService:
         tokens=none,
         hubspot=none,
         intuit=none,
-        qbo_client=lambda cid, realm: wired.qbo,
+        qbo_client=lambda cid, realm, token: wired.qbo,
         sessions=none,
         signing_key="key",
+        pending=none,
     )
 
 
 def test_the_company_name_and_the_custom_numbers_warning_are_read(wired: Wired) -> None:
     wired.quickbooks.admin.set_company(CustomTxnNumbers=True)
-    name, warnings = _install(wired)._inspect_company(wired.cid, REALM_ID)
+    name, warnings = _install(wired)._inspect_company(wired.cid, REALM_ID, DEV_TOKEN)
     assert name == "Sandbox Company US"
     assert [w.code for w in warnings] == ["custom_transaction_numbers"]
 
@@ -44,6 +45,6 @@ def test_a_company_that_cannot_be_read_now_is_a_plain_answer_to_try_again(
 ) -> None:
     wired.quickbooks.admin.add_fault(fault, rate=1.0, method="GET")
     with pytest.raises(InstallError) as refused:
-        _install(wired)._inspect_company(wired.cid, REALM_ID)
+        _install(wired)._inspect_company(wired.cid, REALM_ID, DEV_TOKEN)
     assert (refused.value.status, refused.value.title) == (status, title)
     assert "again" in refused.value.message

@@ -18,7 +18,14 @@ from hubbooks.models.connection import Connection, ConnectionStatus, ConnectionW
 from hubbooks.quickbooks.client import QboClient
 from hubbooks.quickbooks.oauth import IntuitOAuth
 from hubbooks.store.connections import ConnectionRepository, RealmTakenError
-from hubbooks.store.states import OtherBrowserError, StateError, StateRepository
+from hubbooks.store.states import (
+    OtherBrowserError,
+    PendingConsent,
+    PendingConsents,
+    StateError,
+    StateRepository,
+    flow_digest,
+)
 
 logger = Logger(child=True)
 INSTALL_SECONDS = 600
@@ -48,8 +55,41 @@ class Installed:
     session_cookie: Cookie
 
 
+@dataclass(frozen=True)
+class ConsentToConfirm:
+    """A QuickBooks consent shown to the person before anything is bound: which company, which HubSpot account."""
+
+    company_name: str
+    realm_id: str
+    portal_id: int
+    confirm_token: str
+
+
 def _callback(public_base: str, provider: str) -> str:
     return f"{public_base}/oauth/{provider}/callback"
+
+
+def _other_browser() -> InstallError:
+    return InstallError(
+        400,
+        "Finish in the browser you started in",
+        "This connection was started in another browser, or too long ago, so nothing was connected. "
+        "If you meant to connect, start again from HubSpot in this browser.",
+    )
+
+
+def _refusal(exc: Exception, realm_id: str) -> InstallError:
+    """Why a QuickBooks company cannot join, in words (the install's own refusals pass as they are)."""
+    if isinstance(exc, InstallError):
+        return exc
+    owner = getattr(exc, "owner", None)
+    holder = f"HubSpot account {owner.portal_id}" if owner else "another HubSpot account"
+    return InstallError(
+        409,
+        "This QuickBooks company is already connected",
+        f"QuickBooks company {realm_id} syncs with {holder}. A company can sync with one HubSpot account: "
+        "disconnect it there first.",
+    )
 
 
 class InstallService:
@@ -61,9 +101,10 @@ class InstallService:
         tokens: TokenProvider,
         hubspot: HubSpotOAuth,
         intuit: IntuitOAuth,
-        qbo_client: Callable[[str, str], QboClient],
+        qbo_client: Callable[[str, str, str], QboClient],
         sessions: Sessions,
         signing_key: str,
+        pending: PendingConsents,
     ) -> None:
         self._connections = connections
         self._states = states
@@ -74,6 +115,8 @@ class InstallService:
         self._sessions = sessions
         self._install = Signer(signing_key, "install")
         self._confirm = Signer(signing_key, "disconnect")
+        self._connect = Signer(signing_key, "connect")
+        self._pending = pending
 
     # -- HubSpot -----------------------------------------------------------------------------------
 
@@ -86,12 +129,7 @@ class InstallService:
         try:
             state = self._states.consume(params.get("state"), provider, flow)
         except OtherBrowserError as exc:
-            raise InstallError(
-                400,
-                "Finish in the browser you started in",
-                "This connection was started in another browser, or too long ago, so nothing was connected. "
-                "If you meant to connect, start again from HubSpot in this browser.",
-            ) from exc
+            raise _other_browser() from exc
         except StateError as exc:
             raise InstallError(
                 400,
@@ -163,11 +201,13 @@ class InstallService:
         state = self._states.issue("quickbooks", flow=flow, connection_id=connection.connection_id)
         return self._intuit.authorize_url(_callback(public_base, "quickbooks"), state)
 
-    def finish_quickbooks(self, public_base: str, params: Mapping[str, str], flow: str | None) -> Installed:
+    def finish_quickbooks(self, public_base: str, params: Mapping[str, str], flow: str | None) -> ConsentToConfirm:
+        """Take Intuit's answer, read the company with the new grant, and keep the grant apart (sealed) until
+        the person confirms which company joins which HubSpot account; nothing is bound or stored before."""
         state = self._consume("quickbooks", params, flow)
         connection = self._connections.get(state.get("connection_id", ""))
         realm_id = params.get("realmId", "")
-        if connection is None or not realm_id:
+        if connection is None or not realm_id.isdigit():
             raise InstallError(
                 400,
                 "Install from HubSpot first",
@@ -190,33 +230,65 @@ class InstallService:
                 f"Intuit answered {exc.error}. Start connecting QuickBooks again.",
             ) from exc
         cid = connection.connection_id
-        previous_refresh = self._tokens.refresh_token(cid, "quickbooks")
-        self._tokens.store_grant(cid, "quickbooks", grant)
         try:
-            company, warnings = self._inspect_company(cid, realm_id)
-            connection.company_name = company
-            connection.warnings = warnings
-            connection.status = ConnectionStatus.ACTIVE
-            connection.status_reason = None
-            self._connections.bind_realm(connection, realm_id)
+            company, warnings = self._inspect_company(cid, realm_id, grant.access_token.get_secret_value())
+            owner = self._connections.by_realm(realm_id)
+            if owner is not None and owner.connection_id != cid:
+                raise RealmTakenError(owner)
         except (InstallError, RealmTakenError) as exc:
             self._intuit.revoke(grant.refresh_token.get_secret_value())
-            if previous_refresh is None:
-                self._tokens.discard(cid, "quickbooks")
-            if isinstance(exc, RealmTakenError):
-                owner = f"HubSpot account {exc.owner.portal_id}" if exc.owner else "another HubSpot account"
-                raise InstallError(
-                    409,
-                    "This QuickBooks company is already connected",
-                    f"QuickBooks company {realm_id} syncs with {owner}. A company can sync with one "
-                    "HubSpot account: disconnect it there first.",
-                ) from exc
-            raise
-        logger.info("QuickBooks connected", extra={"connection_id": cid, "realm_id": realm_id})
+            raise _refusal(exc, realm_id) from exc
+        assert flow is not None  # the state was bound to it
+        self._pending.put(
+            PendingConsent(
+                cid,
+                realm_id,
+                company,
+                [w.model_dump() for w in warnings],
+                self._tokens.seal(cid, "quickbooks", grant),
+                grant.expires_at,
+                flow_digest(flow),
+            )
+        )
+        return ConsentToConfirm(
+            company, realm_id, connection.portal_id, self._connect.sign({"c": cid}, INSTALL_SECONDS)
+        )
+
+    def confirm_quickbooks(self, confirm_token: str, connect: bool, flow: str | None) -> Installed | None:
+        """The person's answer to "connect company X to HubSpot account Y?": bind and keep the grant, or
+        give the grant back (None)."""
+        try:
+            cid = str(self._connect.verify(confirm_token)["c"])
+            pending = self._pending.take(cid, flow)
+        except OtherBrowserError as exc:
+            raise _other_browser() from exc
+        except (InvalidSignatureError, KeyError, StateError) as exc:
+            raise InstallError(
+                400, "This confirmation has expired", "Nothing was connected. Start connecting QuickBooks again."
+            ) from exc
+        grant = self._tokens.unseal(cid, "quickbooks", pending.sealed_grant, pending.expires_at)
+        connection = self._connections.get(cid)
+        if not connect or connection is None:
+            self._intuit.revoke(grant.refresh_token.get_secret_value())
+            return None
+        connection.company_name = pending.company_name
+        connection.warnings = [ConnectionWarning.model_validate(w) for w in pending.warnings]
+        connection.status = ConnectionStatus.ACTIVE
+        connection.status_reason = None
+        try:
+            self._connections.bind_realm(connection, pending.realm_id)
+        except RealmTakenError as exc:
+            self._intuit.revoke(grant.refresh_token.get_secret_value())
+            raise _refusal(exc, pending.realm_id) from exc
+        self._tokens.store_grant(cid, "quickbooks", grant)  # only now, over the grant this connection had
+        forget_cached(cid)
+        logger.info("QuickBooks connected", extra={"connection_id": cid, "realm_id": pending.realm_id})
         return Installed(connection, self._sessions.cookie(cid))
 
-    def _inspect_company(self, connection_id: str, realm_id: str) -> tuple[str, list[ConnectionWarning]]:
-        client = self._qbo_client(connection_id, realm_id)
+    def _inspect_company(
+        self, connection_id: str, realm_id: str, access_token: str
+    ) -> tuple[str, list[ConnectionWarning]]:
+        client = self._qbo_client(connection_id, realm_id, access_token)
         for attempt in range(INSPECT_ATTEMPTS):
             try:
                 info = client.company_info()

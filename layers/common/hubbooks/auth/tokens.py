@@ -74,6 +74,15 @@ class TokenProvider:
         with _cache_lock:
             _cache.pop((connection_id, provider), None)
 
+    def seal(self, connection_id: str, provider: Provider, grant: Grant) -> str:
+        """A grant encrypted for this connection, to be kept apart until a person confirms it."""
+        pair = TokenPair(access_token=grant.access_token, refresh_token=grant.refresh_token)
+        return self._cipher.encrypt(connection_id, f"{provider}-pending", pair)
+
+    def unseal(self, connection_id: str, provider: Provider, sealed: str, expires_at: float) -> Grant:
+        pair = self._cipher.decrypt(connection_id, f"{provider}-pending", sealed)
+        return Grant(access_token=pair.access_token, refresh_token=pair.refresh_token, expires_at=expires_at)
+
     def discard(self, connection_id: str, provider: Provider) -> None:
         """Drop tokens a failed install stored."""
         self._tokens.delete(connection_id, provider)

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from boto3.dynamodb.conditions import Attr, Key
+from boto3.dynamodb.conditions import Attr
 from botocore.exceptions import ClientError
 
 from hubbooks.models.connection import Connection, utc_now
@@ -46,12 +46,10 @@ class ConnectionRepository:
         return None if pointer is None else self.get(str(pointer["connection_id"]))
 
     def by_realm(self, realm_id: str) -> Connection | None:
-        """Through GSI1, as webhook routing does (eventually consistent)."""
-        found = self.table.resource.query(
-            IndexName="GSI1", KeyConditionExpression=Key("GSI1PK").eq(realm_index_pk(realm_id))
-        )
-        items = found.get("Items", [])
-        return Connection.model_validate(items[0]) if items else None
+        """Through the realm's pointer item, read consistently (as portals are): the index could still show a
+        connection that was deleted, or not yet show the one that took the realm."""
+        pointer = self.table.resource.get_item(Key=realm_key(realm_id), ConsistentRead=True).get("Item")
+        return None if pointer is None else self.get(str(pointer["connection_id"]))
 
     def all_connections(self) -> list[Connection]:
         """Every connection (the sweep visits each; a scan is fine at the scale of tenants per stack)."""

@@ -38,6 +38,11 @@ def state_key(nonce: str) -> dict[str, str]:
     return {"PK": f"STATE#{nonce}", "SK": META}
 
 
+def pending_sk(provider: str) -> str:
+    """A consent waiting for the person to confirm it (the grant kept out of TOKEN# until then)."""
+    return f"PENDING#{provider}"
+
+
 def token_sk(provider: str) -> str:
     return f"TOKEN#{provider}"
 
