@@ -52,6 +52,9 @@ class Browser:
     ) -> requests.Response:
         for _ in range(max_redirects):
             headers = self._cookie_header(url)
+            if method != "GET":  # what a browser says of a request sent from a page of the same origin
+                parts = urlsplit(url)
+                headers |= {"Origin": f"{parts.scheme}://{parts.netloc}", "Sec-Fetch-Site": "same-origin"}
             response = self.http.request(
                 method, url, data=data, json=json, headers=headers, allow_redirects=False, timeout=30
             )

@@ -23,7 +23,7 @@ from hubbooks.auth.sessions import (
 )
 from hubbooks.errors import ProviderError
 from hubbooks.models.connection import Connection
-from hubbooks.web.edge import public_base, session_connection
+from hubbooks.web.edge import public_base, same_origin, secure_answers, session_connection
 from hubbooks.web.pages import confirm_connect, confirm_disconnect, page
 from hubbooks.wiring import install_service, prepare_payment_timeline, sessions
 
@@ -103,8 +103,14 @@ def quickbooks_callback() -> Response[str]:
     return _html(200, confirm_connect(consent.company_name, consent.realm_id, consent.portal_id, consent.confirm_token))
 
 
+def _from_our_page() -> None:
+    if not same_origin(app.current_event):
+        raise InstallError(403, "Refused", "Send this from the hubbooks page: requests from other sites are refused.")
+
+
 @app.post("/connect/quickbooks/confirm")
 def quickbooks_confirm() -> Response[str]:
+    _from_our_page()
     form = parse_qs(app.current_event.decoded_body or "")
     token, decision = form.get("confirm", [""])[0], form.get("decision", [""])[0]
     installed = install_service(_public_base()).confirm_quickbooks(token, decision == "connect", _flow())
@@ -164,6 +170,7 @@ def disconnect_page(connectionId: str) -> Response[str]:  # noqa: N803 - the rou
 
 @app.post("/connections/<connectionId>/disconnect")
 def disconnect(connectionId: str) -> Response[str]:  # noqa: N803
+    _from_our_page()
     connection = _owned(connectionId)
     body = app.current_event.decoded_body or ""
     confirm = parse_qs(body).get("confirm", [None])[0]
@@ -179,5 +186,6 @@ def disconnect(connectionId: str) -> Response[str]:  # noqa: N803
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
+@secure_answers
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

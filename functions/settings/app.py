@@ -19,7 +19,7 @@ from hubbooks.store.sync_settings import StaleSettingsError
 from hubbooks.sync.settings_service import InvalidSettingsError, SettingsService
 from hubbooks.web.assets import asset
 from hubbooks.web.connection_page import connection_page
-from hubbooks.web.edge import session_connection
+from hubbooks.web.edge import same_origin, secure_answers, session_connection
 from hubbooks.wiring import settings_service
 
 logger = Logger()
@@ -33,6 +33,8 @@ def _session() -> Connection:
     connection = session_connection(app.current_event)
     if connection is None:
         raise UnauthorizedError("A session is required: open hubbooks from HubSpot.")
+    if app.current_event.request_context.http.method != "GET" and not same_origin(app.current_event):
+        raise ServiceError(403, "Send this from the hubbooks page: requests from other sites are refused.")
     asked = (app.current_event.query_string_parameters or {}).get("connection_id")
     if asked and asked != connection.connection_id:
         raise ServiceError(403, "This session belongs to another connection.")
@@ -189,5 +191,6 @@ def history(
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 @tracer.capture_lambda_handler
+@secure_answers
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

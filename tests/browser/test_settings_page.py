@@ -36,11 +36,15 @@ def chromium() -> Iterator[Browser]:
         browser.close()
 
 
+_console: list[str] = []  # what the pages logged in Chromium's console, for the policy check
+
+
 @pytest.fixture(scope="module")
 def page(product: SandboxedProduct, chromium: Browser) -> Iterator[Page]:
     connect_webhooks(product)
     context = chromium.new_context(viewport={"width": 1280, "height": 1000})
     page = context.new_page()
+    page.on("console", lambda message: _console.append(message.text))
     page.goto(f"{product.devstack.gateway_url}/connect/hubspot")
     expect(page.get_by_role("heading", name="Connect these accounts?")).to_be_visible()
     _shot(page, "00-confirm-connect")
@@ -49,6 +53,8 @@ def page(product: SandboxedProduct, chromium: Browser) -> Iterator[Page]:
     expect(page.locator("body")).to_have_attribute("data-ready", "true", timeout=15_000)
     yield page
     context.close()
+    violations = [text for text in _console if "Content Security Policy" in text]
+    assert violations == [], violations  # every page of the install and the settings works under its policy
 
 
 def _shot(page: Page, name: str) -> None:

@@ -225,3 +225,53 @@ def test_a_paging_cursor_cannot_reach_into_another_connection(
             answer = browser.get(f"{product.devstack.gateway_url}{path}?cursor={cursor}")
             assert answer.status_code == 400, answer.text
             assert "cursor" in answer.json()["message"]
+
+
+@pytest.mark.parametrize(
+    "path", ["/", "/api/connection", "/api/syncs", "/connections/x/disconnect", "/connect/quickbooks"]
+)
+def test_every_page_and_api_answer_carries_the_security_headers_and_is_not_cached(
+    product: SandboxedProduct, session: tuple[Browser, dict[str, Any]], path: str
+) -> None:
+    browser, _ = session
+    answer = browser.http.get(
+        f"{product.devstack.gateway_url}{path}",
+        headers=browser._cookie_header(product.devstack.gateway_url),
+        allow_redirects=False,
+        timeout=10,
+    )
+    headers = {k.lower(): v for k, v in answer.headers.items()}
+    policy = headers["content-security-policy"]
+    assert "default-src 'none'" in policy
+    assert "frame-ancestors 'none'" in policy
+    assert "unsafe-inline" not in policy
+    assert headers["x-content-type-options"] == "nosniff"
+    assert headers["referrer-policy"] == "no-referrer"
+    assert headers["strict-transport-security"].startswith("max-age=31536000")
+    assert headers["cache-control"] == "no-store"
+
+
+@pytest.mark.parametrize(
+    "sent_from",
+    [{"Sec-Fetch-Site": "same-site"}, {"Sec-Fetch-Site": "cross-site"}, {"Origin": "https://evil.example"}, {}],
+    ids=["sibling-site", "cross-site", "foreign-origin", "no-origin"],
+)
+def test_a_session_cannot_be_used_from_another_site(
+    product: SandboxedProduct, session: tuple[Browser, dict[str, Any]], sent_from: dict[str, str]
+) -> None:
+    """SameSite=Lax lets a sibling host of a custom domain send the cookie; the origin check does not."""
+    browser, connection = session
+    gateway = product.devstack.gateway_url
+    cookies = browser._cookie_header(gateway)
+    jobs_before = [i for i in table_items(product) if i["SK"]["S"].startswith("JOB#")]
+    for method, path in (
+        ("POST", "/api/syncs/contacts/resync"),
+        ("PUT", "/api/syncs/contacts"),
+        ("POST", f"/connections/{connection['connection_id']}/disconnect"),
+    ):
+        answer = requests.request(
+            method, f"{gateway}{path}", headers=cookies | sent_from, json={"version": 1}, timeout=10
+        )
+        assert answer.status_code == 403, (method, path, answer.text)
+    assert [i for i in table_items(product) if i["SK"]["S"].startswith("JOB#")] == jobs_before
+    assert browser.get(f"{gateway}/api/connection").status_code == 200  # still connected

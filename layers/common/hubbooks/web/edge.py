@@ -5,7 +5,9 @@ cookie names a session) is written once.
 """
 
 import base64
+import functools
 import json
+from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
@@ -14,6 +16,7 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from hubbooks.config import get_settings
 from hubbooks.hubspot import webhooks as hubspot_webhooks
 from hubbooks.models.connection import Connection
+from hubbooks.web.pages import STYLE_HASH
 from hubbooks.wiring import connections, secrets, sessions
 
 
@@ -58,3 +61,46 @@ def verify_hubspot(event: APIGatewayProxyEventV2, raw: bytes, *, allow_legacy: b
         client_secret=secrets().hubspot_client_secret.get_secret_value(),
         allow_legacy=allow_legacy,
     )
+
+
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+# What a browser may do with our answers: our own scripts, styles and calls only, never framed, never sniffed.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; script-src 'self'; "
+    f"style-src 'self' '{STYLE_HASH}'; img-src 'self' data:; connect-src 'self'; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'"
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Strict-Transport-Security": "max-age=31536000; includeSubDomains",
+}
+
+
+def same_origin(event: APIGatewayProxyEventV2) -> bool:
+    """Whether a browser sent this request from our own pages (a sibling host of the same site is not)."""
+    fetch_site = event.headers.get("sec-fetch-site")
+    if fetch_site:
+        return fetch_site == "same-origin"
+    origin = event.headers.get("origin")
+    return origin is not None and origin.rstrip("/") == public_base(event)
+
+
+def secure_answers(handler: Handler) -> Handler:
+    """Every answer of a function browsers reach, error pages included: the security headers, and nothing a
+    cache may keep (but the static assets, which carry their own caching)."""
+
+    @functools.wraps(handler)
+    def answered(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        answer = handler(event, context)
+        headers = answer.setdefault("headers", {})
+        present = {name.lower() for name in headers}
+        headers.update({k: v for k, v in SECURITY_HEADERS.items() if k.lower() not in present})
+        if not str(event.get("rawPath", "")).startswith("/assets/"):
+            headers = {k: v for k, v in headers.items() if k.lower() != "cache-control"}
+            answer["headers"] = headers | {"Cache-Control": "no-store"}
+        return answer
+
+    return answered
