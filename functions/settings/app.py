@@ -11,12 +11,13 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from hubbooks.errors import ProviderError, RateLimitedError
 from hubbooks.models.connection import Connection
 from hubbooks.models.signals import Pair, Side
 from hubbooks.models.sync_config import CONFIGURABLE, MAPPED, SyncChanges
 from hubbooks.store.health import InvalidCursorError, Page
 from hubbooks.store.sync_settings import StaleSettingsError
-from hubbooks.sync.settings_service import InvalidSettingsError, SettingsService
+from hubbooks.sync.settings_service import InvalidSettingsError, ResyncRefusedError, SettingsService
 from hubbooks.web.assets import asset
 from hubbooks.web.connection_page import connection_page
 from hubbooks.web.edge import same_origin, secure_answers, session_connection
@@ -70,6 +71,19 @@ def _invalid(exc: InvalidSettingsError) -> Response[str]:
 @app.exception_handler(InvalidCursorError)  # type: ignore[untyped-decorator]
 def _bad_request(exc: InvalidCursorError) -> Response[str]:
     return Response(400, content_types.APPLICATION_JSON, json.dumps({"message": str(exc)}))
+
+
+@app.exception_handler(ResyncRefusedError)  # type: ignore[untyped-decorator]
+def _resync_refused(exc: ResyncRefusedError) -> Response[str]:
+    return Response(exc.status, content_types.APPLICATION_JSON, json.dumps({"message": str(exc)}))
+
+
+@app.exception_handler(ProviderError)  # type: ignore[untyped-decorator]
+def _provider_busy(exc: ProviderError) -> Response[str]:
+    """HubSpot or QuickBooks cannot answer now (a throttle, an outage): say so, never a 500."""
+    wait = exc.retry_after if isinstance(exc, RateLimitedError) else 30.0
+    body = {"message": f"{exc.provider.capitalize()} is busy or not answering; try again in {wait:.0f} s."}
+    return Response(503, content_types.APPLICATION_JSON, json.dumps(body), headers={"Retry-After": f"{wait:.0f}"})
 
 
 @app.exception_handler(UnicodeDecodeError)  # type: ignore[untyped-decorator]

@@ -20,7 +20,7 @@ from hubbooks.errors import RateLimitedError, UnavailableError
 from hubbooks.models.signals import SyncSignal
 from hubbooks.sync.dispatch import dispatch
 from hubbooks.sync.engine import Outcome
-from hubbooks.wiring import WiredServices
+from hubbooks.wiring import WiredServices, give_back
 
 logger = Logger()
 copy_config_to_registered_loggers(source_logger=logger, include={"hubbooks"})  # retries, budget waits
@@ -73,6 +73,8 @@ def record_handler(record: SQSRecord) -> None:
         if isinstance(exc, RateLimitedError | UnavailableError):
             kind = "Throttles" if isinstance(exc, RateLimitedError) else "Unavailable"
             metrics.add_metric(name=f"{kind}{exc.provider.capitalize()}", unit=MetricUnit.Count, value=1)
+        if isinstance(exc, RateLimitedError):  # back when the connection's budget allows, not before
+            give_back(record.receipt_handle, exc.retry_after)
         logger.warning(
             "signal to be retried",
             extra={

@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from botocore.exceptions import ClientError
 
+from hubbooks.errors import RateLimitedError
 from hubbooks.store.keys import connection_pk, rate_sk
 from hubbooks.store.table import Table
 
@@ -37,12 +38,11 @@ BUDGETS: dict[str, dict[str, tuple[Bucket, ...]]] = {
         "search": (Bucket("calls", 5, 10), Bucket("search", 1, 3.5)),
     },
 }
-MAX_WAIT_SECONDS = 120.0
+# A longer wait gives the work back (a signal returns to the queue, a person is asked to retry) instead of
+# holding a worker that other connections' signals need.
+GIVE_BACK_SECONDS = 5.0
+TOKEN_EPSILON = 1e-6  # tokens are stored to six decimals: a refill that lands a hair short is a whole token
 _log = logging.getLogger(__name__)
-
-
-class BudgetTimeoutError(RuntimeError):
-    """No budget within the wait allowed: the caller retries later."""
 
 
 class RateBudget:
@@ -67,26 +67,30 @@ class RateBudget:
         return {"PK": self._pk, "SK": rate_sk(self._provider, name)}
 
     def acquire(self, kind: str = "default") -> None:
-        """Wait until every bucket of `kind` has a token, then take one from each."""
-        deadline = self._clock() + MAX_WAIT_SECONDS
+        """Take a token from every bucket of `kind`, waiting for them a few seconds at most; a longer wait
+        (a connection blocked after a 429, a drained budget) raises RateLimitedError with how long."""
         for bucket in BUDGETS[self._provider][kind]:
-            while not self._take(bucket):
-                if self._clock() > deadline:
-                    raise BudgetTimeoutError(f"{self._provider} budget {bucket.name} exhausted")
+            waited = 0.0
+            while (wait := self._take(bucket)) is not None:
+                seconds, why = wait
+                if waited + seconds > GIVE_BACK_SECONDS:
+                    _log.debug("rate budget wait given back", extra={"provider": self._provider, "why": why})
+                    raise RateLimitedError(self._provider, seconds)
+                self._wait(bucket, seconds, why)
+                waited += seconds
 
-    def _take(self, bucket: Bucket) -> bool:
+    def _take(self, bucket: Bucket) -> tuple[float, str] | None:
+        """None once a token is taken; else how long to wait for one, and why."""
         now = self._clock()
         item = self._table.resource.get_item(Key=self._key(bucket.name), ConsistentRead=True).get("Item") or {}
         blocked = float(item.get("blocked_until", 0))
         if blocked > now:
-            self._wait(bucket, blocked - now, "blocked after a 429")
-            return False
+            return blocked - now, "blocked after a 429"
         rate = bucket.per_second / self._scale
         at = float(item.get("at", now))
         tokens = min(bucket.capacity, float(item.get("tokens", bucket.capacity)) + (now - at) * rate)
-        if tokens < 1:
-            self._wait(bucket, (1 - tokens) / rate, "no token left")
-            return False
+        if tokens < 1 - TOKEN_EPSILON:
+            return (1 - tokens) / rate, "no token left"
         condition = "attribute_not_exists(#at)" if "at" not in item else "#at = :old"
         values = {
             ":t": Decimal(str(round(tokens - 1, 6))),
@@ -105,9 +109,9 @@ class RateBudget:
             )
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False  # another Lambda took a token meanwhile: look again
+                return 0.0, "another caller took a token meanwhile"  # look again at once
             raise
-        return True
+        return None
 
     def _wait(self, bucket: Bucket, seconds: float, why: str) -> None:
         _log.debug(

@@ -1,5 +1,6 @@
 """Builds the services a function needs from its settings; one set per execution environment."""
 
+import math
 import threading
 from collections import Counter
 from collections.abc import Callable
@@ -46,6 +47,8 @@ from hubbooks.sync.jobs import InitialSync
 from hubbooks.sync.payments import PaymentMirror, PaymentTimeline
 from hubbooks.sync.settings_service import SettingsService
 from hubbooks.sync.sweep import Sweeper
+
+MAX_VISIBILITY_SECONDS = 43_200  # SQS's longest visibility timeout
 
 
 def table() -> Table:
@@ -151,6 +154,15 @@ def _qbo(realm_id: str, tokens: Callable[[str | None], str], budget: RateBudget 
 @lru_cache(maxsize=1)
 def sqs() -> Any:
     return boto3.client("sqs")
+
+
+def give_back(receipt_handle: str, seconds: float) -> None:
+    """Return a signal to the sync queue for `seconds` (a throttled connection's), keeping its FIFO place,
+    instead of holding a worker that other connections' signals need."""
+    visible_in = min(MAX_VISIBILITY_SECONDS, max(1, math.ceil(seconds)))
+    sqs().change_message_visibility(
+        QueueUrl=get_settings().sync_queue_url, ReceiptHandle=receipt_handle, VisibilityTimeout=visible_in
+    )
 
 
 def signal_sender() -> GroupedSender:

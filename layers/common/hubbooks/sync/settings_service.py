@@ -12,13 +12,22 @@ from hubbooks.mapping.pairs import SPECS, spec
 from hubbooks.mapping.qbo_fields import QBO_FIELDS
 from hubbooks.mapping.validation import Problem, validate
 from hubbooks.models.signals import Pair, Reason, Side, SyncSignal
-from hubbooks.models.sync_config import MAPPED, SyncChanges, SyncConfig
+from hubbooks.models.sync_config import CONFIGURABLE, MAPPED, SyncChanges, SyncConfig
 from hubbooks.store.health import HealthRepository, Page
 from hubbooks.store.jobs import JobRepository
 from hubbooks.store.sync_settings import StaleSettingsError, SyncSettingsRepository
 from hubbooks.store.table import Table
 
 RECENT_HISTORY = 200
+RESYNC_INTERVAL_SECONDS = 60.0  # per connection, over all its pairs
+
+
+class ResyncRefusedError(Exception):
+    """A resync that would pile onto a running one, or come too soon after the last (409 or 429)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class InvalidSettingsError(Exception):
@@ -75,6 +84,16 @@ class SettingsService:
         return self.health.forget(pair)
 
     def resync(self, pair: Pair) -> str:
+        """Start a full pass of the pair, unless one is running or one started in the last minute (one
+        connection's resyncs must not fill the queue that every connection's changes go through)."""
+        latest = {p: self.jobs.latest(p) for p in CONFIGURABLE}
+        running = latest[pair]
+        if running is not None and running.status != "finished":
+            raise ResyncRefusedError(409, f"A resync of {pair} is already running: wait until it finishes.")
+        started = max((job.started for job in latest.values() if job is not None), default=0.0)
+        wait = RESYNC_INTERVAL_SECONDS - (time.time() - started)
+        if wait > 0:
+            raise ResyncRefusedError(429, f"A resync started less than a minute ago; try again in {wait:.0f} s.")
         return self._start_job(pair)
 
     def resync_record(self, pair: Pair, side: Side, record_id: str) -> int:

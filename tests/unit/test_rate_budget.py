@@ -1,0 +1,62 @@
+"""The rate budget on DynamoDB (moto), on a clock the test moves: short waits are waited, long ones given back."""
+
+from collections.abc import Iterator
+
+import pytest
+
+from hubbooks.errors import RateLimitedError
+from hubbooks.ratelimit import GIVE_BACK_SECONDS, RateBudget
+from hubbooks.store.table import Table
+from tests.support.aws import table_in_process
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 1_000.0
+        self.slept: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+@pytest.fixture
+def clock() -> _Clock:
+    return _Clock()
+
+
+@pytest.fixture
+def budget(monkeypatch: pytest.MonkeyPatch, clock: _Clock) -> Iterator[RateBudget]:
+    with table_in_process(monkeypatch) as table:
+        yield RateBudget(Table(table), "c1", "quickbooks", sleep=clock.sleep, clock=lambda: clock.now)
+
+
+def test_calls_past_the_burst_wait_their_turn_at_the_refill_rate(budget: RateBudget, clock: _Clock) -> None:
+    for _ in range(5):
+        budget.acquire()
+    assert clock.slept == pytest.approx([0.125] * 4)  # QuickBooks: one at once, then eight a second
+
+
+def test_a_connection_blocked_after_a_429_gives_the_call_back_at_once_with_the_wait(
+    budget: RateBudget, clock: _Clock
+) -> None:
+    budget.block(60)
+    with pytest.raises(RateLimitedError) as given_back:
+        budget.acquire()
+    assert given_back.value.retry_after == pytest.approx(60)
+    assert clock.slept == []  # no worker held for a minute
+    clock.now += 61
+    budget.acquire()
+
+
+def test_a_batch_call_waits_for_both_buckets_and_a_drained_batch_minute_is_given_back(
+    budget: RateBudget, clock: _Clock
+) -> None:
+    for _ in range(3):
+        budget.acquire("batch")  # two from the batch bucket at once, the third 1/0.6 s later: waited
+    assert clock.slept == pytest.approx([0.125, 0.125, 1 / 0.6 - 0.25])  # the calls bucket, then the batch
+    budget.block(2)  # a short block is waited for too
+    budget.acquire("batch")
+    budget.block(GIVE_BACK_SECONDS + 1)
+    with pytest.raises(RateLimitedError):
+        budget.acquire("batch")
