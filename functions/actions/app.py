@@ -12,12 +12,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from hubbooks.hubspot.webhooks import SignatureError
 from hubbooks.sync.invoice_action import FAIL, Outputs
+from hubbooks.tracing import TRACED_MODULES
 from hubbooks.web.edge import json_response, raw_body, verify_hubspot
 from hubbooks.wiring import billing, connections
 
 logger = Logger()
 copy_config_to_registered_loggers(source_logger=logger, include={"hubbooks"})  # retries, budget waits
-tracer = Tracer()
+tracer = Tracer(patch_modules=TRACED_MODULES)
 metrics = Metrics()
 app = APIGatewayHttpResolver()
 

@@ -10,9 +10,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from hubbooks.config import get_settings
 from hubbooks.health import check_health
+from hubbooks.tracing import TRACED_MODULES
 
 logger = Logger()
-tracer = Tracer()
+tracer = Tracer(patch_modules=TRACED_MODULES)
 app = APIGatewayHttpResolver()
 # Clients live as long as the execution environment, so warm invocations skip their set-up.
 dynamodb = boto3.client("dynamodb")

@@ -23,13 +23,14 @@ from hubbooks.auth.sessions import (
 )
 from hubbooks.errors import ProviderError
 from hubbooks.models.connection import Connection
+from hubbooks.tracing import TRACED_MODULES
 from hubbooks.web.edge import public_base, same_origin, secure_answers, session_connection
 from hubbooks.web.pages import confirm_connect, confirm_disconnect, page
 from hubbooks.wiring import install_service, prepare_payment_timeline, sessions
 
 logger = Logger()
 copy_config_to_registered_loggers(source_logger=logger, include={"hubbooks"})  # retries, budget waits
-tracer = Tracer()
+tracer = Tracer(patch_modules=TRACED_MODULES)
 metrics = Metrics()
 app = APIGatewayHttpResolver()
 HTML = "text/html; charset=utf-8"

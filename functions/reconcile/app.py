@@ -10,11 +10,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from hubbooks.models.connection import Connection, ConnectionStatus
 from hubbooks.models.signals import Pair
 from hubbooks.sync.sweep import sweep_all
+from hubbooks.tracing import TRACED_MODULES
 from hubbooks.wiring import connections, enabled_pairs, initial_sync, sweeper
 
 logger = Logger()
 copy_config_to_registered_loggers(source_logger=logger, include={"hubbooks"})  # retries, budget waits
-tracer = Tracer()
+tracer = Tracer(patch_modules=TRACED_MODULES)
 metrics = Metrics()
 RESYNC_PAIRS = (Pair.CONTACTS, Pair.PRODUCTS, Pair.INVOICES, Pair.PAYMENTS)
 

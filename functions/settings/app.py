@@ -18,6 +18,7 @@ from hubbooks.models.sync_config import CONFIGURABLE, MAPPED, SyncChanges
 from hubbooks.store.health import InvalidCursorError, Page
 from hubbooks.store.sync_settings import StaleSettingsError
 from hubbooks.sync.settings_service import InvalidSettingsError, ResyncRefusedError, SettingsService
+from hubbooks.tracing import TRACED_MODULES
 from hubbooks.web.assets import asset
 from hubbooks.web.connection_page import connection_page
 from hubbooks.web.edge import same_origin, secure_answers, session_connection
@@ -25,7 +26,7 @@ from hubbooks.wiring import settings_service
 
 logger = Logger()
 copy_config_to_registered_loggers(source_logger=logger, include={"hubbooks"})  # retries, budget waits
-tracer = Tracer()
+tracer = Tracer(patch_modules=TRACED_MODULES)
 app = APIGatewayHttpResolver(enable_validation=True)
 
 

@@ -20,11 +20,12 @@ from hubbooks.errors import RateLimitedError, UnavailableError
 from hubbooks.models.signals import SyncSignal
 from hubbooks.sync.dispatch import dispatch
 from hubbooks.sync.engine import Outcome
+from hubbooks.tracing import TRACED_MODULES
 from hubbooks.wiring import WiredServices, give_back
 
 logger = Logger()
 copy_config_to_registered_loggers(source_logger=logger, include={"hubbooks"})  # retries, budget waits
-tracer = Tracer()
+tracer = Tracer(patch_modules=TRACED_MODULES)
 metrics = Metrics()
 processor = SqsFifoPartialProcessor(skip_group_on_error=True)
 persistence = DynamoDBPersistenceLayer(table_name=get_settings().idempotency_table_name)

@@ -15,11 +15,12 @@ from hubbooks.hubspot import webhooks as hubspot_webhooks
 from hubbooks.ingest import IngestResult
 from hubbooks.queue import QueueError
 from hubbooks.quickbooks import webhooks as qbo_webhooks
+from hubbooks.tracing import TRACED_MODULES
 from hubbooks.web.edge import json_response, raw_body, verify_hubspot
 from hubbooks.wiring import secrets, webhook_ingest
 
 logger = Logger()
-tracer = Tracer()
+tracer = Tracer(patch_modules=TRACED_MODULES)
 metrics = Metrics()
 app = APIGatewayHttpResolver()
 

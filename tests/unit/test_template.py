@@ -40,6 +40,9 @@ def test_globals_run_python312_with_powertools_settings() -> None:
     variables = function_globals["Environment"]["Variables"]
     for name in ("POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_LOG_LEVEL"):
         assert name in variables
+    # X-Ray keeps no handler answer or error: cookies, install tokens and tenant data stay out of traces.
+    assert variables["POWERTOOLS_TRACER_CAPTURE_RESPONSE"] == "false"
+    assert variables["POWERTOOLS_TRACER_CAPTURE_ERROR"] == "false"
 
 
 def test_sync_queue_is_fifo_with_a_fifo_dead_letter_queue() -> None:
@@ -59,7 +62,7 @@ def test_parameters_cover_sweep_rate_and_api_bases() -> None:
     assert {"SweepRate", "HubSpotApiBase", "QuickBooksApiBase"} <= set(TEMPLATE["Parameters"])
 
 
-def test_worker_timeout_is_a_sixth_of_the_queue_visibility() -> None:
+def test_worker_timeout_is_the_mappings_and_its_queue_event_reports_each_failed_record() -> None:
     worker = FUNCTIONS["SyncWorkerFunction"]
     assert worker["Timeout"] == TEMPLATE["Mappings"]["Sync"]["Worker"]["TimeoutSeconds"]
     event = worker["Events"]["Signals"]["Properties"]

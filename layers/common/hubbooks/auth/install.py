@@ -155,6 +155,8 @@ class InstallService:
         try:
             grant = self._hubspot.exchange_code(params["code"], _callback(public_base, "hubspot"))
             portal_id = self._hubspot.portal_of(grant.access_token.get_secret_value())
+        except ProviderError as exc:
+            raise InstallError(503, "HubSpot is not answering", "Nothing was installed; try again in a minute.") from exc
         except OAuthError as exc:
             raise InstallError(
                 400,

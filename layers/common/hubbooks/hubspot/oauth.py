@@ -6,6 +6,7 @@ from urllib.parse import urlencode
 import requests
 
 from hubbooks.auth.grants import Grant, OAuthError
+from hubbooks.errors import UnavailableError
 
 SCOPES = (
     "oauth crm.objects.contacts.read crm.objects.contacts.write e-commerce crm.objects.deals.read "
@@ -58,16 +59,21 @@ class HubSpotOAuth:
         return self._token({"grant_type": "refresh_token", "refresh_token": refresh_token})
 
     def portal_of(self, access_token: str) -> int:
-        response = self._session.get(f"{self._api_base}/oauth/v1/access-tokens/{access_token}", timeout=self._timeout)
+        response = self._token_call("GET", f"/oauth/v1/access-tokens/{access_token}")
         if response.status_code != 200:
             raise OAuthError("hubspot", f"token info answered {response.status_code}")
         return int(response.json()["hub_id"])
 
     def revoke(self, refresh_token: str) -> bool:
-        response = self._session.delete(
-            f"{self._api_base}/oauth/v1/refresh-tokens/{refresh_token}", timeout=self._timeout
-        )
+        response = self._token_call("DELETE", f"/oauth/v1/refresh-tokens/{refresh_token}")
         return response.status_code in (200, 204, 404)
+
+    def _token_call(self, method: str, path: str) -> requests.Response:
+        """A call whose URL holds a token: a failure is told without the URL (it would put the token in logs)."""
+        try:
+            return self._session.request(method, f"{self._api_base}{path}", timeout=self._timeout)
+        except requests.RequestException as exc:
+            raise UnavailableError("hubspot", f"{method} {path.rsplit('/', 1)[0]}/…: {type(exc).__name__}") from None
 
 
 def _json(response: requests.Response) -> dict[str, Any]:
