@@ -156,7 +156,8 @@ class InstallService:
             grant = self._hubspot.exchange_code(params["code"], _callback(public_base, "hubspot"))
             portal_id = self._hubspot.portal_of(grant.access_token.get_secret_value())
         except ProviderError as exc:
-            raise InstallError(503, "HubSpot is not answering", "Nothing was installed; try again in a minute.") from exc
+            message = "Nothing was installed; try again in a minute."
+            raise InstallError(503, "HubSpot is not answering", message) from exc
         except OAuthError as exc:
             raise InstallError(
                 400,
