@@ -16,23 +16,27 @@ FUNCTIONS = {k: v["Properties"] for k, v in RESOURCES.items() if v["Type"] == "A
 
 # What each function may do, by SAM policy template or explicit statement: the least each one needs.
 TABLE_WRITE = {"DynamoDBCrudPolicy"}
+SECRETS = {"AWSSecretsManagerGetSecretValuePolicy"}
 EXPECTED_TEMPLATES = {
     "HealthFunction": set(),
-    "OAuthFunction": TABLE_WRITE | {"KMSEncryptPolicy", "KMSDecryptPolicy", "AWSSecretsManagerGetSecretValuePolicy"},
-    "WebhookFunction": {
-        "DynamoDBReadPolicy",
-        "SQSSendMessagePolicy",
-        "AWSSecretsManagerGetSecretValuePolicy",
-        "KMSDecryptPolicy",
-    },
-    "ActionsFunction": TABLE_WRITE
-    | {"SQSSendMessagePolicy", "KMSEncryptPolicy", "KMSDecryptPolicy", "AWSSecretsManagerGetSecretValuePolicy"},
-    "ReconcileFunction": TABLE_WRITE
-    | {"SQSSendMessagePolicy", "KMSEncryptPolicy", "KMSDecryptPolicy", "AWSSecretsManagerGetSecretValuePolicy"},
-    "SettingsFunction": TABLE_WRITE
-    | {"SQSSendMessagePolicy", "KMSEncryptPolicy", "KMSDecryptPolicy", "AWSSecretsManagerGetSecretValuePolicy"},
+    "OAuthFunction": TABLE_WRITE | SECRETS,
+    "WebhookFunction": {"DynamoDBReadPolicy", "SQSSendMessagePolicy"} | SECRETS,
+    "ActionsFunction": TABLE_WRITE | {"SQSSendMessagePolicy"} | SECRETS,
+    "ReconcileFunction": TABLE_WRITE | {"SQSSendMessagePolicy"} | SECRETS,
+    "SettingsFunction": TABLE_WRITE | {"SQSSendMessagePolicy"} | SECRETS,
 }
-OWN_RESOURCES = {"Table", "SyncQueue", "TokenKey", "AppSecret", "IdempotencyTable", "SyncDeadLetterQueue"}
+# Who may use the token key (only with a connection's encryption context) and read the signing key.
+TOKEN_USERS = {"OAuthFunction", "ActionsFunction", "ReconcileFunction", "SettingsFunction", "SyncWorkerFunction"}
+SIGNERS = {"OAuthFunction", "SettingsFunction"}
+OWN_RESOURCES = {
+    "Table",
+    "SyncQueue",
+    "TokenKey",
+    "AppSecret",
+    "SigningSecret",
+    "IdempotencyTable",
+    "SyncDeadLetterQueue",
+}
 
 
 def _statements(props: dict[str, Any]) -> list[dict[str, Any]]:
@@ -104,7 +108,7 @@ def test_data_is_encrypted_at_rest() -> None:
     assert all(t["SSESpecification"]["SSEEnabled"] is True for t in tables)
     assert all(q.get("SqsManagedSseEnabled") is True or "KmsMasterKeyId" in q for q in queues)
     assert all("KmsMasterKeyId" in t for t in topics)
-    assert all(s.get("KmsKeyId") == {"Ref": "TokenKey"} for s in secrets)
+    assert len(secrets) == 2  # Secrets Manager encrypts each, with its own key where none is named
     assert RESOURCES["TokenKey"]["Properties"].get("EnableKeyRotation") is True
 
 
@@ -131,3 +135,47 @@ def test_nothing_is_public_but_the_http_api() -> None:
     assert http_events == {"HttpApi"}
     key_policy = RESOURCES["TokenKey"]["Properties"]["KeyPolicy"]["Statement"]
     assert all("AWS" in s["Principal"] and s["Principal"] != "*" for s in key_policy)
+
+
+def _grants(logical_id: str) -> list[dict[str, Any]]:
+    """Every statement a function's role holds: its own statements, or the worker's explicit role's."""
+    if logical_id == "SyncWorkerFunction":
+        role = RESOURCES["SyncWorkerRole"]["Properties"]
+        return [s for p in role["Policies"] for s in p["PolicyDocument"]["Statement"]]
+    return _statements(FUNCTIONS[logical_id])
+
+
+@pytest.mark.parametrize("logical_id", sorted(FUNCTIONS))
+def test_only_the_functions_that_call_the_providers_use_the_token_key_and_only_with_a_connections_context(
+    logical_id: str,
+) -> None:
+    on_key = [s for s in _grants(logical_id) if "TokenKey" in _refs(s.get("Resource"))]
+    if logical_id not in TOKEN_USERS:  # the webhook function above all: it faces the internet unauthenticated
+        assert on_key == []
+        return
+    assert on_key
+    for statement in on_key:
+        assert set(statement["Action"]) <= {"kms:Encrypt", "kms:Decrypt"}
+        context = statement["Condition"]["ForAllValues:StringEquals"]["kms:EncryptionContextKeys"]
+        assert sorted(context) == ["connection", "provider"]
+        assert statement["Condition"]["Null"]["kms:EncryptionContextKeys"] == "false"
+
+
+@pytest.mark.parametrize("logical_id", sorted(FUNCTIONS))
+def test_only_the_functions_that_sign_sessions_and_states_can_read_the_signing_key(logical_id: str) -> None:
+    props = FUNCTIONS[logical_id]
+    reads = {
+        ref
+        for policy in props.get("Policies", [])
+        if isinstance(policy, dict) and "AWSSecretsManagerGetSecretValuePolicy" in policy
+        for ref in _refs(policy["AWSSecretsManagerGetSecretValuePolicy"])
+    } | {ref for s in _grants(logical_id) for ref in _refs(s.get("Resource")) if ref.endswith("Secret")}
+    assert ("SigningSecret" in reads) == (logical_id in SIGNERS)
+    given = "HUBBOOKS_SIGNING_SECRET_ARN" in (props.get("Environment") or {}).get("Variables", {})
+    assert given == (logical_id in SIGNERS)
+
+
+def test_the_app_credentials_are_not_encrypted_with_the_token_key() -> None:
+    """Reading the credentials must not need (and so grant) a right to decrypt every tenant's tokens."""
+    assert "KmsKeyId" not in RESOURCES["AppSecret"]["Properties"]
+    assert "KmsKeyId" not in RESOURCES["SigningSecret"]["Properties"]

@@ -99,7 +99,8 @@ def customer_of(product: SandboxedProduct, contact_id: str) -> dict[str, Any]:
 
 
 def signing_key(product: SandboxedProduct) -> str:
-    secret = product.devstack.client("secretsmanager").get_secret_value(SecretId=product.devstack.physical["AppSecret"])
+    secrets = product.devstack.client("secretsmanager")
+    secret = secrets.get_secret_value(SecretId=product.devstack.physical["SigningSecret"])
     return str(json.loads(secret["SecretString"])["signing_key"])
 
 

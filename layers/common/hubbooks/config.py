@@ -18,6 +18,9 @@ class Settings(BaseSettings):
     sync_queue_url: str = Field(description="URL of the sync FIFO queue")
     token_key_id: str = Field(description="KMS key that encrypts OAuth tokens")
     app_secret_arn: str = Field(default="", description="Secrets Manager secret with the app's credentials")
+    signing_secret_arn: str = Field(
+        default="", description="Secret with the signing key (sessions, OAuth states); given to two functions only"
+    )
     public_base_url: str = Field(default="", description="Public base URL; empty: the URL a request came to")
     hubspot_api_base: str = "https://api.hubapi.com"
     hubspot_authorize_url: str = "https://app.hubspot.com/oauth/authorize"

@@ -1,4 +1,5 @@
-"""The app's credentials, kept in Secrets Manager and read through Powertools Parameters (cached)."""
+"""The app's credentials and the signing key, kept in two Secrets Manager secrets (only the functions that sign
+sessions and OAuth states may read the key) and read through Powertools Parameters (cached)."""
 
 from aws_lambda_powertools.utilities import parameters
 from pydantic import BaseModel, SecretStr
@@ -16,7 +17,6 @@ class AppSecrets(BaseModel):
     qbo_verifier_token: SecretStr = SecretStr("")
     hubspot_app_id: str = ""  # app-level calls (timeline templates, the workflow action): optional
     hubspot_developer_api_key: SecretStr = SecretStr("")
-    signing_key: SecretStr
 
     def missing(self) -> list[str]:
         """Credentials an operator has not filled in yet."""
@@ -32,3 +32,10 @@ class AppSecrets(BaseModel):
 def load_secrets(settings: Settings) -> AppSecrets:
     raw = parameters.get_secret(settings.app_secret_arn, transform="json", max_age=CACHE_SECONDS)
     return AppSecrets.model_validate(raw)
+
+
+def load_signing_key(settings: Settings) -> SecretStr:
+    if not settings.signing_secret_arn:
+        raise RuntimeError("this function is not given the signing key")
+    raw = parameters.get_secret(settings.signing_secret_arn, transform="json", max_age=CACHE_SECONDS)
+    return SecretStr(str(raw["signing_key"]))

@@ -27,7 +27,7 @@ from hubbooks.queue import GroupedSender, SignalQueue
 from hubbooks.quickbooks.client import QboClient
 from hubbooks.quickbooks.oauth import IntuitOAuth
 from hubbooks.ratelimit import RateBudget
-from hubbooks.secrets import AppSecrets, load_secrets
+from hubbooks.secrets import AppSecrets, load_secrets, load_signing_key
 from hubbooks.store.billing import BillingStore, TimelineTemplates
 from hubbooks.store.connections import ConnectionRepository
 from hubbooks.store.cursors import CursorRepository
@@ -85,8 +85,12 @@ def secrets() -> AppSecrets:
     return load_secrets(get_settings())
 
 
+def signing_key() -> str:
+    return load_signing_key(get_settings()).get_secret_value()
+
+
 def sessions() -> Sessions:
-    return Sessions(secrets().signing_key.get_secret_value())
+    return Sessions(signing_key())
 
 
 def hubspot_oauth(settings: Settings, app: AppSecrets) -> HubSpotOAuth:
@@ -335,7 +339,7 @@ def settings_service(connection: Connection) -> SettingsService:
 def install_service(public_base: str) -> InstallService:
     settings, app = get_settings(), secrets()
     tokens = token_provider(public_base)
-    key = app.signing_key.get_secret_value()
+    key = signing_key()
     return InstallService(
         connections=connections(),
         states=StateRepository(table(), key),
