@@ -19,6 +19,7 @@ from tests.support.product import billable_deal, connect_webhooks, install, sett
 from tests.support.signatures import hubspot_v3_headers
 
 pytestmark = [pytest.mark.security, pytest.mark.devstack, pytest.mark.slow]
+JSON_TYPE = "application/json"
 
 
 @pytest.fixture(scope="module")
@@ -275,3 +276,45 @@ def test_a_session_cannot_be_used_from_another_site(
         assert answer.status_code == 403, (method, path, answer.text)
     assert [i for i in table_items(product) if i["SK"]["S"].startswith("JOB#")] == jobs_before
     assert browser.get(f"{gateway}/api/connection").status_code == 200  # still connected
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "headers", "body"),
+    [
+        ("GET", "/oauth/hubspot/callback?code=x&state=x.%C3%A9%FF", {}, b""),
+        ("GET", "/oauth/quickbooks/callback?code=x&state=%E2%82%AC.%E2%82%AC&realmId=1", {}, b""),
+        ("GET", "/api/connection", {"Cookie": "__Host-hb_session=\u00e9t\u00e9.\u00e9"}, b""),
+        ("POST", "/connect/quickbooks/confirm", {"Sec-Fetch-Site": "same-origin"}, b"confirm=%C3%A9.%C3%A9"),
+        (
+            "POST",
+            "/webhooks/hubspot",
+            {"Content-Type": "application/json", "X-HubSpot-Signature-v3": "\u00e9"},
+            b"\xff",
+        ),
+        (
+            "POST",
+            "/webhooks/quickbooks",
+            {"Content-Type": "application/json", "intuit-signature": "\u00e9"},
+            b"\xff\xfe",
+        ),
+        ("POST", "/actions/create-invoice", {"Content-Type": JSON_TYPE}, b"\xff"),
+    ],
+    ids=["state", "qbo-state", "cookie", "confirm", "hubspot-body", "intuit-body", "action-body"],
+)
+def test_odd_bytes_from_an_unknown_sender_are_a_clean_refusal_never_a_500(
+    product: SandboxedProduct, method: str, path: str, headers: dict[str, str], body: bytes
+) -> None:
+    encoded = {k: v.encode("utf-8").decode("latin-1") for k, v in headers.items()}  # raw bytes on the wire
+    answer = requests.request(method, f"{product.devstack.gateway_url}{path}", headers=encoded, data=body, timeout=10)
+    assert 400 <= answer.status_code < 500, (answer.status_code, answer.text[:300])
+
+
+def test_a_providers_error_text_is_never_shown(product: SandboxedProduct) -> None:
+    browser = Browser()
+    start = browser.step(f"{product.devstack.gateway_url}/connect/hubspot")
+    state = parse_qs(urlsplit(start.headers["Location"]).query)["state"][0]
+    lure = "Your account is suspended, call +1 555 0100"
+    answer = browser.step(f"{product.devstack.gateway_url}/oauth/hubspot/callback?state={state}&error={lure}")
+    assert answer.status_code == 400
+    assert "suspended" not in answer.text
+    assert "access was not granted" in answer.text

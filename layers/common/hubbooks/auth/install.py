@@ -137,12 +137,13 @@ class InstallService:
                 f"The connection request could not be verified ({exc}). Start again from HubSpot or the settings page.",
             ) from exc
         if params.get("error"):
+            # A fixed sentence per code: the provider's words arrive in the URL, where anyone can write them.
             name = "HubSpot" if provider == "hubspot" else "QuickBooks"
+            why = "you chose not to allow access" if params["error"] == "access_denied" else "access was not granted"
             raise InstallError(
                 400,
                 f"{name} did not grant access",
-                f"{name} answered '{params['error']}': nothing was connected. Start again and "
-                f"choose Allow/Connect when {name} asks.",
+                f"{name} says {why}: nothing was connected. Start again and choose Allow/Connect when {name} asks.",
             )
         if not params.get("code"):
             raise InstallError(400, "Missing authorization code", "The provider sent no code; start again.")
