@@ -1,6 +1,7 @@
 """The settings page and API of a connection; every route needs the session issued at install."""
 
 import json
+import re
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger, Tracer
@@ -28,6 +29,7 @@ logger = Logger()
 copy_config_to_registered_loggers(source_logger=logger, include={"hubbooks"})  # retries, budget waits
 tracer = Tracer(patch_modules=TRACED_MODULES)
 app = APIGatewayHttpResolver(enable_validation=True)
+RECORD_ID = re.compile(r"\d{1,19}")  # both providers' ids are digits; anything else never reaches a path
 
 
 def _session() -> Connection:
@@ -190,7 +192,7 @@ def errors(
 
 @app.post("/api/records/<pair>/<side>/<record_id>/resync", summary="Sync one record again now")
 def resync_record(pair: str, side: str, record_id: str) -> dict[str, Any]:
-    if side not in {s.value for s in Side} or not record_id.isalnum():
+    if side not in {s.value for s in Side} or not RECORD_ID.fullmatch(record_id):
         raise NotFoundError("Use /api/records/<pair>/hs|qbo/<id>/resync.")
     return {"queued": _service().resync_record(_pair(pair), Side(side), record_id)}
 

@@ -318,3 +318,23 @@ def test_a_providers_error_text_is_never_shown(product: SandboxedProduct) -> Non
     assert answer.status_code == 400
     assert "suspended" not in answer.text
     assert "access was not granted" in answer.text
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"filters": {"list_ids": ["12/../../v3/objects"]}},
+        {"filters": {"lifecycle_stages": ["lead"] * 21}},
+        {"mappings": [{"hubspot": "firstname", "qbo": "GivenName"}] * 101},
+    ],
+    ids=["list-id-not-digits", "too-many-stages", "too-many-mappings"],
+)
+def test_settings_that_would_reach_a_path_or_outgrow_an_item_are_refused(
+    product: SandboxedProduct, session: tuple[Browser, dict[str, Any]], change: dict[str, Any]
+) -> None:
+    browser, _ = session
+    url = f"{product.devstack.gateway_url}/api/syncs/contacts"
+    version = browser.get(url).json()["version"]
+    answer = browser.request("PUT", url, json={"version": version, **change})
+    assert answer.status_code == 422, answer.text
+    assert browser.get(url).json()["version"] == version  # nothing saved

@@ -69,3 +69,11 @@ def test_hubspot_signatures_over_odd_bytes_are_refused_not_crashed_on(headers: d
         hubspot_webhooks.verify(
             headers, method="POST", uri="https://x.example/w", body=body, client_secret="s", allow_legacy=True, now_ms=1
         )
+
+
+@pytest.mark.parametrize("entity_id", ["1/../customer/2", "12?x=1", "", "abc"])
+def test_a_quickbooks_event_naming_a_record_by_anything_but_digits_is_refused(entity_id: str) -> None:
+    """A record id from a webhook goes into an API path: a signed delivery with another id is refused whole."""
+    event = {"specversion": "1.0", "id": "e1", "type": "qbo.customer.updated.v1", "intuitentityid": entity_id}
+    with pytest.raises(ValueError, match="entity_id"):
+        qbo_webhooks.parse_batch([event | {"intuitaccountid": "9130355512345"}])

@@ -72,3 +72,14 @@ def test_a_hubspot_invoice_change_is_not_synced_and_says_why(wired: Wired) -> No
     result = wired.billing().handle(signal)
     assert (result.outcome, result.detail) == (Outcome.SKIPPED, "invoices changes on the hs side are not synced")
     assert wired.hubspot.admin.calls() == []
+
+
+def test_a_line_item_whose_quantity_is_not_a_number_is_refused_in_plain_words(wired: Wired) -> None:
+    _, contact = customer_with_contact(wired, "Una")
+    deal = _deal(wired, contact)
+    [line] = wired.hubspot.admin.associated("deals", deal, "line_items")
+    wired.hubspot.admin.update("line_items", line, {"quantity": "NaN"})
+    outputs = wired.billing().run_action("cb-4", deal, {})
+    assert outputs["hs_execution_state"] == "FAIL_CONTINUE"
+    assert "quantity 'NaN', which is not a number" in outputs["error_message"]
+    assert _invoice_posts(wired) == 0

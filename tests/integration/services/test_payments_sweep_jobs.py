@@ -16,7 +16,7 @@ def _notes(wired: Wired) -> list[str]:
     return sorted(str(n["properties"].get("hs_note_body", "")) for n in wired.hubspot.admin.records("notes"))
 
 
-def _paid_invoice(wired: Wired, amount: float) -> tuple[str, str, str]:
+def _paid_invoice(wired: Wired, amount: float, method: str = "Check") -> tuple[str, str, str]:
     """An invoice of 50 for a linked customer, mirrored, and a payment of `amount` on it: (invoice, payment,
     contact)."""
     customer, contact = customer_with_contact(wired, "Quin")
@@ -29,7 +29,7 @@ def _paid_invoice(wired: Wired, amount: float) -> tuple[str, str, str]:
         {
             "CustomerRef": {"value": customer},
             "TotalAmt": amount,
-            "PaymentMethodRef": {"value": "1", "name": "Check"},
+            "PaymentMethodRef": {"value": "1", "name": method},
             "Line": [{"Amount": amount, "LinkedTxn": [{"TxnId": invoice["Id"], "TxnType": "Invoice"}]}],
         },
     )
@@ -105,3 +105,11 @@ def test_an_initial_sync_counts_both_sides_and_queues_batches_of_at_most_100(wir
     progress = jobs.get(Pair.CONTACTS, job_id)
     assert progress is not None
     assert (progress.status, progress.total, progress.done) == ("running", 180, 0)
+
+
+def test_quickbooks_text_in_a_payment_note_is_shown_as_text_not_markup(wired: Wired) -> None:
+    _, payment, _ = _paid_invoice(wired, 10, method="<img src=x onerror=alert(1)>")
+    wired.payments().handle(payment, Reason.WEBHOOK)
+    [note] = _notes(wired)
+    assert "<img" not in note
+    assert "&lt;img src=x onerror=alert(1)&gt;" in note

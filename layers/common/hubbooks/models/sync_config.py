@@ -1,7 +1,9 @@
 """A pair's sync settings as a person edits them: on/off, direction, policy, filters, delete behaviour and
 field mappings, with a version so two editors cannot overwrite each other."""
 
-from pydantic import BaseModel, Field
+from typing import Annotated
+
+from pydantic import BaseModel, Field, StringConstraints
 
 from hubbooks.mapping.fields import Direction, FieldMapping
 from hubbooks.mapping.pairs import DEFAULTS
@@ -22,11 +24,19 @@ class MappingSpec(BaseModel):
         return FieldMapping(self.hubspot, self.qbo, self.direction, self.transform)
 
 
+# Sizes are capped so a stored setting stays far below DynamoDB's 400 KB item; ids are digits, as HubSpot's are,
+# before they reach an API path.
+HubSpotId = Annotated[str, StringConstraints(pattern=r"^\d{1,19}$")]
+StageName = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+
+
 class Filters(BaseModel):
-    lifecycle_stages: list[str] = Field(
-        default_factory=list, description="Contacts only: sync only contacts in these lifecycle stages (empty: all)"
+    lifecycle_stages: list[StageName] = Field(
+        default_factory=list,
+        max_length=20,
+        description="Contacts only: sync only contacts in these lifecycle stages (empty: all)",
     )
-    list_ids: list[str] = Field(
+    list_ids: list[HubSpotId] = Field(
         default_factory=list,
         max_length=20,
         description="Contacts only: sync only contacts in one of these HubSpot lists, by list id (empty: all)",
@@ -44,7 +54,7 @@ class SyncChanges(BaseModel):
     on_qbo_inactive: DeleteBehaviour | None = None
     associate_open_deal: bool | None = None
     filters: Filters | None = None
-    mappings: list[MappingSpec] | None = None
+    mappings: list[MappingSpec] | None = Field(default=None, max_length=100)
 
 
 class SyncConfig(BaseModel):

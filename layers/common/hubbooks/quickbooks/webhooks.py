@@ -3,9 +3,9 @@
 import base64
 import hashlib
 import hmac
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from hubbooks.models.signals import Change, Pair, Reason, Side, SyncSignal
 
@@ -38,18 +38,21 @@ def verify(signature: str | None, body: bytes, verifier_token: str) -> None:
         raise SignatureError("intuit-signature does not match")
 
 
+QboId = Annotated[str, StringConstraints(pattern=r"^\d{1,19}$")]
+
+
 class QboEvent(BaseModel):
     """One change, whichever format it came in."""
 
     model_config = ConfigDict(frozen=True)
 
     event_id: str
-    realm_id: str
+    realm_id: QboId
     entity: str
-    entity_id: str
+    entity_id: QboId  # goes into an API path ({entity}/{id}): digits only, as QuickBooks' ids are
     operation: str
     time: str
-    deleted_id: str | None = None
+    deleted_id: QboId | None = None
 
 
 class _CloudEvent(BaseModel):

@@ -2,6 +2,7 @@
 its contact. A retried action (same callbackId) never bills twice: QBO's requestid replays the first create."""
 
 import hashlib
+import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -35,6 +36,18 @@ class ActionInputs(BaseModel):
 
 class CannotBillError(Exception):
     """Why a deal cannot be billed, in words for the person who built the workflow."""
+
+
+def _number(props: dict[str, Any], name: str, blank: float) -> float:
+    """A line item's quantity or price as a finite number, or a refusal that says which line and why."""
+    text = props.get(name)
+    try:
+        value = float(text) if text not in (None, "") else blank
+    except (TypeError, ValueError):
+        value = math.nan
+    if not math.isfinite(value):
+        raise CannotBillError(f"Line item '{props.get('name', '')}' has {name} '{text}', which is not a number.")
+    return value
 
 
 @dataclass(frozen=True)
@@ -157,8 +170,7 @@ class CreateInvoiceAction:
                 "bills products and services only. Replace it with a product, then run again."
             )
         item_id = self._linked(Pair.PRODUCTS, str(product_id), "product").qbo_id
-        quantity = float(props.get("quantity") or 1)
-        price = float(props.get("price") or 0)
+        quantity, price = _number(props, "quantity", 1.0), _number(props, "price", 0.0)
         return {
             "DetailType": "SalesItemLineDetail",
             "Amount": round(quantity * price, 2),

@@ -1,6 +1,7 @@
 """QuickBooks payments on HubSpot timelines: each invoice a payment applies to is mirrored again (balance,
 status), and its deal and contact get an event — received, updated, voided or deleted."""
 
+import html
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -41,9 +42,11 @@ class PaymentTimeline:
         if template is not None:
             body = {"eventTemplateId": template, "objectId": object_id, "id": event_id, "tokens": tokens}
             return self.hubspot.timeline_event(body)
+        # A note's body is HTML: QuickBooks' text (invoice number, payment method) goes in escaped.
+        shown = {key: html.escape(str(value)) for key, value in tokens.items()}
         text = (
-            f"Payment of {tokens['amount']} {tokens['currency']} {tokens['status']} for invoice "
-            f"{tokens['invoice_number']} ({tokens['method']}); remaining balance {tokens['balance']}."
+            f"Payment of {shown['amount']} {shown['currency']} {shown['status']} for invoice "
+            f"{shown['invoice_number']} ({shown['method']}); remaining balance {shown['balance']}."
         )
         association = {
             "to": {"id": object_id},
