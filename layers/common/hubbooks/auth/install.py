@@ -17,7 +17,7 @@ from hubbooks.hubspot.oauth import HubSpotOAuth
 from hubbooks.models.connection import Connection, ConnectionStatus, ConnectionWarning, Provider
 from hubbooks.quickbooks.client import QboClient
 from hubbooks.quickbooks.oauth import IntuitOAuth
-from hubbooks.store.connections import ConnectionRepository, RealmTakenError
+from hubbooks.store.connections import ConnectionGoneError, ConnectionRepository, RealmTakenError
 from hubbooks.store.states import (
     OtherBrowserError,
     PendingConsent,
@@ -376,7 +376,10 @@ def mark_needs_reauth(connections: ConnectionRepository, public_base: str) -> Ca
             f"{provider}: {name} no longer accepts hubbooks' authorization ({reason}). Syncs "
             f"are paused; reconnect {name} at {where} to resume them."
         )
-        connections.save(connection)
+        try:
+            connections.save(connection)
+        except ConnectionGoneError:
+            return  # disconnected meanwhile: nothing is left to pause
         logger.warning("connection needs reauthorization", extra={"connection_id": connection_id, "provider": provider})
 
     return mark

@@ -10,6 +10,10 @@ from hubbooks.store.keys import CONNECTION_PK_PREFIX, META, connection_pk, porta
 from hubbooks.store.table import Table
 
 
+class ConnectionGoneError(Exception):
+    """The connection was deleted (disconnected) while it was being changed."""
+
+
 class RealmTakenError(Exception):
     """The QuickBooks company is already connected to another HubSpot account."""
 
@@ -89,8 +93,14 @@ class ConnectionRepository:
         return connection
 
     def save(self, connection: Connection) -> Connection:
+        """Write a connection that exists; one deleted meanwhile (a disconnect) is not brought back."""
         connection.updated_at = utc_now()
-        self.table.resource.put_item(Item=self._item(connection))
+        try:
+            self.table.resource.put_item(Item=self._item(connection), ConditionExpression="attribute_exists(PK)")
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                raise ConnectionGoneError(connection.connection_id) from exc
+            raise
         return connection
 
     def bind_realm(self, connection: Connection, realm_id: str) -> Connection:
