@@ -72,7 +72,7 @@ def create_invoice() -> Response[str]:
         return _failed("hubbooks is not connected to QuickBooks for this HubSpot account, or the connection is paused.")
     outputs = service.run_action(request.callback_id, str(request.object.object_id), request.input_fields)
     metrics.add_metric(name=OUTCOME_METRICS[outputs["hs_execution_state"]], unit=MetricUnit.Count, value=1)
-    logger.info("action answered", extra={"callback_id": request.callback_id, **outputs})
+    logger.info("action answered", extra={"callback_id": request.callback_id, "state": outputs["hs_execution_state"]})
     return json_response(200, {"outputFields": outputs})
 
 

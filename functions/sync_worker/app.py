@@ -16,7 +16,7 @@ from aws_lambda_powertools.utilities.idempotency import (
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from hubbooks.config import get_settings
-from hubbooks.errors import RateLimitedError, UnavailableError
+from hubbooks.errors import RateLimitedError, UnavailableError, loggable
 from hubbooks.models.signals import SyncSignal
 from hubbooks.sync.dispatch import dispatch
 from hubbooks.sync.engine import Outcome
@@ -59,7 +59,8 @@ def handle_signal(signal: dict[str, Any]) -> dict[str, Any]:
             "side": parsed.side,
             "record_id": parsed.record_id,
             "outcome": result.outcome,
-            "detail": result.detail,
+            # A failure's words can quote QuickBooks data (a name, an email): its category only.
+            "detail": result.detail.split(":", 1)[0] if result.outcome is Outcome.FAILED else result.detail,
         },
     )
     return {"outcome": result.outcome.value, "detail": result.detail, "conflicts": result.conflicts}
@@ -79,7 +80,7 @@ def record_handler(record: SQSRecord) -> None:
         logger.warning(
             "signal to be retried",
             extra={
-                "error": repr(exc)[:500],
+                "error": loggable(exc),
                 "receive": record.attributes.approximate_receive_count,
                 **record.json_body,
             },

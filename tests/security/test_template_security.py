@@ -179,3 +179,24 @@ def test_the_app_credentials_are_not_encrypted_with_the_token_key() -> None:
     """Reading the credentials must not need (and so grant) a right to decrypt every tenant's tokens."""
     assert "KmsKeyId" not in RESOURCES["AppSecret"]["Properties"]
     assert "KmsKeyId" not in RESOURCES["SigningSecret"]["Properties"]
+
+
+def test_every_function_logs_to_a_group_that_expires() -> None:
+    """Lambda's own log groups never expire; each function's is declared with a retention."""
+    groups = {
+        next(iter(_refs(props["LogGroupName"]) - {"AWS"})): props.get("RetentionInDays")
+        for props in (v["Properties"] for v in RESOURCES.values() if v["Type"] == "AWS::Logs::LogGroup")
+        if "/aws/lambda/" in str(props["LogGroupName"])
+    }
+    assert groups == dict.fromkeys(FUNCTIONS, 30)
+
+
+def test_the_anonymous_routes_are_throttled_at_the_edge() -> None:
+    routes = RESOURCES["HttpApi"]["Properties"]["RouteSettings"]
+    for route in (
+        "GET /connect/hubspot",
+        "GET /oauth/hubspot/callback",
+        "GET /oauth/quickbooks/callback",
+        "GET /health",
+    ):
+        assert routes[route]["ThrottlingRateLimit"] <= 5

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from hubbooks.errors import UnavailableError
+from hubbooks.errors import UnavailableError, ValidationFaultError, loggable
 from hubbooks.hubspot.oauth import HubSpotOAuth
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -74,3 +74,14 @@ def test_a_failed_token_call_names_no_token() -> None:
             call("CNrW-secret-token-123")
         assert "secret-token" not in str(failed.value)
         assert failed.value.__cause__ is None
+
+
+def test_a_refusal_is_logged_by_its_kind_and_code_never_by_the_providers_words() -> None:
+    fault = ValidationFaultError(
+        "quickbooks",
+        400,
+        "6240",
+        "Duplicate Name Exists Error",
+        detail="The name supplied already exists: ada@example.com",
+    )
+    assert loggable(fault) == "ValidationFaultError: quickbooks 400 6240"

@@ -10,6 +10,14 @@ class ProviderError(Exception):
         self.message = message
 
 
+def loggable(exc: BaseException) -> str:
+    """What a log line may say of a failure: its kind and code, never a provider's words, which can quote
+    QuickBooks data (names, emails, amounts)."""
+    if isinstance(exc, ValidationFaultError):
+        return f"{type(exc).__name__}: {exc.provider} {exc.status} {exc.code}"
+    return f"{type(exc).__name__}: {str(exc)[:300]}"  # our own messages: methods, paths, ids and statuses
+
+
 class RateLimitedError(ProviderError):
     """429: wait `retry_after` seconds; never a failure of the record."""
 
