@@ -338,3 +338,11 @@ def test_settings_that_would_reach_a_path_or_outgrow_an_item_are_refused(
     answer = browser.request("PUT", url, json={"version": version, **change})
     assert answer.status_code == 422, answer.text
     assert browser.get(url).json()["version"] == version  # nothing saved
+
+
+def test_starting_an_install_writes_nothing_so_a_flood_costs_no_writes(product: SandboxedProduct) -> None:
+    before = len(table_items(product))
+    for _ in range(5):
+        start = requests.get(f"{product.devstack.gateway_url}/connect/hubspot", allow_redirects=False, timeout=10)
+        assert start.status_code == 302
+    assert len(table_items(product)) == before

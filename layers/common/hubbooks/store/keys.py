@@ -35,6 +35,7 @@ def realm_index_pk(realm_id: str) -> str:
 
 
 def state_key(nonce: str) -> dict[str, str]:
+    """The record that an OAuth state was used (written at its first use, kept until it expires)."""
     return {"PK": f"STATE#{nonce}", "SK": META}
 
 

@@ -1,5 +1,7 @@
-"""OAuth `state` nonces: signed, stored for ten minutes, usable once, and only in the browser that started the
-flow (the state item holds a hash of that browser's flow secret, which only its cookie carries)."""
+"""OAuth `state` values: signed, good for ten minutes, usable once, and only in the browser that started the
+flow (the state carries a hash of that browser's flow secret, which only its cookie holds). Nothing is written
+when a flow starts: an anonymous visitor costs no write; the first use of a state is recorded, so a second
+is refused."""
 
 import hashlib
 import hmac
@@ -34,38 +36,31 @@ class StateRepository:
 
     def issue(self, provider: str, *, flow: str, **context: str) -> str:
         """A state for `provider`, good only with the browser flow secret `flow`."""
-        nonce = secrets.token_urlsafe(24)
-        expires = int(time.time()) + STATE_SECONDS
-        item = {**state_key(nonce), "provider": provider, "ttl": expires, "flow": flow_digest(flow), **context}
-        self.table.resource.put_item(Item=item)
-        return self.signer.sign({"n": nonce, "p": provider}, STATE_SECONDS)
+        payload = {"n": secrets.token_urlsafe(24), "p": provider, "flow": flow_digest(flow), **context}
+        return self.signer.sign(payload, STATE_SECONDS)
 
     def consume(self, value: str | None, provider: str, flow: str | None) -> dict[str, Any]:
-        """Verify the signature and take the state out of the table, so it can never be used again; it must
-        come back in the browser that started the flow (`flow`: that browser's flow cookie)."""
+        """Verify the state and record its use, so it can never be used again; it must come back in the
+        browser that started the flow (`flow`: that browser's flow cookie). Answers what it carries."""
         if not value:
             raise StateError("missing state")
         try:
             payload = self.signer.verify(value)
         except InvalidSignatureError as exc:
-            raise StateError(f"state {exc}") from exc
+            raise StateError(f"state {'expired' if str(exc) == 'expired' else exc}") from exc
         if payload.get("p") != provider:
             raise StateError("state issued for another provider")
         try:
-            old = self.table.resource.delete_item(
-                Key=state_key(payload["n"]),
-                ConditionExpression="attribute_exists(PK)",
-                ReturnValues="ALL_OLD",
+            self.table.resource.put_item(
+                Item={**state_key(str(payload["n"])), "ttl": int(payload["exp"]) + 60},
+                ConditionExpression="attribute_not_exists(PK)",
             )
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
                 raise StateError("state already used") from exc
             raise
-        item: dict[str, Any] = old["Attributes"]
-        if int(item.get("ttl", 0)) < time.time():
-            raise StateError("state expired")
-        _same_browser(item, flow)
-        return item
+        _same_browser(payload, flow)
+        return {k: str(v) for k, v in payload.items() if k not in ("n", "p", "flow", "exp")}
 
 
 def _same_browser(item: dict[str, Any], flow: str | None) -> None:
