@@ -9,7 +9,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from hubbooks.config import get_settings
-from hubbooks.health import check_health
+from hubbooks.health import CachedHealth
 from hubbooks.tracing import TRACED_MODULES
 
 logger = Logger()
@@ -18,12 +18,13 @@ app = APIGatewayHttpResolver()
 # Clients live as long as the execution environment, so warm invocations skip their set-up.
 dynamodb = boto3.client("dynamodb")
 sqs = boto3.client("sqs")
+cached = CachedHealth()
 
 
 @app.get("/health")
 @tracer.capture_method
 def health() -> Response[str]:
-    report = check_health(get_settings(), dynamodb, sqs)
+    report = cached.report(get_settings(), dynamodb, sqs)
     return Response(
         status_code=200 if report.status == "ok" else 503,
         content_type=content_types.APPLICATION_JSON,
