@@ -12,6 +12,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from hubbooks.auth.sessions import Session
 from hubbooks.errors import ProviderError, RateLimitedError
 from hubbooks.models.connection import Connection
 from hubbooks.models.signals import Pair, Side
@@ -22,8 +23,8 @@ from hubbooks.sync.settings_service import InvalidSettingsError, ResyncRefusedEr
 from hubbooks.tracing import TRACED_MODULES
 from hubbooks.web.assets import asset
 from hubbooks.web.connection_page import connection_page
-from hubbooks.web.edge import same_origin, secure_answers, session_connection
-from hubbooks.wiring import settings_service
+from hubbooks.web.edge import same_origin, secure_answers, session_connection, signed_in
+from hubbooks.wiring import sessions, settings_service
 
 logger = Logger()
 copy_config_to_registered_loggers(source_logger=logger, include={"hubbooks"})  # retries, budget waits
@@ -32,21 +33,27 @@ app = APIGatewayHttpResolver(enable_validation=True)
 RECORD_ID = re.compile(r"\d{1,19}")  # both providers' ids are digits; anything else never reaches a path
 
 
-def _session() -> Connection:
-    """The session's connection; asking for another connection's data is refused."""
-    connection = session_connection(app.current_event)
-    if connection is None:
+def _signed_in() -> tuple[Connection, Session]:
+    """The live session and its connection; asking for another connection's data is refused."""
+    found = signed_in(app.current_event)
+    if found is None:
         raise UnauthorizedError("A session is required: open hubbooks from HubSpot.")
+    connection, session = found
     if app.current_event.request_context.http.method != "GET" and not same_origin(app.current_event):
         raise ServiceError(403, "Send this from the hubbooks page: requests from other sites are refused.")
     asked = (app.current_event.query_string_parameters or {}).get("connection_id")
     if asked and asked != connection.connection_id:
         raise ServiceError(403, "This session belongs to another connection.")
-    return connection
+    return connection, session
+
+
+def _session() -> Connection:
+    return _signed_in()[0]
 
 
 def _service() -> SettingsService:
-    return settings_service(_session())
+    connection, session = _signed_in()
+    return settings_service(connection, session.session_id)
 
 
 def _pair(pair: str, allowed: tuple[Pair, ...] = CONFIGURABLE) -> Pair:
@@ -124,6 +131,14 @@ def settings_asset(file: str) -> Response[str]:
 def openapi() -> Response[str]:
     schema = app.get_openapi_json_schema(title="hubbooks settings API", version="1.0.0")
     return Response(200, content_types.APPLICATION_JSON, schema)
+
+
+@app.post("/api/logout", summary="End this session (the cookie is cleared and the session cannot be used again)")
+def logout() -> Response[str]:
+    _, session = _signed_in()
+    sessions().end(session)
+    body = json.dumps({"signed_out": True})
+    return Response(200, content_types.APPLICATION_JSON, body, cookies=[sessions().clear_cookie()])
 
 
 @app.get("/api/connection", summary="The connection: portal, realm, company, status and warnings")

@@ -352,3 +352,31 @@ def test_a_confirmation_sent_from_another_browser_binds_nothing(product: Sandbox
     assert answer.status_code == 400
     assert "Finish in the browser you started in" in answer.text
     assert [c["status"]["S"] for c in _connections(product)] == ["pending_quickbooks"]
+
+
+def test_a_session_ends_at_logout_and_at_a_reinstall(product: SandboxedProduct) -> None:
+    gateway = product.devstack.gateway_url
+    first, _ = install(product)
+    copied = dict(first.cookies)  # what a thief of the cookie would hold
+    assert first.post(f"{gateway}/api/logout", {}).status_code == 200
+    assert first.get(f"{gateway}/api/connection").status_code == 401
+    stolen = Browser(cookies={host: dict(jar) for host, jar in copied.items()})
+    assert stolen.get(f"{gateway}/api/connection").status_code == 401  # ended on the server, not just cleared
+    second, _ = install(product)
+    third, _ = install(product)  # installing again ends the sessions before it
+    assert second.get(f"{gateway}/api/connection").status_code == 401
+    assert third.get(f"{gateway}/api/connection").status_code == 200
+
+
+def test_a_settings_change_is_recorded_with_the_session_that_made_it(product: SandboxedProduct) -> None:
+    gateway = product.devstack.gateway_url
+    browser, _ = install(product)
+    version = browser.get(f"{gateway}/api/syncs/products").json()["version"]
+    saved = browser.request("PUT", f"{gateway}/api/syncs/products", json={"version": version, "policy": "qbo_wins"})
+    assert saved.status_code == 200, saved.text
+    [entry] = [h for h in browser.get(f"{gateway}/api/history").json()["items"] if h["action"] == "settings_changed"]
+    assert (entry["pair"], entry["fields"]) == ("products", ["policy"])
+    sessions = [
+        i["SK"]["S"].removeprefix("SESSION#") for i in table_items(product) if i["SK"]["S"].startswith("SESSION#")
+    ]
+    assert entry["session"] in sessions

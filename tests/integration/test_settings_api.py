@@ -184,7 +184,7 @@ def test_only_contacts_in_a_chosen_list_go_to_quickbooks(
     list_id = product.hubspot_admin.create_list("Billable contacts", [members["id"]])
     change["filters"] = {"list_ids": [list_id]}
     saved = _api(product, browser, "PUT", "/api/syncs/contacts", change)
-    assert saved.status_code == 200, saved.text
+    assert saved.status_code == 200, (saved.text, saved.request.headers, [r.status_code for r in browser.history[-3:]])
     try:
         outsider = product.hubspot_admin.create("contacts", {"email": "outsider@example.com", "firstname": "Out"})
         joiner = product.hubspot_admin.create("contacts", {"email": "joiner@example.com", "firstname": "Jo"})

@@ -90,7 +90,7 @@ def signing_key() -> str:
 
 
 def sessions() -> Sessions:
-    return Sessions(signing_key())
+    return Sessions(signing_key(), table())
 
 
 def hubspot_oauth(settings: Settings, app: AppSecrets) -> HubSpotOAuth:
@@ -324,7 +324,7 @@ def sweeper(connection: Connection) -> Sweeper:
     )
 
 
-def settings_service(connection: Connection) -> SettingsService:
+def settings_service(connection: Connection, session_id: str) -> SettingsService:
     cid = connection.connection_id
 
     def hubspot() -> HubSpotClient:
@@ -333,7 +333,7 @@ def settings_service(connection: Connection) -> SettingsService:
     def start_job(pair: Pair) -> str:
         return initial_sync(connection).start(pair)
 
-    return SettingsService(cid, table(), hubspot, start_job, signal_sender().send)
+    return SettingsService(cid, table(), hubspot, start_job, signal_sender().send, session_id=session_id)
 
 
 def install_service(public_base: str) -> InstallService:
@@ -347,7 +347,7 @@ def install_service(public_base: str) -> InstallService:
         hubspot=hubspot_oauth(settings, app),
         intuit=intuit_oauth(settings, app),
         qbo_client=lambda cid, realm, token: consent_qbo_client(realm, token),
-        sessions=Sessions(key),
+        sessions=Sessions(key, table()),
         signing_key=key,
         pending=PendingConsents(table()),
     )

@@ -167,6 +167,8 @@ class InstallService:
                 "install again from HubSpot.",
             ) from exc
         connection = self._connections.by_portal(portal_id)
+        if connection is not None:  # a reinstall: whoever held a session comes through HubSpot again
+            self._sessions.end_all(connection.connection_id)
         if connection is None:
             connection = self._connections.create(Connection(connection_id=uuid.uuid4().hex, portal_id=portal_id))
         self._tokens.store_grant(connection.connection_id, "hubspot", grant)

@@ -39,6 +39,14 @@ def state_key(nonce: str) -> dict[str, str]:
     return {"PK": f"STATE#{nonce}", "SK": META}
 
 
+SESSIONS = "SESSION#"
+
+
+def session_sk(session_id: str) -> str:
+    """A settings session that is live: deleted at logout, disconnect or reinstall, else when it expires."""
+    return f"{SESSIONS}{session_id}"
+
+
 def pending_sk(provider: str) -> str:
     """A consent waiting for the person to confirm it (the grant kept out of TOKEN# until then)."""
     return f"PENDING#{provider}"

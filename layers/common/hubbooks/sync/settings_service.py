@@ -16,6 +16,7 @@ from hubbooks.models.sync_config import CONFIGURABLE, MAPPED, SyncChanges, SyncC
 from hubbooks.store.health import HealthRepository, Page
 from hubbooks.store.jobs import JobRepository
 from hubbooks.store.sync_settings import StaleSettingsError, SyncSettingsRepository
+from hubbooks.store.sync_store import DynamoSyncStore
 from hubbooks.store.table import Table
 
 RECENT_HISTORY = 200
@@ -44,8 +45,12 @@ class SettingsService:
         hubspot: Callable[[], HubSpotClient],
         start_job: Callable[[Pair], str],
         send: Callable[[list[SyncSignal]], int],
+        *,
+        session_id: str = "",
     ) -> None:
         self.connection_id = connection_id
+        self.session_id = session_id  # who changes settings: each change is recorded with it
+        self._store = DynamoSyncStore(table, connection_id)
         self.health = HealthRepository(table, connection_id)
         self.configs = SyncSettingsRepository(table, connection_id)
         self.jobs = JobRepository(table, connection_id)
@@ -74,6 +79,8 @@ class SettingsService:
         if wanted.filters.list_ids != current.filters.list_ids:
             self._check_lists(pair, wanted.filters.list_ids)
         saved = self.configs.save(wanted, current.version)
+        changed = sorted(k for k, v in saved.model_dump(exclude={"version"}).items() if current.model_dump()[k] != v)
+        self._record(pair, "settings_changed", changed)
         job_id = self._start_job(pair) if saved.enabled and not current.enabled else None
         return {"sync": saved.model_dump(mode="json"), "job_id": job_id, "resync_offered": mappings_changed}
 
@@ -81,6 +88,7 @@ class SettingsService:
         """Stop the pair and forget its links and sync errors (records on both sides stay)."""
         current = self.configs.get(pair)
         self.configs.save(current.model_copy(update={"enabled": False}), current.version)
+        self._record(pair, "sync_deleted", [])
         return self.health.forget(pair)
 
     def resync(self, pair: Pair) -> str:
@@ -94,7 +102,14 @@ class SettingsService:
         wait = RESYNC_INTERVAL_SECONDS - (time.time() - started)
         if wait > 0:
             raise ResyncRefusedError(429, f"A resync started less than a minute ago; try again in {wait:.0f} s.")
-        return self._start_job(pair)
+        job_id = self._start_job(pair)
+        self._record(pair, "resync_started", [])
+        return job_id
+
+    def _record(self, pair: Pair, action: str, fields: list[str]) -> None:
+        """A settings change in the history, with the session that made it."""
+        entry = {"pair": pair.value, "action": action, "hubspot_id": "", "qbo_id": "", "fields": fields}
+        self._store.add_history(entry | {"direction": "none", "at": time.time(), "session": self.session_id})
 
     def resync_record(self, pair: Pair, side: Side, record_id: str) -> int:
         signal = SyncSignal(

@@ -13,6 +13,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
+from hubbooks.auth.sessions import Session
 from hubbooks.config import get_settings
 from hubbooks.hubspot import webhooks as hubspot_webhooks
 from hubbooks.models.connection import Connection
@@ -45,10 +46,17 @@ def request_url(event: APIGatewayProxyEventV2) -> str:
     return f"{public_base(event)}{event.raw_path}{query}"
 
 
+def signed_in(event: APIGatewayProxyEventV2) -> tuple[Connection, Session] | None:
+    """The request's live session and the connection it is bound to, if any."""
+    session = sessions().session_of(event.cookies)
+    connection = connections().get(session.connection_id) if session else None
+    return (connection, session) if connection and session else None
+
+
 def session_connection(event: APIGatewayProxyEventV2) -> Connection | None:
-    """The connection the request's session cookie is bound to, if the cookie is valid."""
-    connection_id = sessions().connection_of(event.cookies)
-    return connections().get(connection_id) if connection_id else None
+    """The connection the request's session cookie is bound to, if the session is live."""
+    found = signed_in(event)
+    return found[0] if found else None
 
 
 def verify_hubspot(event: APIGatewayProxyEventV2, raw: bytes, *, allow_legacy: bool) -> None:

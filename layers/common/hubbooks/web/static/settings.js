@@ -239,6 +239,10 @@ document.addEventListener("DOMContentLoaded", async () => {
     body.lastElementChild.querySelector("select").focus();
   });
   document.getElementById("save-mappings").addEventListener("click", saveMappings);
+  document.getElementById("sign-out").addEventListener("click", async () => {
+    await api("POST", "/api/logout");
+    window.location.assign("/");
+  });
   try {
     await loadConnection();
     await Promise.all([refresh(), loadMappings()]);
