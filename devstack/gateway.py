@@ -169,6 +169,7 @@ class Gateway:
     def __init__(self, routes: Iterable[RouteSpec], invoke: Invoke, port: int = 0) -> None:
         self.table = RouteTable(routes)
         self._invoke = invoke
+        self._one_at_a_time = threading.Lock()
         gateway = self
 
         class _Handler(BaseHTTPRequestHandler):
@@ -219,7 +220,11 @@ class Gateway:
             source_ip=request.client_address[0],
         )
         try:
-            return shape_response(self._invoke(route.function, event))
+            # Powertools keeps the event being resolved on its router class (one per process, as a Lambda
+            # process runs one invocation at a time); devstack runs every function in one process, so two HTTP
+            # invocations at once would read each other's event. One at a time, then.
+            with self._one_at_a_time:
+                return shape_response(self._invoke(route.function, event))
         except Exception:
             logger.exception("function %s failed for %s", route.function, route.route_key)
             return _json_error(500, "Internal Server Error")
