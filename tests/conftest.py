@@ -185,3 +185,30 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     terminalreporter.section("HubSpot calls no shared spec covers (not validated)")
     for path, count in counts.items():
         terminalreporter.write_line(f"{count:6d}  {path}")
+
+
+# -- the security suite's figures ---------------------------------------------------------------------------
+
+SECURITY_RESULTS = ROOT / ".security" / "results.json"
+_security: dict[str, int] = {"cases_tried": 0, "refused_as_expected": 0}
+_run: dict[str, bool] = {"is_worker": False}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    _run["is_worker"] = hasattr(config, "workerinput")
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Each security test is an attack case: tried, and refused as expected when it passes (counted once, on
+    the run itself: workers send their reports to it)."""
+    if _run["is_worker"] or report.when != "call" or not report.nodeid.startswith("tests/security/"):
+        return
+    _security["cases_tried"] += 1
+    _security["refused_as_expected"] += int(report.passed)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if hasattr(session.config, "workerinput") or not _security["cases_tried"]:
+        return
+    SECURITY_RESULTS.parent.mkdir(exist_ok=True)
+    SECURITY_RESULTS.write_text(json.dumps(_security, indent=2) + "\n")
