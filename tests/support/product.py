@@ -2,9 +2,10 @@
 
 import fcntl
 import json
+import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
@@ -139,3 +140,12 @@ def billable_deal(product: SandboxedProduct, name: str) -> tuple[str, str]:
     )
     product.hubspot_admin.associate("line_items", line["id"], "deals", deal_id)
     return deal_id, contact["id"]
+
+
+def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:
+    """Poll `condition` until it holds; fail saying `what` did not happen within `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} did not happen within {timeout} s")
+        time.sleep(0.1)
