@@ -4,6 +4,7 @@ Seeded: a failure reproduces with the same examples."""
 
 import json
 import os
+import time
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
@@ -130,3 +131,44 @@ def test_signed_workflow_actions_with_generated_bodies_never_answer_5xx(
     url = f"{product.devstack.gateway_url}/actions/create-invoice"
     secret = product.credentials.hubspot_client_secret
     _fuzz_signed(url, ACTION | JSON, lambda raw: hubspot_v3_headers(secret, url, raw))
+
+
+TEXT = st.text(alphabet=st.characters(min_codepoint=1, max_codepoint=0x10FFFF, exclude_categories=("Cs",)), max_size=40)
+
+
+@FUZZ
+@given(body=st.binary(max_size=200), signature=TEXT, cookie=TEXT, state=TEXT)
+def test_any_bytes_and_any_characters_from_anyone_are_a_4xx(
+    product: SandboxedProduct, body: bytes, signature: str, cookie: str, state: str
+) -> None:
+    """Bodies that are not UTF-8 and headers, cookies and states in any script: refused, never a 500."""
+    gateway = product.devstack.gateway_url
+
+    def wire(text: str) -> str:
+        """Text as raw header bytes (what a client may send; HTTP itself has no room for control characters)."""
+        return "".join(c for c in text if c.isprintable()).strip().encode("utf-8").decode("latin-1")
+
+    sent = [
+        requests.post(
+            f"{gateway}/webhooks/hubspot",
+            data=body,
+            headers={
+                "Content-Type": "application/json",
+                "X-HubSpot-Signature-v3": wire(signature),
+                "X-HubSpot-Request-Timestamp": str(int(time.time() * 1000)),
+            },
+            timeout=30,
+        ),
+        requests.post(
+            f"{gateway}/webhooks/quickbooks",
+            data=body,
+            headers={"Content-Type": "application/json", "intuit-signature": wire(signature)},
+            timeout=30,
+        ),
+        requests.post(
+            f"{gateway}/actions/create-invoice", data=body, headers={"Content-Type": "application/json"}, timeout=30
+        ),
+        requests.get(f"{gateway}/api/connection", headers={"Cookie": f"__Host-hb_session={wire(cookie)}"}, timeout=30),
+        requests.get(f"{gateway}/oauth/hubspot/callback", params={"code": "x", "state": state}, timeout=30),
+    ]
+    assert [a.status_code // 100 for a in sent] == [4] * len(sent), [(a.url, a.status_code) for a in sent]
