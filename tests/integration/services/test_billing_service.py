@@ -1,7 +1,7 @@
 """Billing as a service: the workflow action's runs (once per callback, BLOCK under throttling and finished by
 the worker, plain refusals) and the deal signals that recompute a deal's invoice figures."""
 
-from hubbooks.models.signals import Pair, Reason, Side, SyncSignal
+from hubbooks.models.signals import Pair, Reason
 from hubbooks.sync.engine import Outcome
 from tests.integration.services.conftest import Wired, customer_with_contact
 
@@ -44,11 +44,11 @@ def test_a_throttled_action_answers_block_and_the_worker_completes_it_through_th
     }
     [finish] = wired.queued()
     assert (finish.pair, finish.reason, finish.record_id, finish.event_id) == (Pair.DEALS, Reason.ACTION, deal, "cb-2")
-    assert wired.billing().handle(finish).outcome is Outcome.UPDATED
+    assert wired.billing().deal(finish).outcome is Outcome.UPDATED
     [completed] = wired.hubspot.admin.callbacks()
     assert completed["callbackId"] == "cb-2"
     assert completed["outputFields"]["hs_execution_state"] == "SUCCESS"
-    assert wired.billing().handle(finish).outcome is Outcome.SKIPPED  # a repeat of the finish does nothing
+    assert wired.billing().deal(finish).outcome is Outcome.SKIPPED  # a repeat of the finish does nothing
 
 
 def test_a_deal_without_line_items_is_refused_in_plain_words_and_bills_nothing(wired: Wired) -> None:
@@ -58,20 +58,6 @@ def test_a_deal_without_line_items_is_refused_in_plain_words_and_bills_nothing(w
     assert outputs["hs_execution_state"] == "FAIL_CONTINUE"
     assert "line item" in outputs["error_message"]
     assert _invoice_posts(wired) == 0
-
-
-def test_a_hubspot_invoice_change_is_not_synced_and_says_why(wired: Wired) -> None:
-    signal = SyncSignal(
-        connection_id=wired.cid,
-        pair=Pair.INVOICES,
-        side=Side.HUBSPOT,
-        record_id="5",
-        reason=Reason.WEBHOOK,
-        source_version="1",
-    )
-    result = wired.billing().handle(signal)
-    assert (result.outcome, result.detail) == (Outcome.SKIPPED, "invoices changes on the hs side are not synced")
-    assert wired.hubspot.admin.calls() == []
 
 
 def test_a_line_item_whose_quantity_is_not_a_number_is_refused_in_plain_words(wired: Wired) -> None:

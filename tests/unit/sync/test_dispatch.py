@@ -22,6 +22,15 @@ class _Recording:
         self.seen.append(signal)
         return Result(self.outcomes.get(signal.record_id, Outcome.UPDATED), self.name)
 
+    def invoice(self, signal: SyncSignal) -> Result:
+        return self.handle(signal)
+
+    def payment(self, signal: SyncSignal) -> Result:
+        return self.handle(signal)
+
+    def deal(self, signal: SyncSignal) -> Result:
+        return self.handle(signal)
+
 
 @dataclass
 class _Services:
@@ -62,18 +71,19 @@ def _signal(
 
 
 @pytest.mark.parametrize(
-    ("pair", "service"),
+    ("pair", "side", "service"),
     [
-        (Pair.CONTACTS, "engine"),
-        (Pair.PRODUCTS, "engine"),
-        (Pair.INVOICES, "billing"),
-        (Pair.PAYMENTS, "billing"),
-        (Pair.DEALS, "billing"),
+        (Pair.CONTACTS, Side.QUICKBOOKS, "engine"),
+        (Pair.CONTACTS, Side.HUBSPOT, "engine"),
+        (Pair.PRODUCTS, Side.QUICKBOOKS, "engine"),
+        (Pair.INVOICES, Side.QUICKBOOKS, "billing"),
+        (Pair.PAYMENTS, Side.QUICKBOOKS, "billing"),
+        (Pair.DEALS, Side.HUBSPOT, "billing"),
     ],
 )
-def test_a_record_signal_goes_to_its_pairs_service_only(pair: Pair, service: str) -> None:
+def test_a_record_signal_goes_to_its_pairs_service_only(pair: Pair, side: Side, service: str) -> None:
     services = _Services()
-    handled = dispatch(_signal(pair), services)
+    handled = dispatch(_signal(pair, side=side), services)
     assert handled.result.detail == service
     assert handled.is_batch is False
     assert services.engine_service is not None
@@ -115,3 +125,15 @@ def test_a_batch_without_a_job_or_connection_is_skipped_whole_and_touches_no_job
     assert no_job.counts == gone.counts == Counter(skipped=2)
     assert services.batches == []
     assert services.progress == []
+
+
+@pytest.mark.parametrize(("pair", "side"), [(Pair.INVOICES, Side.HUBSPOT), (Pair.PAYMENTS, Side.HUBSPOT)])
+def test_a_change_on_a_side_that_is_not_synced_is_skipped_and_says_why(pair: Pair, side: Side) -> None:
+    services = _Services()
+    handled = dispatch(_signal(pair, side=side), services)
+    assert (handled.result.outcome, handled.result.detail) == (
+        Outcome.SKIPPED,
+        f"{pair} changes on the hs side are not synced",
+    )
+    assert services.billing_service is not None
+    assert services.billing_service.seen == []

@@ -1,5 +1,5 @@
-"""Billing signals (QuickBooks invoices and payments, HubSpot deals) and workflow action runs, routed to the
-mirrors; a run that meets throttling or an outage answers BLOCK and is finished by the worker."""
+"""Billing: QuickBooks invoices and payments, HubSpot deals (each signal kind routed here by `sync.dispatch`), and
+workflow action runs; a run that meets throttling or an outage answers BLOCK and is finished by the worker."""
 
 from collections.abc import Callable
 from typing import Any
@@ -42,26 +42,31 @@ class Billing:
         self.action = action
         self.send = send
 
-    def handle(self, signal: SyncSignal) -> Result:
+    def invoice(self, signal: SyncSignal) -> Result:
+        """A QuickBooks invoice changed: mirror it."""
+        return self._recording(signal, lambda: self.invoices.handle(signal.record_id, signal.reason))
+
+    def payment(self, signal: SyncSignal) -> Result:
+        """A QuickBooks payment changed: its invoices again, and their deals' and contacts' timelines."""
+        return self._recording(signal, lambda: self.payments.handle(signal.record_id, signal.reason))
+
+    def deal(self, signal: SyncSignal) -> Result:
+        """A deal's invoices changed by hand (its figures follow), or a blocked action run to finish."""
+        if signal.reason is Reason.ACTION:
+            return self._recording(signal, lambda: self.finish_blocked(signal.event_id))
+        return self._recording(signal, lambda: self._rollup(signal.record_id))
+
+    def _rollup(self, deal_id: str) -> Result:
+        return Result(Outcome.UPDATED if self.invoices.rollup.recompute(deal_id) else Outcome.UNCHANGED)
+
+    def _recording(self, signal: SyncSignal, work: Callable[[], Result]) -> Result:
         """A refusal becomes a sync error on the record (like the engine's); throttles and outages raise."""
         try:
-            return self._route(signal)
+            return work()
         except ValidationFaultError as fault:
             failure = failures.from_fault(fault)
             self.failures.record_failure(signal.pair, signal.side, signal.record_id, failure)
             return Result(Outcome.FAILED, f"{failure.category}: {failure.message}")
-
-    def _route(self, signal: SyncSignal) -> Result:
-        if signal.reason is Reason.ACTION and signal.pair is Pair.DEALS:
-            return self.finish_blocked(signal.event_id)
-        if signal.pair is Pair.INVOICES and signal.side is Side.QUICKBOOKS:
-            return self.invoices.handle(signal.record_id, signal.reason)
-        if signal.pair is Pair.PAYMENTS and signal.side is Side.QUICKBOOKS:
-            return self.payments.handle(signal.record_id, signal.reason)
-        if signal.pair is Pair.DEALS:  # invoices associated or removed by hand: the deal's figures follow
-            changed = self.invoices.rollup.recompute(signal.record_id)
-            return Result(Outcome.UPDATED if changed else Outcome.UNCHANGED)
-        return Result(Outcome.SKIPPED, f"{signal.pair} changes on the {signal.side} side are not synced")
 
     # -- the workflow action ----------------------------------------------------------------------
 

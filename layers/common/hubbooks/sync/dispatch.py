@@ -1,4 +1,4 @@
-"""Who handles a signal: one routing table, by the pair's family and whether the signal is a batch.
+"""Who handles a signal: one routing table, by pair, side and whether the signal is a batch.
 
 The worker asks `dispatch(signal, services)`; the services are built elsewhere (the composition root), so
 this module only decides.
@@ -9,14 +9,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from hubbooks.models.signals import Pair, Reason, SyncSignal
+from hubbooks.models.signals import Pair, Reason, Side, SyncSignal
 from hubbooks.sync.engine import Outcome, Result
-
-BILLING_PAIRS = (Pair.INVOICES, Pair.PAYMENTS, Pair.DEALS)
 
 
 class SignalHandler(Protocol):
     def handle(self, signal: SyncSignal) -> Result: ...
+
+
+class BillingHandler(Protocol):
+    def invoice(self, signal: SyncSignal) -> Result: ...
+
+    def payment(self, signal: SyncSignal) -> Result: ...
+
+    def deal(self, signal: SyncSignal) -> Result: ...
 
 
 class Services(Protocol):
@@ -24,7 +30,7 @@ class Services(Protocol):
 
     def engine(self, connection_id: str) -> SignalHandler | None: ...
 
-    def billing(self, connection_id: str) -> SignalHandler | None: ...
+    def billing(self, connection_id: str) -> BillingHandler | None: ...
 
     def record_batch(self, signal: SyncSignal) -> Counter[str] | None: ...
 
@@ -45,58 +51,66 @@ class Handled:
 
 GONE = Result(Outcome.SKIPPED, "the connection is gone or paused")
 NO_JOB = Result(Outcome.SKIPPED, "a batch that belongs to no job")
-Route = Callable[[SyncSignal, Services], Handled]
+RecordRoute = Callable[[SyncSignal, Services], Result]
+BatchRoute = Callable[[SyncSignal, Services], Counter[str] | None]
 
 
-def _record(service: SignalHandler | None, signal: SyncSignal) -> Handled:
-    return Handled(GONE if service is None else service.handle(signal))
+def _engine(signal: SyncSignal, services: Services) -> Result:
+    engine = services.engine(signal.connection_id)
+    return GONE if engine is None else engine.handle(signal)
 
 
-def _contacts_or_products(signal: SyncSignal, services: Services) -> Handled:
-    return _record(services.engine(signal.connection_id), signal)
+def _billing(method: Callable[[BillingHandler, SyncSignal], Result]) -> RecordRoute:
+    def route(signal: SyncSignal, services: Services) -> Result:
+        billing = services.billing(signal.connection_id)
+        return GONE if billing is None else method(billing, signal)
+
+    return route
 
 
-def _billing(signal: SyncSignal, services: Services) -> Handled:
-    return _record(services.billing(signal.connection_id), signal)
+def _one_by_one(signal: SyncSignal, services: Services) -> Counter[str] | None:
+    """A batch of a pair without bulk reads and writes: each record through its own route."""
+    route = RECORDS[(signal.pair, signal.side)]
+    counts: Counter[str] = Counter()
+    for record_id in signal.record_ids:
+        result = route(signal.single(record_id, Reason.BACKFILL), services)
+        if result is GONE:
+            return None
+        counts[result.outcome.tally] += 1
+        counts["done"] += 1
+    return counts
 
 
-def _batch_of(counts: Counter[str] | None, signal: SyncSignal, services: Services) -> Handled:
+def _in_bulk(signal: SyncSignal, services: Services) -> Counter[str] | None:
+    return services.record_batch(signal)
+
+
+TWO_WAY = [(pair, side) for pair in (Pair.CONTACTS, Pair.PRODUCTS) for side in Side]
+RECORDS: dict[tuple[Pair, Side], RecordRoute] = {
+    **dict.fromkeys(TWO_WAY, _engine),
+    (Pair.INVOICES, Side.QUICKBOOKS): _billing(lambda billing, signal: billing.invoice(signal)),
+    (Pair.PAYMENTS, Side.QUICKBOOKS): _billing(lambda billing, signal: billing.payment(signal)),
+    (Pair.DEALS, Side.HUBSPOT): _billing(lambda billing, signal: billing.deal(signal)),
+}
+BATCHES: dict[tuple[Pair, Side], BatchRoute] = {
+    **dict.fromkeys(TWO_WAY, _in_bulk),
+    (Pair.INVOICES, Side.QUICKBOOKS): _one_by_one,
+    (Pair.PAYMENTS, Side.QUICKBOOKS): _one_by_one,
+}
+
+
+def dispatch(signal: SyncSignal, services: Services) -> Handled:
+    key = (signal.pair, signal.side)
+    if not signal.record_ids:
+        record = RECORDS.get(key)
+        if record is None:
+            return Handled(Result(Outcome.SKIPPED, f"{signal.pair} changes on the {signal.side} side are not synced"))
+        return Handled(record(signal, services))
+    batch = BATCHES.get(key)
+    if signal.job_id is None or batch is None:
+        return Handled(NO_JOB, Counter(skipped=len(signal.record_ids)))
+    counts = batch(signal, services)
     if counts is None:
         return Handled(GONE, Counter(skipped=len(signal.record_ids)))
     services.add_progress(signal, counts)
     return Handled(Result(Outcome.UPDATED, f"{counts['done']} records"), counts)
-
-
-def _records_batch(signal: SyncSignal, services: Services) -> Handled:
-    return _batch_of(services.record_batch(signal), signal, services)
-
-
-def _billing_batch(signal: SyncSignal, services: Services) -> Handled:
-    """Invoices and payments of an initial sync, one by one through the mirrors."""
-    service = services.billing(signal.connection_id)
-    if service is None:
-        return _batch_of(None, signal, services)
-    counts: Counter[str] = Counter()
-    for record_id in signal.record_ids:
-        counts[service.handle(signal.single(record_id, Reason.BACKFILL)).outcome.tally] += 1
-        counts["done"] += 1
-    return _batch_of(counts, signal, services)
-
-
-ROUTES: dict[tuple[bool, bool], Route] = {
-    # (billing pair?, batch?) -> route
-    (False, False): _contacts_or_products,
-    (True, False): _billing,
-    (False, True): _records_batch,
-    (True, True): _billing_batch,
-}
-
-
-def route_of(signal: SyncSignal) -> Route:
-    return ROUTES[(signal.pair in BILLING_PAIRS, bool(signal.record_ids))]
-
-
-def dispatch(signal: SyncSignal, services: Services) -> Handled:
-    if signal.record_ids and signal.job_id is None:
-        return Handled(NO_JOB, Counter(skipped=len(signal.record_ids)))
-    return route_of(signal)(signal, services)
