@@ -48,8 +48,10 @@ browser: $(CHROMIUM)
 test: $(VENV)/.installed $(SAM_VENV)/.installed $(CHROMIUM)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
-	$(PY) -m mypy
-	$(PY) -m pytest -n 2 --dist loadscope $(PYTEST_ARGS)
+	@# mypy runs beside the tests (it needs a core for half a minute from a fresh clone); both must pass.
+	$(PY) -m mypy > .mypy.log 2>&1 & types=$$!; \
+	$(PY) -m pytest -n 2 --dist loadscope $(PYTEST_ARGS); tests=$$?; \
+	wait $$types; typed=$$?; cat .mypy.log; test $$tests = 0 && test $$typed = 0
 
 lint: $(VENV)/.installed $(SAM_VENV)/.installed validate
 	$(PY) -m ruff check .

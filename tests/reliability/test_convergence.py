@@ -39,7 +39,7 @@ from tests.support.product import install
 pytestmark = [pytest.mark.reliability, pytest.mark.devstack, pytest.mark.slow]
 SUITE = "convergence"
 
-SCENARIOS = int(os.environ.get("HUBBOOKS_RELIABILITY_SCENARIOS", "4"))
+SCENARIOS = int(os.environ.get("HUBBOOKS_RELIABILITY_SCENARIOS", "3"))  # make soak: 20
 STEPS = int(os.environ.get("HUBBOOKS_RELIABILITY_STEPS", "30"))
 STEP_WEIGHTS = {**OPERATIONS, "api fault": 9, "webhook fault": 9, "crash": 6}
 
