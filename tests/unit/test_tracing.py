@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -75,18 +76,23 @@ def _traced_env(function: str) -> dict[str, str]:
     }
 
 
-@pytest.mark.parametrize("function", FUNCTIONS)
-def test_a_traced_function_records_aws_calls_and_never_the_provider_calls(function: str) -> None:
-    loaded = subprocess.run(
-        [sys.executable, "-c", LOAD, str(ROOT / "functions" / function / "app.py")],
-        env=_traced_env(function),
+def _run(script: str, env: dict[str, str], *args: Path) -> Any:
+    """What a script run in a process of its own printed last, as JSON."""
+    ran = subprocess.run(
+        [sys.executable, "-c", script, *map(str, args)],
+        env=env,
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
     )
-    assert loaded.returncode == 0, loaded.stderr[-2000:]
-    traced = json.loads(loaded.stdout.strip().splitlines()[-1])
+    assert ran.returncode == 0, ran.stderr[-2000:]
+    return json.loads(ran.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_a_traced_function_records_aws_calls_and_never_the_provider_calls(function: str) -> None:
+    traced = _run(LOAD, _traced_env(function), ROOT / "functions" / function / "app.py")
     assert traced["disabled"] is False
     assert "requests" not in traced["patched"]
     assert "botocore" in traced["patched"]  # boto3 is patched through botocore
@@ -101,22 +107,7 @@ def _install_started_traced(capture: dict[str, str]) -> tuple[list[str], list[st
         "AWS_SECRET_ACCESS_KEY": "testing",
         "_X_AMZN_TRACE_ID": "Root=1-6762b9f0-1f2e3d4c5b6a798877665544;Parent=53995c3f42cd8ad8;Sampled=1",
     }
-    ran = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            RUN_TRACED,
-            str(ROOT / "functions/oauth/app.py"),
-            str(ROOT / "events/oauth-connect-hubspot.json"),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert ran.returncode == 0, ran.stderr[-2000:]
-    out = json.loads(ran.stdout.strip().splitlines()[-1])
+    out = _run(RUN_TRACED, env, ROOT / "functions/oauth/app.py", ROOT / "events/oauth-connect-hubspot.json")
     answer = out["answer"]
     assert answer["statusCode"] == 302
     cookie = answer["cookies"][0].split(";")[0].split("=", 1)[1]
