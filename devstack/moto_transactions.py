@@ -1,4 +1,8 @@
-"""TransactWriteItems in moto with a rollback journal of the items a transaction touches.
+"""DynamoDB writes in moto as DynamoDB makes them: each conditional write atomic, each transaction journalled.
+
+moto's server answers on many threads and checks a write's condition apart from making it, so two
+conditional writes to one item can both pass (two token refreshes both took the lease). Real DynamoDB
+makes a check and its write one step; here every write runs under one lock.
 
 moto backs up each table a transaction names with a deep copy of the whole table before it writes, so
 every transaction costs O(table) and the copy races other server threads writing the same table (500s
@@ -7,7 +11,10 @@ touched items only; moto still checks the conditions, applies the writes and rep
 """
 
 import copy
+import functools
+import threading
 import types
+from collections.abc import Callable
 from typing import Any
 
 from moto.dynamodb import models as dynamodb_models
@@ -53,8 +60,21 @@ def _restore(snapshot: Snapshot) -> None:
             table.items[hash_value] = item  # type: ignore[assignment]
 
 
+_writes = threading.RLock()  # re-entrant: a batch write makes its puts and deletes through the backend
+WRITES = ("put_item", "update_item", "delete_item", "batch_write_item", "transact_write_items")
+
+
+def _one_at_a_time(write: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(write)
+    def locked(*args: Any, **kwargs: Any) -> Any:
+        with _writes:
+            return write(*args, **kwargs)
+
+    return locked
+
+
 def install() -> None:
-    """Make this process's moto journal transactions by item (idempotent)."""
+    """Make this process's moto write atomically and journal transactions by item (idempotent)."""
     original = DynamoDBBackend.transact_write_items
     if getattr(original, "journaled", False):
         return
@@ -71,5 +91,7 @@ def install() -> None:
             _restore(snapshot)
             raise
 
-    transact_write_items.journaled = True  # type: ignore[attr-defined]
     DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+    for name in WRITES:
+        setattr(DynamoDBBackend, name, _one_at_a_time(getattr(DynamoDBBackend, name)))
+    DynamoDBBackend.transact_write_items.journaled = True  # type: ignore[attr-defined]

@@ -1,6 +1,8 @@
 """template.yaml deployed into moto by devstack: the resources exist as the template configures them."""
 
 import json
+import sys
+import threading
 from typing import Any
 
 import pytest
@@ -44,6 +46,53 @@ def test_sync_queue_is_fifo_and_dead_letters_after_five(hubbooks_stack: Devstack
     redrive = json.loads(attributes["RedrivePolicy"])
     assert redrive["maxReceiveCount"] == 5
     assert redrive["deadLetterTargetArn"].endswith("hubbooks-test-sync-dlq.fifo")
+
+
+def test_a_conditional_write_is_won_once_when_many_race(hubbooks_stack: Devstack) -> None:
+    """DynamoDB makes a condition's check and its write one step; leases (token refresh, sweeps) rely on it."""
+    dynamodb = hubbooks_stack.client("dynamodb")
+    name = hubbooks_stack.physical["Table"]
+    racers, switch = 8, sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # moto's server threads run in this process: interleave them as often as can be
+    try:
+        _race(dynamodb, name, racers)
+    finally:
+        sys.setswitchinterval(switch)
+
+
+def _claim(
+    dynamodb: Any, name: str, key: dict[str, Any], *, owner: int, start: threading.Barrier, won: list[int]
+) -> None:
+    start.wait()
+    try:
+        dynamodb.update_item(
+            TableName=name,
+            Key=key,
+            UpdateExpression="SET lease_owner = :me",
+            ConditionExpression="attribute_not_exists(lease_owner)",
+            ExpressionAttributeValues={":me": {"N": str(owner)}},
+        )
+        won.append(owner)
+    except dynamodb.exceptions.ConditionalCheckFailedException:
+        pass
+
+
+def _race(dynamodb: Any, name: str, racers: int) -> None:
+    for race in range(10):
+        key = {"PK": {"S": f"RACE#{race}"}, "SK": {"S": "LEASE"}}
+        start, won = threading.Barrier(racers), list[int]()
+        threads = [
+            threading.Thread(
+                target=_claim, args=(dynamodb, name, key), kwargs={"owner": owner, "start": start, "won": won}
+            )
+            for owner in range(racers)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        item = dynamodb.get_item(TableName=name, Key=key)["Item"]
+        assert [int(item["lease_owner"]["N"])] == won, f"race {race}: {won} all passed the condition"
 
 
 def test_token_key_rotates(hubbooks_stack: Devstack) -> None:
