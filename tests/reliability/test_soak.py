@@ -61,11 +61,6 @@ def _strangers(world: World) -> list[str]:
     return [f"{world.prefix}: {email} does not belong here" for email in emails if not email.startswith(world.prefix)]
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="open: a lost update of one contact's first name (held 'fi30h', last edit 'fi36h') under faults, "
-    "intermittent since the first wave; see docs/decisions.md 2026-12-02",
-)
 def test_many_connections_converge_under_a_tenth_of_calls_faulted(product: SandboxedProduct, tally: Tally) -> None:
     product.connect_webhooks()
     worlds = _connect(product, CONNECTIONS)

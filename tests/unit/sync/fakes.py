@@ -175,6 +175,7 @@ class FakeStore:
     links: dict[tuple[Pair, Side, str], Link] = field(default_factory=dict)
     failures: dict[tuple[Pair, Side, str], SyncFailure] = field(default_factory=dict)
     history: list[dict[str, Any]] = field(default_factory=list)
+    intents: dict[tuple[Pair, str], tuple[str, int, dict[str, dict[str, str]]]] = field(default_factory=dict)
 
     def settings(self, pair: Pair) -> PairSettings:
         return self.pair_settings.get(pair, PairSettings(pair))
@@ -194,6 +195,13 @@ class FakeStore:
         self.links[(link.pair, Side.HUBSPOT, link.hubspot_id)] = saved
         self.links[(link.pair, Side.QUICKBOOKS, link.qbo_id)] = saved
         return saved
+
+    def save_intent(self, link: Link, writes: dict[str, dict[str, str]]) -> None:
+        self.intents[(link.pair, link.hubspot_id)] = (link.qbo_id, link.version, writes)
+
+    def intent(self, link: Link) -> dict[str, dict[str, str]]:
+        qbo_id, version, writes = self.intents.get((link.pair, link.hubspot_id), ("", -1, {}))
+        return writes if (qbo_id, version) == (link.qbo_id, link.version) else {}
 
     def delete_link(self, link: Link) -> None:
         keys = ((link.pair, Side.HUBSPOT, link.hubspot_id), (link.pair, Side.QUICKBOOKS, link.qbo_id))

@@ -108,6 +108,37 @@ def test_concurrent_edits_settle_by_policy_and_are_recorded() -> None:
         assert store.history[-1]["conflicts"][0]["field"] == "firstname"
 
 
+def test_a_person_edit_older_than_our_write_wins_after_a_sync_stopped_before_saving_the_link(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A sync reads 'First' in HubSpot, a person types 'Second' there, the sync's write of 'First' lands in
+    QuickBooks after it, and the sync stops before saving the link: the next sync knows 'First' in QuickBooks as
+    its own write (noted before writing), not as a person's later edit, so 'Second' is what both sides keep."""
+    engine, hubspot, qbo, store = _engine()
+    contact, link = _synced(engine, hubspot, store, email="late@example.com", firstname="Start")
+    hubspot.edit(contact.id, firstname="First")
+    write, save = qbo.update, store.save_link
+
+    def person_then_write(pair: Pair, current: Record, values: dict[str, str]) -> Record:
+        hubspot.edit(contact.id, firstname="Second")
+        monkeypatch.setattr(qbo, "update", write)
+        return write(pair, current, values)
+
+    def crash(new: Link, previous: Link | None) -> Link:
+        raise RuntimeError("the worker stopped before saving the link")
+
+    monkeypatch.setattr(qbo, "update", person_then_write)
+    monkeypatch.setattr(store, "save_link", crash)
+    with pytest.raises(RuntimeError):
+        engine.handle(_signal(Side.HUBSPOT, contact.id))
+    assert qbo.records[link.qbo_id].values["firstname"] == "First"  # written after 'Second' was typed
+    monkeypatch.setattr(store, "save_link", save)
+    result = engine.handle(_signal(Side.QUICKBOOKS, link.qbo_id))
+    assert (result.outcome, result.conflicts) == (Outcome.UPDATED, 0)
+    assert hubspot.records[contact.id].values["firstname"] == "Second"
+    assert qbo.records[link.qbo_id].values["firstname"] == "Second"
+
+
 @pytest.mark.parametrize(
     ("policy", "expected", "kept"),
     [(Policy.LATEST, "FromPerson", True), (Policy.HUBSPOT, "FromPerson", True), (Policy.QBO, "FromQbo", False)],

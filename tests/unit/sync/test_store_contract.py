@@ -89,3 +89,13 @@ def test_a_sync_error_is_kept_per_record_and_cleared(store: StorePort) -> None:
     store.clear_failure(PAIR, Side.HUBSPOT, "h1")
     store.clear_failure(PAIR, Side.HUBSPOT, "h1")  # clearing what is not there is fine
     assert store.failure(PAIR, Side.HUBSPOT, "h1") is None
+
+
+def test_an_intent_is_read_back_only_while_the_link_is_at_the_version_it_was_noted_at(store: StorePort) -> None:
+    first = store.save_link(_link(), None)
+    writes = {"quickbooks": {"firstname": "Ann"}, "hubspot": {}}
+    store.save_intent(first, writes)
+    assert store.intent(first) == writes
+    second = store.save_link(_link(email="b@example.com"), first)
+    assert store.intent(second) == {}  # the link was saved past it
+    assert store.intent(Link(PAIR, "h1", "q9", {}, first.version)) == {}  # another pair of records

@@ -10,7 +10,7 @@ from typing import Any
 from boto3.dynamodb.conditions import Attr, ConditionBase
 
 from hubbooks.models.signals import Pair, Side
-from hubbooks.store.keys import HISTORY, connection_pk, errors_prefix, links_prefix
+from hubbooks.store.keys import HISTORY, connection_pk, errors_prefix, intents_prefix, links_prefix
 from hubbooks.store.table import Table
 
 
@@ -93,5 +93,8 @@ class HealthRepository:
         return self._page(HISTORY, limit=limit, cursor=cursor, newest_first=True, filters=filters)
 
     def forget(self, pair: Pair) -> dict[str, int]:
-        """Delete the pair's links and sync errors (records on both sides stay)."""
-        return self.table.delete_prefixes(self.pk, {"links": links_prefix(pair), "errors": errors_prefix(pair)})
+        """Delete the pair's links and sync errors (records on both sides stay); answers how many of each."""
+        prefixes = {"links": links_prefix(pair), "errors": errors_prefix(pair), "intents": intents_prefix(pair)}
+        deleted = self.table.delete_prefixes(self.pk, prefixes)
+        del deleted["intents"]  # the links' own notes: not something a person counts
+        return deleted

@@ -68,6 +68,15 @@ def link_sk(pair: Any, side: Any, record_id: str) -> str:
     return f"{links_prefix(pair, side)}{record_id}"
 
 
+def intents_prefix(pair: Any) -> str:
+    return f"INTENT#{pair}#"
+
+
+def intent_sk(pair: Any, hubspot_id: str) -> str:
+    """What a sync of a linked pair is about to write, kept until the link is saved past it."""
+    return f"{intents_prefix(pair)}{hubspot_id}"
+
+
 def errors_prefix(pair: Any = None, side: Any = None) -> str:
     """Sync errors of every pair, of one pair, or of one pair's side."""
     return "ERR#" + (f"{pair}#" if pair else "") + (f"{side}#" if pair and side else "")

@@ -10,7 +10,7 @@ from botocore.exceptions import ClientError
 
 from hubbooks.models.signals import Pair, Side
 from hubbooks.models.sync_config import SyncConfig
-from hubbooks.store.keys import connection_pk, error_sk, errors_prefix, history_sk, last_part, link_sk
+from hubbooks.store.keys import connection_pk, error_sk, errors_prefix, history_sk, intent_sk, last_part, link_sk
 from hubbooks.store.links import LinkLookup
 from hubbooks.store.sync_settings import SyncSettingsRepository
 from hubbooks.store.table import Table
@@ -18,6 +18,7 @@ from hubbooks.sync.models import Link, PairSettings, SyncFailure
 from hubbooks.sync.ports import LinkConflictError
 
 HISTORY_DAYS = 30
+INTENT_DAYS = 7  # a sync that stopped between its writes and the link is retried well within this
 
 
 class DynamoSyncStore:
@@ -75,6 +76,26 @@ class DynamoSyncStore:
         ]
         self._transact(items, f"{link.pair} {link.hubspot_id}")
         return Link(link.pair, link.hubspot_id, link.qbo_id, dict(link.base), version, dict(link.seen))
+
+    def save_intent(self, link: Link, writes: dict[str, dict[str, str]]) -> None:
+        self.table.resource.put_item(
+            Item={
+                "PK": self.pk,
+                "SK": intent_sk(link.pair, link.hubspot_id),
+                "qbo_id": link.qbo_id,
+                "link_version": link.version,
+                "writes": writes,
+                "ttl": int(time.time()) + INTENT_DAYS * 86400,
+            }
+        )
+
+    def intent(self, link: Link) -> dict[str, dict[str, str]]:
+        item = self.table.resource.get_item(
+            Key={"PK": self.pk, "SK": intent_sk(link.pair, link.hubspot_id)}, ConsistentRead=True
+        ).get("Item")
+        if item is None or (str(item["qbo_id"]), int(item["link_version"])) != (link.qbo_id, link.version):
+            return {}  # none, or one the link was saved past
+        return {str(side): {str(k): str(v) for k, v in values.items()} for side, values in item["writes"].items()}
 
     def delete_link(self, link: Link) -> None:
         """Delete both link items, only if they still are this link as read: an item another worker rewrote

@@ -81,6 +81,12 @@ class _BatchStore:
         self._links[(Side.HUBSPOT, link.hubspot_id)] = self._links[(Side.QUICKBOOKS, link.qbo_id)] = saved
         return saved
 
+    def save_intent(self, link: Link, writes: dict[str, dict[str, str]]) -> None:
+        self._inner.save_intent(link, writes)
+
+    def intent(self, link: Link) -> dict[str, dict[str, str]]:
+        return self._inner.intent(link)
+
     def delete_link(self, link: Link) -> None:
         self._inner.delete_link(link)
         self._links[(Side.HUBSPOT, link.hubspot_id)] = self._links[(Side.QUICKBOOKS, link.qbo_id)] = None

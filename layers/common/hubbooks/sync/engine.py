@@ -178,24 +178,43 @@ class SyncEngine:
         plan_with = partial(
             merge,
             self.mappings[pair],
-            link.base if link else None,
-            hubspot,
-            qbo,
+            hubspot=hubspot,
+            qbo=qbo,
             policy=settings.policy,
             pair_direction=settings.direction,
         )
-        plan = plan_with()
+        base = link.base if link else None
+        plan = plan_with(base)
+        if plan.conflicts and link is not None and (ours := self._ours(link, hubspot, qbo, plan)):
+            # A sync wrote these values and stopped before saving the link: they are ours, not a person's edits.
+            base = {**link.base, **ours}
+            plan = plan_with(base)
         if plan.conflicts and settings.policy is Policy.LATEST:
             # HubSpot's record time counts every change, our own writes of other fields included: judge each
             # contested field by when its HubSpot value was set (one read, and only for a conflict).
-            plan = plan_with(hubspot_times=self.hubspot.changed_at(pair, hubspot.id, [c.field for c in plan.conflicts]))
+            plan = plan_with(
+                base, hubspot_times=self.hubspot.changed_at(pair, hubspot.id, [c.field for c in plan.conflicts])
+            )
         return plan
+
+    def _ours(self, link: Link, hubspot: Record, qbo: Record, plan: MergePlan) -> dict[str, str]:
+        """Contested fields whose value one side holds because a sync wrote it there (its noted intent)."""
+        intent = self.store.intent(link)
+        held = {Side.HUBSPOT.value: hubspot.values, Side.QUICKBOOKS.value: qbo.values}
+        return {
+            c.field: written[c.field]
+            for c in plan.conflicts
+            for side, written in intent.items()
+            if c.field in written and held[side].get(c.field, "") == written[c.field]
+        }
 
     def _write(
         self, pair: Pair, plan: MergePlan, hubspot: Record, qbo: Record, *, link: Link | None, settings: PairSettings
     ) -> tuple[Record, Record, dict[str, list[str]]]:
         """Each side's changed fields, QuickBooks first; answers both records as written, and what was."""
         writes: dict[str, list[str]] = {}
+        if link is not None and not plan.empty:
+            self.store.save_intent(link, {Side.QUICKBOOKS.value: plan.to_qbo, Side.HUBSPOT.value: plan.to_hubspot})
         # A HubSpot edit newer than this is newer than what we read on both sides (under "most recent wins").
         read_at = hubspot.updated_at if settings.policy is Policy.HUBSPOT else max(hubspot.updated_at, qbo.updated_at)
         if plan.to_qbo:
