@@ -19,7 +19,7 @@ from hubbooks.models.signals import Pair, Side
 from hubbooks.models.sync_config import CONFIGURABLE, MAPPED, SyncChanges
 from hubbooks.store.health import InvalidCursorError, Page
 from hubbooks.store.sync_settings import StaleSettingsError
-from hubbooks.sync.settings_service import InvalidSettingsError, ResyncRefusedError, SettingsService
+from hubbooks.sync.settings_service import InvalidSettingsError, RefusedError, SettingsService
 from hubbooks.tracing import TRACED_MODULES
 from hubbooks.web.assets import asset
 from hubbooks.web.connection_page import connection_page
@@ -83,8 +83,8 @@ def _bad_request(exc: InvalidCursorError) -> Response[str]:
     return Response(400, content_types.APPLICATION_JSON, json.dumps({"message": str(exc)}))
 
 
-@app.exception_handler(ResyncRefusedError)  # type: ignore[untyped-decorator]
-def _resync_refused(exc: ResyncRefusedError) -> Response[str]:
+@app.exception_handler(RefusedError)  # type: ignore[untyped-decorator]
+def _refused(exc: RefusedError) -> Response[str]:
     return Response(exc.status, content_types.APPLICATION_JSON, json.dumps({"message": str(exc)}))
 
 

@@ -10,7 +10,7 @@ from hubbooks.models.signals import Pair
 from hubbooks.store.jobs import JobRepository
 from hubbooks.store.keys import connection_pk, job_sk
 from hubbooks.store.table import Table
-from hubbooks.sync.settings_service import ResyncRefusedError, SettingsService
+from hubbooks.sync.settings_service import RefusedError, SettingsService
 from tests.support.aws import table_in_process
 
 
@@ -40,7 +40,7 @@ def test_a_resync_while_that_pairs_job_runs_is_refused_409(table: Table) -> None
     started: list[Pair] = []
     job = _service(table, started).resync(Pair.CONTACTS)
     _age(table, Pair.CONTACTS, job, 120)  # long enough ago, but still running
-    with pytest.raises(ResyncRefusedError) as refused:
+    with pytest.raises(RefusedError) as refused:
         _service(table, started).resync(Pair.CONTACTS)
     assert refused.value.status == 409
     assert started == [Pair.CONTACTS]
@@ -51,7 +51,7 @@ def test_resyncs_of_one_connection_come_a_minute_apart_whichever_the_pair(table:
     jobs = JobRepository(table, "c1")
     first = _service(table, started).resync(Pair.CONTACTS)
     jobs.planned(Pair.CONTACTS, first, 0)  # nothing to do: finished at once
-    with pytest.raises(ResyncRefusedError) as refused:
+    with pytest.raises(RefusedError) as refused:
         _service(table, started).resync(Pair.PRODUCTS)
     assert refused.value.status == 429
     _age(table, Pair.CONTACTS, first, 61)

@@ -9,7 +9,7 @@ from typing import Any
 from hubbooks.errors import ValidationFaultError
 from hubbooks.mapping.pairs import spec
 from hubbooks.models.signals import Pair, Side
-from hubbooks.sync.models import Link, PairSettings, Record, SyncFailure
+from hubbooks.sync.models import Decision, Link, PairSettings, Record, SyncFailure
 from hubbooks.sync.ports import DuplicateNameError, LinkConflictError, StaleObjectError
 
 _ids = itertools.count(1000)
@@ -176,6 +176,7 @@ class FakeStore:
     failures: dict[tuple[Pair, Side, str], SyncFailure] = field(default_factory=dict)
     history: list[dict[str, Any]] = field(default_factory=list)
     intents: dict[tuple[Pair, str], tuple[str, int, dict[str, dict[str, str]]]] = field(default_factory=dict)
+    decisions: dict[tuple[Pair, Side, str], Decision] = field(default_factory=dict)
 
     def settings(self, pair: Pair) -> PairSettings:
         return self.pair_settings.get(pair, PairSettings(pair))
@@ -195,6 +196,9 @@ class FakeStore:
         self.links[(link.pair, Side.HUBSPOT, link.hubspot_id)] = saved
         self.links[(link.pair, Side.QUICKBOOKS, link.qbo_id)] = saved
         return saved
+
+    def decision(self, pair: Pair, side: Side, record_id: str) -> Decision | None:
+        return self.decisions.get((pair, side, record_id))
 
     def save_intent(self, link: Link, writes: dict[str, dict[str, str]]) -> None:
         self.intents[(link.pair, link.hubspot_id)] = (link.qbo_id, link.version, writes)

@@ -5,7 +5,7 @@ import pytest
 from hubbooks.mapping.pairs import display_names
 from hubbooks.models.signals import Change, Pair, Reason, Side, SyncSignal
 from hubbooks.sync.engine import Outcome, SyncEngine
-from hubbooks.sync.models import DeleteBehaviour, Link, PairSettings, Policy, Record
+from hubbooks.sync.models import Decision, DeleteBehaviour, Link, PairSettings, Policy, Record
 from tests.unit.sync.fakes import FakeHubSpot, FakeQbo, FakeStore
 
 
@@ -459,3 +459,45 @@ def test_an_unlink_from_an_old_read_leaves_a_moved_link_whole() -> None:
     back = store.link_of(Pair.CONTACTS, Side.QUICKBOOKS, survivor.id)
     assert back is not None
     assert back.hubspot_id == contact.id
+
+
+def test_a_match_that_is_ambiguous_from_either_side_links_nothing() -> None:
+    """Two customers share a contact's email: seen from a customer, its one match (the contact) matches the
+    other customer too, so neither customer nor the contact is linked, whichever is seen first."""
+    for first in (Side.QUICKBOOKS, Side.HUBSPOT):
+        engine, hubspot, qbo, store = _engine()
+        one, two = qbo.add(email="twin@example.com", firstname="One"), qbo.add(email="twin@example.com")
+        contact = hubspot.add(email="twin@example.com", firstname="Twin")
+        order = [(Side.QUICKBOOKS, one.id), (Side.QUICKBOOKS, two.id), (Side.HUBSPOT, contact.id)]
+        for side, record_id in sorted(order, key=lambda s: s[0] is not first):
+            result = engine.handle(_signal(side, record_id))
+            assert result.outcome is Outcome.FAILED
+            assert "share email twin@example.com" in result.detail
+        assert store.links == {}
+
+
+def test_review_decisions_link_the_chosen_pair_and_keep_out_the_rest() -> None:
+    engine, hubspot, qbo, store = _engine()
+    store.pair_settings[Pair.CONTACTS] = PairSettings(Pair.CONTACTS, reviewed=True)
+    one, two = qbo.add(email="twin@example.com", firstname="One"), qbo.add(email="twin@example.com")
+    contact = hubspot.add(email="twin@example.com", firstname="Twin")
+    left_out = hubspot.add(email="out@example.com", firstname="Out")
+    store.decisions[(Pair.CONTACTS, Side.HUBSPOT, contact.id)] = Decision("link", one.id)
+    store.decisions[(Pair.CONTACTS, Side.QUICKBOOKS, one.id)] = Decision("link", contact.id)
+    store.decisions[(Pair.CONTACTS, Side.HUBSPOT, left_out.id)] = Decision("skip")
+    other = engine.handle(_signal(Side.QUICKBOOKS, two.id))  # before the chosen pair: still not linked to it
+    assert (other.outcome, other.detail.split(":")[0]) == (Outcome.FAILED, "chosen_elsewhere")
+    assert engine.handle(_signal(Side.HUBSPOT, contact.id)).outcome is Outcome.LINKED
+    link = store.link_of(Pair.CONTACTS, Side.HUBSPOT, contact.id)
+    assert link is not None and link.qbo_id == one.id
+    assert engine.handle(_signal(Side.HUBSPOT, left_out.id)).outcome is Outcome.SKIPPED
+    assert len(qbo.records) == 2
+
+
+def test_a_review_decision_naming_a_record_since_gone_is_set_aside_with_a_history_entry() -> None:
+    engine, hubspot, qbo, store = _engine()
+    store.pair_settings[Pair.CONTACTS] = PairSettings(Pair.CONTACTS, reviewed=True)
+    contact = hubspot.add(email="alone@example.com", firstname="Alone")
+    store.decisions[(Pair.CONTACTS, Side.HUBSPOT, contact.id)] = Decision("link", "404404")
+    assert engine.handle(_signal(Side.HUBSPOT, contact.id)).outcome is Outcome.CREATED
+    assert [h["action"] for h in store.history][:1] == ["decision_set_aside"]

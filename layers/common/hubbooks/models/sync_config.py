@@ -1,6 +1,7 @@
-"""A pair's sync settings as a person edits them: on/off, direction, policy, filters, delete behaviour and
-field mappings, with a version so two editors cannot overwrite each other."""
+"""A pair's sync settings as a person edits them: set up or not, on/off, direction, policy, filters, delete
+behaviour and field mappings, with a version so two editors cannot overwrite each other."""
 
+from datetime import date
 from typing import Annotated
 
 from pydantic import BaseModel, Field, StringConstraints
@@ -55,12 +56,20 @@ class SyncChanges(BaseModel):
     associate_open_deal: bool | None = None
     filters: Filters | None = None
     mappings: list[MappingSpec] | None = Field(default=None, max_length=100)
+    bring_since: date | None = None
 
 
 class SyncConfig(BaseModel):
     pair: Pair
     version: int = 0
+    # A new connection's pairs are written not set up; settings stored before set-up existed (or none stored)
+    # read as set up: the connections made before it keep syncing as they did.
+    set_up: bool = True
     enabled: bool = True
+    bring_since: date | None = Field(
+        default=None, description="Invoices and payments: bring existing ones dated from this day (empty: all)"
+    )
+    reviewed: bool = False  # decisions were made in the preview's review (set by saving them)
     direction: Direction = Direction.BOTH
     policy: Policy = Policy.LATEST
     on_hubspot_delete: DeleteBehaviour = DeleteBehaviour.UNLINK
@@ -77,13 +86,27 @@ class SyncConfig(BaseModel):
         ]
         return cls(pair=pair, mappings=mappings)
 
+    @classmethod
+    def not_set_up(cls, pair: Pair) -> "SyncConfig":
+        """A new connection's pair: today's defaults, waiting for a person to set it up."""
+        return cls.default(pair).model_copy(update={"set_up": False, "enabled": False})
+
+    @property
+    def syncing(self) -> bool:
+        return self.set_up and self.enabled
+
+    @property
+    def state(self) -> str:
+        """What the page says of the pair: not set up, on or off."""
+        return "on" if self.syncing else ("off" if self.set_up else "not_set_up")
+
     def field_mappings(self) -> tuple[FieldMapping, ...]:
         return tuple(m.to_mapping() for m in self.mappings)
 
     def pair_settings(self) -> PairSettings:
         return PairSettings(
             self.pair,
-            enabled=self.enabled,
+            enabled=self.syncing,
             direction=self.direction,
             policy=self.policy,
             on_hubspot_delete=self.on_hubspot_delete,
@@ -91,6 +114,7 @@ class SyncConfig(BaseModel):
             associate_open_deal=self.associate_open_deal,
             lifecycle_stages=tuple(self.filters.lifecycle_stages),
             list_ids=tuple(self.filters.list_ids),
+            reviewed=self.reviewed,
         )
 
     def changed(self, changes: SyncChanges) -> "SyncConfig":

@@ -6,7 +6,9 @@ from boto3.dynamodb.conditions import Attr
 from botocore.exceptions import ClientError
 
 from hubbooks.models.connection import Connection, utc_now
+from hubbooks.models.sync_config import CONFIGURABLE
 from hubbooks.store.keys import CONNECTION_PK_PREFIX, META, connection_pk, portal_key, realm_index_pk, realm_key
+from hubbooks.store.sync_settings import SyncSettingsRepository
 from hubbooks.store.table import Table
 
 
@@ -69,7 +71,9 @@ class ConnectionRepository:
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def create(self, connection: Connection) -> Connection:
-        """Store a new connection and claim its portal; the claim fails if another connection has it."""
+        """Store a new connection and claim its portal (the claim fails if another connection has it), with
+        every pair not set up: nothing syncs until a person has set each pair up."""
+        pairs = SyncSettingsRepository(self.table, connection.connection_id).create_not_set_up(CONFIGURABLE)
         self.table.client.transact_write_items(
             TransactItems=[
                 {
@@ -88,6 +92,7 @@ class ConnectionRepository:
                         "ConditionExpression": "attribute_not_exists(PK)",
                     }
                 },
+                *({"Put": {"TableName": self.table.name, "Item": item}} for item in pairs),
             ]
         )
         return connection

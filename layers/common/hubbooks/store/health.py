@@ -10,7 +10,7 @@ from typing import Any
 from boto3.dynamodb.conditions import Attr, ConditionBase
 
 from hubbooks.models.signals import Pair, Side
-from hubbooks.store.keys import HISTORY, connection_pk, errors_prefix, intents_prefix, links_prefix
+from hubbooks.store.keys import HISTORY, connection_pk, decisions_prefix, errors_prefix, intents_prefix, links_prefix
 from hubbooks.store.table import Table
 
 
@@ -60,6 +60,22 @@ def _all_of(conditions: list[ConditionBase]) -> ConditionBase | None:
     return combined
 
 
+def paged(
+    table: Table,
+    pk: str,
+    prefix: str,
+    *,
+    limit: int,
+    cursor: str | None,
+    newest_first: bool = False,
+    filters: ConditionBase | None = None,
+) -> Page:
+    """One page of a partition's items under `prefix`, with the cursor of the next."""
+    start = _cursor_in(cursor, pk, prefix)
+    items, last = table.page(pk, prefix, limit=limit, start=start, newest_first=newest_first, filters=filters)
+    return Page([_plain(i) for i in items], _cursor_out(last))
+
+
 class HealthRepository:
     def __init__(self, table: Table, connection_id: str) -> None:
         self.table = table
@@ -72,11 +88,9 @@ class HealthRepository:
         return self.table.count(self.pk, errors_prefix(pair))
 
     def _page(self, prefix: str, *, limit: int, cursor: str | None, newest_first: bool, filters: Any) -> Page:
-        start = _cursor_in(cursor, self.pk, prefix)
-        items, last = self.table.page(
-            self.pk, prefix, limit=limit, start=start, newest_first=newest_first, filters=filters
+        return paged(
+            self.table, self.pk, prefix, limit=limit, cursor=cursor, newest_first=newest_first, filters=filters
         )
-        return Page([_plain(i) for i in items], _cursor_out(last))
 
     def errors(
         self, *, pair: Pair | None, side: Side | None, category: str | None, limit: int, cursor: str | None
@@ -95,6 +109,6 @@ class HealthRepository:
     def forget(self, pair: Pair) -> dict[str, int]:
         """Delete the pair's links and sync errors (records on both sides stay); answers how many of each."""
         prefixes = {"links": links_prefix(pair), "errors": errors_prefix(pair), "intents": intents_prefix(pair)}
-        deleted = self.table.delete_prefixes(self.pk, prefixes)
-        del deleted["intents"]  # the links' own notes: not something a person counts
+        deleted = self.table.delete_prefixes(self.pk, prefixes | {"decisions": decisions_prefix(pair)})
+        return {name: deleted[name] for name in ("links", "errors")}  # what a person counts
         return deleted

@@ -77,6 +77,15 @@ def intent_sk(pair: Any, hubspot_id: str) -> str:
     return f"{intents_prefix(pair)}{hubspot_id}"
 
 
+def decisions_prefix(pair: Any) -> str:
+    return f"DECIDE#{pair}#"
+
+
+def decision_sk(pair: Any, side: Any, record_id: str) -> str:
+    """A person's review decision for one record of a pair (link it with a record, or leave it out)."""
+    return f"{decisions_prefix(pair)}{side}#{record_id}"
+
+
 def errors_prefix(pair: Any = None, side: Any = None) -> str:
     """Sync errors of every pair, of one pair, or of one pair's side."""
     return "ERR#" + (f"{pair}#" if pair else "") + (f"{side}#" if pair and side else "")

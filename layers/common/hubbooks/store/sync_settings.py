@@ -35,6 +35,19 @@ class SyncSettingsRepository:
             body["mappings"] = SyncConfig.default(pair).model_dump()["mappings"]
         return SyncConfig.model_validate({**body, "pair": pair, "version": int(item.get("version", 0))})
 
+    def create_not_set_up(self, pairs: tuple[Pair, ...]) -> list[dict[str, Any]]:
+        """The put items of a new connection's pairs, not set up (written with the connection itself)."""
+        return [self._item(SyncConfig.not_set_up(pair).model_copy(update={"version": 1})) for pair in pairs]
+
+    def _item(self, config: SyncConfig) -> dict[str, Any]:
+        return {
+            "PK": self.pk,
+            "SK": settings_sk(config.pair),
+            "version": config.version,
+            "enabled": config.syncing,
+            "config": config.model_dump_json(exclude={"pair", "version"}),
+        }
+
     def save(self, config: SyncConfig, read_version: int) -> SyncConfig:
         """Store `config` as version read_version + 1, unless another save came first."""
         saved = config.model_copy(update={"version": read_version + 1})
@@ -44,16 +57,7 @@ class SyncSettingsRepository:
             else {"ConditionExpression": "version = :v", "ExpressionAttributeValues": {":v": read_version}}
         )
         try:
-            self.table.resource.put_item(
-                Item={
-                    "PK": self.pk,
-                    "SK": settings_sk(config.pair),
-                    "version": saved.version,
-                    "enabled": saved.enabled,
-                    "config": saved.model_dump_json(exclude={"pair", "version"}),
-                },
-                **condition,
-            )
+            self.table.resource.put_item(Item=self._item(saved), **condition)
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
                 raise StaleSettingsError(str(config.pair)) from exc

@@ -10,11 +10,20 @@ from botocore.exceptions import ClientError
 
 from hubbooks.models.signals import Pair, Side
 from hubbooks.models.sync_config import SyncConfig
-from hubbooks.store.keys import connection_pk, error_sk, errors_prefix, history_sk, intent_sk, last_part, link_sk
+from hubbooks.store.keys import (
+    connection_pk,
+    decision_sk,
+    error_sk,
+    errors_prefix,
+    history_sk,
+    intent_sk,
+    last_part,
+    link_sk,
+)
 from hubbooks.store.links import LinkLookup
 from hubbooks.store.sync_settings import SyncSettingsRepository
 from hubbooks.store.table import Table
-from hubbooks.sync.models import Link, PairSettings, SyncFailure
+from hubbooks.sync.models import Decision, Link, PairSettings, SyncFailure
 from hubbooks.sync.ports import LinkConflictError
 
 HISTORY_DAYS = 30
@@ -76,6 +85,18 @@ class DynamoSyncStore:
         ]
         self._transact(items, f"{link.pair} {link.hubspot_id}")
         return Link(link.pair, link.hubspot_id, link.qbo_id, dict(link.base), version, dict(link.seen))
+
+    def decision(self, pair: Pair, side: Side, record_id: str) -> Decision | None:
+        item = self.table.resource.get_item(Key={"PK": self.pk, "SK": decision_sk(pair, side, record_id)}).get("Item")
+        return None if item is None else Decision(str(item["choice"]), str(item.get("other_id", "")))
+
+    def decide(self, pair: Pair, side: Side, record_id: str, decision: Decision | None) -> None:
+        """Store a person's decision for a record (None: take it back)."""
+        key = {"PK": self.pk, "SK": decision_sk(pair, side, record_id)}
+        if decision is None:
+            self.table.resource.delete_item(Key=key)
+        else:
+            self.table.resource.put_item(Item=key | {"choice": decision.choice, "other_id": decision.other_id})
 
     def save_intent(self, link: Link, writes: dict[str, dict[str, str]]) -> None:
         self.table.resource.put_item(

@@ -3,6 +3,7 @@ the engine against ports that answer from what the bulk reads fetched."""
 
 import hashlib
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -10,9 +11,9 @@ from hubbooks.mapping.pairs import spec
 from hubbooks.models.signals import Pair, Reason, Side, SyncSignal
 from hubbooks.store.sync_store import DynamoSyncStore
 from hubbooks.sync.adapters import HubSpotAdapter, QboAdapter
-from hubbooks.sync.engine import Outcome, SyncEngine
+from hubbooks.sync.engine import Outcome, Result, SyncEngine
 from hubbooks.sync.merge import merge
-from hubbooks.sync.models import Link, PairSettings, Record, SyncFailure
+from hubbooks.sync.models import Decision, Link, PairSettings, Record, SyncFailure
 from hubbooks.sync.ports import HubSpotPort, LinkConflictError, QboPort
 
 
@@ -20,6 +21,19 @@ from hubbooks.sync.ports import HubSpotPort, LinkConflictError, QboPort
 class _Prefetched:
     records: dict[tuple[Side, str], Record | None] = field(default_factory=dict)
     matches: dict[tuple[Side, str], list[Record]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Seen:
+    """What a batch knew of one record before reconciling it: the record, what matching found for it on the
+    other side (or what the batch created for it), and the counterpart it was linked to."""
+
+    record: Record | None
+    candidates: list[Record]
+    linked: Record | None
+
+
+OnResult = Callable[[str, Result, Seen], None]
 
 
 class _Cached:
@@ -81,6 +95,9 @@ class _BatchStore:
         self._links[(Side.HUBSPOT, link.hubspot_id)] = self._links[(Side.QUICKBOOKS, link.qbo_id)] = saved
         return saved
 
+    def decision(self, pair: Pair, side: Side, record_id: str) -> Decision | None:
+        return self._inner.decision(pair, side, record_id)
+
     def save_intent(self, link: Link, writes: dict[str, dict[str, str]]) -> None:
         self._inner.save_intent(link, writes)
 
@@ -111,8 +128,15 @@ class _BatchStore:
         self._history.clear()
 
 
-def run_batch(signal: SyncSignal, hubspot: HubSpotAdapter, qbo: QboAdapter, inner: DynamoSyncStore) -> Counter[str]:
-    """Reconcile every record of the batch; answers how many ended each way (and `done`)."""
+def run_batch(
+    signal: SyncSignal,
+    hubspot: HubSpotAdapter,
+    qbo: QboAdapter,
+    inner: DynamoSyncStore,
+    on_result: OnResult | None = None,
+) -> Counter[str]:
+    """Reconcile every record of the batch; answers how many ended each way (and `done`). `on_result` is told
+    each record's result and what the batch knew of it."""
     pair, side = signal.pair, signal.side
     cache = _Prefetched()
     store = _BatchStore(inner, pair)
@@ -133,6 +157,11 @@ def run_batch(signal: SyncSignal, hubspot: HubSpotAdapter, qbo: QboAdapter, inne
     found = qbo.find_many(pair, unlinked) if side is Side.HUBSPOT else hubspot.find_many(pair, unlinked)
     for record_id, matches in found.items():
         cache.matches[(side, record_id)] = matches
+    single = {m.id: m for matches in found.values() if len(matches) == 1 for m in matches}
+    if single:  # what each lone match matches back on this side, for the engine's check that it is the only one
+        back = (hubspot if side is Side.HUBSPOT else qbo).find_many(pair, list(single.values()))
+        for match_id, records in back.items():
+            cache.matches[(side.other, match_id)] = records
     settings = store.settings(pair)
     created: set[str] = set()
     if settings.enabled and settings.direction.allows(side is Side.HUBSPOT):
@@ -149,10 +178,17 @@ def run_batch(signal: SyncSignal, hubspot: HubSpotAdapter, qbo: QboAdapter, inne
         hubspot.mappings,
         created_in_bulk=dict.fromkeys(created, "quickbooks" if side is Side.HUBSPOT else "hubspot"),
     )
+    seen = {
+        i: Seen(own.get(i), list(cache.matches.get((side, i), [])), others.get(linked[i]) if i in linked else None)
+        for i in signal.record_ids
+    }
     counts: Counter[str] = Counter()
     try:
         for record_id in signal.record_ids:
-            outcome = engine.handle(signal.single(record_id, Reason.BACKFILL)).outcome
+            result = engine.handle(signal.single(record_id, Reason.BACKFILL))
+            if on_result is not None:
+                on_result(record_id, result, seen[record_id])
+            outcome = result.outcome
             # A record whose counterpart this batch created counts as created even when a live signal for
             # the new record linked the two first.
             made = record_id in created and outcome not in (Outcome.FAILED, Outcome.SKIPPED, Outcome.UNLINKED)
@@ -161,6 +197,12 @@ def run_batch(signal: SyncSignal, hubspot: HubSpotAdapter, qbo: QboAdapter, inne
     finally:
         store.flush()
     return counts
+
+
+def _rivalled(pair: Pair, record: Record, match: Record, store: _BatchStore, cache: _Prefetched) -> bool:
+    """Whether the record's lone match matches other free records on the record's side too."""
+    back = cache.matches.get((match.side, match.id), [])
+    return any(r.id != record.id and store.link_of(pair, r.side, r.id) is None for r in back)
 
 
 def _write_back_in_bulk(
@@ -173,7 +215,7 @@ def _write_back_in_bulk(
     writes: dict[str, dict[str, str]] = {}
     for record in unlinked:
         candidates = [m for m in cache.matches.get((side, record.id), []) if store.link_of(pair, m.side, m.id) is None]
-        if len(candidates) != 1 or not settings.admits(record):
+        if len(candidates) != 1 or _rivalled(pair, record, candidates[0], store, cache) or not settings.admits(record):
             continue  # ambiguous or filtered: the engine says why, record by record
         hs, qbo = (record, candidates[0]) if side is Side.HUBSPOT else (candidates[0], record)
         plan = merge(hubspot.mappings[pair], None, hs, qbo, policy=settings.policy, pair_direction=settings.direction)

@@ -290,14 +290,26 @@ class SyncEngine:
         left_out = self._left_out(pair, record, settings, asked=asked)
         if left_out is not None:
             return left_out
+        if settings.reviewed and (decided := self._as_decided(pair, record, settings)) is not None:
+            return decided
         towards_qbo = record.side is Side.HUBSPOT
         candidates = self.qbo.find(pair, record) if towards_qbo else self.hubspot.find(pair, record)
         free = [c for c in candidates if self.store.link_of(pair, c.side, c.id) is None]
+        if settings.reviewed and free:
+            chosen = {c.id: self.store.decision(pair, c.side, c.id) for c in free}
+            taken = [c for c in free if (d := chosen[c.id]) is not None and d.other_id != record.id]
+            if taken and len(taken) == len(free):
+                choice = chosen[taken[0].id]
+                assert choice is not None
+                return self._fail(pair, record, failures.chosen_elsewhere(pair, record, taken[0], choice.other_id))
+            free = [c for c in free if c not in taken]
+        value = spec(pair).match_value(record.values)
         if len(free) > 1:
-            kind = spec(pair)
-            return self._fail(
-                pair, record, failures.ambiguous_match(kind.match_words, kind.match_value(record.values), len(free))
-            )
+            return self._fail(pair, record, failures.ambiguous_match(pair, record.side.other, value, len(free)))
+        if len(free) == 1 and record.id not in self.created_in_bulk and (rivals := self._rivals(pair, record, free[0])):
+            # The match is ambiguous from its side too: which of them pairs with it must not depend on which
+            # record happened to be seen first.
+            return self._fail(pair, record, failures.ambiguous_match(pair, record.side, value, rivals + 1))
         if candidates and not free:  # its match already syncs with another record: a duplicate, not a new one
             return self._duplicate_of_linked(pair, record, candidates[0])
         if free:
@@ -308,6 +320,34 @@ class SyncEngine:
         if not settings.direction.allows(towards_qbo):
             return Result(Outcome.SKIPPED, "the pair's direction does not create records on that side")
         return self._create_counterpart(pair, record, settings)
+
+    def _as_decided(self, pair: Pair, record: Record, settings: PairSettings) -> Result | None:
+        """What a person decided for the record in the preview's review: left out, or linked with the record they
+        chose. A choice naming a record that is gone (or taken) meanwhile is set aside: the record is matched as
+        if none was made, and the history says so."""
+        decision = self.store.decision(pair, record.side, record.id)
+        if decision is None:
+            return None
+        if decision.choice == "skip":
+            return Result(Outcome.SKIPPED, "left out by a person in the review of the preview")
+        chosen = self._read(pair, record.side.other, decision.other_id)
+        taken = chosen is not None and self.store.link_of(pair, chosen.side, chosen.id) is not None
+        if chosen is None or not chosen.exists or taken:
+            hubspot_id, qbo_id = (
+                (record.id, decision.other_id) if record.side is Side.HUBSPOT else (decision.other_id, record.id)
+            )
+            note = f"the record chosen in the review is {'linked with another' if taken else 'gone'}; matched as usual"
+            self._history(pair, "decision_set_aside", hubspot_id, qbo_id, note=note)
+            return None
+        hubspot, qbo = (record, chosen) if record.side is Side.HUBSPOT else (chosen, record)
+        return self._agree(pair, hubspot, qbo, None, settings, outcome=Outcome.LINKED)
+
+    def _rivals(self, pair: Pair, record: Record, match: Record) -> int:
+        """How many other free records on the record's own side the match matches too."""
+        found = self.hubspot.find(pair, match) if match.side is Side.QUICKBOOKS else self.qbo.find(pair, match)
+        return sum(
+            1 for r in found if r.id != record.id and r.exists and self.store.link_of(pair, r.side, r.id) is None
+        )
 
     def _left_out(self, pair: Pair, record: Record, settings: PairSettings, *, asked: bool) -> Result | None:
         """Why a record is not brought over: a filter, inactive in QuickBooks, or waiting for a person."""

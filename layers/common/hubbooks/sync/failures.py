@@ -1,6 +1,7 @@
 """Provider refusals as sync errors a person can act on: a category, the provider's words, and the fix."""
 
 from hubbooks.errors import ValidationFaultError
+from hubbooks.mapping.pairs import spec
 from hubbooks.models.signals import Pair, Side
 from hubbooks.sync.models import Record, SyncFailure
 
@@ -54,12 +55,36 @@ def from_fault(fault: ValidationFaultError) -> SyncFailure:
     return SyncFailure("unknown", message, "HubSpot refused the change; the message says why.")
 
 
-def ambiguous_match(field: str, value: str, count: int) -> SyncFailure:
+_NOUN = {
+    (Pair.CONTACTS, Side.HUBSPOT): "contact",
+    (Pair.CONTACTS, Side.QUICKBOOKS): "customer",
+    (Pair.PRODUCTS, Side.HUBSPOT): "product",
+    (Pair.PRODUCTS, Side.QUICKBOOKS): "item",
+}
+_APP = {Side.HUBSPOT: "HubSpot", Side.QUICKBOOKS: "QuickBooks"}
+AMBIGUOUS = "ambiguous_match"
+
+
+def ambiguous_match(pair: Pair, among: Side, value: str, count: int) -> SyncFailure:
+    """`count` records on the `among` side share the match value of one record: which one is its counterpart
+    is a person's choice (the preview's review, or making them different)."""
+    words = spec(pair).match_words
+    nouns, app = f"{_NOUN[(pair, among)]}s", _APP[among]
     return SyncFailure(
-        "ambiguous_match",
-        f"{count} QuickBooks customers share {field} {value}",
-        f"hubbooks links a contact to one customer only. Give the duplicate QuickBooks customers "
-        f"different {field}s (or merge them), then edit the contact to sync it.",
+        AMBIGUOUS,
+        f"{count} {app} {nouns} share {words} {value}",
+        f"hubbooks pairs one record with one record only. Choose which one in the sync's preview, give the "
+        f"{app} {nouns} different {words}s (or merge them), then sync it again.",
+    )
+
+
+def chosen_elsewhere(pair: Pair, record: Record, match: Record, chosen: str) -> SyncFailure:
+    """The record's match was paired with another record by a person in the preview's review."""
+    noun, other_noun, other_app = _NOUN[(pair, record.side)], _NOUN[(pair, match.side)], _APP[match.side]
+    return SyncFailure(
+        "chosen_elsewhere",
+        f"{other_app} {other_noun} {match.id} matches this {noun}, but was paired with {chosen} in the review",
+        f"This {noun} looks like a duplicate: merge it, or change its {spec(pair).match_words} and sync it again.",
     )
 
 
@@ -78,13 +103,6 @@ def already_linked(pair: Pair, record: Record, partner: str, newcomer: Record) -
 
 
 MERGED_ELSEWHERE = "merged_elsewhere"
-_NOUN = {
-    (Pair.CONTACTS, Side.HUBSPOT): "contact",
-    (Pair.CONTACTS, Side.QUICKBOOKS): "customer",
-    (Pair.PRODUCTS, Side.HUBSPOT): "product",
-    (Pair.PRODUCTS, Side.QUICKBOOKS): "item",
-}
-_APP = {Side.HUBSPOT: "HubSpot", Side.QUICKBOOKS: "QuickBooks"}
 _OR_ELSE = {Side.HUBSPOT: "or delete it", Side.QUICKBOOKS: "or make it inactive"}
 
 

@@ -32,6 +32,7 @@ class PairSettings:
     associate_open_deal: bool = True  # invoices: fall back to the contact's single open or won deal
     lifecycle_stages: tuple[str, ...] = ()  # contacts: only these stages go to QuickBooks (empty: all)
     list_ids: tuple[str, ...] = ()  # contacts: only members of one of these HubSpot lists (empty: all)
+    reviewed: bool = False  # a person made decisions in the preview's review: first sight reads them
 
     def admits(self, record: "Record") -> bool:
         """Whether the filters let a HubSpot record be brought into QuickBooks."""
@@ -39,6 +40,14 @@ class PairSettings:
             return True
         in_stage = not self.lifecycle_stages or record.lifecycle_stage in self.lifecycle_stages
         return in_stage and (not self.list_ids or not (record.lists or frozenset()).isdisjoint(self.list_ids))
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A person's choice in the preview's review for one record: link it with `other_id`, or leave it out."""
+
+    choice: str  # "link" or "skip"
+    other_id: str = ""
 
 
 @dataclass

@@ -3,7 +3,7 @@
 from typing import Any, Protocol
 
 from hubbooks.models.signals import Pair, Side
-from hubbooks.sync.models import Link, PairSettings, Record, SyncFailure
+from hubbooks.sync.models import Decision, Link, PairSettings, Record, SyncFailure
 
 
 class StaleObjectError(Exception):
@@ -75,6 +75,10 @@ class StorePort(Protocol):
     def link_of(self, pair: Pair, side: Side, record_id: str) -> Link | None: ...
 
     def save_link(self, link: Link, previous: Link | None) -> Link: ...
+
+    def decision(self, pair: Pair, side: Side, record_id: str) -> Decision | None:
+        """A person's review decision for a record seen for the first time (read only when the pair is reviewed)."""
+        ...
 
     def save_intent(self, link: Link, writes: dict[str, dict[str, str]]) -> None:
         """What a sync is about to write to each side ("hubspot", "quickbooks") of a linked pair, noted before

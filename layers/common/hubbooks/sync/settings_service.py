@@ -23,8 +23,9 @@ RECENT_HISTORY = 200
 RESYNC_INTERVAL_SECONDS = 60.0  # per connection, over all its pairs
 
 
-class ResyncRefusedError(Exception):
-    """A resync that would pile onto a running one, or come too soon after the last (409 or 429)."""
+class RefusedError(Exception):
+    """A request the pair's state refuses: a resync onto a running one or too soon after the last (409, 429),
+    a set-up step for a pair that syncs, a start without a preview (409)."""
 
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
@@ -97,11 +98,11 @@ class SettingsService:
         latest = {p: self.jobs.latest(p) for p in CONFIGURABLE}
         running = latest[pair]
         if running is not None and running.status != "finished":
-            raise ResyncRefusedError(409, f"A resync of {pair} is already running: wait until it finishes.")
+            raise RefusedError(409, f"A resync of {pair} is already running: wait until it finishes.")
         started = max((job.started for job in latest.values() if job is not None), default=0.0)
         wait = RESYNC_INTERVAL_SECONDS - (time.time() - started)
         if wait > 0:
-            raise ResyncRefusedError(429, f"A resync started less than a minute ago; try again in {wait:.0f} s.")
+            raise RefusedError(429, f"A resync started less than a minute ago; try again in {wait:.0f} s.")
         job_id = self._start_job(pair)
         self._record(pair, "resync_started", [])
         return job_id
