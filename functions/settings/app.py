@@ -19,7 +19,14 @@ from hubbooks.models.signals import Pair, Side
 from hubbooks.models.sync_config import CONFIGURABLE, MAPPED, SyncChanges
 from hubbooks.store.health import InvalidCursorError, Page
 from hubbooks.store.sync_settings import StaleSettingsError
-from hubbooks.sync.settings_service import InvalidSettingsError, RefusedError, SettingsService
+from hubbooks.sync.preview import RowKind
+from hubbooks.sync.settings_service import (
+    InvalidSettingsError,
+    RefusedError,
+    ReviewDecisions,
+    SettingsService,
+    StartSync,
+)
 from hubbooks.tracing import TRACED_MODULES
 from hubbooks.web.assets import asset
 from hubbooks.web.connection_page import connection_page
@@ -177,6 +184,43 @@ def delete_sync(pair: str, confirm: Annotated[str, Query()] = "") -> dict[str, A
     if confirm != chosen.value:
         raise ServiceError(400, f"Deleting the {pair} sync forgets every link; confirm with ?confirm={pair}.")
     return {"deleted": _service().delete(chosen)}
+
+
+@app.post("/api/syncs/<pair>/preview", summary="Start a preview (dry run) of the pair's first sync")
+def start_preview(pair: str) -> dict[str, Any]:
+    return {"job_id": _service().preview(_pair(pair, MAPPED))}
+
+
+@app.get("/api/syncs/<pair>/preview", summary="The latest preview: progress, and how many records of each kind")
+def preview_summary(pair: str) -> dict[str, Any]:
+    return _service().preview_summary(_pair(pair, MAPPED))
+
+
+@app.get("/api/syncs/<pair>/preview/rows", summary="The latest preview's records of one kind, paged")
+def preview_rows(
+    pair: str,
+    kind: Annotated[RowKind, Query()],
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=2000)] = None,
+) -> dict[str, Any]:
+    return _page(_service().preview_page(_pair(pair, MAPPED), kind, limit=limit, cursor=cursor))
+
+
+@app.get("/api/syncs/<pair>/preview.csv", summary="The latest preview's records of one kind as CSV")
+def preview_csv(pair: str, kind: Annotated[RowKind, Query()]) -> Response[str]:
+    chosen = _pair(pair, MAPPED)
+    headers = {"Content-Disposition": f'attachment; filename="{chosen.value}-preview-{kind.value}.csv"'}
+    return Response(200, "text/csv; charset=utf-8", _service().preview_csv(chosen, kind), headers=headers)
+
+
+@app.post("/api/syncs/<pair>/decisions", summary="Review decisions: link a record with another, or leave it out")
+def decide(pair: str, body: Annotated[ReviewDecisions, Body()]) -> dict[str, Any]:
+    return _service().decide(_pair(pair, MAPPED), body.decisions)
+
+
+@app.post("/api/syncs/<pair>/start", summary="Save and sync: set the pair up, turn it on and start its first sync")
+def start_sync(pair: str, body: Annotated[StartSync, Body()]) -> dict[str, Any]:
+    return _service().start(_pair(pair), body.version)
 
 
 @app.post("/api/syncs/<pair>/resync", summary="Start a resync (an initial sync) of a pair")

@@ -14,6 +14,9 @@ from typing import Any
 from devstack.browser import Browser
 from devstack.runtime import function_environment
 from devstack.sandboxed import SandboxedProduct
+from hubbooks import wiring
+from hubbooks.models.sync_config import CONFIGURABLE
+from hubbooks.store.sync_settings import SyncSettingsRepository
 from tests.contract.hubspot_openapi import HubSpotContract
 from tests.contract.qbo_shapes import QboShapes
 from tests.support.recording import Recorder
@@ -71,13 +74,20 @@ def checked_product(name: str, **options: Any) -> Iterator[SandboxedProduct]:
     )
 
 
-def install(product: SandboxedProduct, browser: Browser | None = None) -> tuple[Browser, dict[str, Any]]:
-    """Run the install flow in a browser; answers the browser (holding the session) and /api/connection."""
+def install(
+    product: SandboxedProduct, browser: Browser | None = None, *, set_up: bool = True
+) -> tuple[Browser, dict[str, Any]]:
+    """Run the install flow in a browser; answers the browser (holding the session) and /api/connection.
+    `set_up`: every pair is then marked set up and on as it stands, as a connection made before set-up was (the
+    suites about syncing start there; the first day's own suite starts with nothing set up)."""
     browser = browser or Browser()
     _, final = product.connect(browser)
     assert final.status_code == 200, final.text
     connection = browser.get(f"{product.devstack.gateway_url}/api/connection")
     assert connection.status_code == 200, connection.text
+    if set_up:
+        with as_function(product):
+            SyncSettingsRepository(wiring.table(), connection.json()["connection_id"]).set_up_as_is(CONFIGURABLE)
     return browser, connection.json()
 
 

@@ -2,6 +2,7 @@
 minute of the last (on DynamoDB in moto)."""
 
 from collections.abc import Iterator
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -21,7 +22,7 @@ def table(monkeypatch: pytest.MonkeyPatch) -> Iterator[Table]:
 
 
 def _service(table: Table, started: list[Pair]) -> SettingsService:
-    def start_job(pair: Pair) -> str:
+    def start_job(pair: Pair, since: date | None) -> str:
         started.append(pair)
         return JobRepository(table, "c1").create(pair)
 

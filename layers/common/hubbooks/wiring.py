@@ -4,8 +4,9 @@ import math
 import threading
 from collections import Counter
 from collections.abc import Callable
+from datetime import date
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 import boto3
 import requests
@@ -21,7 +22,7 @@ from hubbooks.hubspot.developer import DeveloperClient
 from hubbooks.hubspot.oauth import HubSpotOAuth
 from hubbooks.ingest import WebhookIngest
 from hubbooks.models.connection import Connection
-from hubbooks.models.signals import Pair, SyncSignal
+from hubbooks.models.signals import Pair, Reason, SyncSignal
 from hubbooks.models.sync_config import MAPPED
 from hubbooks.queue import GroupedSender, SignalQueue
 from hubbooks.quickbooks.client import QboClient
@@ -31,8 +32,9 @@ from hubbooks.secrets import AppSecrets, load_secrets, load_signing_key
 from hubbooks.store.billing import BillingStore, TimelineTemplates
 from hubbooks.store.connections import ConnectionRepository
 from hubbooks.store.cursors import CursorRepository
-from hubbooks.store.jobs import JobRepository
+from hubbooks.store.jobs import PREVIEW_JOBS, JobRepository
 from hubbooks.store.links import LinkLookup
+from hubbooks.store.previews import PreviewRepository
 from hubbooks.store.states import PendingConsents, StateRepository
 from hubbooks.store.sync_store import DynamoSyncStore
 from hubbooks.store.table import Table
@@ -40,11 +42,13 @@ from hubbooks.store.tokens import TokenRepository
 from hubbooks.sync.adapters import HubSpotAdapter, QboAdapter, SyncPorts
 from hubbooks.sync.batch import run_batch
 from hubbooks.sync.billing import Billing
+from hubbooks.sync.dry_run import Captured, DryRunHubSpot, DryRunQbo, PreviewStore
 from hubbooks.sync.engine import SyncEngine
 from hubbooks.sync.invoice_action import CreateInvoiceAction
 from hubbooks.sync.invoices import InvoiceMirror
 from hubbooks.sync.jobs import InitialSync
 from hubbooks.sync.payments import PaymentMirror, PaymentTimeline
+from hubbooks.sync.preview import preview_batch
 from hubbooks.sync.settings_service import SettingsService
 from hubbooks.sync.sweep import Sweeper
 
@@ -195,14 +199,18 @@ def _active(connection_id: str) -> Connection | None:
     return connection
 
 
-def _ports(connection: Connection, hubspot: HubSpotClient, qbo: QboClient) -> SyncPorts:
+def _ports(
+    connection: Connection, hubspot: HubSpotClient, qbo: QboClient, store: DynamoSyncStore | None = None
+) -> SyncPorts:
     """The engine's adapters, with the connection's own field mappings."""
     cid = connection.connection_id
-    store = DynamoSyncStore(table(), cid)
+    store = store or DynamoSyncStore(table(), cid)
     configs = {pair: store.config(pair) for pair in MAPPED}
     mappings = {pair: config.field_mappings() for pair, config in configs.items()}
     lists = {pair: tuple(config.filters.list_ids) for pair, config in configs.items() if config.filters.list_ids}
-    adapter = HubSpotAdapter(hubspot, schema_key=cid, mappings=mappings, list_filters=lists)
+    # A dry run keeps its own note of the app's properties: the ones it "made" were never sent.
+    schema_key = f"{cid}:preview" if isinstance(store, PreviewStore) else cid
+    adapter = HubSpotAdapter(hubspot, schema_key=schema_key, mappings=mappings, list_filters=lists)
     return SyncPorts(adapter, QboAdapter(qbo, mappings), store)
 
 
@@ -293,15 +301,40 @@ class WiredServices:
         assert signal.job_id is not None
         JobRepository(table(), signal.connection_id).add(signal.pair, signal.job_id, dict(counts))
 
+    def preview(self, signal: SyncSignal) -> Counter[str] | None:
+        connection = _active(signal.connection_id)
+        if connection is None or signal.job_id is None:
+            return None
+        cid, pair, job_id = connection.connection_id, signal.pair, signal.job_id
+        jobs = JobRepository(table(), cid, PREVIEW_JOBS)
+        if not signal.record_ids:
+            planned = initial_sync(connection, jobs).queue(pair, job_id, Reason.PREVIEW)
+            return Counter(planned=planned)
+        captured = Captured()
+        hubspot, qbo = _clients(connection)
+        store = PreviewStore(table(), cid, DynamoSyncStore(table(), cid).config(pair))
+        dry = _ports(
+            connection,
+            cast(HubSpotClient, DryRunHubSpot(hubspot, captured)),
+            cast(QboClient, DryRunQbo(qbo, captured)),
+            store,
+        )
+        rows = preview_batch(signal, dry.hubspot, dry.qbo, store)
+        PreviewRepository(table(), cid).put(pair, job_id, rows)
+        counts = Counter(done=len(rows))
+        jobs.add(pair, job_id, dict(counts))
+        return counts
 
-def initial_sync(connection: Connection) -> InitialSync:
+
+def initial_sync(connection: Connection, jobs: JobRepository | None = None) -> InitialSync:
+    """The first sync (or resync) of a connection's pairs; with `jobs`, of another kind of job (previews)."""
     tokens = token_provider()
     assert connection.realm_id is not None
     return InitialSync(
         connection.connection_id,
         hubspot_client(tokens, connection.connection_id),
         qbo_client(tokens, connection.connection_id, connection.realm_id),
-        JobRepository(table(), connection.connection_id),
+        jobs or JobRepository(table(), connection.connection_id),
         signal_sender(),
     )
 
@@ -330,8 +363,8 @@ def settings_service(connection: Connection, session_id: str) -> SettingsService
     def hubspot() -> HubSpotClient:
         return hubspot_client(token_provider(), cid)
 
-    def start_job(pair: Pair) -> str:
-        return initial_sync(connection).start(pair)
+    def start_job(pair: Pair, since: date | None) -> str:
+        return initial_sync(connection).start(pair, since)
 
     return SettingsService(cid, table(), hubspot, start_job, signal_sender().send, session_id=session_id)
 

@@ -489,13 +489,14 @@ def test_review_decisions_link_the_chosen_pair_and_keep_out_the_rest() -> None:
     assert (other.outcome, other.detail.split(":")[0]) == (Outcome.FAILED, "chosen_elsewhere")
     assert engine.handle(_signal(Side.HUBSPOT, contact.id)).outcome is Outcome.LINKED
     link = store.link_of(Pair.CONTACTS, Side.HUBSPOT, contact.id)
-    assert link is not None and link.qbo_id == one.id
+    assert link is not None
+    assert link.qbo_id == one.id
     assert engine.handle(_signal(Side.HUBSPOT, left_out.id)).outcome is Outcome.SKIPPED
     assert len(qbo.records) == 2
 
 
 def test_a_review_decision_naming_a_record_since_gone_is_set_aside_with_a_history_entry() -> None:
-    engine, hubspot, qbo, store = _engine()
+    engine, hubspot, _qbo, store = _engine()
     store.pair_settings[Pair.CONTACTS] = PairSettings(Pair.CONTACTS, reviewed=True)
     contact = hubspot.add(email="alone@example.com", firstname="Alone")
     store.decisions[(Pair.CONTACTS, Side.HUBSPOT, contact.id)] = Decision("link", "404404")

@@ -31,6 +31,7 @@ class Reason(StrEnum):
     BACKFILL = "backfill"
     ACTION = "action"
     RETRY = "retry"
+    PREVIEW = "preview"  # a dry run of a pair's first sync: reads only, every write kept back
 
 
 class Change(StrEnum):

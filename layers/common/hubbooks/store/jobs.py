@@ -10,6 +10,7 @@ from hubbooks.models.signals import Pair
 from hubbooks.store.keys import connection_pk, job_sk, jobs_prefix, last_part
 from hubbooks.store.table import Table
 
+PREVIEW_JOBS = "PREVIEWJOB"
 COUNTERS = ("done", "created", "updated", "linked", "unchanged", "failed", "skipped")
 
 
@@ -37,16 +38,17 @@ class JobProgress:
 
 
 class JobRepository:
-    def __init__(self, table: Table, connection_id: str) -> None:
+    def __init__(self, table: Table, connection_id: str, kind: str = "JOB") -> None:
         self.table = table
         self.pk = connection_pk(connection_id)
+        self.kind = kind  # "JOB": first syncs and resyncs; "PREVIEWJOB": previews
 
     def create(self, pair: Pair) -> str:
         job_id = uuid.uuid4().hex[:12]
         self.table.resource.put_item(
             Item={
                 "PK": self.pk,
-                "SK": job_sk(pair, job_id),
+                "SK": job_sk(pair, job_id, self.kind),
                 "pair": str(pair),
                 "status": "planning",
                 "total": 0,
@@ -60,7 +62,7 @@ class JobRepository:
         """The job's size once both sides are counted; a job with nothing to do is finished at once."""
         now = Decimal(str(round(time.time(), 3)))
         self.table.resource.update_item(
-            Key={"PK": self.pk, "SK": job_sk(pair, job_id)},
+            Key={"PK": self.pk, "SK": job_sk(pair, job_id, self.kind)},
             UpdateExpression="SET #t = :t, #s = :status" + (", finished = :now" if total == 0 else ""),
             ExpressionAttributeNames={"#t": "total", "#s": "status"},
             ExpressionAttributeValues={":t": total, ":status": "finished" if total == 0 else "running"}
@@ -69,7 +71,7 @@ class JobRepository:
 
     def latest(self, pair: Pair) -> JobProgress | None:
         """The pair's most recently started job."""
-        jobs = [self._progress(item) for item in self.table.partition(self.pk, jobs_prefix(pair))]
+        jobs = [self._progress(item) for item in self.table.partition(self.pk, jobs_prefix(pair, self.kind))]
         return max(jobs, key=lambda j: j.started, default=None)
 
     def add(self, pair: Pair, job_id: str, counts: dict[str, int]) -> JobProgress:
@@ -78,7 +80,7 @@ class JobRepository:
         values: dict[str, Any] = {f":{k}": v for k, v in counts.items()}
         expression = "ADD " + ", ".join(f"#{k} :{k}" for k in counts)
         item = self.table.resource.update_item(
-            Key={"PK": self.pk, "SK": job_sk(pair, job_id)},
+            Key={"PK": self.pk, "SK": job_sk(pair, job_id, self.kind)},
             UpdateExpression=expression,
             ExpressionAttributeNames=names,
             ExpressionAttributeValues=values,
@@ -87,7 +89,7 @@ class JobRepository:
         progress = self._progress(item)
         if progress.status == "running" and progress.done >= progress.total:
             self.table.resource.update_item(
-                Key={"PK": self.pk, "SK": job_sk(pair, job_id)},
+                Key={"PK": self.pk, "SK": job_sk(pair, job_id, self.kind)},
                 UpdateExpression="SET #s = :done, finished = :now",
                 ExpressionAttributeNames={"#s": "status"},
                 ExpressionAttributeValues={":done": "finished", ":now": Decimal(str(round(time.time(), 3)))},
@@ -95,9 +97,9 @@ class JobRepository:
         return progress
 
     def get(self, pair: Pair, job_id: str) -> JobProgress | None:
-        item = self.table.resource.get_item(Key={"PK": self.pk, "SK": job_sk(pair, job_id)}, ConsistentRead=True).get(
-            "Item"
-        )
+        item = self.table.resource.get_item(
+            Key={"PK": self.pk, "SK": job_sk(pair, job_id, self.kind)}, ConsistentRead=True
+        ).get("Item")
         return None if item is None else self._progress(item)
 
     @staticmethod

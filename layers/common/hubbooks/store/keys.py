@@ -99,12 +99,18 @@ def history_sk(at_iso: str, suffix: str) -> str:
     return f"{HISTORY}{at_iso}#{suffix}"
 
 
-def jobs_prefix(pair: Any) -> str:
-    return f"JOB#{pair}#"
+def jobs_prefix(pair: Any, kind: str = "JOB") -> str:
+    """A pair's jobs of one kind: first syncs and resyncs (`JOB`), previews (`PREVIEWJOB`)."""
+    return f"{kind}#{pair}#"
 
 
-def job_sk(pair: Any, job_id: str) -> str:
-    return f"{jobs_prefix(pair)}{job_id}"
+def job_sk(pair: Any, job_id: str, kind: str = "JOB") -> str:
+    return f"{jobs_prefix(pair, kind)}{job_id}"
+
+
+def preview_prefix(pair: Any, job_id: str, kind: str | None = None) -> str:
+    """The rows of one preview, or of one kind of row in it."""
+    return f"PREVIEW#{pair}#{job_id}#" + (f"{kind}#" if kind else "")
 
 
 def cursor_sk(provider: str, name: str) -> str:

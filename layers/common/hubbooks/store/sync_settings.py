@@ -39,6 +39,17 @@ class SyncSettingsRepository:
         """The put items of a new connection's pairs, not set up (written with the connection itself)."""
         return [self._item(SyncConfig.not_set_up(pair).model_copy(update={"version": 1})) for pair in pairs]
 
+    def set_up_as_is(self, pairs: tuple[Pair, ...]) -> list[Pair]:
+        """Mark pairs not set up as set up and on, with the settings they hold, as connections made before
+        set-up existed are (an operator's step, without a preview); answers the pairs marked."""
+        marked = []
+        for pair in pairs:
+            current = self.get(pair)
+            if not current.set_up:
+                self.save(current.model_copy(update={"set_up": True, "enabled": True}), current.version)
+                marked.append(pair)
+        return marked
+
     def _item(self, config: SyncConfig) -> dict[str, Any]:
         return {
             "PK": self.pk,

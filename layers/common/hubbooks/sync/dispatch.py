@@ -36,6 +36,10 @@ class Services(Protocol):
 
     def add_progress(self, signal: SyncSignal, counts: Counter[str]) -> None: ...
 
+    def preview(self, signal: SyncSignal) -> Counter[str] | None:
+        """Plan a pair's preview (a signal without records) or run one batch of it dry; answers its counts."""
+        ...
+
 
 @dataclass
 class Handled:
@@ -101,6 +105,11 @@ BATCHES: dict[tuple[Pair, Side], BatchRoute] = {
 
 def dispatch(signal: SyncSignal, services: Services) -> Handled:
     key = (signal.pair, signal.side)
+    if signal.reason is Reason.PREVIEW:
+        counts = services.preview(signal)
+        if counts is None:
+            return Handled(GONE, Counter(skipped=len(signal.record_ids)))
+        return Handled(Result(Outcome.UNCHANGED, f"{counts['done']} records previewed"), counts)
     if not signal.record_ids:
         record = RECORDS.get(key)
         if record is None:

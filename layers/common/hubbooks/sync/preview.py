@@ -1,25 +1,20 @@
-"""The preview (dry run) of a pair's first sync: the same batches, matching and merge the first sync runs, on
-clients that read both accounts for real and keep every write to themselves, and a store that keeps links,
-sync errors and history to itself. What each record would become is a preview row."""
+"""The preview of a pair's first sync: the same batches, matching and merge the first sync runs, on dry-run
+clients and store (`dry_run`). What each record would become is a preview row."""
 
-import itertools
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+import csv
+import io
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from hubbooks.hubspot.client import HubSpotClient
 from hubbooks.mapping.pairs import spec
 from hubbooks.models.signals import Pair, Side, SyncSignal
-from hubbooks.models.sync_config import SyncConfig
-from hubbooks.quickbooks.client import QboClient
-from hubbooks.store.sync_store import DynamoSyncStore
-from hubbooks.store.table import Table
 from hubbooks.sync import failures
 from hubbooks.sync.adapters import HubSpotAdapter, QboAdapter
 from hubbooks.sync.batch import Seen, run_batch
+from hubbooks.sync.dry_run import PreviewStore
 from hubbooks.sync.engine import Outcome, Result
-from hubbooks.sync.models import Link, Record, SyncFailure
+from hubbooks.sync.models import Record, SyncFailure
 
 
 class RowKind(StrEnum):
@@ -31,6 +26,9 @@ class RowKind(StrEnum):
     FAIL = "fail"
     IN_STEP = "in_step"
     UPDATE = "update"
+
+
+PAIRED = (RowKind.LINK, RowKind.IN_STEP, RowKind.UPDATE)  # rows of a pair of records, found from either side
 
 
 @dataclass(frozen=True)
@@ -51,182 +49,9 @@ class PreviewRow:
     @property
     def row_key(self) -> str:
         """One row per record; a link found from either side is one row, under its HubSpot id."""
-        if self.kind is RowKind.LINK and self.side is Side.QUICKBOOKS:
+        if self.kind in PAIRED and self.side is Side.QUICKBOOKS:
             return f"{Side.HUBSPOT}#{self.other_id}"
         return f"{self.side}#{self.record_id}"
-
-
-_new_ids = itertools.count(1)
-
-
-def _now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-@dataclass
-class Captured:
-    """Every write a dry run kept to itself: (provider, what, detail)."""
-
-    writes: list[tuple[str, str, Any]] = field(default_factory=list)
-
-    def add(self, provider: str, what: str, detail: Any) -> None:
-        self.writes.append((provider, what, detail))
-
-
-class DryRunHubSpot:
-    """A HubSpot client that reads for real and answers each write as HubSpot would, without sending it."""
-
-    def __init__(self, inner: HubSpotClient, captured: Captured) -> None:
-        self._inner = inner
-        self._captured = captured
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
-
-    def _kept(self, what: str, detail: Any) -> None:
-        self._captured.add("hubspot", what, detail)
-
-    def _answer(self, object_id: str | None, properties: dict[str, str]) -> dict[str, Any]:
-        now = _now_iso()
-        new_id = object_id or f"preview-{next(_new_ids)}"
-        return {"id": new_id, "properties": {**properties, "hs_object_id": new_id}, "createdAt": now, "updatedAt": now}
-
-    def update(self, object_type: str, object_id: str, properties: dict[str, str]) -> dict[str, Any]:
-        self._kept("update", (object_type, object_id, properties))
-        current = self._inner.get(object_type, object_id, list(properties)) or {}
-        return self._answer(object_id, {**(current.get("properties") or {}), **properties})
-
-    def upsert(self, object_type: str, id_property: str, key: str, properties: dict[str, str]) -> dict[str, Any]:
-        self._kept("upsert", (object_type, key, properties))
-        return self._answer(None, properties)
-
-    def batch_upsert(
-        self, object_type: str, id_property: str, inputs: list[tuple[str, dict[str, str]]]
-    ) -> list[dict[str, Any]]:
-        self._kept("batch_upsert", (object_type, len(inputs)))
-        return [self._answer(None, properties) for _key, properties in inputs]
-
-    def batch_write(self, object_type: str, operation: str, inputs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        self._kept(f"batch_{operation}", (object_type, len(inputs)))
-        return [self._answer(i.get("id"), i.get("properties", {})) for i in inputs if operation != "archive"]
-
-    def create(self, object_type: str, properties: dict[str, str], associations: list[dict[str, Any]]) -> str:
-        self._kept("create", (object_type, properties))
-        return str(self._answer(None, properties)["id"])
-
-    def archive(self, object_type: str, object_id: str) -> None:
-        self._kept("archive", (object_type, object_id))
-
-    def create_property(self, object_type: str, definition: dict[str, Any]) -> None:
-        self._kept("create_property", (object_type, definition.get("name")))
-
-    def create_group(self, object_type: str, name: str, label: str) -> None:
-        self._kept("create_group", (object_type, name))
-
-    def associate(self, from_type: str, from_id: str, to_type: str, to_id: str) -> None:
-        self._kept("associate", (from_type, from_id, to_type, to_id))
-
-    def associate_many(self, from_type: str, to_type: str, pairs: list[tuple[str, str]]) -> None:
-        self._kept("associate_many", (from_type, to_type, len(pairs)))
-
-    def disassociate(self, from_type: str, from_id: str, to_type: str, to_id: str) -> None:
-        self._kept("disassociate", (from_type, from_id, to_type, to_id))
-
-    def timeline_event(self, body: dict[str, Any]) -> bool:
-        self._kept("timeline_event", body.get("objectId"))
-        return True
-
-    def complete_action(self, callback_id: str, output_fields: dict[str, Any]) -> None:
-        self._kept("complete_action", callback_id)
-
-
-class DryRunQbo:
-    """A QuickBooks client that reads for real and answers each write as QuickBooks would, without sending it."""
-
-    def __init__(self, inner: QboClient, captured: Captured) -> None:
-        self._inner = inner
-        self._captured = captured
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
-
-    @staticmethod
-    def _answer(body: dict[str, Any]) -> dict[str, Any]:
-        token = int(str(body.get("SyncToken", "-1"))) + 1
-        meta = {"CreateTime": _now_iso(), "LastUpdatedTime": _now_iso()}
-        return {
-            "Active": True,
-            **body,
-            "Id": body.get("Id") or f"preview-{next(_new_ids)}",
-            "SyncToken": str(token),
-        } | {"MetaData": meta}
-
-    def write(self, entity: str, body: dict[str, Any], request_id: str, operation: str | None = None) -> dict[str, Any]:
-        self._captured.add("quickbooks", operation or ("update" if "Id" in body else "create"), (entity, body))
-        if "Id" in body and body.get("sparse"):
-            return self._answer({**self._inner.read(entity, str(body["Id"])), **body})
-        return self._answer(body)
-
-    def batch(self, items: list[dict[str, Any]], request_id: str) -> list[dict[str, Any]]:
-        self._captured.add("quickbooks", "batch", len(items))
-        answers = []
-        for item in items:
-            entity = next(k for k in item if k not in ("bId", "operation"))
-            answers.append({"bId": item["bId"], entity: self._answer(item[entity])})
-        return answers
-
-    def send_invoice(self, invoice_id: str, request_id: str) -> dict[str, Any]:
-        self._captured.add("quickbooks", "send", invoice_id)
-        return {}
-
-
-class PreviewStore(DynamoSyncStore):
-    """The store as a dry run sees it: links, settings and decisions read for real, the pair's settings as the
-    person has them now (on), and every link, sync error and history entry kept in memory."""
-
-    def __init__(self, table: Table, connection_id: str, config: SyncConfig) -> None:
-        super().__init__(table, connection_id)
-        self._configs[config.pair] = config.model_copy(update={"set_up": True, "enabled": True})
-        self.saved: dict[tuple[Side, str], Link] = {}
-        self.failed: dict[tuple[Side, str], SyncFailure] = {}
-
-    def link_of(self, pair: Pair, side: Side, record_id: str) -> Link | None:
-        return self.saved.get((side, record_id)) or super().link_of(pair, side, record_id)
-
-    def links_of(self, pair: Pair, side: Side, record_ids: list[str]) -> dict[str, Link | None]:
-        found = super().links_of(pair, side, record_ids)
-        return {i: self.saved.get((side, i)) or link for i, link in found.items()}
-
-    def save_link(self, link: Link, previous: Link | None) -> Link:
-        saved = Link(
-            link.pair, link.hubspot_id, link.qbo_id, dict(link.base), (previous.version if previous else 0) + 1
-        )
-        self.saved[(Side.HUBSPOT, link.hubspot_id)] = self.saved[(Side.QUICKBOOKS, link.qbo_id)] = saved
-        return saved
-
-    def delete_link(self, link: Link) -> None:
-        return None
-
-    def save_intent(self, link: Link, writes: dict[str, dict[str, str]]) -> None:
-        return None
-
-    def intent(self, link: Link) -> dict[str, dict[str, str]]:
-        return {}
-
-    def record_failure(self, pair: Pair, side: Side, record_id: str, failure: SyncFailure) -> None:
-        self.failed[(side, record_id)] = failure
-
-    def failing(self, pair: Pair) -> set[tuple[str, str]]:
-        return super().failing(pair) | {(str(side), record_id) for side, record_id in self.failed}
-
-    def clear_failure(self, pair: Pair, side: Side, record_id: str) -> None:
-        self.failed.pop((side, record_id), None)
-
-    def add_history(self, entry: dict[str, Any]) -> None:
-        return None
-
-    def add_histories(self, entries: list[dict[str, Any]]) -> None:
-        return None
 
 
 def label(pair: Pair, record: Record | None) -> str:
@@ -297,3 +122,22 @@ def preview_batch(
     rows = RowMaker(signal.pair, signal.side, store)
     run_batch(signal, hubspot, qbo, store, on_result=rows)
     return rows.rows
+
+
+CSV_COLUMNS = ("kind", "side", "record_id", "name", "other_id", "other_name", "key", "reason", "fix")
+
+
+def _cell(value: Any) -> str:
+    """A value as a spreadsheet cell; one a spreadsheet would run as a formula is kept as text."""
+    text = str(value)
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def preview_as_csv(rows: list[dict[str, Any]]) -> str:
+    """Preview rows as a spreadsheet opens them: one line a record, the columns a person reads."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, extrasaction="ignore")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: _cell(row.get(k, "")) for k in CSV_COLUMNS})
+    return out.getvalue()

@@ -3,7 +3,10 @@ syncs on (an initial sync) and off, deleting a sync, sync health, history and re
 
 import time
 from collections.abc import Callable
-from typing import Any
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
 
 from hubbooks.hubspot import app_properties
 from hubbooks.hubspot.client import HubSpotClient
@@ -14,12 +17,17 @@ from hubbooks.mapping.validation import Problem, validate
 from hubbooks.models.signals import Pair, Reason, Side, SyncSignal
 from hubbooks.models.sync_config import CONFIGURABLE, MAPPED, SyncChanges, SyncConfig
 from hubbooks.store.health import HealthRepository, Page
-from hubbooks.store.jobs import JobRepository
+from hubbooks.store.jobs import PREVIEW_JOBS, JobProgress, JobRepository
+from hubbooks.store.previews import PreviewRepository
 from hubbooks.store.sync_settings import StaleSettingsError, SyncSettingsRepository
 from hubbooks.store.sync_store import DynamoSyncStore
 from hubbooks.store.table import Table
+from hubbooks.sync.models import Decision
+from hubbooks.sync.preview import RowKind, preview_as_csv
 
 RECENT_HISTORY = 200
+CSV_ROWS = 20_000  # one download of a preview's rows of one kind
+PREVIEW_STALL = 900.0  # seconds: a preview not finished by then is taken as lost, and may be started again
 RESYNC_INTERVAL_SECONDS = 60.0  # per connection, over all its pairs
 
 
@@ -30,6 +38,24 @@ class RefusedError(Exception):
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
         self.status = status
+
+
+class ReviewDecision(BaseModel):
+    """One decision of the review: link the record with `other_id` (a record of the other side), leave it
+    out, or take an earlier decision back."""
+
+    side: Literal["hs", "qbo"]
+    record_id: str = Field(pattern=r"^\d{1,19}$")
+    choice: Literal["link", "skip", "clear"]
+    other_id: str = Field(default="", pattern=r"^(\d{1,19})?$")
+
+
+class ReviewDecisions(BaseModel):
+    decisions: list[ReviewDecision] = Field(min_length=1, max_length=100)
+
+
+class StartSync(BaseModel):
+    version: int = Field(description="The settings version the person saw in the preview")
 
 
 class InvalidSettingsError(Exception):
@@ -44,7 +70,7 @@ class SettingsService:
         connection_id: str,
         table: Table,
         hubspot: Callable[[], HubSpotClient],
-        start_job: Callable[[Pair], str],
+        start_job: Callable[[Pair, date | None], str],
         send: Callable[[list[SyncSignal]], int],
         *,
         session_id: str = "",
@@ -55,6 +81,8 @@ class SettingsService:
         self.health = HealthRepository(table, connection_id)
         self.configs = SyncSettingsRepository(table, connection_id)
         self.jobs = JobRepository(table, connection_id)
+        self.previews = JobRepository(table, connection_id, PREVIEW_JOBS)
+        self.preview_rows = PreviewRepository(table, connection_id)
         self._hubspot = hubspot
         self._start_job = start_job
         self._send = send
@@ -65,10 +93,13 @@ class SettingsService:
         return self.configs.get(pair)
 
     def update(self, pair: Pair, changes: SyncChanges) -> dict[str, Any]:
-        """Save changes made over `changes.version`; turning on starts an initial sync."""
+        """Save changes made over `changes.version`; turning on starts an initial sync. A pair not set up yet
+        takes its settings but is turned on only by `start` (after a preview)."""
         current = self.configs.get(pair)
         if changes.version != current.version:
             raise StaleSettingsError(f"{pair} is at version {current.version}, not {changes.version}")
+        if changes.enabled and not current.set_up:
+            raise RefusedError(409, f"The {pair} sync is not set up yet: preview it, then save and sync.")
         wanted = current.changed(changes)
         mappings_changed = changes.mappings is not None and wanted.mappings != current.mappings
         if mappings_changed:
@@ -82,15 +113,106 @@ class SettingsService:
         saved = self.configs.save(wanted, current.version)
         changed = sorted(k for k, v in saved.model_dump(exclude={"version"}).items() if current.model_dump()[k] != v)
         self._record(pair, "settings_changed", changed)
-        job_id = self._start_job(pair) if saved.enabled and not current.enabled else None
+        job_id = self._start_job(pair, saved.bring_since) if saved.syncing and not current.syncing else None
         return {"sync": saved.model_dump(mode="json"), "job_id": job_id, "resync_offered": mappings_changed}
 
     def delete(self, pair: Pair) -> dict[str, int]:
-        """Stop the pair and forget its links and sync errors (records on both sides stay)."""
+        """Stop the pair and forget its links, sync errors and review decisions (records on both sides stay); the
+        pair is not set up again."""
         current = self.configs.get(pair)
-        self.configs.save(current.model_copy(update={"enabled": False}), current.version)
+        self.configs.save(
+            current.model_copy(update={"enabled": False, "set_up": False, "reviewed": False}), current.version
+        )
         self._record(pair, "sync_deleted", [])
         return self.health.forget(pair)
+
+    # -- the first day: preview, review, save and sync ------------------------------------------------
+
+    def _not_syncing(self, pair: Pair, step: str) -> SyncConfig:
+        current = self.configs.get(pair)
+        if current.syncing:
+            raise RefusedError(409, f"The {pair} sync is on: turn it off before you {step}.")
+        return current
+
+    def preview(self, pair: Pair) -> str:
+        """Start a dry run of the pair's first sync with its settings as they are now; answers the job id. It
+        runs as a queued job: the API only creates it."""
+        if pair not in MAPPED:
+            raise RefusedError(409, f"{pair} has nothing to match: set how far back to bring them and start.")
+        self._not_syncing(pair, "preview it")
+        running = self.previews.latest(pair)
+        if running is not None and running.status != "finished" and time.time() - running.started < PREVIEW_STALL:
+            raise RefusedError(409, f"A preview of {pair} is running: wait until it finishes.")
+        job_id = self.previews.create(pair)
+        plan = SyncSignal(
+            connection_id=self.connection_id,
+            pair=pair,
+            side=Side.HUBSPOT,
+            record_id="plan",
+            reason=Reason.PREVIEW,
+            source_version=job_id,
+            job_id=job_id,
+        )
+        self._send([plan])
+        self._record(pair, "preview_started", [])
+        return job_id
+
+    def preview_summary(self, pair: Pair) -> dict[str, Any]:
+        """The latest preview: its progress and, by kind, how many records."""
+        job = self.previews.latest(pair)
+        if job is None:
+            return {"pair": pair.value, "preview": None}
+        counts = self.preview_rows.counts(pair, job.job_id) if job.status == "finished" else {}
+        return {"pair": pair.value, "preview": _job(job) | {"rows": counts}}
+
+    def preview_page(self, pair: Pair, kind: RowKind, *, limit: int, cursor: str | None) -> Page:
+        job = self.previews.latest(pair)
+        if job is None:
+            return Page([], None)
+        return self.preview_rows.page(pair, job.job_id, kind, limit=limit, cursor=cursor)
+
+    def preview_csv(self, pair: Pair, kind: RowKind) -> str:
+        """The latest preview's rows of one kind as CSV (at most CSV_ROWS; the rows API pages through more)."""
+        rows: list[dict[str, Any]] = []
+        cursor: str | None = None
+        while len(rows) < CSV_ROWS:
+            page = self.preview_page(pair, kind, limit=200, cursor=cursor)
+            rows += page.items
+            cursor = page.cursor
+            if cursor is None:
+                break
+        return preview_as_csv(rows[:CSV_ROWS])
+
+    def decide(self, pair: Pair, decisions: list[ReviewDecision]) -> dict[str, Any]:
+        """Store a person's decisions from the review; the first sync honours them."""
+        current = self._not_syncing(pair, "change the review")
+        for decision in decisions:
+            side, other = Side(decision.side), Side(decision.side).other
+            if decision.choice == "link":
+                self._store.decide(pair, side, decision.record_id, Decision("link", decision.other_id))
+                self._store.decide(pair, other, decision.other_id, Decision("link", decision.record_id))
+            else:
+                chosen = None if decision.choice == "clear" else Decision("skip")
+                self._store.decide(pair, side, decision.record_id, chosen)
+        if not current.reviewed:
+            current = self.configs.save(current.model_copy(update={"reviewed": True}), current.version)
+        self._record(pair, "review_decided", [f"{d.side}:{d.record_id}:{d.choice}" for d in decisions][:50])
+        return {"decided": len(decisions), "version": current.version}
+
+    def start(self, pair: Pair, version: int) -> dict[str, Any]:
+        """Save and sync: the pair is set up and on, and its first sync starts now (a two-way pair needs a
+        finished preview first); answers the job id."""
+        current = self._not_syncing(pair, "start it again")
+        if version != current.version:
+            raise StaleSettingsError(f"{pair} is at version {current.version}, not {version}")
+        if pair in MAPPED:
+            preview = self.previews.latest(pair)
+            if preview is None or preview.status != "finished":
+                raise RefusedError(409, f"Preview the {pair} sync first, and look at what it will do.")
+        saved = self.configs.save(current.model_copy(update={"set_up": True, "enabled": True}), current.version)
+        job_id = self._start_job(pair, saved.bring_since)
+        self._record(pair, "sync_started", [])
+        return {"sync": saved.model_dump(mode="json"), "job_id": job_id}
 
     def resync(self, pair: Pair) -> str:
         """Start a full pass of the pair, unless one is running or one started in the last minute (one
@@ -103,7 +225,7 @@ class SettingsService:
         wait = RESYNC_INTERVAL_SECONDS - (time.time() - started)
         if wait > 0:
             raise RefusedError(429, f"A resync started less than a minute ago; try again in {wait:.0f} s.")
-        job_id = self._start_job(pair)
+        job_id = self._start_job(pair, None)
         self._record(pair, "resync_started", [])
         return job_id
 
@@ -178,22 +300,13 @@ class SettingsService:
         job = self.jobs.latest(pair)
         return {
             "pair": pair.value,
-            "enabled": self.configs.get(pair).enabled,
+            "enabled": self.configs.get(pair).syncing,
+            "state": self.configs.get(pair).state,
             "linked": self.health.linked(pair),
             "errors": self.health.failing(pair),
             "last_to_quickbooks": next((h["at"] for h in recent if "->quickbooks" in str(h.get("direction"))), None),
             "last_to_hubspot": next((h["at"] for h in recent if "->hubspot" in str(h.get("direction"))), None),
-            "job": None
-            if job is None
-            else {
-                "job_id": job.job_id,
-                "status": job.status,
-                "total": job.total,
-                **job.counts,
-                "started": job.started,
-                "finished": job.finished,
-                "estimated_finish": job.estimated_finish,
-            },
+            "job": None if job is None else _job(job),
         }
 
     def errors(
@@ -203,3 +316,16 @@ class SettingsService:
 
     def history(self, *, limit: int, cursor: str | None = None, pair: Pair | None = None) -> Page:
         return self.health.history(limit=limit, cursor=cursor, pair=pair)
+
+
+def _job(job: JobProgress) -> dict[str, Any]:
+    """A job's progress as the page shows it, with its estimated finish."""
+    return {
+        "job_id": job.job_id,
+        "status": job.status,
+        "total": job.total,
+        **job.counts,
+        "started": job.started,
+        "finished": job.finished,
+        "estimated_finish": job.estimated_finish,
+    }
