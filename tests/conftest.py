@@ -164,6 +164,7 @@ LONGEST_FIRST = (
     "tests/security/test_fuzz.py",
     "tests/browser/test_settings_page.py",
     "tests/integration/test_initial_sync.py",
+    "tests/integration/test_first_day.py",
 )
 
 

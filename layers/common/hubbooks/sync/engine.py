@@ -297,7 +297,9 @@ class SyncEngine:
         free = [c for c in candidates if self.store.link_of(pair, c.side, c.id) is None]
         if settings.reviewed and free:
             chosen = {c.id: self.store.decision(pair, c.side, c.id) for c in free}
-            taken = [c for c in free if (d := chosen[c.id]) is not None and d.other_id != record.id]
+            taken = [
+                c for c in free if (d := chosen[c.id]) is not None and d.choice == "link" and d.other_id != record.id
+            ]
             if taken and len(taken) == len(free):
                 choice = chosen[taken[0].id]
                 assert choice is not None
