@@ -93,7 +93,7 @@ def _preview(product: SandboxedProduct, browser: Browser) -> dict[str, int]:
 def test_the_first_day_from_install_to_the_first_sync(
     product: SandboxedProduct, day: tuple[Browser, dict[str, Any]]
 ) -> None:
-    browser, connection = day
+    browser, _ = day
     installed_ms = int(time.time() * 1000)
     syncs = _api(product, browser, "GET", "/api/syncs").json()["syncs"]
     assert {s["pair"]: s["status"]["state"] for s in syncs} == dict.fromkeys(
