@@ -1,5 +1,6 @@
 """The settings page in Debian's Chromium, driven by Playwright against devstack and both sandboxes: connect,
-turn contacts off and on and watch the initial sync finish, add a custom mapping and see it applied, read a
+find every sync not set up, set contacts up through a preview and a choice between two matches, save and
+sync and watch the first sync finish, turn contacts off and on, add a custom mapping and see it applied, read a
 failing record's fix, delete a sync. Screenshots go to .artifacts/browser/."""
 
 from collections.abc import Iterator
@@ -65,9 +66,58 @@ def _shot(page: Page, name: str) -> None:
 def test_the_page_shows_the_connection_and_a_card_per_sync(product: SandboxedProduct, page: Page) -> None:
     expect(page.locator("#connection")).to_contain_text("Sandbox Company")
     for pair in ("contacts", "products", "invoices", "payments"):
-        expect(page.locator(f"#sync-{pair}")).to_be_visible()
-    expect(page.get_by_label("Sync on").first).to_be_checked()
-    _shot(page, "01-connected")
+        expect(page.locator(f"#sync-{pair}")).to_contain_text("Not set up")
+    expect(page.get_by_label("Sync on")).to_have_count(0)
+    _shot(page, "01-connected-nothing-set-up")
+
+
+def _phone_shot(product: SandboxedProduct, page: Page, name: str) -> None:
+    """The same page at a phone's width (390 px), in the same session; it must not scroll sideways."""
+    phone = page.context.new_page()
+    phone.set_viewport_size({"width": 390, "height": 844})
+    phone.goto(f"{product.devstack.gateway_url}/")
+    expect(phone.locator("body")).to_have_attribute("data-ready", "true", timeout=15_000)
+    _shot(phone, f"{name}-phone")
+    wide = phone.evaluate(
+        """() => [...document.querySelectorAll("body *")]
+            .filter((e) => e.getBoundingClientRect().right > 391)
+            .map((e) => `${e.tagName.toLowerCase()}#${e.id}.${e.className}: ${Math.round(e.getBoundingClientRect().right)}`)
+            .slice(0, 8)"""
+    )
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390, wide
+    phone.close()
+
+
+def test_contacts_are_set_up_through_a_preview_and_a_choice_then_the_first_sync_runs(
+    product: SandboxedProduct, page: Page
+) -> None:
+    contact = product.hubspot_admin.create("contacts", {"email": "twin@example.com", "firstname": "Tess"})
+    for half in ("A", "B"):
+        product.quickbooks_admin.create(
+            "Customer", {"DisplayName": f"Tess {half}", "PrimaryEmailAddr": {"Address": "twin@example.com"}}
+        )
+    card = page.locator("#sync-contacts")
+    card.get_by_role("button", name="Preview").click()
+    expect(card).to_contain_text("need your choice", timeout=30_000)
+    _shot(page, "02-preview")
+    _phone_shot(product, page, "02-preview")
+    card.get_by_label("Tess <twin@example.com> (HubSpot)").select_option(label="Link with Tess A <twin@example.com>")
+    card.get_by_role("button", name="Apply choices").click()
+    expect(page.locator("#toast")).to_contain_text("Choices saved")
+    expect(card).to_contain_text("1 will link", timeout=30_000)
+    card.get_by_role("button", name="Save and sync").click()
+    expect(page.locator("#toast")).to_contain_text("first sync started")
+    expect(card.locator(".job")).to_contain_text("First sync finished", timeout=60_000)
+    _shot(page, "03-first-sync-finished")
+    assert customer_of(product, contact["id"])["DisplayName"] == "Tess A"
+    for pair in ("products", "invoices", "payments"):
+        other = page.locator(f"#sync-{pair}")
+        if pair == "products":
+            other.get_by_role("button", name="Preview").click()
+            expect(other).to_contain_text("The first sync will do this", timeout=30_000)
+        other.get_by_role("button", name="Save and sync").click()
+        expect(page.locator(f"#sync-{pair}").get_by_label("Sync on")).to_be_checked(timeout=30_000)
+    _phone_shot(product, page, "03-set-up")
 
 
 def test_turning_contacts_off_and_on_runs_an_initial_sync_to_the_end(product: SandboxedProduct, page: Page) -> None:
@@ -87,7 +137,7 @@ def test_turning_contacts_off_and_on_runs_an_initial_sync_to_the_end(product: Sa
     card.get_by_label("Sync on").check()
     card.get_by_role("button", name="Save").click()
     expect(page.locator("#toast")).to_contain_text("initial sync started", timeout=30_000)
-    expect(page.locator("#sync-contacts .job")).to_contain_text("Initial sync finished", timeout=60_000)
+    expect(page.locator("#sync-contacts .job")).to_contain_text("First sync finished", timeout=60_000)
     expect(page.locator("#sync-contacts progress")).to_be_visible()
     _shot(page, "02-initial-sync-finished")
     emails = {
@@ -140,6 +190,5 @@ def test_a_failing_record_shows_its_fix_and_the_sync_can_be_deleted(product: San
     page.once("dialog", lambda dialog: dialog.accept())
     page.locator("#sync-products").get_by_role("button", name="Delete sync").click()
     expect(page.locator("#toast")).to_contain_text("deleted")
-    expect(page.locator("#sync-products .counts")).to_contain_text("0 linked")
-    expect(page.locator("#sync-products").get_by_label("Sync on")).not_to_be_checked()
+    expect(page.locator("#sync-products")).to_contain_text("Not set up")  # set up anew, through a preview
     _shot(page, "06-sync-deleted")

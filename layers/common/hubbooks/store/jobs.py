@@ -23,6 +23,7 @@ class JobProgress:
     counts: dict[str, int]
     started: float
     finished: float | None
+    settings_version: int = 0  # a preview's: the version of the pair's settings it ran with
 
     @property
     def done(self) -> int:
@@ -43,7 +44,7 @@ class JobRepository:
         self.pk = connection_pk(connection_id)
         self.kind = kind  # "JOB": first syncs and resyncs; "PREVIEWJOB": previews
 
-    def create(self, pair: Pair) -> str:
+    def create(self, pair: Pair, settings_version: int = 0) -> str:
         job_id = uuid.uuid4().hex[:12]
         self.table.resource.put_item(
             Item={
@@ -53,6 +54,7 @@ class JobRepository:
                 "status": "planning",
                 "total": 0,
                 "started": Decimal(str(round(time.time(), 3))),
+                "settings_version": settings_version,
                 **dict.fromkeys(COUNTERS, 0),
             }
         )
@@ -112,4 +114,5 @@ class JobRepository:
             {k: int(item.get(k, 0)) for k in COUNTERS},
             float(item["started"]),
             float(item["finished"]) if item.get("finished") else None,
+            int(item.get("settings_version", 0)),
         )

@@ -60,7 +60,8 @@ def label(pair: Pair, record: Record | None) -> str:
         return ""
     values = record.values
     if pair is Pair.CONTACTS:
-        name = " ".join(v for v in (values.get("firstname", ""), values.get("lastname", "")) if v)
+        given = " ".join(v for v in (values.get("firstname", ""), values.get("lastname", "")) if v)
+        name = str((record.raw or {}).get("DisplayName") or given)  # QuickBooks' own name for a customer
         email = values.get("email", "")
         return f"{name} <{email}>" if name and email else name or email
     sku = values.get("hs_sku", "")

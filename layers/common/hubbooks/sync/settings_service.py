@@ -139,11 +139,11 @@ class SettingsService:
         runs as a queued job: the API only creates it."""
         if pair not in MAPPED:
             raise RefusedError(409, f"{pair} has nothing to match: set how far back to bring them and start.")
-        self._not_syncing(pair, "preview it")
+        current = self._not_syncing(pair, "preview it")
         running = self.previews.latest(pair)
         if running is not None and running.status != "finished" and time.time() - running.started < PREVIEW_STALL:
             raise RefusedError(409, f"A preview of {pair} is running: wait until it finishes.")
-        job_id = self.previews.create(pair)
+        job_id = self.previews.create(pair, current.version)
         plan = SyncSignal(
             connection_id=self.connection_id,
             pair=pair,
@@ -194,8 +194,8 @@ class SettingsService:
             else:
                 chosen = None if decision.choice == "clear" else Decision("skip")
                 self._store.decide(pair, side, decision.record_id, chosen)
-        if not current.reviewed:
-            current = self.configs.save(current.model_copy(update={"reviewed": True}), current.version)
+        # A new version: a preview made before these decisions no longer says what the first sync will do.
+        current = self.configs.save(current.model_copy(update={"reviewed": True}), current.version)
         self._record(pair, "review_decided", [f"{d.side}:{d.record_id}:{d.choice}" for d in decisions][:50])
         return {"decided": len(decisions), "version": current.version}
 
@@ -209,6 +209,8 @@ class SettingsService:
             preview = self.previews.latest(pair)
             if preview is None or preview.status != "finished":
                 raise RefusedError(409, f"Preview the {pair} sync first, and look at what it will do.")
+            if preview.settings_version != current.version:
+                raise RefusedError(409, f"The {pair} settings changed since the preview: preview it again.")
         saved = self.configs.save(current.model_copy(update={"set_up": True, "enabled": True}), current.version)
         job_id = self._start_job(pair, saved.bring_since)
         self._record(pair, "sync_started", [])

@@ -9,7 +9,17 @@ const LABELS = {
 };
 const DIRECTIONS = { both: "Both ways", hubspot_to_qbo: "HubSpot → QuickBooks", qbo_to_hubspot: "QuickBooks → HubSpot" };
 const POLICIES = { most_recent_wins: "Most recent change wins", hubspot_wins: "HubSpot wins", qbo_wins: "QuickBooks wins" };
-const state = { syncs: {}, fields: {}, polling: null };
+const ROW_KINDS = {
+  link: "will link",
+  create_in_quickbooks: "will be created in QuickBooks",
+  create_in_hubspot: "will be created in HubSpot",
+  ambiguous: "need your choice (several matches)",
+  excluded: "left out",
+  fail: "would fail",
+  in_step: "already in step",
+  update: "will be updated",
+};
+const state = { syncs: {}, fields: {}, previews: {}, choices: {}, polling: null };
 
 async function api(method, path, body) {
   const response = await fetch(path, {
@@ -68,14 +78,69 @@ async function loadConnection() {
   document.getElementById("disconnect").href = `/connections/${c.connection_id}/disconnect`;
 }
 
-function progressOf(job) {
-  if (!job) return el("p", { class: "muted", text: "No initial sync has run yet." });
+function finishing(job) {
+  if (job.status === "finished" || !job.estimated_finish) return "";
+  const seconds = Math.max(0, Math.round(job.estimated_finish - Date.now() / 1000));
+  const at = new Date(job.estimated_finish * 1000).toLocaleTimeString();
+  return ` · about ${seconds < 90 ? `${seconds} s` : `${Math.round(seconds / 60)} min`} left (done by ${at})`;
+}
+
+function progressOf(job, what = "First sync") {
+  if (!job) return el("p", { class: "muted", text: `No ${what.toLowerCase()} has run yet.` });
   const label = job.status === "finished"
-    ? `Initial sync finished: ${job.done} of ${job.total} (${job.created} created, ${job.linked} linked, ${job.failed} failed)`
-    : `Initial sync: ${job.done} of ${job.total}`;
+    ? `${what} finished: ${job.done} of ${job.total}` + (job.created === undefined ? "" : ` (${job.created} created, ${job.linked} linked, ${job.failed} failed)`)
+    : `${what}: ${job.done} of ${job.total}${finishing(job)}`;
   return el("div", {},
     el("progress", { max: String(Math.max(job.total, 1)), value: String(job.done), "aria-label": label }),
     el("p", { class: "muted job", text: label }));
+}
+
+// -- the first day: a pair not set up is previewed, reviewed, then saved and synced ----------------------
+
+function choiceFor(pair, row) {
+  const id = `${pair}-choice-${row.side}-${row.record_id}`;
+  const key = `${row.side}:${row.record_id}`;
+  const chosen = state.choices[pair][key] || "";
+  const select = el("select", { id, name: "choice" });
+  select.append(el("option", { value: "", text: "Decide later", selected: chosen === "" }));
+  select.append(el("option", { value: "skip", text: "Leave it out", selected: chosen === "skip" }));
+  for (const candidate of row.candidates || []) {
+    const [otherId, name] = candidate.split("\t");
+    const value = `link:${otherId}`;
+    select.append(el("option", { value, text: `Link with ${name || otherId}`, selected: chosen === value }));
+  }
+  select.addEventListener("change", () => { state.choices[pair][key] = select.value; });
+  return el("li", {}, el("label", { for: id, text: `${row.name || row.record_id} (${row.side === "hs" ? "HubSpot" : "QuickBooks"})` }), select);
+}
+
+function previewOf(pair, act) {
+  const summary = state.previews[pair];
+  const job = summary && summary.preview;
+  if (!job) return el("p", { class: "muted", text: "Preview what the first sync will do: nothing is written to either app." });
+  if (job.status !== "finished") return progressOf(job, "Preview");
+  const counts = Object.entries(job.rows).filter(([, n]) => n > 0);
+  const list = el("ul", { class: "preview" }, ...counts.map(([kind, n]) => el("li", {},
+    `${n} ${ROW_KINDS[kind] || kind} · `,
+    el("a", { href: `/api/syncs/${pair}/preview.csv?kind=${kind}`, download: "", text: "CSV" }))));
+  const ambiguous = summary.ambiguous || [];
+  state.choices[pair] = state.choices[pair] || {};
+  const decide = () => act(async () => {
+    const decisions = Object.entries(state.choices[pair]).filter(([, v]) => v).map(([key, value]) => {
+      const [side, recordId] = key.split(":");
+      const [choice, otherId] = value.split(":");
+      return { side, record_id: recordId, choice, other_id: otherId || "" };
+    });
+    if (!decisions.length) return "Choose for at least one record first.";
+    await api("POST", `/api/syncs/${pair}/decisions`, { decisions });
+    state.choices[pair] = {};
+    await api("POST", `/api/syncs/${pair}/preview`);
+    return "Choices saved; the preview runs again with them.";
+  });
+  return el("div", {},
+    el("p", { text: "The first sync will do this:" }), list,
+    ambiguous.length ? el("fieldset", {}, el("legend", { text: "Records with several matches: choose" }),
+      el("ul", { class: "choices" }, ...ambiguous.map((row) => choiceFor(pair, row))),
+      el("button", { type: "button", onclick: decide, text: "Apply choices" })) : "");
 }
 
 function card(sync) {
@@ -123,9 +188,29 @@ function card(sync) {
     await api("POST", `/api/syncs/${pair}/resync`);
     return "Resync started.";
   });
+  const setUp = status.state === "not_set_up";
+  const since = el("input", { type: "date", id: id("since"), name: "bring_since", value: sync.bring_since || "" });
+  const saveSettings = async () => {
+    const changes = { version: sync.version };
+    if (twoWay) Object.assign(changes, { direction: direction.value, policy: policy.value });
+    if (pair === "contacts") changes.filters = { lifecycle_stages: commaList(stages), list_ids: commaList(lists) };
+    if (!twoWay && since.value) changes.bring_since = since.value;
+    return (await api("PUT", `/api/syncs/${pair}`, changes)).sync;
+  };
+  const preview = () => act(async () => {
+    await saveSettings();
+    await api("POST", `/api/syncs/${pair}/preview`);
+    return "Preview started: nothing is written while it runs.";
+  });
+  const start = () => act(async () => {
+    // Two-way pairs start with the settings their preview ran with; the others save theirs now.
+    const version = twoWay ? sync.version : (await saveSettings()).version;
+    await api("POST", `/api/syncs/${pair}/start`, { version });
+    return `${LABELS[pair]} is set up: the first sync started.`;
+  });
   const article = el("article", { class: "card", id: `sync-${pair}`, "aria-labelledby": id("title") },
     el("h3", { id: id("title"), text: LABELS[pair] }),
-    el("label", { for: id("enabled") }, enabled, " Sync on"),
+    setUp ? el("p", { class: "badge", text: "Not set up: nothing syncs until you set it up." }) : el("label", { for: id("enabled") }, enabled, " Sync on"),
     twoWay ? el("label", { for: id("direction"), text: "Direction" }) : "",
     twoWay ? direction : "",
     twoWay ? el("label", { for: id("policy"), text: "When both sides changed" }) : "",
@@ -134,12 +219,19 @@ function card(sync) {
     pair === "contacts" ? stages : "",
     pair === "contacts" ? el("label", { for: id("lists"), text: "Only contacts in HubSpot lists (list ids, comma-separated)" }) : "",
     pair === "contacts" ? lists : "",
-    el("p", { class: "muted counts", text: `${status.linked} linked · ${status.errors} with errors` }),
-    progressOf(status.job),
-    el("div", { class: "row" },
-      el("button", { type: "button", class: "primary", onclick: save, text: "Save" }),
-      el("button", { type: "button", onclick: resync, text: "Resync" }),
-      el("button", { type: "button", class: "danger", onclick: remove, text: "Delete sync" })));
+    setUp && !twoWay ? el("label", { for: id("since"), text: "Bring existing ones dated from (empty: all)" }) : "",
+    setUp && !twoWay ? since : "",
+    setUp ? "" : el("p", { class: "muted counts", text: `${status.linked} linked · ${status.errors} with errors` }),
+    setUp ? (twoWay ? previewOf(pair, act) : "") : progressOf(status.job),
+    setUp
+      ? el("div", { class: "row" },
+        twoWay ? el("button", { type: "button", onclick: preview, text: "Preview" }) : "",
+        el("button", { type: "button", class: "primary", onclick: start, text: "Save and sync",
+          disabled: twoWay && !(state.previews[pair] && state.previews[pair].preview && state.previews[pair].preview.status === "finished") }))
+      : el("div", { class: "row" },
+        el("button", { type: "button", class: "primary", onclick: save, text: "Save" }),
+        el("button", { type: "button", onclick: resync, text: "Resync" }),
+        el("button", { type: "button", class: "danger", onclick: remove, text: "Delete sync" })));
   return article;
 }
 
@@ -150,10 +242,18 @@ async function loadSyncs() {
     const known = state.syncs[sync.pair];
     if (!known || sync.version >= known.version) state.syncs[sync.pair] = sync;
   }
+  for (const sync of syncs.filter((s) => s.status.state === "not_set_up" && ["contacts", "products"].includes(s.pair))) {
+    const summary = await api("GET", `/api/syncs/${sync.pair}/preview`);
+    if (summary.preview && summary.preview.status === "finished" && summary.preview.rows.ambiguous) {
+      summary.ambiguous = (await api("GET", `/api/syncs/${sync.pair}/preview/rows?kind=ambiguous&limit=50`)).items;
+    }
+    state.previews[sync.pair] = summary;
+  }
   const focused = document.activeElement && document.activeElement.id;
   document.getElementById("syncs").replaceChildren(...syncs.map((sync) => card(state.syncs[sync.pair])));
   if (focused && document.getElementById(focused)) document.getElementById(focused).focus();
-  const running = syncs.some((s) => s.status.job && s.status.job.status !== "finished");
+  const previewing = Object.values(state.previews).some((p) => p.preview && p.preview.status !== "finished");
+  const running = previewing || syncs.some((s) => s.status.job && s.status.job.status !== "finished");
   if (running && !state.polling) state.polling = setInterval(refresh, 1000);
   if (!running && state.polling) { clearInterval(state.polling); state.polling = null; }
 }
