@@ -4,7 +4,7 @@ import sys
 import warnings
 from pathlib import Path
 
-from demo import billing, connect, foundation, initial_sync, settings, sweep, sync, tenants, webhooks
+from demo import billing, connect, first_day, foundation, settings, sweep, sync, tenants, webhooks
 from demo import sandbox as demo_sandbox
 from demo.report import Report
 from devstack.sandboxed import SandboxedProduct
@@ -26,7 +26,7 @@ def main() -> int:
             demo_sandbox.run(product, report)
             browser = connect.run(product, report)
             connection = browser.get(f"{product.devstack.gateway_url}/api/connection").json()
-            initial_sync.run(product, report, connection["connection_id"])
+            first_day.run(product, report, browser)
             webhooks.run(product, report)
             sync.run(product, report)
             sweep.run(product, report)

@@ -3,6 +3,7 @@ QuickBooks company; its records sync within that pair, and nothing crosses to th
 
 from typing import Any
 
+from demo.first_day import Api, set_up
 from demo.report import Report
 from devstack.browser import Browser
 from devstack.sandboxed import SandboxedProduct
@@ -30,6 +31,7 @@ def run(product: SandboxedProduct, report: Report, first_connection_id: str) -> 
         f"{first_connection_id[:8]}…",
     )
 
+    set_up(Api(product, browser), "contacts")
     product.settle()
     hubspot.create("contacts", {"email": "second.tenant@example.com", "firstname": "Sol", "lastname": "Second"})
     quickbooks.create(
