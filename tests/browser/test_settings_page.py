@@ -81,7 +81,7 @@ def _phone_shot(product: SandboxedProduct, page: Page, name: str) -> None:
     wide = phone.evaluate(
         """() => [...document.querySelectorAll("body *")]
             .filter((e) => e.getBoundingClientRect().right > 391)
-            .map((e) => `${e.tagName.toLowerCase()}#${e.id}.${e.className}: ${Math.round(e.getBoundingClientRect().right)}`)
+            .map((e) => `${e.tagName}#${e.id}.${e.className}: ${Math.round(e.getBoundingClientRect().right)}`)
             .slice(0, 8)"""
     )
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390, wide
