@@ -17,6 +17,7 @@ from sandbox import signing
 from sandbox.accounts import Accounts
 from sandbox.clock import iso_ms, now_ms
 from sandbox.http import ApiError, Emulator, json_response, read_json
+from sandbox.hubspot import scopes
 from sandbox.hubspot.apps import Actions, Templates, Timeline
 from sandbox.hubspot.crm import MAX_BATCH, Crm, Record, Source
 from sandbox.hubspot.errors import hubspot_error
@@ -221,6 +222,8 @@ class HubSpotEmulator(Emulator):
                 "The OAuth token used to make this call expired or is not valid.",
                 "EXPIRED_AUTHENTICATION",
             )
+        if token != self.oauth.dev_token:
+            scopes.check(request, self.oauth.scopes_of(token))
         windows = ["TEN_SECONDLY_ROLLING"] + (["SECONDLY"] if request.path.endswith("/search") else [])
         return self.limits.acquire(windows)
 

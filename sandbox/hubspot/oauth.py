@@ -118,6 +118,10 @@ class OAuthServer:
         entry = self.access.get(token)
         return entry is not None and entry.expires > time.time()
 
+    def scopes_of(self, token: str) -> list[str]:
+        entry = self.access.get(token)
+        return entry.scopes if entry is not None else []
+
     def portal_of(self, token: str) -> int | None:
         """The portal an access token works in (None for the developer key and unknown tokens)."""
         entry = self.access.get(token)

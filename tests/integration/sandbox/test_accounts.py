@@ -21,7 +21,11 @@ def _hubspot_token(hubspot: Sandbox, portal: int) -> dict[str, Any]:
     """Install the app as a user signed in to `portal`."""
     authorize = requests.get(
         f"{hubspot.url}/oauth/authorize",
-        params={"client_id": CLIENT_ID, "redirect_uri": "https://app.example/cb", "scope": "oauth"},
+        params={
+            "client_id": CLIENT_ID,
+            "redirect_uri": "https://app.example/cb",
+            "scope": "oauth crm.objects.contacts.read",
+        },
         cookies={"hubspot_portal": str(portal)},
         allow_redirects=False,
         timeout=10,

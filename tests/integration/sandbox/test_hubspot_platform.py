@@ -69,6 +69,18 @@ def test_oauth_code_exchange_refresh_and_token_info(hubspot: Sandbox) -> None:
         timeout=10,
     )
     assert contacts.status_code == 200
+    for method, path in (("PATCH", "/crm/v3/objects/contacts/1"), ("GET", "/crm/v3/lists/1")):
+        refused = requests.request(
+            method,
+            f"{hubspot.url}{path}",
+            headers={"Authorization": f"Bearer {body['access_token']}"},
+            json={},
+            timeout=10,
+        )
+        assert refused.status_code == 403, (method, path)  # granted contacts.read only: no writes, no lists
+        assert refused.json()["category"] == "MISSING_SCOPES"
+        wanted = refused.json()["errors"][0]["context"]["requiredGranularScopes"]
+        assert wanted == ["crm.objects.contacts.write" if method == "PATCH" else "crm.lists.read"]
     refreshed = requests.post(
         f"{hubspot.url}/oauth/v1/token",
         data={

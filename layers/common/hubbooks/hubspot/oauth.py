@@ -11,7 +11,7 @@ from hubbooks.errors import UnavailableError
 SCOPES = (
     "oauth crm.objects.contacts.read crm.objects.contacts.write e-commerce crm.objects.deals.read "
     "crm.objects.deals.write crm.objects.invoices.read crm.objects.invoices.write crm.schemas.contacts.write "
-    "crm.schemas.deals.write timeline automation"
+    "crm.schemas.deals.write crm.lists.read timeline automation"
 )
 
 
