@@ -256,13 +256,18 @@ def resync_record(pair: str, side: str, record_id: str) -> dict[str, Any]:
     return {"queued": _service().resync_record(_pair(pair), Side(side), record_id)}
 
 
-@app.get("/api/history", summary="What hubbooks did, newest first")
+@app.get("/api/history", summary="What hubbooks did, newest first, in sentences; of one record with side and record_id")
 def history(
     pair: Annotated[Pair | None, Query()] = None,
+    side: Annotated[Side | None, Query()] = None,
+    record_id: Annotated[str | None, Query(pattern=r"^\d{1,19}$")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=2000)] = None,
 ) -> dict[str, Any]:
-    return _page(_service().history(limit=limit, cursor=cursor, pair=pair))
+    if (side is None) != (record_id is None):
+        raise ServiceError(400, "Ask for one record's history with both side (hs or qbo) and record_id.")
+    record = (side, record_id) if side is not None and record_id is not None else None
+    return _page(_service().history(limit=limit, cursor=cursor, pair=pair, record=record))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

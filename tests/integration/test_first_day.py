@@ -188,3 +188,6 @@ def test_the_first_day_from_install_to_the_first_sync(
     assert f"LINK#contacts#hs#{newcomer['id']}" not in links
     errors = _api(product, browser, "GET", "/api/errors?pair=contacts&limit=50").json()["items"]
     assert len(errors) == second["ambiguous"] + second["fail"]
+    story = _api(product, browser, "GET", f"/api/history?side=hs&record_id={chosen['record_id']}").json()["items"]
+    assert [h["text"] for h in story] == [f"{chosen['name']}: matched with its existing counterpart and linked"]
+    assert _api(product, browser, "GET", "/api/history?side=hs").status_code == 400

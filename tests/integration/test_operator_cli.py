@@ -51,6 +51,11 @@ def test_a_record_resynced_and_a_dead_letter_replayed_are_applied(
     assert _run(product, "resync", cid, "contacts", "hs", contact["id"]) == ["1 signal queued"]
     settle(product)
     assert customer_of(product, contact["id"])["GivenName"] == "Resynced"
+    story = [line.split("  ", 1)[1] for line in _run(product, "history", cid, "contacts", "hs", contact["id"])]
+    assert story == [
+        "Resynced <replay@example.com>: firstname copied to QuickBooks",  # the latest first, named as it was then
+        "Re <replay@example.com>: created in QuickBooks from HubSpot",
+    ]
 
     product.hubspot_admin.update("contacts", contact["id"], {"firstname": "Replayed"})
     signal = {

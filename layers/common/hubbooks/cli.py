@@ -12,6 +12,7 @@ import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -79,7 +80,7 @@ def status(stack: Stack, out: Out) -> None:
             job = state["job"]
             progress = f"job {job['status']} {job['done']}/{job['total']}" if job else "no job"
             out(
-                f"  {pair.value:9} {'on ' if state['enabled'] else 'off'}  {state['linked']:6} linked  "
+                f"  {pair.value:9} {state['state'].replace('_', ' '):10}  {state['linked']:6} linked  "
                 f"{state['errors']:4} errors  {progress}"
             )
 
@@ -98,6 +99,24 @@ def errors(stack: Stack, out: Out) -> None:
             cursor = page.cursor
             if cursor is None:
                 break
+
+
+def history(stack: Stack, out: Out, connection_id: str, record: tuple[Pair, Side, str]) -> None:
+    """What happened to one record (pair, side, id), newest first, in sentences."""
+    pair, side, record_id = record
+    cursor: str | None = None
+    shown = 0
+    while True:
+        page = stack.service(connection_id).history(limit=100, cursor=cursor, pair=pair, record=(side, record_id))
+        for entry in page.items:
+            when = datetime.fromtimestamp(float(entry["at"]), UTC).strftime("%Y-%m-%d %H:%M:%S")
+            out(f"{when}  {entry['text']}")
+            shown += 1
+        cursor = page.cursor
+        if cursor is None:
+            break
+    if not shown:
+        out(f"nothing recorded for {pair} {side} {record_id} (history is kept 30 days)")
 
 
 def replay_dead_letters(stack: Stack, out: Out, limit: int) -> int:
@@ -138,6 +157,11 @@ def main(argv: list[str] | None = None, out: Out = print) -> int:
     resync.add_argument("pair", choices=[p.value for p in CONFIGURABLE])
     resync.add_argument("side", choices=[s.value for s in Side])
     resync.add_argument("record_id")
+    story = commands.add_parser("history", help="what happened to one record, in sentences")
+    story.add_argument("connection_id")
+    story.add_argument("pair", choices=[p.value for p in CONFIGURABLE])
+    story.add_argument("side", choices=[s.value for s in Side])
+    story.add_argument("record_id")
     replay = commands.add_parser("replay-dlq", help="send dead-lettered signals back to the sync queue")
     replay.add_argument("--max", type=int, default=1000)
     register = commands.add_parser("register-action", help="register the workflow action with the HubSpot app")
@@ -162,6 +186,8 @@ def main(argv: list[str] | None = None, out: Out = print) -> int:
     elif args.command == "resync":
         queued = stack.service(args.connection_id).resync_record(Pair(args.pair), Side(args.side), args.record_id)
         out(f"{queued} signal queued")
+    elif args.command == "history":
+        history(stack, out, args.connection_id, (Pair(args.pair), Side(args.side), args.record_id))
     elif args.command == "replay-dlq":
         replay_dead_letters(stack, out, args.max)
     return 0

@@ -13,6 +13,8 @@ from hubbooks.models.signals import Pair, Side
 from hubbooks.store.keys import HISTORY, connection_pk, decisions_prefix, errors_prefix, intents_prefix, links_prefix
 from hubbooks.store.table import Table
 
+FILTERED_READ = 500  # items read per query when a filter keeps only some
+
 
 class InvalidCursorError(ValueError):
     """A cursor this list did not give out (garbled, or another list's or tenant's key)."""
@@ -70,10 +72,21 @@ def paged(
     newest_first: bool = False,
     filters: ConditionBase | None = None,
 ) -> Page:
-    """One page of a partition's items under `prefix`, with the cursor of the next."""
+    """One page of a partition's items under `prefix`, with the cursor of the next. With `filters`, DynamoDB's
+    limit counts items read, not items kept: read on until the page is full or the list ends."""
     start = _cursor_in(cursor, pk, prefix)
-    items, last = table.page(pk, prefix, limit=limit, start=start, newest_first=newest_first, filters=filters)
-    return Page([_plain(i) for i in items], _cursor_out(last))
+    found: list[dict[str, Any]] = []
+    while True:
+        read = max(limit, FILTERED_READ) if filters is not None else limit
+        items, last = table.page(pk, prefix, limit=read, start=start, newest_first=newest_first, filters=filters)
+        found += items
+        if len(found) >= limit or last is None:
+            break
+        start = last
+    if len(found) > limit:  # the next page starts after the last item shown
+        found = found[:limit]
+        last = {"PK": found[-1]["PK"], "SK": found[-1]["SK"]}
+    return Page([_plain(i) for i in found], _cursor_out(last))
 
 
 class HealthRepository:
@@ -102,9 +115,20 @@ class HealthRepository:
         prefix = errors_prefix(pair, side)
         return self._page(prefix, limit=limit, cursor=cursor, newest_first=False, filters=_all_of(conditions))
 
-    def history(self, *, limit: int, cursor: str | None = None, pair: Pair | None = None) -> Page:
-        filters = Attr("pair").eq(str(pair)) if pair else None
-        return self._page(HISTORY, limit=limit, cursor=cursor, newest_first=True, filters=filters)
+    def history(
+        self,
+        *,
+        limit: int,
+        cursor: str | None = None,
+        pair: Pair | None = None,
+        record: tuple[Side, str] | None = None,
+    ) -> Page:
+        """History, newest first: of every pair, one pair, or one record (its side and id)."""
+        conditions = [Attr("pair").eq(str(pair))] if pair else []
+        if record is not None:
+            side, record_id = record
+            conditions.append(Attr("hubspot_id" if side is Side.HUBSPOT else "qbo_id").eq(record_id))
+        return self._page(HISTORY, limit=limit, cursor=cursor, newest_first=True, filters=_all_of(conditions))
 
     def forget(self, pair: Pair) -> dict[str, int]:
         """Delete the pair's links and sync errors (records on both sides stay); answers how many of each."""

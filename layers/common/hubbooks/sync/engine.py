@@ -24,6 +24,7 @@ from hubbooks.sync.ports import (
     StaleObjectError,
     StorePort,
 )
+from hubbooks.sync.sentences import label
 
 ATTEMPTS = 4  # fresh reads after a stale SyncToken or a link saved by another worker
 
@@ -163,7 +164,7 @@ class SyncEngine:
         if link is not None:
             outcome = Outcome.UPDATED if writes else Outcome.UNCHANGED
         if writes or plan.conflicts or link is None:
-            self._record_change(pair, plan, hubspot.id, qbo.id, writes=writes, outcome=outcome, created_in=created_in)
+            self._record_change(pair, plan, hubspot, qbo.id, writes=writes, outcome=outcome, created_in=created_in)
         return Result(outcome, conflicts=len(plan.conflicts), writes=writes)
 
     def _archive_inactive(self, pair: Pair, hubspot: Record, qbo: Record, link: Link) -> Result:
@@ -236,7 +237,7 @@ class SyncEngine:
         self,
         pair: Pair,
         plan: MergePlan,
-        hubspot_id: str,
+        hubspot: Record,
         qbo_id: str,
         *,
         writes: dict[str, list[str]],
@@ -248,8 +249,9 @@ class SyncEngine:
         self._history(
             pair,
             outcome.value,
-            hubspot_id,
+            hubspot.id,
             qbo_id,
+            name=label(pair, hubspot),
             fields=sorted({*plan.to_qbo, *plan.to_hubspot}),
             direction=directions or "none",
             conflicts=[vars(c) | {"winner": c.winner.value} for c in plan.conflicts],

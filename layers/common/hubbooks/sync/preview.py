@@ -15,6 +15,7 @@ from hubbooks.sync.batch import Seen, run_batch
 from hubbooks.sync.dry_run import PreviewStore
 from hubbooks.sync.engine import Outcome, Result
 from hubbooks.sync.models import Record, SyncFailure
+from hubbooks.sync.sentences import label
 
 
 class RowKind(StrEnum):
@@ -52,20 +53,6 @@ class PreviewRow:
         if self.kind in PAIRED and self.side is Side.QUICKBOOKS:
             return f"{Side.HUBSPOT}#{self.other_id}"
         return f"{self.side}#{self.record_id}"
-
-
-def label(pair: Pair, record: Record | None) -> str:
-    """A record as a person knows it: a contact's name and email, a product's name and SKU."""
-    if record is None:
-        return ""
-    values = record.values
-    if pair is Pair.CONTACTS:
-        given = " ".join(v for v in (values.get("firstname", ""), values.get("lastname", "")) if v)
-        name = str((record.raw or {}).get("DisplayName") or given)  # QuickBooks' own name for a customer
-        email = values.get("email", "")
-        return f"{name} <{email}>" if name and email else name or email
-    sku = values.get("hs_sku", "")
-    return f"{values.get('name', '')} ({sku})" if sku else values.get("name", "")
 
 
 def _match_key(pair: Pair, record: Record, other: Record | None) -> str:

@@ -24,6 +24,7 @@ from hubbooks.store.sync_store import DynamoSyncStore
 from hubbooks.store.table import Table
 from hubbooks.sync.models import Decision
 from hubbooks.sync.preview import RowKind, preview_as_csv
+from hubbooks.sync.sentences import sentence
 
 RECENT_HISTORY = 200
 CSV_ROWS = 20_000  # one download of a preview's rows of one kind
@@ -316,8 +317,17 @@ class SettingsService:
     ) -> Page:
         return self.health.errors(pair=pair, side=side, category=category, limit=limit, cursor=cursor)
 
-    def history(self, *, limit: int, cursor: str | None = None, pair: Pair | None = None) -> Page:
-        return self.health.history(limit=limit, cursor=cursor, pair=pair)
+    def history(
+        self,
+        *,
+        limit: int,
+        cursor: str | None = None,
+        pair: Pair | None = None,
+        record: tuple[Side, str] | None = None,
+    ) -> Page:
+        """History, newest first, each entry with its sentence; of one record when `record` is given."""
+        page = self.health.history(limit=limit, cursor=cursor, pair=pair, record=record)
+        return Page([item | {"text": sentence(item)} for item in page.items], page.cursor)
 
 
 def _job(job: JobProgress) -> dict[str, Any]:

@@ -318,11 +318,7 @@ async function loadErrors() {
 
 async function loadHistory() {
   const { items } = await api("GET", "/api/history?limit=15");
-  const line = (h) => {
-    const when = new Date(Number(h.at) * 1000).toLocaleTimeString();
-    const way = h.direction && h.direction !== "none" ? h.direction : "";
-    return `${when} · ${h.pair} · ${String(h.action).replaceAll("_", " ")} ${way}`;
-  };
+  const line = (h) => `${new Date(Number(h.at) * 1000).toLocaleTimeString()} · ${h.text}`;
   document.getElementById("history").replaceChildren(...items.map((h) => el("li", { text: line(h) })));
 }
 
