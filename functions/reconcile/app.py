@@ -11,7 +11,7 @@ from hubbooks.models.connection import Connection, ConnectionStatus
 from hubbooks.models.signals import Pair
 from hubbooks.sync.sweep import sweep_all
 from hubbooks.tracing import TRACED_MODULES
-from hubbooks.wiring import connections, enabled_pairs, initial_sync, sweeper
+from hubbooks.wiring import connections, enabled_pairs, initial_sync, recheck_company, sweeper
 
 logger = Logger()
 copy_config_to_registered_loggers(source_logger=logger, include={"hubbooks"})  # retries, budget waits
@@ -42,7 +42,7 @@ def _resyncs(connection: Connection) -> dict[str, Any]:
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if event.get("action") == "initial_sync":
         return start_initial_sync(str(event["connection_id"]), Pair(event["pair"]))
-    tick = sweep_all(connections().all_connections(), sweeper, _resyncs, logger)
+    tick = sweep_all(connections().all_connections(), sweeper, _resyncs, logger, recheck_company)
     metrics.add_metric(name="SweepFailures", unit=MetricUnit.Count, value=tick.failed)
     metrics.add_metric(name="SweepSignals", unit=MetricUnit.Count, value=tick.signals)
     return {"swept": tick.swept}

@@ -139,10 +139,31 @@ def test_sandbox_companies_are_refused(product: SandboxedProduct) -> None:
     assert not any(i["SK"]["S"] == "TOKEN#quickbooks" for i in table_items(product))
 
 
-def test_custom_transaction_numbers_leave_a_warning(product: SandboxedProduct) -> None:
+def test_custom_transaction_numbers_leave_a_warning_that_is_checked_again_each_day(product: SandboxedProduct) -> None:
     product.quickbooks_admin.set_company(CustomTxnNumbers=True)
-    _, connection = install(product)
+    browser, connection = install(product)
     assert [w["code"] for w in connection["warnings"]] == ["custom_transaction_numbers"]
+
+    def a_day_later() -> list[str]:
+        """The sweep a day after the last look at the company: the warnings it leaves on the page's API."""
+        product.devstack.client("dynamodb").update_item(
+            TableName=product.devstack.physical["Table"],
+            Key={"PK": {"S": f"CONN#{connection['connection_id']}"}, "SK": {"S": "META"}},
+            UpdateExpression="SET company_checked_at = :then",
+            ExpressionAttributeValues={":then": {"S": "2026-01-01T00:00:00Z"}},
+        )
+        product.devstack.invoke("ReconcileFunction", {"action": "sweep"})
+        answer = browser.get(f"{product.devstack.gateway_url}/api/connection").json()
+        return [w["code"] for w in answer["warnings"]]
+
+    product.quickbooks_admin.set_company(CustomTxnNumbers=False)
+    product.devstack.invoke("ReconcileFunction", {"action": "sweep"})  # checked at install: not yet again
+    assert [w["code"] for w in browser.get(f"{product.devstack.gateway_url}/api/connection").json()["warnings"]] == [
+        "custom_transaction_numbers"
+    ]
+    assert a_day_later() == []
+    product.quickbooks_admin.set_company(CustomTxnNumbers=True)
+    assert a_day_later() == ["custom_transaction_numbers"]
 
 
 def test_a_realm_bound_to_another_portal_is_refused(product: SandboxedProduct) -> None:

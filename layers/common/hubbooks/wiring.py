@@ -25,6 +25,7 @@ from hubbooks.models.connection import Connection
 from hubbooks.models.signals import Pair, Reason, SyncSignal
 from hubbooks.models.sync_config import MAPPED
 from hubbooks.queue import GroupedSender, SignalQueue
+from hubbooks.quickbooks import company
 from hubbooks.quickbooks.client import QboClient
 from hubbooks.quickbooks.oauth import IntuitOAuth
 from hubbooks.ratelimit import RateBudget
@@ -342,6 +343,15 @@ def initial_sync(connection: Connection, jobs: JobRepository | None = None) -> I
 def enabled_pairs(connection_id: str, pairs: tuple[Pair, ...]) -> list[Pair]:
     store = DynamoSyncStore(table(), connection_id)
     return [pair for pair in pairs if store.settings(pair).enabled]
+
+
+def recheck_company(connection: Connection) -> None:
+    """Read the company's preferences again when the last look is a day old; save what they warn of."""
+    assert connection.realm_id is not None
+    client = qbo_client(token_provider(), connection.connection_id, connection.realm_id)
+    checked = company.recheck(connection, client.preferences)
+    if checked is not None:
+        connections().save(checked)
 
 
 def sweeper(connection: Connection) -> Sweeper:

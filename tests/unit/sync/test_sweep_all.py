@@ -88,3 +88,24 @@ def test_a_connection_too_far_behind_for_cdc_gets_its_resyncs() -> None:
     assert started == ["late"]
     assert tick.swept["late"]["resyncs"] == {"contacts": {"job_id": "j1"}}
     assert tick.swept["fresh"]["resyncs"] == {}
+
+
+def test_a_failing_company_recheck_is_logged_and_the_sweep_goes_on() -> None:
+    checked: list[str] = []
+
+    def recheck(connection: Connection) -> None:
+        checked.append(connection.connection_id)
+        if connection.connection_id == "a":
+            raise ConnectionError("QuickBooks preferences unreachable")
+
+    log = _Log()
+    tick = sweep_all(
+        [_connection("a"), _connection("b")],
+        lambda c: _Sweeper(c, SweepResult(signals=1)),  # type: ignore[arg-type,return-value]
+        lambda c: pytest.fail("no resync was needed"),
+        log,  # type: ignore[arg-type]
+        recheck,
+    )
+    assert checked == ["a", "b"]
+    assert tick.signals == 2
+    assert log.lines == [("error", "company recheck failed")]

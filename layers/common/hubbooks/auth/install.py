@@ -14,7 +14,8 @@ from hubbooks.auth.signing import InvalidSignatureError, Signer
 from hubbooks.auth.tokens import TokenProvider, forget_cached
 from hubbooks.errors import ProviderError, RateLimitedError, ValidationFaultError
 from hubbooks.hubspot.oauth import HubSpotOAuth
-from hubbooks.models.connection import Connection, ConnectionStatus, ConnectionWarning, Provider
+from hubbooks.models.connection import Connection, ConnectionStatus, ConnectionWarning, Provider, utc_now
+from hubbooks.quickbooks import company
 from hubbooks.quickbooks.client import QboClient
 from hubbooks.quickbooks.oauth import IntuitOAuth
 from hubbooks.store.connections import ConnectionGoneError, ConnectionRepository, RealmTakenError
@@ -31,12 +32,6 @@ logger = Logger(child=True)
 INSTALL_SECONDS = 600
 INSPECT_ATTEMPTS = 3
 INSPECT_RETRY_SECONDS = 1.5
-CUSTOM_TXN_WARNING = ConnectionWarning(
-    code="custom_transaction_numbers",
-    message="Custom transaction numbers are on in QuickBooks: invoices created from HubSpot get the number you "
-    "type in QuickBooks, not the next one in sequence. Turn them off in QuickBooks (Account and settings > "
-    "Sales > Custom transaction numbers) to keep invoice numbers in order.",
-)
 
 
 class InstallError(Exception):
@@ -279,6 +274,7 @@ class InstallService:
             return None
         connection.company_name = pending.company_name
         connection.warnings = [ConnectionWarning.model_validate(w) for w in pending.warnings]
+        connection.company_checked_at = utc_now()
         connection.status = ConnectionStatus.ACTIVE
         connection.status_reason = None
         try:
@@ -324,10 +320,7 @@ class InstallService:
                 ) from exc
             except ProviderError as exc:
                 raise InstallError(503, "QuickBooks is not answering", "Try connecting again in a minute.") from exc
-        warnings = []
-        if (preferences.get("SalesFormsPrefs") or {}).get("CustomTxnNumbers"):
-            warnings.append(CUSTOM_TXN_WARNING)
-        return str(info.get("CompanyName") or realm_id), warnings
+        return str(info.get("CompanyName") or realm_id), company.warnings_of(preferences)
 
     # -- disconnect --------------------------------------------------------------------------------
 

@@ -32,6 +32,7 @@ class Connection(BaseModel):
     status: ConnectionStatus = ConnectionStatus.PENDING_QUICKBOOKS
     status_reason: str | None = None
     warnings: list[ConnectionWarning] = Field(default_factory=list)
+    company_checked_at: datetime | None = None  # when the company's preferences were last read for warnings
     created_at: datetime = Field(default_factory=utc_now)
     updated_at: datetime = Field(default_factory=utc_now)
 

@@ -203,14 +203,20 @@ def sweep_all(
     sweeper_for: Callable[[Connection], Sweeper],
     start_resyncs: Callable[[Connection], dict[str, Any]],
     log: Log = _log,
+    recheck: Callable[[Connection], None] = lambda connection: None,
 ) -> SweepOfAll:
     """Sweep every active connection; one tenant's failure never stops the others' sweeps. A connection
-    whose watermark is older than CDC reaches gets a full resync of its pairs that are on."""
+    whose watermark is older than CDC reaches gets a full resync of its pairs that are on. `recheck` looks at
+    the company's settings again (daily); its failure is logged and the sweep goes on."""
     tick = SweepOfAll()
     for connection in connections:
         if connection.status is not ConnectionStatus.ACTIVE or not connection.realm_id:
             continue
         cid = connection.connection_id
+        try:
+            recheck(connection)
+        except Exception:
+            log.exception("company recheck failed", extra={"connection_id": cid})
         try:
             result = sweeper_for(connection).run(first_since=connection.created_at)
         except Exception as exc:
