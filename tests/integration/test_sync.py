@@ -249,6 +249,33 @@ def test_products_sync_by_sku_and_create_items(product: SandboxedProduct, connec
     assert described["Description"] == "The pro widget"
 
 
+def test_an_item_created_and_edited_in_quickbooks_becomes_a_hubspot_product(
+    product: SandboxedProduct, connection: dict[str, Any]
+) -> None:
+    item = product.quickbooks_admin.create(
+        "Item",
+        {
+            "Name": "Consulting hour",
+            "Sku": "C-HR",
+            "UnitPrice": 120,
+            "Type": "Service",
+            "IncomeAccountRef": {"value": "1"},
+        },
+    )
+    settle(product)
+    linked = {q: h for h, q in _links(product, "products").items()}
+    made = next(p for p in product.hubspot_admin.records("products") if p["id"] == linked[item["Id"]])
+    assert (made["properties"]["name"], made["properties"]["hs_sku"], float(made["properties"]["price"])) == (
+        "Consulting hour",
+        "C-HR",
+        120.0,
+    )
+    product.quickbooks_admin.update("Item", item["Id"], {"UnitPrice": 135, "Name": "Consulting hour (senior)"})
+    settle(product)
+    edited = next(p for p in product.hubspot_admin.records("products") if p["id"] == made["id"])
+    assert (edited["properties"]["name"], float(edited["properties"]["price"])) == ("Consulting hour (senior)", 135.0)
+
+
 def test_fifty_random_edits_on_each_side_converge(product: SandboxedProduct, connection: dict[str, Any]) -> None:
     rng = random.Random(11)
     contacts = [
