@@ -256,6 +256,22 @@ def resync_record(pair: str, side: str, record_id: str) -> dict[str, Any]:
     return {"queued": _service().resync_record(_pair(pair), Side(side), record_id)}
 
 
+@app.get("/api/excluded/<pair>", summary="Records the pair leaves out (a filter, a person, inactive), and why")
+def excluded(
+    pair: str,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=2000)] = None,
+) -> dict[str, Any]:
+    return _page(_service().excluded(_pair(pair, MAPPED), limit=limit, cursor=cursor))
+
+
+@app.post("/api/records/<pair>/<side>/<record_id>/include", summary="Bring over a record the filters leave out")
+def include_record(pair: str, side: str, record_id: str) -> dict[str, Any]:
+    if side not in {s.value for s in Side} or not RECORD_ID.fullmatch(record_id):
+        raise NotFoundError("Use /api/records/<pair>/hs|qbo/<id>/include.")
+    return {"queued": _service().include(_pair(pair, MAPPED), Side(side), record_id)}
+
+
 @app.get("/api/history", summary="What hubbooks did, newest first, in sentences; of one record with side and record_id")
 def history(
     pair: Annotated[Pair | None, Query()] = None,

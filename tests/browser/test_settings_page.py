@@ -192,3 +192,30 @@ def test_a_failing_record_shows_its_fix_and_the_sync_can_be_deleted(product: San
     expect(page.locator("#toast")).to_contain_text("deleted")
     expect(page.locator("#sync-products")).to_contain_text("Not set up")  # set up anew, through a preview
     _shot(page, "06-sync-deleted")
+
+
+def test_a_record_a_filter_leaves_out_is_listed_with_why_and_can_be_included(
+    product: SandboxedProduct, page: Page
+) -> None:
+    sync = page.request.get(f"{product.devstack.gateway_url}/api/syncs/contacts").json()
+    filtered = page.request.put(
+        f"{product.devstack.gateway_url}/api/syncs/contacts",
+        data={"version": sync["version"], "filters": {"lifecycle_stages": ["customer"]}},
+        headers={"Origin": product.devstack.gateway_url},
+    )
+    assert filtered.ok, filtered.text()
+    lead = product.hubspot_admin.create(
+        "contacts", {"email": "left.out@example.com", "firstname": "Lou", "lastname": "Left", "lifecyclestage": "lead"}
+    )
+    settle(product)
+    page.reload()
+    expect(page.locator("body")).to_have_attribute("data-ready", "true", timeout=15_000)
+    expect(page.locator("#in-sync")).to_contain_text("in sync")
+    left = page.locator("#excluded")
+    expect(left).to_contain_text("Lou Left <left.out@example.com> (HubSpot)")
+    expect(left).to_contain_text("filters leave this record out")
+    _shot(page, "07-left-out")
+    page.get_by_role("button", name="Include Lou Left <left.out@example.com>").click()
+    expect(page.locator("#toast")).to_contain_text("Included")
+    settle(product)
+    assert customer_of(product, lead["id"])["GivenName"] == "Lou"

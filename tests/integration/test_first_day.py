@@ -191,3 +191,18 @@ def test_the_first_day_from_install_to_the_first_sync(
     story = _api(product, browser, "GET", f"/api/history?side=hs&record_id={chosen['record_id']}").json()["items"]
     assert [h["text"] for h in story] == [f"{chosen['name']}: matched with its existing counterpart and linked"]
     assert _api(product, browser, "GET", "/api/history?side=hs").status_code == 400
+
+    # Sync health's "left out": each record with why; one included by a person is brought over.
+    left = _api(product, browser, "GET", "/api/excluded/contacts?limit=200").json()["items"]
+    assert len(left) == second["excluded"]
+    assert {r["reason"] for r in left} == {
+        "the pair's filters leave this record out",
+        "left out by a person in the review of the preview",
+    }
+    subscriber = next(r for r in left if r["reason"].startswith("the pair's filters"))
+    included = _api(product, browser, "POST", f"/api/records/contacts/hs/{subscriber['record_id']}/include")
+    assert included.status_code == 200, included.text
+    product.settle(timeout=60)
+    assert f"LINK#contacts#hs#{subscriber['record_id']}" in {i["SK"]["S"] for i in table_items(product)}
+    left_now = _api(product, browser, "GET", "/api/excluded/contacts?limit=200").json()["items"]
+    assert len(left_now) == second["excluded"] - 1

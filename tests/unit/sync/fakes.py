@@ -177,6 +177,7 @@ class FakeStore:
     history: list[dict[str, Any]] = field(default_factory=list)
     intents: dict[tuple[Pair, str], tuple[str, int, dict[str, dict[str, str]]]] = field(default_factory=dict)
     decisions: dict[tuple[Pair, Side, str], Decision] = field(default_factory=dict)
+    excluded: dict[tuple[Pair, Side, str], str] = field(default_factory=dict)
 
     def settings(self, pair: Pair) -> PairSettings:
         return self.pair_settings.get(pair, PairSettings(pair))
@@ -199,6 +200,9 @@ class FakeStore:
 
     def decision(self, pair: Pair, side: Side, record_id: str) -> Decision | None:
         return self.decisions.get((pair, side, record_id))
+
+    def record_exclusion(self, pair: Pair, side: Side, record_id: str, reason: str, name: str) -> None:
+        self.excluded[(pair, side, record_id)] = reason
 
     def save_intent(self, link: Link, writes: dict[str, dict[str, str]]) -> None:
         self.intents[(link.pair, link.hubspot_id)] = (link.qbo_id, link.version, writes)

@@ -10,7 +10,17 @@ from typing import Any
 from boto3.dynamodb.conditions import Attr, ConditionBase
 
 from hubbooks.models.signals import Pair, Side
-from hubbooks.store.keys import HISTORY, connection_pk, decisions_prefix, errors_prefix, intents_prefix, links_prefix
+from hubbooks.store.keys import (
+    HISTORY,
+    connection_pk,
+    decisions_prefix,
+    errors_prefix,
+    exclusions_prefix,
+    intents_prefix,
+    last_part,
+    links_prefix,
+)
+from hubbooks.store.links import LinkLookup
 from hubbooks.store.table import Table
 
 FILTERED_READ = 500  # items read per query when a filter keeps only some
@@ -92,6 +102,7 @@ def paged(
 class HealthRepository:
     def __init__(self, table: Table, connection_id: str) -> None:
         self.table = table
+        self.connection_id = connection_id
         self.pk = connection_pk(connection_id)
 
     def linked(self, pair: Pair) -> int:
@@ -115,6 +126,17 @@ class HealthRepository:
         prefix = errors_prefix(pair, side)
         return self._page(prefix, limit=limit, cursor=cursor, newest_first=False, filters=_all_of(conditions))
 
+    def excluded(self, pair: Pair, *, limit: int, cursor: str | None = None) -> Page:
+        """Records first sight left out, and why; one linked since (a filter changed, a person included it)
+        is no longer left out and is not listed."""
+        page = self._page(exclusions_prefix(pair), limit=limit, cursor=cursor, newest_first=False, filters=None)
+        linked: set[tuple[str, str]] = set()
+        for side in Side:
+            ids = [str(i["record_id"]) for i in page.items if i["side"] == side.value]
+            found = LinkLookup(self.table).items(self.connection_id, pair, side, ids)
+            linked |= {(side.value, last_part(item["SK"])) for item in found}
+        return Page([i for i in page.items if (i["side"], i["record_id"]) not in linked], page.cursor)
+
     def history(
         self,
         *,
@@ -133,6 +155,7 @@ class HealthRepository:
     def forget(self, pair: Pair) -> dict[str, int]:
         """Delete the pair's links and sync errors (records on both sides stay); answers how many of each."""
         prefixes = {"links": links_prefix(pair), "errors": errors_prefix(pair), "intents": intents_prefix(pair)}
-        deleted = self.table.delete_prefixes(self.pk, prefixes | {"decisions": decisions_prefix(pair)})
+        notes = {"decisions": decisions_prefix(pair), "excluded": exclusions_prefix(pair)}
+        deleted = self.table.delete_prefixes(self.pk, prefixes | notes)
         return {name: deleted[name] for name in ("links", "errors")}  # what a person counts
         return deleted

@@ -86,6 +86,15 @@ def decision_sk(pair: Any, side: Any, record_id: str) -> str:
     return f"{decisions_prefix(pair)}{side}#{record_id}"
 
 
+def exclusions_prefix(pair: Any, side: Any = None) -> str:
+    return f"EXCL#{pair}#" + (f"{side}#" if side else "")
+
+
+def exclusion_sk(pair: Any, side: Any, record_id: str) -> str:
+    """A record first sight left out, and why (kept until the record is linked, or 30 days)."""
+    return f"{exclusions_prefix(pair, side)}{record_id}"
+
+
 def errors_prefix(pair: Any = None, side: Any = None) -> str:
     """Sync errors of every pair, of one pair, or of one pair's side."""
     return "ERR#" + (f"{pair}#" if pair else "") + (f"{side}#" if pair and side else "")

@@ -15,6 +15,7 @@ from hubbooks.store.keys import (
     decision_sk,
     error_sk,
     errors_prefix,
+    exclusion_sk,
     history_sk,
     intent_sk,
     last_part,
@@ -97,6 +98,24 @@ class DynamoSyncStore:
             self.table.resource.delete_item(Key=key)
         else:
             self.table.resource.put_item(Item=key | {"choice": decision.choice, "other_id": decision.other_id})
+
+    def record_exclusion(self, pair: Pair, side: Side, record_id: str, reason: str, name: str) -> None:
+        self.table.resource.put_item(
+            Item={
+                "PK": self.pk,
+                "SK": exclusion_sk(pair, side, record_id),
+                "pair": str(pair),
+                "side": str(side),
+                "record_id": record_id,
+                "name": name,
+                "reason": reason,
+                "at": datetime.now(UTC).isoformat(),
+                "ttl": int(time.time()) + HISTORY_DAYS * 86400,
+            }
+        )
+
+    def forget_exclusion(self, pair: Pair, side: Side, record_id: str) -> None:
+        self.table.resource.delete_item(Key={"PK": self.pk, "SK": exclusion_sk(pair, side, record_id)})
 
     def save_intent(self, link: Link, writes: dict[str, dict[str, str]]) -> None:
         self.table.resource.put_item(

@@ -101,6 +101,9 @@ class _BatchStore:
     def save_intent(self, link: Link, writes: dict[str, dict[str, str]]) -> None:
         self._inner.save_intent(link, writes)
 
+    def record_exclusion(self, pair: Pair, side: Side, record_id: str, reason: str, name: str) -> None:
+        self._inner.record_exclusion(pair, side, record_id, reason, name)
+
     def intent(self, link: Link) -> dict[str, dict[str, str]]:
         return self._inner.intent(link)
 

@@ -169,6 +169,9 @@ class PreviewStore(DynamoSyncStore):
     def save_intent(self, link: Link, writes: dict[str, dict[str, str]]) -> None:
         return None
 
+    def record_exclusion(self, pair: Pair, side: Side, record_id: str, reason: str, name: str) -> None:
+        return None
+
     def intent(self, link: Link) -> dict[str, dict[str, str]]:
         return {}
 

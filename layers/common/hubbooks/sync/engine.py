@@ -14,7 +14,7 @@ from hubbooks.mapping.pairs import DEFAULTS, spec
 from hubbooks.models.signals import Change, Pair, Reason, Side, SyncSignal
 from hubbooks.sync import failures
 from hubbooks.sync.merge import MergePlan, merge
-from hubbooks.sync.models import DeleteBehaviour, Link, PairSettings, Policy, Record, SyncFailure
+from hubbooks.sync.models import Decision, DeleteBehaviour, Link, PairSettings, Policy, Record, SyncFailure
 from hubbooks.sync.ports import (
     DuplicateNameError,
     HubSpotPort,
@@ -285,15 +285,23 @@ class SyncEngine:
     # -- a record seen for the first time -----------------------------------------------------------
 
     def _first_sight(self, pair: Pair, record: Record, settings: PairSettings, *, asked: bool = False) -> Result:
-        """A record with no link: left out, matched on the other side, refused as ambiguous or a duplicate, or
-        created there. `asked`: a person asked to sync it (a retry from the settings page)."""
+        """A record with no link: left out, as a person decided, matched on the other side, refused as ambiguous
+        or a duplicate, or created there. `asked`: a person asked to sync it (a retry from the settings page).
+        A record left out is recorded as such, with why, for the sync health's "left out" list."""
         if settings.list_ids and record.side is Side.HUBSPOT and record.lists is None:
             record = replace(record, lists=self.hubspot.lists_of(pair, record.id, settings.list_ids))
-        left_out = self._left_out(pair, record, settings, asked=asked)
-        if left_out is not None:
-            return left_out
-        if settings.reviewed and (decided := self._as_decided(pair, record, settings)) is not None:
-            return decided
+        decision = self.store.decision(pair, record.side, record.id) if settings.reviewed else None
+        included = decision is not None and decision.choice == "include"
+        result = self._left_out(pair, record, settings, asked=asked, included=included)
+        if result is None and decision is not None and not included:
+            result = self._as_decided(pair, record, decision, settings)
+        result = result or self._match_or_create(pair, record, settings)
+        if result.outcome is Outcome.SKIPPED:
+            self.store.record_exclusion(pair, record.side, record.id, result.detail, label(pair, record))
+        return result
+
+    def _match_or_create(self, pair: Pair, record: Record, settings: PairSettings) -> Result:
+        """Link the record with its one free match, refuse it as ambiguous or a duplicate, or create it there."""
         towards_qbo = record.side is Side.HUBSPOT
         candidates = self.qbo.find(pair, record) if towards_qbo else self.hubspot.find(pair, record)
         free = [c for c in candidates if self.store.link_of(pair, c.side, c.id) is None]
@@ -325,13 +333,10 @@ class SyncEngine:
             return Result(Outcome.SKIPPED, "the pair's direction does not create records on that side")
         return self._create_counterpart(pair, record, settings)
 
-    def _as_decided(self, pair: Pair, record: Record, settings: PairSettings) -> Result | None:
+    def _as_decided(self, pair: Pair, record: Record, decision: Decision, settings: PairSettings) -> Result | None:
         """What a person decided for the record in the preview's review: left out, or linked with the record they
         chose. A choice naming a record that is gone (or taken) meanwhile is set aside: the record is matched as
         if none was made, and the history says so."""
-        decision = self.store.decision(pair, record.side, record.id)
-        if decision is None:
-            return None
         if decision.choice == "skip":
             return Result(Outcome.SKIPPED, "left out by a person in the review of the preview")
         chosen = self._read(pair, record.side.other, decision.other_id)
@@ -353,9 +358,12 @@ class SyncEngine:
             1 for r in found if r.id != record.id and r.exists and self.store.link_of(pair, r.side, r.id) is None
         )
 
-    def _left_out(self, pair: Pair, record: Record, settings: PairSettings, *, asked: bool) -> Result | None:
-        """Why a record is not brought over: a filter, inactive in QuickBooks, or waiting for a person."""
-        if not settings.admits(record):
+    def _left_out(
+        self, pair: Pair, record: Record, settings: PairSettings, *, asked: bool, included: bool
+    ) -> Result | None:
+        """Why a record is not brought over: a filter (unless a person included it), inactive in QuickBooks, or
+        waiting for a person."""
+        if not included and not settings.admits(record):
             return Result(Outcome.SKIPPED, "the pair's filters leave this record out")
         if record.side is Side.QUICKBOOKS and not record.active:
             return Result(Outcome.SKIPPED, "inactive QuickBooks records are not brought into HubSpot")

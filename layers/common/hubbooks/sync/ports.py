@@ -80,6 +80,10 @@ class StorePort(Protocol):
         """A person's review decision for a record seen for the first time (read only when the pair is reviewed)."""
         ...
 
+    def record_exclusion(self, pair: Pair, side: Side, record_id: str, reason: str, name: str) -> None:
+        """A record first sight left out (a filter, a person's choice, inactive, the direction), and why."""
+        ...
+
     def save_intent(self, link: Link, writes: dict[str, dict[str, str]]) -> None:
         """What a sync is about to write to each side ("hubspot", "quickbooks") of a linked pair, noted before
         it writes: a sync that stops after writing and before saving the link leaves it behind."""

@@ -15,6 +15,7 @@ _SETTINGS = {
     "sync_started": "set up and turned on; the first sync started",
     "sync_deleted": "the sync was deleted",
     "resync_started": "a resync was started",
+    "record_included": "a record the filters leave out was included by a person",
 }
 
 

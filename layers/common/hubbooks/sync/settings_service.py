@@ -237,6 +237,19 @@ class SettingsService:
         entry = {"pair": pair.value, "action": action, "hubspot_id": "", "qbo_id": "", "fields": fields}
         self._store.add_history(entry | {"direction": "none", "at": time.time(), "session": self.session_id})
 
+    def include(self, pair: Pair, side: Side, record_id: str) -> int:
+        """Bring a record its pair's filters leave out over anyway (a person's decision), now."""
+        current = self.configs.get(pair)
+        self._store.decide(pair, side, record_id, Decision("include"))
+        self._store.forget_exclusion(pair, side, record_id)
+        if not current.reviewed:
+            self.configs.save(current.model_copy(update={"reviewed": True}), current.version)
+        self._record(pair, "record_included", [f"{side}:{record_id}"])
+        return self.resync_record(pair, side, record_id)
+
+    def excluded(self, pair: Pair, *, limit: int, cursor: str | None) -> Page:
+        return self.health.excluded(pair, limit=limit, cursor=cursor)
+
     def resync_record(self, pair: Pair, side: Side, record_id: str) -> int:
         signal = SyncSignal(
             connection_id=self.connection_id,
@@ -340,4 +353,5 @@ def _job(job: JobProgress) -> dict[str, Any]:
         "started": job.started,
         "finished": job.finished,
         "estimated_finish": job.estimated_finish,
+        "settings_version": job.settings_version,
     }

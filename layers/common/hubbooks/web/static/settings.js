@@ -113,10 +113,18 @@ function choiceFor(pair, row) {
   return el("li", {}, el("label", { for: id, text: `${row.name || row.record_id} (${row.side === "hs" ? "HubSpot" : "QuickBooks"})` }), select);
 }
 
+function previewed(pair) {
+  const job = state.previews[pair] && state.previews[pair].preview;
+  return Boolean(job && job.status === "finished" && job.settings_version === state.syncs[pair].version);
+}
+
 function previewOf(pair, act) {
   const summary = state.previews[pair];
   const job = summary && summary.preview;
   if (!job) return el("p", { class: "muted", text: "Preview what the first sync will do: nothing is written to either app." });
+  if (job.status === "finished" && !previewed(pair)) {
+    return el("p", { class: "muted", text: "The settings or choices changed since the last preview: preview again to see what the first sync will do." });
+  }
   if (job.status !== "finished") return progressOf(job, "Preview");
   const counts = Object.entries(job.rows).filter(([, n]) => n > 0);
   const list = el("ul", { class: "preview" }, ...counts.map(([kind, n]) => el("li", {},
@@ -227,7 +235,7 @@ function card(sync) {
       ? el("div", { class: "row" },
         twoWay ? el("button", { type: "button", onclick: preview, text: "Preview" }) : "",
         el("button", { type: "button", class: "primary", onclick: start, text: "Save and sync",
-          disabled: twoWay && !(state.previews[pair] && state.previews[pair].preview && state.previews[pair].preview.status === "finished") }))
+          disabled: twoWay && !previewed(pair) }))
       : el("div", { class: "row" },
         el("button", { type: "button", class: "primary", onclick: save, text: "Save" }),
         el("button", { type: "button", onclick: resync, text: "Resync" }),
@@ -316,6 +324,27 @@ async function loadErrors() {
       onclick: async () => { await api("POST", `/api/records/${e.pair}/${e.side}/${e.record_id}/resync`); toast("Queued."); } })))));
 }
 
+async function loadExcluded() {
+  const pairs = Object.values(state.syncs).filter((s) => ["contacts", "products"].includes(s.pair) && s.status.state !== "not_set_up");
+  document.getElementById("in-sync").textContent = Object.values(state.syncs)
+    .filter((s) => s.status.state !== "not_set_up")
+    .map((s) => `${LABELS[s.pair]}: ${s.status.linked} in sync`).join(" · ") || "No sync is set up yet.";
+  const rows = [];
+  for (const sync of pairs) {
+    const { items } = await api("GET", `/api/excluded/${sync.pair}?limit=50`);
+    for (const e of items) {
+      rows.push(el("tr", {},
+        el("td", { text: `${e.name || e.record_id} (${e.side === "hs" ? "HubSpot" : "QuickBooks"})` }),
+        el("td", { text: e.reason }),
+        el("td", {}, el("button", { type: "button", text: "Include it", "aria-label": `Include ${e.name || e.record_id}`,
+          onclick: async () => { await api("POST", `/api/records/${sync.pair}/${e.side}/${e.record_id}/include`); toast("Included: it syncs now."); await loadExcluded(); } }))));
+    }
+  }
+  document.getElementById("excluded").hidden = rows.length === 0;
+  document.getElementById("excluded-empty").hidden = rows.length > 0;
+  document.querySelector("#excluded tbody").replaceChildren(...rows);
+}
+
 async function loadHistory() {
   const { items } = await api("GET", "/api/history?limit=15");
   const line = (h) => `${new Date(Number(h.at) * 1000).toLocaleTimeString()} · ${h.text}`;
@@ -324,6 +353,7 @@ async function loadHistory() {
 
 async function refresh() {
   await Promise.all([loadSyncs(), loadErrors(), loadHistory()]);
+  await loadExcluded();
 }
 
 document.addEventListener("DOMContentLoaded", async () => {
