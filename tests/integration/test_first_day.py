@@ -18,6 +18,7 @@ pytestmark = [pytest.mark.devstack, pytest.mark.slow]
 
 CONTACTS, SHARED, TWINS, SUBSCRIBERS = 300, 40, 3, 30  # contacts; of them matched 1:1, matched by 2, filtered
 CUSTOMERS = 250
+NAMELESS = 50  # a contact whose customer names are all taken
 # What the providers' logs show for a read: HubSpot searches and batch reads are POSTs, QuickBooks queries too.
 READS = re.compile(r"/search$|/batch/read$|/query$|/oauth|/token")
 
@@ -58,6 +59,11 @@ def day(product: SandboxedProduct) -> tuple[Browser, dict[str, Any]]:
     ]
     product.hubspot_admin.seed({"contacts": contacts})
     product.quickbooks_admin.seed({"Customer": customers})
+    # Vendors holding both names a customer for one contact could take: it would fail (names are unique across
+    # customers, vendors and employees).
+    product.quickbooks_admin.seed(
+        {"Vendor": [{"DisplayName": f"P{NAMELESS}"}, {"DisplayName": f"P{NAMELESS} (p{NAMELESS}@example.com)"}]}
+    )
     product.connect_webhooks()
     return install(product, set_up=False)
 
@@ -130,7 +136,8 @@ def test_the_first_day_from_install_to_the_first_sync(
         "link": SHARED,
         "ambiguous": TWINS * 3,  # each contact, and each of its two customers
         "excluded": SUBSCRIBERS + 1,  # the subscribers, and the newcomer
-        "create_in_quickbooks": CONTACTS - SHARED - TWINS - SUBSCRIBERS,
+        "fail": 1,  # the contact whose names vendors hold
+        "create_in_quickbooks": CONTACTS - SHARED - TWINS - SUBSCRIBERS - 1,
         "create_in_hubspot": CUSTOMERS - SHARED - 2 * TWINS + 1,
     }
     assert _writes(product, previewed_ms) == []
@@ -138,6 +145,12 @@ def test_the_first_day_from_install_to_the_first_sync(
     contact_rows = sorted((r for r in rows if r["side"] == "hs"), key=lambda r: r["name"])
     assert [r["name"] for r in contact_rows] == [f"P{_twin(t)} <p{_twin(t)}@example.com>" for t in range(TWINS)]
     assert all(len(r["candidates"]) == 2 for r in contact_rows)
+    (nameless,) = _api(product, browser, "GET", "/api/syncs/contacts/preview/rows?kind=fail").json()["items"]
+    assert (nameless["name"], nameless["reason"]) == (
+        f"P{NAMELESS} <p{NAMELESS}@example.com>",
+        f"Duplicate Name Exists Error: P{NAMELESS} and P{NAMELESS} (p{NAMELESS}@example.com) are taken",
+    )
+    assert "Rename" in nameless["fix"]
     links = _api(product, browser, "GET", "/api/syncs/contacts/preview/rows?kind=link&limit=5").json()["items"]
     assert {r["key"] for r in links} == {"email"}
     csv = _api(product, browser, "GET", "/api/syncs/contacts/preview.csv?kind=excluded")
@@ -158,7 +171,7 @@ def test_the_first_day_from_install_to_the_first_sync(
     assert second == {
         "link": SHARED + 1,
         "ambiguous": 2 + 3,  # the left-out contact's two customers, and the third twin
-        "fail": 1,  # the chosen contact's other customer
+        "fail": 1 + 1,  # the chosen contact's other customer, and the contact whose names vendors hold
         "excluded": SUBSCRIBERS + 2,
         "create_in_quickbooks": first["create_in_quickbooks"],
         "create_in_hubspot": first["create_in_hubspot"],

@@ -32,6 +32,11 @@ def _fault(response: requests.Response) -> ValidationFaultError:
     )
 
 
+def quoted(value: str) -> str:
+    """A value inside a query's single quotes (QuickBooks escapes quotes and backslashes with a backslash)."""
+    return value.replace("\\", "\\\\").replace("'", "\\'")
+
+
 class QboClient:
     def __init__(
         self,

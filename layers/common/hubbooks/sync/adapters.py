@@ -11,7 +11,7 @@ from hubbooks.mapping.fields import FieldMapping, hubspot_properties, split
 from hubbooks.mapping.pairs import DEFAULTS, spec
 from hubbooks.mapping.qbo_fields import qbo_field
 from hubbooks.models.signals import Pair, Side
-from hubbooks.quickbooks.client import QboClient
+from hubbooks.quickbooks.client import QboClient, quoted
 from hubbooks.store.sync_store import DynamoSyncStore
 from hubbooks.sync.models import Record
 from hubbooks.sync.ports import DuplicateNameError, MergedAwayError, StaleObjectError
@@ -40,10 +40,6 @@ def _overwritten(history: list[dict[str, Any]], held: set[str], since: float, un
         if value not in held:
             return value
     return None
-
-
-def _quote(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("'", "\\'")
 
 
 class HubSpotAdapter:
@@ -320,7 +316,7 @@ class QboAdapter:
     def find(self, pair: Pair, hubspot: Record) -> list[Record]:
         for key in spec(pair).match_keys:
             if value := hubspot.values.get(key.field, ""):
-                where = f"{key.qbo_field} = '{_quote(value)}'"
+                where = f"{key.qbo_field} = '{quoted(value)}'"
                 found = self._client.query(f"select * from {spec(pair).entity} where {where}")
                 if found:
                     return [self._record(pair, body) for body in found]
@@ -330,7 +326,7 @@ class QboAdapter:
         """Read many by id in one query per 100 (inactive records too)."""
         found: dict[str, Record | None] = dict.fromkeys(record_ids)
         for start in range(0, len(record_ids), BULK):
-            ids = ", ".join(f"'{_quote(i)}'" for i in record_ids[start : start + BULK])
+            ids = ", ".join(f"'{quoted(i)}'" for i in record_ids[start : start + BULK])
             query = f"select * from {spec(pair).entity} where Id in ({ids}) and Active in (true, false) MAXRESULTS 1000"
             for body in self._client.query(query):
                 found[str(body["Id"])] = self._record(pair, body)
@@ -347,7 +343,7 @@ class QboAdapter:
                     wanted.setdefault(value, []).append(record.id)
             values = list(wanted)
             for start in range(0, len(values), BULK // 2):
-                listed = ", ".join(f"'{_quote(v)}'" for v in values[start : start + BULK // 2])
+                listed = ", ".join(f"'{quoted(v)}'" for v in values[start : start + BULK // 2])
                 query = f"select * from {spec(pair).entity} where {qbo_path} in ({listed}) MAXRESULTS 1000"
                 for body in self._client.query(query):
                     record = self._record(pair, body)

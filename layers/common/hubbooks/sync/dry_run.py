@@ -7,10 +7,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from hubbooks.errors import ValidationFaultError
 from hubbooks.hubspot.client import HubSpotClient
 from hubbooks.models.signals import Pair, Side
 from hubbooks.models.sync_config import SyncConfig
-from hubbooks.quickbooks.client import QboClient
+from hubbooks.quickbooks.client import QboClient, quoted
 from hubbooks.store.sync_store import DynamoSyncStore
 from hubbooks.store.table import Table
 from hubbooks.sync.models import Link, SyncFailure
@@ -99,12 +100,21 @@ class DryRunHubSpot:
         self._kept("complete_action", callback_id)
 
 
+NAME_FIELD = {"Customer": "DisplayName", "Item": "Name"}
+NAME_LISTS = {
+    "Customer": (("Customer", "DisplayName"), ("Vendor", "DisplayName"), ("Employee", "DisplayName")),
+    "Item": (("Item", "Name"),),
+}
+NAMES_A_QUERY = 30
+
+
 class DryRunQbo:
     """A QuickBooks client that reads for real and answers each write as QuickBooks would, without sending it."""
 
     def __init__(self, inner: QboClient, captured: Captured) -> None:
         self._inner = inner
         self._captured = captured
+        self._made: set[str] = set()  # names this dry run "created"
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
@@ -120,18 +130,46 @@ class DryRunQbo:
             "SyncToken": str(token),
         } | {"MetaData": meta}
 
+    def _taken(self, entity: str, bodies: list[dict[str, Any]]) -> set[str]:
+        """Which of the names new records would take QuickBooks already has (or this dry run made): names are
+        unique across customers, vendors and employees, and across items (QuickBooks' 6240)."""
+        names = {str(b.get(NAME_FIELD[entity], "")).lower() for b in bodies if entity in NAME_LISTS}
+        taken = names & self._made
+        wanted = sorted(names - taken - {""})
+        for other, name_field in NAME_LISTS.get(entity, ()):
+            for start in range(0, len(wanted), NAMES_A_QUERY):
+                listed = ", ".join(f"'{quoted(n)}'" for n in wanted[start : start + NAMES_A_QUERY])
+                found = self._inner.query(f"select * from {other} where {name_field} in ({listed})")
+                taken |= {str(r.get(name_field, "")).lower() for r in found}
+        return taken
+
+    def _made_now(self, entity: str, body: dict[str, Any]) -> dict[str, Any]:
+        if entity in NAME_LISTS:
+            self._made.add(str(body.get(NAME_FIELD[entity], "")).lower())
+        return self._answer(body)
+
     def write(self, entity: str, body: dict[str, Any], request_id: str, operation: str | None = None) -> dict[str, Any]:
         self._captured.add("quickbooks", operation or ("update" if "Id" in body else "create"), (entity, body))
         if "Id" in body and body.get("sparse"):
             return self._answer({**self._inner.read(entity, str(body["Id"])), **body})
-        return self._answer(body)
+        if "Id" not in body and str(body.get(NAME_FIELD.get(entity, ""), "")).lower() in self._taken(entity, [body]):
+            raise ValidationFaultError(
+                "quickbooks", 400, "6240", "Duplicate Name Exists Error", detail=f"{body.get(NAME_FIELD[entity])}"
+            )
+        return self._made_now(entity, body)
 
     def batch(self, items: list[dict[str, Any]], request_id: str) -> list[dict[str, Any]]:
         self._captured.add("quickbooks", "batch", len(items))
-        answers = []
-        for item in items:
-            entity = next(k for k in item if k not in ("bId", "operation"))
-            answers.append({"bId": item["bId"], entity: self._answer(item[entity])})
+        entities = [next(k for k in item if k not in ("bId", "operation")) for item in items]
+        taken = self._taken(entities[0], [item[entities[0]] for item in items]) if items else set()
+        answers: list[dict[str, Any]] = []
+        for item, entity in zip(items, entities, strict=True):
+            name = str(item[entity].get(NAME_FIELD.get(entity, ""), "")).lower()
+            if entity in NAME_LISTS and (name in taken or name in self._made):
+                error = {"code": "6240", "Message": "Duplicate Name Exists Error", "Detail": name}
+                answers.append({"bId": item["bId"], "Fault": {"type": "ValidationFault", "Error": [error]}})
+            else:
+                answers.append({"bId": item["bId"], entity: self._made_now(entity, item[entity])})
         return answers
 
     def send_invoice(self, invoice_id: str, request_id: str) -> dict[str, Any]:
