@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from devstack.sandboxed import SandboxedProduct
@@ -14,6 +15,7 @@ from tests.support.product import connect_webhooks, customer_of, settle
 
 pytestmark = [pytest.mark.browser, pytest.mark.devstack, pytest.mark.slow]
 CHROMIUM = "/usr/bin/chromium"
+SERIOUS = ("serious", "critical")
 ARTIFACTS = Path(__file__).resolve().parents[2] / ".artifacts" / "browser"
 # Chromium on a machine without outside network: no background connections, no sandbox as root.
 FLAGS = [
@@ -71,6 +73,13 @@ def test_the_page_shows_the_connection_and_a_card_per_sync(product: SandboxedPro
     _shot(page, "01-connected-nothing-set-up")
 
 
+def _accessible(page: Page) -> None:
+    """axe-core in the page finds nothing serious or critical (labels, names, contrast, structure)."""
+    found = Axe().run(page).response["violations"]
+    serious = [f"{v['id']} ({v['impact']}): {len(v['nodes'])} nodes" for v in found if v["impact"] in SERIOUS]
+    assert serious == [], serious
+
+
 def _phone_shot(product: SandboxedProduct, page: Page, name: str) -> None:
     """The same page at a phone's width (390 px), in the same session; it must not scroll sideways."""
     phone = page.context.new_page()
@@ -101,6 +110,7 @@ def test_contacts_are_set_up_through_a_preview_and_a_choice_then_the_first_sync_
     expect(card).to_contain_text("need your choice", timeout=30_000)
     _shot(page, "02-preview")
     _phone_shot(product, page, "02-preview")
+    _accessible(page)
     card.get_by_label("Tess <twin@example.com> (HubSpot)").select_option(label="Link with Tess A <twin@example.com>")
     card.get_by_role("button", name="Apply choices").click()
     expect(page.locator("#toast")).to_contain_text("Choices saved")
@@ -109,6 +119,7 @@ def test_contacts_are_set_up_through_a_preview_and_a_choice_then_the_first_sync_
     expect(page.locator("#toast")).to_contain_text("first sync started")
     expect(card.locator(".job")).to_contain_text("First sync finished", timeout=60_000)
     _shot(page, "03-first-sync-finished")
+    _accessible(page)
     assert customer_of(product, contact["id"])["DisplayName"] == "Tess A"
     for pair in ("products", "invoices", "payments"):
         other = page.locator(f"#sync-{pair}")
@@ -215,6 +226,7 @@ def test_a_record_a_filter_leaves_out_is_listed_with_why_and_can_be_included(
     expect(left).to_contain_text("Lou Left <left.out@example.com> (HubSpot)")
     expect(left).to_contain_text("filters leave this record out")
     _shot(page, "07-left-out")
+    _accessible(page)
     page.get_by_role("button", name="Include Lou Left <left.out@example.com>").click()
     expect(page.locator("#toast")).to_contain_text("Included")
     settle(product)
