@@ -211,6 +211,7 @@ class QuickBooksAdmin(_Admin):
         return result
 
     def set_company(self, **settings: Any) -> dict[str, Any]:
-        """sandbox (bool), CustomTxnNumbers (bool), CompanyName, legacy_webhooks (bool)."""
+        """sandbox (bool; sandbox_status 403 or 401: how the production host refuses it), CustomTxnNumbers (bool),
+        CompanyName, legacy_webhooks (bool)."""
         result: dict[str, Any] = self._call("PUT", "company", settings)
         return result

@@ -84,7 +84,10 @@ class QuickBooksEmulator(Emulator):
         self.verifier_token = verifier_token or "sandbox-verifier-token"
         self.legacy_webhooks = legacy_webhooks
         self.oauth = IntuitOAuth(client_id, client_secret, dev_token)
+        # A sandbox company answers only at the sandbox API host: here, the production host, it refuses every
+        # call (Intuit does not document how; 403 ApplicationAuthorizationFailed and 401 are both seen).
         self.sandbox_company = False
+        self.sandbox_status = 403
         super().__init__(time_scale=time_scale, seed=seed)
         self.webhooks.url = self.initial_webhook_url = webhook_url
         self._request_ids: dict[str, tuple[int, Any]] = {}
@@ -196,41 +199,49 @@ class QuickBooksEmulator(Emulator):
     def _api_path(self, request: Request) -> bool:
         return request.path.startswith("/v3/company/")
 
+    @staticmethod
+    def _unauthenticated(detail: str) -> ApiError:
+        return ApiError(
+            401,
+            {
+                "warnings": None,
+                "intuitObject": None,
+                "fault": {
+                    "error": [
+                        {
+                            "message": "message=AuthenticationFailed; errorCode=003200; statusCode=401",
+                            "detail": detail,
+                            "code": "3200",
+                            "element": None,
+                        }
+                    ],
+                    "type": "AUTHENTICATION",
+                },
+                "report": None,
+                "queryResponse": None,
+                "batchItemResponse": [],
+                "attachableResponse": [],
+                "syncErrorResponse": None,
+                "requestId": None,
+                "time": now_ms(),
+                "status": None,
+                "cdcresponse": [],
+            },
+            headers={"WWW-Authenticate": 'Bearer realm="Intuit", error="invalid_token"'},
+        )
+
     def admit(self, request: Request) -> str | None:
         if not self._api_path(request):
             return None
         token = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
         if not self.oauth.valid(token):
-            raise ApiError(
-                401,
-                {
-                    "warnings": None,
-                    "intuitObject": None,
-                    "fault": {
-                        "error": [
-                            {
-                                "message": "message=AuthenticationFailed; errorCode=003200; statusCode=401",
-                                "detail": "Token expired or invalid",
-                                "code": "3200",
-                                "element": None,
-                            }
-                        ],
-                        "type": "AUTHENTICATION",
-                    },
-                    "report": None,
-                    "queryResponse": None,
-                    "batchItemResponse": [],
-                    "attachableResponse": [],
-                    "syncErrorResponse": None,
-                    "requestId": None,
-                    "time": now_ms(),
-                    "status": None,
-                    "cdcresponse": [],
-                },
-                headers={"WWW-Authenticate": 'Bearer realm="Intuit", error="invalid_token"'},
-            )
+            raise self._unauthenticated("Token expired or invalid")
         realm = request.path.split("/")[3]
         granted = self.oauth.realm_of(token)
+        if self.sandbox_company and self.sandbox_status == 401:  # the other answer seen from the production host
+            raise self._unauthenticated(
+                "This is a QuickBooks sandbox company: it answers only at the sandbox API host."
+            )
         if realm not in self.realms or granted not in (None, realm) or self.sandbox_company:
             detail = (
                 "This is a QuickBooks sandbox company: it answers only at the sandbox API host."
@@ -565,6 +576,7 @@ class QuickBooksEmulator(Emulator):
         body = read_json(request) or {}
         if "sandbox" in body:
             self.sandbox_company = bool(body["sandbox"])
+            self.sandbox_status = int(body.get("sandbox_status", 403))
         if "CustomTxnNumbers" in body:
             self.company.custom_txn_numbers = bool(body["CustomTxnNumbers"])
         if "CompanyName" in body:

@@ -48,3 +48,14 @@ def test_a_company_that_cannot_be_read_now_is_a_plain_answer_to_try_again(
         _install(wired)._inspect_company(wired.cid, REALM_ID, DEV_TOKEN)
     assert (refused.value.status, refused.value.title) == (status, title)
     assert "again" in refused.value.message
+
+
+@pytest.mark.parametrize("answer", [403, 401], ids=["403 ApplicationAuthorizationFailed", "401 AuthenticationFailed"])
+def test_a_sandbox_company_is_refused_however_the_production_host_refuses_it(wired: Wired, answer: int) -> None:
+    """Intuit documents where sandbox companies answer (the sandbox host), not how the production host refuses
+    them: any refusal of the access just granted is taken as a sandbox company."""
+    wired.quickbooks.admin.set_company(sandbox=True, sandbox_status=answer)
+    with pytest.raises(InstallError) as refused:
+        _install(wired)._inspect_company(wired.cid, REALM_ID, DEV_TOKEN)
+    assert (refused.value.status, refused.value.title) == (400, "QuickBooks sandbox companies cannot be connected")
+    assert "production QuickBooks company" in refused.value.message

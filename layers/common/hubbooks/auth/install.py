@@ -12,7 +12,7 @@ from hubbooks.auth.grants import OAuthError
 from hubbooks.auth.sessions import Sessions
 from hubbooks.auth.signing import InvalidSignatureError, Signer
 from hubbooks.auth.tokens import TokenProvider, forget_cached
-from hubbooks.errors import ProviderError, RateLimitedError, ValidationFaultError
+from hubbooks.errors import AuthRejectedError, ProviderError, RateLimitedError, ValidationFaultError
 from hubbooks.hubspot.oauth import HubSpotOAuth
 from hubbooks.models.connection import Connection, ConnectionStatus, ConnectionWarning, Provider, utc_now
 from hubbooks.quickbooks import company
@@ -62,6 +62,20 @@ class ConsentToConfirm:
 
 def _callback(public_base: str, provider: str) -> str:
     return f"{public_base}/oauth/{provider}/callback"
+
+
+def _unreachable() -> InstallError:
+    """QuickBooks refused, at hubbooks' API host, the access it had just granted. Intuit documents that
+    production keys reach production companies only and that sandbox companies answer only at the sandbox
+    host: a company whose consent succeeded but whose API refuses it is, for a production deployment, a
+    sandbox (test) company, however the refusal is worded."""
+    return InstallError(
+        400,
+        "QuickBooks sandbox companies cannot be connected",
+        "QuickBooks let hubbooks in, then refused to show this company: it is a QuickBooks Online sandbox (a "
+        "test company), which only Intuit's developer tools can reach. hubbooks syncs real companies: connect "
+        "your production QuickBooks company.",
+    )
 
 
 def _other_browser() -> InstallError:
@@ -305,14 +319,11 @@ class InstallService:
                         "QuickBooks asked hubbooks to slow down; try connecting again in a minute.",
                     ) from exc
                 time.sleep(min(exc.retry_after, INSPECT_RETRY_SECONDS))
+            except AuthRejectedError as exc:
+                raise _unreachable() from exc
             except ValidationFaultError as exc:
-                if exc.status == 403:
-                    raise InstallError(
-                        400,
-                        "QuickBooks sandbox companies cannot be connected",
-                        "This company is a QuickBooks Online sandbox (a test company). hubbooks "
-                        "syncs real companies only: connect your production QuickBooks company.",
-                    ) from exc
+                if exc.status in (401, 403):
+                    raise _unreachable() from exc
                 raise InstallError(
                     400,
                     "QuickBooks refused to share the company",
