@@ -156,15 +156,15 @@ def product() -> Iterator[SandboxedProduct]:
 # `pytest -n 2 --dist loadscope` the short ones fill in around them instead of a long one starting last.
 LONGEST_FIRST = (
     "tests/integration/test_sync.py",
+    "tests/integration/test_first_day.py",
     "tests/reliability/test_convergence.py",
     "tests/reliability/test_soak.py",
+    "tests/browser/test_settings_page.py",
     "tests/integration/test_billing.py",
     "tests/security/test_attack_matrix.py",
     "tests/integration/test_settings_api.py",
     "tests/security/test_fuzz.py",
-    "tests/browser/test_settings_page.py",
     "tests/integration/test_initial_sync.py",
-    "tests/integration/test_first_day.py",
 )
 
 
