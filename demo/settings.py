@@ -147,9 +147,18 @@ def _list_filter(product: SandboxedProduct, report: Report, api: Api, version: i
     listed_customer = _customer_of(product, listed["id"]) or {}
     outside_customer = _customer_of(product, outside["id"])
     api("PUT", "/api/syncs/contacts", {"version": filtered.json()["sync"]["version"], "filters": {"list_ids": []}})
+    left_out = api("GET", "/api/excluded/contacts?limit=200").json()["items"]
+    why = next((e["reason"] for e in left_out if e["record_id"] == outside["id"]), None)
     report.check(
         "only contacts in a chosen HubSpot list",
-        listed_customer.get("GivenName") == "Listed Now" and outside_customer is None,
+        listed_customer.get("GivenName") == "Listed Now" and outside_customer is None and why is not None,
         f"filter on list {list_id}: its member reached QuickBooks as '{listed_customer.get('GivenName')}', a contact "
-        f"outside it {'stayed in HubSpot only' if outside_customer is None else 'was synced anyway'}",
+        f"outside it {'stayed in HubSpot only' if outside_customer is None else 'was synced anyway'}; sync health "
+        f"lists it as left out: '{why}'",
+    )
+    story = api("GET", f"/api/history?side=hs&record_id={listed['id']}").json()["items"]
+    report.check(
+        "what happened to one record, in sentences",
+        bool(story) and all(h["text"].startswith("Listed Now <in.list@example.com>: ") for h in story),
+        " / ".join(h["text"] for h in reversed(story)),
     )
