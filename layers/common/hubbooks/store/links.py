@@ -6,8 +6,6 @@ from hubbooks.models.signals import Pair, Side
 from hubbooks.store.keys import connection_pk, last_part, link_sk
 from hubbooks.store.table import Table
 
-BATCH_GET = 100
-
 
 class LinkLookup:
     """Read-only link lookups, for routing signals (the engine's repository builds on it)."""
@@ -28,20 +26,8 @@ class LinkLookup:
         self, connection_id: str, pair: Pair, side: Side, ids: list[str], projection: str | None = None
     ) -> list[dict[str, Any]]:
         """The link items of many records of one side (BatchGetItem, 100 keys a call)."""
-        items: list[dict[str, Any]] = []
-        unique = list(dict.fromkeys(ids))
-        for start in range(0, len(unique), BATCH_GET):
-            keys = [
-                {"PK": connection_pk(connection_id), "SK": link_sk(pair, side, i)}
-                for i in unique[start : start + BATCH_GET]
-            ]
-            wanted: dict[str, Any] = {"Keys": keys} | ({"ProjectionExpression": projection} if projection else {})
-            request: dict[str, Any] = {self.table.name: wanted}
-            while request:
-                answer = self.table.resource.meta.client.batch_get_item(RequestItems=request)
-                items += answer["Responses"].get(self.table.name, [])
-                request = answer.get("UnprocessedKeys") or {}
-        return items
+        keys = [{"PK": connection_pk(connection_id), "SK": link_sk(pair, side, i)} for i in dict.fromkeys(ids)]
+        return self.table.get_many(keys, projection)
 
     def hubspot_ids(self, connection_id: str, pair: Pair, qbo_ids: list[str]) -> dict[str, str]:
         """For each linked QuickBooks id, the HubSpot id it is linked to."""

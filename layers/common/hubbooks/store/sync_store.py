@@ -91,6 +91,14 @@ class DynamoSyncStore:
         item = self.table.resource.get_item(Key={"PK": self.pk, "SK": decision_sk(pair, side, record_id)}).get("Item")
         return None if item is None else Decision(str(item["choice"]), str(item.get("other_id", "")))
 
+    def decisions_of(self, pair: Pair, side: Side, record_ids: list[str]) -> dict[str, Decision | None]:
+        """The decisions of many records of one side at once (None for records without one)."""
+        keys = [{"PK": self.pk, "SK": decision_sk(pair, side, i)} for i in dict.fromkeys(record_ids)]
+        found: dict[str, Decision | None] = dict.fromkeys(record_ids)
+        for item in self.table.get_many(keys):
+            found[last_part(item["SK"])] = Decision(str(item["choice"]), str(item.get("other_id", "")))
+        return found
+
     def decide(self, pair: Pair, side: Side, record_id: str, decision: Decision | None) -> None:
         """Store a person's decision for a record (None: take it back)."""
         key = {"PK": self.pk, "SK": decision_sk(pair, side, record_id)}

@@ -5,6 +5,8 @@ from typing import Any
 
 from boto3.dynamodb.conditions import Key
 
+BATCH_GET = 100  # keys in one BatchGetItem
+
 
 class Table:
     """A thin wrapper over a boto3 Table resource with the queries every repository needs."""
@@ -31,6 +33,18 @@ class Table:
                 batch.delete_item(Key={"PK": item["PK"], "SK": item["SK"]})
                 deleted += 1
         return deleted
+
+    def get_many(self, keys: list[dict[str, str]], projection: str | None = None) -> list[dict[str, Any]]:
+        """The items of many keys that exist (BatchGetItem, 100 keys a call, unprocessed keys asked again)."""
+        items: list[dict[str, Any]] = []
+        for start in range(0, len(keys), BATCH_GET):
+            wanted: dict[str, Any] = {"Keys": keys[start : start + BATCH_GET]}
+            request: dict[str, Any] = {self.name: wanted | ({"ProjectionExpression": projection} if projection else {})}
+            while request:
+                answer = self.resource.meta.client.batch_get_item(RequestItems=request)
+                items += answer["Responses"].get(self.name, [])
+                request = answer.get("UnprocessedKeys") or {}
+        return items
 
     def count(self, pk: str, prefix: str) -> int:
         """How many items of the partition begin with `prefix` (counted by DynamoDB, not read)."""

@@ -63,6 +63,7 @@ class _BatchStore:
         self._inner = inner
         self._settings = inner.settings(pair)
         self._links: dict[tuple[Side, str], Link | None] = {}
+        self._decisions: dict[tuple[Side, str], Decision | None] = {}  # a reviewed pair's, read with the links
         self._failing = inner.failing(pair)
         self._history: list[dict[str, Any]] = []
 
@@ -72,6 +73,10 @@ class _BatchStore:
             self._links[(side, record_id)] = link
             if link is not None:  # saved since the other side was read (another batch, a live signal): both know
                 self._links[(side.other, link.other(side))] = link
+        if self._settings.reviewed:
+            unread = [i for i in dict.fromkeys(record_ids) if (side, i) not in self._decisions]
+            for record_id, decision in self._inner.decisions_of(pair, side, unread).items():
+                self._decisions[(side, record_id)] = decision
 
     def settings(self, pair: Pair) -> PairSettings:
         return self._settings
@@ -96,6 +101,8 @@ class _BatchStore:
         return saved
 
     def decision(self, pair: Pair, side: Side, record_id: str) -> Decision | None:
+        if (side, record_id) in self._decisions:
+            return self._decisions[(side, record_id)]
         return self._inner.decision(pair, side, record_id)
 
     def save_intent(self, link: Link, writes: dict[str, dict[str, str]]) -> None:

@@ -314,10 +314,11 @@ class SettingsService:
     def status(self, pair: Pair) -> dict[str, Any]:
         recent = self.history(limit=RECENT_HISTORY, pair=pair).items
         job = self.jobs.latest(pair)
+        config = self.configs.get(pair)
         return {
             "pair": pair.value,
-            "enabled": self.configs.get(pair).syncing,
-            "state": self.configs.get(pair).state,
+            "enabled": config.syncing,
+            "state": config.state,
             "linked": self.health.linked(pair),
             "errors": self.health.failing(pair),
             "last_to_quickbooks": next((h["at"] for h in recent if "->quickbooks" in str(h.get("direction"))), None),
