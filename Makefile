@@ -49,8 +49,9 @@ test: $(VENV)/.installed $(SAM_VENV)/.installed $(CHROMIUM)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	@# mypy runs beside the tests (it needs a core for half a minute from a fresh clone); both must pass.
+	@# Three workers on two cores: the suites wait on emulated clocks and queues more than they compute.
 	$(PY) -m mypy > .mypy.log 2>&1 & types=$$!; \
-	$(PY) -m pytest -n 2 --dist loadscope $(PYTEST_ARGS); tests=$$?; \
+	$(PY) -m pytest -n 3 --dist loadscope $(PYTEST_ARGS); tests=$$?; \
 	wait $$types; typed=$$?; cat .mypy.log; test $$tests = 0 && test $$typed = 0
 
 lint: $(VENV)/.installed $(SAM_VENV)/.installed validate

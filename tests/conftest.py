@@ -150,10 +150,10 @@ def product() -> Iterator[SandboxedProduct]:
         yield running
 
 
-# -- running on both cores ---------------------------------------------------------------------------------
+# -- running on three workers ---------------------------------------------------------------------------------
 
 # Modules that take longest on this machine (each is a product of its own): scheduled first, so that under
-# `pytest -n 2 --dist loadscope` the short ones fill in around them instead of a long one starting last.
+# `pytest -n 3 --dist loadscope` the short ones fill in around them instead of a long one starting last.
 LONGEST_FIRST = (
     "tests/integration/test_sync.py",
     "tests/integration/test_first_day.py",

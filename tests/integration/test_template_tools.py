@@ -1,4 +1,4 @@
-"""The template passes the tools AWS users deploy it with: cfn-lint and both kinds of `sam validate`."""
+"""The template passes the tools AWS users deploy it with: both kinds of `sam validate` (`--lint` is cfn-lint)."""
 
 import os
 import subprocess
@@ -21,11 +21,6 @@ def _run(*command: str) -> subprocess.CompletedProcess[str]:
     }
     env.pop("AWS_ENDPOINT_URL", None)
     return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
-
-
-def test_cfn_lint_is_clean() -> None:
-    result = _run(str(Path(sys.executable).parent / "cfn-lint"), "template.yaml")
-    assert result.returncode == 0, result.stdout + result.stderr
 
 
 @pytest.mark.slow
