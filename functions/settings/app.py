@@ -220,7 +220,7 @@ def decide(pair: str, body: Annotated[ReviewDecisions, Body()]) -> dict[str, Any
 
 @app.post("/api/syncs/<pair>/start", summary="Save and sync: set the pair up, turn it on and start its first sync")
 def start_sync(pair: str, body: Annotated[StartSync, Body()]) -> dict[str, Any]:
-    return _service().start(_pair(pair), body.version)
+    return _service().start(_pair(pair), body.version, accept_changes=body.accept_changes)
 
 
 @app.post("/api/syncs/<pair>/resync", summary="Start a resync (an initial sync) of a pair")
@@ -236,6 +236,13 @@ def sync_status(pair: str) -> dict[str, Any]:
 @app.get("/api/fields/<pair>", summary="HubSpot properties, QuickBooks fields and transforms for the mapping editor")
 def fields(pair: str) -> dict[str, Any]:
     return _service().fields(_pair(pair, MAPPED))
+
+
+@app.get(
+    "/api/choices/<pair>", summary="What the pair's filters pick from: lifecycle stages and HubSpot lists, by name"
+)
+def filter_choices(pair: str) -> dict[str, Any]:
+    return _service().filter_choices(_pair(pair, MAPPED))
 
 
 @app.get("/api/errors", summary="The sync health table: records that cannot sync, why, and the fix")

@@ -259,6 +259,7 @@ class HubSpotEmulator(Emulator):
             (f"{v4}/<to_type>", ["GET"], self.list_associations),
             ("/crm/v4/associations/<from_type>/<to_type>/batch/<path:op>", ["POST"], self.batch_associations),
             ("/crm/v3/lists", ["POST"], self.create_list),
+            ("/crm/v3/lists/search", ["POST"], self.search_lists),
             ("/crm/v3/lists/records/<type_id>/<record_id>/memberships", ["GET"], self.record_lists),
             ("/crm/v3/lists/<list_id>", ["GET"], self.get_list),
             ("/crm/v3/lists/<list_id>/memberships", ["GET"], self.list_members),
@@ -338,6 +339,9 @@ class HubSpotEmulator(Emulator):
         if not isinstance(body, list):
             raise hubspot_error(400, "The body must be an array of record ids.", "VALIDATION_ERROR")
         return json_response(self.lists.change(list_id, body, add=change == "add"))
+
+    def search_lists(self, request: Request) -> Response:
+        return json_response(self.lists.search(read_json(request) or {}))
 
     def record_lists(self, request: Request, type_id: str, record_id: str) -> Response:
         return json_response(self.lists.of_record(type_id, record_id))

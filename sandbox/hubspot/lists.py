@@ -11,6 +11,7 @@ from sandbox.hubspot.errors import hubspot_error
 from sandbox.hubspot.schema import object_type
 
 MAX_PAGE = 250
+MAX_SEARCH = 500
 
 
 @dataclass
@@ -94,6 +95,37 @@ class Lists:
                 hs_list.updated_ms = now_ms()
             key = "recordIdsAdded" if add else "recordIdsRemoved"
             return {key: done, "recordIdsMissing": missing}
+
+    def search(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Lists whose name holds `query` (every list for an empty one), of `objectTypeId` and `processingTypes`
+        when given, `count` at a time from `offset`; each with its size among `additionalProperties`."""
+        query = str(body.get("query") or "").lower()
+        types = set(body.get("processingTypes") or [])
+        wanted_ids = {str(i) for i in body.get("listIds") or []}
+        type_id = body.get("objectTypeId")
+        offset = max(int(body.get("offset") or 0), 0)
+        count = min(max(int(body.get("count") or 20), 1), MAX_SEARCH)
+        with self.lock:
+            found = [
+                hs_list
+                for hs_list in sorted(self.lists.values(), key=lambda found: found.list_id)
+                if query in hs_list.name.lower()
+                and (not types or hs_list.processing_type in types)
+                and (not wanted_ids or str(hs_list.list_id) in wanted_ids)
+                and (not type_id or hs_list.object_type_id == type_id)
+            ]
+            page = found[offset : offset + count]
+            lists = [
+                {k: v for k, v in hs_list.to_json().items() if k != "size"}
+                | {"additionalProperties": {"hs_list_size": str(len(self._live(hs_list)))}}
+                for hs_list in page
+            ]
+        return {
+            "lists": lists,
+            "offset": offset + len(page),
+            "hasMore": offset + len(page) < len(found),
+            "total": len(found),
+        }
 
     def members(self, list_id: str, after: str | None, limit: int) -> dict[str, Any]:
         hs_list = self.get(list_id)

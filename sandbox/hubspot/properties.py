@@ -6,7 +6,7 @@ from typing import Any
 
 from sandbox.clock import iso_ms, now_ms, parse_iso
 from sandbox.hubspot.errors import hubspot_error, invalid_properties, property_problem
-from sandbox.hubspot.schema import BUILT_IN
+from sandbox.hubspot.schema import BUILT_IN, option_label
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _TYPES = {"string", "number", "date", "datetime", "enumeration", "bool", "phone_number"}
@@ -81,7 +81,8 @@ def _builtins(object_type: str) -> dict[str, PropertyDef]:
             field_type=field_type,
             group=f"{object_type[:-1]}information",
             options=[
-                {"label": o, "value": o, "hidden": False, "displayOrder": i} for i, o in enumerate(built_in.options)
+                {"label": option_label(o), "value": o, "hidden": False, "displayOrder": i}
+                for i, o in enumerate(built_in.options)
             ],
             unique=built_in.unique,
             read_only=built_in.read_only,

@@ -45,6 +45,25 @@ _ENUM = ("enumeration", "select")
 _BOOL = ("bool", "booleancheckbox")
 
 
+# What HubSpot shows for an option whose value runs words together (the others read as their value, capitalised).
+OPTION_LABELS = {
+    "marketingqualifiedlead": "Marketing Qualified Lead",
+    "salesqualifiedlead": "Sales Qualified Lead",
+    "appointmentscheduled": "Appointment Scheduled",
+    "qualifiedtobuy": "Qualified To Buy",
+    "presentationscheduled": "Presentation Scheduled",
+    "decisionmakerboughtin": "Decision Maker Bought-In",
+    "contractsent": "Contract Sent",
+    "closedwon": "Closed Won",
+    "closedlost": "Closed Lost",
+    "default": "Sales Pipeline",
+}
+
+
+def option_label(value: str) -> str:
+    return OPTION_LABELS.get(value, value.capitalize())
+
+
 @dataclass(frozen=True)
 class BuiltIn:
     name: str

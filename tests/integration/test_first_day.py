@@ -96,6 +96,11 @@ def _preview(product: SandboxedProduct, browser: Browser) -> dict[str, int]:
     return {kind: n for kind, n in job["rows"].items() if n}
 
 
+def _rows(product: SandboxedProduct, browser: Browser, kind: str) -> list[dict[str, Any]]:
+    answer = _api(product, browser, "GET", f"/api/syncs/contacts/preview/rows?kind={kind}&limit=5")
+    return list(answer.json()["items"])
+
+
 def test_the_first_day_from_install_to_the_first_sync(
     product: SandboxedProduct, day: tuple[Browser, dict[str, Any]]
 ) -> None:
@@ -178,9 +183,18 @@ def test_the_first_day_from_install_to_the_first_sync(
     }
     assert _writes(product, previewed_ms) == []
 
-    # Save and sync: the first sync does what the preview said, counted exactly.
+    # A record edited after the preview: named before the sync starts, and started only when the person accepts.
+    edited = next(r for r in _rows(product, browser, "create_in_quickbooks") if r["side"] == "hs")
+    product.hubspot_admin.update("contacts", edited["record_id"], {"firstname": "Edited"})
+    summary = _api(product, browser, "GET", "/api/syncs/contacts/preview").json()["preview"]
+    assert summary["changed_since"] == {"hs": 1, "qbo": 0}
     version = decided.json()["version"]
-    started = _api(product, browser, "POST", "/api/syncs/contacts/start", {"version": version})
+    refused = _api(product, browser, "POST", "/api/syncs/contacts/start", {"version": version})
+    assert refused.status_code == 409
+    assert refused.json()["message"].startswith("1 record changed since the preview (1 in HubSpot, 0 in QuickBooks)")
+
+    # Save and sync: the first sync does what the preview said, counted exactly.
+    started = _api(product, browser, "POST", "/api/syncs/contacts/start", {"version": version, "accept_changes": True})
     assert started.status_code == 200, started.text
     again = _api(product, browser, "POST", "/api/syncs/contacts/preview")
     assert again.status_code == 409  # the pair is syncing
@@ -201,6 +215,9 @@ def test_the_first_day_from_install_to_the_first_sync(
     assert f"LINK#contacts#hs#{newcomer['id']}" not in links
     errors = _api(product, browser, "GET", "/api/errors?pair=contacts&limit=50").json()["items"]
     assert len(errors) == second["ambiguous"] + second["fail"]
+    named = {e["name"] for e in errors}  # each failing record by its name, read from its app
+    assert f"P{NAMELESS} <p{NAMELESS}@example.com>" in named
+    assert f"Twin {_twin(2)}a <p{_twin(2)}@example.com>" in named
     story = _api(product, browser, "GET", f"/api/history?side=hs&record_id={chosen['record_id']}").json()["items"]
     assert [h["text"] for h in story] == [f"{chosen['name']}: matched with its existing counterpart and linked"]
     assert _api(product, browser, "GET", "/api/history?side=hs").status_code == 400

@@ -40,6 +40,7 @@ from hubbooks.store.states import PendingConsents, StateRepository
 from hubbooks.store.sync_store import DynamoSyncStore
 from hubbooks.store.table import Table
 from hubbooks.store.tokens import TokenRepository
+from hubbooks.sync.accounts import AccountReader
 from hubbooks.sync.adapters import HubSpotAdapter, QboAdapter, SyncPorts
 from hubbooks.sync.batch import run_batch
 from hubbooks.sync.billing import Billing
@@ -370,13 +371,14 @@ def sweeper(connection: Connection) -> Sweeper:
 def settings_service(connection: Connection, session_id: str) -> SettingsService:
     cid = connection.connection_id
 
-    def hubspot() -> HubSpotClient:
-        return hubspot_client(token_provider(), cid)
+    def accounts() -> AccountReader:
+        tokens = token_provider()
+        return AccountReader(hubspot_client(tokens, cid), qbo_client(tokens, cid, connection.realm_id or ""))
 
     def start_job(pair: Pair, since: date | None) -> str:
         return initial_sync(connection).start(pair, since)
 
-    return SettingsService(cid, table(), hubspot, start_job, signal_sender().send, session_id=session_id)
+    return SettingsService(cid, table(), accounts, start_job, signal_sender().send, session_id=session_id)
 
 
 def install_service(public_base: str) -> InstallService:

@@ -359,3 +359,32 @@ def test_properties_with_history_name_who_set_each_value_newest_first(hubspot: S
     times = [h["timestamp"] for h in history["firstname"]]
     assert times == sorted(times, reverse=True)
     assert "propertiesWithHistory" not in api.get(url, params={"properties": "firstname"}).json()
+
+
+def test_lists_search_by_name_type_and_page(hubspot: Sandbox) -> None:
+    api = hubspot.api()
+    contact = hubspot.admin.create("contacts", {"email": "listed@example.com"})
+    for name in ("Trade fair leads", "Newsletter", "Trade partners"):
+        hubspot.admin.create_list(name, [contact["id"]] if name == "Newsletter" else [])
+    hubspot.admin.create_list("Trade products", [], object_type_id="0-7")
+
+    def search(**body: Any) -> dict[str, Any]:
+        answer = api.post(f"{hubspot.url}/crm/v3/lists/search", json=body, timeout=10)
+        assert answer.status_code == 200, answer.text
+        return dict(answer.json())
+
+    everything = search(count=2)
+    assert ([found["name"] for found in everything["lists"]], everything["hasMore"]) == (
+        ["Trade fair leads", "Newsletter"],
+        True,
+    )
+    rest = search(count=2, offset=everything["offset"])
+    assert ([found["name"] for found in rest["lists"]], rest["hasMore"], rest["total"]) == (
+        ["Trade partners", "Trade products"],
+        False,
+        4,
+    )
+    trade = search(query="TRADE", objectTypeId="0-1")
+    assert [found["name"] for found in trade["lists"]] == ["Trade fair leads", "Trade partners"]
+    (newsletter,) = search(query="news", additionalProperties=["hs_list_size"])["lists"]
+    assert newsletter["additionalProperties"]["hs_list_size"] == "1"

@@ -69,7 +69,11 @@ def test_oauth_code_exchange_refresh_and_token_info(hubspot: Sandbox) -> None:
         timeout=10,
     )
     assert contacts.status_code == 200
-    for method, path in (("PATCH", "/crm/v3/objects/contacts/1"), ("GET", "/crm/v3/lists/1")):
+    for method, path in (
+        ("PATCH", "/crm/v3/objects/contacts/1"),
+        ("GET", "/crm/v3/lists/1"),
+        ("POST", "/crm/v3/lists/search"),
+    ):
         refused = requests.request(
             method,
             f"{hubspot.url}{path}",

@@ -16,6 +16,7 @@ BATCH_LIMIT = 100
 
 # POSTs that change nothing when sent twice: reads, writes by id or unique value, associations, timeline
 # events and property definitions (a repeated one answers 409). Creating an object or a note is not.
+SIZE = "hs_list_size"  # a list's size, among the additional properties a lists search answers
 _REPLAY_SAFE_POSTS = ("/search", "/batch/read", "/batch/update", "/batch/upsert", "/batch/archive", "/events")
 _REPLAY_SAFE_PREFIXES = ("/crm/v4/associations/", "/crm/v3/properties/")
 
@@ -252,6 +253,23 @@ class HubSpotClient:
         """A list's definition (`{"list": {...}}`), or None when the portal has no such list."""
         found: dict[str, Any] | None = self._request("GET", f"/crm/v3/lists/{quote(list_id, safe='')}", missing_ok=True)
         return found
+
+    def lists(self, object_type_id: str) -> list[dict[str, Any]]:
+        """Every list of records of one object type, with its size (searched 500 at a time)."""
+        found: list[dict[str, Any]] = []
+        offset = 0
+        while True:
+            body = {
+                "offset": offset,
+                "count": 500,
+                "objectTypeId": object_type_id,
+                "additionalProperties": ["hs_list_size"],
+            }
+            answer = self._request("POST", "/crm/v3/lists/search", json=body) or {}
+            found += [hs_list for hs_list in answer.get("lists", []) if hs_list.get("objectTypeId") == object_type_id]
+            if not answer.get("hasMore"):
+                return found
+            offset = int(answer["offset"])
 
     def lists_holding(self, object_type_id: str, record_id: str) -> set[str]:
         """The ids of the lists a record is a member of (one call)."""

@@ -111,6 +111,10 @@ class QboClient:
                 return value
         return []
 
+    def count(self, sql: str) -> int:
+        """Run a `select count(*)` query: how many records it selects."""
+        return int(self._request("POST", "query", data=sql)["QueryResponse"].get("totalCount", 0))
+
     def changed_since(self, entities: list[str], since: str) -> dict[str, list[dict[str, Any]]]:
         """Change data capture: every record of `entities` changed since `since` (deleted ones included)."""
         answer = self._request("GET", "cdc", params={"entities": ",".join(entities), "changedSince": since})

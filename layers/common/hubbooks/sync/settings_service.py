@@ -22,6 +22,7 @@ from hubbooks.store.previews import PreviewRepository
 from hubbooks.store.sync_settings import StaleSettingsError, SyncSettingsRepository
 from hubbooks.store.sync_store import DynamoSyncStore
 from hubbooks.store.table import Table
+from hubbooks.sync.accounts import NAMED, AccountReader
 from hubbooks.sync.models import Decision
 from hubbooks.sync.preview import RowKind, preview_as_csv
 from hubbooks.sync.sentences import sentence
@@ -57,6 +58,9 @@ class ReviewDecisions(BaseModel):
 
 class StartSync(BaseModel):
     version: int = Field(description="The settings version the person saw in the preview")
+    accept_changes: bool = Field(
+        default=False, description="Start although records changed in either app since the preview"
+    )
 
 
 class InvalidSettingsError(Exception):
@@ -70,7 +74,7 @@ class SettingsService:
         self,
         connection_id: str,
         table: Table,
-        hubspot: Callable[[], HubSpotClient],
+        accounts: Callable[[], AccountReader],
         start_job: Callable[[Pair, date | None], str],
         send: Callable[[list[SyncSignal]], int],
         *,
@@ -84,9 +88,12 @@ class SettingsService:
         self.jobs = JobRepository(table, connection_id)
         self.previews = JobRepository(table, connection_id, PREVIEW_JOBS)
         self.preview_rows = PreviewRepository(table, connection_id)
-        self._hubspot = hubspot
+        self._accounts = accounts
         self._start_job = start_job
         self._send = send
+
+    def _hubspot(self) -> HubSpotClient:
+        return self._accounts().hubspot
 
     # -- settings ---------------------------------------------------------------------------------
 
@@ -163,8 +170,11 @@ class SettingsService:
         job = self.previews.latest(pair)
         if job is None:
             return {"pair": pair.value, "preview": None}
-        counts = self.preview_rows.counts(pair, job.job_id) if job.status == "finished" else {}
-        return {"pair": pair.value, "preview": _job(job) | {"rows": counts}}
+        if job.status != "finished":
+            return {"pair": pair.value, "preview": _job(job) | {"rows": {}}}
+        counts = self.preview_rows.counts(pair, job.job_id)
+        changed = self._accounts().changed_since(pair, job.started)
+        return {"pair": pair.value, "preview": _job(job) | {"rows": counts, "changed_since": changed}}
 
     def preview_page(self, pair: Pair, kind: RowKind, *, limit: int, cursor: str | None) -> Page:
         job = self.previews.latest(pair)
@@ -200,9 +210,10 @@ class SettingsService:
         self._record(pair, "review_decided", [f"{d.side}:{d.record_id}:{d.choice}" for d in decisions][:50])
         return {"decided": len(decisions), "version": current.version}
 
-    def start(self, pair: Pair, version: int) -> dict[str, Any]:
+    def start(self, pair: Pair, version: int, *, accept_changes: bool = False) -> dict[str, Any]:
         """Save and sync: the pair is set up and on, and its first sync starts now (a two-way pair needs a
-        finished preview first); answers the job id."""
+        finished preview first, and records changed since it are named unless the person accepts them);
+        answers the job id."""
         current = self._not_syncing(pair, "start it again")
         if version != current.version:
             raise StaleSettingsError(f"{pair} is at version {current.version}, not {version}")
@@ -212,6 +223,9 @@ class SettingsService:
                 raise RefusedError(409, f"Preview the {pair} sync first, and look at what it will do.")
             if preview.settings_version != current.version:
                 raise RefusedError(409, f"The {pair} settings changed since the preview: preview it again.")
+            changed = self._accounts().changed_since(pair, preview.started)
+            if sum(changed.values()) and not accept_changes:
+                raise RefusedError(409, _changed_since_preview(changed))
         saved = self.configs.save(current.model_copy(update={"set_up": True, "enabled": True}), current.version)
         job_id = self._start_job(pair, saved.bring_since)
         self._record(pair, "sync_started", [])
@@ -329,7 +343,24 @@ class SettingsService:
     def errors(
         self, *, pair: Pair | None, side: Side | None, category: str | None, limit: int, cursor: str | None
     ) -> Page:
-        return self.health.errors(pair=pair, side=side, category=category, limit=limit, cursor=cursor)
+        """Records that cannot sync, each with its name as the person knows it (read from the apps)."""
+        page = self.health.errors(pair=pair, side=side, category=category, limit=limit, cursor=cursor)
+        wanted: dict[tuple[Pair, Side], list[str]] = {}
+        for item in page.items:
+            if item.get("pair") in NAMED:
+                wanted.setdefault((Pair(item["pair"]), Side(item["side"])), []).append(str(item["record_id"]))
+        names: dict[tuple[str, str, str], str] = {}
+        if wanted:
+            accounts = self._accounts()
+            for (named_pair, named_side), ids in wanted.items():
+                for record_id, name in accounts.names(named_pair, named_side, ids).items():
+                    names[(named_pair.value, named_side.value, record_id)] = name
+        items = [i | {"name": names.get((str(i["pair"]), str(i["side"]), str(i["record_id"])), "")} for i in page.items]
+        return Page(items, page.cursor)
+
+    def filter_choices(self, pair: Pair) -> dict[str, Any]:
+        """What the pair's filters offer: lifecycle stages and HubSpot lists, by name."""
+        return {"pair": pair.value} | self._accounts().filter_choices(pair)
 
     def history(
         self,
@@ -342,6 +373,15 @@ class SettingsService:
         """History, newest first, each entry with its sentence; of one record when `record` is given."""
         page = self.health.history(limit=limit, cursor=cursor, pair=pair, record=record)
         return Page([item | {"text": sentence(item)} for item in page.items], page.cursor)
+
+
+def _changed_since_preview(changed: dict[str, int]) -> str:
+    hubspot, quickbooks = changed[Side.HUBSPOT.value], changed[Side.QUICKBOOKS.value]
+    records = "1 record" if hubspot + quickbooks == 1 else f"{hubspot + quickbooks} records"
+    return (
+        f"{records} changed since the preview ({hubspot} in HubSpot, {quickbooks} in "
+        "QuickBooks): preview again to see what the first sync will do with them, or start anyway."
+    )
 
 
 def _job(job: JobProgress) -> dict[str, Any]:

@@ -19,7 +19,24 @@ const ROW_KINDS = {
   in_step: "already in step",
   update: "will be updated",
 };
-const state = { syncs: {}, fields: {}, previews: {}, choices: {}, polling: null };
+const state = { syncs: {}, fields: {}, previews: {}, choices: {}, filterChoices: {}, portal: "", polling: null };
+// Where a person opens a record in each app, and what each app calls it.
+const RECORD_PAGES = {
+  hs: {
+    contacts: (id) => `https://app.hubspot.com/contacts/${state.portal}/record/0-1/${id}`,
+    products: (id) => `https://app.hubspot.com/contacts/${state.portal}/record/0-7/${id}`,
+  },
+  qbo: {
+    contacts: (id) => `https://app.qbo.intuit.com/app/customerdetail?nameId=${id}`,
+    products: () => "https://app.qbo.intuit.com/app/items",
+    invoices: (id) => `https://app.qbo.intuit.com/app/invoice?txnId=${id}`,
+    payments: (id) => `https://app.qbo.intuit.com/app/recvpayment?txnId=${id}`,
+  },
+};
+const NOUNS = {
+  hs: { contacts: "contact", products: "product", invoices: "invoice", payments: "payment" },
+  qbo: { contacts: "customer", products: "product or service", invoices: "invoice", payments: "payment" },
+};
 
 async function api(method, path, body) {
   const response = await fetch(path, {
@@ -63,8 +80,43 @@ function toast(message) {
   setTimeout(() => { if (box.textContent === message) box.textContent = ""; }, 4000);
 }
 
+const records = (n) => (n === 1 ? "1 record" : `${n} records`);
+
+// A record as a person knows it: its name (or what it is and its id), linked to it in its app.
+function recordCell(pair, side, id, name) {
+  const app = side === "hs" ? "HubSpot" : "QuickBooks";
+  const noun = (NOUNS[side] || {})[pair] || "record";
+  const shown = name || `${noun.charAt(0).toUpperCase()}${noun.slice(1)} ${id}`;
+  const page = (RECORD_PAGES[side] || {})[pair];
+  return el("td", { class: "record" },
+    page ? el("a", { href: page(id), target: "_blank", rel: "noopener", text: shown }) : shown,
+    el("br"), el("span", { class: "muted", text: `${noun} in ${app}` }));
+}
+
+// Checkboxes to pick from what the account holds, with a search box when there are many; none ticked: all.
+function picker(id, legend, choices, chosen) {
+  const known = new Set(choices.map((c) => c.value));
+  const all = [...choices, ...chosen.filter((v) => !known.has(v)).map((v) => ({ value: v, label: `${v} (no longer in HubSpot)` }))];
+  const items = all.map((choice) => {
+    const box = el("input", { type: "checkbox", id: `${id}-${choice.value}`, name: id, value: choice.value, checked: chosen.includes(choice.value) });
+    return el("li", {}, box, el("label", { for: box.id, text: choice.label }));
+  });
+  const search = el("input", { type: "search", id: `${id}-search`, "aria-label": `Search: ${legend}`, placeholder: "Search" });
+  search.addEventListener("input", () => {
+    const wanted = search.value.trim().toLowerCase();
+    for (const item of items) item.hidden = wanted !== "" && !item.textContent.toLowerCase().includes(wanted);
+  });
+  const fieldset = el("fieldset", { class: "picker", id },
+    el("legend", { text: legend }),
+    all.length > 8 ? search : "",
+    all.length ? el("ul", {}, ...items) : el("p", { class: "muted", text: "None in HubSpot yet." }));
+  fieldset.values = () => [...fieldset.querySelectorAll("input[type=checkbox]:checked")].map((box) => box.value);
+  return fieldset;
+}
+
 async function loadConnection() {
   const c = await api("GET", "/api/connection");
+  state.portal = String(c.portal_id);
   const list = document.getElementById("connection");
   list.replaceChildren();
   for (const [term, value] of [
@@ -126,6 +178,10 @@ function previewOf(pair, act) {
     return el("p", { class: "muted", text: "The settings or choices changed since the last preview: preview again to see what the first sync will do." });
   }
   if (job.status !== "finished") return progressOf(job, "Preview");
+  const changed = job.changed_since || { hs: 0, qbo: 0 };
+  const stale = changed.hs + changed.qbo > 0
+    ? el("p", { class: "badge", role: "status", text: `${records(changed.hs + changed.qbo)} changed since this preview (${changed.hs} in HubSpot, ${changed.qbo} in QuickBooks): preview again to see what the first sync will do with them.` })
+    : "";
   const counts = Object.entries(job.rows).filter(([, n]) => n > 0);
   const list = el("ul", { class: "preview" }, ...counts.map(([kind, n]) => el("li", {},
     `${n} ${ROW_KINDS[kind] || kind} · `,
@@ -145,7 +201,7 @@ function previewOf(pair, act) {
     return "Choices saved; the preview runs again with them.";
   });
   return el("div", {},
-    el("p", { text: "The first sync will do this:" }), list,
+    el("p", { text: "The first sync will do this:" }), list, stale,
     ambiguous.length ? el("fieldset", {}, el("legend", { text: "Records with several matches: choose" }),
       el("ul", { class: "choices" }, ...ambiguous.map((row) => choiceFor(pair, row))),
       el("button", { type: "button", onclick: decide, text: "Apply choices" })) : "");
@@ -159,11 +215,12 @@ function card(sync) {
   const direction = options(el("select", { id: id("direction"), name: "direction" }), DIRECTIONS, sync.direction);
   const policy = options(el("select", { id: id("policy"), name: "policy" }), POLICIES, sync.policy);
   const twoWay = pair === "contacts" || pair === "products";
-  const stages = el("input", { type: "text", id: id("stages"), name: "lifecycle_stages",
-    value: (sync.filters.lifecycle_stages || []).join(", "), placeholder: "all stages" });
-  const lists = el("input", { type: "text", id: id("lists"), name: "list_ids", inputmode: "numeric",
-    value: (sync.filters.list_ids || []).join(", "), placeholder: "any list" });
-  const commaList = (input) => input.value.split(",").map((s) => s.trim()).filter(Boolean);
+  const offered = state.filterChoices[pair] || { lifecycle_stages: [], lists: [] };
+  const stages = picker(id("stages"), "Only contacts in these lifecycle stages (none ticked: every stage)",
+    offered.lifecycle_stages, sync.filters.lifecycle_stages || []);
+  const lists = picker(id("lists"), "Only contacts in these HubSpot lists (none ticked: any list)",
+    offered.lists.map((l) => ({ value: l.id, label: `${l.name} (${l.size})` })), sync.filters.list_ids || []);
+  const filters = () => ({ lifecycle_stages: stages.values(), list_ids: lists.values() });
   // Each action marks the card busy, reloads every card, then says what happened (so a message means the
   // page already shows the new state).
   const act = async (work) => {
@@ -181,9 +238,7 @@ function card(sync) {
   const save = () => act(async () => {
     const changes = { version: sync.version, enabled: enabled.checked };
     if (twoWay) Object.assign(changes, { direction: direction.value, policy: policy.value });
-    if (pair === "contacts") {
-      changes.filters = { lifecycle_stages: commaList(stages), list_ids: commaList(lists) };
-    }
+    if (pair === "contacts") changes.filters = filters();
     const answer = await api("PUT", `/api/syncs/${pair}`, changes);
     return answer.job_id ? `${LABELS[pair]} is on: the initial sync started.` : "Saved.";
   });
@@ -201,7 +256,7 @@ function card(sync) {
   const saveSettings = async () => {
     const changes = { version: sync.version };
     if (twoWay) Object.assign(changes, { direction: direction.value, policy: policy.value });
-    if (pair === "contacts") changes.filters = { lifecycle_stages: commaList(stages), list_ids: commaList(lists) };
+    if (pair === "contacts") changes.filters = filters();
     if (!twoWay && since.value) changes.bring_since = since.value;
     return (await api("PUT", `/api/syncs/${pair}`, changes)).sync;
   };
@@ -213,7 +268,15 @@ function card(sync) {
   const start = () => act(async () => {
     // Two-way pairs start with the settings their preview ran with; the others save theirs now.
     const version = twoWay ? sync.version : (await saveSettings()).version;
-    await api("POST", `/api/syncs/${pair}/start`, { version });
+    const job = twoWay && state.previews[pair] && state.previews[pair].preview;
+    const changed = job && job.changed_since ? job.changed_since.hs + job.changed_since.qbo : 0;
+    if (changed && !window.confirm(`${records(changed)} changed since the preview. Start anyway? (Cancel, then Preview, to see what the first sync will do with them.)`)) return "";
+    try {
+      await api("POST", `/api/syncs/${pair}/start`, { version, accept_changes: changed > 0 });
+    } catch (error) {
+      if (error.status === 409) return `Not started: ${error.message}`;
+      throw error;
+    }
     return `${LABELS[pair]} is set up: the first sync started.`;
   });
   const article = el("article", { class: "card", id: `sync-${pair}`, "aria-labelledby": id("title") },
@@ -223,9 +286,7 @@ function card(sync) {
     twoWay ? direction : "",
     twoWay ? el("label", { for: id("policy"), text: "When both sides changed" }) : "",
     twoWay ? policy : "",
-    pair === "contacts" ? el("label", { for: id("stages"), text: "Only contacts in lifecycle stages (comma-separated)" }) : "",
     pair === "contacts" ? stages : "",
-    pair === "contacts" ? el("label", { for: id("lists"), text: "Only contacts in HubSpot lists (list ids, comma-separated)" }) : "",
     pair === "contacts" ? lists : "",
     setUp && !twoWay ? el("label", { for: id("since"), text: "Bring existing ones dated from (empty: all)" }) : "",
     setUp && !twoWay ? since : "",
@@ -250,6 +311,7 @@ async function loadSyncs() {
     const known = state.syncs[sync.pair];
     if (!known || sync.version >= known.version) state.syncs[sync.pair] = sync;
   }
+  if (!state.filterChoices.contacts) state.filterChoices.contacts = await api("GET", "/api/choices/contacts");
   for (const sync of syncs.filter((s) => s.status.state === "not_set_up" && ["contacts", "products"].includes(s.pair))) {
     const summary = await api("GET", `/api/syncs/${sync.pair}/preview`);
     if (summary.preview && summary.preview.status === "finished" && summary.preview.rows.ambiguous) {
@@ -315,12 +377,12 @@ async function loadErrors() {
   table.hidden = items.length === 0;
   document.getElementById("errors-empty").hidden = items.length > 0;
   table.querySelector("tbody").replaceChildren(...items.map((e) => el("tr", {},
-    el("td", { text: `${e.pair} · ${e.side === "hs" ? "HubSpot" : "QuickBooks"} ${e.record_id}` }),
+    recordCell(e.pair, e.side, e.record_id, e.name),
     el("td", {}, el("strong", { text: e.category.replaceAll("_", " ") }), el("br"), e.message),
     el("td", { class: "fix", text: e.fix }),
     el("td", { text: String(e.attempts) }),
     el("td", { text: new Date(e.last_seen).toLocaleString() }),
-    el("td", {}, el("button", { type: "button", text: "Resync", "aria-label": `Resync ${e.pair} record ${e.record_id}`,
+    el("td", {}, el("button", { type: "button", text: "Resync", "aria-label": `Resync ${e.name || `${e.pair} record ${e.record_id}`}`,
       onclick: async () => { await api("POST", `/api/records/${e.pair}/${e.side}/${e.record_id}/resync`); toast("Queued."); } })))));
 }
 
@@ -334,7 +396,7 @@ async function loadExcluded() {
     const { items } = await api("GET", `/api/excluded/${sync.pair}?limit=50`);
     for (const e of items) {
       rows.push(el("tr", {},
-        el("td", { text: `${e.name || e.record_id} (${e.side === "hs" ? "HubSpot" : "QuickBooks"})` }),
+        recordCell(sync.pair, e.side, e.record_id, e.name),
         el("td", { text: e.reason }),
         el("td", {}, el("button", { type: "button", text: "Include it", "aria-label": `Include ${e.name || e.record_id}`,
           onclick: async () => { await api("POST", `/api/records/${sync.pair}/${e.side}/${e.record_id}/include`); toast("Included: it syncs now."); await loadExcluded(); } }))));

@@ -1,0 +1,74 @@
+"""What the settings API reads from both accounts for a person: how many records changed since a moment (is
+a preview still what the first sync will do?), the names of records by id (health lists names, not ids), and
+the lists and lifecycle stages the filters pick from."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+from hubbooks.hubspot.client import HubSpotClient
+from hubbooks.mapping.pairs import spec
+from hubbooks.models.signals import Pair, Side
+from hubbooks.quickbooks.client import QboClient
+from hubbooks.sync.adapters import QboAdapter
+from hubbooks.sync.models import Record
+from hubbooks.sync.sentences import label
+from hubbooks.sync.sweep import HUBSPOT_PAIRS
+
+NAME_PROPERTIES = {Pair.CONTACTS: ("firstname", "lastname", "email"), Pair.PRODUCTS: ("name", "hs_sku")}
+NAMED = tuple(NAME_PROPERTIES)
+
+
+class AccountReader:
+    def __init__(self, hubspot: HubSpotClient, qbo: QboClient) -> None:
+        self.hubspot, self.qbo = hubspot, qbo
+
+    def changed_since(self, pair: Pair, since: float) -> dict[str, int]:
+        """How many of the pair's records each side changed at or after `since` (epoch seconds): two calls."""
+        object_type, modified = HUBSPOT_PAIRS[pair]
+        body = {
+            "filterGroups": [
+                {"filters": [{"propertyName": modified, "operator": "GTE", "value": str(int(since * 1000))}]}
+            ],
+            "properties": [modified],
+            "limit": 1,
+        }
+        in_hubspot = int(self.hubspot.search_page(object_type, body).get("total", 0))
+        moment = datetime.fromtimestamp(since, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        in_quickbooks = self.qbo.count(
+            f"select count(*) from {spec(pair).entity} "  # noqa: S608 - the entity is ours, the time is formatted
+            f"where MetaData.LastUpdatedTime >= '{moment}' and Active in (true, false)"
+        )
+        return {Side.HUBSPOT.value: in_hubspot, Side.QUICKBOOKS.value: in_quickbooks}
+
+    def names(self, pair: Pair, side: Side, record_ids: list[str]) -> dict[str, str]:
+        """Each record's name as a person knows it (records gone from the account are left out)."""
+        if pair not in NAME_PROPERTIES or not record_ids:
+            return {}
+        if side is Side.QUICKBOOKS:
+            found = QboAdapter(self.qbo).get_many(pair, record_ids)
+            return {i: label(pair, r) for i, r in found.items() if r is not None}
+        bodies = self.hubspot.batch_read(spec(pair).hubspot_object, record_ids, list(NAME_PROPERTIES[pair]))
+        return {
+            str(b["id"]): label(pair, Record(Side.HUBSPOT, str(b["id"]), dict(b.get("properties") or {}), 0.0))
+            for b in bodies
+        }
+
+    def filter_choices(self, pair: Pair) -> dict[str, list[dict[str, Any]]]:
+        """What the pair's filters pick from: HubSpot's lifecycle stages and its lists of the pair's records."""
+        if pair is not Pair.CONTACTS:
+            return {"lifecycle_stages": [], "lists": []}
+        stage = self.hubspot.property("contacts", "lifecyclestage") or {}
+        stages = [
+            {"value": str(o["value"]), "label": str(o.get("label") or o["value"])}
+            for o in sorted(stage.get("options", []), key=lambda o: o.get("displayOrder", 0))
+            if not o.get("hidden")
+        ]
+        lists = [
+            {
+                "id": str(found["listId"]),
+                "name": str(found.get("name", "")),
+                "size": int((found.get("additionalProperties") or {}).get("hs_list_size", 0)),
+            }
+            for found in self.hubspot.lists(spec(pair).object_type_id)
+        ]
+        return {"lifecycle_stages": stages, "lists": sorted(lists, key=lambda found: found["name"].lower())}
