@@ -69,7 +69,7 @@ def run(product: SandboxedProduct, report: Report, browser: Browser) -> None:
     installed_ms = int(time.time() * 1000)
     states = {s["pair"]: s["status"]["state"] for s in api("GET", "/api/syncs")["syncs"]}
     # Records made in both apps after the install, with a sweep: still nothing may be written.
-    product.hubspot_admin.create("contacts", {"email": "day.one@example.com", "firstname": "Dee"})
+    newcomer = product.hubspot_admin.create("contacts", {"email": "day.one@example.com", "firstname": "Dee"})
     twins = [
         product.quickbooks_admin.create(
             "Customer", {"DisplayName": f"Twin {h}", "PrimaryEmailAddr": {"Address": "twin@x.com"}}
@@ -109,7 +109,16 @@ def run(product: SandboxedProduct, report: Report, browser: Browser) -> None:
         f"{mine['name']} linked with {chosen[1]}; the preview again: {_words(second)}",
     )
 
-    started = api("POST", "/api/syncs/contacts/start", {"version": decided["version"]})
+    # A record edited after the preview: the page names it, and the sync starts only when the person accepts.
+    product.hubspot_admin.update("contacts", newcomer["id"], {"firstname": "Deirdre"})
+    changed = api("GET", "/api/syncs/contacts/preview")["preview"].get("changed_since")
+    refused = api("POST", "/api/syncs/contacts/start", {"version": decided["version"]})
+    report.check(
+        "a preview older than its data is flagged before the sync honours it",
+        changed == {"hs": 1, "qbo": 0} and refused.get("status") == 409,
+        f"after one contact was edited: {refused.get('message')}",
+    )
+    started = api("POST", "/api/syncs/contacts/start", {"version": decided["version"], "accept_changes": True})
     job = api.finished("/api/syncs/contacts/status", "job", "contacts first sync")
     expected = {
         "linked": second.get("link", 0),

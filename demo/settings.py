@@ -93,8 +93,9 @@ def run(product: SandboxedProduct, report: Report, browser: Browser) -> None:
     mine: dict[str, Any] = next((e for e in errors if e["record_id"] == failing["id"]), {})
     report.check(
         "sync health: what failed, why, and the fix",
-        mine.get("category") == "invalid_value" and "Shorten" in mine.get("fix", ""),
-        f"contact {failing['id']}: [{mine.get('category')}] {mine.get('message', '')[:70]}… fix: {mine.get('fix')}",
+        mine.get("category") == "invalid_value" and "Shorten" in mine.get("fix", "") and "long.name@" in mine["name"],
+        f"{mine['name'][:16]}… <long.name@example.com>: [{mine.get('category')}] {mine.get('message', '')[:70]}… "
+        f"fix: {mine.get('fix')}",
     )
 
     lines: list[str] = []
@@ -139,7 +140,9 @@ def _joined_names(product: SandboxedProduct, report: Report, api: Api, sync: dic
 def _list_filter(product: SandboxedProduct, report: Report, api: Api, version: int) -> None:
     """Sync only the contacts of one HubSpot list, then lift the filter again."""
     listed = product.hubspot_admin.create("contacts", {"email": "in.list@example.com", "firstname": "Listed"})
-    list_id = product.hubspot_admin.create_list("Send to QuickBooks", [listed["id"]])
+    product.hubspot_admin.create_list("Send to QuickBooks", [listed["id"]])
+    offered = api("GET", "/api/choices/contacts").json()
+    list_id = next(found["id"] for found in offered["lists"] if found["name"] == "Send to QuickBooks")
     filtered = api("PUT", "/api/syncs/contacts", {"version": version, "filters": {"list_ids": [list_id]}})
     outside = product.hubspot_admin.create("contacts", {"email": "not.listed@example.com", "firstname": "Unlisted"})
     product.hubspot_admin.update("contacts", listed["id"], {"firstname": "Listed Now"})
@@ -152,8 +155,10 @@ def _list_filter(product: SandboxedProduct, report: Report, api: Api, version: i
     report.check(
         "only contacts in a chosen HubSpot list",
         listed_customer.get("GivenName") == "Listed Now" and outside_customer is None and why is not None,
-        f"filter on list {list_id}: its member reached QuickBooks as '{listed_customer.get('GivenName')}', a contact "
-        f"outside it {'stayed in HubSpot only' if outside_customer is None else 'was synced anyway'}; sync health "
+        f"list 'Send to QuickBooks' picked by name from {len(offered['lists'])} lists and "
+        f"{len(offered['lifecycle_stages'])} lifecycle stages: its member reached QuickBooks as "
+        f"'{listed_customer.get('GivenName')}', a contact outside it "
+        f"{'stayed in HubSpot only' if outside_customer is None else 'was synced anyway'}; sync health "
         f"lists it as left out: '{why}'",
     )
     story = api("GET", f"/api/history?side=hs&record_id={listed['id']}").json()["items"]
