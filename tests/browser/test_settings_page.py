@@ -62,8 +62,21 @@ def page(product: SandboxedProduct, chromium: Browser) -> Iterator[Page]:
 
 
 def _shot(page: Page, name: str) -> None:
+    """The page as it is now, at 1280 px and at a phone's 390 px; at neither may it scroll sideways."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    wide = page.viewport_size or {"width": 1280, "height": 1000}
+    for width, suffix in ((wide["width"], ""), (390, "-phone")):
+        page.set_viewport_size({"width": width, "height": wide["height"]})
+        page.screenshot(path=str(ARTIFACTS / f"{name}{suffix}.png"), full_page=True)
+        beyond = page.evaluate(
+            """(width) => [...document.querySelectorAll("body *")]
+                .filter((e) => e.getBoundingClientRect().right > width + 1)
+                .map((e) => `${e.tagName}#${e.id}.${e.className}: ${Math.round(e.getBoundingClientRect().right)}`)
+                .slice(0, 8)""",
+            width,
+        )
+        assert page.evaluate("document.documentElement.scrollWidth") <= width, (name, width, beyond)
+    page.set_viewport_size(wide)
 
 
 def test_the_page_shows_the_connection_and_a_card_per_sync(product: SandboxedProduct, page: Page) -> None:
@@ -81,23 +94,6 @@ def _accessible(page: Page) -> None:
     assert serious == [], serious
 
 
-def _phone_shot(product: SandboxedProduct, page: Page, name: str) -> None:
-    """The same page at a phone's width (390 px), in the same session; it must not scroll sideways."""
-    phone = page.context.new_page()
-    phone.set_viewport_size({"width": 390, "height": 844})
-    phone.goto(f"{product.devstack.gateway_url}/")
-    expect(phone.locator("body")).to_have_attribute("data-ready", "true", timeout=15_000)
-    _shot(phone, f"{name}-phone")
-    wide = phone.evaluate(
-        """() => [...document.querySelectorAll("body *")]
-            .filter((e) => e.getBoundingClientRect().right > 391)
-            .map((e) => `${e.tagName}#${e.id}.${e.className}: ${Math.round(e.getBoundingClientRect().right)}`)
-            .slice(0, 8)"""
-    )
-    assert phone.evaluate("document.documentElement.scrollWidth") <= 390, wide
-    phone.close()
-
-
 def test_contacts_are_set_up_through_a_preview_and_a_choice_then_the_first_sync_runs(
     product: SandboxedProduct, page: Page
 ) -> None:
@@ -110,7 +106,6 @@ def test_contacts_are_set_up_through_a_preview_and_a_choice_then_the_first_sync_
     card.get_by_role("button", name="Preview").click()
     expect(card).to_contain_text("need your choice", timeout=30_000)
     _shot(page, "02-preview")
-    _phone_shot(product, page, "02-preview")
     _accessible(page)
     card.get_by_label("Tess <twin@example.com> (HubSpot)").select_option(label="Link with Tess A <twin@example.com>")
     card.get_by_role("button", name="Apply choices").click()
@@ -129,7 +124,6 @@ def test_contacts_are_set_up_through_a_preview_and_a_choice_then_the_first_sync_
             expect(other).to_contain_text("The first sync will do this", timeout=30_000)
         other.get_by_role("button", name="Save and sync").click()
         expect(page.locator(f"#sync-{pair}").get_by_label("Sync on")).to_be_checked(timeout=30_000)
-    _phone_shot(product, page, "03-set-up")
 
 
 def test_turning_contacts_off_and_on_runs_an_initial_sync_to_the_end(product: SandboxedProduct, page: Page) -> None:

@@ -380,8 +380,8 @@ async function loadErrors() {
     recordCell(e.pair, e.side, e.record_id, e.name),
     el("td", {}, el("strong", { text: e.category.replaceAll("_", " ") }), el("br"), e.message),
     el("td", { class: "fix", text: e.fix }),
-    el("td", { text: String(e.attempts) }),
-    el("td", { text: new Date(e.last_seen).toLocaleString() }),
+    el("td", { text: String(e.attempts), "data-label": "Attempts" }),
+    el("td", { text: new Date(e.last_seen).toLocaleString(), "data-label": "Last seen" }),
     el("td", {}, el("button", { type: "button", text: "Resync", "aria-label": `Resync ${e.name || `${e.pair} record ${e.record_id}`}`,
       onclick: async () => { await api("POST", `/api/records/${e.pair}/${e.side}/${e.record_id}/resync`); toast("Queued."); } })))));
 }
