@@ -253,7 +253,8 @@ def errors(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=2000)] = None,
 ) -> dict[str, Any]:
-    return _page(_service().errors(pair=pair, side=side, category=category, limit=limit, cursor=cursor))
+    service = _service()
+    return _page(service.named(service.errors(pair=pair, side=side, category=category, limit=limit, cursor=cursor)))
 
 
 @app.post("/api/records/<pair>/<side>/<record_id>/resync", summary="Sync one record again now")

@@ -2,6 +2,7 @@
 a preview still what the first sync will do?), the names of records by id (health lists names, not ids), and
 the lists and lifecycle stages the filters pick from."""
 
+import math
 from datetime import UTC, datetime
 from typing import Any
 
@@ -33,7 +34,8 @@ class AccountReader:
             "limit": 1,
         }
         in_hubspot = int(self.hubspot.search_page(object_type, body).get("total", 0))
-        moment = datetime.fromtimestamp(since, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        # QuickBooks keeps whole seconds: a record changed in the second `since` falls in was read after it.
+        moment = datetime.fromtimestamp(math.floor(since) + 1, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         in_quickbooks = self.qbo.count(
             f"select count(*) from {spec(pair).entity} "  # noqa: S608 - the entity is ours, the time is formatted
             f"where MetaData.LastUpdatedTime >= '{moment}' and Active in (true, false)"

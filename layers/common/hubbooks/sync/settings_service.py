@@ -343,8 +343,10 @@ class SettingsService:
     def errors(
         self, *, pair: Pair | None, side: Side | None, category: str | None, limit: int, cursor: str | None
     ) -> Page:
-        """Records that cannot sync, each with its name as the person knows it (read from the apps)."""
-        page = self.health.errors(pair=pair, side=side, category=category, limit=limit, cursor=cursor)
+        return self.health.errors(pair=pair, side=side, category=category, limit=limit, cursor=cursor)
+
+    def named(self, page: Page) -> Page:
+        """Records of a page (sync errors), each with its name as a person knows it, read from the apps."""
         wanted: dict[tuple[Pair, Side], list[str]] = {}
         for item in page.items:
             if item.get("pair") in NAMED:
