@@ -9,7 +9,7 @@ from typing import Any
 from hubbooks.errors import ValidationFaultError
 from hubbooks.mapping.pairs import spec
 from hubbooks.models.signals import Pair, Side
-from hubbooks.sync.models import Decision, Link, PairSettings, Record, SyncFailure
+from hubbooks.sync.models import Decision, Link, PairSettings, Record, SyncFailure, still_ours
 from hubbooks.sync.ports import DuplicateNameError, LinkConflictError, StaleObjectError
 
 _ids = itertools.count(1000)
@@ -175,7 +175,7 @@ class FakeStore:
     links: dict[tuple[Pair, Side, str], Link] = field(default_factory=dict)
     failures: dict[tuple[Pair, Side, str], SyncFailure] = field(default_factory=dict)
     history: list[dict[str, Any]] = field(default_factory=list)
-    intents: dict[tuple[Pair, str], tuple[str, int, dict[str, dict[str, str]]]] = field(default_factory=dict)
+    intents: dict[tuple[Pair, str, str], dict[str, Any]] = field(default_factory=dict)
     decisions: dict[tuple[Pair, Side, str], Decision] = field(default_factory=dict)
     excluded: dict[tuple[Pair, Side, str], str] = field(default_factory=dict)
 
@@ -204,12 +204,22 @@ class FakeStore:
     def record_exclusion(self, pair: Pair, side: Side, record_id: str, reason: str, name: str) -> None:
         self.excluded[(pair, side, record_id)] = reason
 
-    def save_intent(self, link: Link, writes: dict[str, dict[str, str]]) -> None:
-        self.intents[(link.pair, link.hubspot_id)] = (link.qbo_id, link.version, writes)
+    def save_intent(self, link: Link, writes: dict[str, dict[str, str]], qbo_token: str) -> None:
+        for side, values in writes.items():
+            if values:
+                note = {"values": values, "version": link.version, "qbo_id": link.qbo_id, "token": qbo_token}
+                self.intents[(link.pair, link.hubspot_id, side)] = note
 
-    def intent(self, link: Link) -> dict[str, dict[str, str]]:
-        qbo_id, version, writes = self.intents.get((link.pair, link.hubspot_id), ("", -1, {}))
-        return writes if (qbo_id, version) == (link.qbo_id, link.version) else {}
+    def intent(self, link: Link, qbo_token: str) -> dict[str, dict[str, str]]:
+        notes = {
+            side: self.intents.get((link.pair, link.hubspot_id, side))
+            for side in (Side.HUBSPOT.value, Side.QUICKBOOKS.value)
+        }
+        return {
+            side: dict(note["values"])
+            for side, note in notes.items()
+            if note is not None and still_ours(side, link, note, qbo_token)
+        }
 
     def delete_link(self, link: Link) -> None:
         keys = ((link.pair, Side.HUBSPOT, link.hubspot_id), (link.pair, Side.QUICKBOOKS, link.qbo_id))

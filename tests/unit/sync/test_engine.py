@@ -1,5 +1,7 @@
 """The engine on in-memory ports: matching, creating, echoes, conflicts, names, deletes, merges, failures."""
 
+from dataclasses import replace
+
 import pytest
 
 from hubbooks.mapping.pairs import display_names
@@ -137,6 +139,54 @@ def test_a_person_edit_older_than_our_write_wins_after_a_sync_stopped_before_sav
     assert (result.outcome, result.conflicts) == (Outcome.UPDATED, 0)
     assert hubspot.records[contact.id].values["firstname"] == "Second"
     assert qbo.records[link.qbo_id].values["firstname"] == "Second"
+
+
+def test_our_quickbooks_write_stays_ours_after_another_sync_saved_the_link_from_an_earlier_read(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two syncs of one linked pair at once (a HubSpot and a QuickBooks signal): the first reads 'First' in
+    HubSpot; the second, from a read of QuickBooks before the first's write, saves the link (its own write to
+    HubSpot noted beside, not over, the first's note); a person types 'Second' in HubSpot; the first's write of
+    'First' lands in QuickBooks and the first stops before saving the link. QuickBooks still holds the record at
+    the SyncToken the first's write gave it, so 'First' there is known as ours and the person's 'Second' wins."""
+    engine, hubspot, qbo, store = _engine()
+    contact, link = _synced(engine, hubspot, store, email="two@example.com", firstname="Start", lastname="Old")
+    hubspot.edit(contact.id, firstname="First")
+    qbo.clock[0] += 1
+    customer = qbo.records[link.qbo_id]
+    customer.values["lastname"], customer.updated_at = "New", qbo.clock[0]
+    customer.version = str(int(customer.version) + 1)  # a person's edit in QuickBooks
+    write, save, get = qbo.update, store.save_link, hubspot.get
+
+    def read_before_first(pair: Pair, record_id: str) -> Record | None:
+        record = get(pair, record_id)  # the other sync read HubSpot before the person typed 'First'
+        return None if record is None else replace(record, values={**record.values, "firstname": "Start"})
+
+    def other_sync_then_person_then_write(pair: Pair, current: Record, values: dict[str, str]) -> Record:
+        monkeypatch.setattr(qbo, "update", write)
+        monkeypatch.setattr(hubspot, "get", read_before_first)
+        other = engine.handle(_signal(Side.QUICKBOOKS, link.qbo_id))  # reads QuickBooks before our write lands
+        assert other.writes == {"hubspot": ["lastname"]}
+        monkeypatch.setattr(hubspot, "get", get)
+        hubspot.edit(contact.id, firstname="Second")
+        monkeypatch.setattr(store, "save_link", crash)
+        return write(pair, current, values)
+
+    def crash(new: Link, previous: Link | None) -> Link:
+        raise RuntimeError("the worker stopped before saving the link")
+
+    monkeypatch.setattr(qbo, "update", other_sync_then_person_then_write)
+    monkeypatch.setattr(store, "save_link", save)
+    with pytest.raises(RuntimeError):
+        engine.handle(_signal(Side.HUBSPOT, contact.id))
+    assert qbo.records[link.qbo_id].values["firstname"] == "First"  # written after 'Second' was typed
+    assert store.link_of(Pair.CONTACTS, Side.HUBSPOT, contact.id).base["firstname"] == "Start"  # type: ignore[union-attr]
+    monkeypatch.setattr(store, "save_link", save)
+    result = engine.handle(_signal(Side.QUICKBOOKS, link.qbo_id))
+    assert result.conflicts == 0
+    assert hubspot.records[contact.id].values["firstname"] == "Second"
+    assert qbo.records[link.qbo_id].values["firstname"] == "Second"
+    assert hubspot.records[contact.id].values["lastname"] == qbo.records[link.qbo_id].values["lastname"] == "New"
 
 
 @pytest.mark.parametrize(

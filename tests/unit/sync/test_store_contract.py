@@ -91,11 +91,14 @@ def test_a_sync_error_is_kept_per_record_and_cleared(store: StorePort) -> None:
     assert store.failure(PAIR, Side.HUBSPOT, "h1") is None
 
 
-def test_an_intent_is_read_back_only_while_the_link_is_at_the_version_it_was_noted_at(store: StorePort) -> None:
+def test_an_intent_is_ours_at_its_link_version_and_in_quickbooks_while_its_synctoken_stands(store: StorePort) -> None:
     first = store.save_link(_link(), None)
-    writes = {"quickbooks": {"firstname": "Ann"}, "hubspot": {}}
-    store.save_intent(first, writes)
-    assert store.intent(first) == writes
+    store.save_intent(first, {"qbo": {"firstname": "Ann"}, "hs": {"lastname": "Lee"}}, "4")
+    both = {"qbo": {"firstname": "Ann"}, "hs": {"lastname": "Lee"}}
+    assert store.intent(first, "3") == both
     second = store.save_link(_link(email="b@example.com"), first)
-    assert store.intent(second) == {}  # the link was saved past it
-    assert store.intent(Link(PAIR, "h1", "q9", {}, first.version)) == {}  # another pair of records
+    assert store.intent(second, "5") == {}  # the link was saved past it, and QuickBooks changed since our write
+    assert store.intent(second, "4") == {"qbo": {"firstname": "Ann"}}  # QuickBooks still holds our write
+    store.save_intent(second, {"hs": {"lastname": "Lu"}, "qbo": {}}, "")  # one side: the other's stays
+    assert store.intent(second, "4") == {"qbo": {"firstname": "Ann"}, "hs": {"lastname": "Lu"}}
+    assert store.intent(Link(PAIR, "h1", "q9", {}, second.version), "4") == {}  # another pair of records

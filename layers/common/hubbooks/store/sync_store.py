@@ -24,7 +24,7 @@ from hubbooks.store.keys import (
 from hubbooks.store.links import LinkLookup
 from hubbooks.store.sync_settings import SyncSettingsRepository
 from hubbooks.store.table import Table
-from hubbooks.sync.models import Decision, Link, PairSettings, SyncFailure
+from hubbooks.sync.models import Decision, Link, PairSettings, SyncFailure, still_ours
 from hubbooks.sync.ports import LinkConflictError
 
 HISTORY_DAYS = 30
@@ -125,25 +125,34 @@ class DynamoSyncStore:
     def forget_exclusion(self, pair: Pair, side: Side, record_id: str) -> None:
         self.table.resource.delete_item(Key={"PK": self.pk, "SK": exclusion_sk(pair, side, record_id)})
 
-    def save_intent(self, link: Link, writes: dict[str, dict[str, str]]) -> None:
-        self.table.resource.put_item(
-            Item={
-                "PK": self.pk,
-                "SK": intent_sk(link.pair, link.hubspot_id),
-                "qbo_id": link.qbo_id,
-                "link_version": link.version,
-                "writes": writes,
-                "ttl": int(time.time()) + INTENT_DAYS * 86400,
-            }
+    def save_intent(self, link: Link, writes: dict[str, dict[str, str]], qbo_token: str) -> None:
+        """One item per linked pair, one attribute per side: a sync writing one side leaves the other's note."""
+        noted = {
+            side: {"values": values, "version": link.version, "qbo_id": link.qbo_id, "token": qbo_token}
+            for side, values in writes.items()
+            if values
+        }
+        if not noted:
+            return
+        names = {f"#{n}": f"intent_{side}" for n, side in enumerate(noted)}
+        values: dict[str, Any] = {f":{n}": note for n, note in enumerate(noted.values())}
+        self.table.resource.update_item(
+            Key={"PK": self.pk, "SK": intent_sk(link.pair, link.hubspot_id)},
+            UpdateExpression="SET " + ", ".join(f"#{n} = :{n}" for n in range(len(noted))) + ", #ttl = :ttl",
+            ExpressionAttributeNames=names | {"#ttl": "ttl"},
+            ExpressionAttributeValues=values | {":ttl": int(time.time()) + INTENT_DAYS * 86400},
         )
 
-    def intent(self, link: Link) -> dict[str, dict[str, str]]:
+    def intent(self, link: Link, qbo_token: str) -> dict[str, dict[str, str]]:
         item = self.table.resource.get_item(
             Key={"PK": self.pk, "SK": intent_sk(link.pair, link.hubspot_id)}, ConsistentRead=True
         ).get("Item")
-        if item is None or (str(item["qbo_id"]), int(item["link_version"])) != (link.qbo_id, link.version):
-            return {}  # none, or one the link was saved past
-        return {str(side): {str(k): str(v) for k, v in values.items()} for side, values in item["writes"].items()}
+        notes = {side: (item or {}).get(f"intent_{side}") for side in (Side.HUBSPOT.value, Side.QUICKBOOKS.value)}
+        return {
+            side: {str(k): str(v) for k, v in note["values"].items()}
+            for side, note in notes.items()
+            if note is not None and still_ours(side, link, note, qbo_token)
+        }
 
     def delete_link(self, link: Link) -> None:
         """Delete both link items, only if they still are this link as read: an item another worker rewrote

@@ -105,14 +105,14 @@ class _BatchStore:
             return self._decisions[(side, record_id)]
         return self._inner.decision(pair, side, record_id)
 
-    def save_intent(self, link: Link, writes: dict[str, dict[str, str]]) -> None:
-        self._inner.save_intent(link, writes)
+    def save_intent(self, link: Link, writes: dict[str, dict[str, str]], qbo_token: str) -> None:
+        self._inner.save_intent(link, writes, qbo_token)
 
     def record_exclusion(self, pair: Pair, side: Side, record_id: str, reason: str, name: str) -> None:
         self._inner.record_exclusion(pair, side, record_id, reason, name)
 
-    def intent(self, link: Link) -> dict[str, dict[str, str]]:
-        return self._inner.intent(link)
+    def intent(self, link: Link, qbo_token: str) -> dict[str, dict[str, str]]:
+        return self._inner.intent(link, qbo_token)
 
     def delete_link(self, link: Link) -> None:
         self._inner.delete_link(link)

@@ -204,13 +204,13 @@ class PreviewStore(DynamoSyncStore):
     def delete_link(self, link: Link) -> None:
         return None
 
-    def save_intent(self, link: Link, writes: dict[str, dict[str, str]]) -> None:
+    def save_intent(self, link: Link, writes: dict[str, dict[str, str]], qbo_token: str) -> None:
         return None
 
     def record_exclusion(self, pair: Pair, side: Side, record_id: str, reason: str, name: str) -> None:
         return None
 
-    def intent(self, link: Link) -> dict[str, dict[str, str]]:
+    def intent(self, link: Link, qbo_token: str) -> dict[str, dict[str, str]]:
         return {}
 
     def record_failure(self, pair: Pair, side: Side, record_id: str, failure: SyncFailure) -> None:

@@ -55,6 +55,11 @@ class Result:
 REPLAY_MARGIN = 5.0  # seconds: a create answered with an older record may be a replay of a gone one
 
 
+def _next_token(sync_token: str) -> str:
+    """The SyncToken QuickBooks gives a record at its next update (it counts them up by one)."""
+    return str(int(sync_token) + 1) if sync_token.isdigit() else ""
+
+
 def request_id(connection_id: str, pair: Pair, hubspot_id: str, attempt: int, anew: int | None = None) -> str:
     """Stable per record: a retried create is answered with the first result instead of a second record.
     `anew` (a time) makes another one, for a record whose first counterpart is gone."""
@@ -200,7 +205,7 @@ class SyncEngine:
 
     def _ours(self, link: Link, hubspot: Record, qbo: Record, plan: MergePlan) -> dict[str, str]:
         """Contested fields whose value one side holds because a sync wrote it there (its noted intent)."""
-        intent = self.store.intent(link)
+        intent = self.store.intent(link, qbo.version)
         held = {Side.HUBSPOT.value: hubspot.values, Side.QUICKBOOKS.value: qbo.values}
         return {
             c.field: written[c.field]
@@ -215,7 +220,8 @@ class SyncEngine:
         """Each side's changed fields, QuickBooks first; answers both records as written, and what was."""
         writes: dict[str, list[str]] = {}
         if link is not None and not plan.empty:
-            self.store.save_intent(link, {Side.QUICKBOOKS.value: plan.to_qbo, Side.HUBSPOT.value: plan.to_hubspot})
+            writes_to = {Side.QUICKBOOKS.value: plan.to_qbo, Side.HUBSPOT.value: plan.to_hubspot}
+            self.store.save_intent(link, writes_to, _next_token(qbo.version) if plan.to_qbo else "")
         # A HubSpot edit newer than this is newer than what we read on both sides (under "most recent wins").
         read_at = hubspot.updated_at if settings.policy is Policy.HUBSPOT else max(hubspot.updated_at, qbo.updated_at)
         if plan.to_qbo:

@@ -98,3 +98,11 @@ class SyncFailure:
     category: str
     message: str
     fix: str
+
+
+def still_ours(side: str, link: Link, note: dict[str, Any], qbo_token: str) -> bool:
+    """Whether a noted write still says what is ours on that side of the link (see `StorePort.intent`)."""
+    if str(note["qbo_id"]) != link.qbo_id:
+        return False  # noted for another pair of records
+    at_version = int(note["version"]) == link.version
+    return at_version or (side == Side.QUICKBOOKS.value and bool(qbo_token) and str(note["token"]) == qbo_token)

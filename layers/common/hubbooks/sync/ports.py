@@ -84,13 +84,16 @@ class StorePort(Protocol):
         """A record first sight left out (a filter, a person's choice, inactive, the direction), and why."""
         ...
 
-    def save_intent(self, link: Link, writes: dict[str, dict[str, str]]) -> None:
-        """What a sync is about to write to each side ("hubspot", "quickbooks") of a linked pair, noted before
-        it writes: a sync that stops after writing and before saving the link leaves it behind."""
+    def save_intent(self, link: Link, writes: dict[str, dict[str, str]], qbo_token: str) -> None:
+        """What a sync is about to write to sides ("hubspot", "quickbooks") of a linked pair, noted before it
+        writes, with the SyncToken QuickBooks' record will have once written: a sync that stops after writing
+        and before saving the link leaves it behind. A side not in `writes` keeps what was noted for it."""
         ...
 
-    def intent(self, link: Link) -> dict[str, dict[str, str]]:
-        """The writes noted at the link's version as read ({} when the link was saved since, or none was)."""
+    def intent(self, link: Link, qbo_token: str) -> dict[str, dict[str, str]]:
+        """The writes still ours, by side: HubSpot's when noted at the link's version as read; QuickBooks' too,
+        or when its record is still at the SyncToken our write gave it (another sync may have saved the link
+        meanwhile, from a read before our write landed)."""
         ...
 
     def delete_link(self, link: Link) -> None: ...
