@@ -143,6 +143,7 @@ def check_worlds(product: SandboxedProduct, tally: Tally, worlds: list[World], r
             left_for_a_person=len(findings.waiting),
         )
         problems += findings.divergent + findings.duplicates + findings.lost + findings.errors
+    tally.problems += problems
     return problems
 
 

@@ -28,6 +28,7 @@ class Tally:
     faults: Counter[str] = field(default_factory=Counter)
     operations: Counter[str] = field(default_factory=Counter)
     seconds: float = 0.0  # from the first change to quiescence
+    problems: list[str] = field(default_factory=list)  # what was found, in words (kept for the file's reader)
 
     def scenario(self, **counts: int) -> None:
         self.scenarios += 1
@@ -53,6 +54,7 @@ class Tally:
             "faults_injected": dict(sorted(self.faults.items())),
             "operations": dict(sorted(self.operations.items())),
             "seconds": round(self.seconds, 1),
+            "problems": self.problems[:20],
         }
         faults: Counter[str] = Counter()
         operations: Counter[str] = Counter()
