@@ -1,12 +1,14 @@
 """The model of one connection: the people and invoices a run made in one HubSpot portal and one QuickBooks
 company, the operations that change them as users would, and the checks made at quiescence."""
 
+import json
 import random
 import time
 import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from devstack.sandboxed import SandboxedProduct
@@ -38,6 +40,7 @@ OPERATIONS = {
 SIDES = ("hubspot", "quickbooks")
 PRICE = 100.0
 QBO_SECOND = 1.05  # QuickBooks keeps whole seconds: an edit on the other side waits this long to be clearly later
+LOST = Path(__file__).resolve().parents[2] / ".reliability" / "lost"  # the story of each lost update
 
 
 @dataclass
@@ -377,6 +380,7 @@ class World:
                     findings.per_record.append(f"{person.email} {name}")
                 else:
                     findings.lost.append(f"{person.email} {name}: {held!r}, last edit {value!r}")
+                    _keep_story(product, person)
         self._check_bills(contact_of, findings)
         ours = {f"ERR#contacts#hs#{p.hubspot_id}" for p in self.people}
         ours |= {f"ERR#contacts#qbo#{p.qbo_id}" for p in self.people}
@@ -474,3 +478,14 @@ class World:
             held = (float(props.get("qbo_invoice_amount_billed") or "nan"), props.get("qbo_invoice_status"))
             if held not in expected:
                 findings.divergent.append(f"deal {person.deal_id}: {held}, QuickBooks {sorted(expected)}")
+
+
+def _keep_story(product: SandboxedProduct, person: Person) -> None:
+    """What the table holds about a person whose update was lost (links, intents, history) and the calls made to
+    their records, in .reliability/lost/: an intermittent finding can be read after the run."""
+    ids = {str(person.hubspot_id), str(person.qbo_id), person.email}
+    items = [i for i in table_items(product) if any(x in json.dumps(i) for x in ids)]
+    calls = [c for c in product.hubspot_admin.calls(0) if f"/{person.hubspot_id}" in str(c.get("path"))]
+    LOST.mkdir(parents=True, exist_ok=True)
+    story = {"person": vars(person), "items": items, "hubspot_calls": calls}
+    (LOST / f"{person.email}.json").write_text(json.dumps(story, indent=1, default=str))
