@@ -159,7 +159,10 @@ class Crm:
 
     # -- events ------------------------------------------------------------------------------------
 
-    def _event(self, object_type: str, kind: str, object_id: int, source: Source, **extra: Any) -> dict[str, Any]:
+    def _event(
+        self, object_type: str, kind: str, object_id: int, source: Source, at: int | None = None, **extra: Any
+    ) -> dict[str, Any]:
+        """One webhook event; `at` is when the change happened (the record's new updatedAt), now by default."""
         otype = OBJECT_TYPES[object_type]
         generic = object_type in ("invoices", "notes")
         event: dict[str, Any] = {
@@ -167,7 +170,7 @@ class Crm:
             "subscriptionId": 1000 + list(OBJECT_TYPES).index(object_type),
             "portalId": self.portal_id,
             "appId": self.app_id,
-            "occurredAt": now_ms(),
+            "occurredAt": at or now_ms(),
             "subscriptionType": f"{'object' if generic else otype.singular}.{kind}",
             "attemptNumber": 0,
             "objectId": object_id,
@@ -243,8 +246,7 @@ class Crm:
             amount = quantity * price
             record.properties["amount"] = f"{amount:.2f}".rstrip("0").rstrip(".") if amount else "0"
 
-    def _stamp(self, record: Record) -> None:
-        moment = now_ms()
+    def _stamp(self, record: Record, moment: int) -> None:
         record.updated_ms = moment
         otype = OBJECT_TYPES[record.object_type]
         record.properties[otype.modified_property] = iso_ms(moment)
@@ -274,11 +276,11 @@ class Crm:
                 "hs_createdate": iso_ms(moment),
             }
             self._derive(record)
-            self._stamp(record)
+            self._stamp(record, moment)
             self.records[object_type][record_id] = record
             for spec in associations or []:
                 self._associate_from_spec(object_type, record_id, spec)
-            self.emit([self._event(object_type, "creation", record_id, source, changeFlag="NEW")])
+            self.emit([self._event(object_type, "creation", record_id, source, moment, changeFlag="NEW")])
             return record
 
     def update(
@@ -297,9 +299,10 @@ class Crm:
             self._check_unique(object_type, clean, record.id)
             self._check_invoice_status(record, clean, system)
             changed = {k: v for k, v in clean.items() if record.properties.get(k, "") != v}
-            record.set(changed, source, now_ms())
+            moment = now_ms()
+            record.set(changed, source, moment)
             self._derive(record)
-            self._stamp(record)
+            self._stamp(record, moment)
             self.emit(
                 [
                     self._event(
@@ -307,6 +310,7 @@ class Crm:
                         "propertyChange",
                         record.id,
                         source,
+                        moment,
                         propertyName=name,
                         propertyValue=value,
                     )
@@ -330,8 +334,9 @@ class Crm:
             record = self.get(object_type, key, archived=True)
             record.archived = False
             record.archived_ms = None
-            self._stamp(record)
-            self.emit([self._event(object_type, "restore", record.id, source)])
+            moment = now_ms()
+            self._stamp(record, moment)
+            self.emit([self._event(object_type, "restore", record.id, source, moment)])
             return record
 
     def merge(self, object_type: str, primary_key: str, merged_key: str, source: Source) -> Record:
@@ -341,8 +346,9 @@ class Crm:
             if primary.id == merged.id:
                 raise hubspot_error(400, "Cannot merge an object with itself", "VALIDATION_ERROR")
             taken = {n: v for n, v in merged.properties.items() if n not in _SYSTEM and not primary.properties.get(n)}
-            primary.set(taken, source, now_ms())
-            merged.archived, merged.archived_ms = True, now_ms()
+            moment = now_ms()
+            primary.set(taken, source, moment)
+            merged.archived, merged.archived_ms = True, moment
             self.merged_into[(object_type, merged.id)] = primary.id
             for (otype, oid), target in list(self.merged_into.items()):
                 if otype == object_type and target == merged.id:
@@ -350,7 +356,7 @@ class Crm:
             for (to_type, to_id), links in list(self.associations.get((object_type, merged.id), {}).items()):
                 for link in links:
                     self._link(object_type, primary.id, to_type, to_id, link)
-            self._stamp(primary)
+            self._stamp(primary, moment)
             self.emit(
                 [
                     self._event(
@@ -358,6 +364,7 @@ class Crm:
                         "merge",
                         primary.id,
                         source,
+                        moment,
                         mergedObjectIds=[primary.id, merged.id],
                         newObjectId=primary.id,
                         primaryObjectId=primary.id,

@@ -6,7 +6,7 @@ import pytest
 
 from hubbooks.mapping.pairs import display_names
 from hubbooks.models.signals import Change, Pair, Reason, Side, SyncSignal
-from hubbooks.sync.engine import Outcome, SyncEngine
+from hubbooks.sync.engine import ECHO, Outcome, SyncEngine
 from hubbooks.sync.models import Decision, DeleteBehaviour, Link, PairSettings, Policy, Record
 from tests.unit.sync.fakes import FakeHubSpot, FakeQbo, FakeStore
 
@@ -552,3 +552,40 @@ def test_a_review_decision_naming_a_record_since_gone_is_set_aside_with_a_histor
     store.decisions[(Pair.CONTACTS, Side.HUBSPOT, contact.id)] = Decision("link", "404404")
     assert engine.handle(_signal(Side.HUBSPOT, contact.id)).outcome is Outcome.CREATED
     assert [h["action"] for h in store.history][:1] == ["decision_set_aside"]
+
+
+def _webhook(side: Side, record_id: str, stated_time: str) -> SyncSignal:
+    """A webhook's signal stating when its change happened (HubSpot's occurredAt, QuickBooks' lastUpdated)."""
+    return _signal(side, record_id).model_copy(update={"source_version": stated_time})
+
+
+def test_a_webhook_for_the_change_a_sync_last_saw_is_its_echo_and_reads_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    engine, hubspot, qbo, store = _engine()
+    contact, link = _synced(engine, hubspot, store, email="echo@example.com", firstname="Eve")
+    customer = qbo.records[link.qbo_id]
+    echoes = (
+        _signal(Side.HUBSPOT, contact.id).model_copy(
+            update={"source_version": f"{int(contact.updated_at * 1000):015d}"}
+        ),
+        _signal(Side.QUICKBOOKS, customer.id).model_copy(
+            update={"source_version": "1970-01-01T00:16:40.400Z"}
+        ),  # 1000.4 s
+    )
+    assert customer.updated_at == 1000.0  # QuickBooks' webhook states whole seconds: 1000.4 is that second
+
+    def no_read(*_: object) -> None:
+        raise AssertionError("an echo reads nothing")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(hubspot, "get", no_read)
+        patched.setattr(qbo, "get", no_read)
+        for echo in echoes:
+            assert (engine.handle(echo).outcome, engine.handle(echo).detail) == (Outcome.UNCHANGED, ECHO)
+    hubspot.edit(contact.id, firstname="Eva")  # a person's edit: another time, read and synced
+    edited = _signal(Side.HUBSPOT, contact.id).model_copy(
+        update={"source_version": f"{int(hubspot.clock[0] * 1000):015d}"}
+    )
+    assert engine.handle(edited).outcome is Outcome.UPDATED
+    assert qbo.records[link.qbo_id].values["firstname"] == "Eva"

@@ -4,6 +4,7 @@ import contextlib
 import hashlib
 import time
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from enum import StrEnum
 from functools import partial
 from typing import Any
@@ -55,6 +56,26 @@ class Result:
 REPLAY_MARGIN = 5.0  # seconds: a create answered with an older record may be a replay of a gone one
 
 
+AT = "_at"  # Link.seen: beside each side's version, its record's time as a webhook states it (see `_echo`)
+ECHO = "the echo of a sync's own write"
+
+
+def moment_of(side: Side, updated_at: float) -> str:
+    """A record's time as its provider's webhooks state it: HubSpot in milliseconds, QuickBooks in seconds."""
+    return str(int(updated_at * 1000)) if side is Side.HUBSPOT else str(int(updated_at))
+
+
+def signal_moment(signal: SyncSignal) -> str | None:
+    """The time of the change a webhook's signal reports (HubSpot's occurredAt, QuickBooks' lastUpdated)."""
+    if signal.side is Side.HUBSPOT:
+        return str(int(signal.source_version)) if signal.source_version.isdigit() else None
+    try:
+        moment = datetime.fromisoformat(signal.source_version.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment_of(Side.QUICKBOOKS, moment.timestamp()) if moment.tzinfo else None
+
+
 def _next_token(sync_token: str) -> str:
     """The SyncToken QuickBooks gives a record at its next update (it counts them up by one)."""
     return str(int(sync_token) + 1) if sync_token.isdigit() else ""
@@ -95,6 +116,8 @@ class SyncEngine:
         settings = self.store.settings(signal.pair)
         if not settings.enabled:
             return Result(Outcome.SKIPPED, f"the {signal.pair} sync is off")
+        if self._echo(signal):
+            return Result(Outcome.UNCHANGED, ECHO)
         last: Exception | None = None
         for _attempt in range(ATTEMPTS):
             try:
@@ -116,6 +139,16 @@ class SyncEngine:
         raise LinkConflictError(
             f"{signal.pair} {signal.side} {signal.record_id}: still racing after {ATTEMPTS} tries, last: {last!r}"
         ) from last
+
+    def _echo(self, signal: SyncSignal) -> bool:
+        """A webhook for the very change a sync of this link last wrote or read (the record's time as the link
+        saw it): nothing to read or do. QuickBooks keeps whole seconds, so a person's edit in the same second
+        as our write looks like its echo; the sweep finds it by its SyncToken."""
+        if signal.reason is not Reason.WEBHOOK or signal.change is not Change.UPSERT:
+            return False
+        link = self.store.link_of(signal.pair, signal.side, signal.record_id)
+        seen = link.seen.get(f"{signal.side}{AT}") if link is not None else None
+        return seen is not None and seen == signal_moment(signal)
 
     # -- reading -----------------------------------------------------------------------------------
 
@@ -164,7 +197,9 @@ class SyncEngine:
         hubspot, qbo, writes = self._write(pair, plan, hubspot, qbo, link=link, settings=settings)
         if link is not None and not writes and link.base == plan.agreed:
             return Result(Outcome.UNCHANGED)  # the echo of our own write ends here: the loop guard
-        seen = {Side.HUBSPOT.value: hubspot.version, Side.QUICKBOOKS.value: qbo.version}
+        seen = {Side.HUBSPOT.value: hubspot.version, Side.QUICKBOOKS.value: qbo.version} | {
+            f"{record.side}{AT}": moment_of(record.side, record.updated_at) for record in (hubspot, qbo)
+        }
         self.store.save_link(Link(pair, hubspot.id, qbo.id, plan.agreed, link.version if link else 0, seen), link)
         if link is not None:
             outcome = Outcome.UPDATED if writes else Outcome.UNCHANGED
