@@ -165,6 +165,7 @@ LONGEST_FIRST = (
     "tests/integration/test_settings_api.py",
     "tests/security/test_fuzz.py",
     "tests/integration/test_initial_sync.py",
+    "tests/integration/test_retries.py",
 )
 
 

@@ -18,10 +18,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from hubbooks.config import get_settings
 from hubbooks.errors import RateLimitedError, UnavailableError, loggable
 from hubbooks.models.signals import SyncSignal
+from hubbooks.retries import backoff
 from hubbooks.sync.dispatch import dispatch
 from hubbooks.sync.engine import Outcome
 from hubbooks.tracing import TRACED_MODULES
-from hubbooks.wiring import WiredServices, give_back
+from hubbooks.wiring import WiredServices, count_failure, dead_letter, give_back
 
 logger = Logger()
 copy_config_to_registered_loggers(source_logger=logger, include={"hubbooks"})  # retries, budget waits
@@ -66,25 +67,38 @@ def handle_signal(signal: dict[str, Any]) -> dict[str, Any]:
     return {"outcome": result.outcome.value, "detail": result.detail, "conflicts": result.conflicts}
 
 
+def _fields(record: SQSRecord) -> dict[str, Any]:
+    """The signal's fields for a log line (none for a body that is not a signal)."""
+    try:
+        body = record.json_body
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
 def record_handler(record: SQSRecord) -> None:
+    receive = int(record.attributes.approximate_receive_count)
     try:
         handle_signal(signal=record.json_body)
+    except (RateLimitedError, UnavailableError) as exc:
+        # Never a failure of the record: it backs off (doubling, at least as long as a 429 asked) and the
+        # attempt is not counted towards the dead-letter queue.
+        kind = "Throttles" if isinstance(exc, RateLimitedError) else "Unavailable"
+        metrics.add_metric(name=f"{kind}{exc.provider.capitalize()}", unit=MetricUnit.Count, value=1)
+        wait = backoff(receive, exc.retry_after if isinstance(exc, RateLimitedError) else None)
+        give_back(record.receipt_handle, wait)
+        logger.warning("signal backs off", extra={"error": loggable(exc), "receive": receive, "wait": wait})
+        raise
     except Exception as exc:
-        # Retried after the visibility timeout (a throttle or outage is never a failure of the record); the
-        # reason is logged so a signal that ends in the dead-letter queue can be explained.
-        if isinstance(exc, RateLimitedError | UnavailableError):
-            kind = "Throttles" if isinstance(exc, RateLimitedError) else "Unavailable"
-            metrics.add_metric(name=f"{kind}{exc.provider.capitalize()}", unit=MetricUnit.Count, value=1)
-        if isinstance(exc, RateLimitedError):  # back when the connection's budget allows, not before
-            give_back(record.receipt_handle, exc.retry_after)
-        logger.warning(
-            "signal to be retried",
-            extra={
-                "error": loggable(exc),
-                "receive": record.attributes.approximate_receive_count,
-                **record.json_body,
-            },
-        )
+        failures = count_failure(record.message_id)
+        fields = {"error": loggable(exc), "receive": receive, "failures": failures, **_fields(record)}
+        if failures >= get_settings().failures_before_dead_letter:
+            # Explained where an operator looks: the dead-letter queue, with the reason on the message.
+            dead_letter(record.body, record.attributes.message_group_id or "", record.message_id, loggable(exc))
+            metrics.add_metric(name="SignalsDeadLettered", unit=MetricUnit.Count, value=1)
+            logger.error("signal dead-lettered", extra=fields)
+            return
+        logger.warning("signal to be retried", extra=fields)
         raise
 
 

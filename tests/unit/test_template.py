@@ -55,7 +55,12 @@ def test_sync_queue_is_fifo_with_a_fifo_dead_letter_queue() -> None:
     assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": ["SyncDeadLetterQueue", "Arn"]}
     worker = TEMPLATE["Mappings"]["Sync"]["Worker"]
     assert worker["QueueVisibilityTimeoutSeconds"] == 6 * worker["TimeoutSeconds"]
-    assert worker["MaxReceiveCount"] == 5
+    # Throttles and outages are not counted against a signal: the queue's ceiling sits well above the
+    # worker's own count of failures, which dead-letters first.
+    assert worker["FailuresBeforeDeadLetter"] == 5
+    assert worker["MaxReceiveCount"] >= 10 * worker["FailuresBeforeDeadLetter"]
+    variables = FUNCTIONS["SyncWorkerFunction"]["Environment"]["Variables"]
+    assert variables["HUBBOOKS_SYNC_DEAD_LETTER_QUEUE_URL"] == {"Ref": "SyncDeadLetterQueue"}
 
 
 def test_parameters_cover_sweep_rate_and_api_bases() -> None:

@@ -16,6 +16,10 @@ class Settings(BaseSettings):
     table_name: str = Field(description="The single DynamoDB table")
     idempotency_table_name: str = Field(description="Powertools idempotency table")
     sync_queue_url: str = Field(description="URL of the sync FIFO queue")
+    sync_dead_letter_queue_url: str = Field(default="", description="The sync queue's dead-letter queue (worker)")
+    failures_before_dead_letter: int = Field(
+        default=5, description="Failures of a signal, throttles and outages not counted, before it is dead-lettered"
+    )
     token_key_id: str = Field(description="KMS key that encrypts OAuth tokens")
     app_secret_arn: str = Field(default="", description="Secrets Manager secret with the app's credentials")
     signing_secret_arn: str = Field(

@@ -33,6 +33,7 @@ from hubbooks.secrets import AppSecrets, load_secrets, load_signing_key
 from hubbooks.store.billing import BillingStore, TimelineTemplates
 from hubbooks.store.connections import ConnectionRepository
 from hubbooks.store.cursors import CursorRepository
+from hubbooks.store.failures import SignalFailures
 from hubbooks.store.jobs import PREVIEW_JOBS, JobRepository
 from hubbooks.store.links import LinkLookup
 from hubbooks.store.previews import PreviewRepository
@@ -172,6 +173,22 @@ def give_back(receipt_handle: str, seconds: float) -> None:
     visible_in = min(MAX_VISIBILITY_SECONDS, max(1, math.ceil(seconds)))
     sqs().change_message_visibility(
         QueueUrl=get_settings().sync_queue_url, ReceiptHandle=receipt_handle, VisibilityTimeout=visible_in
+    )
+
+
+def count_failure(message_id: str) -> int:
+    """One more failure (not a throttle or outage) of a queued signal; answers how many it has had."""
+    return SignalFailures(table()).add(message_id)
+
+
+def dead_letter(body: str, group_id: str, message_id: str, reason: str) -> None:
+    """Move a signal that failed too often to the dead-letter queue, with why (the operator replays it)."""
+    sqs().send_message(
+        QueueUrl=get_settings().sync_dead_letter_queue_url,
+        MessageBody=body,
+        MessageGroupId=group_id,
+        MessageDeduplicationId=message_id,
+        MessageAttributes={"reason": {"DataType": "String", "StringValue": reason[:1000] or "unknown"}},
     )
 
 

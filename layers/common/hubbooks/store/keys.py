@@ -145,3 +145,8 @@ def action_sk(callback_id: str) -> str:
 def last_part(sort_key: Any) -> str:
     """The record id (or job id) at the end of a sort key."""
     return str(sort_key).rsplit("#", 1)[1]
+
+
+def signal_failures_pk(message_id: str) -> str:
+    """A queued signal's count of failures (not its throttles), by its SQS message id."""
+    return f"SIGNAL#{message_id}"
