@@ -4,7 +4,6 @@ import contextlib
 import hashlib
 import time
 from dataclasses import dataclass, field, replace
-from datetime import datetime
 from enum import StrEnum
 from functools import partial
 from typing import Any
@@ -56,24 +55,13 @@ class Result:
 REPLAY_MARGIN = 5.0  # seconds: a create answered with an older record may be a replay of a gone one
 
 
-AT = "_at"  # Link.seen: beside each side's version, its record's time as a webhook states it (see `_echo`)
+AT = "_at"  # Link.seen: beside HubSpot's version, its record's time as a webhook states it (see `_echo`)
 ECHO = "the echo of a sync's own write"
 
 
-def moment_of(side: Side, updated_at: float) -> str:
-    """A record's time as its provider's webhooks state it: HubSpot in milliseconds, QuickBooks in seconds."""
-    return str(int(updated_at * 1000)) if side is Side.HUBSPOT else str(int(updated_at))
-
-
 def signal_moment(signal: SyncSignal) -> str | None:
-    """The time of the change a webhook's signal reports (HubSpot's occurredAt, QuickBooks' lastUpdated)."""
-    if signal.side is Side.HUBSPOT:
-        return str(int(signal.source_version)) if signal.source_version.isdigit() else None
-    try:
-        moment = datetime.fromisoformat(signal.source_version.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment_of(Side.QUICKBOOKS, moment.timestamp()) if moment.tzinfo else None
+    """The time of the change a HubSpot webhook's signal reports (its occurredAt, in milliseconds)."""
+    return str(int(signal.source_version)) if signal.source_version.isdigit() else None
 
 
 def _next_token(sync_token: str) -> str:
@@ -141,10 +129,11 @@ class SyncEngine:
         ) from last
 
     def _echo(self, signal: SyncSignal) -> bool:
-        """A webhook for the very change a sync of this link last wrote or read (the record's time as the link
-        saw it): nothing to read or do. QuickBooks keeps whole seconds, so a person's edit in the same second
-        as our write looks like its echo; the sweep finds it by its SyncToken."""
-        if signal.reason is not Reason.WEBHOOK or signal.change is not Change.UPSERT:
+        """A HubSpot webhook for the very change a sync of this link last wrote or read (the record's time, to
+        the millisecond, as the link saw it): nothing to read or do. QuickBooks' webhooks state whole seconds
+        and no SyncToken, and a person's edit in the second of our write is no rarity (a bookkeeper answering
+        what just arrived): those are read."""
+        if signal.reason is not Reason.WEBHOOK or signal.change is not Change.UPSERT or signal.side is not Side.HUBSPOT:
             return False
         link = self.store.link_of(signal.pair, signal.side, signal.record_id)
         seen = link.seen.get(f"{signal.side}{AT}") if link is not None else None
@@ -197,8 +186,10 @@ class SyncEngine:
         hubspot, qbo, writes = self._write(pair, plan, hubspot, qbo, link=link, settings=settings)
         if link is not None and not writes and link.base == plan.agreed:
             return Result(Outcome.UNCHANGED)  # the echo of our own write ends here: the loop guard
-        seen = {Side.HUBSPOT.value: hubspot.version, Side.QUICKBOOKS.value: qbo.version} | {
-            f"{record.side}{AT}": moment_of(record.side, record.updated_at) for record in (hubspot, qbo)
+        seen = {
+            Side.HUBSPOT.value: hubspot.version,
+            Side.QUICKBOOKS.value: qbo.version,
+            f"{Side.HUBSPOT}{AT}": str(int(hubspot.updated_at * 1000)),
         }
         self.store.save_link(Link(pair, hubspot.id, qbo.id, plan.agreed, link.version if link else 0, seen), link)
         if link is not None:
