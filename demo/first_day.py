@@ -69,7 +69,7 @@ def run(product: SandboxedProduct, report: Report, browser: Browser) -> None:
     installed_ms = int(time.time() * 1000)
     states = {s["pair"]: s["status"]["state"] for s in api("GET", "/api/syncs")["syncs"]}
     # Records made in both apps after the install, with a sweep: still nothing may be written.
-    newcomer = product.hubspot_admin.create("contacts", {"email": "day.one@example.com", "firstname": "Dee"})
+    product.hubspot_admin.create("contacts", {"email": "day.one@example.com", "firstname": "Dee"})
     twins = [
         product.quickbooks_admin.create(
             "Customer", {"DisplayName": f"Twin {h}", "PrimaryEmailAddr": {"Address": "twin@x.com"}}
@@ -110,12 +110,17 @@ def run(product: SandboxedProduct, report: Report, browser: Browser) -> None:
     )
 
     # A record edited after the preview: the page names it, and the sync starts only when the person accepts.
-    product.hubspot_admin.update("contacts", newcomer["id"], {"firstname": "Deirdre"})
+    # (The one that would fail is edited: it fails whoever reaches it first, the sweep or the first sync.)
+    failing = api("GET", "/api/syncs/contacts/preview/rows?kind=fail")["items"][0]
+    if failing["side"] == "hs":
+        product.hubspot_admin.update("contacts", failing["record_id"], {"jobtitle": "Edited after the preview"})
+    else:
+        product.quickbooks_admin.update("Customer", failing["record_id"], {"Notes": "Edited after the preview"})
     changed = api("GET", "/api/syncs/contacts/preview")["preview"].get("changed_since")
     refused = api("POST", "/api/syncs/contacts/start", {"version": decided["version"]})
     report.check(
         "a preview older than its data is flagged before the sync honours it",
-        changed == {"hs": 1, "qbo": 0} and refused.get("status") == 409,
+        changed is not None and sum(changed.values()) == 1 and refused.get("status") == 409,
         f"after one contact was edited: {refused.get('message')}",
     )
     started = api("POST", "/api/syncs/contacts/start", {"version": decided["version"], "accept_changes": True})
