@@ -129,8 +129,12 @@ def test_contacts_are_set_up_through_a_preview_and_a_choice_then_the_first_sync_
 def test_turning_contacts_off_and_on_runs_an_initial_sync_to_the_end(product: SandboxedProduct, page: Page) -> None:
     card = page.locator("#sync-contacts")
     card.get_by_label("Sync on").uncheck()
+    card.get_by_label("When a record is deleted in HubSpot").select_option(label="Make the QuickBooks record inactive")
+    card.get_by_label("When a record is made inactive in QuickBooks").select_option(label="Archive the HubSpot record")
     card.get_by_role("button", name="Save").click()
     expect(page.locator("#toast")).to_contain_text("Saved")
+    saved = page.request.get(f"{product.devstack.gateway_url}/api/syncs/contacts").json()
+    assert (saved["on_hubspot_delete"], saved["on_qbo_inactive"]) == ("deactivate", "archive")
     product.hubspot_admin.seed(
         {
             "contacts": [

@@ -8,6 +8,8 @@ const LABELS = {
   payments: "QuickBooks payments → HubSpot timelines",
 };
 const DIRECTIONS = { both: "Both ways", hubspot_to_qbo: "HubSpot → QuickBooks", qbo_to_hubspot: "QuickBooks → HubSpot" };
+const ON_HUBSPOT_DELETE = { unlink: "Keep the QuickBooks record, stop syncing it", deactivate: "Make the QuickBooks record inactive" };
+const ON_QBO_INACTIVE = { mark_inactive: "Keep the HubSpot record, marked inactive", archive: "Archive the HubSpot record" };
 const POLICIES = { most_recent_wins: "Most recent change wins", hubspot_wins: "HubSpot wins", qbo_wins: "QuickBooks wins" };
 const ROW_KINDS = {
   link: "will link",
@@ -214,6 +216,9 @@ function card(sync) {
   const enabled = el("input", { type: "checkbox", id: id("enabled"), name: "enabled", checked: sync.enabled });
   const direction = options(el("select", { id: id("direction"), name: "direction" }), DIRECTIONS, sync.direction);
   const policy = options(el("select", { id: id("policy"), name: "policy" }), POLICIES, sync.policy);
+  const onDelete = options(el("select", { id: id("on-delete"), name: "on_hubspot_delete" }), ON_HUBSPOT_DELETE, sync.on_hubspot_delete);
+  const onInactive = options(el("select", { id: id("on-inactive"), name: "on_qbo_inactive" }), ON_QBO_INACTIVE, sync.on_qbo_inactive);
+  const behaviours = () => ({ on_hubspot_delete: onDelete.value, on_qbo_inactive: onInactive.value });
   const twoWay = pair === "contacts" || pair === "products";
   const offered = state.filterChoices[pair] || { lifecycle_stages: [], lists: [] };
   const stages = picker(id("stages"), "Only contacts in these lifecycle stages (none ticked: every stage)",
@@ -237,7 +242,7 @@ function card(sync) {
   };
   const save = () => act(async () => {
     const changes = { version: sync.version, enabled: enabled.checked };
-    if (twoWay) Object.assign(changes, { direction: direction.value, policy: policy.value });
+    if (twoWay) Object.assign(changes, { direction: direction.value, policy: policy.value }, behaviours());
     if (pair === "contacts") changes.filters = filters();
     const answer = await api("PUT", `/api/syncs/${pair}`, changes);
     return answer.job_id ? `${LABELS[pair]} is on: the initial sync started.` : "Saved.";
@@ -255,7 +260,7 @@ function card(sync) {
   const since = el("input", { type: "date", id: id("since"), name: "bring_since", value: sync.bring_since || "" });
   const saveSettings = async () => {
     const changes = { version: sync.version };
-    if (twoWay) Object.assign(changes, { direction: direction.value, policy: policy.value });
+    if (twoWay) Object.assign(changes, { direction: direction.value, policy: policy.value }, behaviours());
     if (pair === "contacts") changes.filters = filters();
     if (!twoWay && since.value) changes.bring_since = since.value;
     return (await api("PUT", `/api/syncs/${pair}`, changes)).sync;
@@ -286,6 +291,10 @@ function card(sync) {
     twoWay ? direction : "",
     twoWay ? el("label", { for: id("policy"), text: "When both sides changed" }) : "",
     twoWay ? policy : "",
+    twoWay ? el("label", { for: id("on-delete"), text: "When a record is deleted in HubSpot" }) : "",
+    twoWay ? onDelete : "",
+    twoWay ? el("label", { for: id("on-inactive"), text: "When a record is made inactive in QuickBooks" }) : "",
+    twoWay ? onInactive : "",
     pair === "contacts" ? stages : "",
     pair === "contacts" ? lists : "",
     setUp && !twoWay ? el("label", { for: id("since"), text: "Bring existing ones dated from (empty: all)" }) : "",
