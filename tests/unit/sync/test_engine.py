@@ -110,6 +110,10 @@ def test_concurrent_edits_settle_by_policy_and_are_recorded() -> None:
         assert store.history[-1]["conflicts"][0]["field"] == "firstname"
 
 
+def _crash(new: Link, previous: Link | None) -> Link:
+    raise RuntimeError("the worker stopped before saving the link")
+
+
 def test_a_person_edit_older_than_our_write_wins_after_a_sync_stopped_before_saving_the_link(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -126,11 +130,8 @@ def test_a_person_edit_older_than_our_write_wins_after_a_sync_stopped_before_sav
         monkeypatch.setattr(qbo, "update", write)
         return write(pair, current, values)
 
-    def crash(new: Link, previous: Link | None) -> Link:
-        raise RuntimeError("the worker stopped before saving the link")
-
     monkeypatch.setattr(qbo, "update", person_then_write)
-    monkeypatch.setattr(store, "save_link", crash)
+    monkeypatch.setattr(store, "save_link", _crash)
     with pytest.raises(RuntimeError):
         engine.handle(_signal(Side.HUBSPOT, contact.id))
     assert qbo.records[link.qbo_id].values["firstname"] == "First"  # written after 'Second' was typed
@@ -169,11 +170,8 @@ def test_our_quickbooks_write_stays_ours_after_another_sync_saved_the_link_from_
         assert other.writes == {"hubspot": ["lastname"]}
         monkeypatch.setattr(hubspot, "get", get)
         hubspot.edit(contact.id, firstname="Second")
-        monkeypatch.setattr(store, "save_link", crash)
+        monkeypatch.setattr(store, "save_link", _crash)
         return write(pair, current, values)
-
-    def crash(new: Link, previous: Link | None) -> Link:
-        raise RuntimeError("the worker stopped before saving the link")
 
     monkeypatch.setattr(qbo, "update", other_sync_then_person_then_write)
     monkeypatch.setattr(store, "save_link", save)
