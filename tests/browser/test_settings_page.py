@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Dialog, Page, expect, sync_playwright
 
 from devstack.sandboxed import SandboxedProduct
 from tests.support.product import connect_webhooks, customer_of, settle
@@ -112,11 +112,17 @@ def test_contacts_are_set_up_through_a_preview_and_a_choice_then_the_first_sync_
     expect(page.locator("#toast")).to_contain_text("Choices saved")
     expect(card).to_contain_text("1 will link", timeout=30_000)
     asked: list[str] = []  # nothing changed since the preview: the page must not ask to start anyway
-    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+
+    def ask(dialog: Dialog) -> None:
+        asked.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", ask)
     card.get_by_role("button", name="Save and sync").click()
     try:
         expect(page.locator("#toast")).to_contain_text("first sync started")
     finally:
+        page.remove_listener("dialog", ask)
         assert asked == [], asked
     expect(card.locator(".job")).to_contain_text("First sync finished", timeout=60_000)
     _shot(page, "03-first-sync-finished")
