@@ -487,5 +487,5 @@ def _keep_story(product: SandboxedProduct, person: Person) -> None:
     items = [i for i in table_items(product) if any(x in json.dumps(i) for x in ids)]
     calls = [c for c in product.hubspot_admin.calls(0) if f"/{person.hubspot_id}" in str(c.get("path"))]
     LOST.mkdir(parents=True, exist_ok=True)
-    story = {"person": vars(person), "items": items, "hubspot_calls": calls}
+    story = {"person": repr(person), "items": items, "hubspot_calls": calls}
     (LOST / f"{person.email}.json").write_text(json.dumps(story, indent=1, default=str))
