@@ -580,3 +580,28 @@ def test_a_webhook_for_the_change_a_sync_last_saw_is_its_echo_and_reads_nothing(
     edited = _webhook(Side.HUBSPOT, contact.id, f"{int(hubspot.clock[0] * 1000):015d}")
     assert engine.handle(edited).outcome is Outcome.UPDATED
     assert qbo.records[link.qbo_id].values["firstname"] == "Eva"
+
+
+def test_a_customer_we_created_before_a_stop_keeps_the_persons_later_contact_edit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The sync creates a customer from a contact and stops before saving the link; a person then edits the
+    contact's first name, and another person the customer's last name (later still). The next sync sees the
+    pair for the first time, so every difference is contested, and QuickBooks' record time (the last name's
+    edit) would carry the first name we created it with: the note made before the create says that value is
+    ours, so the person's first name wins and the last name too."""
+    engine, hubspot, qbo, store = _engine()
+    contact = hubspot.add(email="made@example.com", firstname="Made", lastname="Old")
+    save = store.save_link
+    monkeypatch.setattr(store, "save_link", _crash)
+    with pytest.raises(RuntimeError):
+        engine.handle(_signal(Side.HUBSPOT, contact.id))
+    (customer,) = qbo.records.values()
+    hubspot.edit(contact.id, firstname="Person")
+    qbo.clock[0] = hubspot.clock[0] + 5
+    customer.values["lastname"], customer.updated_at = "New", qbo.clock[0]
+    customer.version = str(int(customer.version) + 1)
+    monkeypatch.setattr(store, "save_link", save)
+    engine.handle(_signal(Side.HUBSPOT, contact.id))
+    assert hubspot.records[contact.id].values["firstname"] == qbo.records[customer.id].values["firstname"] == "Person"
+    assert hubspot.records[contact.id].values["lastname"] == qbo.records[customer.id].values["lastname"] == "New"

@@ -217,9 +217,10 @@ class SyncEngine:
         )
         base = link.base if link else None
         plan = plan_with(base)
-        if plan.conflicts and link is not None and (ours := self._ours(link, hubspot, qbo, plan)):
+        noted = link or Link(pair, hubspot.id, qbo.id, {}, 0)  # a pair seen together first: a create's note
+        if plan.conflicts and (ours := self._ours(noted, hubspot, qbo, plan)):
             # A sync wrote these values and stopped before saving the link: they are ours, not a person's edits.
-            base = {**link.base, **ours}
+            base = {**noted.base, **ours}
             plan = plan_with(base)
         if plan.conflicts and settings.policy is Policy.LATEST:
             # HubSpot's record time counts every change, our own writes of other fields included: judge each
@@ -423,6 +424,9 @@ class SyncEngine:
             m.hubspot: record.values.get(m.hubspot, "") for m in self.mappings[pair] if m.direction.allows(towards_qbo)
         }
         if towards_qbo:
+            # Noted before the create: a sync that stops before the link is saved leaves it, and the pair's
+            # next sync knows the new customer's values as ours, not as a person's edits made after it.
+            self.store.save_intent(Link(pair, record.id, "", {}, 0), {Side.QUICKBOOKS.value: values}, "0")
             hubspot, qbo, created_in = record, self._create_in_qbo(pair, record, values), "quickbooks"
         else:
             hubspot, qbo, created_in = self.hubspot.create(pair, values, record.id), record, "hubspot"

@@ -102,7 +102,7 @@ class SyncFailure:
 
 def still_ours(side: str, link: Link, note: dict[str, Any], qbo_token: str) -> bool:
     """Whether a noted write still says what is ours on that side of the link (see `StorePort.intent`)."""
-    if str(note["qbo_id"]) != link.qbo_id:
-        return False  # noted for another pair of records
+    if str(note["qbo_id"]) not in (link.qbo_id, ""):
+        return False  # noted for another pair of records ("": before a create, for the pair it makes)
     at_version = int(note["version"]) == link.version
     return at_version or (side == Side.QUICKBOOKS.value and bool(qbo_token) and str(note["token"]) == qbo_token)
