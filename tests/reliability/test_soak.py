@@ -64,7 +64,7 @@ def _strangers(world: World) -> list[str]:
 @pytest.mark.xfail(
     strict=False,
     reason="open: one contact's first name can still end at an earlier HubSpot edit ('fi30h' over 'fi36h') under "
-    "faults; two causes fixed (docs/decisions.md), about one run in five still shows it; each failing run leaves "
+    "faults; three causes fixed (docs/decisions.md), still to be shown gone over many runs; each failing run leaves "
     "the person's story in .reliability/lost/",
 )
 def test_many_connections_converge_under_a_tenth_of_calls_faulted(product: SandboxedProduct, tally: Tally) -> None:
