@@ -19,8 +19,8 @@ from hubbooks.config import get_settings
 from hubbooks.errors import RateLimitedError, UnavailableError, loggable
 from hubbooks.models.signals import SyncSignal
 from hubbooks.retries import backoff
-from hubbooks.sync.dispatch import dispatch
-from hubbooks.sync.engine import Outcome
+from hubbooks.sync.dispatch import Handled, dispatch, together
+from hubbooks.sync.engine import Outcome, Result
 from hubbooks.tracing import TRACED_MODULES
 from hubbooks.wiring import WiredServices, count_failure, dead_letter, give_back
 
@@ -32,6 +32,8 @@ processor = SqsFifoPartialProcessor(skip_group_on_error=True)
 persistence = DynamoDBPersistenceLayer(table_name=get_settings().idempotency_table_name)
 idempotency = IdempotencyConfig(expires_after_seconds=3600)
 services = WiredServices()
+# This delivery's results from its bulk pass; a throttle or outage it met, for the records it did not finish.
+in_bulk: dict[tuple[str, str, str, str], Result | RateLimitedError | UnavailableError] = {}
 
 
 @idempotent_function(  # type: ignore[untyped-decorator]
@@ -40,7 +42,10 @@ services = WiredServices()
 def handle_signal(signal: dict[str, Any]) -> dict[str, Any]:
     """Exactly once per signal in effect; throttles, outages and races raise so the message is retried."""
     parsed = SyncSignal.model_validate(signal)
-    handled = dispatch(parsed, services)
+    ahead = in_bulk.pop(_record_key(parsed), None)
+    if isinstance(ahead, (RateLimitedError, UnavailableError)):
+        raise ahead  # the bulk pass met it: this record backs off instead of trying again at once
+    handled = Handled(ahead) if ahead is not None else dispatch(parsed, services)
     result = handled.result
     if handled.is_batch:
         metrics.add_metric(name="BackfillRecords", unit=MetricUnit.Count, value=handled.counts.get("done", 0))
@@ -65,6 +70,31 @@ def handle_signal(signal: dict[str, Any]) -> dict[str, Any]:
         },
     )
     return {"outcome": result.outcome.value, "detail": result.detail, "conflicts": result.conflicts}
+
+
+def _record_key(signal: SyncSignal) -> tuple[str, str, str, str]:
+    return (signal.connection_id, signal.pair, signal.side, signal.record_id)
+
+
+def _bulk_pass(event: dict[str, Any]) -> None:
+    """Live signals of one connection, pair and side in this delivery are reconciled together first (bulk
+    reads and writes); each message then takes its record's result. A throttle or outage that stops the pass
+    backs its unfinished records off; what another error stopped, each message does alone."""
+    signals = []
+    for raw in event.get("Records", []):
+        try:
+            signals.append(SyncSignal.model_validate_json(raw.get("body", "")))
+        except ValueError:
+            continue  # the message's own handling reports it
+    for group in together(signals):
+        try:
+            services.live_batch(group, lambda signal, result: in_bulk.__setitem__(_record_key(signal), result))
+        except (RateLimitedError, UnavailableError) as exc:
+            for signal in group:
+                in_bulk.setdefault(_record_key(signal), exc)
+        except Exception as exc:
+            logger.warning("bulk pass stopped; its other records go one by one", extra={"error": loggable(exc)})
+        metrics.add_metric(name="LiveRecordsInBulk", unit=MetricUnit.Count, value=len(group))
 
 
 def _fields(record: SQSRecord) -> dict[str, Any]:
@@ -107,4 +137,6 @@ def record_handler(record: SQSRecord) -> None:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     idempotency.register_lambda_context(context)
+    in_bulk.clear()
+    _bulk_pass(event)
     return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

@@ -46,7 +46,7 @@ from hubbooks.sync.adapters import HubSpotAdapter, QboAdapter, SyncPorts
 from hubbooks.sync.batch import run_batch
 from hubbooks.sync.billing import Billing
 from hubbooks.sync.dry_run import Captured, DryRunHubSpot, DryRunQbo, PreviewStore
-from hubbooks.sync.engine import SyncEngine
+from hubbooks.sync.engine import Result, SyncEngine
 from hubbooks.sync.invoice_action import CreateInvoiceAction
 from hubbooks.sync.invoices import InvoiceMirror
 from hubbooks.sync.jobs import InitialSync
@@ -315,6 +315,23 @@ class WiredServices:
             return None
         ports = _ports(connection, *_clients(connection))
         return run_batch(signal, ports.hubspot, ports.qbo, ports.store)
+
+    def live_batch(self, signals: list[SyncSignal], on_result: Callable[[SyncSignal, Result], None]) -> None:
+        first = signals[0]
+        connection = _active(first.connection_id)
+        if connection is None:
+            return
+        ports = _ports(connection, *_clients(connection))
+        live = {s.record_id: s for s in signals}
+        batch = first.model_copy(update={"record_ids": list(live)})
+        run_batch(
+            batch,
+            ports.hubspot,
+            ports.qbo,
+            ports.store,
+            lambda record_id, result, _seen: on_result(live[record_id], result),
+            live=live,
+        )
 
     def add_progress(self, signal: SyncSignal, counts: Counter[str]) -> None:
         assert signal.job_id is not None

@@ -5,8 +5,8 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from hubbooks.models.signals import Pair, Reason, Side, SyncSignal
-from hubbooks.sync.dispatch import dispatch
+from hubbooks.models.signals import Change, Pair, Reason, Side, SyncSignal
+from hubbooks.sync.dispatch import dispatch, together
 from hubbooks.sync.engine import Outcome, Result
 
 
@@ -137,3 +137,39 @@ def test_a_change_on_a_side_that_is_not_synced_is_skipped_and_says_why(pair: Pai
     )
     assert services.billing_service is not None
     assert services.billing_service.seen == []
+
+
+def _live(record_id: str, *, side: Side = Side.HUBSPOT, pair: Pair = Pair.CONTACTS, **fields: object) -> SyncSignal:
+    values = {"reason": Reason.WEBHOOK, "source_version": "1", **fields}
+    return SyncSignal.model_validate(
+        {"connection_id": "c1", "pair": pair, "side": side, "record_id": record_id, **values}
+    )
+
+
+def test_live_signals_of_one_connection_pair_and_side_meet_one_per_record_keeping_the_latest() -> None:
+    signals = [
+        _live("1"),
+        _live("2"),
+        _live("1", source_version="2"),
+        _live("3", side=Side.QUICKBOOKS),
+        _live("4", side=Side.QUICKBOOKS, reason=Reason.SWEEP),
+        _live("5", pair=Pair.INVOICES, side=Side.QUICKBOOKS),
+        _live("6", pair=Pair.INVOICES, side=Side.QUICKBOOKS),
+    ]
+    groups = together(signals)
+    assert [[(s.record_id, s.source_version) for s in group] for group in groups] == [
+        [("1", "2"), ("2", "1")],
+        [("3", "1"), ("4", "1")],
+    ]  # invoices are mirrored one by one
+
+
+def test_a_record_with_a_delete_or_merge_in_the_delivery_goes_alone_and_a_lone_record_is_no_group() -> None:
+    signals = [
+        _live("1"),
+        _live("1", change=Change.DELETE),
+        _live("2"),
+        _live("3", change=Change.MERGE, merged_ids=["9"]),
+        _live("4", reason=Reason.PREVIEW),
+    ]
+    assert together(signals) == []
+    assert [[s.record_id for s in g] for g in together([*signals, _live("5")])] == [["2", "5"]]

@@ -1,5 +1,6 @@
-"""A batch of records of one side (initial sync): read and match in bulk, then reconcile each record with
-the engine against ports that answer from what the bulk reads fetched."""
+"""A batch of records of one side (an initial sync's, or live signals that arrived together): read and match
+in bulk, then reconcile each record with the engine against ports that answer from what the bulk reads
+fetched."""
 
 import hashlib
 from collections import Counter
@@ -144,17 +145,30 @@ def run_batch(
     qbo: QboAdapter,
     inner: DynamoSyncStore,
     on_result: OnResult | None = None,
+    *,
+    live: dict[str, SyncSignal] | None = None,
 ) -> Counter[str]:
     """Reconcile every record of the batch; answers how many ended each way (and `done`). `on_result` is told
-    each record's result and what the batch knew of it."""
+    each record's result and what the batch knew of it. `live` holds the signals of records that arrived as
+    live changes (a webhook's time tells our own echoes, which are not read at all)."""
     pair, side = signal.pair, signal.side
+    live = live or {}
     cache = _Prefetched()
     store = _BatchStore(inner, pair)
-    own = hubspot.get_many(pair, signal.record_ids) if side is Side.HUBSPOT else qbo.get_many(pair, signal.record_ids)
-    for record_id in signal.record_ids:
-        cache.records[(side, record_id)] = own.get(record_id)
     store.prefetch(pair, side, signal.record_ids)
-    links = {i: store.link_of(pair, side, i) for i in signal.record_ids}
+    engine = SyncEngine(
+        signal.connection_id,
+        cast(HubSpotPort, _Cached(hubspot, Side.HUBSPOT, cache)),
+        cast(QboPort, _Cached(qbo, Side.QUICKBOOKS, cache)),
+        store,
+        hubspot.mappings,
+    )
+    signals = {i: live.get(i) or signal.single(i, Reason.BACKFILL) for i in signal.record_ids}
+    wanted = [i for i, one in signals.items() if not engine.is_echo(one)]
+    own = hubspot.get_many(pair, wanted) if side is Side.HUBSPOT else qbo.get_many(pair, wanted)
+    for record_id in wanted:
+        cache.records[(side, record_id)] = own.get(record_id)
+    links = {i: store.link_of(pair, side, i) for i in wanted}
     linked = {i: link.other(side) for i, link in links.items() if link is not None}
     others = (
         qbo.get_many(pair, list(linked.values()))
@@ -176,18 +190,11 @@ def run_batch(
     created: set[str] = set()
     if settings.enabled and settings.direction.allows(side is Side.HUBSPOT):
         lonely = [r for r in unlinked if not found.get(r.id) and r.active and settings.admits(r)]
-        created = _create_in_bulk(signal, lonely, hubspot, qbo, cache)
+        created = _create_in_bulk(signal, lonely, hubspot, qbo, store=store, cache=cache)
     store.prefetch(pair, side.other, [m.id for matches in cache.matches.values() for m in matches])
     if settings.enabled:
         _write_back_in_bulk(pair, side, unlinked, hubspot=hubspot, store=store, cache=cache)
-    engine = SyncEngine(
-        signal.connection_id,
-        cast(HubSpotPort, _Cached(hubspot, Side.HUBSPOT, cache)),
-        cast(QboPort, _Cached(qbo, Side.QUICKBOOKS, cache)),
-        store,
-        hubspot.mappings,
-        created_in_bulk=dict.fromkeys(created, "quickbooks" if side is Side.HUBSPOT else "hubspot"),
-    )
+    engine.created_in_bulk = dict.fromkeys(created, "quickbooks" if side is Side.HUBSPOT else "hubspot")
     seen = {
         i: Seen(own.get(i), list(cache.matches.get((side, i), [])), others.get(linked[i]) if i in linked else None)
         for i in signal.record_ids
@@ -195,7 +202,7 @@ def run_batch(
     counts: Counter[str] = Counter()
     try:
         for record_id in signal.record_ids:
-            result = engine.handle(signal.single(record_id, Reason.BACKFILL))
+            result = engine.handle(signals[record_id])
             if on_result is not None:
                 on_result(record_id, result, seen[record_id])
             outcome = result.outcome
@@ -240,7 +247,13 @@ def _write_back_in_bulk(
 
 
 def _create_in_bulk(
-    signal: SyncSignal, lonely: list[Record], hubspot: HubSpotAdapter, qbo: QboAdapter, cache: _Prefetched
+    signal: SyncSignal,
+    lonely: list[Record],
+    hubspot: HubSpotAdapter,
+    qbo: QboAdapter,
+    *,
+    store: _BatchStore,
+    cache: _Prefetched,
 ) -> set[str]:
     """Create the other side of records nothing matched, in batches (QBO 30, HubSpot 100 a call); the engine
     then links each to what was created. Answers the ids created for; refusals are left to the engine."""
@@ -253,6 +266,8 @@ def _create_in_bulk(
         for r in lonely
     }
     if towards_qbo:
+        for r in lonely:  # noted first, as the engine does for one create (see `_create_counterpart`)
+            store.save_intent(Link(signal.pair, r.id, "", {}, 0), {Side.QUICKBOOKS.value: values[r.id]}, "0")
         digest = hashlib.sha256(f"{signal.connection_id}|{signal.job_id}|{','.join(values)}".encode()).hexdigest()
         names: dict[str, str | None] = {r.id: next(iter(spec(signal.pair).new_names(r.values)), None) for r in lonely}
         made = qbo.create_many(signal.pair, [(r, values[r.id], names[r.id]) for r in lonely], digest[:30])

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from hubbooks.models.signals import Pair, Reason, Side, SyncSignal
+from hubbooks.models.signals import Change, Pair, Reason, Side, SyncSignal
 from hubbooks.sync.engine import Outcome, Result
 
 
@@ -33,6 +33,11 @@ class Services(Protocol):
     def billing(self, connection_id: str) -> BillingHandler | None: ...
 
     def record_batch(self, signal: SyncSignal) -> Counter[str] | None: ...
+
+    def live_batch(self, signals: list[SyncSignal], on_result: Callable[[SyncSignal, Result], None]) -> None:
+        """Reconcile live signals of one connection, pair and side together (bulk reads and writes), telling
+        `on_result` each record's result as it is known; nothing when the connection is gone or paused."""
+        ...
 
     def add_progress(self, signal: SyncSignal, counts: Counter[str]) -> None: ...
 
@@ -101,6 +106,27 @@ BATCHES: dict[tuple[Pair, Side], BatchRoute] = {
     (Pair.INVOICES, Side.QUICKBOOKS): _one_by_one,
     (Pair.PAYMENTS, Side.QUICKBOOKS): _one_by_one,
 }
+
+
+def _bulk_key(signal: SyncSignal) -> tuple[str, Pair, Side] | None:
+    """Where a live signal can meet others in one bulk pass (None: it goes alone)."""
+    alone = signal.record_ids or signal.change is not Change.UPSERT or signal.reason is Reason.PREVIEW
+    return (
+        None if alone or (signal.pair, signal.side) not in TWO_WAY else (signal.connection_id, signal.pair, signal.side)
+    )
+
+
+def together(signals: list[SyncSignal]) -> list[list[SyncSignal]]:
+    """Live signals that can be reconciled in one bulk pass: of one connection, pair and side, one per record
+    (the latest), two or more. A record with any other signal in the delivery (a delete, a merge) goes alone,
+    so its signals keep their order."""
+    alone = {(s.connection_id, s.pair, s.side, s.record_id) for s in signals if _bulk_key(s) is None}
+    groups: dict[tuple[str, Pair, Side], dict[str, SyncSignal]] = {}
+    for signal in signals:
+        key = _bulk_key(signal)
+        if key is not None and (*key, signal.record_id) not in alone:
+            groups.setdefault(key, {})[signal.record_id] = signal
+    return [list(group.values()) for group in groups.values() if len(group) > 1]
 
 
 def dispatch(signal: SyncSignal, services: Services) -> Handled:

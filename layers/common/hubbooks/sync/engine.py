@@ -55,7 +55,7 @@ class Result:
 REPLAY_MARGIN = 5.0  # seconds: a create answered with an older record may be a replay of a gone one
 
 
-AT = "_at"  # Link.seen: beside HubSpot's version, its record's time as a webhook states it (see `_echo`)
+AT = "_at"  # Link.seen: beside HubSpot's version, its record's time as a webhook states it (see `is_echo`)
 ECHO = "the echo of a sync's own write"
 
 
@@ -104,7 +104,7 @@ class SyncEngine:
         settings = self.store.settings(signal.pair)
         if not settings.enabled:
             return Result(Outcome.SKIPPED, f"the {signal.pair} sync is off")
-        if self._echo(signal):
+        if self.is_echo(signal):
             return Result(Outcome.UNCHANGED, ECHO)
         last: Exception | None = None
         for _attempt in range(ATTEMPTS):
@@ -128,7 +128,7 @@ class SyncEngine:
             f"{signal.pair} {signal.side} {signal.record_id}: still racing after {ATTEMPTS} tries, last: {last!r}"
         ) from last
 
-    def _echo(self, signal: SyncSignal) -> bool:
+    def is_echo(self, signal: SyncSignal) -> bool:
         """A HubSpot webhook for the very change a sync of this link last wrote or read (the record's time, to
         the millisecond, as the link saw it): nothing to read or do. QuickBooks' webhooks state whole seconds
         and no SyncToken, and a person's edit in the second of our write is no rarity (a bookkeeper answering

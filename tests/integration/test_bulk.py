@@ -1,0 +1,83 @@
+"""Bulk changes through the live path: webhooks that arrive together are reconciled together, with bulk reads
+and writes, each record linked once."""
+
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+
+from devstack.sandboxed import SandboxedProduct
+from tests.support.product import connect_webhooks, install, settle, table_items
+
+pytestmark = [pytest.mark.devstack, pytest.mark.slow]
+
+BURST = 120  # an import's worth of webhooks for the suite; `make bench` sends thousands
+
+
+@pytest.fixture(scope="module")
+def connection(product: SandboxedProduct) -> dict[str, Any]:
+    connect_webhooks(product)
+    return install(product)[1]
+
+
+def _links(product: SandboxedProduct) -> dict[str, str]:
+    return {
+        i["SK"]["S"].rsplit("#", 1)[1]: i["other_id"]["S"]
+        for i in table_items(product)
+        if i["SK"]["S"].startswith("LINK#contacts#hs#")
+    }
+
+
+def _posts(calls: list[dict[str, Any]], path_end: str) -> int:
+    return sum(1 for c in calls if c["method"] == "POST" and c["path"].split("?")[0].endswith(path_end))
+
+
+def test_an_import_of_contacts_arrives_in_bulk_each_linked_once(
+    product: SandboxedProduct, connection: dict[str, Any]
+) -> None:
+    run = uuid.uuid4().hex[:6]
+    product.quickbooks_admin.clear_calls()
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        made = list(
+            pool.map(
+                lambda n: product.hubspot_admin.create(
+                    "contacts", {"email": f"i{n}@{run}.example.com", "firstname": f"Imported{n}", "lastname": run}
+                ),
+                range(BURST),
+            )
+        )
+    settle(product, timeout=300)
+    links = _links(product)
+    assert [c["id"] for c in made if c["id"] not in links] == []
+    customers = [c for c in product.quickbooks_admin.records("Customer") if c.get("FamilyName") == run]
+    assert len(customers) == BURST  # no duplicates
+    assert {links[c["id"]] for c in made} == {c["Id"] for c in customers}
+    calls = product.quickbooks_admin.calls()
+    # Created in batches of what arrived together, not one call each; and read in bulk too.
+    assert _posts(calls, "/batch") > 0
+    assert _posts(calls, "/customer") < BURST / 2
+    assert len(calls) < BURST, f"{len(calls)} QuickBooks calls for {BURST} records"
+    assert [c for c in calls if c["status"] == 429] == []
+
+
+def test_a_bulk_edit_in_quickbooks_reaches_hubspot_with_bulk_reads(
+    product: SandboxedProduct, connection: dict[str, Any]
+) -> None:
+    links = _links(product)
+    pairs = list(links.items())[:60]
+    product.hubspot_admin.clear_calls()
+    product.quickbooks_admin.clear_calls()
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(
+            pool.map(
+                lambda pair: product.quickbooks_admin.update("Customer", pair[1], {"BillAddr": {"City": "Leeds"}}),
+                pairs,
+            )
+        )
+    settle(product, timeout=300)
+    contacts = {c["id"]: c["properties"] for c in product.hubspot_admin.records("contacts")}
+    assert [h for h, _ in pairs if contacts[h].get("city") != "Leeds"] == []
+    # Each customer is not read on its own: the delivery's records come in one query.
+    reads = [c for c in product.quickbooks_admin.calls() if c["method"] == "GET" and "/customer/" in c["path"]]
+    assert len(reads) < len(pairs) / 2
