@@ -17,7 +17,7 @@ def main() -> int:
     warnings.filterwarnings("ignore", "No application metrics to publish")
     report = Report()
     try:
-        # The sweep runs every 15 s here (rate(5 minutes) at a 0.05 time scale); retries after 3.6 s (0.01).
+        # The sweep runs every 12 s here (rate(4 minutes) at a 0.05 time scale); retries after 3.6 s (0.01).
         with SandboxedProduct(
             stack_name="hubbooks-demo", log_level="WARNING", function_environment=QUIET, schedule_scale=0.05
         ) as product:

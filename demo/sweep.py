@@ -34,5 +34,5 @@ def run(product: SandboxedProduct, report: Report) -> None:
         "lost webhook caught by the sweep",
         arrived is not None,
         f"webhooks off; the HubSpot edit reached QuickBooks after {arrived or 0:.1f} s through the sweep "
-        f"(interval {interval:g} s here: rate(5 minutes) at devstack's time scale)",
+        f"(interval {interval:g} s here: rate(4 minutes) at devstack's time scale)",
     )

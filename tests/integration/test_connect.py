@@ -153,11 +153,13 @@ def test_custom_transaction_numbers_leave_a_warning_that_is_checked_again_each_d
             ExpressionAttributeValues={":then": {"S": "2026-01-01T00:00:00Z"}},
         )
         product.devstack.invoke("ReconcileFunction", {"action": "sweep"})
+        product.settle()  # the tick queues the connection's sweep, which rechecks the company
         answer = browser.get(f"{product.devstack.gateway_url}/api/connection").json()
         return [w["code"] for w in answer["warnings"]]
 
     product.quickbooks_admin.set_company(CustomTxnNumbers=False)
     product.devstack.invoke("ReconcileFunction", {"action": "sweep"})  # checked at install: not yet again
+    product.settle()
     assert [w["code"] for w in browser.get(f"{product.devstack.gateway_url}/api/connection").json()["warnings"]] == [
         "custom_transaction_numbers"
     ]

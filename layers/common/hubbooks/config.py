@@ -17,6 +17,7 @@ class Settings(BaseSettings):
     idempotency_table_name: str = Field(description="Powertools idempotency table")
     sync_queue_url: str = Field(description="URL of the sync FIFO queue")
     sync_dead_letter_queue_url: str = Field(default="", description="The sync queue's dead-letter queue (worker)")
+    sweep_queue_url: str = Field(default="", description="Requests to sweep one connection (the sweep's tick)")
     failures_before_dead_letter: int = Field(
         default=5, description="Failures of a signal, throttles and outages not counted, before it is dead-lettered"
     )

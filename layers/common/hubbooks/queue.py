@@ -1,5 +1,7 @@
-"""The sync FIFO queue: signals in batches of ten, grouped so one record pair is never handled twice at once."""
+"""The queues: the sync FIFO queue (signals in batches of ten, grouped so one record pair is never handled twice
+at once) and the sweep's requests (one per connection and tick)."""
 
+import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -70,3 +72,26 @@ class GroupedSender:
             return groups.get(key, signal.default_group()) if signal.side is Side.QUICKBOOKS else signal.default_group()
 
         return self._queue.send(signals, group_of)
+
+
+class SweepRequests:
+    """A tick's fan-out: one message per connection to sweep, swept in parallel by the sweep's consumers."""
+
+    def __init__(self, sqs: Any, queue_url: str) -> None:
+        self._sqs = sqs
+        self._url = queue_url
+
+    def send(self, connection_ids: Iterable[str]) -> int:
+        """Queue a request per connection; raise QueueError if any stays unsent (the tick is then retried)."""
+        sent = 0
+        ids = list(connection_ids)
+        for start in range(0, len(ids), BATCH):
+            entries = [
+                {"Id": str(i), "MessageBody": json.dumps({"connection_id": cid})}
+                for i, cid in enumerate(ids[start : start + BATCH])
+            ]
+            answer = self._sqs.send_message_batch(QueueUrl=self._url, Entries=entries)
+            if answer.get("Failed"):
+                raise QueueError(f"{len(answer['Failed'])} sweep requests were not accepted")
+            sent += len(entries)
+        return sent

@@ -24,7 +24,7 @@ from hubbooks.ingest import WebhookIngest
 from hubbooks.models.connection import Connection
 from hubbooks.models.signals import Pair, Reason, SyncSignal
 from hubbooks.models.sync_config import MAPPED
-from hubbooks.queue import GroupedSender, SignalQueue
+from hubbooks.queue import GroupedSender, SignalQueue, SweepRequests
 from hubbooks.quickbooks import company
 from hubbooks.quickbooks.client import QboClient
 from hubbooks.quickbooks.oauth import IntuitOAuth
@@ -194,6 +194,10 @@ def dead_letter(body: str, group_id: str, message_id: str, reason: str) -> None:
 
 def signal_sender() -> GroupedSender:
     return GroupedSender(LinkLookup(table()), SignalQueue(sqs(), get_settings().sync_queue_url))
+
+
+def sweep_requests() -> SweepRequests:
+    return SweepRequests(sqs(), get_settings().sweep_queue_url)
 
 
 def webhook_ingest() -> WebhookIngest:

@@ -1,13 +1,23 @@
 """Connections, and the pointer items that make one portal ↔ one realm a rule the table enforces."""
 
+from collections.abc import Iterator
 from typing import Any
 
-from boto3.dynamodb.conditions import Attr
+from boto3.dynamodb.conditions import Attr, Key
 from botocore.exceptions import ClientError
 
-from hubbooks.models.connection import Connection, utc_now
+from hubbooks.models.connection import Connection, ConnectionStatus, utc_now
 from hubbooks.models.sync_config import CONFIGURABLE
-from hubbooks.store.keys import CONNECTION_PK_PREFIX, META, connection_pk, portal_key, realm_index_pk, realm_key
+from hubbooks.store.keys import (
+    ACTIVE_INDEX,
+    ACTIVE_PK,
+    CONNECTION_PK_PREFIX,
+    META,
+    connection_pk,
+    portal_key,
+    realm_index_pk,
+    realm_key,
+)
 from hubbooks.store.sync_settings import SyncSettingsRepository
 from hubbooks.store.table import Table
 
@@ -39,6 +49,8 @@ class ConnectionRepository:
                 "GSI1PK": realm_index_pk(connection.realm_id),
                 "GSI1SK": connection_pk(connection.connection_id),
             }
+            if connection.status is ConnectionStatus.ACTIVE:
+                item |= {"ActivePK": ACTIVE_PK, "ActiveSK": connection.connection_id}
         return item
 
     def get(self, connection_id: str) -> Connection | None:
@@ -58,7 +70,7 @@ class ConnectionRepository:
         return None if pointer is None else self.get(str(pointer["connection_id"]))
 
     def all_connections(self) -> list[Connection]:
-        """Every connection (the sweep visits each; a scan is fine at the scale of tenants per stack)."""
+        """Every connection, whatever its state (the operator's listing: a scan)."""
         kwargs: dict[str, Any] = {
             "FilterExpression": Attr("SK").eq(META) & Attr("PK").begins_with(CONNECTION_PK_PREFIX)
         }
@@ -68,6 +80,17 @@ class ConnectionRepository:
             found += [Connection.model_validate(item) for item in page["Items"]]
             if "LastEvaluatedKey" not in page:
                 return found
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def active(self) -> Iterator[Connection]:
+        """The connections the sweep visits (active, with a company), from the sparse index: what a tick reads
+        grows with them, not with the table's links, history and errors."""
+        kwargs: dict[str, Any] = {"IndexName": ACTIVE_INDEX, "KeyConditionExpression": Key("ActivePK").eq(ACTIVE_PK)}
+        while True:
+            page = self.table.resource.query(**kwargs)
+            yield from (Connection.model_validate(item) for item in page["Items"])
+            if "LastEvaluatedKey" not in page:
+                return
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def create(self, connection: Connection) -> Connection:

@@ -30,6 +30,10 @@ def realm_key(realm_id: str) -> dict[str, str]:
     return {"PK": f"REALM#{realm_id}", "SK": CONNECTION}
 
 
+ACTIVE_INDEX = "ActiveConnections"  # sparse: only connections the sweep visits carry its keys
+ACTIVE_PK = "ACTIVE"
+
+
 def realm_index_pk(realm_id: str) -> str:
     return f"REALM#{realm_id}"
 
