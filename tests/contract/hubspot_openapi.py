@@ -141,7 +141,9 @@ class HubSpotContract:
 
     def _check_request(self, spec: _Spec, request: WerkzeugOpenAPIRequest, exchange: Exchange) -> str | None:
         """What the product sent: its parameters, and its body where the operation takes one."""
-        validators = [V30RequestParametersValidator]
+        validators: list[type[V30RequestParametersValidator | V30RequestBodyValidator]] = [
+            V30RequestParametersValidator
+        ]
         if exchange.request_body:
             validators.append(V30RequestBodyValidator)
         for validator in validators:
