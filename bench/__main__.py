@@ -3,7 +3,7 @@
 import argparse
 import sys
 
-from bench import coldstart, gateway, ingest, initial_sync, live, sandbox_throughput, worker_cost
+from bench import burst, coldstart, gateway, ingest, initial_sync, live, sandbox_throughput, sweep_tick, worker_cost
 from bench.results import write_results
 from devstack.stack import ROOT
 
@@ -17,6 +17,8 @@ def main(argv: list[str] | None = None) -> int:
     metrics = [
         *initial_sync.measure(500 if quick else 10_000, time_scale=0.5, naive_seconds=8 if quick else 60),
         *live.measure(4 if quick else 20, pairs_count=100 if quick else 400, lost=1 if quick else 3),
+        *burst.measure(300 if quick else 5_000),
+        *sweep_tick.measure(200 if quick else 1_000, (1, 5) if quick else (2, 20)),
         *ingest.measure(20 if quick else 100),
         *worker_cost.measure(300 if quick else 2_000),
         *coldstart.measure(runs),
