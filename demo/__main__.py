@@ -4,7 +4,7 @@ import sys
 import warnings
 from pathlib import Path
 
-from demo import billing, connect, first_day, foundation, settings, sweep, sync, tenants, webhooks
+from demo import billing, bulk, connect, first_day, foundation, settings, sweep, sync, tenants, webhooks
 from demo import sandbox as demo_sandbox
 from demo.report import Report
 from devstack.sandboxed import SandboxedProduct
@@ -29,6 +29,7 @@ def main() -> int:
             first_day.run(product, report, browser)
             webhooks.run(product, report)
             sync.run(product, report)
+            bulk.run(product, report)
             sweep.run(product, report)
             billing.run(product, report)
             settings.run(product, report, browser)
