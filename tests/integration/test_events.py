@@ -56,7 +56,11 @@ def _worker(answer: dict[str, Any], product: SandboxedProduct) -> None:
 
 
 def _sweep(answer: dict[str, Any], product: SandboxedProduct) -> None:
-    assert answer == {"swept": {}}
+    assert answer == {"queued": 0}  # a tick: one request per active connection, none here
+
+
+def _sweep_request(answer: dict[str, Any], product: SandboxedProduct) -> None:
+    assert answer == {"batchItemFailures": []}  # a request for a connection that does not exist is done
 
 
 def _initial_sync(answer: dict[str, Any], product: SandboxedProduct) -> None:
@@ -72,6 +76,7 @@ EXPECTED: dict[str, tuple[str, Callable[[dict[str, Any], SandboxedProduct], None
     "settings-openapi.json": ("SettingsFunction", _openapi),
     "sync-worker-fifo-batch.json": ("SyncWorkerFunction", _worker),
     "reconcile-scheduled-sweep.json": ("ReconcileFunction", _sweep),
+    "reconcile-sweep-request.json": ("ReconcileFunction", _sweep_request),
     "reconcile-initial-sync.json": ("ReconcileFunction", _initial_sync),
 }
 

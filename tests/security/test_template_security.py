@@ -13,6 +13,8 @@ pytestmark = pytest.mark.security
 ROOT = Path(__file__).resolve().parents[2]
 RESOURCES: dict[str, Any] = load_template(ROOT / "template.yaml")["Resources"]
 FUNCTIONS = {k: v["Properties"] for k, v in RESOURCES.items() if v["Type"] == "AWS::Serverless::Function"}
+# Functions fed by a queue have an explicit role: SAM's SQS event would add a managed policy over every queue.
+ROLES = {k: props["Role"]["Fn::GetAtt"][0] for k, props in FUNCTIONS.items() if "Role" in props}
 
 # What each function may do, by SAM policy template or explicit statement: the least each one needs.
 TABLE_WRITE = {"DynamoDBCrudPolicy"}
@@ -22,7 +24,7 @@ EXPECTED_TEMPLATES = {
     "OAuthFunction": TABLE_WRITE | SECRETS,
     "WebhookFunction": {"DynamoDBReadPolicy", "SQSSendMessagePolicy"} | SECRETS,
     "ActionsFunction": TABLE_WRITE | {"SQSSendMessagePolicy"} | SECRETS,
-    "ReconcileFunction": TABLE_WRITE | {"SQSSendMessagePolicy"} | SECRETS,
+    "ReconcileFunction": set(),  # a role of its own (ROLES)
     "SettingsFunction": TABLE_WRITE | {"SQSSendMessagePolicy"} | SECRETS,
 }
 # Who may use the token key (only with a connection's encryption context) and read the signing key.
@@ -36,6 +38,7 @@ OWN_RESOURCES = {
     "SigningSecret",
     "IdempotencyTable",
     "SyncDeadLetterQueue",
+    "SweepQueue",
 }
 
 
@@ -78,9 +81,7 @@ def test_each_function_has_only_the_policy_templates_it_needs(logical_id: str) -
 
 
 def test_no_function_statement_grants_a_wildcard_action_or_resource() -> None:
-    role = RESOURCES["SyncWorkerRole"]["Properties"]
-    statements = [s for p in role["Policies"] for s in p["PolicyDocument"]["Statement"]]
-    statements += [s for props in FUNCTIONS.values() for s in _statements(props)]
+    statements = [s for logical_id in FUNCTIONS for s in _grants(logical_id)]
     assert statements
     for statement in statements:
         actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
@@ -90,12 +91,16 @@ def test_no_function_statement_grants_a_wildcard_action_or_resource() -> None:
         assert _refs(resources) <= OWN_RESOURCES, statement
 
 
-def test_the_worker_role_cannot_read_other_queues_or_tables() -> None:
-    role = RESOURCES["SyncWorkerRole"]["Properties"]
+@pytest.mark.parametrize(
+    ("logical_id", "queue"), [("SyncWorkerFunction", "SyncQueue"), ("ReconcileFunction", "SweepQueue")]
+)
+def test_a_queue_fed_function_consumes_its_own_queue_only(logical_id: str, queue: str) -> None:
+    role = RESOURCES[ROLES[logical_id]]["Properties"]
     managed = [str(arn) for arn in role["ManagedPolicyArns"]]
     assert not any("SQSQueueExecution" in arn or "FullAccess" in arn for arn in managed)
-    assert "Role" in FUNCTIONS["SyncWorkerFunction"]
-    assert "Policies" not in FUNCTIONS["SyncWorkerFunction"]
+    assert "Policies" not in FUNCTIONS[logical_id]
+    consumes = [s for s in _grants(logical_id) if "sqs:ReceiveMessage" in s["Action"]]
+    assert [_refs(s["Resource"]) for s in consumes] == [{queue}]
 
 
 def test_data_is_encrypted_at_rest() -> None:
@@ -104,7 +109,7 @@ def test_data_is_encrypted_at_rest() -> None:
     topics = [v["Properties"] for v in RESOURCES.values() if v["Type"] == "AWS::SNS::Topic"]
     secrets = [v["Properties"] for v in RESOURCES.values() if v["Type"] == "AWS::SecretsManager::Secret"]
     assert len(tables) == 2
-    assert len(queues) == 2
+    assert len(queues) == 3
     assert all(t["SSESpecification"]["SSEEnabled"] is True for t in tables)
     assert all(q.get("SqsManagedSseEnabled") is True or "KmsMasterKeyId" in q for q in queues)
     assert all("KmsMasterKeyId" in t for t in topics)
@@ -138,9 +143,9 @@ def test_nothing_is_public_but_the_http_api() -> None:
 
 
 def _grants(logical_id: str) -> list[dict[str, Any]]:
-    """Every statement a function's role holds: its own statements, or the worker's explicit role's."""
-    if logical_id == "SyncWorkerFunction":
-        role = RESOURCES["SyncWorkerRole"]["Properties"]
+    """Every statement a function's role holds: its own statements, or its explicit role's."""
+    if logical_id in ROLES:
+        role = RESOURCES[ROLES[logical_id]]["Properties"]
         return [s for p in role["Policies"] for s in p["PolicyDocument"]["Statement"]]
     return _statements(FUNCTIONS[logical_id])
 
