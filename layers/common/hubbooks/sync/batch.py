@@ -188,11 +188,17 @@ def run_batch(
             cache.matches[(side.other, match_id)] = records
     settings = store.settings(pair)
     created: set[str] = set()
-    if settings.enabled and settings.direction.allows(side is Side.HUBSPOT):
+    # Live creates towards QuickBooks are the engine's, one by one: each create's request id is the record's own,
+    # so a retry whose first answer was lost gets that answer back. A batch's request id is its whole
+    # delivery's, and a retry need not come in the same delivery. HubSpot's batch upserts are keyed per record.
+    bulk_creates = side is Side.QUICKBOOKS or not live
+    if bulk_creates and settings.enabled and settings.direction.allows(side is Side.HUBSPOT):
         lonely = [r for r in unlinked if not found.get(r.id) and r.active and settings.admits(r)]
         created = _create_in_bulk(signal, lonely, hubspot, qbo, store=store, cache=cache)
     store.prefetch(pair, side.other, [m.id for matches in cache.matches.values() for m in matches])
-    if settings.enabled:
+    if settings.enabled and not live:
+        # Live records pair up one at a time and may have a create behind them whose link was never saved:
+        # the engine reads its noted intent and keeps a person's later edits, which a bulk merge would not.
         _write_back_in_bulk(pair, side, unlinked, hubspot=hubspot, store=store, cache=cache)
     engine.created_in_bulk = dict.fromkeys(created, "quickbooks" if side is Side.HUBSPOT else "hubspot")
     seen = {
