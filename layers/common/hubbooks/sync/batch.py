@@ -3,19 +3,21 @@ in bulk, then reconcile each record with the engine against ports that answer fr
 fetched."""
 
 import hashlib
+import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, cast
 
+from hubbooks.errors import ValidationFaultError
 from hubbooks.mapping.pairs import spec
 from hubbooks.models.signals import Pair, Reason, Side, SyncSignal
 from hubbooks.store.sync_store import DynamoSyncStore
 from hubbooks.sync.adapters import HubSpotAdapter, QboAdapter
-from hubbooks.sync.engine import Outcome, Result, SyncEngine
+from hubbooks.sync.engine import REPLAY_MARGIN, Outcome, Result, SyncEngine, request_id
 from hubbooks.sync.merge import merge
 from hubbooks.sync.models import Decision, Link, PairSettings, Record, SyncFailure
-from hubbooks.sync.ports import HubSpotPort, LinkConflictError, QboPort
+from hubbooks.sync.ports import DuplicateNameError, HubSpotPort, LinkConflictError, QboPort
 
 
 @dataclass
@@ -188,18 +190,16 @@ def run_batch(
             cache.matches[(side.other, match_id)] = records
     settings = store.settings(pair)
     created: set[str] = set()
-    # Live creates towards QuickBooks are the engine's, one by one: each create's request id is the record's own,
-    # so a retry whose first answer was lost gets that answer back. A batch's request id is its whole
-    # delivery's, and a retry need not come in the same delivery. HubSpot's batch upserts are keyed per record.
-    bulk_creates = side is Side.QUICKBOOKS or not live
-    if bulk_creates and settings.enabled and settings.direction.allows(side is Side.HUBSPOT):
+    if settings.enabled and settings.direction.allows(side is Side.HUBSPOT):
         lonely = [r for r in unlinked if not found.get(r.id) and r.active and settings.admits(r)]
-        created = _create_in_bulk(signal, lonely, hubspot, qbo, store=store, cache=cache)
+        created = _create_in_bulk(signal, lonely, hubspot, qbo, store=store, cache=cache, live=bool(live))
     store.prefetch(pair, side.other, [m.id for matches in cache.matches.values() for m in matches])
-    if settings.enabled and not live:
-        # Live records pair up one at a time and may have a create behind them whose link was never saved:
-        # the engine reads its noted intent and keeps a person's later edits, which a bulk merge would not.
-        _write_back_in_bulk(pair, side, unlinked, hubspot=hubspot, store=store, cache=cache)
+    if settings.enabled:
+        # A live record that pairs with one found may have a create behind it whose link was never saved: the
+        # engine reads its noted intent and keeps a person's later edits, which a bulk merge would not. What
+        # this pass created itself is written back in bulk.
+        paired = [r for r in unlinked if r.id in created] if live else unlinked
+        _write_back_in_bulk(pair, side, paired, hubspot=hubspot, store=store, cache=cache)
     engine.created_in_bulk = dict.fromkeys(created, "quickbooks" if side is Side.HUBSPOT else "hubspot")
     seen = {
         i: Seen(own.get(i), list(cache.matches.get((side, i), [])), others.get(linked[i]) if i in linked else None)
@@ -220,6 +220,26 @@ def run_batch(
     finally:
         store.flush()
     return counts
+
+
+def _create_each(
+    signal: SyncSignal, lonely: list[Record], values: dict[str, dict[str, str]], qbo: QboAdapter
+) -> dict[str, Record]:
+    """Live creates towards QuickBooks: one call each under the request id the engine's first try would use,
+    so a retry in any later delivery gets a lost answer back (a batch's request id is its delivery's).
+    Refusals, and answers replayed from long ago, are left to the engine, which handles each."""
+    made: dict[str, Record] = {}
+    for record in lonely:
+        name = next(iter(spec(signal.pair).new_names(record.values)), None)
+        started = time.time()
+        rid = request_id(signal.connection_id, signal.pair, record.id, 0)
+        try:
+            created = qbo.create(signal.pair, record, values[record.id], rid, name)
+        except (DuplicateNameError, ValidationFaultError):
+            continue
+        if created.updated_at >= started - REPLAY_MARGIN:
+            made[record.id] = created
+    return made
 
 
 def _rivalled(pair: Pair, record: Record, match: Record, store: _BatchStore, cache: _Prefetched) -> bool:
@@ -260,6 +280,7 @@ def _create_in_bulk(
     *,
     store: _BatchStore,
     cache: _Prefetched,
+    live: bool = False,
 ) -> set[str]:
     """Create the other side of records nothing matched, in batches (QBO 30, HubSpot 100 a call); the engine
     then links each to what was created. Answers the ids created for; refusals are left to the engine."""
@@ -274,6 +295,9 @@ def _create_in_bulk(
     if towards_qbo:
         for r in lonely:  # noted first, as the engine does for one create (see `_create_counterpart`)
             store.save_intent(Link(signal.pair, r.id, "", {}, 0), {Side.QUICKBOOKS.value: values[r.id]}, "0")
+    if towards_qbo and live:
+        made = _create_each(signal, lonely, values, qbo)
+    elif towards_qbo:
         digest = hashlib.sha256(f"{signal.connection_id}|{signal.job_id}|{','.join(values)}".encode()).hexdigest()
         names: dict[str, str | None] = {r.id: next(iter(spec(signal.pair).new_names(r.values)), None) for r in lonely}
         made = qbo.create_many(signal.pair, [(r, values[r.id], names[r.id]) for r in lonely], digest[:30])
