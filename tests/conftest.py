@@ -157,6 +157,7 @@ def product() -> Iterator[SandboxedProduct]:
 LONGEST_FIRST = (
     "tests/integration/test_sync.py",
     "tests/integration/test_first_day.py",
+    "tests/integration/test_bulk.py",
     "tests/reliability/test_convergence.py",
     "tests/reliability/test_soak.py",
     "tests/browser/test_settings_page.py",
