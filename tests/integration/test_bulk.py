@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from devstack.browser import Browser
 from devstack.sandboxed import SandboxedProduct
 from tests.support.product import connect_webhooks, install, settle, table_items
 
@@ -16,9 +17,14 @@ BURST = 100  # an import's worth of webhooks for the suite; `make bench` sends t
 
 
 @pytest.fixture(scope="module")
-def connection(product: SandboxedProduct) -> dict[str, Any]:
+def signed_in(product: SandboxedProduct) -> tuple[Browser, dict[str, Any]]:
     connect_webhooks(product)
-    return install(product)[1]
+    return install(product)
+
+
+@pytest.fixture(scope="module")
+def connection(signed_in: tuple[Browser, dict[str, Any]]) -> dict[str, Any]:
+    return signed_in[1]
 
 
 def _links(product: SandboxedProduct) -> dict[str, str]:
@@ -112,3 +118,30 @@ def test_a_bulk_edit_in_quickbooks_reaches_hubspot_with_bulk_reads(
     # Each customer is not read on its own: the delivery's records come in one query.
     reads = [c for c in product.quickbooks_admin.calls() if c["method"] == "GET" and "/customer/" in c["path"]]
     assert len(reads) < len(pairs) / 2
+
+
+def test_a_burst_for_a_pair_that_is_off_reads_and_writes_nothing(
+    product: SandboxedProduct, signed_in: tuple[Browser, dict[str, Any]]
+) -> None:
+    browser, _ = signed_in
+    base = product.devstack.gateway_url
+    version = next(s for s in browser.get(f"{base}/api/syncs").json()["syncs"] if s["pair"] == "contacts")["version"]
+    off = browser.request("PUT", f"{base}/api/syncs/contacts", json={"version": version, "enabled": False})
+    assert off.status_code == 200, off.text
+    run = uuid.uuid4().hex[:6]
+    for admin in (product.hubspot_admin, product.quickbooks_admin):
+        admin.clear_calls()
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(
+            pool.map(
+                lambda n: product.quickbooks_admin.create(
+                    "Customer",
+                    {"DisplayName": f"Off{n} {run}", "PrimaryEmailAddr": {"Address": f"o{n}@{run}.example.com"}},
+                ),
+                range(20),
+            )
+        )
+    settle(product, timeout=120)
+    # Signals arrived together and met in bulk passes, which skipped every record without a single call.
+    calls = product.hubspot_admin.calls() + product.quickbooks_admin.calls()
+    assert [f"{c['method']} {c['path']}" for c in calls] == []

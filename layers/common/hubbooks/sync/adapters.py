@@ -114,6 +114,8 @@ class HubSpotAdapter:
 
     def get_many(self, pair: Pair, record_ids: list[str]) -> dict[str, Record | None]:
         """Batch read (100 a call); ids HubSpot no longer has map to None."""
+        if not record_ids:
+            return {}
         self.ensure_schema(pair)
         found: dict[str, Record | None] = dict.fromkeys(record_ids)
         for body in self._client.batch_read(spec(pair).hubspot_object, record_ids, self._names(pair)):

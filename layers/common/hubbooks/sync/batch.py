@@ -166,8 +166,12 @@ def run_batch(
         hubspot.mappings,
     )
     signals = {i: live.get(i) or signal.single(i, Reason.BACKFILL) for i in signal.record_ids}
-    wanted = [i for i, one in signals.items() if not engine.is_echo(one)]
-    own = hubspot.get_many(pair, wanted) if side is Side.HUBSPOT else qbo.get_many(pair, wanted)
+    # A pair that is off (or not set up) reads nothing, as the engine's own check says; echoes are not read.
+    on = store.settings(pair).enabled
+    wanted = [i for i, one in signals.items() if on and not engine.is_echo(one)]
+    own: dict[str, Record | None] = {}
+    if wanted:
+        own = hubspot.get_many(pair, wanted) if side is Side.HUBSPOT else qbo.get_many(pair, wanted)
     for record_id in wanted:
         cache.records[(side, record_id)] = own.get(record_id)
     links = {i: store.link_of(pair, side, i) for i in wanted}
