@@ -195,7 +195,17 @@ def run_batch(
     settings = store.settings(pair)
     created: set[str] = set()
     if settings.enabled and settings.direction.allows(side is Side.HUBSPOT):
-        lonely = [r for r in unlinked if not found.get(r.id) and r.active and settings.admits(r)]
+        # A record with a sync error (one a merge left behind waits for a person) or a person's decision is the
+        # engine's to judge, one by one.
+        lonely = [
+            r
+            for r in unlinked
+            if not found.get(r.id)
+            and r.active
+            and settings.admits(r)
+            and store.failure(pair, side, r.id) is None
+            and (not settings.reviewed or store.decision(pair, side, r.id) is None)
+        ]
         created = _create_in_bulk(signal, lonely, hubspot, qbo, store=store, cache=cache, live=bool(live))
     store.prefetch(pair, side.other, [m.id for matches in cache.matches.values() for m in matches])
     if settings.enabled:
