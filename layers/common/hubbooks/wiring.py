@@ -318,7 +318,10 @@ class WiredServices:
         if connection is None:
             return None
         ports = _ports(connection, *_clients(connection))
-        return run_batch(signal, ports.hubspot, ports.qbo, ports.store)
+        # Live changes gathered into one message are webhook or sweep signals of each record, with no time of
+        # their own (each record is read; none is taken for an echo).
+        live = {} if signal.job_id else {i: signal.single(i, signal.reason, version="") for i in signal.record_ids}
+        return run_batch(signal, ports.hubspot, ports.qbo, ports.store, live=live)
 
     def live_batch(self, signals: list[SyncSignal], on_result: Callable[[SyncSignal, Result], None]) -> None:
         first = signals[0]

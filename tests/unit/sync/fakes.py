@@ -4,12 +4,12 @@ ports' smallest faithful implementations: unique names, SyncTokens, links with v
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, cast
 
 from hubbooks.errors import ValidationFaultError
 from hubbooks.mapping.pairs import spec
 from hubbooks.models.signals import Pair, Side
-from hubbooks.sync.models import Decision, Link, PairSettings, Record, SyncFailure, still_ours
+from hubbooks.sync.models import BatchCreate, Decision, Link, PairSettings, Record, SyncFailure, still_ours
 from hubbooks.sync.ports import DuplicateNameError, LinkConflictError, StaleObjectError
 
 _ids = itertools.count(1000)
@@ -107,6 +107,7 @@ class FakeQbo:
     writes: list[tuple[str, dict[str, str]]] = field(default_factory=list)
     requests: dict[str, Record] = field(default_factory=dict)
     taken_names: set[str] = field(default_factory=set)
+    batches: dict[str, dict[str, Record]] = field(default_factory=dict)  # a batch's first answer, by bId
     stale_once: bool = False
     clock: list[float] = field(default_factory=lambda: [1000.0])
 
@@ -149,6 +150,23 @@ class FakeQbo:
         self.taken_names.add(display_name or "")
         self.requests[request_id] = record
         return record
+
+    def create_batch(
+        self, pair: Pair, request_id: str, creations: list[tuple[Record, dict[str, str], str | None, str]]
+    ) -> dict[str, Record]:
+        """A batch of creates; a repeated request id answers the first answer (whatever the repeat holds)."""
+        if request_id not in self.batches:
+            self.batches[request_id] = {
+                bid: self.create(pair, source, values, f"{request_id}/{bid}", name)
+                for source, values, name, bid in creations
+            }
+        answer = self.batches[request_id]
+        return {source.id: answer[bid] for source, _, _, bid in creations if bid in answer}
+
+    def replay_create(
+        self, pair: Pair, source: Record, values: dict[str, str], display_name: str | None, batch: BatchCreate
+    ) -> Record | None:
+        return self.create_batch(pair, batch.request_id, [(source, values, display_name, batch.bid)]).get(source.id)
 
     def update(self, pair: Pair, current: Record, values: dict[str, str]) -> Record:
         record = self.records[current.id]
@@ -209,6 +227,32 @@ class FakeStore:
             if values:
                 note = {"values": values, "version": link.version, "qbo_id": link.qbo_id, "token": qbo_token}
                 self.intents[(link.pair, link.hubspot_id, side)] = note
+
+    def note_creation(self, pair: Pair, hubspot_id: str, values: dict[str, str]) -> BatchCreate | None:
+        noted = self.intents.get((pair, hubspot_id, Side.QUICKBOOKS.value))
+        if noted is not None and noted.get("batch") is not None:
+            return cast(BatchCreate, noted["batch"])
+        self.intents[(pair, hubspot_id, Side.QUICKBOOKS.value)] = {
+            "values": values,
+            "version": 0,
+            "qbo_id": "",
+            "token": "0",
+        }
+        return None
+
+    def claim_creations(
+        self, pair: Pair, creations: dict[str, tuple[dict[str, str], BatchCreate]]
+    ) -> dict[str, BatchCreate]:
+        claimed: dict[str, BatchCreate] = {}
+        for hubspot_id, (values, batch) in creations.items():
+            key = (pair, hubspot_id, Side.QUICKBOOKS.value)
+            noted = self.intents.get(key)
+            if noted is None or (noted.get("batch") and noted["batch"].request_id == batch.request_id):
+                self.intents[key] = {"values": values, "version": 0, "qbo_id": "", "token": "0", "batch": batch}
+                claimed[hubspot_id] = batch
+            elif noted.get("batch"):
+                claimed[hubspot_id] = noted["batch"]
+        return claimed
 
     def intent(self, link: Link, qbo_token: str) -> dict[str, dict[str, str]]:
         notes = {

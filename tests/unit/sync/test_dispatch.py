@@ -120,10 +120,18 @@ def test_a_batch_of_invoices_goes_record_by_record_through_billing_and_counts_ea
 
 def test_a_batch_without_a_job_or_connection_is_skipped_whole_and_touches_no_job() -> None:
     services = _Services()
-    no_job = dispatch(_signal(Pair.CONTACTS, ids=["1", "2"]), services)
+    no_job = dispatch(_signal(Pair.INVOICES, ids=["1", "2"]), services)
     gone = dispatch(_signal(Pair.CONTACTS, ids=["1", "2"], job="j3"), _Services(engine_service=None))
     assert no_job.counts == gone.counts == Counter(skipped=2)
     assert services.batches == []
+    assert services.progress == []
+
+
+def test_live_changes_gathered_in_one_message_run_as_one_batch_of_no_job() -> None:
+    services = _Services()
+    handled = dispatch(_signal(Pair.CONTACTS, side=Side.HUBSPOT, ids=["1", "2"]), services)
+    assert handled.counts == Counter(done=2, linked=2)
+    assert [s.record_ids for s in services.batches] == [["1", "2"]]
     assert services.progress == []
 
 

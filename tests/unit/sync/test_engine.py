@@ -7,7 +7,7 @@ import pytest
 from hubbooks.mapping.pairs import display_names
 from hubbooks.models.signals import Change, Pair, Reason, Side, SyncSignal
 from hubbooks.sync.engine import ECHO, Outcome, SyncEngine
-from hubbooks.sync.models import Decision, DeleteBehaviour, Link, PairSettings, Policy, Record
+from hubbooks.sync.models import BatchCreate, Decision, DeleteBehaviour, Link, PairSettings, Policy, Record
 from tests.unit.sync.fakes import FakeHubSpot, FakeQbo, FakeStore
 
 
@@ -605,3 +605,37 @@ def test_a_customer_we_created_before_a_stop_keeps_the_persons_later_contact_edi
     engine.handle(_signal(Side.HUBSPOT, contact.id))
     assert hubspot.records[contact.id].values["firstname"] == qbo.records[customer.id].values["firstname"] == "Person"
     assert hubspot.records[contact.id].values["lastname"] == qbo.records[customer.id].values["lastname"] == "New"
+
+
+def _noted_in_batch(store: FakeStore, contact: Record, batch: BatchCreate) -> None:
+    """What a bulk pass leaves when it stops after noting a contact's batch create."""
+    values = {"email": contact.values["email"], "firstname": contact.values["firstname"]}
+    assert store.claim_creations(Pair.CONTACTS, {contact.id: (values, batch)}) == {contact.id: batch}
+
+
+def test_a_create_noted_in_a_batch_whose_answer_was_lost_takes_that_batchs_customer() -> None:
+    """A bulk pass noted the contact's create in a batch, QuickBooks made the customer, and the answer never
+    came back: the contact's next sync asks for that batch's answer again instead of making a second one."""
+    engine, hubspot, qbo, store = _engine()
+    contact = hubspot.add(email="lost@example.com", firstname="Lost")
+    batch = BatchCreate("hb-lost-0", "b1")
+    _noted_in_batch(store, contact, batch)
+    answer = qbo.create_batch(Pair.CONTACTS, batch.request_id, [(contact, {"email": "lost@example.com"}, None, "b1")])
+    made = answer[contact.id].id
+    engine.handle(_signal(Side.HUBSPOT, contact.id))
+    assert list(qbo.records) == [made]
+    assert store.link_of(Pair.CONTACTS, Side.HUBSPOT, contact.id).qbo_id == made  # type: ignore[union-attr]
+
+
+def test_a_create_noted_in_a_batch_never_sent_is_made_once_whoever_sends_it_first() -> None:
+    """The batch never reached QuickBooks: the contact's own sync makes the customer under the batch's request
+    id, so the bulk pass sending that batch later gets the same customer back, not another."""
+    engine, hubspot, qbo, store = _engine()
+    contact = hubspot.add(email="first@example.com", firstname="First")
+    batch = BatchCreate("hb-never-0", "b1")
+    _noted_in_batch(store, contact, batch)
+    engine.handle(_signal(Side.HUBSPOT, contact.id))
+    (customer,) = qbo.records
+    late = qbo.create_batch(Pair.CONTACTS, batch.request_id, [(contact, {"email": "first@example.com"}, None, "b1")])
+    assert late == {contact.id: qbo.records[customer]}
+    assert len(qbo.records) == 1

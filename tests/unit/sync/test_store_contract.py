@@ -8,7 +8,7 @@ import pytest
 from hubbooks.models.signals import Pair, Side
 from hubbooks.store.sync_store import DynamoSyncStore
 from hubbooks.store.table import Table
-from hubbooks.sync.models import Link, SyncFailure
+from hubbooks.sync.models import BatchCreate, Link, SyncFailure
 from hubbooks.sync.ports import LinkConflictError, StorePort
 from tests.support.aws import table_in_process
 from tests.unit.sync.fakes import FakeStore
@@ -102,3 +102,21 @@ def test_an_intent_is_ours_at_its_link_version_and_in_quickbooks_while_its_synct
     store.save_intent(second, {"hs": {"lastname": "Lu"}, "qbo": {}}, "")  # one side: the other's stays
     assert store.intent(second, "4") == {"qbo": {"firstname": "Ann"}, "hs": {"lastname": "Lu"}}
     assert store.intent(Link(PAIR, "h1", "q9", {}, second.version), "4") == {}  # another pair of records
+
+
+def test_a_batch_create_is_noted_once_and_a_single_create_keeps_its_record(store: StorePort) -> None:
+    """A record whose own sync noted a single create is that sync's to make; one noted in an earlier batch
+    stays in it (its answer may exist), whatever batch a later pass proposes; a batch noted first is what a
+    single create must take; the values noted count as ours like any creation intent."""
+    assert store.note_creation(PAIR, "single", {"email": "s@example.com"}) is None
+    earlier = BatchCreate("hb-earlier-0", "e1")
+    assert store.claim_creations(PAIR, {"earlier": ({"email": "e@example.com"}, earlier)}) == {"earlier": earlier}
+    later = BatchCreate("hb-later-0", "x")
+    claimed = store.claim_creations(
+        PAIR, {i: ({"email": f"{i}@example.com"}, later) for i in ("single", "earlier", "new")}
+    )
+    assert claimed == {"earlier": earlier, "new": later}
+    assert store.claim_creations(PAIR, {"new": ({"email": "new@example.com"}, later)}) == {"new": later}
+    assert store.note_creation(PAIR, "new", {"email": "other@example.com"}) == later
+    assert store.intent(Link(PAIR, "new", "", {}, 0), "0") == {"qbo": {"email": "new@example.com"}}
+    assert store.note_creation(PAIR, "single", {"email": "s2@example.com"}) is None

@@ -50,10 +50,12 @@ class SyncSignal(BaseModel):
     source_version: str = Field(description="The source's version or timestamp of the change")
     event_id: str = ""
     merged_ids: list[str] = Field(default_factory=list)
-    record_ids: list[str] = Field(default_factory=list, description="A batch of records of one side (initial sync)")
+    record_ids: list[str] = Field(
+        default_factory=list, description="A batch of records of one side (an initial sync's, or live changes)"
+    )
     job_id: str | None = None
 
-    def single(self, record_id: str, reason: Reason) -> "SyncSignal":
+    def single(self, record_id: str, reason: Reason, version: str | None = None) -> "SyncSignal":
         """The signal of one record of this batch (or of this signal's pair and side)."""
         return SyncSignal(
             connection_id=self.connection_id,
@@ -61,13 +63,14 @@ class SyncSignal(BaseModel):
             side=self.side,
             record_id=record_id,
             reason=reason,
-            source_version=self.source_version,
+            source_version=self.source_version if version is None else version,
         )
 
     def default_group(self) -> str:
-        """The FIFO group of a record not yet linked: its side and id (a batch: its job and first id)."""
+        """The FIFO group of a record not yet linked: its side and id (a batch: its job, or live, and first id)."""
         if self.record_ids:
-            return f"{self.connection_id}:{self.pair}:job:{self.job_id}:{self.side}:{self.record_id}"
+            batch = f"job:{self.job_id}" if self.job_id else "live"
+            return f"{self.connection_id}:{self.pair}:{batch}:{self.side}:{self.record_id}"
         return f"{self.connection_id}:{self.pair}:{self.side}:{self.record_id}"
 
     def deduplication_id(self) -> str:

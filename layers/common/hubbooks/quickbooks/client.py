@@ -19,14 +19,18 @@ def _fault(response: requests.Response) -> ValidationFaultError:
         body = response.json()
     except ValueError:
         body = {}
-    fault = body.get("Fault") or body.get("fault") or {}
+    return fault_error(body.get("Fault") or body.get("fault") or {}, response.status_code, response.reason)
+
+
+def fault_error(fault: dict[str, Any], status: int = 400, reason: str = "") -> ValidationFaultError:
+    """A QuickBooks Fault (an answer's, or one item's of a batch answer) as the error it means."""
     errors = fault.get("Error") or fault.get("error") or [{}]
     first = errors[0]
     return ValidationFaultError(
         PROVIDER,
-        response.status_code,
-        str(first.get("code") or response.status_code),
-        str(first.get("Message") or first.get("message") or response.reason),
+        status,
+        str(first.get("code") or status),
+        str(first.get("Message") or first.get("message") or reason),
         detail=str(first.get("Detail") or first.get("detail") or ""),
         element=str(first.get("element") or ""),
     )

@@ -24,7 +24,7 @@ from hubbooks.store.keys import (
 from hubbooks.store.links import LinkLookup
 from hubbooks.store.sync_settings import SyncSettingsRepository
 from hubbooks.store.table import Table
-from hubbooks.sync.models import Decision, Link, PairSettings, SyncFailure, still_ours
+from hubbooks.sync.models import BatchCreate, Decision, Link, PairSettings, SyncFailure, still_ours
 from hubbooks.sync.ports import LinkConflictError
 
 HISTORY_DAYS = 30
@@ -143,6 +143,49 @@ class DynamoSyncStore:
             ExpressionAttributeValues=values | {":ttl": int(time.time()) + INTENT_DAYS * 86400},
         )
 
+    def note_creation(self, pair: Pair, hubspot_id: str, values: dict[str, str]) -> BatchCreate | None:
+        note = _creation_note(values)
+        if self._note_if(pair, hubspot_id, note, "attribute_not_exists(#q.#b)", {}):
+            return None
+        return _batch_of(self._intent_item(pair, hubspot_id))
+
+    def claim_creations(
+        self, pair: Pair, creations: dict[str, tuple[dict[str, str], BatchCreate]]
+    ) -> dict[str, BatchCreate]:
+        """One conditional write per record (a transaction would fail them all for one record)."""
+        claimed: dict[str, BatchCreate] = {}
+        for hubspot_id, (values, batch) in creations.items():
+            condition = "attribute_not_exists(#q) OR #q.#b.request_id = :r"
+            if self._note_if(pair, hubspot_id, _creation_note(values, batch), condition, {":r": batch.request_id}):
+                claimed[hubspot_id] = batch
+                continue
+            earlier = _batch_of(self._intent_item(pair, hubspot_id))
+            if earlier is not None:
+                claimed[hubspot_id] = earlier
+        return claimed
+
+    def _note_if(
+        self, pair: Pair, hubspot_id: str, note: dict[str, Any], condition: str, values: dict[str, Any]
+    ) -> bool:
+        """Write QuickBooks' side of a record's intent if `condition` holds; answers whether it did."""
+        try:
+            self.table.resource.update_item(
+                Key={"PK": self.pk, "SK": intent_sk(pair, hubspot_id)},
+                UpdateExpression="SET #q = :n, #ttl = :ttl",
+                ConditionExpression=condition,
+                ExpressionAttributeNames={"#q": f"intent_{Side.QUICKBOOKS}", "#b": "batch", "#ttl": "ttl"},
+                ExpressionAttributeValues=values | {":n": note, ":ttl": int(time.time()) + INTENT_DAYS * 86400},
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
+            return False
+        return True
+
+    def _intent_item(self, pair: Pair, hubspot_id: str) -> dict[str, Any]:
+        key = {"PK": self.pk, "SK": intent_sk(pair, hubspot_id)}
+        return self.table.resource.get_item(Key=key, ConsistentRead=True).get("Item") or {}
+
     def intent(self, link: Link, qbo_token: str) -> dict[str, dict[str, str]]:
         item = self.table.resource.get_item(
             Key={"PK": self.pk, "SK": intent_sk(link.pair, link.hubspot_id)}, ConsistentRead=True
@@ -251,3 +294,16 @@ def _link(pair: Pair, side: Side, record_id: str, item: dict[str, Any]) -> Link:
         int(item.get("version", 0)),
         {k: str(v) for k, v in (item.get("seen") or {}).items()},
     )
+
+
+def _creation_note(values: dict[str, str], batch: BatchCreate | None = None) -> dict[str, Any]:
+    """QuickBooks' side of the intent noted before a create (link version 0, no record yet), with its batch."""
+    note: dict[str, Any] = {"values": values, "version": 0, "qbo_id": "", "token": "0"}
+    if batch is not None:
+        note["batch"] = {"request_id": batch.request_id, "bid": batch.bid}
+    return note
+
+
+def _batch_of(item: dict[str, Any]) -> BatchCreate | None:
+    batch = (item.get(f"intent_{Side.QUICKBOOKS}") or {}).get("batch")
+    return None if not batch else BatchCreate(str(batch["request_id"]), str(batch["bid"]))

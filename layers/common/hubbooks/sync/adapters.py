@@ -1,5 +1,6 @@
 """The engine's ports over the real APIs: records in canonical form in, provider writes out."""
 
+import hashlib
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -11,13 +12,20 @@ from hubbooks.mapping.fields import FieldMapping, hubspot_properties, split
 from hubbooks.mapping.pairs import DEFAULTS, spec
 from hubbooks.mapping.qbo_fields import qbo_field
 from hubbooks.models.signals import Pair, Side
-from hubbooks.quickbooks.client import QboClient, quoted
+from hubbooks.quickbooks.client import QboClient, fault_error, quoted
 from hubbooks.store.sync_store import DynamoSyncStore
-from hubbooks.sync.models import Record
+from hubbooks.sync.models import BatchCreate, Record
 from hubbooks.sync.ports import DuplicateNameError, MergedAwayError, StaleObjectError
 
 BULK = 100
 QBO_BATCH = 30
+
+
+def bid_of(hubspot_id: str) -> str:
+    """A record's `bId` in any batch create (at most 10 characters): the record's, whichever batch holds it."""
+    return hashlib.sha256(hubspot_id.encode()).hexdigest()[:10]
+
+
 PUT_BACK_ROUNDS = 3  # a put-back written over by a still newer edit is put back again, this many times in all
 WRITE_STAMP = 1.0  # seconds: a write's history entry is stamped this close to (before) the record's updatedAt
 
@@ -417,27 +425,42 @@ class QboAdapter:
                 raise DuplicateNameError(display_name or body.get("Name", "")) from exc
             raise
 
-    def create_many(
-        self, pair: Pair, creations: list[tuple[Record, dict[str, str], str | None]], request_id: str
+    def create_batch(
+        self, pair: Pair, request_id: str, creations: list[tuple[Record, dict[str, str], str | None, str]]
     ) -> dict[str, Record]:
-        """Create records in QBO batches of 30; answers the created record per source (HubSpot) id.
-
-        Items QuickBooks refuses are left out: the engine creates those one by one, handling each fault.
-        """
-        created: dict[str, Record] = {}
+        """One QBO batch call of at most 30 creates, each `(source, values, name, bId)`; answers the created
+        record per source (HubSpot) id. Items QuickBooks refuses are left out (the engine handles each), and
+        so are items a repeat of `request_id` finds no answer for (its first call never held them)."""
         entity = spec(pair).entity
-        for start in range(0, len(creations), QBO_BATCH):
-            chunk = creations[start : start + QBO_BATCH]
-            items = [
-                {"bId": str(index), "operation": "create", entity: self._create_body(pair, source, values, name)}
-                for index, (source, values, name) in enumerate(chunk)
-            ]
-            answers = self._client.batch(items, f"{request_id[:30]}-{start // QBO_BATCH}")
-            by_bid = {str(index): source.id for index, (source, _, _) in enumerate(chunk)}
-            for answer in answers:
-                if entity in answer and str(answer.get("bId")) in by_bid:
-                    created[by_bid[str(answer["bId"])]] = self._record(pair, answer[entity])
-        return created
+        items = [
+            {"bId": bid, "operation": "create", entity: self._create_body(pair, source, values, name)}
+            for source, values, name, bid in creations
+        ]
+        by_bid = {bid: source.id for source, _, _, bid in creations}
+        return {
+            by_bid[str(answer["bId"])]: self._record(pair, answer[entity])
+            for answer in self._client.batch(items, request_id)
+            if entity in answer and str(answer.get("bId")) in by_bid
+        }
+
+    def replay_create(
+        self, pair: Pair, source: Record, values: dict[str, str], display_name: str | None, batch: BatchCreate
+    ) -> Record | None:
+        item = {
+            "bId": batch.bid,
+            "operation": "create",
+            spec(pair).entity: self._create_body(pair, source, values, display_name),
+        }
+        for answer in self._client.batch([item], batch.request_id):
+            if str(answer.get("bId")) != batch.bid:
+                continue
+            if spec(pair).entity in answer:
+                return self._record(pair, answer[spec(pair).entity])
+            fault = fault_error(answer.get("Fault") or {})
+            if fault.code == "6240":
+                raise DuplicateNameError(display_name or "") from fault
+            raise fault
+        return None
 
     def update(self, pair: Pair, current: Record, values: dict[str, str]) -> Record:
         body = {"Id": current.id, "SyncToken": current.version, "sparse": True, **self._body(pair, values, current.raw)}

@@ -9,15 +9,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from hubbooks.errors import ValidationFaultError
 from hubbooks.mapping.pairs import spec
 from hubbooks.models.signals import Pair, Reason, Side, SyncSignal
 from hubbooks.store.sync_store import DynamoSyncStore
-from hubbooks.sync.adapters import HubSpotAdapter, QboAdapter
-from hubbooks.sync.engine import REPLAY_MARGIN, Outcome, Result, SyncEngine, request_id
+from hubbooks.sync.adapters import QBO_BATCH, HubSpotAdapter, QboAdapter, bid_of
+from hubbooks.sync.engine import REPLAY_MARGIN, Outcome, Result, SyncEngine
 from hubbooks.sync.merge import merge
-from hubbooks.sync.models import Decision, Link, PairSettings, Record, SyncFailure
-from hubbooks.sync.ports import DuplicateNameError, HubSpotPort, LinkConflictError, QboPort
+from hubbooks.sync.models import BatchCreate, Decision, Link, PairSettings, Record, SyncFailure
+from hubbooks.sync.ports import HubSpotPort, LinkConflictError, QboPort
 
 
 @dataclass
@@ -110,6 +109,14 @@ class _BatchStore:
 
     def save_intent(self, link: Link, writes: dict[str, dict[str, str]], qbo_token: str) -> None:
         self._inner.save_intent(link, writes, qbo_token)
+
+    def note_creation(self, pair: Pair, hubspot_id: str, values: dict[str, str]) -> BatchCreate | None:
+        return self._inner.note_creation(pair, hubspot_id, values)
+
+    def claim_creations(
+        self, pair: Pair, creations: dict[str, tuple[dict[str, str], BatchCreate]]
+    ) -> dict[str, BatchCreate]:
+        return self._inner.claim_creations(pair, creations)
 
     def record_exclusion(self, pair: Pair, side: Side, record_id: str, reason: str, name: str) -> None:
         self._inner.record_exclusion(pair, side, record_id, reason, name)
@@ -206,7 +213,7 @@ def run_batch(
             and store.failure(pair, side, r.id) is None
             and (not settings.reviewed or store.decision(pair, side, r.id) is None)
         ]
-        created = _create_in_bulk(signal, lonely, hubspot, qbo, store=store, cache=cache, live=bool(live))
+        created = _create_in_bulk(signal, lonely, hubspot, qbo, store=store, cache=cache)
     store.prefetch(pair, side.other, [m.id for matches in cache.matches.values() for m in matches])
     if settings.enabled:
         # A live record that pairs with one found may have a create behind it whose link was never saved: the
@@ -236,23 +243,33 @@ def run_batch(
     return counts
 
 
-def _create_each(
-    signal: SyncSignal, lonely: list[Record], values: dict[str, dict[str, str]], qbo: QboAdapter
+def _create_in_qbo_batches(
+    signal: SyncSignal, lonely: list[Record], values: dict[str, dict[str, str]], qbo: QboAdapter, store: _BatchStore
 ) -> dict[str, Record]:
-    """Live creates towards QuickBooks: one call each under the request id the engine's first try would use,
-    so a retry in any later delivery gets a lost answer back (a batch's request id is its delivery's).
-    Refusals, and answers replayed from long ago, are left to the engine, which handles each."""
-    made: dict[str, Record] = {}
+    """Creates towards QuickBooks in batch calls of up to 30 that any later sync can replay: each record's batch
+    and bId are noted before the call, a record noted in an earlier batch goes in that batch again (QuickBooks
+    answers a repeated request id with its first answer), and one whose single create was noted is left to
+    the engine. Refusals, and answers replayed from long ago, are left to the engine too."""
+    ids = sorted(r.id for r in lonely)
+    digest = hashlib.sha256(f"{signal.connection_id}|{signal.pair}|{signal.job_id}|{','.join(ids)}".encode())
+    proposed = {
+        r.id: (values[r.id], BatchCreate(f"hb-{digest.hexdigest()[:28]}-{n // QBO_BATCH}", bid_of(r.id)))
+        for n, r in enumerate(lonely)
+    }
+    claimed = store.claim_creations(signal.pair, proposed)
+    batches: dict[str, list[Record]] = {}
     for record in lonely:
-        name = next(iter(spec(signal.pair).new_names(record.values)), None)
+        if record.id in claimed:
+            batches.setdefault(claimed[record.id].request_id, []).append(record)
+    made: dict[str, Record] = {}
+    for batch_id, records in batches.items():
         started = time.time()
-        rid = request_id(signal.connection_id, signal.pair, record.id, 0)
-        try:
-            created = qbo.create(signal.pair, record, values[record.id], rid, name)
-        except (DuplicateNameError, ValidationFaultError):
-            continue
-        if created.updated_at >= started - REPLAY_MARGIN:
-            made[record.id] = created
+        creations = [
+            (r, values[r.id], next(iter(spec(signal.pair).new_names(r.values)), None), claimed[r.id].bid)
+            for r in records
+        ]
+        created = qbo.create_batch(signal.pair, batch_id, creations)
+        made |= {i: record for i, record in created.items() if record.updated_at >= started - REPLAY_MARGIN}
     return made
 
 
@@ -294,7 +311,6 @@ def _create_in_bulk(
     *,
     store: _BatchStore,
     cache: _Prefetched,
-    live: bool = False,
 ) -> set[str]:
     """Create the other side of records nothing matched, in batches (QBO 30, HubSpot 100 a call); the engine
     then links each to what was created. Answers the ids created for; refusals are left to the engine."""
@@ -307,14 +323,7 @@ def _create_in_bulk(
         for r in lonely
     }
     if towards_qbo:
-        for r in lonely:  # noted first, as the engine does for one create (see `_create_counterpart`)
-            store.save_intent(Link(signal.pair, r.id, "", {}, 0), {Side.QUICKBOOKS.value: values[r.id]}, "0")
-    if towards_qbo and live:
-        made = _create_each(signal, lonely, values, qbo)
-    elif towards_qbo:
-        digest = hashlib.sha256(f"{signal.connection_id}|{signal.job_id}|{','.join(values)}".encode()).hexdigest()
-        names: dict[str, str | None] = {r.id: next(iter(spec(signal.pair).new_names(r.values)), None) for r in lonely}
-        made = qbo.create_many(signal.pair, [(r, values[r.id], names[r.id]) for r in lonely], digest[:30])
+        made = _create_in_qbo_batches(signal, lonely, values, qbo, store)
     else:
         made = hubspot.create_many(signal.pair, [(r.id, values[r.id]) for r in lonely])
     for source_id, record in made.items():

@@ -142,10 +142,11 @@ def dispatch(signal: SyncSignal, services: Services) -> Handled:
             return Handled(Result(Outcome.SKIPPED, f"{signal.pair} changes on the {signal.side} side are not synced"))
         return Handled(record(signal, services))
     batch = BATCHES.get(key)
-    if signal.job_id is None or batch is None:
+    if batch is None or (signal.job_id is None and key not in TWO_WAY):
         return Handled(NO_JOB, Counter(skipped=len(signal.record_ids)))
-    counts = batch(signal, services)
+    counts = batch(signal, services)  # a job's batch, or live changes of records not linked yet
     if counts is None:
         return Handled(GONE, Counter(skipped=len(signal.record_ids)))
-    services.add_progress(signal, counts)
+    if signal.job_id is not None:
+        services.add_progress(signal, counts)
     return Handled(Result(Outcome.UPDATED, f"{counts['done']} records"), counts)

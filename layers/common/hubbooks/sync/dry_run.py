@@ -14,7 +14,7 @@ from hubbooks.models.sync_config import SyncConfig
 from hubbooks.quickbooks.client import QboClient, quoted
 from hubbooks.store.sync_store import DynamoSyncStore
 from hubbooks.store.table import Table
-from hubbooks.sync.models import Link, SyncFailure
+from hubbooks.sync.models import BatchCreate, Link, SyncFailure
 
 _new_ids = itertools.count(1)
 
@@ -206,6 +206,14 @@ class PreviewStore(DynamoSyncStore):
 
     def save_intent(self, link: Link, writes: dict[str, dict[str, str]], qbo_token: str) -> None:
         return None
+
+    def note_creation(self, pair: Pair, hubspot_id: str, values: dict[str, str]) -> BatchCreate | None:
+        return None
+
+    def claim_creations(
+        self, pair: Pair, creations: dict[str, tuple[dict[str, str], BatchCreate]]
+    ) -> dict[str, BatchCreate]:
+        return {hubspot_id: batch for hubspot_id, (_, batch) in creations.items()}
 
     def record_exclusion(self, pair: Pair, side: Side, record_id: str, reason: str, name: str) -> None:
         return None

@@ -14,7 +14,16 @@ from hubbooks.mapping.pairs import DEFAULTS, spec
 from hubbooks.models.signals import Change, Pair, Reason, Side, SyncSignal
 from hubbooks.sync import failures
 from hubbooks.sync.merge import MergePlan, merge
-from hubbooks.sync.models import Decision, DeleteBehaviour, Link, PairSettings, Policy, Record, SyncFailure
+from hubbooks.sync.models import (
+    BatchCreate,
+    Decision,
+    DeleteBehaviour,
+    Link,
+    PairSettings,
+    Policy,
+    Record,
+    SyncFailure,
+)
 from hubbooks.sync.ports import (
     DuplicateNameError,
     HubSpotPort,
@@ -425,19 +434,20 @@ class SyncEngine:
         }
         if towards_qbo:
             # Noted before the create: a sync that stops before the link is saved leaves it, and the pair's
-            # next sync knows the new customer's values as ours, not as a person's edits made after it.
-            self.store.save_intent(Link(pair, record.id, "", {}, 0), {Side.QUICKBOOKS.value: values}, "0")
-            hubspot, qbo, created_in = record, self._create_in_qbo(pair, record, values), "quickbooks"
+            # next sync knows the new customer's values as ours, not as a person's edits made after it. A
+            # record a batch create was noted for takes that batch's answer.
+            batch = self.store.note_creation(pair, record.id, values)
+            hubspot, qbo, created_in = record, self._create_in_qbo(pair, record, values, batch), "quickbooks"
         else:
             hubspot, qbo, created_in = self.hubspot.create(pair, values, record.id), record, "hubspot"
         return self._agree(pair, hubspot, qbo, None, settings, outcome=Outcome.CREATED, created_in=created_in)
 
-    def _create_in_qbo(self, pair: Pair, record: Record, values: dict[str, str]) -> Record:
+    def _create_in_qbo(self, pair: Pair, record: Record, values: dict[str, str], batch: BatchCreate | None) -> Record:
         """A new QuickBooks record, under the first of its names not taken (a person's name may be)."""
         names = spec(pair).new_names(record.values) or [""]
         for attempt, name in enumerate(names):
             try:
-                created = self._create_once(pair, record, values, attempt, name or None)
+                created = self._create_once(pair, record, values, attempt, name or None, batch=batch)
             except DuplicateNameError:
                 continue
             if attempt:
@@ -451,11 +461,22 @@ class SyncEngine:
         )
 
     def _create_once(
-        self, pair: Pair, record: Record, values: dict[str, str], attempt: int, name: str | None
+        self,
+        pair: Pair,
+        record: Record,
+        values: dict[str, str],
+        attempt: int,
+        name: str | None,
+        *,
+        batch: BatchCreate | None,
     ) -> Record:
-        """One create, idempotent by its request id; a replayed answer naming a record since gone is made anew."""
+        """One create, idempotent by its request id (or, for the first name, the batch's it was noted in when
+        that batch held it); a replayed answer naming a record since gone is made anew."""
         started = time.time()
-        created = self.qbo.create(pair, record, values, request_id(self.connection_id, pair, record.id, attempt), name)
+        created = None if batch is None or attempt else self.qbo.replay_create(pair, record, values, name, batch)
+        if created is None:
+            rid = request_id(self.connection_id, pair, record.id, attempt)
+            created = self.qbo.create(pair, record, values, rid, name)
         if created.updated_at < started - REPLAY_MARGIN and self.qbo.get(pair, created.id) is None:
             # QuickBooks answered the request id with its first answer: a record since merged away.
             rid = request_id(self.connection_id, pair, record.id, attempt, int(started))

@@ -100,6 +100,15 @@ class SyncFailure:
     fix: str
 
 
+@dataclass(frozen=True)
+class BatchCreate:
+    """Where a create towards QuickBooks goes: a batch request (its `requestid`) and the item's `bId` in it.
+    Noted before the call, so any later sync of the record asks QuickBooks for that same answer."""
+
+    request_id: str
+    bid: str
+
+
 def still_ours(side: str, link: Link, note: dict[str, Any], qbo_token: str) -> bool:
     """Whether a noted write still says what is ours on that side of the link (see `StorePort.intent`)."""
     if str(note["qbo_id"]) not in (link.qbo_id, ""):

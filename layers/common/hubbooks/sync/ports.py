@@ -3,7 +3,7 @@
 from typing import Any, Protocol
 
 from hubbooks.models.signals import Pair, Side
-from hubbooks.sync.models import Decision, Link, PairSettings, Record, SyncFailure
+from hubbooks.sync.models import BatchCreate, Decision, Link, PairSettings, Record, SyncFailure
 
 
 class StaleObjectError(Exception):
@@ -64,6 +64,13 @@ class QboPort(Protocol):
         self, pair: Pair, source: Record, values: dict[str, str], request_id: str, display_name: str | None
     ) -> Record: ...
 
+    def replay_create(
+        self, pair: Pair, source: Record, values: dict[str, str], display_name: str | None, batch: BatchCreate
+    ) -> Record | None:
+        """The record a batch create made for `source` (the batch sent again under its request id: QuickBooks
+        answers a repeat with its first answer), or None when that batch never held it."""
+        ...
+
     def update(self, pair: Pair, current: Record, values: dict[str, str]) -> Record: ...
 
     def deactivate(self, pair: Pair, current: Record) -> Record: ...
@@ -88,6 +95,20 @@ class StorePort(Protocol):
         """What a sync is about to write to sides ("hubspot", "quickbooks") of a linked pair, noted before it
         writes, with the SyncToken QuickBooks' record will have once written: a sync that stops after writing
         and before saving the link leaves it behind. A side not in `writes` keeps what was noted for it."""
+        ...
+
+    def note_creation(self, pair: Pair, hubspot_id: str, values: dict[str, str]) -> BatchCreate | None:
+        """Note the values a QuickBooks record is about to be created with for a HubSpot record (an intent at
+        link version 0), unless a batch create was noted for it first: then answer that batch, whose answer
+        the create must take (creating it again would make a second customer)."""
+        ...
+
+    def claim_creations(
+        self, pair: Pair, creations: dict[str, tuple[dict[str, str], BatchCreate]]
+    ) -> dict[str, BatchCreate]:
+        """Note each record's values with the batch its create is proposed for. A record already noted under a
+        batch keeps that one; a record whose single create was noted is left out (its sync makes it). Answers
+        the batch each record's create belongs to."""
         ...
 
     def intent(self, link: Link, qbo_token: str) -> dict[str, dict[str, str]]:
