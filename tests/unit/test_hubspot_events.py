@@ -25,3 +25,18 @@ def test_deal_signals_come_only_from_association_changes() -> None:
 def test_contact_and_product_changes_all_become_signals() -> None:
     events = parse_batch([_event("contact.propertyChange"), _event("product.deletion"), _event("company.creation")])
     assert [s.pair if (s := to_signal(e, "c1")) else None for e in events] == [Pair.CONTACTS, Pair.PRODUCTS, None]
+
+
+def test_the_apps_own_write_to_its_own_property_is_no_work_but_anyone_elses_is() -> None:
+    """The write-back of a new link (the QuickBooks id on the contact) is the app's: HubSpot names the app as the
+    change's source. The same property changed by a person, or the app's change to a synced field, is read."""
+    ours = {"propertyName": "qbo_customer_id", "changeSource": "INTEGRATION", "appId": 9, "sourceId": "9"}
+    kinds = [
+        ours,
+        {**ours, "changeSource": "CRM_UI", "sourceId": "userId:1"},
+        {**ours, "appId": 8},
+        {**ours, "propertyName": "firstname"},
+        {**ours, "propertyName": "qbo_item_id"},
+    ]
+    events = parse_batch([{**_event("contact.propertyChange"), **kind} for kind in kinds])
+    assert [to_signal(e, "c1") is not None for e in events] == [False, True, True, True, False]

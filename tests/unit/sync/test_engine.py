@@ -6,7 +6,7 @@ import pytest
 
 from hubbooks.mapping.pairs import display_names
 from hubbooks.models.signals import Change, Pair, Reason, Side, SyncSignal
-from hubbooks.sync.engine import ECHO, Outcome, SyncEngine
+from hubbooks.sync.engine import CREATE_ECHO, ECHO, Outcome, SyncEngine
 from hubbooks.sync.models import BatchCreate, Decision, DeleteBehaviour, Link, PairSettings, Policy, Record
 from tests.unit.sync.fakes import FakeHubSpot, FakeQbo, FakeStore
 
@@ -639,3 +639,31 @@ def test_a_create_noted_in_a_batch_never_sent_is_made_once_whoever_sends_it_firs
     late = qbo.create_batch(Pair.CONTACTS, batch.request_id, [(contact, {"email": "first@example.com"}, None, "b1")])
     assert late == {contact.id: qbo.records[customer]}
     assert len(qbo.records) == 1
+
+
+def test_the_webhook_of_a_customer_whose_create_is_in_flight_leaves_the_link_to_the_contacts_sync(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """QuickBooks tells of the customer our create just made before the contact's sync has linked the two: its
+    webhook costs nothing and races no one; the sweep's look at it links them if the contact's sync never did.
+    A person's customer with other values is linked as usual."""
+    engine, hubspot, qbo, store = _engine()
+    contact = hubspot.add(email="flight@example.com", firstname="Flight")
+    monkeypatch.setattr(store, "save_link", _crash)
+    with pytest.raises(RuntimeError):
+        engine.handle(_signal(Side.HUBSPOT, contact.id))
+    monkeypatch.undo()
+    (customer,) = qbo.records
+    echo = engine.handle(_signal(Side.QUICKBOOKS, customer))
+    assert (echo.outcome, echo.detail) == (Outcome.UNCHANGED, CREATE_ECHO)
+    assert store.link_of(Pair.CONTACTS, Side.QUICKBOOKS, customer) is None
+    swept = engine.handle(_signal(Side.QUICKBOOKS, customer).model_copy(update={"reason": Reason.SWEEP}))
+    assert swept.outcome is Outcome.LINKED
+    other = hubspot.add(email="person@example.com", firstname="Person")
+    monkeypatch.setattr(store, "save_link", _crash)
+    with pytest.raises(RuntimeError):
+        engine.handle(_signal(Side.HUBSPOT, other.id))
+    monkeypatch.undo()
+    made = next(i for i in qbo.records if i != customer)
+    qbo.records[made].values["firstname"] = "Renamed"
+    assert engine.handle(_signal(Side.QUICKBOOKS, made)).outcome is Outcome.LINKED

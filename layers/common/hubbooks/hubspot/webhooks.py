@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from hubbooks.hubspot.app_properties import APP_PROPERTIES
 from hubbooks.models.signals import Change, Pair, Reason, Side, SyncSignal
 
 MAX_EVENTS = 100
@@ -35,6 +36,11 @@ _CHANGES = {
     "merge": Change.MERGE,
     "associationChange": Change.UPSERT,
 }
+
+
+# The app's own properties on the objects it syncs both ways: only hubbooks writes them, so the app's own
+# change to one (the write-back of a new link's QuickBooks id, balance, active flag) is an echo, never read.
+_OWN_PROPERTIES = frozenset(p["name"] for o in ("contacts", "products") for p in APP_PROPERTIES[o][1])
 
 
 class SignatureError(ValueError):
@@ -99,6 +105,8 @@ class HubSpotEvent(BaseModel):
     property_name: str | None = Field(default=None, alias="propertyName")
     change_source: str | None = Field(default=None, alias="changeSource")
     merged_object_ids: list[int] = Field(default_factory=list, alias="mergedObjectIds")
+    app_id: int | None = Field(default=None, alias="appId")
+    source_id: str | None = Field(default=None, alias="sourceId")
     primary_object_id: int | None = Field(default=None, alias="primaryObjectId")
 
 
@@ -128,6 +136,8 @@ def to_signal(event: HubSpotEvent, connection_id: str) -> SyncSignal | None:
         return None
     if pair is Pair.DEALS and kind != "associationChange":  # only invoices attached or removed move its figures
         return None
+    if kind == "propertyChange" and _own_write(event):
+        return None
     record = event.primary_object_id if change is Change.MERGE and event.primary_object_id else event.object_id
     merged = [str(i) for i in event.merged_object_ids if i != record]
     return SyncSignal(
@@ -140,4 +150,14 @@ def to_signal(event: HubSpotEvent, connection_id: str) -> SyncSignal | None:
         source_version=f"{event.occurred_at:015d}",
         event_id=str(event.event_id),
         merged_ids=merged,
+    )
+
+
+def _own_write(event: HubSpotEvent) -> bool:
+    """The app's change to one of its own properties: HubSpot names an integration, this app, as its source."""
+    return (
+        event.property_name in _OWN_PROPERTIES
+        and event.change_source == "INTEGRATION"
+        and event.app_id is not None
+        and event.source_id == str(event.app_id)
     )

@@ -66,6 +66,7 @@ REPLAY_MARGIN = 5.0  # seconds: a create answered with an older record may be a 
 
 AT = "_at"  # Link.seen: beside HubSpot's version, its record's time as a webhook states it (see `is_echo`)
 ECHO = "the echo of a sync's own write"
+CREATE_ECHO = "the echo of a create in flight: the HubSpot record's own sync links the two"
 
 
 def signal_moment(signal: SyncSignal) -> str | None:
@@ -163,7 +164,7 @@ class SyncEngine:
         if record is None or not record.exists:
             return self._gone(pair, side, signal.record_id, link, settings)
         if link is None:
-            return self._first_sight(pair, record, settings, asked=signal.reason is Reason.RETRY)
+            return self._first_sight(pair, record, settings, reason=signal.reason)
         other = self._read(pair, side.other, link.other(side))
         if other is not None and other.merged_into:  # the partner was merged away: follow it, then agree again
             self._follow_merge(pair, side.other, other.merged_into, [other.id])
@@ -326,10 +327,13 @@ class SyncEngine:
 
     # -- a record seen for the first time -----------------------------------------------------------
 
-    def _first_sight(self, pair: Pair, record: Record, settings: PairSettings, *, asked: bool = False) -> Result:
+    def _first_sight(
+        self, pair: Pair, record: Record, settings: PairSettings, *, reason: Reason = Reason.BACKFILL
+    ) -> Result:
         """A record with no link: left out, as a person decided, matched on the other side, refused as ambiguous
-        or a duplicate, or created there. `asked`: a person asked to sync it (a retry from the settings page).
+        or a duplicate, or created there. A retry is a person asking to sync it (from the settings page).
         A record left out is recorded as such, with why, for the sync health's "left out" list."""
+        asked = reason is Reason.RETRY
         if settings.list_ids and record.side is Side.HUBSPOT and record.lists is None:
             record = replace(record, lists=self.hubspot.lists_of(pair, record.id, settings.list_ids))
         decision = self.store.decision(pair, record.side, record.id) if settings.reviewed else None
@@ -337,13 +341,15 @@ class SyncEngine:
         result = self._left_out(pair, record, settings, asked=asked, included=included)
         if result is None and decision is not None and not included:
             result = self._as_decided(pair, record, decision, settings)
-        result = result or self._match_or_create(pair, record, settings)
+        result = result or self._match_or_create(pair, record, settings, webhook=reason is Reason.WEBHOOK)
         if result.outcome is Outcome.SKIPPED:
             self.store.record_exclusion(pair, record.side, record.id, result.detail, label(pair, record))
         return result
 
-    def _match_or_create(self, pair: Pair, record: Record, settings: PairSettings) -> Result:
-        """Link the record with its one free match, refuse it as ambiguous or a duplicate, or create it there."""
+    def _match_or_create(self, pair: Pair, record: Record, settings: PairSettings, *, webhook: bool = False) -> Result:
+        """Link the record with its one free match, refuse it as ambiguous or a duplicate, or create it there.
+        A QuickBooks webhook for a create still in flight (its HubSpot record noted that create, with these
+        values) is left to the HubSpot record's sync, which links it; the sweep's look at it is not."""
         towards_qbo = record.side is Side.HUBSPOT
         candidates = self.qbo.find(pair, record) if towards_qbo else self.hubspot.find(pair, record)
         free = [c for c in candidates if self.store.link_of(pair, c.side, c.id) is None]
@@ -366,6 +372,8 @@ class SyncEngine:
             return self._fail(pair, record, failures.ambiguous_match(pair, record.side, value, rivals + 1))
         if candidates and not free:  # its match already syncs with another record: a duplicate, not a new one
             return self._duplicate_of_linked(pair, record, candidates[0])
+        if free and webhook and not towards_qbo and self._our_create(pair, free[0], record):
+            return Result(Outcome.UNCHANGED, CREATE_ECHO)
         if free:
             hubspot, qbo = (record, free[0]) if towards_qbo else (free[0], record)
             made_in = self.created_in_bulk.get(record.id)
@@ -374,6 +382,11 @@ class SyncEngine:
         if not settings.direction.allows(towards_qbo):
             return Result(Outcome.SKIPPED, "the pair's direction does not create records on that side")
         return self._create_counterpart(pair, record, settings)
+
+    def _our_create(self, pair: Pair, hubspot: Record, qbo: Record) -> bool:
+        """Whether the QuickBooks record holds what a create noted for the HubSpot one (not linked) was to make."""
+        noted = self.store.intent(Link(pair, hubspot.id, "", {}, 0), "").get(Side.QUICKBOOKS.value)
+        return noted is not None and all(qbo.values.get(k, "") == v for k, v in noted.items())
 
     def _as_decided(self, pair: Pair, record: Record, decision: Decision, settings: PairSettings) -> Result | None:
         """What a person decided for the record in the preview's review: left out, or linked with the record they
