@@ -13,7 +13,7 @@ from hubbooks.mapping.pairs import spec
 from hubbooks.models.signals import Pair, Reason, Side, SyncSignal
 from hubbooks.store.sync_store import DynamoSyncStore
 from hubbooks.sync.adapters import QBO_BATCH, HubSpotAdapter, QboAdapter, bid_of
-from hubbooks.sync.engine import REPLAY_MARGIN, Outcome, Result, SyncEngine
+from hubbooks.sync.engine import REPLAY_MARGIN, Outcome, Result, SyncEngine, made_by_our_create
 from hubbooks.sync.merge import merge
 from hubbooks.sync.models import BatchCreate, Decision, Link, PairSettings, Record, SyncFailure
 from hubbooks.sync.ports import HubSpotPort, LinkConflictError, QboPort
@@ -215,10 +215,12 @@ def run_batch(
         ]
         created = _create_in_bulk(signal, lonely, hubspot, qbo, store=store, cache=cache)
     store.prefetch(pair, side.other, [m.id for matches in cache.matches.values() for m in matches])
+    if live and side is Side.HUBSPOT:  # what an earlier try of this pass created (its answer came, its links did not)
+        created |= {r.id for r in unlinked if r.id not in created and _made_before(pair, r, store, cache)}
     if settings.enabled:
         # A live record that pairs with one found may have a create behind it whose link was never saved: the
         # engine reads its noted intent and keeps a person's later edits, which a bulk merge would not. What
-        # this pass created itself is written back in bulk.
+        # this pass (or an earlier try of it) created, both records unchanged since, is written back in bulk.
         paired = [r for r in unlinked if r.id in created] if live else unlinked
         _write_back_in_bulk(pair, side, paired, hubspot=hubspot, store=store, cache=cache)
     engine.created_in_bulk = dict.fromkeys(created, "quickbooks" if side is Side.HUBSPOT else "hubspot")
@@ -271,6 +273,12 @@ def _create_in_qbo_batches(
         created = qbo.create_batch(signal.pair, batch_id, creations)
         made |= {i: record for i, record in created.items() if record.updated_at >= started - REPLAY_MARGIN}
     return made
+
+
+def _made_before(pair: Pair, record: Record, store: _BatchStore, cache: _Prefetched) -> bool:
+    """Whether a HubSpot record's lone match is the customer its own noted create made, both unchanged since."""
+    matches = cache.matches.get((Side.HUBSPOT, record.id), [])
+    return len(matches) == 1 and made_by_our_create(store, pair, record, matches[0])
 
 
 def _rivalled(pair: Pair, record: Record, match: Record, store: _BatchStore, cache: _Prefetched) -> bool:

@@ -86,6 +86,13 @@ def request_id(connection_id: str, pair: Pair, hubspot_id: str, attempt: int, an
     return f"hb-{digest[:40]}-{attempt}" if anew is None else f"hb-{digest[:30]}-{attempt}-{anew}"
 
 
+def made_by_our_create(store: StorePort, pair: Pair, hubspot: Record, qbo: Record) -> bool:
+    """Whether two records not linked are a create of ours whose link is not saved yet: the HubSpot record noted
+    a create, and both still hold the values it noted."""
+    noted = store.intent(Link(pair, hubspot.id, "", {}, 0), "").get(Side.QUICKBOOKS.value)
+    return noted is not None and all(qbo.values.get(k, "") == v == hubspot.values.get(k, "") for k, v in noted.items())
+
+
 class SyncEngine:
     def __init__(
         self,
@@ -372,7 +379,7 @@ class SyncEngine:
             return self._fail(pair, record, failures.ambiguous_match(pair, record.side, value, rivals + 1))
         if candidates and not free:  # its match already syncs with another record: a duplicate, not a new one
             return self._duplicate_of_linked(pair, record, candidates[0])
-        if free and webhook and not towards_qbo and self._our_create(pair, free[0], record):
+        if free and webhook and not towards_qbo and made_by_our_create(self.store, pair, free[0], record):
             return Result(Outcome.UNCHANGED, CREATE_ECHO)
         if free:
             hubspot, qbo = (record, free[0]) if towards_qbo else (free[0], record)
@@ -382,11 +389,6 @@ class SyncEngine:
         if not settings.direction.allows(towards_qbo):
             return Result(Outcome.SKIPPED, "the pair's direction does not create records on that side")
         return self._create_counterpart(pair, record, settings)
-
-    def _our_create(self, pair: Pair, hubspot: Record, qbo: Record) -> bool:
-        """Whether the QuickBooks record holds what a create noted for the HubSpot one (not linked) was to make."""
-        noted = self.store.intent(Link(pair, hubspot.id, "", {}, 0), "").get(Side.QUICKBOOKS.value)
-        return noted is not None and all(qbo.values.get(k, "") == v for k, v in noted.items())
 
     def _as_decided(self, pair: Pair, record: Record, decision: Decision, settings: PairSettings) -> Result | None:
         """What a person decided for the record in the preview's review: left out, or linked with the record they
