@@ -1,5 +1,6 @@
 """The sync worker: signals from the FIFO queue, each made into agreement between both sides."""
 
+from collections import Counter
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -19,7 +20,7 @@ from hubbooks.config import get_settings
 from hubbooks.errors import RateLimitedError, UnavailableError, loggable
 from hubbooks.models.signals import SyncSignal
 from hubbooks.retries import backoff
-from hubbooks.sync.dispatch import Handled, dispatch, together
+from hubbooks.sync.dispatch import Handled, dispatch, records_of, together
 from hubbooks.sync.engine import Outcome, Result
 from hubbooks.tracing import TRACED_MODULES
 from hubbooks.wiring import WiredServices, count_failure, dead_letter, give_back
@@ -42,10 +43,7 @@ in_bulk: dict[tuple[str, str, str, str], Result | RateLimitedError | Unavailable
 def handle_signal(signal: dict[str, Any]) -> dict[str, Any]:
     """Exactly once per signal in effect; throttles, outages and races raise so the message is retried."""
     parsed = SyncSignal.model_validate(signal)
-    ahead = in_bulk.pop(_record_key(parsed), None)
-    if isinstance(ahead, (RateLimitedError, UnavailableError)):
-        raise ahead  # the bulk pass met it: this record backs off instead of trying again at once
-    handled = Handled(ahead) if ahead is not None else dispatch(parsed, services)
+    handled = _from_bulk(parsed) or dispatch(parsed, services)
     result = handled.result
     if handled.is_batch:
         metrics.add_metric(name="BackfillRecords", unit=MetricUnit.Count, value=handled.counts.get("done", 0))
@@ -70,6 +68,24 @@ def handle_signal(signal: dict[str, Any]) -> dict[str, Any]:
         },
     )
     return {"outcome": result.outcome.value, "detail": result.detail, "conflicts": result.conflicts}
+
+
+def _from_bulk(signal: SyncSignal) -> Handled | None:
+    """What this delivery's bulk pass made of the signal's record (or of every record of a batch message of live
+    changes); None when it did not reach them all, and the signal goes its own way."""
+    if signal.job_id is not None:
+        return None
+    ahead = [in_bulk.pop(_record_key(one), None) for one in records_of(signal)]
+    for met in ahead:
+        if isinstance(met, (RateLimitedError, UnavailableError)):
+            raise met  # the bulk pass met it: these records back off instead of trying again at once
+    results = [r for r in ahead if isinstance(r, Result)]
+    if len(results) < len(ahead):
+        return None
+    if not signal.record_ids:
+        return Handled(results[0])
+    counts = Counter(r.outcome.tally for r in results) + Counter(done=len(results))
+    return Handled(Result(Outcome.UPDATED, f"{len(results)} records"), counts)
 
 
 def _record_key(signal: SyncSignal) -> tuple[str, str, str, str]:

@@ -53,8 +53,9 @@ def test_a_batch_call_waits_for_both_buckets_and_a_drained_batch_minute_is_given
     budget: RateBudget, clock: _Clock
 ) -> None:
     for _ in range(3):
-        budget.acquire("batch")  # two from the batch bucket at once, the third 1/0.6 s later: waited
-    assert clock.slept == pytest.approx([0.125, 0.125, 1 / 0.6 - 0.25])  # the calls bucket, then the batch
+        budget.acquire("batch")  # one batch token at once, then one each 60/38 s: waited for
+    gap = 60 / 38
+    assert clock.slept == pytest.approx([0.125, gap - 0.125, gap])  # the calls bucket, then the batch
     budget.block(2)  # a short block is waited for too
     budget.acquire("batch")
     budget.block(GIVE_BACK_SECONDS + 1)

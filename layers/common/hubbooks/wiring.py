@@ -45,6 +45,7 @@ from hubbooks.sync.accounts import AccountReader
 from hubbooks.sync.adapters import HubSpotAdapter, QboAdapter, SyncPorts
 from hubbooks.sync.batch import run_batch
 from hubbooks.sync.billing import Billing
+from hubbooks.sync.dispatch import records_of
 from hubbooks.sync.dry_run import Captured, DryRunHubSpot, DryRunQbo, PreviewStore
 from hubbooks.sync.engine import Result, SyncEngine
 from hubbooks.sync.invoice_action import CreateInvoiceAction
@@ -318,9 +319,7 @@ class WiredServices:
         if connection is None:
             return None
         ports = _ports(connection, *_clients(connection))
-        # Live changes gathered into one message are webhook or sweep signals of each record, with no time of
-        # their own (each record is read; none is taken for an echo).
-        live = {} if signal.job_id else {i: signal.single(i, signal.reason, version="") for i in signal.record_ids}
+        live = {} if signal.job_id else {one.record_id: one for one in records_of(signal)}
         return run_batch(signal, ports.hubspot, ports.qbo, ports.store, live=live)
 
     def live_batch(self, signals: list[SyncSignal], on_result: Callable[[SyncSignal, Result], None]) -> None:

@@ -181,3 +181,21 @@ def test_a_record_with_a_delete_or_merge_in_the_delivery_goes_alone_and_a_lone_r
     ]
     assert together(signals) == []
     assert [[s.record_id for s in g] for g in together([*signals, _live("5")])] == [["2", "5"]]
+
+
+def test_batch_messages_of_live_changes_meet_in_one_pass_with_the_records_own_signals() -> None:
+    """Two imports' messages and a webhook of one of their records make one pass of each record once: the
+    webhook's signal (its time tells an echo) before the batch message's, which has no time of its own."""
+    signals = [
+        _live("1", record_ids=["1", "2"]),
+        _live("3", record_ids=["3", "4"], reason=Reason.SWEEP),
+        _live("2", source_version="7"),
+        _live("9", record_ids=["9", "10"], job_id="j1"),  # an initial sync's batch keeps to its job
+        _live("4", change=Change.DELETE),
+    ]
+    (group,) = together(signals)
+    assert [(s.record_id, s.source_version, s.reason, s.record_ids) for s in group] == [
+        ("1", "", Reason.WEBHOOK, []),
+        ("2", "7", Reason.WEBHOOK, []),
+        ("3", "", Reason.SWEEP, []),
+    ]

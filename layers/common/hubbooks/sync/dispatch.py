@@ -109,23 +109,35 @@ BATCHES: dict[tuple[Pair, Side], BatchRoute] = {
 
 
 def _bulk_key(signal: SyncSignal) -> tuple[str, Pair, Side] | None:
-    """Where a live signal can meet others in one bulk pass (None: it goes alone)."""
-    alone = signal.record_ids or signal.change is not Change.UPSERT or signal.reason is Reason.PREVIEW
+    """Where a live signal (or a batch message of live changes) can meet others in one bulk pass (None: alone)."""
+    alone = signal.job_id is not None or signal.change is not Change.UPSERT or signal.reason is Reason.PREVIEW
     return (
         None if alone or (signal.pair, signal.side) not in TWO_WAY else (signal.connection_id, signal.pair, signal.side)
     )
 
 
+def records_of(signal: SyncSignal) -> list[SyncSignal]:
+    """A live signal's records: itself, or each record of a batch message of live changes (each is read afresh;
+    none has a time of its own to be told an echo by)."""
+    if not signal.record_ids:
+        return [signal]
+    return [signal.single(i, signal.reason, version="") for i in signal.record_ids]
+
+
 def together(signals: list[SyncSignal]) -> list[list[SyncSignal]]:
     """Live signals that can be reconciled in one bulk pass: of one connection, pair and side, one per record
-    (the latest), two or more. A record with any other signal in the delivery (a delete, a merge) goes alone,
-    so its signals keep their order."""
+    (a webhook's own signal before a batch message's), two or more. A record with any other signal in the
+    delivery (a delete, a merge) goes alone, so its signals keep their order."""
     alone = {(s.connection_id, s.pair, s.side, s.record_id) for s in signals if _bulk_key(s) is None}
     groups: dict[tuple[str, Pair, Side], dict[str, SyncSignal]] = {}
     for signal in signals:
         key = _bulk_key(signal)
-        if key is not None and (*key, signal.record_id) not in alone:
-            groups.setdefault(key, {})[signal.record_id] = signal
+        if key is None:
+            continue
+        group = groups.setdefault(key, {})
+        for one in records_of(signal):
+            if (*key, one.record_id) not in alone and (one.record_id not in group or one.source_version):
+                group[one.record_id] = one
     return [list(group.values()) for group in groups.values() if len(group) > 1]
 
 
