@@ -19,11 +19,13 @@ def loggable(exc: BaseException) -> str:
 
 
 class RateLimitedError(ProviderError):
-    """429: wait `retry_after` seconds; never a failure of the record."""
+    """429: wait `retry_after` seconds; never a failure of the record. `budget`: no provider answered 429, the
+    connection's own rate budget has no token for that long (a known wait, not a throttle to back off from)."""
 
-    def __init__(self, provider: str, retry_after: float) -> None:
+    def __init__(self, provider: str, retry_after: float, *, budget: bool = False) -> None:
         super().__init__(provider, f"rate limited, retry after {retry_after:g} s")
         self.retry_after = retry_after
+        self.budget = budget
 
 
 class UnavailableError(ProviderError):

@@ -42,6 +42,7 @@ BUDGETS: dict[str, dict[str, tuple[Bucket, ...]]] = {
 # A longer wait gives the work back (a signal returns to the queue, a person is asked to retry) instead of
 # holding a worker that other connections' signals need.
 GIVE_BACK_SECONDS = 5.0
+DRAINED = "no token left"
 TOKEN_EPSILON = 1e-6  # tokens are stored to six decimals: a refill that lands a hair short is a whole token
 _log = logging.getLogger(__name__)
 
@@ -76,7 +77,7 @@ class RateBudget:
                 seconds, why = wait
                 if waited + seconds > GIVE_BACK_SECONDS:
                     _log.debug("rate budget wait given back", extra={"provider": self._provider, "why": why})
-                    raise RateLimitedError(self._provider, seconds)
+                    raise RateLimitedError(self._provider, seconds, budget=why == DRAINED)
                 self._wait(bucket, seconds, why)
                 waited += seconds
 
@@ -91,7 +92,7 @@ class RateBudget:
         at = float(item.get("at", now))
         tokens = min(bucket.capacity, float(item.get("tokens", bucket.capacity)) + (now - at) * rate)
         if tokens < 1 - TOKEN_EPSILON:
-            return (1 - tokens) / rate, "no token left"
+            return (1 - tokens) / rate, DRAINED
         condition = "attribute_not_exists(#at)" if "at" not in item else "#at = :old"
         values = {
             ":t": Decimal(str(round(tokens - 1, 6))),
