@@ -131,8 +131,8 @@ def record_handler(record: SQSRecord) -> None:
         # attempt is not counted towards the dead-letter queue.
         kind = "Throttles" if isinstance(exc, RateLimitedError) else "Unavailable"
         metrics.add_metric(name=f"{kind}{exc.provider.capitalize()}", unit=MetricUnit.Count, value=1)
-        throttled = isinstance(exc, RateLimitedError)
-        wait = backoff(receive, exc.retry_after if throttled else None, budget=throttled and exc.budget)
+        asked, budget = (exc.retry_after, exc.budget) if isinstance(exc, RateLimitedError) else (None, False)
+        wait = backoff(receive, asked, budget=budget)
         give_back(record.receipt_handle, wait)
         logger.warning("signal backs off", extra={"error": loggable(exc), "receive": receive, "wait": wait})
         raise
