@@ -108,6 +108,7 @@ class FakeQbo:
     requests: dict[str, Record] = field(default_factory=dict)
     taken_names: set[str] = field(default_factory=set)
     batches: dict[str, dict[str, Record]] = field(default_factory=dict)  # a batch's first answer, by bId
+    batch_calls: list[str] = field(default_factory=list)
     stale_once: bool = False
     clock: list[float] = field(default_factory=lambda: [1000.0])
 
@@ -153,8 +154,9 @@ class FakeQbo:
 
     def create_batch(
         self, pair: Pair, request_id: str, creations: list[tuple[Record, dict[str, str], str | None, str]]
-    ) -> dict[str, Record]:
+    ) -> dict[str, Record | None]:
         """A batch of creates; a repeated request id answers the first answer (whatever the repeat holds)."""
+        self.batch_calls.append(request_id)
         if request_id not in self.batches:
             self.batches[request_id] = {
                 bid: self.create(pair, source, values, f"{request_id}/{bid}", name)

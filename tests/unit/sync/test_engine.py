@@ -667,3 +667,16 @@ def test_the_webhook_of_a_customer_whose_create_is_in_flight_leaves_the_link_to_
     made = next(i for i in qbo.records if i != customer)
     qbo.records[made].values["firstname"] = "Renamed"
     assert engine.handle(_signal(Side.QUICKBOOKS, made)).outcome is Outcome.LINKED
+
+
+def test_a_record_its_batch_answered_without_is_created_alone_without_asking_the_batch_again() -> None:
+    """A bulk pass sent the record's noted batch and the answer did not hold it (the batch's first arrival had
+    other items): the engine creates it under the record's own request id, spending no second batch call."""
+    engine, hubspot, qbo, store = _engine()
+    contact = hubspot.add(email="absent@example.com", firstname="Absent")
+    batch = BatchCreate("hb-absent-0", "b1")
+    _noted_in_batch(store, contact, batch)
+    qbo.batches[batch.request_id] = {}  # its first arrival held other records
+    engine.unbatched = {contact.id}
+    assert engine.handle(_signal(Side.HUBSPOT, contact.id)).outcome is Outcome.CREATED
+    assert (len(qbo.records), qbo.batch_calls) == (1, [])

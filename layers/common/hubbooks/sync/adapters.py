@@ -427,10 +427,10 @@ class QboAdapter:
 
     def create_batch(
         self, pair: Pair, request_id: str, creations: list[tuple[Record, dict[str, str], str | None, str]]
-    ) -> dict[str, Record]:
+    ) -> dict[str, Record | None]:
         """One QBO batch call of at most 30 creates, each `(source, values, name, bId)`; answers the created
-        record per source (HubSpot) id. Items QuickBooks refuses are left out (the engine handles each), and
-        so are items a repeat of `request_id` finds no answer for (its first call never held them)."""
+        record per source (HubSpot) id, None for an item QuickBooks refused (the engine handles each). Items a
+        repeat of `request_id` has no answer for (its first call never held them) are not in the answer."""
         entity = spec(pair).entity
         items = [
             {"bId": bid, "operation": "create", entity: self._create_body(pair, source, values, name)}
@@ -438,9 +438,9 @@ class QboAdapter:
         ]
         by_bid = {bid: source.id for source, _, _, bid in creations}
         return {
-            by_bid[str(answer["bId"])]: self._record(pair, answer[entity])
+            by_bid[str(answer["bId"])]: self._record(pair, answer[entity]) if entity in answer else None
             for answer in self._client.batch(items, request_id)
-            if entity in answer and str(answer.get("bId")) in by_bid
+            if str(answer.get("bId")) in by_bid
         }
 
     def replay_create(

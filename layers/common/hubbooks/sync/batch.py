@@ -213,7 +213,7 @@ def run_batch(
             and store.failure(pair, side, r.id) is None
             and (not settings.reviewed or store.decision(pair, side, r.id) is None)
         ]
-        created = _create_in_bulk(signal, lonely, hubspot, qbo, store=store, cache=cache)
+        created, engine.unbatched = _create_in_bulk(signal, lonely, hubspot, qbo, store=store, cache=cache)
     store.prefetch(pair, side.other, [m.id for matches in cache.matches.values() for m in matches])
     if live and side is Side.HUBSPOT:  # what an earlier try of this pass created (its answer came, its links did not)
         created |= {r.id for r in unlinked if r.id not in created and _made_before(pair, r, store, cache)}
@@ -247,11 +247,12 @@ def run_batch(
 
 def _create_in_qbo_batches(
     signal: SyncSignal, lonely: list[Record], values: dict[str, dict[str, str]], qbo: QboAdapter, store: _BatchStore
-) -> dict[str, Record]:
+) -> tuple[dict[str, Record], set[str]]:
     """Creates towards QuickBooks in batch calls of up to 30 that any later sync can replay: each record's batch
     and bId are noted before the call, a record noted in an earlier batch goes in that batch again (QuickBooks
     answers a repeated request id with its first answer), and one whose single create was noted is left to
-    the engine. Refusals, and answers replayed from long ago, are left to the engine too."""
+    the engine, as are refusals. Answers what was created, and the records whose batch answered without them
+    (its first arrival did not hold them: each is created alone, under its own request id)."""
     ids = sorted(r.id for r in lonely)
     digest = hashlib.sha256(f"{signal.connection_id}|{signal.pair}|{signal.job_id}|{','.join(ids)}".encode())
     proposed = {
@@ -264,15 +265,23 @@ def _create_in_qbo_batches(
         if record.id in claimed:
             batches.setdefault(claimed[record.id].request_id, []).append(record)
     made: dict[str, Record] = {}
+    replayed: dict[str, Record] = {}
+    absent: set[str] = set()
     for batch_id, records in batches.items():
         started = time.time()
         creations = [
             (r, values[r.id], next(iter(spec(signal.pair).new_names(r.values)), None), claimed[r.id].bid)
             for r in records
         ]
-        created = qbo.create_batch(signal.pair, batch_id, creations)
-        made |= {i: record for i, record in created.items() if record.updated_at >= started - REPLAY_MARGIN}
-    return made
+        answer = qbo.create_batch(signal.pair, batch_id, creations)
+        absent |= {r.id for r in records if r.id not in answer}
+        for source_id, created in answer.items():
+            if created is not None:
+                (made if created.updated_at >= started - REPLAY_MARGIN else replayed)[source_id] = created
+    if replayed:  # answers from an earlier call: the records they name may be gone since (one query for all)
+        still = qbo.get_many(signal.pair, [r.id for r in replayed.values()])
+        made |= {i: r for i, r in replayed.items() if (now := still.get(r.id)) is not None and now.exists}
+    return made, absent
 
 
 def _made_before(pair: Pair, record: Record, store: _BatchStore, cache: _Prefetched) -> bool:
@@ -319,21 +328,23 @@ def _create_in_bulk(
     *,
     store: _BatchStore,
     cache: _Prefetched,
-) -> set[str]:
+) -> tuple[set[str], set[str]]:
     """Create the other side of records nothing matched, in batches (QBO 30, HubSpot 100 a call); the engine
-    then links each to what was created. Answers the ids created for; refusals are left to the engine."""
+    then links each to what was created. Answers the ids created for, and those whose QuickBooks batch
+    answered without them; refusals are left to the engine."""
     if not lonely:
-        return set()
+        return set(), set()
     towards_qbo = signal.side is Side.HUBSPOT
     mappings = hubspot.mappings[signal.pair]
     values = {
         r.id: {m.hubspot: r.values.get(m.hubspot, "") for m in mappings if m.direction.allows(towards_qbo)}
         for r in lonely
     }
+    unbatched: set[str] = set()
     if towards_qbo:
-        made = _create_in_qbo_batches(signal, lonely, values, qbo, store)
+        made, unbatched = _create_in_qbo_batches(signal, lonely, values, qbo, store)
     else:
         made = hubspot.create_many(signal.pair, [(r.id, values[r.id]) for r in lonely])
     for source_id, record in made.items():
         cache.matches[(signal.side, source_id)] = [record]
-    return set(made)
+    return set(made), unbatched

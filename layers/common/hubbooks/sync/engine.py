@@ -112,6 +112,8 @@ class SyncEngine:
         # Records whose counterpart a batch create just made (id -> "quickbooks" or "hubspot"): linking them
         # is their creation.
         self.created_in_bulk = created_in_bulk or {}
+        # Records whose noted batch create answered without them (a bulk pass sent it): created alone.
+        self.unbatched: set[str] = set()
 
     # -- entry point -------------------------------------------------------------------------------
 
@@ -451,7 +453,7 @@ class SyncEngine:
             # Noted before the create: a sync that stops before the link is saved leaves it, and the pair's
             # next sync knows the new customer's values as ours, not as a person's edits made after it. A
             # record a batch create was noted for takes that batch's answer.
-            batch = self.store.note_creation(pair, record.id, values)
+            batch = None if record.id in self.unbatched else self.store.note_creation(pair, record.id, values)
             hubspot, qbo, created_in = record, self._create_in_qbo(pair, record, values, batch), "quickbooks"
         else:
             hubspot, qbo, created_in = self.hubspot.create(pair, values, record.id), record, "hubspot"
