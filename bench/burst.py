@@ -36,6 +36,7 @@ def _calls(product: SandboxedProduct) -> list[dict[str, Any]]:
 def _figures(name: str, records: int, seconds: float, calls: list[dict[str, Any]], time_scale: float) -> list[Metric]:
     per_minute = records / (seconds / time_scale / 60)
     throttled = sum(1 for c in calls if c.get("status") == 429)
+    batches = [c for c in calls if c["method"] == "POST" and c["path"].split("?")[0].endswith("/batch")]
     scale = f"sandbox limits at time scale {time_scale:g}, rates in sandbox time"
     return [
         Metric(
@@ -52,6 +53,15 @@ def _figures(name: str, records: int, seconds: float, calls: list[dict[str, Any]
             round(len(calls) / max(records, 1), 3),
             "calls",
             note="HubSpot and QBO calls together, from the first change",
+        ),
+        Metric(
+            f"burst {name} QBO batch calls a minute",
+            round(len(batches) / (seconds / time_scale / 60), 1),
+            "calls/min",
+            ceiling=40,
+            higher_is_better=True,
+            note=f"{len(batches)} batch calls of {records / max(len(batches), 1):.1f} records; the rate budget "
+            "spends 38 of the 40 QuickBooks allows: an import at the ceiling spends them all",
         ),
         Metric(
             f"burst {name} calls answered 429",
