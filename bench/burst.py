@@ -38,7 +38,7 @@ def _figures(name: str, records: int, seconds: float, calls: list[dict[str, Any]
     throttled = sum(1 for c in calls if c.get("status") == 429)
     batches = [c for c in calls if c["method"] == "POST" and c["path"].split("?")[0].endswith("/batch")]
     scale = f"sandbox limits at time scale {time_scale:g}, rates in sandbox time"
-    return [
+    metrics = [
         Metric(
             f"burst {name} throughput",
             round(per_minute),
@@ -55,21 +55,25 @@ def _figures(name: str, records: int, seconds: float, calls: list[dict[str, Any]
             note="HubSpot and QBO calls together, from the first change",
         ),
         Metric(
-            f"burst {name} QBO batch calls a minute",
-            round(len(batches) / (seconds / time_scale / 60), 1),
-            "calls/min",
-            ceiling=40,
-            higher_is_better=True,
-            note=f"{len(batches)} batch calls of {records / max(len(batches), 1):.1f} records; the rate budget "
-            "spends 38 of the 40 QuickBooks allows: an import at the ceiling spends them all",
-        ),
-        Metric(
             f"burst {name} calls answered 429",
             round(100 * throttled / max(len(calls), 1), 2),
             "%",
             note=f"{throttled} of {len(calls)}; target < 1%",
         ),
     ]
+    if batches:  # creates towards QuickBooks
+        metrics.append(
+            Metric(
+                f"burst {name} QBO batch calls a minute",
+                round(len(batches) / (seconds / time_scale / 60), 1),
+                "calls/min",
+                ceiling=40,
+                higher_is_better=True,
+                note=f"{len(batches)} batch calls of {records / len(batches):.1f} records; the rate budget spends "
+                "38 of the 40 QuickBooks allows: an import at the ceiling spends them all",
+            )
+        )
+    return metrics
 
 
 def measure(records: int, time_scale: float = 1.0) -> list[Metric]:
