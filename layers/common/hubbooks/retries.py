@@ -1,7 +1,8 @@
 """How long a signal that met a throttle or an outage waits before the queue hands it out again."""
 
 FIRST_WAIT = 2.0  # seconds, after the first receive
-BUDGET_WAIT = 1.0  # at least, for a signal waiting on its connection's own rate budget
+BUDGET_WAIT = 1.0  # at least, for a signal waiting on its connection's own rate budget, per receive
+LONGEST_BUDGET_WAIT = 60.0  # seconds: the queue's 50-receive ceiling is then over 20 minutes of waiting
 LONGEST_WAIT = 900.0  # fifteen minutes: an outage of hours costs a few receives an hour
 
 
@@ -9,7 +10,7 @@ def backoff(receives: int, asked: float | None = None, *, budget: bool = False) 
     """Doubling with each receive of the signal, up to LONGEST_WAIT; never less than the provider asked for
     (Retry-After). A wait for the connection's own rate budget is known to the second and does not double: an
     import running at the budget keeps running at it."""
-    if budget and asked is not None:
-        return max(asked, BUDGET_WAIT)
+    if budget and asked is not None:  # a second more with each receive, so a starved signal spends few receives
+        return max(asked, min(BUDGET_WAIT * receives, LONGEST_BUDGET_WAIT))
     doubling = min(LONGEST_WAIT, FIRST_WAIT * 2.0 ** max(receives - 1, 0))
     return max(doubling, asked or 0.0)

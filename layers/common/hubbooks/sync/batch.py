@@ -253,11 +253,11 @@ def _create_in_qbo_batches(
     answers a repeated request id with its first answer), and one whose single create was noted is left to
     the engine, as are refusals. Answers what was created, and the records whose batch answered without them
     (its first arrival did not hold them: each is created alone, under its own request id)."""
-    ids = sorted(r.id for r in lonely)
+    ids = sorted(r.id for r in lonely)  # numbered in id order: the same records make the same batches
     digest = hashlib.sha256(f"{signal.connection_id}|{signal.pair}|{signal.job_id}|{','.join(ids)}".encode())
     proposed = {
-        r.id: (values[r.id], BatchCreate(f"hb-{digest.hexdigest()[:28]}-{n // QBO_BATCH}", bid_of(r.id)))
-        for n, r in enumerate(lonely)
+        i: (values[i], BatchCreate(f"hb-{digest.hexdigest()[:28]}-{n // QBO_BATCH}", bid_of(i)))
+        for n, i in enumerate(ids)
     }
     claimed = store.claim_creations(signal.pair, proposed)
     batches: dict[str, list[Record]] = {}
@@ -280,7 +280,7 @@ def _create_in_qbo_batches(
                 (made if created.updated_at >= started - REPLAY_MARGIN else replayed)[source_id] = created
     if replayed:  # answers from an earlier call: the records they name may be gone since (one query for all)
         still = qbo.get_many(signal.pair, [r.id for r in replayed.values()])
-        made |= {i: r for i, r in replayed.items() if (now := still.get(r.id)) is not None and now.exists}
+        made |= {i: now for i, r in replayed.items() if (now := still.get(r.id)) is not None and now.exists}
     return made, absent
 
 

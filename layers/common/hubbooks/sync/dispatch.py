@@ -126,7 +126,8 @@ def records_of(signal: SyncSignal) -> list[SyncSignal]:
 
 def together(signals: list[SyncSignal]) -> list[list[SyncSignal]]:
     """Live signals that can be reconciled in one bulk pass: of one connection, pair and side, one per record
-    (a webhook's own signal before a batch message's), two or more. A record with any other signal in the
+    (a batch message's entry, always read, before a webhook's own signal, which may be told an echo and not
+    read: the batch message may carry a newer change), two or more. A record with any other signal in the
     delivery (a delete, a merge) goes alone, so its signals keep their order."""
     alone = {(s.connection_id, s.pair, s.side, s.record_id) for s in signals if _bulk_key(s) is None}
     groups: dict[tuple[str, Pair, Side], dict[str, SyncSignal]] = {}
@@ -136,7 +137,8 @@ def together(signals: list[SyncSignal]) -> list[list[SyncSignal]]:
             continue
         group = groups.setdefault(key, {})
         for one in records_of(signal):
-            if (*key, one.record_id) not in alone and (one.record_id not in group or one.source_version):
+            current = group.get(one.record_id)
+            if (*key, one.record_id) not in alone and (current is None or current.source_version):
                 group[one.record_id] = one
     return [list(group.values()) for group in groups.values() if len(group) > 1]
 

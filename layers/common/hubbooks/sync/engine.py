@@ -490,7 +490,12 @@ class SyncEngine:
         """One create, idempotent by its request id (or, for the first name, the batch's it was noted in when
         that batch held it); a replayed answer naming a record since gone is made anew."""
         started = time.time()
-        created = None if batch is None or attempt else self.qbo.replay_create(pair, record, values, name, batch)
+        created = None
+        if batch is not None and not attempt:
+            # A refusal other than a taken name is the batch's first answer, kept by QuickBooks: the record (fixed
+            # since, perhaps) is tried alone under its own request id instead.
+            with contextlib.suppress(ValidationFaultError):
+                created = self.qbo.replay_create(pair, record, values, name, batch)
         if created is None:
             rid = request_id(self.connection_id, pair, record.id, attempt)
             created = self.qbo.create(pair, record, values, rid, name)
