@@ -10,9 +10,11 @@ from hubbooks.store.keys import last_part
 from hubbooks.store.links import LinkLookup
 
 BATCH = 10
-# Records in one batch message of live changes: a delivery of 10 such messages is 17 QuickBooks batch calls,
-# about 27 s of the batch budget, inside the worker's 60 s.
-LIVE_BATCH = 50
+# Records in one batch message of live changes (a webhook delivery's worth). Smaller messages were tried (50):
+# more passes over overlapping records, whose batches' first arrivals then held fewer of them (52 single
+# creates in an import of 300). A delivery of 10 full messages can outlast the worker's 60 s at the batch
+# budget: its unfinished records back off and are found created on the retry.
+LIVE_BATCH = 100
 
 
 class QueueError(RuntimeError):
