@@ -15,9 +15,10 @@ def test_a_429_is_never_answered_sooner_than_it_asked() -> None:
     assert backoff(6, asked=3.0) == 64.0
 
 
-def test_a_wait_for_the_connections_own_budget_is_as_long_as_it_says_and_grows_by_a_second_a_receive() -> None:
+def test_a_wait_for_the_connections_own_budget_is_as_long_as_it_says_then_grows_by_a_second_a_receive() -> None:
     assert backoff(1, asked=1.6, budget=True) == 1.6
     assert backoff(1, asked=0.2, budget=True) == 1.0
-    assert backoff(9, asked=1.6, budget=True) == 9.0  # a second more each time: a starved signal waits longer
+    assert backoff(9, asked=1.6, budget=True) == 1.6
+    assert backoff(15, asked=1.6, budget=True) == 5.0  # then a second more each time: a starved one waits longer
     assert backoff(500, asked=1.6, budget=True) == 60.0
     assert backoff(9, asked=1.6) == FIRST_WAIT * 2**8  # a provider's 429 still doubles

@@ -2,7 +2,8 @@
 
 FIRST_WAIT = 2.0  # seconds, after the first receive
 BUDGET_WAIT = 1.0  # at least, for a signal waiting on its connection's own rate budget, per receive
-LONGEST_BUDGET_WAIT = 60.0  # seconds: the queue's 50-receive ceiling is then over 20 minutes of waiting
+PROMPT_RECEIVES = 10
+LONGEST_BUDGET_WAIT = 60.0  # seconds: the queue's 50-receive ceiling is then over 10 minutes of waiting
 LONGEST_WAIT = 900.0  # fifteen minutes: an outage of hours costs a few receives an hour
 
 
@@ -10,7 +11,8 @@ def backoff(receives: int, asked: float | None = None, *, budget: bool = False) 
     """Doubling with each receive of the signal, up to LONGEST_WAIT; never less than the provider asked for
     (Retry-After). A wait for the connection's own rate budget is known to the second and does not double: an
     import running at the budget keeps running at it."""
-    if budget and asked is not None:  # a second more with each receive, so a starved signal spends few receives
-        return max(asked, min(BUDGET_WAIT * receives, LONGEST_BUDGET_WAIT))
+    if budget and asked is not None:  # prompt at first; then a second more a receive, so a starved signal
+        # does not spend the queue's receives in minutes
+        return max(asked, min(BUDGET_WAIT * max(receives - PROMPT_RECEIVES, 1), LONGEST_BUDGET_WAIT))
     doubling = min(LONGEST_WAIT, FIRST_WAIT * 2.0 ** max(receives - 1, 0))
     return max(doubling, asked or 0.0)
