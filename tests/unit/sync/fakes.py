@@ -154,7 +154,7 @@ class FakeQbo:
 
     def create_batch(
         self, pair: Pair, request_id: str, creations: list[tuple[Record, dict[str, str], str | None, str]]
-    ) -> dict[str, Record | None]:
+    ) -> dict[str, Record | ValidationFaultError]:
         """A batch of creates; a repeated request id answers the first answer (whatever the repeat holds)."""
         self.batch_calls.append(request_id)
         if request_id not in self.batches:
@@ -168,7 +168,8 @@ class FakeQbo:
     def replay_create(
         self, pair: Pair, source: Record, values: dict[str, str], display_name: str | None, batch: BatchCreate
     ) -> Record | None:
-        return self.create_batch(pair, batch.request_id, [(source, values, display_name, batch.bid)]).get(source.id)
+        answer = self.create_batch(pair, batch.request_id, [(source, values, display_name, batch.bid)])
+        return cast(Record | None, answer.get(source.id))
 
     def update(self, pair: Pair, current: Record, values: dict[str, str]) -> Record:
         record = self.records[current.id]

@@ -427,10 +427,10 @@ class QboAdapter:
 
     def create_batch(
         self, pair: Pair, request_id: str, creations: list[tuple[Record, dict[str, str], str | None, str]]
-    ) -> dict[str, Record | None]:
+    ) -> dict[str, Record | ValidationFaultError]:
         """One QBO batch call of at most 30 creates, each `(source, values, name, bId)`; answers the created
-        record per source (HubSpot) id, None for an item QuickBooks refused (the engine handles each). Items a
-        repeat of `request_id` has no answer for (its first call never held them) are not in the answer."""
+        record per source (HubSpot) id, or why QuickBooks refused it. Items a repeat of `request_id` has no
+        answer for (its first call never held them) are not in the answer."""
         entity = spec(pair).entity
         items = [
             {"bId": bid, "operation": "create", entity: self._create_body(pair, source, values, name)}
@@ -438,7 +438,9 @@ class QboAdapter:
         ]
         by_bid = {bid: source.id for source, _, _, bid in creations}
         return {
-            by_bid[str(answer["bId"])]: self._record(pair, answer[entity]) if entity in answer else None
+            by_bid[str(answer["bId"])]: (
+                self._record(pair, answer[entity]) if entity in answer else fault_error(answer.get("Fault") or {})
+            )
             for answer in self._client.batch(items, request_id)
             if str(answer.get("bId")) in by_bid
         }
@@ -446,21 +448,12 @@ class QboAdapter:
     def replay_create(
         self, pair: Pair, source: Record, values: dict[str, str], display_name: str | None, batch: BatchCreate
     ) -> Record | None:
-        item = {
-            "bId": batch.bid,
-            "operation": "create",
-            spec(pair).entity: self._create_body(pair, source, values, display_name),
-        }
-        for answer in self._client.batch([item], batch.request_id):
-            if str(answer.get("bId")) != batch.bid:
-                continue
-            if spec(pair).entity in answer:
-                return self._record(pair, answer[spec(pair).entity])
-            fault = fault_error(answer.get("Fault") or {})
-            if fault.code == "6240":
-                raise DuplicateNameError(display_name or "") from fault
-            raise fault
-        return None
+        answer = self.create_batch(pair, batch.request_id, [(source, values, display_name, batch.bid)]).get(source.id)
+        if isinstance(answer, ValidationFaultError):
+            if answer.code == "6240":
+                raise DuplicateNameError(display_name or "") from answer
+            raise answer
+        return answer
 
     def update(self, pair: Pair, current: Record, values: dict[str, str]) -> Record:
         body = {"Id": current.id, "SyncToken": current.version, "sparse": True, **self._body(pair, values, current.raw)}

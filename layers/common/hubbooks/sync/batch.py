@@ -276,7 +276,7 @@ def _create_in_qbo_batches(
         answer = qbo.create_batch(signal.pair, batch_id, creations)
         absent |= {r.id for r in records if r.id not in answer}
         for source_id, created in answer.items():
-            if created is not None:
+            if isinstance(created, Record):  # a refusal is the engine's to handle
                 (made if created.updated_at >= started - REPLAY_MARGIN else replayed)[source_id] = created
     if replayed:  # answers from an earlier call: the records they name may be gone since (one query for all)
         still = qbo.get_many(signal.pair, [r.id for r in replayed.values()])
