@@ -7,8 +7,10 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from bench import cost
 from bench.initial_sync import QBO_CEILING_PER_MINUTE
 from bench.results import Metric
+from devstack.meter import metering
 from devstack.sandboxed import SandboxedProduct
 from tests.support.product import install
 
@@ -91,37 +93,51 @@ def measure(records: int, time_scale: float = 1.0) -> list[Metric]:
         run = uuid.uuid4().hex[:6]
         for admin in (product.hubspot_admin, product.quickbooks_admin):
             admin.clear_calls()
-        started = time.monotonic()
-        with ThreadPoolExecutor(max_workers=8) as pool:
-            list(
-                pool.map(
-                    lambda n: product.hubspot_admin.create(
-                        "contacts", {"email": f"b{n}@{run}.example.com", "firstname": f"B{n}", "lastname": run}
-                    ),
-                    range(records),
-                )
-            )
-        _wait(lambda: len(_linked(product, run)) >= records, 3600)
-        created_in = time.monotonic() - started
-        linked = _linked(product, run)
-        metrics = _figures("HubSpot -> QBO (new contacts)", len(linked), created_in, _calls(product), time_scale)
-        product.settle(timeout=600)  # the creates' own echoes
-        for admin in (product.hubspot_admin, product.quickbooks_admin):
-            admin.clear_calls()
-        started = time.monotonic()
-        with ThreadPoolExecutor(max_workers=8) as pool:
-            list(
-                pool.map(
-                    lambda customer: product.quickbooks_admin.update("Customer", customer, {"GivenName": f"E{run}"}),
-                    linked.values(),
-                )
-            )
-
-        def edited() -> int:
-            return sum(
-                1 for c in product.hubspot_admin.records("contacts") if c["properties"].get("firstname") == f"E{run}"
-            )
-
-        _wait(lambda: edited() >= len(linked), 3600)
-        metrics += _figures("QBO -> HubSpot (edits)", edited(), time.monotonic() - started, _calls(product), time_scale)
+        marks = {name: len(runtime.invocations) for name, runtime in product.devstack.runtimes.items()}
+        with metering() as meter:
+            metrics, synced = _both_ways(product, records, run, time_scale)
+        metrics += cost.metrics(
+            meter,
+            cost.invocations_since(product.devstack.runtimes, marks),
+            synced,
+            "contacts imported into QuickBooks, then edited there and brought back",
+        )
     return metrics
+
+
+def _both_ways(product: SandboxedProduct, records: int, run: str, time_scale: float) -> tuple[list[Metric], int]:
+    """The import, then the edits; answers their figures and how many records were synced."""
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(
+            pool.map(
+                lambda n: product.hubspot_admin.create(
+                    "contacts", {"email": f"b{n}@{run}.example.com", "firstname": f"B{n}", "lastname": run}
+                ),
+                range(records),
+            )
+        )
+    _wait(lambda: len(_linked(product, run)) >= records, 3600)
+    created_in = time.monotonic() - started
+    linked = _linked(product, run)
+    metrics = _figures("HubSpot -> QBO (new contacts)", len(linked), created_in, _calls(product), time_scale)
+    product.settle(timeout=600)  # the creates' own echoes
+    for admin in (product.hubspot_admin, product.quickbooks_admin):
+        admin.clear_calls()
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(
+            pool.map(
+                lambda customer: product.quickbooks_admin.update("Customer", customer, {"GivenName": f"E{run}"}),
+                linked.values(),
+            )
+        )
+
+    def edited() -> int:
+        return sum(
+            1 for c in product.hubspot_admin.records("contacts") if c["properties"].get("firstname") == f"E{run}"
+        )
+
+    _wait(lambda: edited() >= len(linked), 3600)
+    metrics += _figures("QBO -> HubSpot (edits)", edited(), time.monotonic() - started, _calls(product), time_scale)
+    return metrics, len(linked) + edited()

@@ -5,8 +5,8 @@ import statistics
 import time
 
 from bench.results import Metric
-from devstack.browser import Browser
 from devstack.sandboxed import SandboxedProduct
+from tests.support.product import install
 from tests.support.signatures import hubspot_v3_headers
 
 TARGET_P99_MS = 100.0
@@ -69,7 +69,7 @@ def measure(iterations: int) -> list[Metric]:
         log_level="WARNING",
         function_environment={"POWERTOOLS_METRICS_DISABLED": "true"},
     ) as product:
-        Browser().get(f"{product.devstack.gateway_url}/connect/hubspot")
+        install(product)
         url = f"{product.devstack.gateway_url}/webhooks/hubspot"
         domain = url.split("/")[2]
         samples: list[float] = []

@@ -9,12 +9,12 @@ from typing import Any
 
 from bench.naive import NaivePeer
 from bench.results import Metric
-from devstack.browser import Browser
 from devstack.runtime import function_environment
 from devstack.sandboxed import SandboxedProduct
 from hubbooks import wiring
 from hubbooks.models.signals import Pair
 from hubbooks.store.jobs import JobRepository
+from tests.support.product import install
 
 # QBO: 40 batch requests a minute x 30 operations each. HubSpot: 110 requests per 10 s x 100 records a batch.
 QBO_CEILING_PER_MINUTE = 40 * 30
@@ -58,9 +58,7 @@ DIRECTIONS = (
 
 
 def _install(product: SandboxedProduct) -> str:
-    browser = Browser()
-    browser.get(f"{product.devstack.gateway_url}/connect/hubspot")
-    return str(browser.get(f"{product.devstack.gateway_url}/api/connection").json()["connection_id"])
+    return str(install(product)[1]["connection_id"])
 
 
 def _calls(product: SandboxedProduct) -> list[dict[str, Any]]:

@@ -9,8 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from bench.results import Metric
-from devstack.browser import Browser
 from devstack.sandboxed import SandboxedProduct
+from tests.support.product import install
 
 SCHEDULE_SCALE = 0.05  # the sweep's rate(4 minutes) runs every 12 s
 SWEEP_INTERVAL_SECONDS = 240.0
@@ -68,12 +68,10 @@ class Watcher:
 def _linked_pairs(product: SandboxedProduct, count: int) -> list[tuple[str, str]]:
     """Contacts seeded in HubSpot and brought over by an initial sync; answers (contact id, customer id)
     pairs. Webhooks are connected once they are linked, so the job's own echoes do not queue up first."""
-    browser = Browser()
-    browser.get(f"{product.devstack.gateway_url}/connect/hubspot")
     run = uuid.uuid4().hex[:6]
     contacts = [{"email": f"live{n}-{run}@example.com", "firstname": f"L{n}"} for n in range(count)]
     product.hubspot_admin.seed({"contacts": contacts})
-    connection_id = browser.get(f"{product.devstack.gateway_url}/api/connection").json()["connection_id"]
+    connection_id = install(product)[1]["connection_id"]
     product.devstack.invoke(
         "ReconcileFunction", {"action": "initial_sync", "connection_id": connection_id, "pair": "contacts"}
     )

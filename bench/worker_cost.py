@@ -7,12 +7,12 @@ import uuid
 from dataclasses import replace
 
 from bench.results import Metric
-from devstack.browser import Browser
 from devstack.runtime import function_environment
 from devstack.sandboxed import SandboxedProduct
 from hubbooks import wiring
 from hubbooks.models.signals import Pair
 from hubbooks.store.jobs import JobRepository
+from tests.support.product import install
 
 TARGET_CPU_MS = 5.0
 
@@ -28,9 +28,7 @@ def measure(people: int) -> list[Metric]:
     ) as product:
         contacts = [{"email": f"cost{n}@example.com", "firstname": f"C{n}", "lastname": "Cost"} for n in range(people)]
         product.hubspot_admin.seed({"contacts": contacts})
-        browser = Browser()
-        browser.get(f"{product.devstack.gateway_url}/connect/hubspot")
-        connection_id = browser.get(f"{product.devstack.gateway_url}/api/connection").json()["connection_id"]
+        connection_id = install(product)[1]["connection_id"]
         job_id = product.devstack.invoke(
             "ReconcileFunction", {"action": "initial_sync", "connection_id": connection_id, "pair": "contacts"}
         )["job_id"]
