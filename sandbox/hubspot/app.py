@@ -432,10 +432,12 @@ class HubSpotEmulator(Emulator):
             return Response(status=204)
         if op == "read":
             names = body.get("properties") or None
+            history = body.get("propertiesWithHistory") or ()
             missing = []
             for item in inputs:
                 try:
-                    results.append(self.crm.get(kind, str(item.get("id", "")), body.get("idProperty")).to_json(names))
+                    record = self.crm.get(kind, str(item.get("id", "")), body.get("idProperty"))
+                    results.append(record.to_json(names, history=history))
                 except ApiError:
                     missing.append(str(item.get("id", "")))
             if missing:

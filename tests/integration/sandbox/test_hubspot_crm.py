@@ -361,6 +361,20 @@ def test_properties_with_history_name_who_set_each_value_newest_first(hubspot: S
     assert "propertiesWithHistory" not in api.get(url, params={"properties": "firstname"}).json()
 
 
+def test_a_batch_read_gives_the_history_asked_for(hubspot: Sandbox) -> None:
+    api = hubspot.api()
+    one = _contact(hubspot, email="batch.hist1@example.com", firstname="A")
+    two = _contact(hubspot, email="batch.hist2@example.com", firstname="B")
+    api.patch(f"{hubspot.url}/crm/v3/objects/contacts/{one['id']}", json={"properties": {"firstname": "A2"}})
+    url = f"{hubspot.url}/crm/v3/objects/contacts/batch/read"
+    inputs = [{"id": one["id"]}, {"id": two["id"]}]
+    read = api.post(url, json={"inputs": inputs, "properties": ["firstname"], "propertiesWithHistory": ["firstname"]})
+    history = {r["id"]: [h["value"] for h in r["propertiesWithHistory"]["firstname"]] for r in read.json()["results"]}
+    assert history == {one["id"]: ["A2", "A"], two["id"]: ["B"]}
+    plain = api.post(url, json={"inputs": inputs, "properties": ["firstname"], "propertiesWithHistory": []})
+    assert all("propertiesWithHistory" not in r for r in plain.json()["results"])
+
+
 def test_lists_search_by_name_type_and_page(hubspot: Sandbox) -> None:
     api = hubspot.api()
     contact = hubspot.admin.create("contacts", {"email": "listed@example.com"})

@@ -154,14 +154,18 @@ class HubSpotClient:
 
     # -- records in bulk, associations, timeline, workflow callbacks ---------------------------------
 
-    def batch_read(self, object_type: str, object_ids: list[str], properties: list[str]) -> list[dict[str, Any]]:
-        """Read records by id, 100 a call; ids HubSpot no longer has are left out."""
+    def batch_read(
+        self, object_type: str, object_ids: list[str], properties: list[str], history: list[str] | None = None
+    ) -> list[dict[str, Any]]:
+        """Read records by id, 100 a call, with the past values of `history`; ids HubSpot no longer has are left
+        out."""
         found: list[dict[str, Any]] = []
         for start in range(0, len(object_ids), BATCH_LIMIT):
+            inputs = [{"id": i} for i in object_ids[start : start + BATCH_LIMIT]]
             answer = self._request(
                 "POST",
                 f"/crm/v3/objects/{object_type}/batch/read",
-                json={"inputs": [{"id": i} for i in object_ids[start : start + BATCH_LIMIT]], "properties": properties},
+                json={"inputs": inputs, "properties": properties, "propertiesWithHistory": history or []},
             )
             found += answer.get("results", [])
         return found

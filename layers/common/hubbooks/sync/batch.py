@@ -9,10 +9,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, cast
 
+from hubbooks.errors import ValidationFaultError
 from hubbooks.mapping.pairs import spec
 from hubbooks.models.signals import Pair, Reason, Side, SyncSignal
 from hubbooks.store.sync_store import DynamoSyncStore
-from hubbooks.sync.adapters import QBO_BATCH, HubSpotAdapter, QboAdapter, bid_of
+from hubbooks.sync.adapters import QBO_BATCH, HubSpotAdapter, QboAdapter, WithHistory, bid_of
 from hubbooks.sync.engine import REPLAY_MARGIN, Outcome, Result, SyncEngine, made_by_our_create
 from hubbooks.sync.merge import merge
 from hubbooks.sync.models import BatchCreate, Decision, Link, PairSettings, Record, SyncFailure
@@ -23,6 +24,8 @@ from hubbooks.sync.ports import HubSpotPort, LinkConflictError, QboPort
 class _Prefetched:
     records: dict[tuple[Side, str], Record | None] = field(default_factory=dict)
     matches: dict[tuple[Side, str], list[Record]] = field(default_factory=dict)
+    written: dict[str, tuple[dict[str, str], Record]] = field(default_factory=dict)  # HubSpot id -> values, answer
+    histories: dict[str, WithHistory] = field(default_factory=dict)  # HubSpot id -> read after the write
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,23 @@ class _Cached:
         return getattr(self._inner, name)
 
 
+class _CachedHubSpot(_Cached):
+    """HubSpot as one batch sees it: a write the batch made ahead (in a batch update) is answered as made, and
+    the check that it overwrote no person's edit starts from the batch's read of the record's history."""
+
+    def update(self, pair: Pair, record_id: str, values: dict[str, str]) -> Record:
+        ahead = self._cache.written.pop(record_id, None)
+        if ahead is not None and ahead[0] == values:
+            return ahead[1]
+        return cast(Record, self._inner.update(pair, record_id, values))
+
+    def restore_overwritten(
+        self, pair: Pair, record_id: str, written: dict[str, str], since: float, until: float
+    ) -> list[str]:
+        read = self._cache.histories.pop(record_id, None)
+        return cast(list[str], self._inner.restore_overwritten(pair, record_id, written, since, until, read=read))
+
+
 class _BatchStore:
     """The store as one batch sees it: settings read once, links prefetched in bulk (and kept current as the
     batch saves them), sync errors cleared only where they exist, history written in bulk at the end."""
@@ -68,6 +88,7 @@ class _BatchStore:
         self._decisions: dict[tuple[Side, str], Decision | None] = {}  # a reviewed pair's, read with the links
         self._failing = inner.failing(pair)
         self._history: list[dict[str, Any]] = []
+        self._intents: dict[tuple[str, str], tuple[dict[str, dict[str, str]], str]] = {}
 
     def prefetch(self, pair: Pair, side: Side, record_ids: list[str]) -> None:
         wanted = [i for i in dict.fromkeys(record_ids) if (side, i) not in self._links]
@@ -108,7 +129,10 @@ class _BatchStore:
         return self._inner.decision(pair, side, record_id)
 
     def save_intent(self, link: Link, writes: dict[str, dict[str, str]], qbo_token: str) -> None:
-        self._inner.save_intent(link, writes, qbo_token)
+        """Noted once: the engine notes again what the batch noted before writing ahead."""
+        if self._intents.get((link.hubspot_id, link.qbo_id)) != (writes, qbo_token):
+            self._inner.save_intent(link, writes, qbo_token)
+            self._intents[(link.hubspot_id, link.qbo_id)] = (writes, qbo_token)
 
     def note_creation(self, pair: Pair, hubspot_id: str, values: dict[str, str]) -> BatchCreate | None:
         return self._inner.note_creation(pair, hubspot_id, values)
@@ -167,7 +191,7 @@ def run_batch(
     store.prefetch(pair, side, signal.record_ids)
     engine = SyncEngine(
         signal.connection_id,
-        cast(HubSpotPort, _Cached(hubspot, Side.HUBSPOT, cache)),
+        cast(HubSpotPort, _CachedHubSpot(hubspot, Side.HUBSPOT, cache)),
         cast(QboPort, _Cached(qbo, Side.QUICKBOOKS, cache)),
         store,
         hubspot.mappings,
@@ -223,25 +247,33 @@ def run_batch(
         # this pass (or an earlier try of it) created, both records unchanged since, is written back in bulk.
         paired = [r for r in unlinked if r.id in created] if live else unlinked
         _write_back_in_bulk(pair, side, paired, hubspot=hubspot, store=store, cache=cache)
+        _write_linked_in_bulk(pair, side, links, engine=engine, hubspot=hubspot, cache=cache)
     engine.created_in_bulk = dict.fromkeys(created, "quickbooks" if side is Side.HUBSPOT else "hubspot")
     seen = {
         i: Seen(own.get(i), list(cache.matches.get((side, i), [])), others.get(linked[i]) if i in linked else None)
         for i in signal.record_ids
     }
-    counts: Counter[str] = Counter()
     try:
-        for record_id in signal.record_ids:
-            result = engine.handle(signals[record_id])
-            if on_result is not None:
-                on_result(record_id, result, seen[record_id])
-            outcome = result.outcome
-            # A record whose counterpart this batch created counts as created even when a live signal for
-            # the new record linked the two first.
-            made = record_id in created and outcome not in (Outcome.FAILED, Outcome.SKIPPED, Outcome.UNLINKED)
-            counts["created" if made else outcome.tally] += 1
-            counts["done"] += 1
+        return _each(engine, [signals[i] for i in signal.record_ids], created, seen, on_result)
     finally:
         store.flush()
+
+
+def _each(
+    engine: SyncEngine, signals: list[SyncSignal], created: set[str], seen: dict[str, Seen], on_result: OnResult | None
+) -> Counter[str]:
+    """The engine's reconciliation of each record, in order; how many ended each way (and `done`)."""
+    counts: Counter[str] = Counter()
+    for one in signals:
+        result = engine.handle(one)
+        if on_result is not None:
+            on_result(one.record_id, result, seen[one.record_id])
+        outcome = result.outcome
+        # A record whose counterpart this batch created counts as created even when a live signal for the new
+        # record linked the two first.
+        made = one.record_id in created and outcome not in (Outcome.FAILED, Outcome.SKIPPED, Outcome.UNLINKED)
+        counts["created" if made else outcome.tally] += 1
+        counts["done"] += 1
     return counts
 
 
@@ -318,6 +350,44 @@ def _write_back_in_bulk(
         else:
             for key, matches in cache.matches.items():
                 cache.matches[key] = [updated if m.id == record_id else m for m in matches]
+
+
+def _write_linked_in_bulk(
+    pair: Pair,
+    side: Side,
+    links: dict[str, Link | None],
+    *,
+    engine: SyncEngine,
+    hubspot: HubSpotAdapter,
+    cache: _Prefetched,
+) -> None:
+    """Linked records whose agreement writes HubSpot alone: their intents noted, the writes made in batch
+    updates of 100, and the records read back with their history in batch reads; the engine then finds each
+    write made, and checks it for a person's edit as it checks its own."""
+    settings = engine.store.settings(pair)
+    records: dict[str, Record] = {}
+    values: dict[str, dict[str, str]] = {}
+    for record_id, link in links.items():
+        if link is None:
+            continue
+        own, other = cache.records.get((side, record_id)), cache.records.get((side.other, link.other(side)))
+        if own is None or other is None:
+            continue
+        hs, qbo = (own, other) if side is Side.HUBSPOT else (other, own)
+        plan = engine.hubspot_write(pair, hs, qbo, link, settings)
+        if plan is not None:
+            engine.note_intent(link, plan, qbo)
+            records[hs.id], values[hs.id] = hs, plan.to_hubspot
+    try:
+        written = hubspot.update_many(pair, records, values)
+    except ValidationFaultError:  # one value HubSpot refuses fails the batch: the engine writes each, and says which
+        return
+    for record_id, record in written.items():
+        cache.written[record_id] = (values[record_id], record)
+    checked = [i for i in written if engine.contestable(pair, values[i], settings)]
+    if checked:
+        fields = sorted({name for i in checked for name in values[i]})
+        cache.histories.update(hubspot.histories_of(pair, checked, fields))
 
 
 def _create_in_bulk(

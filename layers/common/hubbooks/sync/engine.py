@@ -201,7 +201,7 @@ class SyncEngine:
             return taken
         if link is not None and not qbo.active and settings.on_qbo_inactive is DeleteBehaviour.ARCHIVE:
             return self._archive_inactive(pair, hubspot, qbo, link)
-        plan = self._plan(pair, hubspot, qbo, link, settings)
+        plan = self.plan(pair, hubspot, qbo, link, settings)
         hubspot, qbo, writes = self._write(pair, plan, hubspot, qbo, link=link, settings=settings)
         if link is not None and not writes and link.base == plan.agreed:
             return Result(Outcome.UNCHANGED)  # the echo of our own write ends here: the loop guard
@@ -224,7 +224,7 @@ class SyncEngine:
         self._history(pair, "archived", hubspot.id, qbo.id, direction="->hubspot")
         return Result(Outcome.UNLINKED, "QuickBooks record is inactive: HubSpot record archived")
 
-    def _plan(self, pair: Pair, hubspot: Record, qbo: Record, link: Link | None, settings: PairSettings) -> MergePlan:
+    def plan(self, pair: Pair, hubspot: Record, qbo: Record, link: Link | None, settings: PairSettings) -> MergePlan:
         """The field-by-field merge against the link's base, with contested fields judged by their own time."""
         plan_with = partial(
             merge,
@@ -249,6 +249,24 @@ class SyncEngine:
             )
         return plan
 
+    def hubspot_write(
+        self, pair: Pair, hubspot: Record, qbo: Record, link: Link, settings: PairSettings
+    ) -> MergePlan | None:
+        """The plan of two linked records, as read, whose agreement writes HubSpot alone and settles no
+        conflict: one a batch can write ahead of the engine (`_write` then finds it written). None otherwise."""
+        if hubspot.merged_into or qbo.merged_into or not hubspot.exists or not qbo.exists:
+            return None
+        if not qbo.active and settings.on_qbo_inactive is DeleteBehaviour.ARCHIVE:
+            return None
+        plan = self.plan(pair, hubspot, qbo, link, settings)
+        return plan if plan.to_hubspot and not plan.to_qbo and not plan.conflicts else None
+
+    def note_intent(self, link: Link, plan: MergePlan, qbo: Record) -> None:
+        """What the plan is about to write, noted with the link before writing: a write whose link is never saved
+        is then known as ours, not as a person's edit."""
+        writes_to = {Side.QUICKBOOKS.value: plan.to_qbo, Side.HUBSPOT.value: plan.to_hubspot}
+        self.store.save_intent(link, writes_to, _next_token(qbo.version) if plan.to_qbo else "")
+
     def _ours(self, link: Link, hubspot: Record, qbo: Record, plan: MergePlan) -> dict[str, str]:
         """Contested fields whose value one side holds because a sync wrote it there (its noted intent)."""
         intent = self.store.intent(link, qbo.version)
@@ -266,8 +284,7 @@ class SyncEngine:
         """Each side's changed fields, QuickBooks first; answers both records as written, and what was."""
         writes: dict[str, list[str]] = {}
         if link is not None and not plan.empty:
-            writes_to = {Side.QUICKBOOKS.value: plan.to_qbo, Side.HUBSPOT.value: plan.to_hubspot}
-            self.store.save_intent(link, writes_to, _next_token(qbo.version) if plan.to_qbo else "")
+            self.note_intent(link, plan, qbo)
         # A HubSpot edit newer than this is newer than what we read on both sides (under "most recent wins").
         read_at = hubspot.updated_at if settings.policy is Policy.HUBSPOT else max(hubspot.updated_at, qbo.updated_at)
         if plan.to_qbo:
@@ -314,15 +331,19 @@ class SyncEngine:
     ) -> None:
         """A person's HubSpot edit made after our reads was written over by our write: put it back and agree
         again, where a HubSpot edit may win (HubSpot has no conditional write to prevent it)."""
-        if settings.policy is Policy.QBO or not settings.direction.allows(True):
-            return
-        flows_to_qbo = {m.hubspot for m in self.mappings[pair] if m.direction.allows(True)}
-        contested = {key: value for key, value in written.items() if key in flows_to_qbo}
+        contested = self.contestable(pair, written, settings)
         kept = contested and self.hubspot.restore_overwritten(pair, wrote.id, contested, read_at, wrote.updated_at)
         if kept:
             note = "edited in HubSpot while this sync was writing: the edit was put back"
             self._history(pair, "edit_kept", wrote.id, qbo_id, fields=kept, direction="->hubspot", note=note)
             raise StaleObjectError(f"{pair} hubspot {wrote.id}: {', '.join(kept)} edited during the sync")
+
+    def contestable(self, pair: Pair, written: dict[str, str], settings: PairSettings) -> dict[str, str]:
+        """The values written to HubSpot where a person's edit there may win: those a write may have overwritten."""
+        if settings.policy is Policy.QBO or not settings.direction.allows(True):
+            return {}
+        flows_to_qbo = {m.hubspot for m in self.mappings[pair] if m.direction.allows(True)}
+        return {key: value for key, value in written.items() if key in flows_to_qbo}
 
     def _linked_elsewhere(self, pair: Pair, hubspot: Record, qbo: Record) -> Result | None:
         """Two records about to be linked where one already has a partner: a duplicate for a person to resolve."""
