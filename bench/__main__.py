@@ -16,7 +16,7 @@ def main(argv: list[str] | None = None) -> int:
     runs, requests_count = (3, 100) if quick else (7, 500)
     metrics = [
         *initial_sync.measure(500 if quick else 10_000, time_scale=0.5, naive_seconds=8 if quick else 60),
-        *live.measure(4 if quick else 20, pairs_count=100 if quick else 400, lost=1 if quick else 3),
+        *live.measure(4 if quick else 60, pairs_count=100 if quick else 1_200, lost=1 if quick else 3),
         *burst.measure(300 if quick else 5_000),
         *sweep_tick.measure(200 if quick else 1_000, (1, 5) if quick else (2, 20)),
         *ingest.measure(20 if quick else 100),

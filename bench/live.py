@@ -15,6 +15,7 @@ from tests.support.product import install
 SCHEDULE_SCALE = 0.05  # the sweep's rate(4 minutes) runs every 12 s
 SWEEP_INTERVAL_SECONDS = 240.0
 LOST_WEBHOOK_TARGET_SECONDS = 300.0
+P99_TARGET_MS = {3.0: 1000, 20.0: 5000}  # a quiet account's changes, and a busy one's
 QUIET = {"POWERTOOLS_METRICS_DISABLED": "true"}
 
 
@@ -33,7 +34,8 @@ def _percentile(samples: list[float], share: float) -> float:
 
 
 class Watcher:
-    """Reads both sandboxes every 50 ms and notes when each edit's value shows on the other side."""
+    """Reads the records edits are awaited on, every 50 ms, and notes when each edit's value shows on the other
+    side (only those: reading every record would take the cores the product needs)."""
 
     def __init__(self, product: SandboxedProduct) -> None:
         self.product = product
@@ -48,8 +50,18 @@ class Watcher:
 
     def _run(self) -> None:
         while not self.stopped.is_set():
-            names = {c["id"]: c["properties"].get("firstname") for c in self.product.hubspot_admin.records("contacts")}
-            given = {c["Id"]: c.get("GivenName") for c in self.product.quickbooks_admin.records("Customer")}
+            with self.lock:
+                awaited = [e for e in self.pending if e.arrived is None]
+            contacts = [e.record_id for e in awaited if not e.towards_qbo]
+            customers = [e.record_id for e in awaited if e.towards_qbo]
+            names = {
+                c["id"]: c["properties"].get("firstname")
+                for c in (self.product.hubspot_admin.records("contacts", ids=contacts) if contacts else [])
+            }
+            given = {
+                c["Id"]: c.get("GivenName")
+                for c in (self.product.quickbooks_admin.records("Customer", ids=customers) if customers else [])
+            }
             now = time.monotonic()
             with self.lock:
                 for edit in self.pending:
@@ -148,7 +160,7 @@ def _latencies(edits: list[Edit], rate: float, seconds: float, pairs: int) -> li
             f"live change latency at {rate:g}/s p{int(share * 100)}",
             round(_percentile(arrived, share)),
             "ms",
-            ceiling=2000 if share == 0.99 else None,
+            ceiling=P99_TARGET_MS.get(rate) if share == 0.99 else None,
             note=note,
         )
         for share in (0.5, 0.95, 0.99)

@@ -8,6 +8,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -169,7 +170,12 @@ class Gateway:
     def __init__(self, routes: Iterable[RouteSpec], invoke: Invoke, port: int = 0) -> None:
         self.table = RouteTable(routes)
         self._invoke = invoke
-        self._one_at_a_time = threading.Lock()
+        # Powertools keeps the event being resolved on its router class (one per process, as a Lambda process
+        # runs one invocation at a time); devstack runs every function in one process, so two HTTP invocations
+        # at once would read each other's event. One at a time then, on one lasting thread: the server starts a
+        # thread per connection, and what the functions keep per thread (their boto3 resources, with their
+        # connections) would otherwise be built again for every connection.
+        self._invoker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gateway-invoke")
         gateway = self
 
         class _Handler(BaseHTTPRequestHandler):
@@ -202,6 +208,7 @@ class Gateway:
     def stop(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+        self._invoker.shutdown(wait=False)
 
     def dispatch(self, request: BaseHTTPRequestHandler, body: bytes) -> GatewayResponse:
         split = urlsplit(request.path)
@@ -220,11 +227,7 @@ class Gateway:
             source_ip=request.client_address[0],
         )
         try:
-            # Powertools keeps the event being resolved on its router class (one per process, as a Lambda
-            # process runs one invocation at a time); devstack runs every function in one process, so two HTTP
-            # invocations at once would read each other's event. One at a time, then.
-            with self._one_at_a_time:
-                return shape_response(self._invoke(route.function, event))
+            return shape_response(self._invoker.submit(self._invoke, route.function, event).result())
         except Exception:
             logger.exception("function %s failed for %s", route.function, route.route_key)
             return _json_error(500, "Internal Server Error")

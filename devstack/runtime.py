@@ -43,7 +43,8 @@ class _LayeredEnviron(MutableMapping[str, str]):
         return self._base if overlay is None else {**self._base, **overlay}
 
     def __getitem__(self, key: str) -> str:
-        return self._merged()[key]
+        overlay = _overlay.get()  # not merged for one key: settings read every variable, one by one
+        return overlay[key] if overlay is not None and key in overlay else self._base[key]
 
     def __setitem__(self, key: str, value: str) -> None:
         self._base[key] = value

@@ -1,5 +1,6 @@
 """The whole product on one machine: both sandbox emulators, and template.yaml on devstack wired to them."""
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -65,6 +66,7 @@ class SandboxedProduct:
         self.hubspot: RunningServer | None = None
         self.quickbooks: RunningServer | None = None
         self.stack: Devstack | None = None
+        self._admins = threading.local()  # a thread's admin clients, each keeping its connection
 
     def start(self) -> Self:
         c = self.credentials
@@ -132,12 +134,18 @@ class SandboxedProduct:
     @property
     def hubspot_admin(self) -> HubSpotAdmin:
         assert self.hubspot is not None
-        return HubSpotAdmin(self.hubspot.url)
+        admin = getattr(self._admins, "hubspot", None)
+        if admin is None or admin.base_url != self.hubspot.url:
+            admin = self._admins.hubspot = HubSpotAdmin(self.hubspot.url)
+        return admin
 
     @property
     def quickbooks_admin(self) -> QuickBooksAdmin:
         assert self.quickbooks is not None
-        return QuickBooksAdmin(self.quickbooks.url)
+        admin = getattr(self._admins, "quickbooks", None)
+        if admin is None or admin.base_url != self.quickbooks.url:
+            admin = self._admins.quickbooks = QuickBooksAdmin(self.quickbooks.url)
+        return admin
 
     def add_accounts(self, portal_id: int, realm_id: str) -> tuple[HubSpotAdmin, QuickBooksAdmin]:
         """Another HubSpot portal and QuickBooks company beside the primary ones; answers their admin clients."""

@@ -12,7 +12,7 @@ from typing import Any, Self
 import boto3
 from moto.server import ThreadedMotoServer
 
-from devstack import deploy, moto_queues, moto_transactions, topology
+from devstack import deploy, moto_dispatch, moto_queues, moto_transactions, topology
 from devstack.cfn_yaml import load_template
 from devstack.complete import complete_stack, secret_names
 from devstack.gateway import Gateway, RouteTable
@@ -37,6 +37,7 @@ def moto_url() -> str:
             logging.getLogger("werkzeug").setLevel(logging.WARNING)
             moto_transactions.install()
             moto_queues.install()
+            moto_dispatch.install()
             server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
             server.start()
             host, port = server.get_host_and_port()

@@ -45,8 +45,10 @@ class _Admin:
         created: dict[str, list[str]] = self._call("POST", "seed", records)["created"]
         return created
 
-    def records(self, kind: str, archived: str | None = None) -> list[dict[str, Any]]:
-        results: list[dict[str, Any]] = self._call("GET", f"records/{kind}", archived=archived)["results"]
+    def records(self, kind: str, archived: str | None = None, ids: list[str] | None = None) -> list[dict[str, Any]]:
+        """Every record of a kind, or those of `ids` (those that exist)."""
+        joined = None if ids is None else ",".join(ids)
+        results: list[dict[str, Any]] = self._call("GET", f"records/{kind}", archived=archived, ids=joined)["results"]
         return results
 
     def add_fault(

@@ -56,6 +56,12 @@ def read_json(request: Request) -> Any:
         raise ApiError(400, {"message": f"Invalid JSON: {exc}"}) from exc
 
 
+def ids_arg(request: Request) -> list[str] | None:
+    """An admin listing's `ids` argument (comma-separated): None when not given."""
+    raw = request.args.get("ids")
+    return None if raw is None else [i for i in raw.split(",") if i]
+
+
 @dataclass
 class CallRecord:
     method: str

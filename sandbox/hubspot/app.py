@@ -16,7 +16,7 @@ from werkzeug.wrappers import Request, Response
 from sandbox import signing
 from sandbox.accounts import Accounts
 from sandbox.clock import iso_ms, now_ms
-from sandbox.http import ApiError, Emulator, json_response, read_json
+from sandbox.http import ApiError, Emulator, ids_arg, json_response, read_json
 from sandbox.hubspot import scopes
 from sandbox.hubspot.apps import Actions, Templates, Timeline
 from sandbox.hubspot.crm import MAX_BATCH, Crm, Record, Source
@@ -689,10 +689,12 @@ class HubSpotEmulator(Emulator):
     def admin_list(self, request: Request, otype: str) -> Response:
         kind = _otype(otype)
         include = request.args.get("archived", "exclude")
+        wanted = ids_arg(request)
         with self.crm.lock:
-            records = [
-                r for r in self.crm.records[kind].values() if include == "include" or r.archived == (include == "only")
-            ]
+            held = self.crm.records[kind]
+            keys = [int(i) for i in wanted or () if i.isdigit()]
+            chosen = held.values() if wanted is None else [held[k] for k in keys if k in held]
+            records = [r for r in chosen if include == "include" or r.archived == (include == "only")]
         return json_response({"results": [r.to_json(list(r.properties)) for r in records]})
 
     def admin_create(self, request: Request, otype: str) -> Response:

@@ -16,7 +16,7 @@ from werkzeug.wrappers import Request, Response
 from sandbox import signing
 from sandbox.accounts import Accounts
 from sandbox.clock import now_ms, parse_iso
-from sandbox.http import ApiError, Emulator, json_response, read_json
+from sandbox.http import ApiError, Emulator, ids_arg, json_response, read_json
 from sandbox.limits import ConcurrencyCap, LimitSet
 from sandbox.quickbooks import faults as qf
 from sandbox.quickbooks import query as qbo_query
@@ -548,7 +548,7 @@ class QuickBooksEmulator(Emulator):
 
     def admin_list(self, request: Request, entity: str) -> Response:
         kind = _entity(entity)
-        return json_response({"results": self.company.all(kind)})
+        return json_response({"results": self.company.all(kind, ids_arg(request))})
 
     def admin_create(self, request: Request, entity: str) -> Response:
         return json_response(self.company.create(_entity(entity), read_json(request) or {}), status=201)

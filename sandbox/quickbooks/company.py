@@ -139,9 +139,12 @@ class Company:
             shown["BalanceWithJobs"] = balance
         return shown
 
-    def all(self, entity: str) -> list[dict[str, Any]]:
+    def all(self, entity: str, ids: list[str] | None = None) -> list[dict[str, Any]]:
+        """Every record of an entity, or those of `ids` that exist."""
         with self.lock:
-            return [self.render(entity, b) for b in self.entities[entity].values()]
+            held = self.entities[entity]
+            bodies = held.values() if ids is None else [held[i] for i in ids if i in held]
+            return [self.render(entity, b) for b in bodies]
 
     def _customer_balance(self, customer_id: str) -> float:
         return round(
