@@ -94,7 +94,7 @@ def measure(records: int, time_scale: float = 1.0) -> list[Metric]:
         for admin in (product.hubspot_admin, product.quickbooks_admin):
             admin.clear_calls()
         marks = {name: len(runtime.invocations) for name, runtime in product.devstack.runtimes.items()}
-        with metering() as meter:
+        with metering(product.devstack.endpoint) as meter:
             metrics, synced = _both_ways(product, records, run, time_scale)
         metrics += cost.metrics(
             meter,

@@ -1,24 +1,15 @@
-"""What a run would cost on AWS: the requests devstack's functions made to moto (DynamoDB, SQS, Secrets Manager)
-and the functions' invocations, priced at AWS's published on-demand rates (us-east-1, arm64, no free tier).
+"""What a run would cost on AWS: the billed units moto's meter counted (DynamoDB, SQS, Secrets Manager) and the
+functions' invocations, priced at AWS's published on-demand rates (us-east-1, arm64, no free tier).
 
-DynamoDB units are not reported by moto; they are worked out from each request and answer as DynamoDB
-bills them: reads by 4 KB of item (half for eventually consistent reads, double in transactions), writes by
-1 KB of item (double in transactions). An update is sized by what it sends (DynamoDB bills the larger of the
-item before and after, so large items are under-counted); item sizes follow DynamoDB's rules (names plus
-values). Lambda duration is devstack's wall time per invocation on this 2-core machine, where every function,
-moto and both emulators share the cores: an upper bound of what Lambda would bill.
+How the meter works DynamoDB's units out: `devstack/meter.py`. Lambda duration is devstack's wall time per
+invocation on this 2-core machine, where every function and both emulators share the cores: an upper bound of
+what Lambda would bill.
 """
 
-import json
-import math
-from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import Decimal
-from typing import Any
 
 from bench.results import Metric
-from devstack.meter import Meter, Request
+from devstack.meter import Reading
 from devstack.runtime import FunctionRuntime
 
 # us-east-1 on-demand list prices, USD.
@@ -30,73 +21,8 @@ SQS_STANDARD_REQUEST = 0.40 / 1e6
 SQS_FIFO_REQUEST = 0.50 / 1e6
 HTTP_API_REQUEST = 1.00 / 1e6
 SECRETS_MANAGER_CALL = 0.05 / 10_000
-SQS_CHUNK = 64 * 1024  # every 64 KB of a request's payload is billed as one request
 
 GATEWAY_FUNCTIONS = ("WebhookFunction", "OAuthFunction", "SettingsFunction", "ActionsFunction", "HealthFunction")
-
-
-def value_size(value: dict[str, Any]) -> int:
-    """A DynamoDB attribute value's size in bytes as DynamoDB counts it (wire JSON: {"S": "..."} etc.)."""
-    kind, inner = next(iter(value.items()))
-    if kind == "S":
-        return len(inner.encode())
-    if kind == "N":
-        digits = len(str(Decimal(inner)).lstrip("-").replace(".", "").lstrip("0")) or 1
-        return math.ceil(digits / 2) + 1
-    if kind == "B":
-        return len(inner) * 3 // 4
-    if kind in ("SS", "NS", "BS"):
-        return sum(value_size({kind[0]: member}) for member in inner)
-    if kind == "M":
-        return 3 + sum(1 + item_size({name: member}) for name, member in inner.items())
-    if kind == "L":
-        return 3 + sum(1 + value_size(member) for member in inner)
-    return 1  # BOOL, NULL
-
-
-def item_size(item: dict[str, Any]) -> int:
-    return sum(len(name.encode()) + value_size(value) for name, value in item.items())
-
-
-def _reads(size: int, consistent: bool, factor: float = 1.0) -> float:
-    return max(1, math.ceil(size / 4096)) * (1.0 if consistent else 0.5) * factor
-
-
-def _writes(size: int, factor: float = 1.0) -> float:
-    return max(1, math.ceil(size / 1024)) * factor
-
-
-def _json(body: bytes) -> dict[str, Any]:
-    try:
-        parsed = json.loads(body or b"{}")
-    except ValueError:
-        return {}
-    return parsed if isinstance(parsed, dict) else {}
-
-
-def dynamodb_units(request: Request) -> tuple[float, float]:
-    """(read units, write units) one DynamoDB request consumed."""
-    sent, answered, operation = _json(request.sent), _json(request.answered), request.operation
-    consistent = bool(sent.get("ConsistentRead"))
-    if operation == "GetItem":
-        return _reads(item_size(answered.get("Item", {})), consistent), 0.0
-    if operation in ("Query", "Scan"):
-        return _reads(sum(item_size(i) for i in answered.get("Items", [])), consistent), 0.0
-    if operation == "BatchGetItem":
-        items = [i for table in answered.get("Responses", {}).values() for i in table]
-        return sum(_reads(item_size(i), consistent) for i in items), 0.0
-    if operation == "TransactGetItems":
-        return sum(_reads(item_size(r.get("Item", {})), True, 2) for r in answered.get("Responses", [])), 0.0
-    if operation == "PutItem":
-        return 0.0, _writes(item_size(sent.get("Item", {})))
-    if operation in ("UpdateItem", "DeleteItem"):
-        return 0.0, _writes(len(request.sent))
-    if operation == "BatchWriteItem":
-        puts = [r for table in sent.get("RequestItems", {}).values() for r in table]
-        return 0.0, sum(_writes(item_size(r.get("PutRequest", {}).get("Item", {}))) for r in puts)
-    if operation == "TransactWriteItems":
-        return 0.0, sum(_writes(len(json.dumps(i)), 2) for i in sent.get("TransactItems", []))
-    return 0.0, 0.0  # DescribeTable and the like: not billed per request
 
 
 @dataclass(frozen=True)
@@ -121,29 +47,18 @@ class Bill:
         }
 
 
-def bill(requests: Iterable[Request], invocations: dict[str, tuple[int, float, int]]) -> Bill:
+def bill(reading: Reading, invocations: dict[str, tuple[int, float, int]]) -> Bill:
     """`invocations`: per function, (count, wall seconds, memory MB) over the run."""
-    reads = writes = 0.0
-    sqs: Counter[bool] = Counter()
-    secrets = 0
-    for request in requests:
-        if request.service.startswith("DynamoDB"):
-            read, write = dynamodb_units(request)
-            reads, writes = reads + read, writes + write
-        elif request.service == "AmazonSQS":
-            fifo = str(_json(request.sent).get("QueueUrl", "")).endswith(".fifo")
-            sqs[fifo] += max(1, math.ceil(len(request.sent) / SQS_CHUNK))
-        elif request.service == "secretsmanager":
-            secrets += 1
+    units = reading.units
     return Bill(
         lambda_gb_seconds=sum(seconds * memory / 1024 for _, seconds, memory in invocations.values()),
         lambda_requests=sum(count for count, _, _ in invocations.values()),
-        read_units=reads,
-        write_units=writes,
-        sqs_standard=sqs[False],
-        sqs_fifo=sqs[True],
+        read_units=units.get("dynamodb_read_units", 0.0),
+        write_units=units.get("dynamodb_write_units", 0.0),
+        sqs_standard=int(units.get("sqs_standard_requests", 0)),
+        sqs_fifo=int(units.get("sqs_fifo_requests", 0)),
         gateway_requests=sum(invocations.get(f, (0, 0.0, 0))[0] for f in GATEWAY_FUNCTIONS),
-        secrets_calls=secrets,
+        secrets_calls=int(units.get("secrets_manager_calls", 0)),
     )
 
 
@@ -156,9 +71,9 @@ def invocations_since(runtimes: dict[str, FunctionRuntime], marks: dict[str, int
     return out
 
 
-def metrics(meter: Meter, invocations: dict[str, tuple[int, float, int]], records: int, what: str) -> list[Metric]:
+def metrics(reading: Reading, invocations: dict[str, tuple[int, float, int]], records: int, what: str) -> list[Metric]:
     """The run's bill scaled to 10,000 records, as metrics."""
-    run = bill(meter.requests, invocations)
+    run = bill(reading, invocations)
     scale = 10_000 / max(records, 1)
     lines = run.items()
     basis = f"{what}: {records} records in the run, scaled to 10,000"

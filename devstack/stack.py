@@ -3,6 +3,8 @@
 import json
 import logging
 import os
+import subprocess
+import sys
 import threading
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -10,13 +12,13 @@ from types import TracebackType
 from typing import Any, Self
 
 import boto3
-from moto.server import ThreadedMotoServer
 
-from devstack import deploy, moto_dispatch, moto_queues, moto_transactions, topology
+from devstack import deploy, topology
 from devstack.cfn_yaml import load_template
 from devstack.complete import complete_stack, secret_names
 from devstack.gateway import Gateway, RouteTable
 from devstack.intrinsics import Resolver, UnresolvableError, evaluate_conditions
+from devstack.moto_process import start_in_process
 from devstack.pump import QueuePump
 from devstack.runtime import FunctionRuntime, install_environment_overlay
 from devstack.scheduler import Scheduler
@@ -27,22 +29,36 @@ ACCOUNT_ID = "123456789012"
 
 _moto_lock = threading.Lock()
 _moto_url: str | None = None
+_children: list[subprocess.Popen[str]] = []  # held open: the child serves while its input is open
 
 
 def moto_url() -> str:
-    """Start moto's server on a free loopback port once per process; return its URL."""
+    """Start moto's server on a free loopback port once per process; return its URL. It runs in a process of
+    its own (the machine's second core) unless DEVSTACK_MOTO=inline keeps it in this one."""
     global _moto_url  # noqa: PLW0603 - one moto server per process, shared by every stack
     with _moto_lock:
         if _moto_url is None:
             logging.getLogger("werkzeug").setLevel(logging.WARNING)
-            moto_transactions.install()
-            moto_queues.install()
-            moto_dispatch.install()
-            server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-            server.start()
-            host, port = server.get_host_and_port()
-            _moto_url = f"http://{host}:{port}"
+            _moto_url = start_in_process() if os.environ.get("DEVSTACK_MOTO") == "inline" else _moto_apart()
         return _moto_url
+
+
+def _moto_apart() -> str:
+    """moto's server in a child process that ends when this one does (its standard input closes)."""
+    child = subprocess.Popen(
+        [sys.executable, str(ROOT / "devstack" / "moto_process.py")],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])},
+    )
+    assert child.stdout is not None
+    ready = child.stdout.readline().split()
+    if ready[:1] != ["ready"]:
+        raise RuntimeError(f"moto's process did not start (exit {child.poll()})")
+    _children.append(child)
+    return ready[1]
 
 
 def aws_environment(endpoint: str) -> dict[str, str]:

@@ -127,6 +127,22 @@ def test_a_bulk_edit_in_quickbooks_reaches_hubspot_with_bulk_reads_and_writes(
     assert _posts(hubspot, "/batch/update") < len(pairs) / 2
 
 
+def test_a_bulk_edit_in_hubspot_reaches_quickbooks_in_batch_updates(
+    product: SandboxedProduct, connection: dict[str, Any]
+) -> None:
+    pairs = list(_links(product).items())[:30]
+    product.quickbooks_admin.clear_calls()
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(lambda pair: product.hubspot_admin.update("contacts", pair[0], {"city": "York"}), pairs))
+    settle(product, timeout=300)
+    customers = {c["Id"]: c for c in product.quickbooks_admin.records("Customer")}
+    assert [q for _, q in pairs if customers[q].get("BillAddr", {}).get("City") != "York"] == []
+    calls = product.quickbooks_admin.calls()
+    singles = [c for c in calls if c["method"] == "POST" and c["path"].split("?")[0].endswith("/customer")]
+    assert len(singles) < len(pairs) / 2
+    assert 0 < _posts(calls, "/batch") < len(pairs) / 2
+
+
 def test_a_person_editing_a_contact_while_a_batch_writes_it_keeps_the_edit(
     product: SandboxedProduct, connection: dict[str, Any]
 ) -> None:

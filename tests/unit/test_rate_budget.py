@@ -61,3 +61,13 @@ def test_a_batch_call_waits_for_both_buckets_and_a_drained_batch_minute_is_given
     budget.block(GIVE_BACK_SECONDS + 1)
     with pytest.raises(RateLimitedError):
         budget.acquire("batch")
+
+
+def test_a_batch_tried_without_room_takes_nothing_and_waits_for_nothing(budget: RateBudget, clock: _Clock) -> None:
+    assert budget.try_acquire("batch")  # the batch minute's first token, and a call's
+    assert not budget.try_acquire("batch")  # none left this instant: single calls go instead
+    assert clock.slept == []
+    budget.acquire()  # the calls bucket was not drawn on by the refused try: a call waits only its own turn
+    assert clock.slept == pytest.approx([0.125])
+    clock.now += 60 / 38
+    assert budget.try_acquire("batch")

@@ -72,14 +72,27 @@ class RateBudget:
         """Take a token from every bucket of `kind`, waiting for them a few seconds at most; a longer wait
         (a connection blocked after a 429, a drained budget) raises RateLimitedError with how long."""
         for bucket in BUDGETS[self._provider][kind]:
-            waited = 0.0
-            while (wait := self._take(bucket)) is not None:
-                seconds, why = wait
-                if waited + seconds > GIVE_BACK_SECONDS:
-                    _log.debug("rate budget wait given back", extra={"provider": self._provider, "why": why})
-                    raise RateLimitedError(self._provider, seconds, budget=why == DRAINED)
-                self._wait(bucket, seconds, why)
-                waited += seconds
+            self._acquire(bucket)
+
+    def try_acquire(self, kind: str) -> bool:
+        """Take a token from every bucket of `kind` if its scarcest one (the last) has one now; False, and
+        nothing taken, if not. The others are waited for as `acquire` waits."""
+        *others, scarcest = BUDGETS[self._provider][kind]
+        if self._take(scarcest) is not None:
+            return False
+        for bucket in others:
+            self._acquire(bucket)
+        return True
+
+    def _acquire(self, bucket: Bucket) -> None:
+        waited = 0.0
+        while (wait := self._take(bucket)) is not None:
+            seconds, why = wait
+            if waited + seconds > GIVE_BACK_SECONDS:
+                _log.debug("rate budget wait given back", extra={"provider": self._provider, "why": why})
+                raise RateLimitedError(self._provider, seconds, budget=why == DRAINED)
+            self._wait(bucket, seconds, why)
+            waited += seconds
 
     def _take(self, bucket: Bucket) -> tuple[float, str] | None:
         """None once a token is taken; else how long to wait for one, and why."""

@@ -55,12 +55,14 @@ class Transport:
         data: str | None = None,
         headers: dict[str, str] | None = None,
         missing_ok: bool = False,
+        budget_taken: bool = False,
     ) -> Any:
-        """One call: the JSON answer (None when empty, or for a 404 when `missing_ok`)."""
+        """One call: the JSON answer (None when empty, or for a 404 when `missing_ok`). `budget_taken`: the
+        caller took this call's tokens already (a second try takes its own)."""
         provider = self._rules.provider
         token = self._tokens(None)
         for attempt in range(2):
-            if self.budget is not None:
+            if self.budget is not None and not (budget_taken and attempt == 0):
                 self.budget.acquire(self._rules.budget_kind(path))
             try:
                 response = self._session.request(

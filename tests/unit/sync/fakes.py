@@ -187,7 +187,16 @@ class FakeQbo:
         record = self.records[current.id]
         record.active = False
         record.values["qbo_active"] = "false"
+        record.version = str(int(record.version) + 1)  # every change of a QuickBooks record takes a new SyncToken
         return record
+
+    def edit(self, record_id: str, **values: str) -> None:
+        """A person's edit in QuickBooks: new values, a new SyncToken, a later time."""
+        record = self.records[record_id]
+        self.clock[0] += 1
+        record.values.update(values)
+        record.version = str(int(record.version) + 1)
+        record.updated_at = self.clock[0]
 
 
 @dataclass

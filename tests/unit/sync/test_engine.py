@@ -197,9 +197,7 @@ def test_a_hubspot_edit_made_while_the_sync_writes_over_it_is_put_back_and_wins(
     engine, hubspot, qbo, store = _engine()
     store.pair_settings[Pair.CONTACTS] = PairSettings(Pair.CONTACTS, policy=policy)
     contact, link = _synced(engine, hubspot, store, email="race@example.com", firstname="Start", phone="1")
-    customer = qbo.records[link.qbo_id]
-    qbo.clock[0] += 1
-    customer.values["firstname"], customer.updated_at = "FromQbo", qbo.clock[0]
+    qbo.edit(link.qbo_id, firstname="FromQbo")
     hubspot.during_next_write = lambda: hubspot.edit(contact.id, firstname="FromPerson", phone="2")
     engine.handle(_signal(Side.QUICKBOOKS, link.qbo_id))
     assert hubspot.records[contact.id].values["firstname"] == expected
@@ -215,9 +213,7 @@ def test_a_conflict_is_judged_by_when_the_hubspot_field_was_edited_not_by_the_re
     engine, hubspot, qbo, store = _engine()
     contact, link = _synced(engine, hubspot, store, email="when@example.com", lastname="Start")
     hubspot.edit(contact.id, lastname="FromPerson")
-    qbo.clock[0] += 1
-    customer = qbo.records[link.qbo_id]
-    customer.values["lastname"], customer.updated_at = "FromQbo", qbo.clock[0]  # edited in QuickBooks later
+    qbo.edit(link.qbo_id, lastname="FromQbo")  # edited in QuickBooks later
     hubspot.update(Pair.CONTACTS, contact.id, {"qbo_open_balance": "10"})  # a write of ours, later still
     assert engine.handle(_signal(Side.QUICKBOOKS, link.qbo_id)).conflicts == 1
     assert hubspot.records[contact.id].values["lastname"] == "FromQbo"
@@ -302,6 +298,7 @@ def test_inactive_customers_mark_the_contact_or_archive_it() -> None:
     engine.handle(_signal(Side.QUICKBOOKS, link.qbo_id))
     assert hubspot.records[contact.id].values["qbo_active"] == "false"
     store.pair_settings[Pair.CONTACTS] = PairSettings(Pair.CONTACTS, on_qbo_inactive=DeleteBehaviour.ARCHIVE)
+    qbo.edit(link.qbo_id, notes="still inactive")
     assert engine.handle(_signal(Side.QUICKBOOKS, link.qbo_id)).outcome is Outcome.UNLINKED
     assert not hubspot.records[contact.id].exists
 
@@ -364,7 +361,7 @@ def test_a_customer_left_behind_by_a_hubspot_merge_waits_for_a_person() -> None:
     assert engine.handle(_signal(Side.HUBSPOT, survivor.id, Change.MERGE, [merged.id])).outcome is Outcome.UNCHANGED
     assert _partner(store, Side.QUICKBOOKS, own) == survivor.id
     assert store.failures[(Pair.CONTACTS, Side.QUICKBOOKS, left)].category == "merged_elsewhere"
-    qbo.records[left].values["firstname"] = "Edited"
+    qbo.edit(left, firstname="Edited")
     contacts = len(hubspot.records)
     assert engine.handle(_signal(Side.QUICKBOOKS, left)).outcome is Outcome.FAILED
     assert len(hubspot.records) == contacts
@@ -399,6 +396,7 @@ def test_a_customer_whose_contact_was_merged_away_follows_the_merge_before_its_e
     customer's next create upserted by its id onto the survivor (the merge had copied that id there)."""
     engine, hubspot, qbo, store, _merged, customer, survivor = _merged_into_an_unsynced_contact()
     assert hubspot.records[survivor].values["qbo_customer_id"] == customer  # copied by the merge
+    qbo.edit(customer, notes="edited in QuickBooks")  # a change of the customer's (its echo alone reads no contact)
     engine.handle(_signal(Side.QUICKBOOKS, customer))
     assert _partner(store, Side.QUICKBOOKS, customer) == survivor
     assert qbo.records[customer].values["email"] == "s@example.com"
@@ -572,10 +570,16 @@ def test_a_webhook_for_the_change_a_sync_last_saw_is_its_echo_and_reads_nothing(
         patched.setattr(hubspot, "get", no_read)
         patched.setattr(qbo, "get", no_read)
         assert (engine.handle(echo).outcome, engine.handle(echo).detail) == (Outcome.UNCHANGED, ECHO)
-    # QuickBooks' webhooks state whole seconds and no SyncToken: one in the second of our write is read.
+    # QuickBooks' webhooks state whole seconds and no SyncToken: the customer is read, and the SyncToken its link
+    # agreed on tells the echo; its partner is not read (a HubSpot change has a signal of its own).
     same_second = _webhook(Side.QUICKBOOKS, customer.id, "1970-01-01T00:16:40.400Z")  # 1000.4 s
     assert customer.updated_at == 1000.0
-    assert engine.handle(same_second).detail != ECHO
+    with monkeypatch.context() as patched:
+        patched.setattr(hubspot, "get", no_read)
+        assert engine.handle(same_second).detail == ECHO
+    qbo.update(Pair.CONTACTS, qbo.records[link.qbo_id], {"lastname": "Bookkept"})  # a person's edit: a new SyncToken
+    assert engine.handle(same_second).outcome is Outcome.UPDATED
+    assert hubspot.records[contact.id].values["lastname"] == "Bookkept"
     hubspot.edit(contact.id, firstname="Eva")  # a person's edit: another time, read and synced
     edited = _webhook(Side.HUBSPOT, contact.id, f"{int(hubspot.clock[0] * 1000):015d}")
     assert engine.handle(edited).outcome is Outcome.UPDATED
@@ -665,7 +669,7 @@ def test_the_webhook_of_a_customer_whose_create_is_in_flight_leaves_the_link_to_
         engine.handle(_signal(Side.HUBSPOT, other.id))
     monkeypatch.undo()
     made = next(i for i in qbo.records if i != customer)
-    qbo.records[made].values["firstname"] = "Renamed"
+    qbo.edit(made, firstname="Renamed")
     assert engine.handle(_signal(Side.QUICKBOOKS, made)).outcome is Outcome.LINKED
 
 

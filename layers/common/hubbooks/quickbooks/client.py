@@ -81,15 +81,21 @@ class QboClient:
         json: Any = None,
         data: str | None = None,
         replay_safe: bool = True,
+        budget_taken: bool = False,
     ) -> dict[str, Any]:
         """One call, sent again over a passing failure when `replay_safe` (reads, and writes a SyncToken
         guards: a create that may have been applied is not sent twice, QuickBooks keeps no requestid answer
-        of a 5xx)."""
+        of a 5xx). `budget_taken`: the first try's tokens are taken already."""
         headers = {"Content-Type": "application/text"} if data is not None else None
-        answer: dict[str, Any] = ride_out(
-            lambda: self.transport.send(method, f"/{path}", params=params, json=json, data=data, headers=headers),
-            replay_safe=replay_safe,
-        )
+        tries = iter((budget_taken,))
+
+        def send() -> Any:
+            taken = next(tries, False)
+            return self.transport.send(
+                method, f"/{path}", params=params, json=json, data=data, headers=headers, budget_taken=taken
+            )
+
+        answer: dict[str, Any] = ride_out(send, replay_safe=replay_safe)
         return answer
 
     # -- reads ---------------------------------------------------------------------------------------
@@ -131,8 +137,24 @@ class QboClient:
 
     def batch(self, items: list[dict[str, Any]], request_id: str) -> list[dict[str, Any]]:
         """One batch request (at most 30 items); each answer carries its `bId` and the entity or a Fault."""
+        return self._batch(items, request_id, budget_taken=False)
+
+    def batch_if_budget(self, items: list[dict[str, Any]], request_id: str) -> list[dict[str, Any]] | None:
+        """The batch request, sent only if the batch budget has room now (None if not: the caller has another
+        way, such as single calls, which draw on a larger budget)."""
+        budget = self.transport.budget
+        if budget is not None and not budget.try_acquire("batch"):
+            return None
+        return self._batch(items, request_id, budget_taken=budget is not None)
+
+    def _batch(self, items: list[dict[str, Any]], request_id: str, *, budget_taken: bool) -> list[dict[str, Any]]:
         answer = self._request(
-            "POST", "batch", params={"requestid": request_id[:50]}, json={"BatchItemRequest": items}, replay_safe=False
+            "POST",
+            "batch",
+            params={"requestid": request_id[:50]},
+            json={"BatchItemRequest": items},
+            replay_safe=False,
+            budget_taken=budget_taken,
         )
         results: list[dict[str, Any]] = answer.get("BatchItemResponse", [])
         return results

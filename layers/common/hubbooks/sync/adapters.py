@@ -478,8 +478,30 @@ class QboAdapter:
         return answer
 
     def update(self, pair: Pair, current: Record, values: dict[str, str]) -> Record:
-        body = {"Id": current.id, "SyncToken": current.version, "sparse": True, **self._body(pair, values, current.raw)}
-        return self._write(pair, body, f"upd-{current.id}-{current.version}")
+        return self._write(pair, self._update_body(pair, current, values), f"upd-{current.id}-{current.version}")
+
+    def _update_body(self, pair: Pair, current: Record, values: dict[str, str]) -> dict[str, Any]:
+        return {"Id": current.id, "SyncToken": current.version, "sparse": True, **self._body(pair, values, current.raw)}
+
+    def update_many(self, pair: Pair, writes: dict[str, tuple[Record, dict[str, str]]]) -> dict[str, Record]:
+        """Sparse updates of many records (id -> the record as read, the values to write) in batch calls of 30,
+        each sent only while the batch budget has room; answers the records updated. A record left out (no
+        room, a stale SyncToken, a refusal) is for a single update, which meets the same answer on its own.
+        Each call's request id is that of its records' versions: the same call sent again is answered once."""
+        entity, updated = spec(pair).entity, {}
+        ids = sorted(writes)
+        for start in range(0, len(ids), QBO_BATCH):
+            chunk = ids[start : start + QBO_BATCH]
+            versions = "|".join(f"{i}:{writes[i][0].version}" for i in chunk)
+            request_id = "updb-" + hashlib.sha256(versions.encode()).hexdigest()[:32]
+            items = [{"bId": i, "operation": "update", entity: self._update_body(pair, *writes[i])} for i in chunk]
+            answers = self._client.batch_if_budget(items, request_id)
+            if answers is None:
+                break
+            for answer in answers:
+                if entity in answer and str(answer.get("bId")) in writes:
+                    updated[str(answer["bId"])] = self._record(pair, answer[entity])
+        return updated
 
     def deactivate(self, pair: Pair, current: Record) -> Record:
         return self._write(

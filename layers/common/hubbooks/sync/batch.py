@@ -15,7 +15,7 @@ from hubbooks.models.signals import Pair, Reason, Side, SyncSignal
 from hubbooks.store.sync_store import DynamoSyncStore
 from hubbooks.sync.adapters import QBO_BATCH, HubSpotAdapter, QboAdapter, WithHistory, bid_of
 from hubbooks.sync.engine import REPLAY_MARGIN, Outcome, Result, SyncEngine, made_by_our_create
-from hubbooks.sync.merge import merge
+from hubbooks.sync.merge import MergePlan, merge
 from hubbooks.sync.models import BatchCreate, Decision, Link, PairSettings, Record, SyncFailure
 from hubbooks.sync.ports import HubSpotPort, LinkConflictError, QboPort
 
@@ -24,7 +24,8 @@ from hubbooks.sync.ports import HubSpotPort, LinkConflictError, QboPort
 class _Prefetched:
     records: dict[tuple[Side, str], Record | None] = field(default_factory=dict)
     matches: dict[tuple[Side, str], list[Record]] = field(default_factory=dict)
-    written: dict[str, tuple[dict[str, str], Record]] = field(default_factory=dict)  # HubSpot id -> values, answer
+    # A write a batch made ahead of the engine: (side, id) -> the values, the version written over, the answer.
+    written: dict[tuple[Side, str], tuple[dict[str, str], str, Record]] = field(default_factory=dict)
     histories: dict[str, WithHistory] = field(default_factory=dict)  # HubSpot id -> read after the write
 
 
@@ -59,22 +60,35 @@ class _Cached:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
 
+    def _ahead(self, record_id: str, values: dict[str, str], version: str | None) -> Record | None:
+        """The answer of the batch's write of these values over this version, made ahead of the engine."""
+        ahead = self._cache.written.pop((self._side, record_id), None)
+        if ahead is None or ahead[0] != values or (version is not None and ahead[1] != version):
+            return None
+        return ahead[2]
+
 
 class _CachedHubSpot(_Cached):
     """HubSpot as one batch sees it: a write the batch made ahead (in a batch update) is answered as made, and
     the check that it overwrote no person's edit starts from the batch's read of the record's history."""
 
     def update(self, pair: Pair, record_id: str, values: dict[str, str]) -> Record:
-        ahead = self._cache.written.pop(record_id, None)
-        if ahead is not None and ahead[0] == values:
-            return ahead[1]
-        return cast(Record, self._inner.update(pair, record_id, values))
+        return self._ahead(record_id, values, None) or cast(Record, self._inner.update(pair, record_id, values))
 
     def restore_overwritten(
         self, pair: Pair, record_id: str, written: dict[str, str], since: float, until: float
     ) -> list[str]:
         read = self._cache.histories.pop(record_id, None)
         return cast(list[str], self._inner.restore_overwritten(pair, record_id, written, since, until, read=read))
+
+
+class _CachedQbo(_Cached):
+    """QuickBooks as one batch sees it: an update the batch made ahead over the same SyncToken is answered as
+    made."""
+
+    def update(self, pair: Pair, current: Record, values: dict[str, str]) -> Record:
+        made = self._ahead(current.id, values, current.version)
+        return made or cast(Record, self._inner.update(pair, current, values))
 
 
 class _BatchStore:
@@ -192,7 +206,7 @@ def run_batch(
     engine = SyncEngine(
         signal.connection_id,
         cast(HubSpotPort, _CachedHubSpot(hubspot, Side.HUBSPOT, cache)),
-        cast(QboPort, _Cached(qbo, Side.QUICKBOOKS, cache)),
+        cast(QboPort, _CachedQbo(qbo, Side.QUICKBOOKS, cache)),
         store,
         hubspot.mappings,
     )
@@ -206,7 +220,11 @@ def run_batch(
     for record_id in wanted:
         cache.records[(side, record_id)] = own.get(record_id)
     links = {i: store.link_of(pair, side, i) for i in wanted}
-    linked = {i: link.other(side) for i, link in links.items() if link is not None}
+    linked = {
+        i: link.other(side)
+        for i, link in links.items()
+        if link is not None and not ((mine := own.get(i)) is not None and engine.seen_as_is(signals[i], mine, link))
+    }
     others = (
         qbo.get_many(pair, list(linked.values()))
         if side is Side.HUBSPOT
@@ -247,7 +265,7 @@ def run_batch(
         # this pass (or an earlier try of it) created, both records unchanged since, is written back in bulk.
         paired = [r for r in unlinked if r.id in created] if live else unlinked
         _write_back_in_bulk(pair, side, paired, hubspot=hubspot, store=store, cache=cache)
-        _write_linked_in_bulk(pair, side, links, engine=engine, hubspot=hubspot, cache=cache)
+        _write_linked_in_bulk(pair, side, links, engine=engine, ports=(hubspot, qbo), cache=cache)
     engine.created_in_bulk = dict.fromkeys(created, "quickbooks" if side is Side.HUBSPOT else "hubspot")
     seen = {
         i: Seen(own.get(i), list(cache.matches.get((side, i), [])), others.get(linked[i]) if i in linked else None)
@@ -358,35 +376,48 @@ def _write_linked_in_bulk(
     links: dict[str, Link | None],
     *,
     engine: SyncEngine,
-    hubspot: HubSpotAdapter,
+    ports: tuple[HubSpotAdapter, QboAdapter],
     cache: _Prefetched,
 ) -> None:
-    """Linked records whose agreement writes HubSpot alone: their intents noted, the writes made in batch
-    updates of 100, and the records read back with their history in batch reads; the engine then finds each
-    write made, and checks it for a person's edit as it checks its own."""
+    """Linked records whose agreement writes one side alone, written ahead of the engine in batch calls, each
+    write's intent noted first; the engine then finds each write made. HubSpot: updates of 100, the records
+    read back with their history in batch reads, so that the engine checks each for a person's edit as it
+    checks its own. QuickBooks: updates of 30 while the batch budget has room (two records at least: one is
+    as cheap alone, on the larger budget of single calls)."""
+    hubspot, qbo = ports
     settings = engine.store.settings(pair)
-    records: dict[str, Record] = {}
-    values: dict[str, dict[str, str]] = {}
+    ahead: dict[Side, dict[str, tuple[Record, dict[str, str]]]] = {Side.HUBSPOT: {}, Side.QUICKBOOKS: {}}
+    intents: dict[Side, list[tuple[Link, MergePlan, Record]]] = {Side.HUBSPOT: [], Side.QUICKBOOKS: []}
     for record_id, link in links.items():
-        if link is None:
+        own = cache.records.get((side, record_id))
+        other = cache.records.get((side.other, link.other(side))) if link is not None else None
+        if link is None or own is None or other is None:
             continue
-        own, other = cache.records.get((side, record_id)), cache.records.get((side.other, link.other(side)))
-        if own is None or other is None:
-            continue
-        hs, qbo = (own, other) if side is Side.HUBSPOT else (other, own)
-        plan = engine.hubspot_write(pair, hs, qbo, link, settings)
+        hs, qb = (own, other) if side is Side.HUBSPOT else (other, own)
+        plan = engine.one_sided(pair, hs, qb, link, settings)
         if plan is not None:
-            engine.note_intent(link, plan, qbo)
-            records[hs.id], values[hs.id] = hs, plan.to_hubspot
+            written, values = (hs, plan.to_hubspot) if plan.to_hubspot else (qb, plan.to_qbo)
+            ahead[written.side][written.id] = (written, values)
+            intents[written.side].append((link, plan, qb))
+    if len(ahead[Side.QUICKBOOKS]) < 2:
+        ahead[Side.QUICKBOOKS].clear()
+        intents[Side.QUICKBOOKS].clear()
+    for noted in (*intents[Side.QUICKBOOKS], *intents[Side.HUBSPOT]):
+        engine.note_intent(*noted)
+    to_qbo, to_hubspot = ahead[Side.QUICKBOOKS], ahead[Side.HUBSPOT]
+    for record_id, record in (qbo.update_many(pair, to_qbo) if to_qbo else {}).items():
+        cache.written[(Side.QUICKBOOKS, record_id)] = (to_qbo[record_id][1], to_qbo[record_id][0].version, record)
     try:
-        written = hubspot.update_many(pair, records, values)
+        answered = hubspot.update_many(
+            pair, {i: record for i, (record, _) in to_hubspot.items()}, {i: v for i, (_, v) in to_hubspot.items()}
+        )
     except ValidationFaultError:  # one value HubSpot refuses fails the batch: the engine writes each, and says which
         return
-    for record_id, record in written.items():
-        cache.written[record_id] = (values[record_id], record)
-    checked = [i for i in written if engine.contestable(pair, values[i], settings)]
+    for record_id, record in answered.items():
+        cache.written[(Side.HUBSPOT, record_id)] = (to_hubspot[record_id][1], to_hubspot[record_id][0].version, record)
+    checked = [i for i in answered if engine.contestable(pair, to_hubspot[i][1], settings)]
     if checked:
-        fields = sorted({name for i in checked for name in values[i]})
+        fields = sorted({name for i in checked for name in to_hubspot[i][1]})
         cache.histories.update(hubspot.histories_of(pair, checked, fields))
 
 

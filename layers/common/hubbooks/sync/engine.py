@@ -147,6 +147,20 @@ class SyncEngine:
             f"{signal.pair} {signal.side} {signal.record_id}: still racing after {ATTEMPTS} tries, last: {last!r}"
         ) from last
 
+    def seen_as_is(self, signal: SyncSignal, record: Record, link: Link) -> bool:
+        """A QuickBooks webhook for a record as its link last agreed on it (its SyncToken, and every mapped value:
+        a balance moves without a new SyncToken): the echo of a sync's own write, told after one read of the
+        record and none of its partner's (a change on the partner's side has its own signal)."""
+        agreed = link.base
+        return (
+            signal.reason is Reason.WEBHOOK
+            and signal.change is Change.UPSERT
+            and signal.side is Side.QUICKBOOKS
+            and bool(record.version)
+            and link.seen.get(Side.QUICKBOOKS.value) == record.version
+            and all(record.values.get(m.hubspot, "") == agreed.get(m.hubspot, "") for m in self.mappings[signal.pair])
+        )
+
     def is_echo(self, signal: SyncSignal) -> bool:
         """A HubSpot webhook for the very change a sync of this link last wrote or read (the record's time, to
         the millisecond, as the link saw it): nothing to read or do. QuickBooks' webhooks state whole seconds
@@ -174,6 +188,8 @@ class SyncEngine:
             return self._gone(pair, side, signal.record_id, link, settings)
         if link is None:
             return self._first_sight(pair, record, settings, reason=signal.reason)
+        if self.seen_as_is(signal, record, link):
+            return Result(Outcome.UNCHANGED, ECHO)
         other = self._read(pair, side.other, link.other(side))
         if other is not None and other.merged_into:  # the partner was merged away: follow it, then agree again
             self._follow_merge(pair, side.other, other.merged_into, [other.id])
@@ -249,17 +265,17 @@ class SyncEngine:
             )
         return plan
 
-    def hubspot_write(
+    def one_sided(
         self, pair: Pair, hubspot: Record, qbo: Record, link: Link, settings: PairSettings
     ) -> MergePlan | None:
-        """The plan of two linked records, as read, whose agreement writes HubSpot alone and settles no
+        """The plan of two linked records, as read, whose agreement writes one side alone and settles no
         conflict: one a batch can write ahead of the engine (`_write` then finds it written). None otherwise."""
         if hubspot.merged_into or qbo.merged_into or not hubspot.exists or not qbo.exists:
             return None
         if not qbo.active and settings.on_qbo_inactive is DeleteBehaviour.ARCHIVE:
             return None
         plan = self.plan(pair, hubspot, qbo, link, settings)
-        return plan if plan.to_hubspot and not plan.to_qbo and not plan.conflicts else None
+        return plan if bool(plan.to_hubspot) != bool(plan.to_qbo) and not plan.conflicts else None
 
     def note_intent(self, link: Link, plan: MergePlan, qbo: Record) -> None:
         """What the plan is about to write, noted with the link before writing: a write whose link is never saved
