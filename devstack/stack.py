@@ -45,7 +45,7 @@ def moto_url() -> str:
 
 def _moto_apart() -> str:
     """moto's server in a child process that ends when this one does (its standard input closes)."""
-    child = subprocess.Popen(
+    child = subprocess.Popen(  # noqa: S603 - this interpreter, a script of this repository
         [sys.executable, str(ROOT / "devstack" / "moto_process.py")],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
