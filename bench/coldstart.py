@@ -40,6 +40,9 @@ def _handler_files() -> dict[str, Path]:
 
 def measure(runs: int) -> list[Metric]:
     env = {"AWS_DEFAULT_REGION": "us-east-1", "POWERTOOLS_TRACE_DISABLED": "true", "PATH": "/usr/bin:/bin"}
+    # What a function's template environment always holds (the worker reads its tables' names at import).
+    env |= {f"HUBBOOKS_{name}": "bench" for name in ("STACK_NAME", "TABLE_NAME", "IDEMPOTENCY_TABLE_NAME")}
+    env |= {"HUBBOOKS_SYNC_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/1/bench.fifo", "HUBBOOKS_TOKEN_KEY_ID": "k"}
     metrics: list[Metric] = []
     for logical_id, path in _handler_files().items():
         samples = []
