@@ -1,5 +1,6 @@
 """Bulk changes: an import of contacts into HubSpot arrives in QuickBooks through webhooks and the live path,
-read, matched and created in bulk at QuickBooks' batch ceiling, each contact created and linked once."""
+read, matched and created in bulk at QuickBooks' batch ceiling, each contact created and linked once; then the
+same customers edited in QuickBooks come back to HubSpot in batch updates."""
 
 import time
 import uuid
@@ -65,6 +66,46 @@ def run(product: SandboxedProduct, report: Report) -> None:
         f"({fill:.1f} records a create call) made at {calls_per_minute:.0f} batch calls a minute (QuickBooks "
         f"allows 40, the budget spends 38): {per_minute:.0f} records/min, {per_minute / QBO_CEILING_PER_MINUTE:.0%} "
         f"of the 1,200 a minute of full batch calls; {queries} queries, {throttled} answered 429",
+    )
+
+    _edits_come_back_in_batches(product, report, run_id, linked)
+
+
+def _edits_come_back_in_batches(product: SandboxedProduct, report: Report, run_id: str, linked: dict[str, str]) -> None:
+    """The same customers edited in QuickBooks (a price list or address change made there in bulk): the edits
+    reach HubSpot in batch updates, each checked for a person's edit by a batch read of its history."""
+    hubspot, quickbooks = product.hubspot_admin, product.quickbooks_admin
+    hubspot.clear_calls()
+    quickbooks.clear_calls()
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(
+            pool.map(
+                lambda customer: quickbooks.update("Customer", customer, {"GivenName": f"Ed{run_id}"}), linked.values()
+            )
+        )
+
+    def arrived() -> int:
+        return sum(
+            1
+            for c in hubspot.records("contacts", ids=list(linked))
+            if c["properties"].get("firstname") == f"Ed{run_id}"
+        )
+
+    while arrived() < len(linked) and time.monotonic() - started < 600:
+        time.sleep(0.5)
+    seconds = time.monotonic() - started
+    product.settle(timeout=300)
+    calls = [c for c in hubspot.calls() if c["path"].startswith("/crm/v3/objects/contacts")]
+    singles = sum(1 for c in calls if c["method"] in ("GET", "PATCH") and "/batch/" not in c["path"])
+    updates = _posts(calls, "/batch/update")
+    throttled = sum(1 for c in calls + quickbooks.calls() if c["status"] == 429)
+    report.check(
+        "edits made in bulk in QuickBooks reach HubSpot in batch updates",
+        arrived() == len(linked) and singles < len(linked) / 10 and throttled == 0,
+        f"{len(linked)} customers edited in QuickBooks: all in HubSpot after {seconds:.0f} s "
+        f"({len(linked) / seconds * 60:.0f} records/min), in {updates} batch updates of contacts and "
+        f"{singles} single reads or writes (each was a PATCH and a GET before); {throttled} answered 429",
     )
 
 
