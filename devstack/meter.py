@@ -2,8 +2,8 @@
 AWS bills them, so that a run can be priced.
 
 It sits in front of moto's dispatcher, in whichever process serves moto, and answers `/_devstack/meter`:
-POST starts a count (every request from then on), GET reads it. Requests are told apart by their
-`X-Amz-Target` header (the JSON protocol boto3 speaks to these services).
+POST starts a count (every request from then on), GET reads it, DELETE reads it and stops counting.
+Requests are told apart by their `X-Amz-Target` header (the JSON protocol boto3 speaks to these services).
 
 DynamoDB reports no units through moto; they are worked out from each request and answer as DynamoDB bills:
 reads by 4 KB of item (half for eventually consistent reads, double in transactions), writes by 1 KB of item
@@ -120,8 +120,10 @@ class _Count:
         with self.lock:
             self.units, self.operations, self.on = defaultdict(float), Counter(), True
 
-    def read(self) -> dict[str, Any]:
+    def read(self, *, stop: bool = False) -> dict[str, Any]:
+        """The count so far; `stop`: and requests are no longer read and counted (a count costs every request)."""
         with self.lock:
+            self.on = self.on and not stop
             return {"units": dict(self.units), "operations": dict(self.operations)}
 
 
@@ -131,9 +133,10 @@ _original = DomainDispatcherApplication.__call__
 
 def _metered(app: DomainDispatcherApplication, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
     if environ.get("PATH_INFO") == PATH:
-        if environ.get("REQUEST_METHOD") == "POST":
+        method = environ.get("REQUEST_METHOD")
+        if method == "POST":
             _count.start()
-        body = json.dumps(_count.read()).encode()
+        body = json.dumps(_count.read(stop=method == "DELETE")).encode()
         start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
         return [body]
     if not _count.on:
@@ -169,5 +172,5 @@ def metering(moto_endpoint: str) -> Iterator[Reading]:
     try:
         yield reading
     finally:
-        counted = requests.get(f"{moto_endpoint}{PATH}", timeout=10).json()
+        counted = requests.delete(f"{moto_endpoint}{PATH}", timeout=10).json()
         reading.units, reading.operations = counted["units"], counted["operations"]

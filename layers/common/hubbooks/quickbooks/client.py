@@ -81,21 +81,15 @@ class QboClient:
         json: Any = None,
         data: str | None = None,
         replay_safe: bool = True,
-        budget_taken: bool = False,
     ) -> dict[str, Any]:
         """One call, sent again over a passing failure when `replay_safe` (reads, and writes a SyncToken
         guards: a create that may have been applied is not sent twice, QuickBooks keeps no requestid answer
-        of a 5xx). `budget_taken`: the first try's tokens are taken already."""
+        of a 5xx)."""
         headers = {"Content-Type": "application/text"} if data is not None else None
-        tries = iter((budget_taken,))
-
-        def send() -> Any:
-            taken = next(tries, False)
-            return self.transport.send(
-                method, f"/{path}", params=params, json=json, data=data, headers=headers, budget_taken=taken
-            )
-
-        answer: dict[str, Any] = ride_out(send, replay_safe=replay_safe)
+        answer: dict[str, Any] = ride_out(
+            lambda: self.transport.send(method, f"/{path}", params=params, json=json, data=data, headers=headers),
+            replay_safe=replay_safe,
+        )
         return answer
 
     # -- reads ---------------------------------------------------------------------------------------
@@ -148,15 +142,16 @@ class QboClient:
         return self._batch(items, request_id, budget_taken=budget is not None)
 
     def _batch(self, items: list[dict[str, Any]], request_id: str, *, budget_taken: bool) -> list[dict[str, Any]]:
-        answer = self._request(
+        """Sent once (a batch that may have been applied is not sent again here: a later sync replays its
+        request id)."""
+        answer = self.transport.send(
             "POST",
-            "batch",
+            "/batch",
             params={"requestid": request_id[:50]},
             json={"BatchItemRequest": items},
-            replay_safe=False,
             budget_taken=budget_taken,
         )
-        results: list[dict[str, Any]] = answer.get("BatchItemResponse", [])
+        results: list[dict[str, Any]] = (answer or {}).get("BatchItemResponse", [])
         return results
 
     def company_info(self) -> dict[str, Any]:

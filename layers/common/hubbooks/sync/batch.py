@@ -386,27 +386,23 @@ def _write_linked_in_bulk(
     as cheap alone, on the larger budget of single calls)."""
     hubspot, qbo = ports
     settings = engine.store.settings(pair)
-    ahead: dict[Side, dict[str, tuple[Record, dict[str, str]]]] = {Side.HUBSPOT: {}, Side.QUICKBOOKS: {}}
-    intents: dict[Side, list[tuple[Link, MergePlan, Record]]] = {Side.HUBSPOT: [], Side.QUICKBOOKS: []}
+    planned: dict[Side, list[tuple[Link, MergePlan, Record, Record]]] = {Side.HUBSPOT: [], Side.QUICKBOOKS: []}
     for record_id, link in links.items():
         own = cache.records.get((side, record_id))
         other = cache.records.get((side.other, link.other(side))) if link is not None else None
         if link is None or own is None or other is None:
             continue
         hs, qb = (own, other) if side is Side.HUBSPOT else (other, own)
-        plan = engine.one_sided(pair, hs, qb, link, settings)
-        if plan is not None:
-            written, values = (hs, plan.to_hubspot) if plan.to_hubspot else (qb, plan.to_qbo)
-            ahead[written.side][written.id] = (written, values)
-            intents[written.side].append((link, plan, qb))
-    if len(ahead[Side.QUICKBOOKS]) < 2:
-        ahead[Side.QUICKBOOKS].clear()
-        intents[Side.QUICKBOOKS].clear()
-    for noted in (*intents[Side.QUICKBOOKS], *intents[Side.HUBSPOT]):
-        engine.note_intent(*noted)
-    to_qbo, to_hubspot = ahead[Side.QUICKBOOKS], ahead[Side.HUBSPOT]
+        if (plan := engine.one_sided(pair, hs, qb, link, settings)) is not None:
+            planned[Side.HUBSPOT if plan.to_hubspot else Side.QUICKBOOKS].append((link, plan, hs, qb))
+    if len(planned[Side.QUICKBOOKS]) < 2:
+        planned[Side.QUICKBOOKS] = []
+    for link, plan, _, qb in (*planned[Side.QUICKBOOKS], *planned[Side.HUBSPOT]):
+        engine.note_intent(link, plan, qb)
+    to_qbo = {qb.id: (qb, plan.to_qbo) for _, plan, _, qb in planned[Side.QUICKBOOKS]}
     for record_id, record in (qbo.update_many(pair, to_qbo) if to_qbo else {}).items():
         cache.written[(Side.QUICKBOOKS, record_id)] = (to_qbo[record_id][1], to_qbo[record_id][0].version, record)
+    to_hubspot = {hs.id: (hs, plan.to_hubspot) for _, plan, hs, _ in planned[Side.HUBSPOT]}
     try:
         answered = hubspot.update_many(
             pair, {i: record for i, (record, _) in to_hubspot.items()}, {i: v for i, (_, v) in to_hubspot.items()}
