@@ -55,7 +55,7 @@ def test_a_batch_call_waits_for_both_buckets_and_a_drained_batch_minute_is_given
     for _ in range(3):
         budget.acquire("batch")  # one batch token at once, then one each 60/38 s: waited for
     gap = 60 / 38
-    assert clock.slept == pytest.approx([0.125, gap - 0.125, gap])  # the calls bucket, then the batch
+    assert clock.slept == pytest.approx([gap, gap])  # one wait each, for the later of its two turns
     budget.block(2)  # a short block is waited for too
     budget.acquire("batch")
     budget.block(GIVE_BACK_SECONDS + 1)
@@ -71,3 +71,23 @@ def test_a_batch_tried_without_room_takes_nothing_and_waits_for_nothing(budget: 
     assert clock.slept == pytest.approx([0.125])
     clock.now += 60 / 38
     assert budget.try_acquire("batch")
+
+
+def test_callers_at_one_instant_queue_in_turns_and_one_past_the_give_back_line_takes_no_turn(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    waits: list[float] = []
+    with table_in_process(monkeypatch) as table:
+        budget = RateBudget(Table(table), "c1", "quickbooks", sleep=waits.append, clock=lambda: 1_000.0)
+        gap = 60 / 38
+        turns_in_reach = int(GIVE_BACK_SECONDS / gap)
+        for _ in range(1 + turns_in_reach):
+            budget.acquire("batch")  # the clock stands still: every caller reserves at the same instant
+        with pytest.raises(RateLimitedError) as given_back:
+            budget.acquire("batch")
+        assert waits == pytest.approx([gap * turn for turn in range(1, 1 + turns_in_reach)])
+        assert given_back.value.budget
+        assert given_back.value.retry_after == pytest.approx(gap * (1 + turns_in_reach))
+        later = RateBudget(Table(table), "c1", "quickbooks", sleep=waits.append, clock=lambda: 1_000.0 + gap)
+        later.acquire("batch")  # the given-back caller left no turn behind: the next one is one gap further
+        assert waits[-1] == pytest.approx(gap * turns_in_reach)

@@ -2,7 +2,8 @@
 
 Each limit is a token bucket (capacity C, refill R per second): in any window of T seconds it admits at
 most C + R*T calls, so the buckets below stay under the providers' sliding-window limits with headroom.
-Calls wait for budget instead of collecting 429s; a 429 that still happens blocks the whole connection.
+Callers reserve their turn (a bucket goes below zero by the turns reserved) and wait once for it, in the order
+they came, instead of collecting 429s; a 429 that still happens blocks the whole connection.
 """
 
 import logging
@@ -10,6 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from botocore.exceptions import ClientError
 
@@ -42,7 +44,6 @@ BUDGETS: dict[str, dict[str, tuple[Bucket, ...]]] = {
 # A longer wait gives the work back (a signal returns to the queue, a person is asked to retry) instead of
 # holding a worker that other connections' signals need.
 GIVE_BACK_SECONDS = 5.0
-DRAINED = "no token left"
 TOKEN_EPSILON = 1e-6  # tokens are stored to six decimals: a refill that lands a hair short is a whole token
 _log = logging.getLogger(__name__)
 
@@ -69,46 +70,56 @@ class RateBudget:
         return {"PK": self._pk, "SK": rate_sk(self._provider, name)}
 
     def acquire(self, kind: str = "default") -> None:
-        """Take a token from every bucket of `kind`, waiting for them a few seconds at most; a longer wait
-        (a connection blocked after a 429, a drained budget) raises RateLimitedError with how long."""
-        for bucket in BUDGETS[self._provider][kind]:
-            self._acquire(bucket)
+        """Reserve a token in every bucket of `kind` and wait until they are due, a few seconds at most; a longer
+        wait (a connection blocked after a 429, a budget reserved further ahead) raises RateLimitedError with how
+        long, having waited for nothing."""
+        buckets = BUDGETS[self._provider][kind]
+        due = max(self._reserve(bucket, GIVE_BACK_SECONDS) for bucket in reversed(buckets))  # scarcest first
+        if due > 0:
+            self._wait(kind, due)
 
     def try_acquire(self, kind: str) -> bool:
         """Take a token from every bucket of `kind` if its scarcest one (the last) has one now; False, and
         nothing taken, if not. The others are waited for as `acquire` waits."""
         *others, scarcest = BUDGETS[self._provider][kind]
-        if self._take(scarcest) is not None:
+        try:
+            self._reserve(scarcest, 0.0)
+        except RateLimitedError:
             return False
-        for bucket in others:
-            self._acquire(bucket)
+        due = max((self._reserve(bucket, GIVE_BACK_SECONDS) for bucket in others), default=0.0)
+        if due > 0:
+            self._wait(kind, due)
         return True
 
-    def _acquire(self, bucket: Bucket) -> None:
-        waited = 0.0
-        while (wait := self._take(bucket)) is not None:
-            seconds, why = wait
-            if waited + seconds > GIVE_BACK_SECONDS:
-                _log.debug("rate budget wait given back", extra={"provider": self._provider, "why": why})
-                raise RateLimitedError(self._provider, seconds, budget=why == DRAINED)
-            self._wait(bucket, seconds, why)
-            waited += seconds
+    def _reserve(self, bucket: Bucket, longest: float) -> float:
+        """Take the bucket's next token, free now or due later: the seconds until it is due. Callers queue in the
+        order they reserve, each waiting once for its own turn (a bucket's tokens go below zero by the turns
+        reserved). A turn further off than `longest`, or a connection blocked after a 429 for longer, takes
+        nothing and raises RateLimitedError."""
+        while True:
+            now = self._clock()
+            item = self._table.resource.get_item(Key=self._key(bucket.name), ConsistentRead=True).get("Item") or {}
+            blocked = float(item.get("blocked_until", 0))
+            if blocked > now:  # after a 429: a short block is waited out, then the turn is reserved
+                if blocked - now > longest:
+                    raise RateLimitedError(self._provider, blocked - now)
+                self._sleep(blocked - now)
+                longest -= blocked - now
+                continue
+            rate = bucket.per_second / self._scale
+            at = float(item.get("at", now))
+            tokens = min(bucket.capacity, float(item.get("tokens", bucket.capacity)) + (now - at) * rate)
+            due = 0.0 if tokens >= 1 - TOKEN_EPSILON else (1 - tokens) / rate
+            if due > longest:
+                raise RateLimitedError(self._provider, due, budget=True)
+            if self._store(bucket, item, tokens - 1, now):
+                return due
 
-    def _take(self, bucket: Bucket) -> tuple[float, str] | None:
-        """None once a token is taken; else how long to wait for one, and why."""
-        now = self._clock()
-        item = self._table.resource.get_item(Key=self._key(bucket.name), ConsistentRead=True).get("Item") or {}
-        blocked = float(item.get("blocked_until", 0))
-        if blocked > now:
-            return blocked - now, "blocked after a 429"
-        rate = bucket.per_second / self._scale
-        at = float(item.get("at", now))
-        tokens = min(bucket.capacity, float(item.get("tokens", bucket.capacity)) + (now - at) * rate)
-        if tokens < 1 - TOKEN_EPSILON:
-            return (1 - tokens) / rate, DRAINED
+    def _store(self, bucket: Bucket, item: dict[str, Any], tokens: float, now: float) -> bool:
+        """Write the bucket's new level if no other caller wrote it since `item` was read."""
         condition = "attribute_not_exists(#at)" if "at" not in item else "#at = :old"
         values = {
-            ":t": Decimal(str(round(tokens - 1, 6))),
+            ":t": Decimal(str(round(tokens, 6))),
             ":now": Decimal(str(round(now, 6))),
             ":ttl": int(now) + 3600,
         }
@@ -124,14 +135,14 @@ class RateBudget:
             )
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return 0.0, "another caller took a token meanwhile"  # look again at once
+                return False  # another caller took a token meanwhile: look again at once
             raise
-        return None
+        return True
 
-    def _wait(self, bucket: Bucket, seconds: float, why: str) -> None:
+    def _wait(self, kind: str, seconds: float) -> None:
         _log.debug(
             "waiting for the rate budget",
-            extra={"provider": self._provider, "bucket": bucket.name, "why": why, "wait_seconds": round(seconds, 3)},
+            extra={"provider": self._provider, "kind": kind, "wait_seconds": round(seconds, 3)},
         )
         self._sleep(seconds)
 
