@@ -32,12 +32,14 @@ def _stop(signum: int, frame: object) -> None:
     raise _StopRequestedError(signal.Signals(signum).name)
 
 
-def _wait_for_stop() -> None:
-    """Sleep until SIGINT or SIGTERM. The handler only raises: a handler runs on the main thread between
-    bytecodes, so one that took a lock (Event.set) could wait forever on a lock the main thread holds."""
+def _wait_for_stop(ready: str) -> None:
+    """Say `ready` (the handlers are in place from then on), then sleep until SIGINT or SIGTERM. The handler only
+    raises: a handler runs on the main thread between bytecodes, so one that took a lock (Event.set) could wait
+    forever on a lock the main thread holds."""
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
     with contextlib.suppress(_StopRequestedError):
+        print(ready, flush=True)
         while True:
             time.sleep(3600)
     # A second signal while the stack stops ends the process at once, as people expect of a second Ctrl-C.
@@ -55,8 +57,7 @@ def _up_with_sandbox(stack_name: str) -> int:
         print(f"workflow action     definition {product.register_invoice_action()} -> {gateway}/actions/create-invoice")
         cli = f"AWS_ENDPOINT_URL={product.devstack.endpoint} python -m hubbooks.cli --stack {stack_name}"
         print(f"operator CLI        {cli} status")
-        print("devstack is up with both sandboxes; Ctrl-C stops it", flush=True)
-        _wait_for_stop()
+        _wait_for_stop("devstack is up with both sandboxes; Ctrl-C stops it")
     return 0
 
 
@@ -121,8 +122,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  queue  {mapping.queue_url} -> {mapping.function} (batch {mapping.batch_size})")
         for schedule in stack.schedules:
             print(f"  every  {stack.scheduler.period(schedule.name):g}s -> {schedule.function}")
-        print("devstack is up; Ctrl-C stops it", flush=True)
-        _wait_for_stop()
+        _wait_for_stop("devstack is up; Ctrl-C stops it")
     return 0
 
 
