@@ -35,6 +35,9 @@ idempotency = IdempotencyConfig(expires_after_seconds=3600)
 services = WiredServices()
 # This delivery's results from its bulk pass; a throttle or outage it met, for the records it did not finish.
 in_bulk: dict[tuple[str, str, str, str], Result | RateLimitedError | UnavailableError] = {}
+# This delivery's messages given back to the queue; by FIFO group, how long until its first is due again.
+given_back: set[str] = set()
+group_due: dict[str, float] = {}
 
 
 @idempotent_function(  # type: ignore[untyped-decorator]
@@ -75,7 +78,7 @@ def _from_bulk(signal: SyncSignal) -> Handled | None:
     changes); None when it did not reach them all, and the signal goes its own way."""
     if signal.job_id is not None:
         return None
-    ahead = [in_bulk.pop(_record_key(one), None) for one in records_of(signal)]
+    ahead = [in_bulk.get(_record_key(one)) for one in records_of(signal)]
     for met in ahead:
         if isinstance(met, (RateLimitedError, UnavailableError)):
             raise met  # the bulk pass met it: these records back off instead of trying again at once
@@ -133,7 +136,7 @@ def record_handler(record: SQSRecord) -> None:
         metrics.add_metric(name=f"{kind}{exc.provider.capitalize()}", unit=MetricUnit.Count, value=1)
         asked, budget = (exc.retry_after, exc.budget) if isinstance(exc, RateLimitedError) else (None, False)
         wait = backoff(receive, asked, budget=budget)
-        give_back(record.receipt_handle, wait)
+        _give_back(record, wait)
         logger.warning("signal backs off", extra={"error": loggable(exc), "receive": receive, "wait": wait})
         raise
     except Exception as exc:
@@ -145,8 +148,29 @@ def record_handler(record: SQSRecord) -> None:
             metrics.add_metric(name="SignalsDeadLettered", unit=MetricUnit.Count, value=1)
             logger.error("signal dead-lettered", extra=fields)
             return
+        # Soon, doubling, rather than after the queue's visibility timeout: the group waits for it meanwhile.
+        _give_back(record, backoff(failures))
         logger.warning("signal to be retried", extra=fields)
         raise
+
+
+def _give_back(record: SQSRecord, seconds: float) -> None:
+    give_back(record.receipt_handle, seconds)
+    given_back.add(record.message_id)
+    group = record.attributes.message_group_id or ""
+    group_due[group] = max(group_due.get(group, 0.0), seconds)
+
+
+def _give_back_skipped(event: dict[str, Any], response: PartialItemFailureResponse) -> None:
+    """Messages of a group skipped after one of them failed go back with it, due when it is: left alone they
+    would stay in flight for the queue's visibility timeout, and hold their group (a connection's live changes)
+    that long."""
+    failed = {failure["itemIdentifier"] for failure in response.get("batchItemFailures", [])}
+    for raw in event.get("Records", []):
+        record = SQSRecord(raw)
+        group = record.attributes.message_group_id or ""
+        if record.message_id in failed and record.message_id not in given_back and group in group_due:
+            give_back(record.receipt_handle, group_due[group])
 
 
 @logger.inject_lambda_context
@@ -155,5 +179,11 @@ def record_handler(record: SQSRecord) -> None:
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     idempotency.register_lambda_context(context)
     in_bulk.clear()
+    given_back.clear()
+    group_due.clear()
     _bulk_pass(event)
-    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
+    response = process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )
+    _give_back_skipped(event, response)
+    return response

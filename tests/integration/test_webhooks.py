@@ -2,6 +2,7 @@
 
 import json
 import time
+import zlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -9,6 +10,7 @@ import pytest
 import requests
 
 from devstack.sandboxed import SandboxedProduct
+from hubbooks.queue import LIVE_LANES
 from tests.support.product import checked_product, install
 from tests.support.signatures import hubspot_v3_headers, intuit_headers
 
@@ -115,7 +117,7 @@ def test_sandbox_edits_arrive_as_signals_with_group_ids(product: SandboxedProduc
     quickbooks.configure_webhooks(url="")
 
 
-def test_a_linked_quickbooks_record_joins_its_hubspot_group(
+def test_a_linked_quickbooks_record_joins_its_hubspot_records_lane(
     product: SandboxedProduct, connection: dict[str, Any]
 ) -> None:
     cid = connection["connection_id"]
@@ -144,7 +146,7 @@ def test_a_linked_quickbooks_record_joins_its_hubspot_group(
         headers=intuit_headers(product.credentials.qbo_verifier_token, body, "application/cloudevents+json"),
     )
     assert answer.status_code == 200
-    assert [g for g, _ in drain(product)] == [f"{cid}:contacts:hs:777"]
+    assert [g for g, _ in drain(product)] == [f"{cid}:contacts:live:{zlib.crc32(b'777') % LIVE_LANES}"]
 
 
 @pytest.mark.parametrize(

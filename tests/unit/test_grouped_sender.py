@@ -1,7 +1,8 @@
-"""Signals as the sync queue receives them (moto in process): records not linked yet that changed together
-travel as one batch message; linked records, deletes and merges keep their own messages and groups."""
+"""Signals as the sync queue receives them (moto in process): live changes that arrive together travel as batch
+messages, linked records' in their pair's lane, others' whole; deletes and merges keep their own messages."""
 
 import json
+import zlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -9,7 +10,7 @@ import boto3
 import pytest
 
 from hubbooks.models.signals import Change, Pair, Reason, Side, SyncSignal
-from hubbooks.queue import LIVE_BATCH, GroupedSender, SignalQueue
+from hubbooks.queue import LIVE_BATCH, LIVE_LANES, GroupedSender, SignalQueue
 from hubbooks.store.links import LinkLookup
 from hubbooks.store.sync_store import DynamoSyncStore
 from hubbooks.store.table import Table
@@ -20,7 +21,12 @@ from tests.support.aws import REGION, table_in_process
 @pytest.fixture
 def sender(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[GroupedSender, Any, str]]:
     with table_in_process(monkeypatch) as table:
-        DynamoSyncStore(Table(table), "c1").save_link(Link(Pair.CONTACTS, "h-linked", "q-linked"), None)
+        store = DynamoSyncStore(Table(table), "c1")
+        store.save_link(Link(Pair.CONTACTS, "h-linked", "q-linked"), None)
+        store.save_link(Link(Pair.CONTACTS, "h-other", "q-other"), None)
+        store.save_link(Link(Pair.INVOICES, "h-invoice", "q-invoice"), None)
+        for n in range(6):
+            store.save_link(Link(Pair.CONTACTS, f"h-linked-{n}", f"q-linked-{n}"), None)
         sqs = boto3.client("sqs", region_name=REGION)
         url = sqs.create_queue(
             QueueName="sync.fifo", Attributes={"FifoQueue": "true", "ContentBasedDeduplication": "false"}
@@ -28,10 +34,16 @@ def sender(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[GroupedSender, Any
         yield GroupedSender(LinkLookup(Table(table)), SignalQueue(sqs, url)), sqs, url
 
 
-def _signal(side: Side, record_id: str, change: Change = Change.UPSERT, reason: Reason = Reason.WEBHOOK) -> SyncSignal:
+def _signal(
+    side: Side,
+    record_id: str,
+    change: Change = Change.UPSERT,
+    reason: Reason = Reason.WEBHOOK,
+    pair: Pair = Pair.CONTACTS,
+) -> SyncSignal:
     return SyncSignal(
         connection_id="c1",
-        pair=Pair.CONTACTS,
+        pair=pair,
         side=side,
         record_id=record_id,
         change=change,
@@ -51,34 +63,72 @@ def _received(sqs: Any, url: str) -> list[tuple[str, dict[str, Any]]]:
             sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
 
 
-def test_records_not_linked_that_changed_together_travel_as_one_batch_message_per_side(
+def test_live_changes_that_arrive_together_travel_as_batch_messages_linked_ones_in_their_pairs_lane(
     sender: tuple[GroupedSender, Any, str],
 ) -> None:
     grouped, sqs, url = sender
     signals = [_signal(Side.HUBSPOT, f"h{n}") for n in range(3)]
     signals += [
         _signal(Side.HUBSPOT, "h-linked"),
+        _signal(Side.HUBSPOT, "h-linked"),
+        _signal(Side.HUBSPOT, "h-other"),
         _signal(Side.HUBSPOT, "h-gone"),
         _signal(Side.HUBSPOT, "h-gone", Change.DELETE),
     ]
     signals += [
         _signal(Side.QUICKBOOKS, "q1", reason=Reason.SWEEP),
         _signal(Side.QUICKBOOKS, "q2", reason=Reason.SWEEP),
+        _signal(Side.QUICKBOOKS, "q-linked"),
     ]
-    signals += [_signal(Side.QUICKBOOKS, "q-linked"), _signal(Side.HUBSPOT, "h-retried", reason=Reason.RETRY)]
-    assert grouped.send(signals) == 7
+    signals += [_signal(Side.HUBSPOT, "h-retried", reason=Reason.RETRY)]
+    assert grouped.send(signals) == 8
     messages = sorted(_received(sqs, url), key=lambda m: m[0])  # stable: FIFO within a group
-    assert [(group, body["record_id"], body["record_ids"], body["change"]) for group, body in messages] == [
-        ("c1:contacts:hs:h-gone", "h-gone", [], "upsert"),
-        ("c1:contacts:hs:h-gone", "h-gone", [], "delete"),
-        ("c1:contacts:hs:h-linked", "h-linked", [], "upsert"),
-        ("c1:contacts:hs:h-linked", "q-linked", [], "upsert"),
-        ("c1:contacts:hs:h-retried", "h-retried", [], "upsert"),
-        ("c1:contacts:live:hs:h0", "h0", ["h0", "h1", "h2"], "upsert"),
-        ("c1:contacts:live:qbo:q1", "q1", ["q1", "q2"], "upsert"),
-    ]
-    gathered = next(body for _, body in messages if body["record_ids"] == ["h0", "h1", "h2"])
+    lane = f"c1:contacts:live:{zlib.crc32(b'h-linked') % LIVE_LANES}"
+    assert [(group, body["record_id"], body["record_ids"], body["change"]) for group, body in messages] == sorted(
+        [
+            ("c1:contacts:hs:h-gone", "h-gone", [], "upsert"),  # a record with a delete keeps its own messages
+            ("c1:contacts:hs:h-gone", "h-gone", [], "delete"),
+            ("c1:contacts:hs:h-retried", "h-retried", [], "upsert"),  # a person's retry: its own message
+            ("c1:contacts:live:hs:h0", "h0", ["h0", "h1", "h2"], "upsert"),  # not linked: whole, as an import's
+            ("c1:contacts:live:qbo:q1", "q1", ["q1", "q2"], "upsert"),
+            (lane, "h-linked", [], "upsert"),  # alone in its lane and side: a message of its own
+            (lane, "q-linked", [], "upsert"),  # its partner's lane: the pair is never handled twice at once
+            (f"c1:contacts:live:{zlib.crc32(b'h-other') % LIVE_LANES}", "h-other", [], "upsert"),
+        ],
+        key=lambda m: m[0],
+    )
+    gathered = next(body for _, body in messages if body["record_id"] == "h0")
     assert (gathered["job_id"], gathered["reason"], gathered["source_version"]) == (None, "webhook", "h2-v")
+    assert gathered["record_versions"] == ["h0-v", "h1-v", "h2-v"]  # each told an echo by its own
+
+
+def test_linked_records_changed_together_travel_as_one_batch_message_per_lane_and_side(
+    sender: tuple[GroupedSender, Any, str],
+) -> None:
+    grouped, sqs, url = sender
+    ids = [f"h-linked-{n}" for n in range(6)]
+    grouped.send([_signal(Side.HUBSPOT, i) for i in ids])
+    lanes: dict[str, list[str]] = {}
+    for hubspot_id in ids:
+        lanes.setdefault(f"c1:contacts:live:{zlib.crc32(hubspot_id.encode()) % LIVE_LANES}", []).append(hubspot_id)
+    received = {group: body["record_ids"] or [body["record_id"]] for group, body in _received(sqs, url)}
+    assert received == lanes
+
+
+def test_an_invoice_of_quickbooks_already_linked_joins_its_hubspot_records_group(
+    sender: tuple[GroupedSender, Any, str],
+) -> None:
+    grouped, sqs, url = sender
+    grouped.send(
+        [
+            _signal(Side.QUICKBOOKS, "q-invoice", pair=Pair.INVOICES),
+            _signal(Side.QUICKBOOKS, "q-new", pair=Pair.INVOICES),
+        ]
+    )
+    assert sorted((group, body["record_id"]) for group, body in _received(sqs, url)) == [
+        ("c1:invoices:hs:h-invoice", "q-invoice"),
+        ("c1:invoices:qbo:q-new", "q-new"),
+    ]
 
 
 def test_a_lone_record_keeps_its_own_message_and_an_import_is_split_in_hundreds(

@@ -1,7 +1,8 @@
 """The queues: the sync FIFO queue (signals in batches of ten, grouped so one record pair is never handled twice
-at once) and the sweep's requests (one per connection and tick)."""
+at once, a connection and pair's live changes together) and the sweep's requests (one per connection and tick)."""
 
 import json
+import zlib
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -10,6 +11,7 @@ from hubbooks.store.keys import last_part
 from hubbooks.store.links import LinkLookup
 
 BATCH = 10
+LIVE_LANES = 2  # FIFO groups of a connection and pair's live signals: one lane's reads overlap another's writes
 # Records in one batch message of live changes (a webhook delivery's worth). Smaller messages were tried (50):
 # more passes over overlapping records, whose batches' first arrivals then held fewer of them (52 single
 # creates in an import of 300). A delivery of 10 full messages can outlast the worker's 60 s at the batch
@@ -55,10 +57,14 @@ class SignalQueue:
 
 
 class GroupedSender:
-    """Collapses repeats and queues signals with their FIFO group: a QuickBooks record already linked joins
-    its HubSpot record's group (looked up in one batch), so one pair is never handled twice at once. Changes
-    of records not linked yet (an import's new records) that arrive together go as one batch message per 100,
-    so the worker reads, matches and creates them in bulk."""
+    """Collapses repeats and queues signals with their FIFO group. A live signal of a linked contact or product
+    joins one of its connection and pair's few lanes, chosen by its HubSpot record (a QuickBooks record goes by
+    its partner's): its signals keep their order, one pair is never handled twice at once, and while a delivery
+    of a lane runs, the lane's next signals wait together to be taken ten messages at a time. Live changes that
+    arrive together go as batch messages of up to 100 records (each keeping the version its change stated), so
+    the worker reads and writes them at the APIs' batch sizes; those of records not linked yet (an import's)
+    go whole, in the group of their first record. Any other signal goes in its record's own group (a QuickBooks
+    record already linked: its HubSpot record's). Links are looked up in one batch per side."""
 
     def __init__(self, links: LinkLookup, queue: SignalQueue) -> None:
         self._links = links
@@ -68,48 +74,64 @@ class GroupedSender:
         signals = collapse(signals)
         wanted: dict[tuple[str, Pair, Side], list[str]] = {}
         for signal in signals:
-            if signal.side is Side.QUICKBOOKS or _may_gather(signal):
+            if signal.side is Side.QUICKBOOKS or _is_live_two_way(signal):
                 wanted.setdefault((signal.connection_id, signal.pair, signal.side), []).append(signal.record_id)
-        groups: dict[tuple[str, str, str], str] = {}
-        linked: set[tuple[str, str, str, str]] = set()
+        partners: dict[tuple[str, str, str, str], str] = {}  # a linked record -> its HubSpot record
         for (connection_id, pair, side), ids in wanted.items():
             if side is Side.HUBSPOT:
-                found = self._links.items(connection_id, pair, side, ids, "SK")
-                linked |= {(connection_id, pair, side, last_part(item["SK"])) for item in found}
+                for item in self._links.items(connection_id, pair, side, ids, "SK"):
+                    partners[(connection_id, pair, side, last_part(item["SK"]))] = last_part(item["SK"])
                 continue
             for qbo_id, hubspot_id in self._links.hubspot_ids(connection_id, pair, ids).items():
-                groups[(connection_id, pair, qbo_id)] = f"{connection_id}:{pair}:{Side.HUBSPOT}:{hubspot_id}"
-                linked.add((connection_id, pair, side, qbo_id))
-        signals = _gathered(signals, linked)
+                partners[(connection_id, pair, side, qbo_id)] = hubspot_id
+
+        def lane_of(signal: SyncSignal) -> str | None:
+            """The lane of a live signal of a linked record (None: not one)."""
+            hubspot_id = partners.get((signal.connection_id, signal.pair, signal.side, signal.record_id))
+            if hubspot_id is None or not _is_live_two_way(signal):
+                return None
+            return f"{signal.connection_id}:{signal.pair}:live:{zlib.crc32(hubspot_id.encode()) % LIVE_LANES}"
 
         def group_of(signal: SyncSignal) -> str:
-            key = (signal.connection_id, signal.pair, signal.record_id)
-            return groups.get(key, signal.default_group()) if signal.side is Side.QUICKBOOKS else signal.default_group()
+            lane = lane_of(signal)
+            if lane is not None:
+                return lane
+            hubspot_id = partners.get((signal.connection_id, signal.pair, signal.side, signal.record_id))
+            if signal.side is Side.HUBSPOT or hubspot_id is None:
+                return signal.default_group()
+            return f"{signal.connection_id}:{signal.pair}:{Side.HUBSPOT}:{hubspot_id}"
 
-        return self._queue.send(signals, group_of)
+        return self._queue.send(_gathered(signals, lane_of), group_of)
+
+
+def _is_live_two_way(signal: SyncSignal) -> bool:
+    """A signal of a contact or product that is not an initial sync's or a preview's."""
+    return (
+        signal.pair in (Pair.CONTACTS, Pair.PRODUCTS) and signal.job_id is None and signal.reason is not Reason.PREVIEW
+    )
 
 
 def _may_gather(signal: SyncSignal) -> bool:
-    """A live change of a contact or product: it can join a batch message when its record is not linked."""
+    """A live change of a contact or product: it can join a batch message."""
     return (
-        signal.pair in (Pair.CONTACTS, Pair.PRODUCTS)
+        _is_live_two_way(signal)
         and signal.change is Change.UPSERT
         and signal.reason in (Reason.WEBHOOK, Reason.SWEEP)
         and not signal.record_ids
     )
 
 
-def _gathered(signals: list[SyncSignal], linked: set[tuple[str, str, str, str]]) -> list[SyncSignal]:
-    """Changes of records not linked, two or more of one connection, pair and side, as batch messages of up to
-    100 records (each record is read afresh, so one message holds what many did). A record with a delete or
-    merge among the signals keeps its own messages, in its own group, in order."""
+def _gathered(signals: list[SyncSignal], lane_of: Callable[[SyncSignal], str | None]) -> list[SyncSignal]:
+    """Live changes, two or more of one side and lane (or of records not linked yet), as batch messages of up to
+    100 records (each with its change's version). A record with a delete or merge among the signals keeps its
+    own messages, in order."""
     alone = {(s.connection_id, s.pair, s.side, s.record_id) for s in signals if s.change is not Change.UPSERT}
-    gather: dict[tuple[str, Pair, Side], list[SyncSignal]] = {}
+    gather: dict[tuple[str, Pair, Side, str | None], list[SyncSignal]] = {}
     kept: list[SyncSignal] = []
     for signal in signals:
         key = (signal.connection_id, signal.pair, signal.side, signal.record_id)
-        if _may_gather(signal) and key not in linked and key not in alone:
-            gather.setdefault((signal.connection_id, signal.pair, signal.side), []).append(signal)
+        if _may_gather(signal) and key not in alone:
+            gather.setdefault((signal.connection_id, signal.pair, signal.side, lane_of(signal)), []).append(signal)
         else:
             kept.append(signal)
     for group in gather.values():
@@ -118,9 +140,13 @@ def _gathered(signals: list[SyncSignal], linked: set[tuple[str, str, str, str]])
             continue
         for start in range(0, len(group), LIVE_BATCH):
             chunk = group[start : start + LIVE_BATCH]
-            ids = [s.record_id for s in chunk]
-            version = max(s.source_version for s in chunk)
-            kept.append(chunk[0].model_copy(update={"record_ids": ids, "source_version": version, "event_id": ""}))
+            update = {
+                "record_ids": [s.record_id for s in chunk],
+                "record_versions": [s.source_version for s in chunk],
+                "source_version": max(s.source_version for s in chunk),
+                "event_id": "",
+            }
+            kept.append(chunk[0].model_copy(update=update))
     return kept
 
 

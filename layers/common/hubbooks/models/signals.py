@@ -53,6 +53,9 @@ class SyncSignal(BaseModel):
     record_ids: list[str] = Field(
         default_factory=list, description="A batch of records of one side (an initial sync's, or live changes)"
     )
+    record_versions: list[str] = Field(
+        default_factory=list, description="A batch of live changes: each record's version, as `source_version`"
+    )
     job_id: str | None = None
 
     def single(self, record_id: str, reason: Reason, version: str | None = None) -> "SyncSignal":

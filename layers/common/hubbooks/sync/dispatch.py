@@ -117,18 +117,27 @@ def _bulk_key(signal: SyncSignal) -> tuple[str, Pair, Side] | None:
 
 
 def records_of(signal: SyncSignal) -> list[SyncSignal]:
-    """A live signal's records: itself, or each record of a batch message of live changes (each is read afresh;
-    none has a time of its own to be told an echo by)."""
+    """A live signal's records: itself, or each record of a batch message of live changes, with the version its
+    change stated (none, read afresh, in a message that did not keep them)."""
     if not signal.record_ids:
         return [signal]
-    return [signal.single(i, signal.reason, version="") for i in signal.record_ids]
+    versions = signal.record_versions if len(signal.record_versions) == len(signal.record_ids) else []
+    return [
+        signal.single(i, signal.reason, version=v)
+        for i, v in zip(signal.record_ids, versions or [""] * len(signal.record_ids), strict=True)
+    ]
+
+
+def _newer(one: SyncSignal, current: SyncSignal) -> bool:
+    """Whether a record's signal says more than the one kept: a later change, or one without a version (always
+    read) over one that may be told an echo and not read."""
+    return bool(current.source_version) and (not one.source_version or one.source_version > current.source_version)
 
 
 def together(signals: list[SyncSignal]) -> list[list[SyncSignal]]:
     """Live signals that can be reconciled in one bulk pass: of one connection, pair and side, one per record
-    (a batch message's entry, always read, before a webhook's own signal, which may be told an echo and not
-    read: the batch message may carry a newer change), two or more. A record with any other signal in the
-    delivery (a delete, a merge) goes alone, so its signals keep their order."""
+    (the latest change of each), two or more. A record with any other signal in the delivery (a delete, a
+    merge) goes alone, so its signals keep their order."""
     alone = {(s.connection_id, s.pair, s.side, s.record_id) for s in signals if _bulk_key(s) is None}
     groups: dict[tuple[str, Pair, Side], dict[str, SyncSignal]] = {}
     for signal in signals:
@@ -138,7 +147,7 @@ def together(signals: list[SyncSignal]) -> list[list[SyncSignal]]:
         group = groups.setdefault(key, {})
         for one in records_of(signal):
             current = group.get(one.record_id)
-            if (*key, one.record_id) not in alone and (current is None or current.source_version):
+            if (*key, one.record_id) not in alone and (current is None or _newer(one, current)):
                 group[one.record_id] = one
     return [list(group.values()) for group in groups.values() if len(group) > 1]
 
