@@ -167,22 +167,29 @@ def _latencies(edits: list[Edit], rate: float, seconds: float, pairs: int) -> li
     ]
 
 
+def _product(schedule_scale: float) -> SandboxedProduct:
+    return SandboxedProduct(
+        stack_name=f"bench-live-{uuid.uuid4().hex[:6]}",
+        log_level="WARNING",
+        schedule_scale=schedule_scale,
+        function_environment=QUIET,
+    )
+
+
 def measure(
     seconds: float, rates: tuple[float, ...] = (3.0, 20.0), pairs_count: int = 200, lost: int = 3
 ) -> list[Metric]:
+    """The latencies with the sweep at its production pace (at a faster one it would signal again, every few
+    seconds, each change still in flight), then lost webhooks on a product whose sweep runs often."""
     metrics: list[Metric] = []
-    with SandboxedProduct(
-        stack_name=f"bench-live-{uuid.uuid4().hex[:6]}",
-        log_level="WARNING",
-        schedule_scale=SCHEDULE_SCALE,
-        function_environment=QUIET,
-    ) as product:
+    with _product(1.0) as product:
         pairs = _linked_pairs(product, pairs_count)
         for rate in rates:
             # Within the limits first, then the issue's rate; each pair is edited at most once a phase.
             metrics += _latencies(_sustained(product, pairs, rate, seconds), rate, seconds, pairs_count)
             product.settle(timeout=900)
-        lost_latencies = _lost_webhooks(product, pairs, lost)
+    with _product(SCHEDULE_SCALE) as product:
+        lost_latencies = _lost_webhooks(product, _linked_pairs(product, lost), lost)
     interval = SWEEP_INTERVAL_SECONDS * SCHEDULE_SCALE
     lost_median = statistics.median(lost_latencies)
     metrics.append(

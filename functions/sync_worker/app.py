@@ -19,7 +19,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from hubbooks.config import get_settings
 from hubbooks.errors import RateLimitedError, UnavailableError, loggable
 from hubbooks.models.signals import SyncSignal
-from hubbooks.retries import backoff
+from hubbooks.retries import GivenBack, backoff
 from hubbooks.sync.dispatch import Handled, dispatch, records_of, together
 from hubbooks.sync.engine import Outcome, Result
 from hubbooks.tracing import TRACED_MODULES
@@ -35,9 +35,7 @@ idempotency = IdempotencyConfig(expires_after_seconds=3600)
 services = WiredServices()
 # This delivery's results from its bulk pass; a throttle or outage it met, for the records it did not finish.
 in_bulk: dict[tuple[str, str, str, str], Result | RateLimitedError | UnavailableError] = {}
-# This delivery's messages given back to the queue; by FIFO group, how long until its first is due again.
-given_back: set[str] = set()
-group_due: dict[str, float] = {}
+given_back = GivenBack()  # this delivery's
 
 
 @idempotent_function(  # type: ignore[untyped-decorator]
@@ -156,21 +154,16 @@ def record_handler(record: SQSRecord) -> None:
 
 def _give_back(record: SQSRecord, seconds: float) -> None:
     give_back(record.receipt_handle, seconds)
-    given_back.add(record.message_id)
-    group = record.attributes.message_group_id or ""
-    group_due[group] = max(group_due.get(group, 0.0), seconds)
+    given_back.add(record.message_id, record.attributes.message_group_id or "", seconds)
 
 
 def _give_back_skipped(event: dict[str, Any], response: PartialItemFailureResponse) -> None:
-    """Messages of a group skipped after one of them failed go back with it, due when it is: left alone they
-    would stay in flight for the queue's visibility timeout, and hold their group (a connection's live changes)
-    that long."""
+    """Messages skipped after a failure of their group go back with it (see GivenBack.skipped)."""
     failed = {failure["itemIdentifier"] for failure in response.get("batchItemFailures", [])}
-    for raw in event.get("Records", []):
-        record = SQSRecord(raw)
-        group = record.attributes.message_group_id or ""
-        if record.message_id in failed and record.message_id not in given_back and group in group_due:
-            give_back(record.receipt_handle, group_due[group])
+    records = {r["messageId"]: SQSRecord(r) for r in event.get("Records", []) if r["messageId"] in failed}
+    skipped = given_back.skipped([(m, r.attributes.message_group_id or "") for m, r in records.items()])
+    for message_id, seconds in skipped:
+        give_back(records[message_id].receipt_handle, seconds)
 
 
 @logger.inject_lambda_context
@@ -180,7 +173,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItem
     idempotency.register_lambda_context(context)
     in_bulk.clear()
     given_back.clear()
-    group_due.clear()
     _bulk_pass(event)
     response = process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context

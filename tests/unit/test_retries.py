@@ -1,6 +1,6 @@
 """A throttled or unavailable signal's wait before it is handed out again."""
 
-from hubbooks.retries import FIRST_WAIT, LONGEST_WAIT, backoff
+from hubbooks.retries import FIRST_WAIT, LONGEST_WAIT, GivenBack, backoff
 
 
 def test_the_wait_doubles_with_each_receive_up_to_a_ceiling() -> None:
@@ -22,3 +22,16 @@ def test_a_wait_for_the_connections_own_budget_is_as_long_as_it_says_then_grows_
     assert backoff(15, asked=1.6, budget=True) == 5.0  # then a second more each time: a starved one waits longer
     assert backoff(500, asked=1.6, budget=True) == 60.0
     assert backoff(9, asked=1.6) == FIRST_WAIT * 2**8  # a provider's 429 still doubles
+
+
+def test_messages_skipped_after_a_failure_go_back_due_with_their_groups_failure() -> None:
+    given = GivenBack()
+    given.add("m1", "lane-0", 45.0)  # throttled: back in 45 s
+    given.add("m2", "lane-0", 2.0)
+    given.add("m5", "lane-1", 4.0)
+    failed = [("m1", "lane-0"), ("m2", "lane-0"), ("m3", "lane-0"), ("m4", "lane-2"), ("m6", "lane-1")]
+    # m3 was skipped after its group's failures: it is due when the later of them is; m4's group had none given
+    # back (a whole invocation failed): it is left to the queue's visibility timeout, as Lambda leaves it.
+    assert given.skipped(failed) == [("m3", 45.0), ("m6", 4.0)]
+    given.clear()
+    assert given.skipped(failed) == []

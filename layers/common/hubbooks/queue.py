@@ -1,5 +1,5 @@
 """The queues: the sync FIFO queue (signals in batches of ten, grouped so one record pair is never handled twice
-at once, a connection and pair's live changes together) and the sweep's requests (one per connection and tick)."""
+at once, linked records' live changes in their pair's lanes) and the sweep's requests (one per connection and tick)."""
 
 import json
 import zlib
