@@ -91,3 +91,12 @@ def test_callers_at_one_instant_queue_in_turns_and_one_past_the_give_back_line_t
         later = RateBudget(Table(table), "c1", "quickbooks", sleep=waits.append, clock=lambda: 1_000.0 + gap)
         later.acquire("batch")  # the given-back caller left no turn behind: the next one is one gap further
         assert waits[-1] == pytest.approx(gap * turns_in_reach)
+
+
+def test_a_batch_turn_due_within_the_wait_asked_for_is_taken_and_waited_for(budget: RateBudget, clock: _Clock) -> None:
+    gap = 60 / 38
+    assert budget.try_acquire("batch", within=gap)  # the batch minute's first token, at once
+    assert not budget.try_acquire("batch", within=gap / 2)  # the next turn is a whole gap off: nothing taken
+    assert clock.slept == []
+    assert budget.try_acquire("batch", within=gap)  # worth waiting for
+    assert clock.slept == pytest.approx([gap])

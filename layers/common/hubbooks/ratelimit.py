@@ -78,15 +78,15 @@ class RateBudget:
         if due > 0:
             self._wait(kind, due)
 
-    def try_acquire(self, kind: str) -> bool:
-        """Take a token from every bucket of `kind` if its scarcest one (the last) has one now; False, and
-        nothing taken, if not. The others are waited for as `acquire` waits."""
+    def try_acquire(self, kind: str, within: float = 0.0) -> bool:
+        """Take a token from every bucket of `kind` if its scarcest one (the last) has a turn due within
+        `within` seconds; False, and nothing taken, if not. The others are waited for as `acquire` waits."""
         *others, scarcest = BUDGETS[self._provider][kind]
         try:
-            self._reserve(scarcest, 0.0)
+            first = self._reserve(scarcest, within)
         except RateLimitedError:
             return False
-        due = max((self._reserve(bucket, GIVE_BACK_SECONDS) for bucket in others), default=0.0)
+        due = max([first, *(self._reserve(bucket, GIVE_BACK_SECONDS) for bucket in others)])
         if due > 0:
             self._wait(kind, due)
         return True

@@ -12,6 +12,7 @@ from hubbooks.transport import ProviderRules, TokenSource, Transport
 PROVIDER = "quickbooks"
 # QBO answers 429 without a Retry-After; Intuit asks clients to wait a minute.
 THROTTLE_WAIT_SECONDS = 60.0
+BATCH_TURN_WAIT = 1.6  # seconds: a batch turn this near is worth waiting for (it saves a call per record)
 
 
 def _fault(response: requests.Response) -> ValidationFaultError:
@@ -137,7 +138,7 @@ class QboClient:
         """The batch request, sent only if the batch budget has room now (None if not: the caller has another
         way, such as single calls, which draw on a larger budget)."""
         budget = self.transport.budget
-        if budget is not None and not budget.try_acquire("batch"):
+        if budget is not None and not budget.try_acquire("batch", within=BATCH_TURN_WAIT):
             return None
         return self._batch(items, request_id, budget_taken=budget is not None)
 
