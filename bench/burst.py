@@ -25,9 +25,11 @@ def _linked(product: SandboxedProduct, run: str) -> dict[str, str]:
 
 
 def _wait(done: Any, timeout: float) -> float:
+    """Look every 2 s: each look reads every contact of the run from the sandbox, in the product's own process
+    (every 0.5 s, at 5,000 records, the looks took a third of that process); 2 s is under 1% of the run."""
     started = time.monotonic()
     while not done() and time.monotonic() - started < timeout:
-        time.sleep(0.5)
+        time.sleep(2.0)
     return time.monotonic() - started
 
 

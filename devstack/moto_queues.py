@@ -5,15 +5,23 @@ in flight, delayed), whenever any attribute is looked at: on every message sent 
 deduplicates by content) and three times per name a GetQueueAttributes asks for. A burst of thousands of
 signals then costs O(backlog) per message, and devstack's one process is busy counting instead of working.
 Here the map holds the queue's settings and counts a backlog only when its count is read.
+
+A receive walks the whole backlog too, reading the clock through datetime arithmetic two or three times per
+message; while a FIFO group's delivery is in flight, every receive walks past all of that group's waiting
+messages; and its long poll, woken at once by any visible message, did so without pause. Here a message's
+visibility is told from `time.time()` (moto's clock is the same wall time), and a long poll looks again every
+50 ms or when a message is sent.
 """
 
 import json
+import time
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 from moto.core.utils import camelcase_to_underscores
-from moto.sqs.models import Queue
+from moto.sqs.models import Message, Queue
 
+RECHECK_SECONDS = 0.05  # a long poll looks at the queue again this often while nothing it can hand out arrives
 COUNTED = ("ApproximateNumberOfMessages", "ApproximateNumberOfMessagesDelayed", "ApproximateNumberOfMessagesNotVisible")
 
 
@@ -50,6 +58,36 @@ def _attributes(queue: Queue) -> QueueAttributes:
     return QueueAttributes(queue, {k: str(v).lower() if isinstance(v, bool) else v for k, v in settings.items()})
 
 
+def _now_ms() -> float:
+    return time.time() * 1000
+
+
+def _visible(message: Message) -> bool:
+    return _now_ms() > message.visible_at
+
+
+def _delayed(message: Message) -> bool:
+    return _now_ms() < message.delayed_until
+
+
+def _messages(queue: Queue) -> list[Message]:
+    """The queue's messages that can be received now, against one reading of the clock."""
+    now = _now_ms()
+    return [m for m in queue._messages if now > m.visible_at and not now < m.delayed_until]
+
+
+def _wait_for_messages(queue: Queue, timeout: int) -> None:
+    """Wait for a message to be sent, or a short while. moto's own wait ends at once while any message is
+    visible, even one whose FIFO group has a delivery in flight, so a long poll spun on the whole backlog."""
+    with queue._messages_lock:
+        queue._messages_lock.wait(timeout=min(timeout, RECHECK_SECONDS))
+
+
 def install() -> None:
-    """Make this process's moto count a queue's messages only when a count is read (idempotent)."""
+    """Make this process's moto count a queue's messages only when a count is read, and tell a message's
+    visibility from the clock in a few nanoseconds (idempotent)."""
     Queue.attributes = property(_attributes)  # type: ignore[assignment,method-assign]
+    Queue.messages = property(_messages)  # type: ignore[assignment,method-assign]
+    Message.visible = property(_visible)  # type: ignore[assignment,method-assign]
+    Message.delayed = property(_delayed)  # type: ignore[assignment,method-assign]
+    Queue.wait_for_messages = _wait_for_messages  # type: ignore[assignment,method-assign]

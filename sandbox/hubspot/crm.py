@@ -222,11 +222,12 @@ class Crm:
             definition = self.properties.get(object_type, name)
             if definition is None or not definition.unique or not value:
                 continue
+            wanted = value.lower()
             for record in self.records[object_type].values():
                 if (
-                    record.id != own_id
+                    record.properties.get(name, "").lower() == wanted
+                    and record.id != own_id
                     and not record.archived
-                    and record.properties.get(name, "").lower() == value.lower()
                 ):
                     noun = OBJECT_TYPES[object_type].singular.replace("_", " ").capitalize()
                     message = (

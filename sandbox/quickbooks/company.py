@@ -241,13 +241,14 @@ class Company:
 
     # -- Customer ----------------------------------------------------------------------------------
 
-    def _names_in_use(self, exclude: tuple[str, str] | None) -> dict[str, tuple[str, str]]:
-        used: dict[str, tuple[str, str]] = {}
-        for entity in ("Customer", "Vendor", "Employee"):
-            for entity_id, body in self.entities[entity].items():
-                if (entity, entity_id) != exclude and body.get("DisplayName"):
-                    used[str(body["DisplayName"]).strip().lower()] = (entity, entity_id)
-        return used
+    def _name_in_use(self, name: str, exclude: tuple[str, str] | None) -> bool:
+        """Whether a customer, vendor or employee other than `exclude` has this DisplayName (any case)."""
+        wanted = name.lower()
+        return any(
+            (entity, entity_id) != exclude and str(body.get("DisplayName") or "").strip().lower() == wanted
+            for entity in ("Customer", "Vendor", "Employee")
+            for entity_id, body in self.entities[entity].items()
+        )
 
     def _build_customer(self, body: dict[str, Any], current: dict[str, Any] | None) -> dict[str, Any]:
         display = str(body.get("DisplayName") or "").strip()
@@ -260,7 +261,7 @@ class Company:
         base = display.removesuffix(INACTIVE_SUFFIX)
         display = base if active else f"{base}{INACTIVE_SUFFIX}"
         exclude = ("Customer", current["Id"]) if current else None
-        if display.lower() in self._names_in_use(exclude):
+        if self._name_in_use(display, exclude):
             raise qf.duplicate_name(display)
         email = (body.get("PrimaryEmailAddr") or {}).get("Address")
         if email and not _EMAIL.match(str(email).strip()):

@@ -27,6 +27,7 @@ def sender(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[GroupedSender, Any
         store.save_link(Link(Pair.INVOICES, "h-invoice", "q-invoice"), None)
         for n in range(6):
             store.save_link(Link(Pair.CONTACTS, f"h-linked-{n}", f"q-linked-{n}"), None)
+        store.save_link(Link(Pair.CONTACTS, "h-written", "q-written", seen={"hs_at": "1796580000123"}), None)
         sqs = boto3.client("sqs", region_name=REGION)
         url = sqs.create_queue(
             QueueName="sync.fifo", Attributes={"FifoQueue": "true", "ContentBasedDeduplication": "false"}
@@ -139,3 +140,13 @@ def test_a_lone_record_keeps_its_own_message_and_an_import_is_split_in_hundreds(
     grouped.send([_signal(Side.HUBSPOT, f"i{n:03}") for n in range(LIVE_BATCH + 20)])
     sizes = sorted(len(body["record_ids"]) for _, body in _received(sqs, url))
     assert sizes == [0, 20, LIVE_BATCH]
+
+
+def test_the_hubspot_echo_of_a_write_the_link_saw_is_not_queued(sender: tuple[GroupedSender, Any, str]) -> None:
+    grouped, sqs, url = sender
+    echo = _signal(Side.HUBSPOT, "h-written").model_copy(update={"source_version": "001796580000123"})
+    later = echo.model_copy(update={"source_version": "001796580000999"})  # a person's edit after our write
+    assert grouped.send([echo]) == 0
+    swept = echo.model_copy(update={"reason": Reason.SWEEP})  # the sweep's finding is always looked at
+    assert grouped.send([later]) + grouped.send([swept]) == 2
+    assert sorted(body["reason"] for _, body in _received(sqs, url)) == ["sweep", "webhook"]

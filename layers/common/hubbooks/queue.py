@@ -6,7 +6,7 @@ import zlib
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from hubbooks.models.signals import Change, Pair, Reason, Side, SyncSignal, collapse
+from hubbooks.models.signals import Change, Pair, Reason, Side, SyncSignal, collapse, is_echo_of
 from hubbooks.store.keys import last_part
 from hubbooks.store.links import LinkLookup
 
@@ -77,13 +77,18 @@ class GroupedSender:
             if signal.side is Side.QUICKBOOKS or _is_live_two_way(signal):
                 wanted.setdefault((signal.connection_id, signal.pair, signal.side), []).append(signal.record_id)
         partners: dict[tuple[str, str, str, str], str] = {}  # a linked record -> its HubSpot record
+        seen: dict[tuple[str, str, str], dict[str, Any]] = {}  # a linked HubSpot record -> its link's `seen`
         for (connection_id, pair, side), ids in wanted.items():
             if side is Side.HUBSPOT:
-                for item in self._links.items(connection_id, pair, side, ids, "SK"):
-                    partners[(connection_id, pair, side, last_part(item["SK"]))] = last_part(item["SK"])
+                for item in self._links.items(connection_id, pair, side, ids, "SK, seen"):
+                    hubspot_id = last_part(item["SK"])
+                    partners[(connection_id, pair, side, hubspot_id)] = hubspot_id
+                    seen[(connection_id, pair, hubspot_id)] = item.get("seen") or {}
                 continue
             for qbo_id, hubspot_id in self._links.hubspot_ids(connection_id, pair, ids).items():
                 partners[(connection_id, pair, side, qbo_id)] = hubspot_id
+        # Our own writes' HubSpot echoes end here, unqueued (the worker would tell them the same way).
+        signals = [s for s in signals if not is_echo_of(s, seen.get((s.connection_id, s.pair, s.record_id), {}))]
 
         def lane_of(signal: SyncSignal) -> str | None:
             """The lane of a live signal of a linked record (None: not one)."""

@@ -1,7 +1,9 @@
 """A SyncSignal says "this record may have changed": the worker reads the record itself, never the signal."""
 
 import hashlib
+from collections.abc import Mapping
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -82,6 +84,25 @@ class SyncSignal(BaseModel):
         if self.record_ids:
             key += "|" + ",".join(self.record_ids) + f"|{self.job_id}"
         return hashlib.sha256(key.encode()).hexdigest()
+
+
+SEEN_AT = "_at"  # Link.seen: beside HubSpot's version, its record's time as a webhook states it
+
+
+def signal_moment(signal: SyncSignal) -> str | None:
+    """The time of the change a HubSpot webhook's signal reports (its occurredAt, in milliseconds)."""
+    return str(int(signal.source_version)) if signal.source_version.isdigit() else None
+
+
+def is_echo_of(signal: SyncSignal, seen: Mapping[str, Any]) -> bool:
+    """A HubSpot webhook for the very change a sync of the record's link last wrote or read (the record's time,
+    to the millisecond, as the link's `seen` holds it): nothing to read or do. QuickBooks' webhooks state whole
+    seconds and no SyncToken, and a person's edit in the second of our write is no rarity (a bookkeeper
+    answering what just arrived): those are read."""
+    if signal.reason is not Reason.WEBHOOK or signal.change is not Change.UPSERT or signal.side is not Side.HUBSPOT:
+        return False
+    moment = signal_moment(signal)
+    return moment is not None and str(seen.get(f"{signal.side}{SEEN_AT}", "")) == moment
 
 
 def collapse(signals: list[SyncSignal]) -> list[SyncSignal]:

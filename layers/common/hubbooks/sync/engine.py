@@ -11,7 +11,7 @@ from typing import Any
 from hubbooks.errors import ValidationFaultError
 from hubbooks.mapping.fields import FieldMapping
 from hubbooks.mapping.pairs import DEFAULTS, spec
-from hubbooks.models.signals import Change, Pair, Reason, Side, SyncSignal
+from hubbooks.models.signals import SEEN_AT, Change, Pair, Reason, Side, SyncSignal, is_echo_of
 from hubbooks.sync import failures
 from hubbooks.sync.merge import MergePlan, merge
 from hubbooks.sync.models import (
@@ -64,14 +64,8 @@ class Result:
 REPLAY_MARGIN = 5.0  # seconds: a create answered with an older record may be a replay of a gone one
 
 
-AT = "_at"  # Link.seen: beside HubSpot's version, its record's time as a webhook states it (see `is_echo`)
 ECHO = "the echo of a sync's own write"
 CREATE_ECHO = "the echo of a create in flight: the HubSpot record's own sync links the two"
-
-
-def signal_moment(signal: SyncSignal) -> str | None:
-    """The time of the change a HubSpot webhook's signal reports (its occurredAt, in milliseconds)."""
-    return str(int(signal.source_version)) if signal.source_version.isdigit() else None
 
 
 def _next_token(sync_token: str) -> str:
@@ -162,15 +156,11 @@ class SyncEngine:
         )
 
     def is_echo(self, signal: SyncSignal) -> bool:
-        """A HubSpot webhook for the very change a sync of this link last wrote or read (the record's time, to
-        the millisecond, as the link saw it): nothing to read or do. QuickBooks' webhooks state whole seconds
-        and no SyncToken, and a person's edit in the second of our write is no rarity (a bookkeeper answering
-        what just arrived): those are read."""
-        if signal.reason is not Reason.WEBHOOK or signal.change is not Change.UPSERT or signal.side is not Side.HUBSPOT:
+        """A HubSpot webhook for the change a sync of its link last wrote or read (see `is_echo_of`)."""
+        if signal.reason is not Reason.WEBHOOK or signal.side is not Side.HUBSPOT:
             return False
         link = self.store.link_of(signal.pair, signal.side, signal.record_id)
-        seen = link.seen.get(f"{signal.side}{AT}") if link is not None else None
-        return seen is not None and seen == signal_moment(signal)
+        return link is not None and is_echo_of(signal, link.seen)
 
     # -- reading -----------------------------------------------------------------------------------
 
@@ -224,7 +214,7 @@ class SyncEngine:
         seen = {
             Side.HUBSPOT.value: hubspot.version,
             Side.QUICKBOOKS.value: qbo.version,
-            f"{Side.HUBSPOT}{AT}": str(int(hubspot.updated_at * 1000)),
+            f"{Side.HUBSPOT}{SEEN_AT}": str(int(hubspot.updated_at * 1000)),
         }
         self.store.save_link(Link(pair, hubspot.id, qbo.id, plan.agreed, link.version if link else 0, seen), link)
         if link is not None:

@@ -1,0 +1,36 @@
+"""devstack's changes to moto's SQS keep what a receive hands out: messages in flight, delayed or of a FIFO group
+with one in flight stay back; the rest come out in order (moto in this process)."""
+
+import boto3
+import pytest
+
+from devstack import moto_queues
+from tests.support.aws import REGION, table_in_process
+
+
+def test_a_receive_hands_out_what_sqs_would_with_visibility_told_from_the_clock(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    moto_queues.install()
+    with table_in_process(monkeypatch):
+        sqs = boto3.client("sqs", region_name=REGION)
+        url = sqs.create_queue(
+            QueueName="q.fifo", Attributes={"FifoQueue": "true", "ContentBasedDeduplication": "true"}
+        )["QueueUrl"]
+        for n in range(3):
+            sqs.send_message(QueueUrl=url, MessageBody=f"a{n}", MessageGroupId="a")
+        sqs.send_message(QueueUrl=url, MessageBody="b0", MessageGroupId="b")
+        first = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=2, VisibilityTimeout=30)["Messages"]
+        assert [m["Body"] for m in first] == ["a0", "a1"]
+        # Group a has messages in flight: only b's comes out, then nothing.
+        assert [m["Body"] for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]] == ["b0"]
+        assert "Messages" not in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)
+        sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=first[0]["ReceiptHandle"], VisibilityTimeout=0)
+        sqs.delete_message(QueueUrl=url, ReceiptHandle=first[1]["ReceiptHandle"])
+        again = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+        assert [m["Body"] for m in again] == ["a0", "a2"]  # given back: visible at once, first in its group
+
+        plain = sqs.create_queue(QueueName="plain")["QueueUrl"]
+        sqs.send_message(QueueUrl=plain, MessageBody="later", DelaySeconds=60)
+        sqs.send_message(QueueUrl=plain, MessageBody="now")
+        assert [m["Body"] for m in sqs.receive_message(QueueUrl=plain, MaxNumberOfMessages=10)["Messages"]] == ["now"]
