@@ -224,11 +224,7 @@ class Crm:
                 continue
             wanted = value.lower()
             for record in self.records[object_type].values():
-                if (
-                    record.properties.get(name, "").lower() == wanted
-                    and record.id != own_id
-                    and not record.archived
-                ):
+                if record.properties.get(name, "").lower() == wanted and record.id != own_id and not record.archived:
                     noun = OBJECT_TYPES[object_type].singular.replace("_", " ").capitalize()
                     message = (
                         f"{noun} already exists. Existing ID: {record.id}"
