@@ -7,6 +7,7 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
+from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.idempotency import (
@@ -76,7 +77,7 @@ def _from_bulk(signal: SyncSignal) -> Handled | None:
     changes); None when it did not reach them all, and the signal goes its own way."""
     if signal.job_id is not None:
         return None
-    ahead = [in_bulk.get(_record_key(one)) for one in records_of(signal)]
+    ahead = [in_bulk.pop(_record_key(one), None) for one in records_of(signal)]
     for met in ahead:
         if isinstance(met, (RateLimitedError, UnavailableError)):
             raise met  # the bulk pass met it: these records back off instead of trying again at once
@@ -157,9 +158,8 @@ def _give_back(record: SQSRecord, seconds: float) -> None:
     given_back.add(record.message_id, record.attributes.message_group_id or "", seconds)
 
 
-def _give_back_skipped(event: dict[str, Any], response: PartialItemFailureResponse) -> None:
+def _give_back_skipped(event: dict[str, Any], failed: set[str]) -> None:
     """Messages skipped after a failure of their group go back with it (see GivenBack.skipped)."""
-    failed = {failure["itemIdentifier"] for failure in response.get("batchItemFailures", [])}
     records = {r["messageId"]: SQSRecord(r) for r in event.get("Records", []) if r["messageId"] in failed}
     skipped = given_back.skipped([(m, r.attributes.message_group_id or "") for m, r in records.items()])
     for message_id, seconds in skipped:
@@ -174,8 +174,12 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItem
     in_bulk.clear()
     given_back.clear()
     _bulk_pass(event)
-    response = process_partial_response(
-        event=event, record_handler=record_handler, processor=processor, context=context
-    )
-    _give_back_skipped(event, response)
+    try:
+        response = process_partial_response(
+            event=event, record_handler=record_handler, processor=processor, context=context
+        )
+    except BatchProcessingError:  # every message failed (Lambda retries them all)
+        _give_back_skipped(event, {r["messageId"] for r in event.get("Records", [])})
+        raise
+    _give_back_skipped(event, {str(failure["itemIdentifier"]) for failure in response.get("batchItemFailures", [])})
     return response

@@ -105,9 +105,8 @@ def test_sandbox_edits_arrive_as_signals_with_group_ids(product: SandboxedProduc
     assert hubspot.flush_webhooks()
     assert quickbooks.flush_webhooks()
     queued = drain(product)
-    assert (f"{cid}:contacts:hs:{contact['id']}", "hs", contact["id"]) in [
-        (g, b["side"], b["record_id"]) for g, b in queued
-    ]
+    lane = zlib.crc32(str(contact["id"]).encode()) % LIVE_LANES  # its link's lane, before the link exists
+    assert (f"{cid}:contacts:live:{lane}", "hs", contact["id"]) in [(g, b["side"], b["record_id"]) for g, b in queued]
     assert (f"{cid}:contacts:qbo:{customer['Id']}", "qbo", customer["Id"]) in [
         (g, b["side"], b["record_id"]) for g, b in queued
     ]

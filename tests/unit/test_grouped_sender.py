@@ -53,6 +53,10 @@ def _signal(
     )
 
 
+def _lane_of(hubspot_id: str) -> str:
+    return f"c1:contacts:live:{zlib.crc32(hubspot_id.encode()) % LIVE_LANES}"
+
+
 def _received(sqs: Any, url: str) -> list[tuple[str, dict[str, Any]]]:
     messages: list[tuple[str, dict[str, Any]]] = []
     while True:
@@ -84,17 +88,17 @@ def test_live_changes_that_arrive_together_travel_as_batch_messages_linked_ones_
     signals += [_signal(Side.HUBSPOT, "h-retried", reason=Reason.RETRY)]
     assert grouped.send(signals) == 8
     messages = sorted(_received(sqs, url), key=lambda m: m[0])  # stable: FIFO within a group
-    lane = f"c1:contacts:live:{zlib.crc32(b'h-linked') % LIVE_LANES}"
+    lane = _lane_of("h-linked")
     assert [(group, body["record_id"], body["record_ids"], body["change"]) for group, body in messages] == sorted(
         [
-            ("c1:contacts:hs:h-gone", "h-gone", [], "upsert"),  # a record with a delete keeps its own messages
-            ("c1:contacts:hs:h-gone", "h-gone", [], "delete"),
-            ("c1:contacts:hs:h-retried", "h-retried", [], "upsert"),  # a person's retry: its own message
+            (_lane_of("h-gone"), "h-gone", [], "upsert"),  # a record with a delete keeps its own messages, in order
+            (_lane_of("h-gone"), "h-gone", [], "delete"),  # not linked yet: in the lane its link will give it
+            (_lane_of("h-retried"), "h-retried", [], "upsert"),  # a person's retry: its own message
             ("c1:contacts:live:hs:h0", "h0", ["h0", "h1", "h2"], "upsert"),  # not linked: whole, as an import's
             ("c1:contacts:live:qbo:q1", "q1", ["q1", "q2"], "upsert"),
             (lane, "h-linked", [], "upsert"),  # alone in its lane and side: a message of its own
             (lane, "q-linked", [], "upsert"),  # its partner's lane: the pair is never handled twice at once
-            (f"c1:contacts:live:{zlib.crc32(b'h-other') % LIVE_LANES}", "h-other", [], "upsert"),
+            (_lane_of("h-other"), "h-other", [], "upsert"),
         ],
         key=lambda m: m[0],
     )
@@ -111,7 +115,7 @@ def test_linked_records_changed_together_travel_as_one_batch_message_per_lane_an
     grouped.send([_signal(Side.HUBSPOT, i) for i in ids])
     lanes: dict[str, list[str]] = {}
     for hubspot_id in ids:
-        lanes.setdefault(f"c1:contacts:live:{zlib.crc32(hubspot_id.encode()) % LIVE_LANES}", []).append(hubspot_id)
+        lanes.setdefault(_lane_of(hubspot_id), []).append(hubspot_id)
     received = {group: body["record_ids"] or [body["record_id"]] for group, body in _received(sqs, url)}
     assert received == lanes
 

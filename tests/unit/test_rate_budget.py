@@ -100,3 +100,22 @@ def test_a_batch_turn_due_within_the_wait_asked_for_is_taken_and_waited_for(budg
     assert clock.slept == []
     assert budget.try_acquire("batch", within=gap)  # worth waiting for
     assert clock.slept == pytest.approx([gap])
+
+
+def test_a_429_met_while_a_caller_waited_for_its_turn_stops_the_call(
+    monkeypatch: pytest.MonkeyPatch, clock: _Clock
+) -> None:
+    with table_in_process(monkeypatch) as table:
+        other = RateBudget(Table(table), "c1", "quickbooks", sleep=clock.sleep, clock=lambda: clock.now)
+
+        def sleep_while_another_call_meets_a_429(seconds: float) -> None:
+            clock.sleep(seconds)
+            other.block(60)
+
+        waiting = RateBudget(
+            Table(table), "c1", "quickbooks", sleep=sleep_while_another_call_meets_a_429, clock=lambda: clock.now
+        )
+        waiting.acquire()  # the burst's token: no wait
+        with pytest.raises(RateLimitedError) as stopped:
+            waiting.acquire()  # a turn an eighth of a second off, then the block
+        assert stopped.value.retry_after == pytest.approx(60)

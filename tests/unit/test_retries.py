@@ -30,8 +30,8 @@ def test_messages_skipped_after_a_failure_go_back_due_with_their_groups_failure(
     given.add("m2", "lane-0", 2.0)
     given.add("m5", "lane-1", 4.0)
     failed = [("m1", "lane-0"), ("m2", "lane-0"), ("m3", "lane-0"), ("m4", "lane-2"), ("m6", "lane-1")]
-    # m3 was skipped after its group's failures: it is due when the later of them is; m4's group had none given
-    # back (a whole invocation failed): it is left to the queue's visibility timeout, as Lambda leaves it.
+    # m3 was skipped after its group's failures: it is due when the later of them is. m4's group had nothing
+    # given back (the handler never saw it fail): it is left to the queue's visibility timeout, as Lambda leaves it.
     assert given.skipped(failed) == [("m3", 45.0), ("m6", 4.0)]
     given.clear()
     assert given.skipped(failed) == []

@@ -95,18 +95,25 @@ class GroupedSender:
             hubspot_id = partners.get((signal.connection_id, signal.pair, signal.side, signal.record_id))
             if hubspot_id is None or not _is_live_two_way(signal):
                 return None
-            return f"{signal.connection_id}:{signal.pair}:live:{zlib.crc32(hubspot_id.encode()) % LIVE_LANES}"
+            return _lane(signal.connection_id, signal.pair, hubspot_id)
 
         def group_of(signal: SyncSignal) -> str:
             lane = lane_of(signal)
             if lane is not None:
                 return lane
+            if signal.side is Side.HUBSPOT and _is_live_two_way(signal) and not signal.record_ids:
+                # Not linked yet: the lane its link will put it in, so its signals keep one group throughout.
+                return _lane(signal.connection_id, signal.pair, signal.record_id)
             hubspot_id = partners.get((signal.connection_id, signal.pair, signal.side, signal.record_id))
             if signal.side is Side.HUBSPOT or hubspot_id is None:
                 return signal.default_group()
             return f"{signal.connection_id}:{signal.pair}:{Side.HUBSPOT}:{hubspot_id}"
 
         return self._queue.send(_gathered(signals, lane_of), group_of)
+
+
+def _lane(connection_id: str, pair: Pair, hubspot_id: str) -> str:
+    return f"{connection_id}:{pair}:live:{zlib.crc32(hubspot_id.encode()) % LIVE_LANES}"
 
 
 def _is_live_two_way(signal: SyncSignal) -> bool:

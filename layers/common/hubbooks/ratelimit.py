@@ -77,6 +77,7 @@ class RateBudget:
         due = max(self._reserve(bucket, GIVE_BACK_SECONDS) for bucket in reversed(buckets))  # scarcest first
         if due > 0:
             self._wait(kind, due)
+            self._raise_if_blocked(buckets[0])
 
     def try_acquire(self, kind: str, within: float = 0.0) -> bool:
         """Take a token from every bucket of `kind` if its scarcest one (the last) has a turn due within
@@ -89,7 +90,16 @@ class RateBudget:
         due = max([first, *(self._reserve(bucket, GIVE_BACK_SECONDS) for bucket in others)])
         if due > 0:
             self._wait(kind, due)
+            self._raise_if_blocked(scarcest)
         return True
+
+    def _raise_if_blocked(self, bucket: Bucket) -> None:
+        """After waiting for a turn: a 429 met meanwhile blocked the connection, and the turn is not used."""
+        now = self._clock()
+        item = self._table.resource.get_item(Key=self._key(bucket.name), ConsistentRead=True).get("Item") or {}
+        blocked = float(item.get("blocked_until", 0))
+        if blocked > now:
+            raise RateLimitedError(self._provider, blocked - now)
 
     def _reserve(self, bucket: Bucket, longest: float) -> float:
         """Take the bucket's next token, free now or due later: the seconds until it is due. Callers queue in the
