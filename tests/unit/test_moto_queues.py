@@ -34,3 +34,25 @@ def test_a_receive_hands_out_what_sqs_would_with_visibility_told_from_the_clock(
         sqs.send_message(QueueUrl=plain, MessageBody="later", DelaySeconds=60)
         sqs.send_message(QueueUrl=plain, MessageBody="now")
         assert [m["Body"] for m in sqs.receive_message(QueueUrl=plain, MaxNumberOfMessages=10)["Messages"]] == ["now"]
+
+
+def test_a_long_poll_on_a_group_in_flight_looks_again_now_and_then_not_without_pause(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    moto_queues.install()
+    walks = []
+    counted = moto_queues.Queue.messages.fget  # type: ignore[attr-defined]
+    monkeypatch.setattr(moto_queues.Queue, "messages", property(lambda queue: walks.append(1) or counted(queue)))
+    with table_in_process(monkeypatch):
+        sqs = boto3.client("sqs", region_name=REGION)
+        url = sqs.create_queue(
+            QueueName="lane.fifo", Attributes={"FifoQueue": "true", "ContentBasedDeduplication": "true"}
+        )["QueueUrl"]
+        for n in range(5):
+            sqs.send_message(QueueUrl=url, MessageBody=f"m{n}", MessageGroupId="lane")
+        sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1, VisibilityTimeout=30)  # the lane's delivery
+        walks.clear()
+        assert "Messages" not in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1)
+        # Every 50 ms for a second; moto's own wait ended at once on the visible messages and walked them
+        # again without pause (thousands of times a second).
+        assert 5 <= len(walks) <= 2 * (1 / moto_queues.RECHECK_SECONDS) + 5
