@@ -1,6 +1,8 @@
 """devstack's changes to moto's SQS keep what a receive hands out: messages in flight, delayed or of a FIFO group
 with one in flight stay back; the rest come out in order (moto in this process)."""
 
+from typing import Any
+
 import boto3
 import pytest
 
@@ -8,15 +10,18 @@ from devstack import moto_queues
 from tests.support.aws import REGION, table_in_process
 
 
+def _fifo_queue(name: str) -> tuple[Any, str]:
+    sqs = boto3.client("sqs", region_name=REGION)
+    attributes = {"FifoQueue": "true", "ContentBasedDeduplication": "true"}
+    return sqs, sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+
+
 def test_a_receive_hands_out_what_sqs_would_with_visibility_told_from_the_clock(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     moto_queues.install()
     with table_in_process(monkeypatch):
-        sqs = boto3.client("sqs", region_name=REGION)
-        url = sqs.create_queue(
-            QueueName="q.fifo", Attributes={"FifoQueue": "true", "ContentBasedDeduplication": "true"}
-        )["QueueUrl"]
+        sqs, url = _fifo_queue("q.fifo")
         for n in range(3):
             sqs.send_message(QueueUrl=url, MessageBody=f"a{n}", MessageGroupId="a")
         sqs.send_message(QueueUrl=url, MessageBody="b0", MessageGroupId="b")
@@ -44,10 +49,7 @@ def test_a_long_poll_on_a_group_in_flight_looks_again_now_and_then_not_without_p
     counted = moto_queues.Queue.messages.fget  # type: ignore[attr-defined]
     monkeypatch.setattr(moto_queues.Queue, "messages", property(lambda queue: walks.append(1) or counted(queue)))
     with table_in_process(monkeypatch):
-        sqs = boto3.client("sqs", region_name=REGION)
-        url = sqs.create_queue(
-            QueueName="lane.fifo", Attributes={"FifoQueue": "true", "ContentBasedDeduplication": "true"}
-        )["QueueUrl"]
+        sqs, url = _fifo_queue("lane.fifo")
         for n in range(5):
             sqs.send_message(QueueUrl=url, MessageBody=f"m{n}", MessageGroupId="lane")
         sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1, VisibilityTimeout=30)  # the lane's delivery

@@ -98,16 +98,16 @@ class GroupedSender:
             return _lane(signal.connection_id, signal.pair, hubspot_id)
 
         def group_of(signal: SyncSignal) -> str:
-            lane = lane_of(signal)
-            if lane is not None:
-                return lane
-            if signal.side is Side.HUBSPOT and _is_live_two_way(signal) and not signal.record_ids:
-                # Not linked yet: the lane its link will put it in, so its signals keep one group throughout.
-                return _lane(signal.connection_id, signal.pair, signal.record_id)
             hubspot_id = partners.get((signal.connection_id, signal.pair, signal.side, signal.record_id))
-            if signal.side is Side.HUBSPOT or hubspot_id is None:
-                return signal.default_group()
-            return f"{signal.connection_id}:{signal.pair}:{Side.HUBSPOT}:{hubspot_id}"
+            if _is_live_two_way(signal):
+                if hubspot_id is not None:
+                    return _lane(signal.connection_id, signal.pair, hubspot_id)
+                if signal.side is Side.HUBSPOT and not signal.record_ids:
+                    # Not linked yet: the lane its link will put it in, so its signals keep one group throughout.
+                    return _lane(signal.connection_id, signal.pair, signal.record_id)
+            if signal.side is Side.QUICKBOOKS and hubspot_id is not None:
+                return f"{signal.connection_id}:{signal.pair}:{Side.HUBSPOT}:{hubspot_id}"
+            return signal.default_group()
 
         return self._queue.send(_gathered(signals, lane_of), group_of)
 

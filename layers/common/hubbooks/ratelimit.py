@@ -73,11 +73,8 @@ class RateBudget:
         """Reserve a token in every bucket of `kind` and wait until they are due, a few seconds at most; a longer
         wait (a connection blocked after a 429, a budget reserved further ahead) raises RateLimitedError with how
         long, having waited for nothing."""
-        buckets = BUDGETS[self._provider][kind]
-        due = max(self._reserve(bucket, GIVE_BACK_SECONDS) for bucket in reversed(buckets))  # scarcest first
-        if due > 0:
-            self._wait(kind, due)
-            self._raise_if_blocked(buckets[0])
+        *others, scarcest = BUDGETS[self._provider][kind]
+        self._wait_for(kind, self._reserve(scarcest, GIVE_BACK_SECONDS), others)  # the scarcest first
 
     def try_acquire(self, kind: str, within: float = 0.0) -> bool:
         """Take a token from every bucket of `kind` if its scarcest one (the last) has a turn due within
@@ -87,19 +84,24 @@ class RateBudget:
             first = self._reserve(scarcest, within)
         except RateLimitedError:
             return False
-        due = max([first, *(self._reserve(bucket, GIVE_BACK_SECONDS) for bucket in others)])
-        if due > 0:
-            self._wait(kind, due)
-            self._raise_if_blocked(scarcest)
+        self._wait_for(kind, first, others)
         return True
 
-    def _raise_if_blocked(self, bucket: Bucket) -> None:
-        """After waiting for a turn: a 429 met meanwhile blocked the connection, and the turn is not used."""
-        now = self._clock()
-        item = self._table.resource.get_item(Key=self._key(bucket.name), ConsistentRead=True).get("Item") or {}
-        blocked = float(item.get("blocked_until", 0))
-        if blocked > now:
+    def _wait_for(self, kind: str, due: float, others: list[Bucket]) -> None:
+        """Reserve the other buckets' turns too, then wait for the latest; a 429 met meanwhile blocked the
+        connection, and the turns are not used."""
+        due = max([due, *(self._reserve(bucket, GIVE_BACK_SECONDS) for bucket in others)])
+        if due <= 0:
+            return
+        self._wait(kind, due)
+        now, item = self._read(BUDGETS[self._provider][kind][0])
+        if (blocked := float(item.get("blocked_until", 0))) > now:
             raise RateLimitedError(self._provider, blocked - now)
+
+    def _read(self, bucket: Bucket) -> tuple[float, dict[str, Any]]:
+        """The clock, and the bucket's item as stored now."""
+        now = self._clock()
+        return now, self._table.resource.get_item(Key=self._key(bucket.name), ConsistentRead=True).get("Item") or {}
 
     def _reserve(self, bucket: Bucket, longest: float) -> float:
         """Take the bucket's next token, free now or due later: the seconds until it is due. Callers queue in the
@@ -107,8 +109,7 @@ class RateBudget:
         reserved). A turn further off than `longest`, or a connection blocked after a 429 for longer, takes
         nothing and raises RateLimitedError."""
         while True:
-            now = self._clock()
-            item = self._table.resource.get_item(Key=self._key(bucket.name), ConsistentRead=True).get("Item") or {}
+            now, item = self._read(bucket)
             blocked = float(item.get("blocked_until", 0))
             if blocked > now:  # after a 429: a short block is waited out, then the turn is reserved
                 if blocked - now > longest:

@@ -121,11 +121,9 @@ def records_of(signal: SyncSignal) -> list[SyncSignal]:
     change stated (none, read afresh, in a message that did not keep them)."""
     if not signal.record_ids:
         return [signal]
-    versions = signal.record_versions if len(signal.record_versions) == len(signal.record_ids) else []
-    return [
-        signal.single(i, signal.reason, version=v)
-        for i, v in zip(signal.record_ids, versions or [""] * len(signal.record_ids), strict=True)
-    ]
+    ids = signal.record_ids
+    versions = signal.record_versions if len(signal.record_versions) == len(ids) else [""] * len(ids)
+    return [signal.single(i, signal.reason, version=v) for i, v in zip(ids, versions, strict=True)]
 
 
 def _newer(one: SyncSignal, current: SyncSignal) -> bool:
