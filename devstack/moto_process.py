@@ -11,13 +11,14 @@ import sys
 
 from moto.server import ThreadedMotoServer
 
-from devstack import meter, moto_dispatch, moto_queues, moto_transactions
+from devstack import meter, moto_dispatch, moto_queries, moto_queues, moto_transactions
 
 
 def start_in_process() -> str:
     """moto's server in this process, with devstack's changes to it; its URL."""
     moto_transactions.install()
     moto_queues.install()
+    moto_queries.install()
     moto_dispatch.install()
     meter.install()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
