@@ -153,6 +153,9 @@ class Crm:
     merged_into: dict[tuple[str, int], int] = field(default_factory=dict)
     associations: dict[tuple[str, int], dict[tuple[str, int], list[Association]]] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock)
+    # (object type, property) -> a value in lower case -> the records it was ever set on: where a uniqueness
+    # check looks, each record then checked as it is now (a record set again or archived since may not match).
+    _by_value: dict[tuple[str, str], dict[str, set[int]]] = field(default_factory=dict)
     # Record ids are unique across HubSpot, not per portal: portals of one sandbox share this counter.
     ids: Iterator[int] = field(default_factory=lambda: itertools.count(101))
     _event_ids: Iterator[int] = field(default_factory=lambda: itertools.count(1_000_001))
@@ -223,8 +226,11 @@ class Crm:
             if definition is None or not definition.unique or not value:
                 continue
             wanted = value.lower()
-            for record in self.records[object_type].values():
-                if record.properties.get(name, "").lower() == wanted and record.id != own_id and not record.archived:
+            for record_id in sorted(self._by_value.get((object_type, name), {}).get(wanted, ())):
+                record = self.records[object_type].get(record_id)
+                if record is None or record.archived or record.id == own_id:
+                    continue
+                if record.properties.get(name, "").lower() == wanted:
                     noun = OBJECT_TYPES[object_type].singular.replace("_", " ").capitalize()
                     message = (
                         f"{noun} already exists. Existing ID: {record.id}"
@@ -232,6 +238,14 @@ class Crm:
                         else f"A {noun.lower()} with {name} '{value}' already exists. Existing ID: {record.id}"
                     )
                     raise hubspot_error(409, message, "CONFLICT")
+
+    def _set(self, record: Record, values: dict[str, str], source: Source, moment: int) -> None:
+        """Set a record's properties, noting each value where a uniqueness check looks for it."""
+        record.set(values, source, moment)
+        for name, value in values.items():
+            if value:
+                named = self._by_value.setdefault((record.object_type, name), {})
+                named.setdefault(value.lower(), set()).add(record.id)
 
     def _derive(self, record: Record) -> None:
         if record.object_type == "line_items":
@@ -264,7 +278,7 @@ class Crm:
             record_id = next(self.ids)
             moment = now_ms()
             record = Record(record_id, object_type, {}, moment, moment)
-            record.set({k: v for k, v in clean.items() if v != ""}, source, moment)
+            self._set(record, {k: v for k, v in clean.items() if v != ""}, source, moment)
             otype = OBJECT_TYPES[object_type]
             record.properties |= {
                 "hs_object_id": str(record_id),
@@ -297,7 +311,7 @@ class Crm:
             self._check_invoice_status(record, clean, system)
             changed = {k: v for k, v in clean.items() if record.properties.get(k, "") != v}
             moment = now_ms()
-            record.set(changed, source, moment)
+            self._set(record, changed, source, moment)
             self._derive(record)
             self._stamp(record, moment)
             self.emit(
@@ -344,7 +358,7 @@ class Crm:
                 raise hubspot_error(400, "Cannot merge an object with itself", "VALIDATION_ERROR")
             taken = {n: v for n, v in merged.properties.items() if n not in _SYSTEM and not primary.properties.get(n)}
             moment = now_ms()
-            primary.set(taken, source, moment)
+            self._set(primary, taken, source, moment)
             merged.archived, merged.archived_ms = True, moment
             self.merged_into[(object_type, merged.id)] = primary.id
             for (otype, oid), target in list(self.merged_into.items()):

@@ -99,6 +99,9 @@ class Company:
     entities: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     updated_ms: dict[tuple[str, str], int] = field(default_factory=dict)
     deleted: dict[tuple[str, str], int] = field(default_factory=dict)
+    # A DisplayName in lower case -> the customers it was ever stored on: where a uniqueness check looks first
+    # (each then checked as it is now: one renamed or merged away since no longer counts).
+    _customers_named: dict[str, set[str]] = field(default_factory=dict)
     _ids: dict[str, Iterator[int]] = field(default_factory=dict)
     _doc_numbers: Iterator[int] = field(default_factory=lambda: itertools.count(1001))
     created_ms: int = field(default_factory=now_ms)
@@ -122,6 +125,8 @@ class Company:
         body["sparse"] = False
         self.entities[entity][entity_id] = body
         self.updated_ms[(entity, entity_id)] = moment
+        if entity == "Customer":
+            self._customers_named.setdefault(_name_key(body), set()).add(entity_id)
 
     def read(self, entity: str, entity_id: str) -> dict[str, Any]:
         with self.lock:
@@ -244,10 +249,15 @@ class Company:
     def _name_in_use(self, name: str, exclude: tuple[str, str] | None) -> bool:
         """Whether a customer, vendor or employee other than `exclude` has this DisplayName (any case)."""
         wanted = name.lower()
+        customers = {i: self.entities["Customer"].get(i) for i in self._customers_named.get(wanted, ())}
         return any(
-            (entity, entity_id) != exclude and str(body.get("DisplayName") or "").strip().lower() == wanted
-            for entity in ("Customer", "Vendor", "Employee")
-            for entity_id, body in self.entities[entity].items()
+            (entity, entity_id) != exclude and body is not None and _name_key(body) == wanted
+            for entity, named in (
+                ("Customer", customers.items()),
+                ("Vendor", self.entities["Vendor"].items()),
+                ("Employee", self.entities["Employee"].items()),
+            )
+            for entity_id, body in named
         )
 
     def _build_customer(self, body: dict[str, Any], current: dict[str, Any] | None) -> dict[str, Any]:
@@ -654,3 +664,8 @@ class Company:
                 if kind == entity and moment >= since_ms
             ]
         return [body for _, body in sorted(found, key=lambda pair: pair[0])]
+
+
+def _name_key(body: dict[str, Any]) -> str:
+    """A customer's, vendor's or employee's DisplayName as its uniqueness compares it (any case)."""
+    return str(body.get("DisplayName") or "").strip().lower()

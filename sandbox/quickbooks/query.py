@@ -1,6 +1,7 @@
 """The subset of QBO's query language that integrations use: SELECT ... FROM ... WHERE ... ORDER BY ...
 STARTPOSITION ... MAXRESULTS ..."""
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ _TOKEN = re.compile(
     r"(?P<punct>[(),*])|(?P<word>[A-Za-z_][A-Za-z0-9_.]*))"
 )
 _LEAF_KEYS = ("Address", "FreeFormNumber", "value", "URI")
+_MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}T")  # a date and time: compared as the instant it names
 
 
 def parse_error(detail: str) -> ApiError:
@@ -169,7 +171,7 @@ def field_value(body: dict[str, Any], path: str) -> Any:
     for part in path.split("."):
         if not isinstance(value, dict):
             return None
-        key = next((k for k in value if k.lower() == part.lower()), None)
+        key = part if part in value else next((k for k in value if k.lower() == part.lower()), None)
         value = value.get(key) if key else None
     if isinstance(value, dict):
         return next((value[k] for k in _LEAF_KEYS if k in value), None)
@@ -190,7 +192,7 @@ def _comparable(value: Any, other: Any) -> tuple[Any, Any]:
         except ValueError:
             return None, other
     text, wanted = str(value or ""), str(other)
-    if re.match(r"^\d{4}-\d{2}-\d{2}T", wanted) and re.match(r"^\d{4}-\d{2}-\d{2}T", text):
+    if _MOMENT.match(wanted) and _MOMENT.match(text):
         return parse_iso(text), parse_iso(wanted)
     return text.lower(), wanted.lower()
 
@@ -198,6 +200,9 @@ def _comparable(value: Any, other: Any) -> tuple[Any, Any]:
 def matches(body: dict[str, Any], condition: Condition) -> bool:
     value = field_value(body, condition.path)
     if condition.operator == "IN":
+        texts = _texts(tuple(condition.values))
+        if texts is not None and isinstance(value, str):
+            return value.lower() in texts
         return any(_equal(value, v) for v in condition.values)
     if condition.operator == "LIKE":
         pattern = "^" + re.escape(str(condition.values[0]).lower()).replace("%", ".*") + "$"
@@ -217,6 +222,15 @@ def matches(body: dict[str, Any], condition: Condition) -> bool:
         case ">=":
             return bool(left >= right)
     return False
+
+
+@functools.lru_cache(maxsize=64)
+def _texts(values: tuple[Any, ...]) -> frozenset[str] | None:
+    """An IN list's values in lower case, when text compares with each of them as plain text (no number, truth
+    value or moment among them); None otherwise."""
+    if all(isinstance(v, str) and not _MOMENT.match(v) for v in values):
+        return frozenset(v.lower() for v in values)
+    return None
 
 
 def _equal(value: Any, wanted: Any) -> bool:

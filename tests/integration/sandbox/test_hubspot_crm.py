@@ -136,6 +136,14 @@ def test_custom_unique_property_and_batch_upsert(hubspot: Sandbox) -> None:
         f"{hubspot.url}/crm/v3/objects/contacts/{clash['id']}", json={"properties": {"qbo_customer_id": "42"}}
     )
     assert duplicate.status_code == 409
+    api.patch(  # the first contact lets go of the value: it is free for another
+        f"{hubspot.url}/crm/v3/objects/contacts/{first.json()['results'][0]['id']}",
+        json={"properties": {"qbo_customer_id": ""}},
+    )
+    freed = api.patch(
+        f"{hubspot.url}/crm/v3/objects/contacts/{clash['id']}", json={"properties": {"qbo_customer_id": "42"}}
+    )
+    assert freed.status_code == 200
 
 
 def test_batch_create_read_update_archive(hubspot: Sandbox) -> None:

@@ -78,11 +78,15 @@ def test_customer_create_read_and_updates(quickbooks: Sandbox) -> None:
 
 def test_display_names_are_unique_across_customers_vendors_and_employees(quickbooks: Sandbox) -> None:
     quickbooks.admin.seed({"Vendor": [{"DisplayName": "Supply Co"}], "Employee": [{"DisplayName": "Eve Stone"}]})
-    _ok(_post(quickbooks, "customer", {"DisplayName": "Acme"}), "Customer")
+    acme = _ok(_post(quickbooks, "customer", {"DisplayName": "Acme"}), "Customer")
     for taken in ("acme", "Supply Co", "Eve Stone"):
         response = _post(quickbooks, "customer", {"DisplayName": taken})
         assert _fault_code(response) == "6240"
         assert response.json()["Fault"]["Error"][0]["Message"] == "Duplicate Name Exists Error"
+    renamed = {"Id": acme["Id"], "SyncToken": acme["SyncToken"], "sparse": True, "DisplayName": "Acme Two"}
+    _ok(_post(quickbooks, "customer", renamed), "Customer")
+    assert _fault_code(_post(quickbooks, "customer", {"DisplayName": "ACME TWO"})) == "6240"  # its new name
+    _ok(_post(quickbooks, "customer", {"DisplayName": "Acme"}), "Customer")  # its old name is free again
     assert _fault_code(_post(quickbooks, "customer", {"Notes": "no name"})) == "2020"
     assert _fault_code(_post(quickbooks, "customer", {"DisplayName": "x" * 501})) == "2050"
     assert _fault_code(_post(quickbooks, "customer", {"DisplayName": "Y", "Favourite": 1})) == "2010"
