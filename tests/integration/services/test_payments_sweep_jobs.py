@@ -90,15 +90,15 @@ def test_the_sweep_leaves_out_records_still_as_the_last_sync_left_them(wired: Wi
     assert [(s.record_id, s.change) for s in swept] == [(edited["Id"], Change.UPSERT)]
 
 
-def test_an_initial_sync_counts_both_sides_and_queues_batches_of_at_most_100(wired: Wired) -> None:
+def test_an_initial_sync_counts_both_sides_and_queues_batches_of_at_most_90(wired: Wired) -> None:
     wired.hubspot.admin.seed({"contacts": [{"email": f"p{n}@example.com"} for n in range(150)]})
     wired.quickbooks.admin.seed({"Customer": [{"DisplayName": f"Customer {n}"} for n in range(30)]})
     jobs = JobRepository(wired.table, wired.cid)
     job_id = InitialSync(wired.cid, wired.hs, wired.qbo, jobs, wired.sender()).start(Pair.CONTACTS)
     batches = wired.queued()
     assert sorted((b.side, len(b.record_ids)) for b in batches) == [
-        (Side.HUBSPOT, 50),
-        (Side.HUBSPOT, 100),
+        (Side.HUBSPOT, 60),
+        (Side.HUBSPOT, 90),
         (Side.QUICKBOOKS, 30),
     ]
     assert {(b.job_id, b.reason) for b in batches} == {(job_id, Reason.BACKFILL)}

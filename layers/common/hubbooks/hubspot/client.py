@@ -1,5 +1,6 @@
 """HubSpot CRM API client: objects, search, batch upsert, properties, associations, timeline."""
 
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
 
@@ -241,16 +242,15 @@ class HubSpotClient:
 
     # -- paging through objects, lists ---------------------------------------------------------------
 
-    def all_ids(self, object_type: str) -> list[str]:
-        """The id of every record of an object, paged 100 at a time."""
-        ids: list[str] = []
+    def id_pages(self, object_type: str) -> Iterator[list[str]]:
+        """The ids of every record of an object, a page of 100 at a time as each is read."""
         params: dict[str, Any] = {"limit": 100, "properties": "hs_object_id"}
         while True:
             page = self._request("GET", f"/crm/v3/objects/{object_type}", params=params)
-            ids += [str(r["id"]) for r in page.get("results", [])]
+            yield [str(r["id"]) for r in page.get("results", [])]
             after = ((page.get("paging") or {}).get("next") or {}).get("after")
             if not after:
-                return ids
+                return
             params["after"] = after
 
     def list_definition(self, list_id: str) -> dict[str, Any] | None:

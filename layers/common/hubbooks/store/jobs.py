@@ -61,15 +61,16 @@ class JobRepository:
         return job_id
 
     def planned(self, pair: Pair, job_id: str, total: int) -> None:
-        """The job's size once both sides are counted; a job with nothing to do is finished at once."""
-        now = Decimal(str(round(time.time(), 3)))
-        self.table.resource.update_item(
+        """The job's size once every record is queued (workers may have done some, or all, meanwhile); a job
+        with nothing left to do is finished at once."""
+        item = self.table.resource.update_item(
             Key={"PK": self.pk, "SK": job_sk(pair, job_id, self.kind)},
-            UpdateExpression="SET #t = :t, #s = :status" + (", finished = :now" if total == 0 else ""),
+            UpdateExpression="SET #t = :t, #s = :running",
             ExpressionAttributeNames={"#t": "total", "#s": "status"},
-            ExpressionAttributeValues={":t": total, ":status": "finished" if total == 0 else "running"}
-            | ({":now": now} if total == 0 else {}),
-        )
+            ExpressionAttributeValues={":t": total, ":running": "running"},
+            ReturnValues="ALL_NEW",
+        )["Attributes"]
+        self._finish_if_done(pair, self._progress(item))
 
     def latest(self, pair: Pair) -> JobProgress | None:
         """The pair's most recently started job."""
@@ -89,14 +90,19 @@ class JobRepository:
             ReturnValues="ALL_NEW",
         )["Attributes"]
         progress = self._progress(item)
+        self._finish_if_done(pair, progress)
+        return progress
+
+    def _finish_if_done(self, pair: Pair, progress: JobProgress) -> None:
+        """A running job whose every record is done is finished (both a worker's last count and the planning's
+        end ask: whichever comes last finds it so)."""
         if progress.status == "running" and progress.done >= progress.total:
             self.table.resource.update_item(
-                Key={"PK": self.pk, "SK": job_sk(pair, job_id, self.kind)},
+                Key={"PK": self.pk, "SK": job_sk(pair, progress.job_id, self.kind)},
                 UpdateExpression="SET #s = :done, finished = :now",
                 ExpressionAttributeNames={"#s": "status"},
                 ExpressionAttributeValues={":done": "finished", ":now": Decimal(str(round(time.time(), 3)))},
             )
-        return progress
 
     def get(self, pair: Pair, job_id: str) -> JobProgress | None:
         item = self.table.resource.get_item(

@@ -1,5 +1,6 @@
-"""The initial sync (and resync) of a pair: page through both sides, queue batches of up to 100 ids."""
+"""The initial sync (and resync) of a pair: page through both sides, queue batches of up to 90 ids."""
 
+from collections.abc import Iterator
 from datetime import date
 
 from hubbooks.hubspot.client import HubSpotClient
@@ -9,7 +10,9 @@ from hubbooks.queue import GroupedSender
 from hubbooks.quickbooks.client import QboClient
 from hubbooks.store.jobs import JobRepository
 
-BATCH_IDS = 100
+# Three full QuickBooks batch calls of 30 and one HubSpot batch read (100 at most). Batches of 100 made calls of
+# 30, 30, 30 and 10: a quarter of the batch budget carried a third of its records, and the job ran at 73%.
+BATCH_IDS = 90
 QBO_PAGE = 1000
 # Billing pairs are read on the QuickBooks side only.
 QBO_ENTITY = {**{pair: s.entity for pair, s in SPECS.items()}, Pair.INVOICES: "Invoice", Pair.PAYMENTS: "Payment"}
@@ -44,26 +47,38 @@ class InitialSync:
         return job_id
 
     def queue(self, pair: Pair, job_id: str, reason: Reason, since: date | None = None) -> int:
-        """Count both sides of a created job and queue every record in batches of `reason`; answers how many.
-        `since`: invoices and payments dated from that day only."""
-        batches: list[SyncSignal] = []
-        hubspot_ids = self.hubspot.all_ids(SPECS[pair].hubspot_object) if pair in SPECS else []
-        for side, ids in ((Side.HUBSPOT, hubspot_ids), (Side.QUICKBOOKS, self._qbo_ids(pair, since))):
-            for start in range(0, len(ids), BATCH_IDS):
-                chunk = ids[start : start + BATCH_IDS]
-                batches.append(
-                    SyncSignal(
-                        connection_id=self.connection_id,
-                        pair=pair,
-                        side=side,
-                        record_id=chunk[0],
-                        reason=reason,
-                        source_version=job_id,
-                        record_ids=chunk,
-                        job_id=job_id,
-                    )
+        """Queue every record of a created job in batches of `reason`, then count it planned; answers how many.
+        HubSpot's records are queued page by page as they are listed, so the first batches are at work while
+        the rest are listed; QuickBooks' are listed first (before the job creates any customer there) and
+        queued after. `since`: invoices and payments dated from that day only."""
+        qbo_ids = self._qbo_ids(pair, since)
+        hubspot_pages = self.hubspot.id_pages(SPECS[pair].hubspot_object) if pair in SPECS else iter(())
+        total = 0
+        for side, pages in ((Side.HUBSPOT, hubspot_pages), (Side.QUICKBOOKS, iter([qbo_ids]))):
+            for chunk in _chunks(pages, BATCH_IDS):
+                signal = SyncSignal(
+                    connection_id=self.connection_id,
+                    pair=pair,
+                    side=side,
+                    record_id=chunk[0],
+                    reason=reason,
+                    source_version=job_id,
+                    record_ids=chunk,
+                    job_id=job_id,
                 )
-        total = sum(len(b.record_ids) for b in batches)
+                self.sender.send([signal])
+                total += len(chunk)
         self.jobs.planned(pair, job_id, total)
-        self.sender.send(batches)
         return total
+
+
+def _chunks(pages: Iterator[list[str]], size: int) -> Iterator[list[str]]:
+    """The ids of `pages` in chunks of `size` (the last one shorter), each as soon as it is full."""
+    waiting: list[str] = []
+    for page in pages:
+        waiting += page
+        while len(waiting) >= size:
+            yield waiting[:size]
+            waiting = waiting[size:]
+    if waiting:
+        yield waiting
