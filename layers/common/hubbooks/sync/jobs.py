@@ -11,7 +11,7 @@ from hubbooks.quickbooks.client import QboClient
 from hubbooks.store.jobs import JobRepository
 
 # Three full QuickBooks batch calls of 30 and one HubSpot batch read (100 at most). Batches of 100 made calls of
-# 30, 30, 30 and 10: a quarter of the batch budget carried a third of its records, and the job ran at 73%.
+# 30, 30, 30 and 10: a quarter of the batch calls carried a tenth of the records, and the job ran at 73%.
 BATCH_IDS = 90
 QBO_PAGE = 1000
 # Billing pairs are read on the QuickBooks side only.
