@@ -19,6 +19,8 @@ from typing import Any
 from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from moto.dynamodb.models.table import RESULT_SIZE_LIMIT, Table
 
+from devstack.moto_transactions import WRITE_LOCK
+
 
 def _value(key: DynamoType) -> Any:
     return key.cast_value
@@ -94,36 +96,45 @@ def _query(original: Callable[..., Any]) -> Callable[..., Any]:
             return original(self, *args, **kwargs)  # type: ignore[no-any-return]
         if partition is None:
             return [], 0, None
-        keys = partition.between(given["range_comparison"], given["range_objs"])
-        scan_index_forward, exclusive_start_key = given["scan_index_forward"], given["exclusive_start_key"]
-        if exclusive_start_key:  # the page goes on past (or, backwards, before) the last key of the previous one
-            after = DynamoType(exclusive_start_key[self.range_key_attr]).cast_value
-            if scan_index_forward:
-                keys = keys[bisect.bisect_right(keys, after, key=_value) :]
-            else:
-                keys = keys[: bisect.bisect_left(keys, after, key=_value)]
-        if not scan_index_forward:
-            keys.reverse()
-        results: list[Item] = []
-        size = 0
-        last_key: dict[str, Any] | None = None
-        for key in keys:
-            item = partition[key]
-            weight = item.size()
-            if len(results) == given["limit"] or size + weight > RESULT_SIZE_LIMIT:
-                last_key = {self.hash_key_attr: results[-1].hash_key, str(self.range_key_attr): results[-1].range_key}
-                break
-            results.append(item)
-            size += weight
-        scanned = len(results)
-        results = copy.deepcopy(results)
-        if given["filter_expression"] is not None:
-            results = [item for item in results if given["filter_expression"].expr(item)]
-        if given["projection_expressions"]:
-            results = [item.project(given["projection_expressions"]) for item in results]
-        return results, scanned, last_key
+        with WRITE_LOCK:  # the keys and items as one write left them, not halfway through the next
+            return _answer(self, partition, given)
 
     return query
+
+
+def _answer(
+    table: Table, partition: SortedPartition, given: dict[str, Any]
+) -> tuple[list[Item], int, dict[str, Any] | None]:
+    """A Query's page of one sorted partition: the items its key condition selects, in order, paged by count and
+    size as DynamoDB pages them, then filtered and projected."""
+    keys = partition.between(given["range_comparison"], given["range_objs"])
+    scan_index_forward, exclusive_start_key = given["scan_index_forward"], given["exclusive_start_key"]
+    if exclusive_start_key:  # the page goes on past (or, backwards, before) the last key of the previous one
+        after = DynamoType(exclusive_start_key[table.range_key_attr]).cast_value
+        if scan_index_forward:
+            keys = keys[bisect.bisect_right(keys, after, key=_value) :]
+        else:
+            keys = keys[: bisect.bisect_left(keys, after, key=_value)]
+    if not scan_index_forward:
+        keys.reverse()
+    results: list[Item] = []
+    size = 0
+    last_key: dict[str, Any] | None = None
+    for key in keys:
+        item = partition[key]
+        weight = item.size()
+        if len(results) == given["limit"] or size + weight > RESULT_SIZE_LIMIT:
+            last_key = {table.hash_key_attr: results[-1].hash_key, str(table.range_key_attr): results[-1].range_key}
+            break
+        results.append(item)
+        size += weight
+    scanned = len(results)
+    results = copy.deepcopy(results)
+    if given["filter_expression"] is not None:
+        results = [item for item in results if given["filter_expression"].expr(item)]
+    if given["projection_expressions"]:
+        results = [item.project(given["projection_expressions"]) for item in results]
+    return results, scanned, last_key
 
 
 def install() -> None:

@@ -60,14 +60,16 @@ def _restore(snapshot: Snapshot) -> None:
             table.items[hash_value] = item  # type: ignore[assignment]
 
 
-_writes = threading.RLock()  # re-entrant: a batch write makes its puts and deletes through the backend
+# Re-entrant: a batch write makes its puts and deletes through the backend. Queries of sorted partitions take it
+# too (moto_queries.py): a binary search must not see a key half inserted.
+WRITE_LOCK = threading.RLock()
 WRITES = ("put_item", "update_item", "delete_item", "batch_write_item", "transact_write_items")
 
 
 def _one_at_a_time(write: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(write)
     def locked(*args: Any, **kwargs: Any) -> Any:
-        with _writes:
+        with WRITE_LOCK:
             return write(*args, **kwargs)
 
     return locked

@@ -25,7 +25,12 @@ def _status(jobs: JobRepository, job_id: str, pair: Pair = Pair.CONTACTS) -> str
 
 def test_workers_that_finish_before_the_planning_ends_leave_the_job_to_be_finished_by_it(jobs: JobRepository) -> None:
     job_id = jobs.create(Pair.CONTACTS)
+    jobs.listed(Pair.CONTACTS, job_id, 90)
     jobs.add(Pair.CONTACTS, job_id, {"done": 90, "created": 90})
+    progress = jobs.get(Pair.CONTACTS, job_id)
+    assert progress is not None
+    assert (progress.status, progress.done, progress.total) == ("planning", 90, 90)  # of the records listed so far
+    jobs.listed(Pair.CONTACTS, job_id, 10)
     jobs.add(Pair.CONTACTS, job_id, {"done": 10, "created": 10})
     assert _status(jobs, job_id) == "planning"  # its size is not known yet
     jobs.planned(Pair.CONTACTS, job_id, 100)

@@ -60,6 +60,15 @@ class JobRepository:
         )
         return job_id
 
+    def listed(self, pair: Pair, job_id: str, records: int) -> None:
+        """Records queued while the job is still being planned: its total so far."""
+        self.table.resource.update_item(
+            Key={"PK": self.pk, "SK": job_sk(pair, job_id, self.kind)},
+            UpdateExpression="ADD #t :n",
+            ExpressionAttributeNames={"#t": "total"},
+            ExpressionAttributeValues={":n": records},
+        )
+
     def planned(self, pair: Pair, job_id: str, total: int) -> None:
         """The job's size once every record is queued (workers may have done some, or all, meanwhile); a job
         with nothing left to do is finished at once."""
