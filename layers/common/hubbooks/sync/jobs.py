@@ -6,7 +6,7 @@ from datetime import date
 from hubbooks.hubspot.client import HubSpotClient
 from hubbooks.mapping.pairs import SPECS
 from hubbooks.models.signals import Pair, Reason, Side, SyncSignal
-from hubbooks.queue import GroupedSender
+from hubbooks.queue import BATCH, GroupedSender
 from hubbooks.quickbooks.client import QboClient
 from hubbooks.store.jobs import JobRepository
 
@@ -14,7 +14,6 @@ from hubbooks.store.jobs import JobRepository
 # 30, 30, 30 and 10: a quarter of the batch calls carried a tenth of the records, and the job ran at 73%.
 BATCH_IDS = 90
 QBO_PAGE = 1000
-SEND_AT_ONCE = 10  # batches queued in one SendMessageBatch
 # Billing pairs are read on the QuickBooks side only.
 QBO_ENTITY = {**{pair: s.entity for pair, s in SPECS.items()}, Pair.INVOICES: "Invoice", Pair.PAYMENTS: "Payment"}
 
@@ -70,7 +69,7 @@ class InitialSync:
                         job_id=job_id,
                     )
                 )
-                if len(waiting) == SEND_AT_ONCE:
+                if len(waiting) == BATCH:  # one SendMessageBatch
                     total += self._send(pair, job_id, waiting)
         total += self._send(pair, job_id, waiting)
         self.jobs.planned(pair, job_id, total)
