@@ -14,7 +14,7 @@ from hubbooks.models.signals import Pair
 from hubbooks.store.jobs import JobRepository
 from tests.support.product import install
 
-TARGET_CPU_MS = 5.0
+TARGET_CPU_MS = 3.0
 
 
 def measure(people: int) -> list[Metric]:
