@@ -31,7 +31,7 @@ def main() -> int:
             sync.run(product, report)
             bulk.run(product, report)
             sweep.run(product, report)
-            billing.run(product, report)
+            billing.run(product, report, connection["connection_id"])
             settings.run(product, report, browser)
             tenants.run(product, report, connection["connection_id"])
     except Exception as exc:

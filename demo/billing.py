@@ -1,10 +1,14 @@
 """Billing: a workflow bills a deal in QuickBooks through the action; a partial then a full payment in
 QuickBooks show on the deal as invoice figures and timeline events."""
 
+from datetime import date, timedelta
 from typing import Any
 
 from demo.report import Report
+from devstack.runtime import function_environment
 from devstack.sandboxed import SandboxedProduct
+from hubbooks import wiring
+from hubbooks.models.signals import Reason
 
 
 def _deal(product: SandboxedProduct, deal_id: str) -> dict[str, str]:
@@ -27,7 +31,36 @@ def _pay(product: SandboxedProduct, invoice: dict[str, Any], amount: float) -> N
     )
 
 
-def run(product: SandboxedProduct, report: Report) -> None:
+def _overdue_by_date(
+    product: SandboxedProduct, report: Report, connection_id: str, invoice: dict[str, Any], deal_id: str
+) -> None:
+    """The day after the invoice falls due, nothing edited: the sweep's daily look at open invoices finds it
+    and its mirror reads overdue. Played here as of that day (the sweep and mirror with that date)."""
+    after_due = date.fromisoformat(invoice["DueDate"]) + timedelta(days=1)
+    environment = product.devstack.runtimes["ReconcileFunction"].spec.environment
+    with function_environment(environment):
+        connection = wiring.connections().get(connection_id)
+        billing = wiring.billing(connection_id)
+        assert connection is not None
+        assert billing is not None
+        found = wiring.sweeper(connection).overdue(after_due) or []
+        billing.invoices.today = lambda: after_due
+        for signal in found:
+            billing.invoices.handle(signal.record_id, Reason.SWEEP)
+    mirrored = _mirrored(product, invoice["Id"])[0]["properties"]
+    deal_status = _deal(product, deal_id).get("qbo_invoice_status")
+    report.check(
+        "an unpaid invoice turns overdue by the date alone",
+        invoice["Id"] in {s.record_id for s in found}
+        and mirrored.get("qbo_invoice_status") == "overdue"
+        and deal_status == "overdue",
+        f"as of {after_due} (due {invoice['DueDate']}, nothing edited in QuickBooks) the daily look at open invoices "
+        f"past due found {len(found)}; invoice {invoice.get('DocNumber')} reads {mirrored.get('qbo_invoice_status')} "
+        f"and the deal {deal_status}; the payments below turn it back",
+    )
+
+
+def run(product: SandboxedProduct, report: Report, connection_id: str) -> None:
     report.section("Billing: the Create-invoice workflow action, invoices and payments in HubSpot")
     hubspot, quickbooks = product.hubspot_admin, product.quickbooks_admin
     definition = product.register_invoice_action()
@@ -88,6 +121,7 @@ def run(product: SandboxedProduct, report: Report) -> None:
 
     if not invoices:
         return
+    _overdue_by_date(product, report, connection_id, invoices[0], deal["id"])
     _pay(product, invoices[0], 650.0)
     product.settle()
     partial = _deal(product, deal["id"]).get("qbo_invoice_status")

@@ -1,6 +1,6 @@
 """Payments on timelines, the sweep and the initial sync's planning, each run as a service on its own."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from hubbooks.models.signals import Change, Pair, Reason, Side
 from hubbooks.store.cursors import CursorRepository
@@ -113,3 +113,56 @@ def test_quickbooks_text_in_a_payment_note_is_shown_as_text_not_markup(wired: Wi
     [note] = _notes(wired)
     assert "<img" not in note
     assert "&lt;img src=x onerror=alert(1)&gt;" in note
+
+
+def test_an_open_invoice_turns_overdue_by_the_date_alone_once_a_day_and_paid_after_a_payment(wired: Wired) -> None:
+    today = datetime.now(UTC).date()
+    customer, _ = customer_with_contact(wired, "Dora")
+    hours = item(wired, "Hours")
+
+    def invoice(due: date) -> str:
+        body = {"CustomerRef": {"value": customer}, "Line": [sales_line(hours, 1)], "DueDate": due.isoformat()}
+        return str(wired.quickbooks.admin.create("Invoice", body)["Id"])
+
+    due_today, long_due, later = invoice(today), invoice(today - timedelta(days=5)), invoice(today + timedelta(days=3))
+    mirror = wired.invoices()
+    for invoice_id in (due_today, long_due, later):
+        mirror.handle(invoice_id, Reason.WEBHOOK)
+
+    def status(invoice_id: str) -> str:
+        mirrored = wired.hubspot.admin.records("invoices")
+        return next(
+            str(i["properties"]["qbo_invoice_status"])
+            for i in mirrored
+            if i["properties"]["qbo_invoice_id"] == invoice_id
+        )
+
+    assert [status(i) for i in (due_today, long_due, later)] == ["open", "overdue", "open"]
+    cursors = CursorRepository(wired.table, wired.cid)
+
+    def sweep(day: date) -> set[str]:
+        noon = datetime.combine(day, datetime.min.time(), tzinfo=UTC) + timedelta(hours=12)
+        sweeper = Sweeper(
+            wired.cid, wired.qbo, wired.hs, cursors, wired.sender(), links=LinkLookup(wired.table), now=lambda: noon
+        )
+        sweeper.run(first_since=noon - timedelta(minutes=5))
+        return {s.record_id for s in wired.queued() if s.pair is Pair.INVOICES}
+
+    assert sweep(today) == {long_due}  # the first look: every open invoice already past due
+    assert sweep(today) == set()  # once a day
+    tomorrow = today + timedelta(days=1)
+    assert sweep(tomorrow) == {due_today}  # fell due since the last look; nothing in QuickBooks changed
+    mirror.today = lambda: tomorrow
+    mirror.handle(due_today, Reason.SWEEP)
+    assert status(due_today) == "overdue"
+    wired.quickbooks.admin.create(
+        "Payment",
+        {
+            "CustomerRef": {"value": customer},
+            "TotalAmt": 50,
+            "Line": [{"Amount": 50, "LinkedTxn": [{"TxnId": due_today, "TxnType": "Invoice"}]}],
+        },
+    )
+    mirror.handle(due_today, Reason.WEBHOOK)
+    assert status(due_today) == "paid"
+    assert sweep(tomorrow + timedelta(days=1)) == set()  # paid: no longer open

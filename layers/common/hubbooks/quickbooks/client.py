@@ -1,5 +1,6 @@
 """QuickBooks Online Accounting API client: reads, writes with requestid, query, batch, CDC."""
 
+from collections.abc import Iterator
 from typing import Any
 
 import requests
@@ -12,6 +13,7 @@ from hubbooks.transport import ProviderRules, TokenSource, Transport
 PROVIDER = "quickbooks"
 # QBO answers 429 without a Retry-After; Intuit asks clients to wait a minute.
 THROTTLE_WAIT_SECONDS = 60.0
+QUERY_PAGE = 1000  # the most records one query answers
 BATCH_TURN_WAIT = 1.6  # seconds: a batch turn this near is worth waiting for (it saves a call per record)
 
 
@@ -115,6 +117,16 @@ class QboClient:
             if isinstance(value, list):
                 return value
         return []
+
+    def query_all(self, sql: str) -> Iterator[dict[str, Any]]:
+        """Every record a query selects, a page at a time (`sql` without STARTPOSITION or MAXRESULTS)."""
+        start = 1
+        while True:
+            page = self.query(f"{sql} STARTPOSITION {start} MAXRESULTS {QUERY_PAGE}")
+            yield from page
+            if len(page) < QUERY_PAGE:
+                return
+            start += QUERY_PAGE
 
     def count(self, sql: str) -> int:
         """Run a `select count(*)` query: how many records it selects."""

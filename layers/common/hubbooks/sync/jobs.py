@@ -13,7 +13,6 @@ from hubbooks.store.jobs import JobRepository
 # Three full QuickBooks batch calls of 30 and one HubSpot batch read (100 at most). Batches of 100 made calls of
 # 30, 30, 30 and 10: a quarter of the batch calls carried a tenth of the records, and the job ran at 73%.
 BATCH_IDS = 90
-QBO_PAGE = 1000
 # Billing pairs are read on the QuickBooks side only.
 QBO_ENTITY = {**{pair: s.entity for pair, s in SPECS.items()}, Pair.INVOICES: "Invoice", Pair.PAYMENTS: "Payment"}
 
@@ -29,16 +28,8 @@ class InitialSync:
         self.sender = sender
 
     def _qbo_ids(self, pair: Pair, since: date | None) -> list[str]:
-        ids: list[str] = []
-        start = 1
         dated = f" where TxnDate >= '{since.isoformat()}'" if since and pair not in SPECS else ""
-        while True:
-            query = f"select * from {QBO_ENTITY[pair]}{dated} STARTPOSITION {start} MAXRESULTS {QBO_PAGE}"
-            page = self.qbo.query(query)
-            ids += [str(r["Id"]) for r in page]
-            if len(page) < QBO_PAGE:
-                return ids
-            start += QBO_PAGE
+        return [str(r["Id"]) for r in self.qbo.query_all(f"select * from {QBO_ENTITY[pair]}{dated}")]
 
     def start(self, pair: Pair, since: date | None = None) -> str:
         """Create the job, count both sides, and queue every record in batches; answers the job id."""

@@ -4,7 +4,7 @@ at most one sweep interval. Watermarks move only after the signals are queued.""
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
 from hubbooks.hubspot.client import HubSpotClient
@@ -86,8 +86,13 @@ class Sweeper:
         found = self._quickbooks(since, result)
         for pair in HUBSPOT_PAIRS:
             found += self._hubspot(pair, self._since("hubspot", pair.value, first_since), started, result)
-        result.signals = self.sender.send(self._news(found))
+        overdue = self.overdue(started.date())
+        if overdue is not None:
+            result.changes["quickbooks.Invoice.overdue"] = len(overdue)
+        result.signals = self.sender.send(self._news(found) + (overdue or []))
         self.cursors.put("quickbooks", "cdc", started)
+        if overdue is not None:
+            self.cursors.put("quickbooks", "overdue", started)
         for pair in HUBSPOT_PAIRS:
             self.cursors.put("hubspot", pair.value, started)
         return result
@@ -129,6 +134,28 @@ class Sweeper:
                     )
                 )
         return signals
+
+    def overdue(self, today: date) -> list[SyncSignal] | None:
+        """Once a day: the open invoices that fell due since the last look (at the first, every open invoice
+        past due). Nothing in QuickBooks changes when a due date passes, so no webhook or CDC tells; each is
+        mirrored again, whatever version it was mirrored at, to read overdue on the invoice and its deal.
+        None when today was looked at already."""
+        last = self.cursors.get("quickbooks", "overdue")
+        if last is not None and last.date() >= today:
+            return None
+        since = f" AND DueDate >= '{last.date().isoformat()}'" if last is not None else ""
+        sql = f"select * from Invoice where Balance > '0' AND DueDate < '{today.isoformat()}'{since}"  # noqa: S608 - dates
+        return [
+            SyncSignal(
+                connection_id=self.connection_id,
+                pair=Pair.INVOICES,
+                side=Side.QUICKBOOKS,
+                record_id=str(invoice["Id"]),
+                reason=Reason.SWEEP,
+                source_version=f"overdue-{today.isoformat()}",
+            )
+            for invoice in self.qbo.query_all(sql)
+        ]
 
     def _search(
         self, object_type: str, modified: str, start: int, end: int, *, limit: int, after: str | None = None
