@@ -214,6 +214,7 @@ class QuickBooksAdmin(_Admin):
 
     def set_company(self, **settings: Any) -> dict[str, Any]:
         """sandbox (bool; sandbox_status 403 or 401: how the production host refuses it), CustomTxnNumbers (bool),
-        CompanyName, legacy_webhooks (bool)."""
+        CompanyName, legacy_webhooks (bool), Country (a region preset: US, GB, CA or AU) and Currencies (those
+        it keeps besides its home currency; any turn multicurrency on)."""
         result: dict[str, Any] = self._call("PUT", "company", settings)
         return result

@@ -18,6 +18,7 @@ from sandbox.accounts import Accounts
 from sandbox.clock import now_ms, parse_iso
 from sandbox.http import ApiError, Emulator, ids_arg, json_response, read_json
 from sandbox.limits import ConcurrencyCap, LimitSet
+from sandbox.quickbooks import books
 from sandbox.quickbooks import faults as qf
 from sandbox.quickbooks import query as qbo_query
 from sandbox.quickbooks.company import ENTITIES, Change, Company
@@ -403,7 +404,15 @@ class QuickBooksEmulator(Emulator):
                 "DefaultTerms": {"value": "3"},
                 "AutoApplyCredit": True,
             },
-            "CurrencyPrefs": {"MultiCurrencyEnabled": False, "HomeCurrency": {"value": "USD"}},
+            "CurrencyPrefs": {
+                "MultiCurrencyEnabled": self.company.multicurrency,
+                "HomeCurrency": {"value": self.company.region.home},
+            },
+            "TaxPrefs": {
+                "UsingSalesTax": True,
+                "PartnerTaxEnabled": self.company.region.automated,
+                "TaxGroupCodeRef": {"value": self.company.region.default_code},
+            },
             **self._company_record(),
         }
 
@@ -420,18 +429,18 @@ class QuickBooksEmulator(Emulator):
             {
                 "CompanyName": self.company.name,
                 "LegalName": self.company.name,
-                "Country": "US",
+                "Country": self.company.region.country,
                 "CompanyAddr": {
                     "Id": "1",
                     "Line1": "2500 Garcia Ave",
                     "City": "Mountain View",
                     "CountrySubDivisionCode": "CA",
                     "PostalCode": "94043",
-                    "Country": "US",
+                    "Country": self.company.region.country,
                 },
                 "Email": {"Address": "owner@example.com"},
                 "SupportedLanguages": "en",
-                "DefaultTimeZone": "America/Los_Angeles",
+                "DefaultTimeZone": self.company.region.time_zone,
                 "FiscalYearStartMonth": "January",
                 "NameValue": [
                     {"Name": "SubscriptionStatus", "Value": "SUBSCRIBED"},
@@ -583,12 +592,21 @@ class QuickBooksEmulator(Emulator):
             self.company.name = str(body["CompanyName"])
         if "legacy_webhooks" in body:
             self.legacy_webhooks = bool(body["legacy_webhooks"])
+        if "Country" in body or "Currencies" in body:  # a region preset, and the currencies besides its own
+            region = books.REGIONS.get(str(body.get("Country") or self.company.region.country))
+            if region is None:
+                raise qf.business_rule(f"No preset for country {body['Country']} (one of {', '.join(books.REGIONS)})")
+            self.company.set_books(region, [str(c) for c in body.get("Currencies") or []])
+            if "CompanyName" not in body and "Country" in body:
+                self.company.name = region.name
         return json_response(
             {
                 "sandbox": self.sandbox_company,
                 "CustomTxnNumbers": self.company.custom_txn_numbers,
                 "CompanyName": self.company.name,
                 "legacy_webhooks": self.legacy_webhooks,
+                "Country": self.company.region.country,
+                "Currencies": [self.company.region.home, *self.company.currencies],
             }
         )
 

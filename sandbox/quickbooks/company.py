@@ -10,10 +10,12 @@ from datetime import date
 from typing import Any
 
 from sandbox.clock import now_ms
+from sandbox.quickbooks import books
 from sandbox.quickbooks import faults as qf
 from sandbox.quickbooks.fields import COMPUTED, ENVELOPE, KNOWN
 
-ENTITIES = ("Customer", "Item", "Invoice", "Payment", "Account", "Vendor", "Employee")
+BOOKS = ("TaxAgency", "TaxRate", "TaxCode", "CompanyCurrency")  # read-only lists, from the company's region
+ENTITIES = ("Customer", "Item", "Invoice", "Payment", "Account", "Vendor", "Employee", *BOOKS)
 WRITABLE = ("Customer", "Item", "Invoice", "Payment")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _LENGTHS = {
@@ -95,6 +97,8 @@ class Company:
     emit: Emit
     name: str = "Sandbox Company US"
     custom_txn_numbers: bool = False
+    region: books.Region = books.REGIONS["US"]
+    currencies: list[str] = field(default_factory=list)  # besides the home currency, with multicurrency on
     lock: threading.RLock = field(default_factory=threading.RLock)
     entities: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     updated_ms: dict[tuple[str, str], int] = field(default_factory=dict)
@@ -112,6 +116,36 @@ class Company:
         for account in _default_accounts():
             self._store("Account", account, account["Id"], now_ms())
         self._ids["Account"] = itertools.count(5000)
+        self.set_books(self.region, self.currencies)
+
+    def set_books(self, region: books.Region, currencies: list[str]) -> None:
+        """The company's region (tax codes and rates, home currency) and its other currencies: multicurrency
+        is on when there are any (QuickBooks cannot turn it off again; the sandbox's operator can)."""
+        with self.lock:
+            unknown = [c for c in currencies if c not in books.CURRENCIES]
+            if unknown:
+                raise qf.invalid_reference(f"Currency {unknown[0]} is not supported")
+            self.region, self.currencies = region, [c for c in currencies if c != region.home]
+            moment = now_ms()
+            for account in self.entities["Account"].values():
+                account["CurrencyRef"] = self._currency(None)
+            for entity, listed in books.records(region, [region.home, *self.currencies]).items():
+                self.entities[entity] = {}
+                for body in listed:
+                    self._store(entity, {**body, "SyncToken": "0"}, body["Id"], moment)
+
+    @property
+    def multicurrency(self) -> bool:
+        return bool(self.currencies)
+
+    def _currency(self, ref: dict[str, Any] | None) -> dict[str, str]:
+        """A currency the company keeps (the home currency when none is given), as a reference."""
+        code = str((ref or {}).get("value") or self.region.home)
+        if code != self.region.home and code not in self.currencies:
+            raise qf.business_rule(
+                f"The currency {code} is not one this company uses. Turn on multicurrency and add it first", 6190
+            )
+        return {"value": code, "name": books.CURRENCIES[code][0]}
 
     # -- storage -----------------------------------------------------------------------------------
 
@@ -276,13 +310,18 @@ class Company:
         email = (body.get("PrimaryEmailAddr") or {}).get("Address")
         if email and not _EMAIL.match(str(email).strip()):
             raise qf.business_rule(f"Email Address must be a valid email address: {email}")
+        currency = self._currency(body.get("CurrencyRef") or (current or {}).get("CurrencyRef"))
+        if current is not None and current["CurrencyRef"]["value"] != currency["value"]:
+            raise qf.business_rule(
+                f"A customer's currency cannot be changed once set ({current['CurrencyRef']['value']})", 6200
+            )
         return {
             "Taxable": True,
             "Job": False,
             "BillWithParent": False,
-            "CurrencyRef": USD,
             "PreferredDeliveryMethod": "Print",
             **body,
+            "CurrencyRef": currency,
             "DisplayName": display,
             "FullyQualifiedName": display,
             "PrintOnCheckName": body.get("PrintOnCheckName") or base,
@@ -312,6 +351,7 @@ class Company:
             if account is None:
                 raise qf.invalid_reference(f"Account assigned to this item does not exist ({income['value']})")
             income = {"value": account["Id"], "name": account["Name"]}
+        self._item_books(body, kind)
         if kind == "Inventory" and not all(
             body.get(k) is not None for k in ("QtyOnHand", "InvStartDate", "AssetAccountRef")
         ):
@@ -332,6 +372,40 @@ class Company:
                 built[money] = _money(built[money])
         return built
 
+    def _item_books(self, body: dict[str, Any], kind: str) -> None:
+        """A bundle's parts, and outside the US the item's default tax code, checked and named."""
+        if kind == "Group":
+            body["ItemGroupDetail"] = self._group_detail(body.get("ItemGroupDetail") or {})
+        code = body.get("SalesTaxCodeRef")
+        if code and not self.region.automated:
+            body["SalesTaxCodeRef"] = self._tax_code(code)
+
+    def _group_detail(self, detail: dict[str, Any]) -> dict[str, Any]:
+        """A bundle's parts: items that exist and are not bundles themselves, at least one."""
+        parts = []
+        for part in detail.get("ItemGroupLine") or []:
+            item = self._item((part.get("ItemRef") or {}).get("value"))
+            if item["Type"] in ("Group", "Category"):
+                raise qf.business_rule(f"A bundle cannot hold {item['Type'].lower()} {item['Name']}")
+            parts.append({"ItemRef": {"value": item["Id"], "name": item["Name"]}, "Qty": float(part.get("Qty") or 1)})
+        if not parts:
+            raise qf.business_rule("A bundle needs at least one product or service in it")
+        return {"ItemGroupLine": parts}
+
+    def _item(self, item_id: Any) -> dict[str, Any]:
+        item = self.entities["Item"].get(str(item_id or ""))
+        if item is None:
+            raise qf.invalid_reference(f"Item assigned to this line does not exist ({item_id})")
+        return item
+
+    def _tax_code(self, ref: dict[str, Any]) -> dict[str, str]:
+        """A tax code of the company's region that is active, as a reference."""
+        code = self.region.code(str(ref.get("value") or ""))
+        if code is None or not code.active:
+            state = "is inactive" if code else "does not exist"
+            raise qf.invalid_reference(f"TaxCode {ref.get('value')} {state}")
+        return {"value": code.code_id, "name": code.name}
+
     # -- Invoice -----------------------------------------------------------------------------------
 
     def _customer_ref(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -347,17 +421,39 @@ class Company:
 
     def _build_invoice(self, body: dict[str, Any], current: dict[str, Any] | None) -> dict[str, Any]:
         customer = self._customer_ref(body)
-        lines_in = [line for line in body.get("Line") or [] if line.get("DetailType") != "SubTotalLineDetail"]
-        if not lines_in:
-            raise qf.required_missing("Line")
-        lines: list[dict[str, Any]] = []
-        total = 0.0
-        for number, line in enumerate(lines_in, start=1):
-            built_line = self._sales_line(line, number)
-            total += built_line["Amount"]
-            lines.append(built_line)
-        total = round(total, 2)
-        lines.append({"Amount": total, "DetailType": "SubTotalLineDetail", "SubTotalLineDetail": {}})
+        own = self.entities["Customer"][customer["value"]]["CurrencyRef"]
+        currency = self._currency(body.get("CurrencyRef") or own)
+        if currency["value"] != own["value"]:
+            raise qf.business_rule(
+                f"The invoice's currency ({currency['value']}) must be its customer's ({own['value']})", 6190
+            )
+        code = currency["value"]
+        mode = self._tax_mode(body)
+        lines, leaves, discount_in = self._invoice_lines(body, code, mode)
+        subtotal = books.rounded(sum(line["Amount"] for line in lines if line["DetailType"] != "DescriptionOnly"), code)
+        discount = 0.0
+        if discount_in is not None:
+            detail = dict(discount_in.get("DiscountLineDetail") or {})
+            discount = books.discount_amount(detail, discount_in.get("Amount"), subtotal, code)
+        priced = books.price(
+            self.region,
+            [
+                books.Taxed(leaf["SalesItemLineDetail"].get("TaxInclusiveAmt", leaf["Amount"]), tax)
+                for leaf, tax in leaves
+            ],
+            discount,
+            mode=mode,
+            currency=code,
+            txn_code=((body.get("TxnTaxDetail") or {}).get("TxnTaxCodeRef") or {}).get("value"),
+            tax_after_discount=body.get("ApplyTaxAfterDiscount") in (True, "true"),
+        )
+        for index, net in priced.net.items():
+            leaves[index][0]["Amount"] = net
+        for group in (line for line in lines if line["DetailType"] == "GroupLineDetail"):
+            group["Amount"] = books.rounded(sum(part["Amount"] for part in group["GroupLineDetail"]["Line"]), code)
+        lines.append({"Amount": subtotal, "DetailType": "SubTotalLineDetail", "SubTotalLineDetail": {}})
+        if discount_in is not None:
+            lines.append({**discount_in, "Amount": discount, "DetailType": "DiscountLineDetail"})
         txn_date = body.get("TxnDate") or qf.company_date()
         try:
             due_default = date.fromisoformat(txn_date).toordinal() + 30
@@ -375,22 +471,23 @@ class Company:
             "AllowOnlineCreditCardPayment": False,
             "AllowOnlineACHPayment": False,
             "CustomField": [],
-            "CurrencyRef": USD,
             "EmailStatus": "NotSet",
             "PrintStatus": "NotSet",
-            "TxnTaxDetail": {"TotalTax": 0},
             "ApplyTaxAfterDiscount": False,
             **body,
+            "CurrencyRef": currency,
+            "TxnTaxDetail": priced.tax,
             "CustomerRef": customer,
             "Line": lines,
             "TxnDate": txn_date,
             "DueDate": body.get("DueDate") or date.fromordinal(due_default).isoformat(),
-            "TotalAmt": total,
-            "Balance": round(total - paid, 2),
+            "TotalAmt": priced.total,
+            "Balance": books.rounded(priced.total - paid, code),
             "LinkedTxn": [{"TxnId": p["payment"], "TxnType": "Payment"} for p in self._payments_for(current["Id"])]
             if current
             else [],
         }
+        self._books_fields(built, mode)
         if doc_number:
             built["DocNumber"] = str(doc_number)
         else:
@@ -399,28 +496,112 @@ class Company:
             raise qf.business_rule("The invoice total cannot be less than the payments applied to it")
         return built
 
-    def _sales_line(self, line: dict[str, Any], number: int) -> dict[str, Any]:
+    def _books_fields(self, built: dict[str, Any], mode: str) -> None:
+        """How tax applied (outside the US), and with multicurrency the rate and the total in home currency."""
+        if self.region.automated:
+            built.pop("GlobalTaxCalculation", None)
+        else:
+            built["GlobalTaxCalculation"] = mode
+        if self.multicurrency:
+            code = built["CurrencyRef"]["value"]
+            rate = float(built.get("ExchangeRate") or books.exchange_rate(code, self.region.home))
+            built["ExchangeRate"] = rate
+            built["HomeTotalAmt"] = books.rounded(built["TotalAmt"] * rate, self.region.home)
+        else:
+            built.pop("ExchangeRate", None)
+
+    def _tax_mode(self, body: dict[str, Any]) -> str:
+        """How tax applies: a US company's automated sales tax is always added to the lines."""
+        mode = "TaxExcluded" if self.region.automated else str(body.get("GlobalTaxCalculation") or "TaxExcluded")
+        if mode not in ("TaxExcluded", "TaxInclusive", "NotApplicable"):
+            raise qf.business_rule(f"Invalid GlobalTaxCalculation {mode}")
+        return mode
+
+    def _invoice_lines(
+        self, body: dict[str, Any], currency: str, mode: str
+    ) -> tuple[list[dict[str, Any]], list[tuple[dict[str, Any], str]], dict[str, Any] | None]:
+        """The invoice's lines as built (without subtotal and discount), each sales line that bears tax with its
+        tax code (a bundle's parts in its place), and the discount line asked for, if any."""
+        lines: list[dict[str, Any]] = []
+        leaves: list[tuple[dict[str, Any], str]] = []
+        discount: dict[str, Any] | None = None
+        wanted = [line for line in body.get("Line") or [] if line.get("DetailType") != "SubTotalLineDetail"]
+        for line in wanted:
+            kind = line.get("DetailType") or "SalesItemLineDetail"
+            if kind == "DiscountLineDetail":
+                if discount is not None:
+                    raise qf.business_rule("An invoice can have one discount line")
+                discount = line
+                continue
+            number = len(lines) + 1
+            if kind == "GroupLineDetail":
+                built = self._group_line(line, number, currency, mode)
+                leaves += [(part, self._leaf_code(part)) for part in built["GroupLineDetail"]["Line"]]
+            else:
+                built = self._sales_line(line, number, currency, mode)
+                if kind == "SalesItemLineDetail":
+                    leaves.append((built, self._leaf_code(built)))
+            lines.append(built)
+        if not any(line["DetailType"] != "DescriptionOnly" for line in lines):
+            raise qf.required_missing("Line")
+        return lines, leaves, discount
+
+    @staticmethod
+    def _leaf_code(line: dict[str, Any]) -> str:
+        return str((line["SalesItemLineDetail"].get("TaxCodeRef") or {}).get("value") or "")
+
+    def _group_line(self, line: dict[str, Any], number: int, currency: str, mode: str) -> dict[str, Any]:
+        """A bundle on an invoice: its parts as sales lines (those sent, or the bundle's own times its quantity)."""
+        detail = dict(line.get("GroupLineDetail") or {})
+        group = self._item((detail.get("GroupItemRef") or {}).get("value"))
+        if group["Type"] != "Group":
+            raise qf.business_rule(f"{group['Name']} is not a bundle")
+        quantity = float(detail.get("Quantity") or 1)
+        parts = detail.get("Line") or [
+            {
+                "DetailType": "SalesItemLineDetail",
+                "SalesItemLineDetail": {"ItemRef": dict(part["ItemRef"]), "Qty": part["Qty"] * quantity},
+            }
+            for part in group["ItemGroupDetail"]["ItemGroupLine"]
+        ]
+        built_parts = [self._sales_line(part, n, currency, mode) for n, part in enumerate(parts, start=1)]
+        return {
+            "Id": str(number),
+            "LineNum": number,
+            **{k: v for k, v in line.items() if k != "Id"},
+            "Amount": books.rounded(sum(p["Amount"] for p in built_parts), currency),
+            "DetailType": "GroupLineDetail",
+            "GroupLineDetail": {
+                **detail,
+                "GroupItemRef": {"value": group["Id"], "name": group["Name"]},
+                "Quantity": quantity,
+                "Line": built_parts,
+            },
+        }
+
+    def _sales_line(self, line: dict[str, Any], number: int, currency: str, mode: str) -> dict[str, Any]:
         kind = line.get("DetailType") or "SalesItemLineDetail"
         if kind == "DescriptionOnly":
             return {"Id": str(number), "LineNum": number, "Amount": 0.0, **line, "DetailType": kind}
         if kind != "SalesItemLineDetail":
             raise qf.business_rule(f"Unsupported line DetailType {kind}")
         detail = dict(line.get("SalesItemLineDetail") or {})
-        item_ref = detail.get("ItemRef") or {}
-        item = self.entities["Item"].get(str(item_ref.get("value", "")))
-        if item is None:
-            raise qf.invalid_reference(f"Item assigned to this line does not exist ({item_ref.get('value')})")
+        item = self._item((detail.get("ItemRef") or {}).get("value"))
+        if item["Type"] in ("Group", "Category"):
+            raise qf.business_rule(f"{item['Name']} is a {item['Type'].lower()}: bill it on a bundle line")
         detail["ItemRef"] = {"value": item["Id"], "name": item["Name"]}
         quantity = detail.get("Qty")
         price = detail.get("UnitPrice")
-        amount = line.get("Amount")
+        inclusive = detail.get("TaxInclusiveAmt") if mode == "TaxInclusive" else None  # the gross, when sent
+        amount = line.get("Amount") if inclusive is None else inclusive
         if amount is None:
             if price is None:
                 price = item.get("UnitPrice", 0)
             quantity = 1 if quantity is None else quantity
             amount = _money(float(quantity) * float(price))
         elif (
-            quantity is not None
+            inclusive is None
+            and quantity is not None
             and price is not None
             and abs(_money(float(quantity) * float(price)) - _money(amount)) > 0.005
         ):
@@ -428,17 +609,41 @@ class Company:
         for key, value in (("Qty", quantity), ("UnitPrice", price)):
             if value is not None:
                 detail[key] = float(value)
-        detail.setdefault("TaxCodeRef", {"value": "NON"})
+        code = self._line_code(detail.get("TaxCodeRef"), item, mode)
+        if code is None:
+            detail.pop("TaxCodeRef", None)
+        else:
+            detail["TaxCodeRef"] = code
+        amount = books.rounded(_money(amount), currency)
+        if mode == "TaxInclusive":
+            detail["TaxInclusiveAmt"] = amount
+        else:
+            detail.pop("TaxInclusiveAmt", None)
         built = {
             "Id": str(number),
             "LineNum": number,
             **{k: v for k, v in line.items() if k != "Id"},
-            "Amount": _money(amount),
+            "Amount": amount,
             "DetailType": kind,
             "SalesItemLineDetail": detail,
         }
         built.setdefault("Description", item.get("Description", ""))
         return built
+
+    def _line_code(self, ref: dict[str, Any] | None, item: dict[str, Any], mode: str) -> dict[str, str] | None:
+        """A line's tax code: in the US TAX or NON (the item's Taxable by default); elsewhere one of the
+        region's active codes (the item's by default), required unless tax does not apply."""
+        if self.region.automated:
+            value = str((ref or {}).get("value") or (books.US_TAXABLE if item.get("Taxable") else books.US_NON_TAXABLE))
+            if value not in (books.US_TAXABLE, books.US_NON_TAXABLE):
+                raise qf.invalid_reference(f"TaxCode {value} is not TAX or NON")
+            return {"value": value}
+        chosen = ref if ref and ref.get("value") else item.get("SalesTaxCodeRef")
+        if not chosen:
+            if mode == "NotApplicable":
+                return None
+            raise qf.business_rule("Make sure all your transactions have a tax rate before you save", 6000)
+        return self._tax_code(chosen)
 
     def _payments_for(self, invoice_id: str) -> list[dict[str, Any]]:
         found = []
@@ -555,7 +760,7 @@ class Company:
         if applied - total > 0.005:
             raise qf.business_rule("The amounts applied are more than the payment's total")
         return {
-            "CurrencyRef": USD,
+            "CurrencyRef": self.entities["Customer"][customer["value"]]["CurrencyRef"],
             "TxnDate": body.get("TxnDate") or qf.company_date(),
             **body,
             "CustomerRef": customer,

@@ -60,6 +60,7 @@ KNOWN: dict[str, frozenset[str]] = {
             "FullyQualifiedName",
             "IncomeAccountRef",
             "InvStartDate",
+            "ItemGroupDetail",
             "ItemCategoryType",
             "Level",
             "Name",

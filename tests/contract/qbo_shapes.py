@@ -16,6 +16,8 @@ _FILES = {
     "Account": "accounts",
 }
 _ENVELOPE = {"domain", "sparse", "status", "Id", "SyncToken", "MetaData"}
+# In Intuit's API reference but not in the shared record shapes, which have no bundles: a bundle's parts.
+_DOCUMENTED = {"Item": {"ItemGroupDetail"}}
 
 
 def _recorded_keys() -> dict[str, set[str]]:
@@ -40,7 +42,9 @@ class QboShapes:
     def __init__(self) -> None:
         recorded = _recorded_keys()
         self.fields = {
-            entity: set(json.loads((SPECS / f"{name}.json").read_text())["properties"]) | recorded.get(entity, set())
+            entity: set(json.loads((SPECS / f"{name}.json").read_text())["properties"])
+            | recorded.get(entity, set())
+            | _DOCUMENTED.get(entity, set())
             for entity, name in _FILES.items()
         }
         invoice = json.loads((SPECS / "invoices.json").read_text())
