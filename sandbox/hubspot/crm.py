@@ -249,12 +249,14 @@ class Crm:
 
     def _derive(self, record: Record) -> None:
         if record.object_type == "line_items":
-            try:
+            try:  # a unit discount, or else a percentage off, as HubSpot nets them
                 quantity = float(record.properties.get("quantity") or 1)
                 price = float(record.properties.get("price") or 0)
+                off = float(record.properties.get("discount") or 0)
+                percent = float(record.properties.get("hs_discount_percentage") or 0)
             except ValueError:
                 return
-            amount = quantity * price
+            amount = quantity * (price - off) if off else quantity * price * (1 - percent / 100)
             record.properties["amount"] = f"{amount:.2f}".rstrip("0").rstrip(".") if amount else "0"
 
     def _stamp(self, record: Record, moment: int) -> None:

@@ -158,6 +158,10 @@ BUILT_IN: dict[str, tuple[BuiltIn, ...]] = {
         BuiltIn("amount", "Net price", _NUMBER, read_only=True),
         BuiltIn("hs_product_id", "Product ID", _NUMBER),
         BuiltIn("hs_sku", "SKU", _STRING),
+        BuiltIn("discount", "Unit discount", _NUMBER),
+        BuiltIn("hs_discount_percentage", "Discount percentage", _NUMBER),
+        BuiltIn("hs_tax_rate_group_id", "Tax rate", _STRING),
+        BuiltIn("hs_line_item_currency_code", "Currency", _STRING),
     ),
     "invoices": (
         BuiltIn("hs_currency", "Currency", _STRING),

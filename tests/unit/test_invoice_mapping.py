@@ -75,6 +75,7 @@ def test_line_items_are_keyed_by_invoice_and_line_and_tied_to_linked_products() 
         "quantity": "2",
         "price": "15",
         "hs_product_id": "901",
+        "hs_line_item_currency_code": "USD",
     }
     assert (lines["7:2"]["quantity"], lines["7:2"]["price"], "hs_product_id" in lines["7:2"]) == ("1", "9", False)
 

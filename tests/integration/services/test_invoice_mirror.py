@@ -1,10 +1,12 @@
 """QuickBooks invoices mirrored into HubSpot by the invoice mirror alone: lines, contact, moves and deletes."""
 
+from decimal import Decimal
 from typing import Any
 
 from hubbooks.models.signals import Pair, Reason, Side
 from hubbooks.store.sync_settings import SyncSettingsRepository
 from hubbooks.sync.engine import Outcome
+from hubbooks.sync.models import Link
 from tests.integration.services.conftest import Wired, customer_with_contact, item, sales_line
 
 
@@ -80,3 +82,39 @@ def test_with_the_invoices_sync_off_nothing_is_read_or_written(wired: Wired) -> 
     result = wired.invoices().handle(invoice["Id"], Reason.WEBHOOK)
     assert (result.outcome, result.detail) == (Outcome.SKIPPED, "the invoices sync is off")
     assert wired.hubspot.admin.calls() == []
+
+
+def _line_total(wired: Wired, hubspot_invoice: str) -> Decimal:
+    lines = set(wired.hubspot.admin.associated("invoices", hubspot_invoice, "line_items"))
+    return sum(
+        (Decimal(r["properties"]["amount"]) for r in wired.hubspot.admin.records("line_items") if r["id"] in lines),
+        Decimal(0),
+    )
+
+
+def test_a_uk_invoice_with_vat_a_discount_and_a_foreign_currency_adds_up_in_hubspot(wired: Wired) -> None:
+    wired.quickbooks.admin.set_company(Country="GB", Currencies=["EUR"])
+    email = "eu@example.com"
+    customer = wired.quickbooks.admin.create(
+        "Customer", {"DisplayName": "Euro Ltd", "CurrencyRef": {"value": "EUR"}, "PrimaryEmailAddr": {"Address": email}}
+    )
+    contact = wired.hubspot.admin.create("contacts", {"email": email})
+    wired.store().save_link(Link(Pair.CONTACTS, contact["id"], customer["Id"], {"email": email}), None)
+    vat, zero = sales_line(item(wired, "Consulting"), 3), sales_line(item(wired, "Books"), 1)
+    vat["SalesItemLineDetail"]["TaxCodeRef"] = {"value": "2"}  # 20.0% S
+    zero["SalesItemLineDetail"]["TaxCodeRef"] = {"value": "4"}  # 0.0% Z
+    discount = {
+        "DetailType": "DiscountLineDetail",
+        "DiscountLineDetail": {"PercentBased": True, "DiscountPercent": 12.5},
+    }
+    body = {"CustomerRef": {"value": customer["Id"]}, "Line": [vat, zero, discount]}
+    invoice = wired.quickbooks.admin.create("Invoice", body)
+    wired.invoices().handle(invoice["Id"], Reason.WEBHOOK)
+    mirrored = _hubspot_invoice(wired, invoice["Id"])["properties"]
+    assert invoice["TotalAmt"] == 201.25  # 150 + 50, 12.5% off (25), VAT 20% of 131.25 (26.25), 0% of 43.75
+    assert _line_total(wired, _hubspot_invoice(wired, invoice["Id"])["id"]) == Decimal("201.25")
+    figures = (mirrored["hs_currency"], mirrored["qbo_invoice_total"], mirrored["qbo_invoice_tax"])
+    assert figures == ("EUR", "201.25", "26.25")
+    assert mirrored["qbo_invoice_home_total"] == "171.14"  # at 0.850394 pounds a euro
+    names = {r["properties"]["name"] for r in wired.hubspot.admin.records("line_items")}
+    assert {"Discount 12.5%", "20.0% S", "0.0% Z"} <= names

@@ -51,6 +51,8 @@ APP_PROPERTIES: dict[str, tuple[tuple[str, str], list[dict[str, Any]]]] = {
             _text("qbo_invoice_number", "QuickBooks invoice number"),
             _number("qbo_invoice_total", "QuickBooks invoice total"),
             _number("qbo_invoice_balance", "QuickBooks balance due"),
+            _number("qbo_invoice_tax", "QuickBooks tax"),
+            _number("qbo_invoice_home_total", "QuickBooks total in home currency"),
             _choice("qbo_invoice_status", "QuickBooks invoice status", INVOICE_STATUSES),
             _text("qbo_customer_name", "QuickBooks customer"),
             {
@@ -66,6 +68,7 @@ APP_PROPERTIES: dict[str, tuple[tuple[str, str], list[dict[str, Any]]]] = {
         DEAL_INVOICE_GROUP,
         [
             _number("qbo_invoice_amount_billed", "Invoice amount billed"),
+            _text("qbo_invoice_currency", "Invoice currency"),
             _text("qbo_invoice_recipient", "Invoice recipient"),
             _text("qbo_invoice_number", "Invoice number"),
             _choice("qbo_invoice_status", "Invoice status", INVOICE_STATUSES),

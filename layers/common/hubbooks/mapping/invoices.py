@@ -2,12 +2,14 @@
 deal's invoice properties, and a payment's timeline tokens. Pure functions over QBO bodies."""
 
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 from hubbooks.mapping.transforms import money
 
 DEAL_FIELDS = {  # deal property <- invoice property
     "qbo_invoice_amount_billed": "qbo_invoice_total",
+    "qbo_invoice_currency": "hs_currency",
     "qbo_invoice_recipient": "qbo_customer_name",
     "qbo_invoice_number": "qbo_invoice_number",
     "qbo_invoice_status": "qbo_invoice_status",
@@ -20,7 +22,15 @@ INVOICE_READ = [
     "hs_invoice_status",
     *sorted(set(DEAL_FIELDS.values())),
 ]
-LINE_READ = ["qbo_invoice_line", "name", "description", "quantity", "price", "hs_product_id"]
+LINE_READ = [
+    "qbo_invoice_line",
+    "name",
+    "description",
+    "quantity",
+    "price",
+    "hs_product_id",
+    "hs_line_item_currency_code",
+]
 
 
 def is_voided(txn: dict[str, Any]) -> bool:
@@ -76,43 +86,110 @@ def invoice_properties(invoice: dict[str, Any], today: date) -> dict[str, str]:
         "qbo_invoice_number": str(invoice.get("DocNumber") or ""),
         "qbo_invoice_total": money(invoice.get("TotalAmt", 0)),
         "qbo_invoice_balance": money(invoice.get("Balance", 0)),
+        "qbo_invoice_tax": money((invoice.get("TxnTaxDetail") or {}).get("TotalTax") or 0),
+        "qbo_invoice_home_total": money(invoice.get("HomeTotalAmt") or invoice.get("TotalAmt", 0)),
         "qbo_invoice_status": status(invoice, today),
         "qbo_customer_name": str((invoice.get("CustomerRef") or {}).get("name") or ""),
         "qbo_last_updated": epoch_ms((invoice.get("MetaData") or {}).get("LastUpdatedTime")),
     }
 
 
-def sales_lines(invoice: dict[str, Any]) -> list[dict[str, Any]]:
-    return [line for line in invoice.get("Line") or [] if line.get("DetailType") == "SalesItemLineDetail"]
+def item_ids(invoice: dict[str, Any]) -> list[str]:
+    """The QuickBooks items an invoice bills: its sales lines' and bundles' (and the bundles' parts)."""
+    found: list[str] = []
+    for line in invoice.get("Line") or []:
+        group = line.get("GroupLineDetail") or {}
+        for part in [line, *(group.get("Line") or [])]:
+            ref = (part.get("SalesItemLineDetail") or {}).get("ItemRef") or group.get("GroupItemRef") or {}
+            if ref.get("value"):
+                found.append(str(ref["value"]))
+    return list(dict.fromkeys(found))
+
+
+def tax_included(invoice: dict[str, Any]) -> bool:
+    return invoice.get("GlobalTaxCalculation") == "TaxInclusive"
+
+
+def _priced(amount: Decimal, quantity: Decimal, unit_price: Any) -> tuple[str, str]:
+    """Quantity and unit price whose product is the line's amount exactly: the line's own when they multiply
+    to it, else one of the whole amount (a rounded or tax-included price would not add up)."""
+    if unit_price is not None and quantity:
+        shown = money(quantity), money(unit_price)
+        if Decimal(shown[0]) * Decimal(shown[1]) == amount:
+            return shown
+    return "1", money(amount)
+
+
+def _gross(line: dict[str, Any], included: bool) -> Decimal:
+    """A sales line's amount as the invoice totals it (with its tax when tax is included in prices)."""
+    detail = line.get("SalesItemLineDetail") or {}
+    value = (
+        detail.get("TaxInclusiveAmt") if included and detail.get("TaxInclusiveAmt") is not None else line.get("Amount")
+    )
+    return Decimal(str(value or 0))
 
 
 def line_item_properties(invoice: dict[str, Any], products: dict[str, str]) -> dict[str, dict[str, str]]:
-    """Each sales line as HubSpot line item properties, keyed by `invoiceId:lineId`; `products` maps QBO item
-    ids to linked HubSpot product ids."""
+    """Every line as a HubSpot line item, keyed by `invoiceId:lineId` (`:discount`, `:tax-<rate>`), so that
+    their amounts add up to the invoice's total in its currency: items and bundles (one line each), a discount
+    as a negative line, and each tax rate as a line of its own unless prices include tax. `products` maps
+    QuickBooks item ids to linked HubSpot product ids."""
+    included = tax_included(invoice)
+    currency = str((invoice.get("CurrencyRef") or {}).get("value") or "USD")
     lines: dict[str, dict[str, str]] = {}
-    for line in sales_lines(invoice):
-        detail = line.get("SalesItemLineDetail") or {}
-        item = detail.get("ItemRef") or {}
-        quantity = float(detail.get("Qty") or 1)
-        price = detail.get("UnitPrice")
-        if price is None:
-            price = float(line.get("Amount") or 0) / quantity if quantity else 0
-        key = f"{invoice['Id']}:{line.get('Id') or line.get('LineNum')}"
-        props = {
-            "qbo_invoice_line": key,
-            "name": str(item.get("name") or line.get("Description") or "Item"),
-            "description": str(line.get("Description") or ""),
-            "quantity": money(quantity),
-            "price": money(price),
-        }
-        if str(item.get("value")) in products:
-            props["hs_product_id"] = products[str(item.get("value"))]
-        lines[key] = props
+
+    def add(key: str, name: str, description: str, priced: tuple[str, str], item_id: str = "") -> None:
+        props = {"qbo_invoice_line": f"{invoice['Id']}:{key}", "name": name, "description": description}
+        props |= {"quantity": priced[0], "price": priced[1], "hs_line_item_currency_code": currency}
+        if item_id in products:
+            props["hs_product_id"] = products[item_id]
+        lines[props["qbo_invoice_line"]] = props
+
+    for line in invoice.get("Line") or []:
+        kind, key = line.get("DetailType"), str(line.get("Id") or line.get("LineNum") or "")
+        description = str(line.get("Description") or "")
+        if kind == "SalesItemLineDetail":
+            detail = line.get("SalesItemLineDetail") or {}
+            item = detail.get("ItemRef") or {}
+            quantity = Decimal(str(detail.get("Qty") or 1))
+            price = None if included else detail.get("UnitPrice")
+            name = str(item.get("name") or description or "Item")
+            add(key, name, description, _priced(_gross(line, included), quantity, price), str(item.get("value")))
+        elif kind == "GroupLineDetail":
+            group = line.get("GroupLineDetail") or {}
+            item = group.get("GroupItemRef") or {}
+            amount = sum((_gross(part, included) for part in group.get("Line") or []), Decimal(0))
+            quantity = Decimal(str(group.get("Quantity") or 1))
+            add(
+                key,
+                str(item.get("name") or "Bundle"),
+                description,
+                _priced(amount, quantity, None),
+                str(item.get("value")),
+            )
+        elif kind == "DiscountLineDetail":
+            detail = line.get("DiscountLineDetail") or {}
+            percent = detail.get("DiscountPercent") if detail.get("PercentBased") in (True, "true") else None
+            name = f"Discount {format(Decimal(str(percent)).normalize(), 'f')}%" if percent is not None else "Discount"
+            add("discount", name, description, ("1", money(-Decimal(str(line.get("Amount") or 0)))))
+    if not included:
+        tax = invoice.get("TxnTaxDetail") or {}
+        for tax_line in tax.get("TaxLine") or []:
+            rate = (tax_line.get("TaxLineDetail") or {}).get("TaxRateRef") or {}
+            add(
+                f"tax-{rate.get('value', '')}",
+                str(rate.get("name") or "Tax"),
+                "Tax",
+                ("1", money(tax_line.get("Amount"))),
+            )
+        if not tax.get("TaxLine") and float(tax.get("TotalTax") or 0):
+            add("tax", "Tax", "Tax", ("1", money(tax.get("TotalTax"))))
     return lines
 
 
 def deal_properties(invoices: list[dict[str, str]]) -> dict[str, str]:
-    """The deal's five invoice properties, from its invoice updated last in QuickBooks; empty without one."""
+    """The deal's invoice properties (the five, and the currency billed in), from its invoice updated last in
+    QuickBooks; empty without one."""
     mirrored = [i for i in invoices if i.get("qbo_invoice_id")]
     if not mirrored:
         return dict.fromkeys(DEAL_FIELDS, "")

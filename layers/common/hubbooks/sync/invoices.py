@@ -34,7 +34,7 @@ class MirroredInvoice:
 
 
 class DealRollup:
-    """A deal's five invoice properties, from the invoice of that deal updated last in QuickBooks."""
+    """A deal's invoice properties, from the invoice of that deal updated last in QuickBooks."""
 
     def __init__(self, hubspot: HubSpotClient, schema_key: str) -> None:
         self.hubspot = hubspot
@@ -228,11 +228,10 @@ class InvoiceMirror:
         return str(candidates[0]["id"]) if len(candidates) == 1 else None
 
     def _lines(self, invoice: dict[str, Any], hubspot_id: str) -> int:
-        """Line items matching the invoice's sales lines (upserted on their QBO line key); answers how many."""
+        """Line items matching the invoice's lines (upserted on their QBO line key); answers how many."""
         products: dict[str, str] = {}
-        for line in mapping.sales_lines(invoice):
-            item_id = str(((line.get("SalesItemLineDetail") or {}).get("ItemRef") or {}).get("value") or "")
-            product = self.store.link_of(Pair.PRODUCTS, Side.QUICKBOOKS, item_id) if item_id else None
+        for item_id in mapping.item_ids(invoice):
+            product = self.store.link_of(Pair.PRODUCTS, Side.QUICKBOOKS, item_id)
             if product is not None:
                 products[item_id] = product.hubspot_id
         wanted = mapping.line_item_properties(invoice, products)
