@@ -28,6 +28,7 @@ class MappingSpec(BaseModel):
 # Sizes are capped so a stored setting stays far below DynamoDB's 400 KB item; ids are digits, as HubSpot's are,
 # before they reach an API path.
 HubSpotId = Annotated[str, StringConstraints(pattern=r"^\d{1,19}$")]
+QboId = Annotated[str, StringConstraints(pattern=r"^\d{1,19}$")]
 StageName = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 
 
@@ -44,6 +45,19 @@ class Filters(BaseModel):
     )
 
 
+class InvoiceDefaults(BaseModel):
+    """Invoices only: what the workflow action puts on a QuickBooks invoice when a deal's line does not say."""
+
+    tax_code: QboId | None = Field(
+        default=None,
+        description="QuickBooks tax code for lines whose item has none (companies outside the US; a US company "
+        "taxes a line by its item's Taxable)",
+    )
+    custom_item: QboId | None = Field(
+        default=None, description="QuickBooks item that bills line items not from HubSpot's product library"
+    )
+
+
 class SyncChanges(BaseModel):
     """What a PUT may change; `version` is the one the editor read."""
 
@@ -57,6 +71,7 @@ class SyncChanges(BaseModel):
     filters: Filters | None = None
     mappings: list[MappingSpec] | None = Field(default=None, max_length=100)
     bring_since: date | None = None
+    invoice_defaults: InvoiceDefaults | None = None
 
 
 class SyncConfig(BaseModel):
@@ -77,6 +92,7 @@ class SyncConfig(BaseModel):
     associate_open_deal: bool = True
     filters: Filters = Field(default_factory=Filters)
     mappings: list[MappingSpec] = Field(default_factory=list)
+    invoice_defaults: InvoiceDefaults = Field(default_factory=InvoiceDefaults)
 
     @classmethod
     def default(cls, pair: Pair) -> "SyncConfig":
@@ -118,7 +134,9 @@ class SyncConfig(BaseModel):
         )
 
     def changed(self, changes: SyncChanges) -> "SyncConfig":
-        updates = changes.model_dump(exclude_none=True, exclude={"version", "filters", "mappings"})
+        updates = changes.model_dump(exclude_none=True, exclude={"version", "filters", "mappings", "invoice_defaults"})
+        if changes.invoice_defaults is not None:
+            updates["invoice_defaults"] = changes.invoice_defaults
         if changes.filters is not None:
             updates["filters"] = changes.filters
         if changes.mappings is not None:

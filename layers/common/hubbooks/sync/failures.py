@@ -38,15 +38,37 @@ _HUBSPOT = {
 }
 
 
+# QuickBooks refusals told apart by their words (code, words in the detail): the books' own rules.
+_QBO_WORDS = {
+    ("6000", "mail"): (
+        "invalid_email",
+        "QuickBooks refused the email address. Correct it in HubSpot so it looks like name@example.com.",
+    ),
+    ("6000", "tax rate"): (
+        "missing_tax_code",
+        "QuickBooks needs a tax code on every line. Give the item a default tax code in QuickBooks, or choose a "
+        "default tax code for invoices in hubbooks' settings.",
+    ),
+    ("2500", "taxcode"): (
+        "invalid_tax_code",
+        "The tax code is inactive or no longer exists in QuickBooks. Choose another on the item in QuickBooks or "
+        "as the default tax code in hubbooks' settings.",
+    ),
+    ("6190", "currency"): (
+        "currency_mismatch",
+        "QuickBooks bills a customer in the currency it was created with only. Bill the deal in the customer's "
+        "currency, or turn on multicurrency and add the currency in QuickBooks.",
+    ),
+    ("6000", "discount"): ("invalid_discount", "A discount is more than 100% or more than the lines it applies to."),
+}
+
+
 def from_fault(fault: ValidationFaultError) -> SyncFailure:
     message = f"{fault.fault_message}: {fault.detail}".strip(": ")
     if fault.provider == "quickbooks":
-        if fault.code == "6000" and "mail" in fault.detail.lower():
-            return SyncFailure(
-                "invalid_email",
-                message,
-                "QuickBooks refused the email address. Correct it in HubSpot so it looks like name@example.com.",
-            )
+        for (code, words), (category, fix) in _QBO_WORDS.items():
+            if fault.code == code and words in fault.detail.lower():
+                return SyncFailure(category, message, fix)
         category, fix = _QBO.get(fault.code, ("unknown", "QuickBooks refused the change; the message says why."))
         return SyncFailure(category, message, fix)
     for marker, (category, fix) in _HUBSPOT.items():

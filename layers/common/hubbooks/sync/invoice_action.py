@@ -18,7 +18,16 @@ from hubbooks.sync.invoices import InvoiceMirror
 from hubbooks.sync.models import Link
 
 SUCCESS, FAIL = "SUCCESS", "FAIL_CONTINUE"
-LINE_READ = ["name", "description", "quantity", "price", "hs_product_id"]
+LINE_READ = [
+    "name",
+    "description",
+    "quantity",
+    "price",
+    "hs_product_id",
+    "discount",
+    "hs_discount_percentage",
+    "amount",
+]
 
 
 class ActionInputs(BaseModel):
@@ -93,7 +102,7 @@ class CreateInvoiceAction:
             return Outputs(FAIL, error=f"{failure.message}. {failure.fix}")
 
     def _bill(self, callback_id: str, deal_id: str, inputs: ActionInputs, today: date) -> Outputs:
-        deal = self.hubspot.get("deals", deal_id, ["dealname"])
+        deal = self.hubspot.get("deals", deal_id, ["dealname", "deal_currency_code"])
         if deal is None:
             raise CannotBillError(f"Deal {deal_id} no longer exists in HubSpot.")
         contact_ids = sorted(self.hubspot.associated("deals", deal_id, "contacts"), key=int)
@@ -109,10 +118,12 @@ class CreateInvoiceAction:
                 "The deal has no line items. Add the products being sold to the deal, then run again."
             )
         customer = self._linked(Pair.CONTACTS, contact_ids[0], "contact")
+        currency = self._currency(deal, customer)
         body: dict[str, Any] = {
             "CustomerRef": {"value": customer.qbo_id},
+            "CurrencyRef": {"value": currency},
             "TxnDate": today.isoformat(),
-            "Line": [self._line(line) for line in lines],
+            "Line": self._lines(lines),
             "PrivateNote": f"HubSpot deal {deal_id}: {(deal.get('properties') or {}).get('dealname', '')}"[:4000],
         }
         if inputs.due_in_days is not None:
@@ -137,8 +148,21 @@ class CreateInvoiceAction:
             number=str(invoice.get("DocNumber") or ""),
             status=status(invoice, today),
             total=money(invoice.get("TotalAmt", 0)),
-            error=note,
+            error=" ".join(n for n in (_difference(invoice, lines), note) if n),
         )
+
+    def _currency(self, deal: dict[str, Any], customer: Link) -> str:
+        """The customer's currency, which QuickBooks bills it in; a deal in another is refused, never converted."""
+        record = self.qbo.read("Customer", customer.qbo_id)
+        kept = str((record.get("CurrencyRef") or {}).get("value") or "")
+        wanted = str((deal.get("properties") or {}).get("deal_currency_code") or kept)
+        if wanted != kept:
+            raise CannotBillError(
+                f"The deal is in {wanted}, but QuickBooks bills {record.get('DisplayName', 'the customer')} in {kept} "
+                "and a customer's currency cannot change. Set the deal's currency to "
+                f"{kept}, or bill it to a customer kept in {wanted}."
+            )
+        return kept
 
     def _linked(self, pair: Pair, hubspot_id: str, noun: str) -> Link:
         """The link of a HubSpot record to QuickBooks, synced through the engine first when not linked yet."""
@@ -161,19 +185,64 @@ class CreateInvoiceAction:
             raise CannotBillError(f"The {noun} {hubspot_id} could not be brought into QuickBooks.{why}")
         return link
 
-    def _line(self, line: dict[str, Any]) -> dict[str, Any]:
+    def _lines(self, lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The deal's line items as QuickBooks sales lines: each product's item (custom lines on the default item
+        for them), the discount netted into the unit price, a tax code where the item has none."""
+        defaults = self.store.config(Pair.INVOICES).invoice_defaults
+        items = [self._item_of(line, defaults.custom_item) for line in lines]
+        codes = {}
+        if defaults.tax_code:
+            quoted = ", ".join(f"'{i}'" for i in dict.fromkeys(items))
+            found = self.qbo.query(f"select * from Item where Id in ({quoted})")  # noqa: S608 - ids are digits
+            codes = {str(i["Id"]): defaults.tax_code for i in found if not i.get("SalesTaxCodeRef")}
+        return [self._line(line, item, codes.get(item)) for line, item in zip(lines, items, strict=True)]
+
+    def _item_of(self, line: dict[str, Any], custom_item: str | None) -> str:
         props = line.get("properties") or {}
         product_id = props.get("hs_product_id")
-        if not product_id:
-            raise CannotBillError(
-                f"Line item '{props.get('name') or line['id']}' is not from the product library, and QuickBooks "
-                "bills products and services only. Replace it with a product, then run again."
-            )
-        item_id = self._linked(Pair.PRODUCTS, str(product_id), "product").qbo_id
+        if product_id:
+            return self._linked(Pair.PRODUCTS, str(product_id), "product").qbo_id
+        if custom_item:
+            return custom_item
+        raise CannotBillError(
+            f"Line item '{props.get('name') or line['id']}' is not from the product library. Choose the QuickBooks "
+            "item that bills such lines in hubbooks' invoice settings, or replace it with a product, then run again."
+        )
+
+    @staticmethod
+    def _line(line: dict[str, Any], item_id: str, tax_code: str | None) -> dict[str, Any]:
+        props = line.get("properties") or {}
         quantity, price = _number(props, "quantity", 1.0), _number(props, "price", 0.0)
+        off, percent = _number(props, "discount", 0.0), _number(props, "hs_discount_percentage", 0.0)
+        name = props.get("name") or line["id"]
+        if not 0 <= percent <= 100 or off < 0 or off > price:
+            raise CannotBillError(f"Line item '{name}' has a discount of more than its price (or below nothing).")
+        net = price - off if off else price * (1 - percent / 100)
+        description = str(props.get("description") or props.get("name") or "")
+        if off or percent:
+            given = f"{money(percent)}% off" if not off else f"{money(off)} off each"
+            description = f"{description} ({given} {money(price)})".strip()
+        detail: dict[str, Any] = {"ItemRef": {"value": item_id}, "Qty": quantity, "UnitPrice": net}
+        if tax_code:
+            detail["TaxCodeRef"] = {"value": tax_code}
         return {
             "DetailType": "SalesItemLineDetail",
-            "Amount": round(quantity * price, 2),
-            "Description": props.get("description") or props.get("name") or "",
-            "SalesItemLineDetail": {"ItemRef": {"value": item_id}, "Qty": quantity, "UnitPrice": price},
+            "Amount": round(quantity * net, 2),
+            "Description": description[:4000],
+            "SalesItemLineDetail": detail,
         }
+
+
+def _difference(invoice: dict[str, Any], lines: list[dict[str, Any]]) -> str:
+    """A word when the invoice's lines before tax do not come to the deal's line items as HubSpot nets them."""
+    tax = float((invoice.get("TxnTaxDetail") or {}).get("TotalTax") or 0)
+    before_tax = float(invoice.get("TotalAmt") or 0) - (
+        0 if invoice.get("GlobalTaxCalculation") == "TaxInclusive" else tax
+    )
+    hubspot = sum(float((line.get("properties") or {}).get("amount") or 0) for line in lines)
+    if abs(before_tax - hubspot) < 0.005:
+        return ""
+    return (
+        f"Billed, but the lines come to {money(before_tax)} before tax in QuickBooks and the deal's line items to "
+        f"{money(hubspot)} in HubSpot (rounding of discounts): check the invoice."
+    )
