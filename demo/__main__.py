@@ -4,7 +4,7 @@ import sys
 import warnings
 from pathlib import Path
 
-from demo import billing, bulk, connect, first_day, foundation, settings, sweep, sync, tenants, webhooks
+from demo import billing, books, bulk, connect, first_day, foundation, settings, sweep, sync, tenants, webhooks
 from demo import sandbox as demo_sandbox
 from demo.report import Report
 from devstack.sandboxed import SandboxedProduct
@@ -34,6 +34,7 @@ def main() -> int:
             billing.run(product, report, connection["connection_id"])
             settings.run(product, report, browser)
             tenants.run(product, report, connection["connection_id"])
+            books.run(product, report, browser)
     except Exception as exc:
         report.check("demo ran to the end", False, f"{type(exc).__name__}: {exc}")
         raise

@@ -152,6 +152,10 @@ class HubSpotAdmin(_Admin):
         found = self._call("GET", "associations", from_type=from_type, from_id=from_id, to_type=to_type)
         return [str(other_id) for other_id in found["results"]]
 
+    def add_tax_rate(self, name: str, percentage: float) -> str:
+        """A rate in the account's tax rate library, as a person adds one in HubSpot's settings; its id."""
+        return str(self._call("POST", "tax-rates", {"name": name, "percentageRate": percentage})["id"])
+
     def create_list(self, name: str, record_ids: list[str], object_type_id: str = "0-1") -> str:
         """A manual list holding these records, as a person makes one; answers its id."""
         list_id = str(self._call("POST", "lists", {"name": name, "objectTypeId": object_type_id})["list"]["listId"])

@@ -239,10 +239,12 @@ def fields(pair: str) -> dict[str, Any]:
 
 
 @app.get(
-    "/api/choices/<pair>", summary="What the pair's filters pick from: lifecycle stages and HubSpot lists, by name"
+    "/api/choices/<pair>",
+    summary="What the pair's settings pick from, by name: lifecycle stages and HubSpot lists (contacts); "
+    "QuickBooks tax codes and items (invoices)",
 )
 def filter_choices(pair: str) -> dict[str, Any]:
-    return _service().filter_choices(_pair(pair, MAPPED))
+    return _service().filter_choices(_pair(pair, (*MAPPED, Pair.INVOICES)))
 
 
 @app.get("/api/errors", summary="The sync health table: records that cannot sync, why, and the fix")

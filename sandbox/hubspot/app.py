@@ -24,6 +24,7 @@ from sandbox.hubspot.errors import hubspot_error
 from sandbox.hubspot.lists import Lists
 from sandbox.hubspot.oauth import OAuthServer
 from sandbox.hubspot.schema import OBJECT_TYPES, object_type
+from sandbox.hubspot.tax_rates import TaxRates
 from sandbox.limits import LimitSet
 from sandbox.webhooks import WebhookDispatcher
 
@@ -41,6 +42,7 @@ class Portal:
     lists: Lists
     timeline: Timeline
     limits: LimitSet
+    tax_rates: TaxRates
 
 
 def _otype(name: str) -> str:
@@ -132,7 +134,7 @@ class HubSpotEmulator(Emulator):
         limits.add("TEN_SECONDLY_ROLLING", TEN_SECONDLY_LIMIT, self.time.seconds(10))
         limits.add("SECONDLY", SEARCH_PER_SECOND, self.time.seconds(1))
         crm = Crm(portal_id, self.app_id, self.webhooks.emit, ids=self.record_ids)
-        return Portal(crm, Lists(self._live), Timeline(self.templates), limits)
+        return Portal(crm, Lists(self._live), Timeline(self.templates), limits, TaxRates())
 
     # -- the portal a request works on ---------------------------------------------------------------
 
@@ -264,6 +266,8 @@ class HubSpotEmulator(Emulator):
             ("/crm/v3/lists/<list_id>", ["GET"], self.get_list),
             ("/crm/v3/lists/<list_id>/memberships", ["GET"], self.list_members),
             ("/crm/v3/lists/<list_id>/memberships/<change>", ["PUT"], self.change_members),
+            ("/tax-rates/v1/tax-rates", ["GET"], self.list_tax_rates),
+            ("/tax-rates/v1/tax-rates/<rate_id>", ["GET"], self.get_tax_rate),
             ("/automation/v4/actions/callbacks/complete", ["POST"], self.complete_callbacks),
             ("/automation/v4/actions/callbacks/<callback_id>/complete", ["POST"], self.complete_callback),
             ("/automation/v4/actions/<int:app_id>", ["GET"], self.list_actions),
@@ -280,6 +284,7 @@ class HubSpotEmulator(Emulator):
             ("/_sandbox/associations", ["GET"], self.admin_associated),
             ("/_sandbox/lists", ["POST"], self.admin_list_create),
             ("/_sandbox/lists/<list_id>/<change>", ["PUT"], self.change_members),
+            ("/_sandbox/tax-rates", ["POST"], self.admin_tax_rate),
             ("/_sandbox/timeline", ["GET"], self.admin_timeline),
             ("/_sandbox/callbacks", ["GET"], self.admin_callbacks),
             ("/_sandbox/actions/<definition_id>/run", ["POST"], self.admin_run_action),
@@ -339,6 +344,22 @@ class HubSpotEmulator(Emulator):
         if not isinstance(body, list):
             raise hubspot_error(400, "The body must be an array of record ids.", "VALIDATION_ERROR")
         return json_response(self.lists.change(list_id, body, add=change == "add"))
+
+    def list_tax_rates(self, request: Request) -> Response:
+        active = request.args.get("active")
+        limit = min(int(request.args.get("limit", 100)), 100)
+        rates = self.portals.current.tax_rates
+        return json_response(rates.page(None if active is None else active == "true", request.args.get("after"), limit))
+
+    def get_tax_rate(self, request: Request, rate_id: str) -> Response:
+        return json_response(self.portals.current.tax_rates.get(rate_id))
+
+    def admin_tax_rate(self, request: Request) -> Response:
+        body = read_json(request) or {}
+        rate = self.portals.current.tax_rates.add(
+            str(body.get("name", "")), float(body.get("percentageRate", 0)), str(body.get("label", ""))
+        )
+        return json_response(rate, status=201)
 
     def search_lists(self, request: Request) -> Response:
         return json_response(self.lists.search(read_json(request) or {}))

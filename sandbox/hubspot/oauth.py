@@ -72,7 +72,11 @@ class OAuthServer:
         code = secrets.token_urlsafe(24)
         with self.lock:
             self.codes[code] = Grant(
-                args.get("scope", "oauth").split(), redirect_uri, time.time() + CODE_SECONDS, portal_id
+                # An optional scope is granted where the account has it (every sandbox account does).
+                [*args.get("scope", "oauth").split(), *args.get("optional_scope", "").split()],
+                redirect_uri,
+                time.time() + CODE_SECONDS,
+                portal_id,
             )
         return f"{redirect_uri}{separator}code={code}{state_part}"
 

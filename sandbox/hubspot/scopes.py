@@ -31,6 +31,8 @@ def required(request: Request) -> str | None:
             return None
         reads = method == "GET" or (method == "POST" and _READ_POSTS.search(path) is not None)
         return scopes[0] if reads else scopes[1]
+    if path.startswith("/tax-rates/"):
+        return "tax_rates.read"
     if _LISTS.match(path):
         reads = method == "GET" or (method == "POST" and path.endswith("/search"))
         return "crm.lists.read" if reads else "crm.lists.write"

@@ -253,3 +253,30 @@ def test_a_record_a_filter_leaves_out_is_listed_with_why_and_can_be_included(
     expect(page.locator("#toast")).to_contain_text("Included")
     settle(product)
     assert customer_of(product, lead["id"])["GivenName"] == "Lou"
+
+
+def test_a_uk_company_picks_the_actions_default_tax_code_and_custom_line_item_by_name(
+    product: SandboxedProduct, page: Page
+) -> None:
+    quickbooks = product.quickbooks_admin
+    quickbooks.set_company(Country="GB")
+    try:
+        income = {"Type": "Service", "IncomeAccountRef": {"value": "1"}}
+        other = quickbooks.create("Item", {"Name": "Other charges", "UnitPrice": 0, **income})
+        page.reload()
+        expect(page.locator("body")).to_have_attribute("data-ready", "true", timeout=15_000)
+        card = page.locator("#sync-invoices")
+        tax = card.get_by_label("Workflow action: tax code for lines whose item has none")
+        expect(tax.locator("option")).to_contain_text(["None", "20.0% S (Standard rated)"])
+        tax.select_option(label="20.0% S (Standard rated)")
+        card.get_by_label("Workflow action: QuickBooks item for line items not in the product library").select_option(
+            label="Other charges"
+        )
+        _shot(page, "08-invoice-defaults")
+        _accessible(page)
+        card.locator("button.primary").click()
+        expect(page.locator("#toast")).to_contain_text(re.compile("Saved|set up"))
+        saved = page.request.get(f"{product.devstack.gateway_url}/api/syncs/invoices").json()["invoice_defaults"]
+        assert saved == {"tax_code": "2", "custom_item": other["Id"]}
+    finally:
+        quickbooks.set_company(Country="US")

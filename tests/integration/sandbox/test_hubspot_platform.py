@@ -69,10 +69,11 @@ def test_oauth_code_exchange_refresh_and_token_info(hubspot: Sandbox) -> None:
         timeout=10,
     )
     assert contacts.status_code == 200
-    for method, path in (
-        ("PATCH", "/crm/v3/objects/contacts/1"),
-        ("GET", "/crm/v3/lists/1"),
-        ("POST", "/crm/v3/lists/search"),
+    for method, path, needed in (
+        ("PATCH", "/crm/v3/objects/contacts/1", "crm.objects.contacts.write"),
+        ("GET", "/crm/v3/lists/1", "crm.lists.read"),
+        ("POST", "/crm/v3/lists/search", "crm.lists.read"),
+        ("GET", "/tax-rates/v1/tax-rates", "tax_rates.read"),
     ):
         refused = requests.request(
             method,
@@ -81,10 +82,9 @@ def test_oauth_code_exchange_refresh_and_token_info(hubspot: Sandbox) -> None:
             json={},
             timeout=10,
         )
-        assert refused.status_code == 403, (method, path)  # granted contacts.read only: no writes, no lists
+        assert refused.status_code == 403, (method, path)  # granted contacts.read only: no writes, lists, rates
         assert refused.json()["category"] == "MISSING_SCOPES"
-        wanted = refused.json()["errors"][0]["context"]["requiredGranularScopes"]
-        assert wanted == ["crm.objects.contacts.write" if method == "PATCH" else "crm.lists.read"]
+        assert refused.json()["errors"][0]["context"]["requiredGranularScopes"] == [needed]
     refreshed = requests.post(
         f"{hubspot.url}/oauth/v1/token",
         data={
@@ -377,3 +377,17 @@ def test_a_held_call_waits_until_released(hubspot: Sandbox) -> None:
         assert answer.result(timeout=10).status_code == 201
     assert [r["properties"]["email"] for r in hubspot.admin.records("contacts")] == ["held@example.com"]
     assert hubspot.admin.faults()["holding"] == 0
+
+
+def test_the_tax_rate_library_is_listed_in_pages_and_read_by_id(hubspot: Sandbox) -> None:
+    vat = hubspot.admin.add_tax_rate("VAT", 20)
+    hubspot.admin.add_tax_rate("Reduced VAT", 5)
+    api = hubspot.api()
+    first = api.get(f"{hubspot.url}/tax-rates/v1/tax-rates", params={"limit": 1}).json()
+    assert [(r["name"], r["percentageRate"], r["active"]) for r in first["results"]] == [("VAT", 20.0, True)]
+    after = first["paging"]["next"]["after"]
+    rest = api.get(f"{hubspot.url}/tax-rates/v1/tax-rates", params={"limit": 1, "after": after}).json()
+    assert [r["name"] for r in rest["results"]] == ["Reduced VAT"]
+    assert "paging" not in rest
+    assert api.get(f"{hubspot.url}/tax-rates/v1/tax-rates/{vat}").json()["label"] == "VAT (20%)"
+    assert api.get(f"{hubspot.url}/tax-rates/v1/tax-rates/999").status_code == 404

@@ -132,3 +132,31 @@ def test_lines_the_books_cannot_take_are_refused_in_plain_words_and_bill_nothing
         assert outputs["hs_execution_state"] == "FAIL_CONTINUE", outputs
         assert words in outputs["error_message"]
     assert wired.quickbooks.admin.records("Invoice") == []
+
+
+def test_the_invoice_total_is_checked_against_the_deals_tax_as_hubspot_computes_it(wired: Wired) -> None:
+    wired.quickbooks.admin.set_company(Country="GB")
+    _, contact = customer_with_contact(wired, "Dee")
+    _defaults(wired, tax_code="2")  # 20.0% S in QuickBooks
+    vat, reduced = wired.hubspot.admin.add_tax_rate("VAT", 20), wired.hubspot.admin.add_tax_rate("Reduced VAT", 5)
+    course = _product(wired, "Course", "100")
+
+    def bill(callback: str, rate: str) -> dict[str, str]:
+        line = {
+            "name": "Course",
+            "quantity": "2",
+            "price": "100",
+            "hs_product_id": course,
+            "hs_tax_rate_group_id": rate,
+        }
+        return wired.billing().run_action(callback, _deal(wired, contact, [line]), {})
+
+    agreed = bill("vat-1", vat)
+    assert _invoice(wired, agreed)["TotalAmt"] == 240.0
+    assert agreed["error_message"] == ""  # HubSpot: 200 and 20% VAT, as QuickBooks billed
+    differing = bill("vat-2", reduced)
+    assert differing["hs_execution_state"] == "SUCCESS"
+    assert differing["error_message"] == (
+        "Billed, but the invoice comes to 240 after tax in QuickBooks and the deal's line items to 210 in HubSpot: "
+        "check the invoice's tax codes and discounts."
+    )

@@ -258,6 +258,18 @@ class HubSpotClient:
         found: dict[str, Any] | None = self._request("GET", f"/crm/v3/lists/{quote(list_id, safe='')}", missing_ok=True)
         return found
 
+    def tax_rates(self) -> dict[str, float]:
+        """The account's tax rate library: rate id -> percentage (scope tax_rates.read)."""
+        rates: dict[str, float] = {}
+        after: str | None = None
+        while True:
+            params = {"limit": 100, **({"after": after} if after else {})}
+            answer = self._request("GET", "/tax-rates/v1/tax-rates", params=params) or {}
+            rates |= {str(r["id"]): float(r.get("percentageRate") or 0) for r in answer.get("results", [])}
+            after = ((answer.get("paging") or {}).get("next") or {}).get("after")
+            if not after:
+                return rates
+
     def lists(self, object_type_id: str) -> list[dict[str, Any]]:
         """Every list of records of one object type, with its size (searched 500 at a time)."""
         found: list[dict[str, Any]] = []

@@ -55,8 +55,26 @@ class AccountReader:
             for b in bodies
         }
 
+    def invoice_choices(self) -> dict[str, list[dict[str, Any]]]:
+        """Active tax codes a line can take (none in a US company, whose lines are taxable or not) and active
+        items that sell (not bundles or categories), by name."""
+        codes = [
+            {"value": str(c["Id"]), "label": f"{c['Name']} ({c.get('Description') or c['Name']})"}
+            for c in self.qbo.query("select * from TaxCode where Active = true")
+            if str(c["Id"]).isdigit() and not c.get("TaxGroup")
+        ]
+        items = [
+            {"value": str(i["Id"]), "label": str(i["Name"])}
+            for i in self.qbo.query_all("select * from Item where Active = true")
+            if i.get("Type") in ("Service", "NonInventory", "Inventory")
+        ]
+        return {"tax_codes": codes, "items": sorted(items, key=lambda i: i["label"].lower())}
+
     def filter_choices(self, pair: Pair) -> dict[str, list[dict[str, Any]]]:
-        """What the pair's filters pick from: HubSpot's lifecycle stages and its lists of the pair's records."""
+        """What the pair's settings pick from: HubSpot's lifecycle stages and its lists of the pair's records;
+        for invoices, QuickBooks' tax codes and the items custom lines can be billed as."""
+        if pair is Pair.INVOICES:
+            return self.invoice_choices()
         if pair is not Pair.CONTACTS:
             return {"lifecycle_stages": [], "lists": []}
         stage = self.hubspot.property("contacts", "lifecyclestage") or {}

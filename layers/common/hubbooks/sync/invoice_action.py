@@ -5,6 +5,7 @@ import hashlib
 import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
@@ -18,6 +19,7 @@ from hubbooks.sync.invoices import InvoiceMirror
 from hubbooks.sync.models import Link
 
 SUCCESS, FAIL = "SUCCESS", "FAIL_CONTINUE"
+CENT = Decimal("0.01")
 LINE_READ = [
     "name",
     "description",
@@ -27,6 +29,7 @@ LINE_READ = [
     "discount",
     "hs_discount_percentage",
     "amount",
+    "hs_tax_rate_group_id",
 ]
 
 
@@ -148,8 +151,17 @@ class CreateInvoiceAction:
             number=str(invoice.get("DocNumber") or ""),
             status=status(invoice, today),
             total=money(invoice.get("TotalAmt", 0)),
-            error=" ".join(n for n in (_difference(invoice, lines), note) if n),
+            error=" ".join(n for n in (_difference(invoice, lines, self._tax_rates(lines)), note) if n),
         )
+
+    def _tax_rates(self, lines: list[dict[str, Any]]) -> dict[str, float] | None:
+        """HubSpot's tax rates, when a line has one and the install may read them (None: compare before tax)."""
+        if not any((line.get("properties") or {}).get("hs_tax_rate_group_id") for line in lines):
+            return None
+        try:
+            return self.hubspot.tax_rates()
+        except ValidationFaultError:  # installed before hubbooks asked for tax_rates.read
+            return None
 
     def _currency(self, deal: dict[str, Any], customer: Link) -> str:
         """The customer's currency, which QuickBooks bills it in; a deal in another is refused, never converted."""
@@ -233,16 +245,24 @@ class CreateInvoiceAction:
         }
 
 
-def _difference(invoice: dict[str, Any], lines: list[dict[str, Any]]) -> str:
-    """A word when the invoice's lines before tax do not come to the deal's line items as HubSpot nets them."""
-    tax = float((invoice.get("TxnTaxDetail") or {}).get("TotalTax") or 0)
-    before_tax = float(invoice.get("TotalAmt") or 0) - (
-        0 if invoice.get("GlobalTaxCalculation") == "TaxInclusive" else tax
-    )
-    hubspot = sum(float((line.get("properties") or {}).get("amount") or 0) for line in lines)
-    if abs(before_tax - hubspot) < 0.005:
+def _difference(invoice: dict[str, Any], lines: list[dict[str, Any]], rates: dict[str, float] | None) -> str:
+    """A word when the invoice's total does not come to the deal's line items as HubSpot computes them: after
+    tax when HubSpot's tax rates are known, else before tax."""
+    tax = Decimal(str((invoice.get("TxnTaxDetail") or {}).get("TotalTax") or 0))
+    included = invoice.get("GlobalTaxCalculation") == "TaxInclusive"
+    total = Decimal(str(invoice.get("TotalAmt") or 0))
+    hubspot = Decimal(0)
+    for line in lines:
+        props = line.get("properties") or {}
+        amount = Decimal(str(props.get("amount") or 0))
+        percent = Decimal(str((rates or {}).get(str(props.get("hs_tax_rate_group_id") or ""), 0)))
+        hubspot += (
+            (amount * (1 + percent / 100)).quantize(CENT, rounding=ROUND_HALF_UP) if rates is not None else amount
+        )
+    ours, stage = (total, "after tax") if rates is not None else (total - (0 if included else tax), "before tax")
+    if ours == hubspot:
         return ""
     return (
-        f"Billed, but the lines come to {money(before_tax)} before tax in QuickBooks and the deal's line items to "
-        f"{money(hubspot)} in HubSpot (rounding of discounts): check the invoice."
+        f"Billed, but the invoice comes to {money(ours)} {stage} in QuickBooks and the deal's line items to "
+        f"{money(hubspot)} in HubSpot: check the invoice's tax codes and discounts."
     )

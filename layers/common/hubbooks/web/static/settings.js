@@ -226,6 +226,15 @@ function card(sync) {
   const lists = picker(id("lists"), "Only contacts in these HubSpot lists (none ticked: any list)",
     offered.lists.map((l) => ({ value: l.id, label: `${l.name} (${l.size})` })), sync.filters.list_ids || []);
   const filters = () => ({ lifecycle_stages: stages.values(), list_ids: lists.values() });
+  const billing = state.filterChoices.invoices || { tax_codes: [], items: [] };
+  const defaults = sync.invoice_defaults || {};
+  const named = (choices, none) => Object.fromEntries([["", none], ...choices.map((c) => [c.value, c.label])]);
+  const taxCode = options(el("select", { id: id("tax-code"), name: "tax_code" }),
+    named(billing.tax_codes, "None: each item's own tax code"), defaults.tax_code || "");
+  const customItem = options(el("select", { id: id("custom-item"), name: "custom_item" }),
+    named(billing.items, "None: refuse line items not in the product library"), defaults.custom_item || "");
+  const invoiceDefaults = () => ({ tax_code: taxCode.value || null, custom_item: customItem.value || null });
+  const invoices = pair === "invoices";
   // Each action marks the card busy, reloads every card, then says what happened (so a message means the
   // page already shows the new state).
   const act = async (work) => {
@@ -244,6 +253,7 @@ function card(sync) {
     const changes = { version: sync.version, enabled: enabled.checked };
     if (twoWay) Object.assign(changes, { direction: direction.value, policy: policy.value }, behaviours());
     if (pair === "contacts") changes.filters = filters();
+    if (invoices) changes.invoice_defaults = invoiceDefaults();
     const answer = await api("PUT", `/api/syncs/${pair}`, changes);
     return answer.job_id ? `${LABELS[pair]} is on: the initial sync started.` : "Saved.";
   });
@@ -262,6 +272,7 @@ function card(sync) {
     const changes = { version: sync.version };
     if (twoWay) Object.assign(changes, { direction: direction.value, policy: policy.value }, behaviours());
     if (pair === "contacts") changes.filters = filters();
+    if (invoices) changes.invoice_defaults = invoiceDefaults();
     if (!twoWay && since.value) changes.bring_since = since.value;
     return (await api("PUT", `/api/syncs/${pair}`, changes)).sync;
   };
@@ -297,6 +308,10 @@ function card(sync) {
     twoWay ? onInactive : "",
     pair === "contacts" ? stages : "",
     pair === "contacts" ? lists : "",
+    invoices && billing.tax_codes.length ? el("label", { for: id("tax-code"), text: "Workflow action: tax code for lines whose item has none" }) : "",
+    invoices && billing.tax_codes.length ? taxCode : "",
+    invoices ? el("label", { for: id("custom-item"), text: "Workflow action: QuickBooks item for line items not in the product library" }) : "",
+    invoices ? customItem : "",
     setUp && !twoWay ? el("label", { for: id("since"), text: "Bring existing ones dated from (empty: all)" }) : "",
     setUp && !twoWay ? since : "",
     setUp ? "" : el("p", { class: "muted counts", text: `${status.linked} linked · ${status.errors} with errors` }),
@@ -320,7 +335,9 @@ async function loadSyncs() {
     const known = state.syncs[sync.pair];
     if (!known || sync.version >= known.version) state.syncs[sync.pair] = sync;
   }
-  if (!state.filterChoices.contacts) state.filterChoices.contacts = await api("GET", "/api/choices/contacts");
+  for (const pair of ["contacts", "invoices"]) {
+    if (!state.filterChoices[pair]) state.filterChoices[pair] = await api("GET", `/api/choices/${pair}`);
+  }
   for (const sync of syncs.filter((s) => s.status.state === "not_set_up" && ["contacts", "products"].includes(s.pair))) {
     const summary = await api("GET", `/api/syncs/${sync.pair}/preview`);
     if (summary.preview && summary.preview.status === "finished" && summary.preview.rows.ambiguous) {
