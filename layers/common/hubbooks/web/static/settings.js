@@ -70,7 +70,8 @@ function el(tag, attrs = {}, ...children) {
 }
 
 function options(select, choices, chosen) {
-  for (const [value, label] of Object.entries(choices)) {
+  // An object of value -> label, or [value, label] pairs where the order matters (numeric keys would sort first).
+  for (const [value, label] of Array.isArray(choices) ? choices : Object.entries(choices)) {
     select.append(el("option", { value, text: label, selected: value === chosen }));
   }
   return select;
@@ -220,7 +221,7 @@ function card(sync) {
   const onInactive = options(el("select", { id: id("on-inactive"), name: "on_qbo_inactive" }), ON_QBO_INACTIVE, sync.on_qbo_inactive);
   const behaviours = () => ({ on_hubspot_delete: onDelete.value, on_qbo_inactive: onInactive.value });
   const twoWay = pair === "contacts" || pair === "products";
-  const offered = state.filterChoices[pair] || { lifecycle_stages: [], lists: [] };
+  const offered = (pair === "contacts" && state.filterChoices.contacts) || { lifecycle_stages: [], lists: [] };
   const stages = picker(id("stages"), "Only contacts in these lifecycle stages (none ticked: every stage)",
     offered.lifecycle_stages, sync.filters.lifecycle_stages || []);
   const lists = picker(id("lists"), "Only contacts in these HubSpot lists (none ticked: any list)",
@@ -228,7 +229,7 @@ function card(sync) {
   const filters = () => ({ lifecycle_stages: stages.values(), list_ids: lists.values() });
   const billing = state.filterChoices.invoices || { tax_codes: [], items: [] };
   const defaults = sync.invoice_defaults || {};
-  const named = (choices, none) => Object.fromEntries([["", none], ...choices.map((c) => [c.value, c.label])]);
+  const named = (choices, none) => [["", none], ...choices.map((c) => [c.value, c.label])];
   const taxCode = options(el("select", { id: id("tax-code"), name: "tax_code" }),
     named(billing.tax_codes, "None: each item's own tax code"), defaults.tax_code || "");
   const customItem = options(el("select", { id: id("custom-item"), name: "custom_item" }),
