@@ -16,7 +16,7 @@ from hubbooks.auth.sessions import Session
 from hubbooks.errors import ProviderError, RateLimitedError
 from hubbooks.models.connection import Connection
 from hubbooks.models.signals import Pair, Side
-from hubbooks.models.sync_config import CONFIGURABLE, MAPPED, SyncChanges
+from hubbooks.models.sync_config import CONFIGURABLE, EDITABLE_MAPPINGS, MAPPED, SyncChanges
 from hubbooks.store.health import InvalidCursorError, Page
 from hubbooks.store.sync_settings import StaleSettingsError
 from hubbooks.sync.preview import RowKind
@@ -235,7 +235,7 @@ def sync_status(pair: str) -> dict[str, Any]:
 
 @app.get("/api/fields/<pair>", summary="HubSpot properties, QuickBooks fields and transforms for the mapping editor")
 def fields(pair: str) -> dict[str, Any]:
-    return _service().fields(_pair(pair, MAPPED))
+    return _service().fields(_pair(pair, EDITABLE_MAPPINGS))
 
 
 @app.get(

@@ -64,3 +64,21 @@ def test_a_field_may_feed_many_mappings_but_only_one_may_write_it() -> None:
     assert [(p.field, p.message) for p in problems] == [
         ("mappings[2].hubspot", "'firstname' is written by 2 mappings; map it once.")
     ]
+
+
+def test_invoice_mappings_copy_quickbooks_fields_to_properties_the_mirror_does_not_write() -> None:
+    invoice_props = {
+        "invoice_message": {"name": "invoice_message", "type": "string"},
+        "qbo_invoice_total": {"name": "qbo_invoice_total", "type": "number"},
+    }
+    message = FieldMapping("invoice_message", "CustomerMemo.value", Direction.TO_HUBSPOT)
+    assert validate(Pair.INVOICES, [message], invoice_props) == []
+    both_ways = FieldMapping("invoice_message", "CustomerMemo.value", Direction.BOTH)
+    over_ours = FieldMapping("qbo_invoice_total", "Balance", Direction.TO_HUBSPOT, "money")
+    unknown = FieldMapping("invoice_message", "Line", Direction.TO_HUBSPOT)
+    problems = [(p.field, p.message) for p in validate(Pair.INVOICES, [both_ways, over_ours, unknown], invoice_props)]
+    assert problems[:3] == [
+        ("mappings[0].direction", "Invoices come from QuickBooks: map it QuickBooks → HubSpot only."),
+        ("mappings[1].hubspot", "hubbooks writes 'qbo_invoice_total' itself from the invoice; map another property."),
+        ("mappings[2].qbo", "QuickBooks Invoice has no field 'Line' to map."),
+    ]

@@ -3,7 +3,9 @@
 from decimal import Decimal
 from typing import Any
 
+from hubbooks.mapping.fields import Direction
 from hubbooks.models.signals import Pair, Reason, Side
+from hubbooks.models.sync_config import MappingSpec
 from hubbooks.store.sync_settings import SyncSettingsRepository
 from hubbooks.sync.engine import Outcome
 from hubbooks.sync.models import Link
@@ -118,3 +120,29 @@ def test_a_uk_invoice_with_vat_a_discount_and_a_foreign_currency_adds_up_in_hubs
     assert mirrored["qbo_invoice_home_total"] == "171.14"  # at 0.850394 pounds a euro
     names = {r["properties"]["name"] for r in wired.hubspot.admin.records("line_items")}
     assert {"Discount 12.5%", "20.0% S", "0.0% Z"} <= names
+
+
+def test_a_custom_invoice_mapping_fills_a_custom_hubspot_invoice_property(wired: Wired) -> None:
+    wired.hs.create_property(
+        "invoices",
+        {
+            "name": "invoice_message",
+            "label": "Invoice message",
+            "type": "string",
+            "fieldType": "text",
+            "groupName": "invoiceinformation",
+        },
+    )
+    repository = SyncSettingsRepository(wired.table, wired.cid)
+    config = repository.get(Pair.INVOICES)
+    message = MappingSpec(hubspot="invoice_message", qbo="CustomerMemo.value", direction=Direction.TO_HUBSPOT)
+    repository.save(config.model_copy(update={"mappings": [message]}), config.version)
+    customer, _ = customer_with_contact(wired, "Pia")
+    body = {
+        "CustomerRef": {"value": customer},
+        "Line": [sales_line(item(wired, "Hours"), 1)],
+        "CustomerMemo": {"value": "Thank you for your business"},
+    }
+    invoice = wired.quickbooks.admin.create("Invoice", body)
+    wired.invoices().handle(invoice["Id"], Reason.WEBHOOK)
+    assert _hubspot_invoice(wired, invoice["Id"])["properties"]["invoice_message"] == "Thank you for your business"

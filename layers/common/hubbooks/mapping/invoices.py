@@ -22,6 +22,25 @@ INVOICE_READ = [
     "hs_invoice_status",
     *sorted(set(DEAL_FIELDS.values())),
 ]
+# What the mirror writes on every HubSpot invoice itself (a custom mapping may not write these).
+MIRRORED = frozenset(
+    {
+        "qbo_invoice_id",
+        "hs_currency",
+        "hs_invoice_date",
+        "hs_due_date",
+        "hs_invoice_billable",
+        "hs_invoice_status",
+        "qbo_invoice_number",
+        "qbo_invoice_total",
+        "qbo_invoice_balance",
+        "qbo_invoice_tax",
+        "qbo_invoice_home_total",
+        "qbo_invoice_status",
+        "qbo_customer_name",
+        "qbo_last_updated",
+    }
+)
 LINE_READ = [
     "qbo_invoice_line",
     "name",

@@ -66,6 +66,34 @@ QBO_FIELDS: dict[str, tuple[QboField, ...]] = {
         QboField("Active", "Active", "bool", read_only=True),
         QboField("MetaData.CreateTime", "Created", "date", read_only=True),
     ),
+    # Invoices come from QuickBooks: every field is QuickBooks' to write, HubSpot's to show.
+    "Invoice": tuple(
+        QboField(path, label, kind, read_only=True)
+        for path, label, kind in (
+            ("DocNumber", "Invoice number", "string"),
+            ("TxnDate", "Invoice date", "date"),
+            ("DueDate", "Due date", "date"),
+            ("PrivateNote", "Memo (private)", "string"),
+            ("CustomerMemo.value", "Message on invoice", "string"),
+            ("SalesTermRef.name", "Terms", "string"),
+            ("BillEmail.Address", "Billing email", "string"),
+            ("ShipDate", "Ship date", "date"),
+            ("ShipMethodRef.name", "Ship via", "string"),
+            ("TrackingNum", "Tracking number", "string"),
+            ("CurrencyRef.value", "Currency", "string"),
+            ("ExchangeRate", "Exchange rate", "number"),
+            ("TotalAmt", "Total", "number"),
+            ("Balance", "Balance due", "number"),
+            ("HomeTotalAmt", "Total in home currency", "number"),
+            ("TxnTaxDetail.TotalTax", "Tax", "number"),
+            ("EmailStatus", "Email status", "string"),
+            ("CustomerRef.name", "Customer", "string"),
+            ("ClassRef.name", "Class", "string"),
+            ("DepartmentRef.name", "Location", "string"),
+        )
+    )
+    + tuple(QboField(f.path, f.label, f.type, read_only=True) for f in _address("BillAddr", "Billing"))
+    + tuple(QboField(f.path, f.label, f.type, read_only=True) for f in _address("ShipAddr", "Shipping")),
 }
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from hubbooks.mapping import transforms
 from hubbooks.mapping.fields import JOIN, FieldMapping
+from hubbooks.mapping.invoices import MIRRORED
 from hubbooks.mapping.pairs import spec
 from hubbooks.mapping.qbo_fields import qbo_field
 from hubbooks.models.signals import Pair
@@ -27,6 +28,15 @@ REQUIRED = {  # the keys matching and linking rest on
     Pair.CONTACTS: ("email", "qbo_customer_id"),
     Pair.PRODUCTS: ("name", "qbo_item_id"),
 }
+
+
+def entity_of(pair: Pair) -> str:
+    """The QuickBooks entity a pair's mappings read and write."""
+    return "Invoice" if pair is Pair.INVOICES else spec(pair).entity
+
+
+def hubspot_object_of(pair: Pair) -> str:
+    return "invoices" if pair is Pair.INVOICES else spec(pair).hubspot_object
 
 
 @dataclass(frozen=True)
@@ -51,8 +61,8 @@ def validate(pair: Pair, mappings: list[FieldMapping], hubspot_properties: dict[
                     Problem(f"mappings[{index}].{side}", f"'{name}' is written by {count} mappings; map it once.")
                 )
     present = {m.hubspot for m in mappings}
-    defaults = {m.hubspot: m for m in spec(pair).defaults}
-    for required in REQUIRED[pair]:
+    defaults = {m.hubspot: m for m in spec(pair).defaults} if pair in REQUIRED else {}
+    for required in REQUIRED.get(pair, ()):
         if required not in present:
             qbo = defaults[required].qbo
             problems.append(
@@ -65,7 +75,9 @@ def _problems(
     pair: Pair, where: str, mapping: FieldMapping, hubspot_properties: dict[str, dict[str, Any]]
 ) -> list[Problem]:
     problems: list[Problem] = []
-    entity = spec(pair).entity
+    entity = entity_of(pair)
+    if pair is Pair.INVOICES:
+        problems += _invoice_problems(where, mapping)
     props = [(name, hubspot_properties.get(name)) for name in mapping.hubspot_properties]
     fields = [(path, qbo_field(entity, path)) for path in mapping.qbo_paths]
     problems += [
@@ -106,8 +118,22 @@ def _problems(
         fits = TRANSFORM_TYPES.get(mapping.transform)
         if fits is not None and field.type not in fits:
             problems.append(Problem(f"{where}.transform", f"'{mapping.transform}' does not fit a {field.type} field."))
-        if field.read_only and mapping.direction.allows(towards_qbo=True):
+        if field.read_only and mapping.direction.allows(towards_qbo=True) and entity != "Invoice":
             problems.append(
                 Problem(f"{where}.direction", f"QuickBooks computes {field.label}: map it QuickBooks → HubSpot only.")
             )
+    return problems
+
+
+def _invoice_problems(where: str, mapping: FieldMapping) -> list[Problem]:
+    """An invoice's own properties are the mirror's to write; anything else comes from QuickBooks only."""
+    problems = [
+        Problem(f"{where}.hubspot", f"hubbooks writes '{name}' itself from the invoice; map another property.")
+        for name in mapping.hubspot_properties
+        if name in MIRRORED
+    ]
+    if mapping.direction.allows(towards_qbo=True):
+        problems.append(
+            Problem(f"{where}.direction", "Invoices come from QuickBooks: map it QuickBooks → HubSpot only.")
+        )
     return problems

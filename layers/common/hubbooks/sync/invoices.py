@@ -115,6 +115,7 @@ class InvoiceMirror:
         base = dict(link.base) if link else {}
         contact_id = self._contact(invoice, reason)
         props = mapping.invoice_properties(invoice, self.today())
+        props |= {m.hubspot: m.from_qbo(invoice) for m in self.store.config(Pair.INVOICES).field_mappings()}
         hubspot_id = str(self.hubspot.upsert("invoices", "qbo_invoice_id", invoice_id, props)["id"])
         lines = self._lines(invoice, hubspot_id)
         if contact_id != base.get("contact", "") and contact_id:

@@ -13,9 +13,9 @@ from hubbooks.hubspot.client import HubSpotClient
 from hubbooks.mapping import transforms
 from hubbooks.mapping.pairs import SPECS, spec
 from hubbooks.mapping.qbo_fields import QBO_FIELDS
-from hubbooks.mapping.validation import Problem, validate
+from hubbooks.mapping.validation import Problem, entity_of, hubspot_object_of, validate
 from hubbooks.models.signals import Pair, Reason, Side, SyncSignal
-from hubbooks.models.sync_config import CONFIGURABLE, MAPPED, SyncChanges, SyncConfig
+from hubbooks.models.sync_config import CONFIGURABLE, EDITABLE_MAPPINGS, MAPPED, SyncChanges, SyncConfig
 from hubbooks.store.health import HealthRepository, Page
 from hubbooks.store.jobs import PREVIEW_JOBS, JobProgress, JobRepository
 from hubbooks.store.previews import PreviewRepository
@@ -111,7 +111,7 @@ class SettingsService:
         wanted = current.changed(changes)
         mappings_changed = changes.mappings is not None and wanted.mappings != current.mappings
         if mappings_changed:
-            if pair not in MAPPED:
+            if pair not in EDITABLE_MAPPINGS:
                 raise InvalidSettingsError([Problem("mappings", f"{pair} has no field mappings to edit.")])
             problems = validate(pair, list(wanted.field_mappings()), self._hubspot_properties(pair))
             if problems:
@@ -295,8 +295,8 @@ class SettingsService:
     def _hubspot_properties(self, pair: Pair) -> dict[str, dict[str, Any]]:
         """HubSpot's properties of the pair's object, the app's own among them (created if not yet)."""
         client = self._hubspot()
-        app_properties.ensure(client, spec(pair).hubspot_object, self.connection_id)
-        return {p["name"]: p for p in client.properties(spec(pair).hubspot_object)}
+        app_properties.ensure(client, hubspot_object_of(pair), self.connection_id)
+        return {p["name"]: p for p in client.properties(hubspot_object_of(pair))}
 
     def fields(self, pair: Pair) -> dict[str, Any]:
         hubspot = [
@@ -308,8 +308,8 @@ class SettingsService:
             }
             for p in self._hubspot_properties(pair).values()
         ]
-        qbo = [vars(f) for f in QBO_FIELDS[spec(pair).entity]]
-        if (joined := spec(pair).joined_names) is not None:
+        qbo = [vars(f) for f in QBO_FIELDS[entity_of(pair)]]
+        if pair in MAPPED and (joined := spec(pair).joined_names) is not None:
             (hubspot_name, hubspot_label), (qbo_path, qbo_label) = joined
             hubspot.append(
                 {"name": hubspot_name, "label": f"{hubspot_label} (joined)", "type": "string", "read_only": False}
@@ -320,7 +320,7 @@ class SettingsService:
             "hubspot": sorted(hubspot, key=lambda p: p["label"].lower()),
             "qbo": qbo,
             "transforms": sorted(transforms.REGISTRY),
-            "directions": ["both", "hubspot_to_qbo", "qbo_to_hubspot"],
+            "directions": ["qbo_to_hubspot"] if pair is Pair.INVOICES else ["both", "hubspot_to_qbo", "qbo_to_hubspot"],
         }
 
     # -- health -----------------------------------------------------------------------------------

@@ -450,7 +450,8 @@ document.addEventListener("DOMContentLoaded", async () => {
   document.getElementById("add-mapping").addEventListener("click", () => {
     const pair = document.getElementById("mapping-pair").value;
     const body = document.querySelector("#mappings tbody");
-    body.append(mappingRow(pair, { hubspot: "", qbo: "", direction: "both", transform: "trim" }, body.children.length));
+    const direction = pair === "invoices" ? "qbo_to_hubspot" : "both";
+    body.append(mappingRow(pair, { hubspot: "", qbo: "", direction, transform: "trim" }, body.children.length));
     body.lastElementChild.querySelector("select").focus();
   });
   document.getElementById("save-mappings").addEventListener("click", saveMappings);
