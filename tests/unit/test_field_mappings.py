@@ -3,7 +3,7 @@
 from typing import Any
 
 from hubbooks.mapping.fields import CONTACT_FIELDS, Direction, FieldMapping, hubspot_properties, split
-from hubbooks.mapping.validation import validate
+from hubbooks.mapping.validation import validate, validate_deal_mappings
 from hubbooks.models.signals import Pair
 
 JOINED = FieldMapping("firstname+lastname", "PrintOnCheckName", Direction.BOTH, "join_split_name")
@@ -81,4 +81,28 @@ def test_invoice_mappings_copy_quickbooks_fields_to_properties_the_mirror_does_n
         ("mappings[0].direction", "Invoices come from QuickBooks: map it QuickBooks → HubSpot only."),
         ("mappings[1].hubspot", "hubbooks writes 'qbo_invoice_total' itself from the invoice; map another property."),
         ("mappings[2].qbo", "QuickBooks Invoice has no field 'Line' to map."),
+    ]
+
+
+def test_deal_mappings_fill_writable_deal_properties_from_existing_invoice_properties() -> None:
+    deals = {
+        "last_invoice_message": {"name": "last_invoice_message", "label": "Last invoice message"},
+        "qbo_invoice_number": {"name": "qbo_invoice_number"},
+        "hs_object_id": {"name": "hs_object_id", "label": "Record ID", "modificationMetadata": {"readOnlyValue": True}},
+    }
+    invoices = {"invoice_message": {}, "qbo_invoice_balance": {}}
+    assert validate_deal_mappings([("last_invoice_message", "invoice_message")], deals, invoices) == []
+    wrong = [
+        ("qbo_invoice_number", "qbo_invoice_balance"),
+        ("hs_object_id", "invoice_message"),
+        ("nowhere", "nothing"),
+        ("last_invoice_message", "invoice_message"),
+        ("last_invoice_message", "qbo_invoice_balance"),
+    ]
+    assert [(p.field, p.message) for p in validate_deal_mappings(wrong, deals, invoices)] == [
+        ("deal_mappings[0].deal", "hubbooks fills 'qbo_invoice_number' itself; map another property."),
+        ("deal_mappings[1].deal", "HubSpot's Record ID is read-only."),
+        ("deal_mappings[2].deal", "HubSpot has no deal property 'nowhere'."),
+        ("deal_mappings[2].invoice", "HubSpot has no invoice property 'nothing'."),
+        ("deal_mappings", "'last_invoice_message' is filled by 2 mappings; map it once."),
     ]

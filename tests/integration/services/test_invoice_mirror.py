@@ -5,7 +5,7 @@ from typing import Any
 
 from hubbooks.mapping.fields import Direction
 from hubbooks.models.signals import Pair, Reason, Side
-from hubbooks.models.sync_config import MappingSpec
+from hubbooks.models.sync_config import DealMapping, MappingSpec
 from hubbooks.store.sync_settings import SyncSettingsRepository
 from hubbooks.sync.engine import Outcome
 from hubbooks.sync.models import Link
@@ -122,22 +122,22 @@ def test_a_uk_invoice_with_vat_a_discount_and_a_foreign_currency_adds_up_in_hubs
     assert {"Discount 12.5%", "20.0% S", "0.0% Z"} <= names
 
 
-def test_a_custom_invoice_mapping_fills_a_custom_hubspot_invoice_property(wired: Wired) -> None:
-    wired.hs.create_property(
-        "invoices",
-        {
-            "name": "invoice_message",
-            "label": "Invoice message",
-            "type": "string",
-            "fieldType": "text",
-            "groupName": "invoiceinformation",
-        },
-    )
+def test_custom_invoice_and_deal_mappings_fill_the_persons_own_properties(wired: Wired) -> None:
+    for object_type, name, group in (
+        ("invoices", "invoice_message", "invoiceinformation"),
+        ("deals", "last_invoice_message", "dealinformation"),
+    ):
+        label = name.replace("_", " ").capitalize()
+        definition = {"name": name, "label": label, "type": "string", "fieldType": "text", "groupName": group}
+        wired.hs.create_property(object_type, definition)
     repository = SyncSettingsRepository(wired.table, wired.cid)
     config = repository.get(Pair.INVOICES)
     message = MappingSpec(hubspot="invoice_message", qbo="CustomerMemo.value", direction=Direction.TO_HUBSPOT)
-    repository.save(config.model_copy(update={"mappings": [message]}), config.version)
-    customer, _ = customer_with_contact(wired, "Pia")
+    to_deal = DealMapping(deal="last_invoice_message", invoice="invoice_message")
+    repository.save(config.model_copy(update={"mappings": [message], "deal_mappings": [to_deal]}), config.version)
+    customer, contact = customer_with_contact(wired, "Pia")
+    deal = wired.hubspot.admin.create("deals", {"dealname": "Pia's order", "dealstage": "closedwon"})
+    wired.hubspot.admin.associate("deals", deal["id"], "contacts", contact)  # her only deal: the invoice's
     body = {
         "CustomerRef": {"value": customer},
         "Line": [sales_line(item(wired, "Hours"), 1)],
@@ -146,3 +146,8 @@ def test_a_custom_invoice_mapping_fills_a_custom_hubspot_invoice_property(wired:
     invoice = wired.quickbooks.admin.create("Invoice", body)
     wired.invoices().handle(invoice["Id"], Reason.WEBHOOK)
     assert _hubspot_invoice(wired, invoice["Id"])["properties"]["invoice_message"] == "Thank you for your business"
+    filled = next(r for r in wired.hubspot.admin.records("deals") if r["id"] == deal["id"])["properties"]
+    assert (filled["last_invoice_message"], filled["qbo_invoice_number"]) == (
+        "Thank you for your business",
+        invoice["DocNumber"],
+    )

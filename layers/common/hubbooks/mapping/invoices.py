@@ -206,14 +206,15 @@ def line_item_properties(invoice: dict[str, Any], products: dict[str, str]) -> d
     return lines
 
 
-def deal_properties(invoices: list[dict[str, str]]) -> dict[str, str]:
-    """The deal's invoice properties (the five, and the currency billed in), from its invoice updated last in
-    QuickBooks; empty without one."""
+def deal_properties(invoices: list[dict[str, str]], more: dict[str, str] | None = None) -> dict[str, str]:
+    """The deal's invoice properties (the five, the currency billed in, and `more`: deal property -> invoice
+    property, a person's deal mappings), from its invoice updated last in QuickBooks; empty without one."""
+    fields = (more or {}) | DEAL_FIELDS
     mirrored = [i for i in invoices if i.get("qbo_invoice_id")]
     if not mirrored:
-        return dict.fromkeys(DEAL_FIELDS, "")
+        return dict.fromkeys(fields, "")
     latest = max(mirrored, key=_recency)
-    values = {deal_prop: latest.get(invoice_prop) or "" for deal_prop, invoice_prop in DEAL_FIELDS.items()}
+    values = {deal_prop: latest.get(invoice_prop) or "" for deal_prop, invoice_prop in fields.items()}
     values["qbo_invoice_due_date"] = _midnight(values["qbo_invoice_due_date"])
     return values
 

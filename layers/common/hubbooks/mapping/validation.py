@@ -6,7 +6,7 @@ from typing import Any
 
 from hubbooks.mapping import transforms
 from hubbooks.mapping.fields import JOIN, FieldMapping
-from hubbooks.mapping.invoices import MIRRORED
+from hubbooks.mapping.invoices import DEAL_FIELDS, MIRRORED
 from hubbooks.mapping.pairs import spec
 from hubbooks.mapping.qbo_fields import qbo_field
 from hubbooks.models.signals import Pair
@@ -136,4 +136,29 @@ def _invoice_problems(where: str, mapping: FieldMapping) -> list[Problem]:
         problems.append(
             Problem(f"{where}.direction", "Invoices come from QuickBooks: map it QuickBooks → HubSpot only.")
         )
+    return problems
+
+
+def validate_deal_mappings(
+    mappings: list[tuple[str, str]], deal_properties: dict[str, dict[str, Any]], invoice_properties: dict[str, Any]
+) -> list[Problem]:
+    """Every reason (deal property, invoice property) pairs cannot fill deals from their latest invoice."""
+    problems: list[Problem] = []
+    for index, (deal, invoice) in enumerate(mappings):
+        where = f"deal_mappings[{index}]"
+        found = deal_properties.get(deal)
+        if found is None:
+            problems.append(Problem(f"{where}.deal", f"HubSpot has no deal property '{deal}'."))
+        elif deal in DEAL_FIELDS:
+            problems.append(Problem(f"{where}.deal", f"hubbooks fills '{deal}' itself; map another property."))
+        elif (found.get("modificationMetadata") or {}).get("readOnlyValue"):
+            problems.append(Problem(f"{where}.deal", f"HubSpot's {found.get('label') or deal} is read-only."))
+        if invoice not in invoice_properties:
+            problems.append(Problem(f"{where}.invoice", f"HubSpot has no invoice property '{invoice}'."))
+    written = Counter(deal for deal, _ in mappings)
+    problems += [
+        Problem("deal_mappings", f"'{deal}' is filled by {n} mappings; map it once.")
+        for deal, n in written.items()
+        if n > 1
+    ]
     return problems

@@ -59,6 +59,13 @@ class InvoiceDefaults(BaseModel):
     )
 
 
+class DealMapping(BaseModel):
+    """Invoices only: a deal property filled from the deal's latest invoice (beside the deal's own figures)."""
+
+    deal: str = Field(min_length=1, max_length=100, description="HubSpot deal property")
+    invoice: str = Field(min_length=1, max_length=100, description="HubSpot invoice property it takes its value from")
+
+
 class SyncChanges(BaseModel):
     """What a PUT may change; `version` is the one the editor read."""
 
@@ -73,6 +80,7 @@ class SyncChanges(BaseModel):
     mappings: list[MappingSpec] | None = Field(default=None, max_length=100)
     bring_since: date | None = None
     invoice_defaults: InvoiceDefaults | None = None
+    deal_mappings: list[DealMapping] | None = Field(default=None, max_length=50)
 
 
 class SyncConfig(BaseModel):
@@ -94,6 +102,7 @@ class SyncConfig(BaseModel):
     filters: Filters = Field(default_factory=Filters)
     mappings: list[MappingSpec] = Field(default_factory=list)
     invoice_defaults: InvoiceDefaults = Field(default_factory=InvoiceDefaults)
+    deal_mappings: list[DealMapping] = Field(default_factory=list)
 
     @classmethod
     def default(cls, pair: Pair) -> "SyncConfig":
@@ -117,6 +126,10 @@ class SyncConfig(BaseModel):
         """What the page says of the pair: not set up, on or off."""
         return "on" if self.syncing else ("off" if self.set_up else "not_set_up")
 
+    def deal_fields(self) -> dict[str, str]:
+        """Deal property -> the invoice property it takes, the person's deal mappings."""
+        return {m.deal: m.invoice for m in self.deal_mappings}
+
     def field_mappings(self) -> tuple[FieldMapping, ...]:
         return tuple(m.to_mapping() for m in self.mappings)
 
@@ -135,9 +148,12 @@ class SyncConfig(BaseModel):
         )
 
     def changed(self, changes: SyncChanges) -> "SyncConfig":
-        updates = changes.model_dump(exclude_none=True, exclude={"version", "filters", "mappings", "invoice_defaults"})
+        nested = {"version", "filters", "mappings", "invoice_defaults", "deal_mappings"}
+        updates = changes.model_dump(exclude_none=True, exclude=nested)
         if changes.invoice_defaults is not None:
             updates["invoice_defaults"] = changes.invoice_defaults
+        if changes.deal_mappings is not None:
+            updates["deal_mappings"] = changes.deal_mappings
         if changes.filters is not None:
             updates["filters"] = changes.filters
         if changes.mappings is not None:

@@ -36,19 +36,22 @@ class MirroredInvoice:
 class DealRollup:
     """A deal's invoice properties, from the invoice of that deal updated last in QuickBooks."""
 
-    def __init__(self, hubspot: HubSpotClient, schema_key: str) -> None:
+    def __init__(self, hubspot: HubSpotClient, schema_key: str, more: Callable[[], dict[str, str]]) -> None:
         self.hubspot = hubspot
         self.schema_key = schema_key
+        self.more = more  # a person's deal mappings: deal property -> invoice property
 
     def recompute(self, deal_id: str) -> bool:
         """Answers whether the deal changed."""
         app_properties.ensure(self.hubspot, "deals", self.schema_key)
-        deal = self.hubspot.get("deals", deal_id, list(mapping.DEAL_FIELDS))
+        more = self.more()
+        deal = self.hubspot.get("deals", deal_id, [*mapping.DEAL_FIELDS, *more])
         if deal is None:
             return False
         invoice_ids = self.hubspot.associated("deals", deal_id, "invoices")
-        invoices = self.hubspot.batch_read("invoices", invoice_ids, mapping.INVOICE_READ) if invoice_ids else []
-        wanted = mapping.deal_properties([r.get("properties") or {} for r in invoices if not r.get("archived")])
+        read = sorted({*mapping.INVOICE_READ, *more.values()})
+        invoices = self.hubspot.batch_read("invoices", invoice_ids, read) if invoice_ids else []
+        wanted = mapping.deal_properties([r.get("properties") or {} for r in invoices if not r.get("archived")], more)
         current = deal.get("properties") or {}
         changed = {k: v for k, v in wanted.items() if _comparable(k, current.get(k)) != v}
         if changed:
@@ -83,7 +86,7 @@ class InvoiceMirror:
         self.engine = engine
         self.schema_key = schema_key
         self.today = today
-        self.rollup = DealRollup(hubspot, schema_key)
+        self.rollup = DealRollup(hubspot, schema_key, lambda: store.config(Pair.INVOICES).deal_fields())
         self._customers_synced: set[tuple[Side, str]] = set()  # a payment over several invoices: once each
 
     def handle(self, invoice_id: str, reason: Reason) -> Result:

@@ -13,7 +13,7 @@ from hubbooks.hubspot.client import HubSpotClient
 from hubbooks.mapping import transforms
 from hubbooks.mapping.pairs import SPECS, spec
 from hubbooks.mapping.qbo_fields import QBO_FIELDS
-from hubbooks.mapping.validation import Problem, entity_of, hubspot_object_of, validate
+from hubbooks.mapping.validation import Problem, entity_of, hubspot_object_of, validate, validate_deal_mappings
 from hubbooks.models.signals import Pair, Reason, Side, SyncSignal
 from hubbooks.models.sync_config import CONFIGURABLE, EDITABLE_MAPPINGS, MAPPED, SyncChanges, SyncConfig
 from hubbooks.store.health import HealthRepository, Page
@@ -108,12 +108,22 @@ class SettingsService:
             raise StaleSettingsError(f"{pair} is at version {current.version}, not {changes.version}")
         if changes.enabled and not current.set_up:
             raise RefusedError(409, f"The {pair} sync is not set up yet: preview it, then save and sync.")
+        if pair is not Pair.INVOICES and (changes.deal_mappings is not None or changes.invoice_defaults is not None):
+            raise InvalidSettingsError([Problem("deal_mappings", "Only the invoices sync fills deals and bills them.")])
         wanted = current.changed(changes)
         mappings_changed = changes.mappings is not None and wanted.mappings != current.mappings
         if mappings_changed:
             if pair not in EDITABLE_MAPPINGS:
                 raise InvalidSettingsError([Problem("mappings", f"{pair} has no field mappings to edit.")])
             problems = validate(pair, list(wanted.field_mappings()), self._hubspot_properties(pair))
+            if problems:
+                raise InvalidSettingsError(problems)
+        if wanted.deal_mappings != current.deal_mappings:
+            problems = validate_deal_mappings(
+                [(m.deal, m.invoice) for m in wanted.deal_mappings],
+                self._properties("deals"),
+                self._properties("invoices"),
+            )
             if problems:
                 raise InvalidSettingsError(problems)
         if wanted.filters.list_ids != current.filters.list_ids:
@@ -294,9 +304,12 @@ class SettingsService:
 
     def _hubspot_properties(self, pair: Pair) -> dict[str, dict[str, Any]]:
         """HubSpot's properties of the pair's object, the app's own among them (created if not yet)."""
+        return self._properties(hubspot_object_of(pair))
+
+    def _properties(self, object_type: str) -> dict[str, dict[str, Any]]:
         client = self._hubspot()
-        app_properties.ensure(client, hubspot_object_of(pair), self.connection_id)
-        return {p["name"]: p for p in client.properties(hubspot_object_of(pair))}
+        app_properties.ensure(client, object_type, self.connection_id)
+        return {p["name"]: p for p in client.properties(object_type)}
 
     def fields(self, pair: Pair) -> dict[str, Any]:
         hubspot = [
