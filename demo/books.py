@@ -64,6 +64,19 @@ def run(product: SandboxedProduct, report: Report, browser: Browser) -> None:
         f"  invoice settings: default tax code {codes['2']}, custom lines billed as '{other['Name']}' "
         f"(PUT /api/syncs/invoices → {saved.status_code})"
     )
+    hubspot.create_property("invoices", "invoice_message", "Message on invoice", "invoiceinformation")
+    hubspot.create_property("deals", "last_invoice_message", "Last invoice message", "dealinformation")
+    settings = browser.get(f"{gateway}/api/syncs/invoices").json()
+    mapped = {
+        "version": settings["version"],
+        "mappings": [{"hubspot": "invoice_message", "qbo": "CustomerMemo.value", "direction": "qbo_to_hubspot"}],
+        "deal_mappings": [{"deal": "last_invoice_message", "invoice": "invoice_message"}],
+    }
+    answer = browser.request("PUT", f"{gateway}/api/syncs/invoices", json=mapped)
+    report.say(
+        "  invoice mapping: QuickBooks' message on invoice -> HubSpot invoice 'Message on invoice', and on to the "
+        f"deal's 'Last invoice message' (PUT /api/syncs/invoices -> {answer.status_code})"
+    )
     contact = hubspot.create("contacts", {"email": "orders@hovehats.example", "firstname": "Hove", "lastname": "Hats"})
     workshop = hubspot.create("products", {"name": "Hat-making workshop", "price": "250"})
     product.settle()
@@ -82,9 +95,8 @@ def run(product: SandboxedProduct, report: Report, browser: Browser) -> None:
         line = hubspot.create("line_items", values)
         hubspot.associate("line_items", line["id"], "deals", deal["id"])
     definition = product.register_invoice_action()
-    outputs = hubspot.run_action(definition, deal["id"], {"due_in_days": "14"}, callback_id="demo-uk-bill")["response"][
-        "outputFields"
-    ]
+    inputs = {"due_in_days": "14", "memo": "Thank you for booking with Hove Hats"}
+    outputs = hubspot.run_action(definition, deal["id"], inputs, callback_id="demo-uk-bill")["response"]["outputFields"]
     billed = next((i for i in quickbooks.records("Invoice") if i["Id"] == outputs.get("qbo_invoice_id")), None)
     tax = (billed or {}).get("TxnTaxDetail", {}).get("TotalTax")
     report.check(
@@ -94,4 +106,16 @@ def run(product: SandboxedProduct, report: Report, browser: Browser) -> None:
         f"'Other charges', VAT 20% {tax}, total {outputs.get('qbo_invoice_total')} GBP"
         if billed
         else f"not billed: {outputs.get('error_message')}",
+    )
+    product.settle()
+    message = next(r for r in hubspot.records("deals") if r["id"] == deal["id"])["properties"].get(
+        "last_invoice_message"
+    )
+    mirrored_message = (
+        _lines_of(product, outputs.get("qbo_invoice_id", ""))[0].get("invoice_message") if billed else None
+    )
+    report.check(
+        "custom invoice and deal mappings fill the person's own properties",
+        message == mirrored_message == inputs["memo"],
+        f"the invoice's message reached the HubSpot invoice ('{mirrored_message}') and the deal ('{message}')",
     )

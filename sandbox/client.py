@@ -152,6 +152,14 @@ class HubSpotAdmin(_Admin):
         found = self._call("GET", "associations", from_type=from_type, from_id=from_id, to_type=to_type)
         return [str(other_id) for other_id in found["results"]]
 
+    def create_property(self, kind: str, name: str, label: str, group: str) -> None:
+        """A custom text property, as a person adds one in HubSpot's settings."""
+        self._call(
+            "POST",
+            f"properties/{kind}",
+            {"name": name, "label": label, "type": "string", "fieldType": "text", "groupName": group},
+        )
+
     def add_tax_rate(self, name: str, percentage: float) -> str:
         """A rate in the account's tax rate library, as a person adds one in HubSpot's settings; its id."""
         return str(self._call("POST", "tax-rates", {"name": name, "percentageRate": percentage})["id"])

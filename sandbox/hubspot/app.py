@@ -285,6 +285,7 @@ class HubSpotEmulator(Emulator):
             ("/_sandbox/lists", ["POST"], self.admin_list_create),
             ("/_sandbox/lists/<list_id>/<change>", ["PUT"], self.change_members),
             ("/_sandbox/tax-rates", ["POST"], self.admin_tax_rate),
+            ("/_sandbox/properties/<otype>", ["POST"], self.create_property),
             ("/_sandbox/timeline", ["GET"], self.admin_timeline),
             ("/_sandbox/callbacks", ["GET"], self.admin_callbacks),
             ("/_sandbox/actions/<definition_id>/run", ["POST"], self.admin_run_action),
