@@ -244,7 +244,7 @@ def fields(pair: str) -> dict[str, Any]:
     "QuickBooks tax codes and items (invoices)",
 )
 def filter_choices(pair: str) -> dict[str, Any]:
-    return _service().filter_choices(_pair(pair, (*MAPPED, Pair.INVOICES)))
+    return _service().filter_choices(_pair(pair, EDITABLE_MAPPINGS))
 
 
 @app.get("/api/errors", summary="The sync health table: records that cannot sync, why, and the fix")

@@ -7,6 +7,7 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from sandbox.clock import now_ms
@@ -84,10 +85,11 @@ def _default_accounts() -> list[dict[str, Any]]:
     ]
 
 
-def _money(value: Any) -> float:
+def _money(value: Any, currency: str = "USD") -> float:
+    """An amount as QuickBooks keeps it: a number, rounded half up to the currency's decimals."""
     try:
-        return round(float(value), 2)
-    except (TypeError, ValueError) as exc:
+        return books.rounded(float(value), currency)
+    except (TypeError, ValueError, ArithmeticError) as exc:
         raise qf.fault("Invalid Number", f"Invalid Number : {value}", 2040) from exc
 
 
@@ -444,7 +446,7 @@ class Company:
             discount,
             mode=mode,
             currency=code,
-            txn_code=((body.get("TxnTaxDetail") or {}).get("TxnTaxCodeRef") or {}).get("value"),
+            txn_code=self._txn_code(body),
             tax_after_discount=body.get("ApplyTaxAfterDiscount") in (True, "true"),
         )
         for index, net in priced.net.items():
@@ -495,6 +497,16 @@ class Company:
         if built["Balance"] < 0:
             raise qf.business_rule("The invoice total cannot be less than the payments applied to it")
         return built
+
+    def _txn_code(self, body: dict[str, Any]) -> str | None:
+        """A US invoice's sales tax code (automated sales tax's default when none): an active code with rates."""
+        ref = (body.get("TxnTaxDetail") or {}).get("TxnTaxCodeRef") or {}
+        if not self.region.automated or not ref.get("value"):
+            return None
+        code = self.region.code(str(ref["value"]))
+        if code is None or not code.rates:
+            raise qf.invalid_reference(f"TaxCode {ref['value']} is not a sales tax code with rates")
+        return self._tax_code(ref)["value"]
 
     def _books_fields(self, built: dict[str, Any], mode: str) -> None:
         """How tax applied (outside the US), and with multicurrency the rate and the total in home currency."""
@@ -598,12 +610,12 @@ class Company:
             if price is None:
                 price = item.get("UnitPrice", 0)
             quantity = 1 if quantity is None else quantity
-            amount = _money(float(quantity) * float(price))
+            amount = _money(Decimal(str(quantity)) * Decimal(str(price)), currency)
         elif (
             inclusive is None
             and quantity is not None
             and price is not None
-            and abs(_money(float(quantity) * float(price)) - _money(amount)) > 0.005
+            and abs(_money(Decimal(str(quantity)) * Decimal(str(price))) - _money(amount)) > 0.005
         ):
             raise qf.business_rule(f"Amount is not equal to UnitPrice * Qty. Supplied value:{amount}", code=6070)
         for key, value in (("Qty", quantity), ("UnitPrice", price)):
@@ -614,7 +626,7 @@ class Company:
             detail.pop("TaxCodeRef", None)
         else:
             detail["TaxCodeRef"] = code
-        amount = books.rounded(_money(amount), currency)
+        amount = _money(amount, currency)
         if mode == "TaxInclusive":
             detail["TaxInclusiveAmt"] = amount
         else:

@@ -127,6 +127,41 @@ def test_a_custom_mapping_is_validated_saved_and_applied(
     assert customer_of(product, contact["id"])["Title"] == "Dr"
 
 
+def test_invoice_settings_are_checked_against_what_quickbooks_and_hubspot_hold(
+    product: SandboxedProduct, session: tuple[Browser, dict[str, Any]]
+) -> None:
+    browser, _ = session
+    fields = _api(product, browser, "GET", "/api/fields/invoices").json()
+    assert fields["directions"] == ["qbo_to_hubspot"]
+    assert "CustomerMemo.value" in {f["path"] for f in fields["qbo"]}
+    current = _api(product, browser, "GET", "/api/syncs/invoices").json()
+    part = product.quickbooks_admin.create(
+        "Item", {"Name": "Kit part", "UnitPrice": 5, "IncomeAccountRef": {"value": "1"}}
+    )
+    kit = {"ItemGroupLine": [{"ItemRef": {"value": part["Id"]}, "Qty": 1}]}
+    bundle = product.quickbooks_admin.create("Item", {"Name": "Starter kit", "Type": "Group", "ItemGroupDetail": kit})
+    changes = {
+        "version": current["version"],
+        "invoice_defaults": {"tax_code": "2", "custom_item": bundle["Id"]},  # a US company; a bundle
+        "mappings": [{"hubspot": "qbo_invoice_total", "qbo": "Balance", "direction": "qbo_to_hubspot"}],
+    }
+    refused = _api(product, browser, "PUT", "/api/syncs/invoices", changes)
+    assert refused.status_code == 422
+    problems = {e["field"]: e["message"] for e in refused.json()["errors"]}
+    assert "hubbooks writes 'qbo_invoice_total' itself" in problems["mappings[0].hubspot"]
+    changes.pop("mappings")
+    refused = _api(product, browser, "PUT", "/api/syncs/invoices", changes)
+    problems = {e["field"]: e["message"] for e in refused.json()["errors"]}
+    assert "a US company taxes a line by its item's Taxable" in problems["invoice_defaults.tax_code"]
+    assert "that sells (not a bundle or a category)" in problems["invoice_defaults.custom_item"]
+    deal = {"version": current["version"], "deal_mappings": [{"deal": "qbo_invoice_status", "invoice": "hs_currency"}]}
+    refused = _api(product, browser, "PUT", "/api/syncs/invoices", deal)
+    assert refused.json()["errors"][0]["message"] == "hubbooks fills 'qbo_invoice_status' itself; map another property."
+    contacts = _api(product, browser, "GET", "/api/syncs/contacts").json()["version"]
+    elsewhere = _api(product, browser, "PUT", "/api/syncs/contacts", {"version": contacts, "deal_mappings": []})
+    assert elsewhere.status_code == 422
+
+
 def test_names_join_into_one_quickbooks_field_and_split_back(
     product: SandboxedProduct, session: tuple[Browser, dict[str, Any]]
 ) -> None:

@@ -89,8 +89,9 @@ def test_deal_mappings_fill_writable_deal_properties_from_existing_invoice_prope
         "last_invoice_message": {"name": "last_invoice_message", "label": "Last invoice message"},
         "qbo_invoice_number": {"name": "qbo_invoice_number"},
         "hs_object_id": {"name": "hs_object_id", "label": "Record ID", "modificationMetadata": {"readOnlyValue": True}},
+        "closedate": {"name": "closedate", "type": "datetime"},
     }
-    invoices = {"invoice_message": {}, "qbo_invoice_balance": {}}
+    invoices = {"invoice_message": {}, "qbo_invoice_balance": {"type": "number"}}
     assert validate_deal_mappings([("last_invoice_message", "invoice_message")], deals, invoices) == []
     wrong = [
         ("qbo_invoice_number", "qbo_invoice_balance"),
@@ -98,11 +99,13 @@ def test_deal_mappings_fill_writable_deal_properties_from_existing_invoice_prope
         ("nowhere", "nothing"),
         ("last_invoice_message", "invoice_message"),
         ("last_invoice_message", "qbo_invoice_balance"),
+        ("closedate", "invoice_message"),
     ]
     assert [(p.field, p.message) for p in validate_deal_mappings(wrong, deals, invoices)] == [
         ("deal_mappings[0].deal", "hubbooks fills 'qbo_invoice_number' itself; map another property."),
         ("deal_mappings[1].deal", "HubSpot's Record ID is read-only."),
         ("deal_mappings[2].deal", "HubSpot has no deal property 'nowhere'."),
         ("deal_mappings[2].invoice", "HubSpot has no invoice property 'nothing'."),
+        ("deal_mappings[5]", "A deal datetime cannot hold an invoice string."),
         ("deal_mappings", "'last_invoice_message' is filled by 2 mappings; map it once."),
     ]

@@ -123,3 +123,21 @@ def test_a_payment_applies_per_invoice_and_reads_as_timeline_tokens() -> None:
         "balance": "80",
         "status": "received",
     }
+
+
+def test_the_mirror_owns_every_property_it_writes_on_an_invoice() -> None:
+    assert set(invoices.invoice_properties(_invoice(), TODAY)) | {"hs_invoice_status"} <= invoices.MIRRORED
+
+
+def test_a_rate_two_tax_codes_apply_is_one_line_of_their_sum() -> None:
+    gst = {"TaxRateRef": {"value": "1", "name": "GST"}}
+    invoice = _invoice(
+        TotalAmt=10.5,
+        TxnTaxDetail={
+            "TotalTax": 0.5,
+            "TaxLine": [{"Amount": 0.25, "TaxLineDetail": gst}, {"Amount": 0.25, "TaxLineDetail": gst}],
+        },
+        Line=[{"Id": "1", "Amount": 10.0, "DetailType": "SalesItemLineDetail", "SalesItemLineDetail": {"Qty": 1}}],
+    )
+    lines = invoices.line_item_properties(invoice, {})
+    assert [(p["name"], p["price"]) for p in lines.values()] == [("Item", "10"), ("GST", "0.50")]

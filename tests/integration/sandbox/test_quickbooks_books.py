@@ -99,6 +99,8 @@ def test_us_automated_sales_tax_taxes_the_taxable_lines_at_the_combined_rate(qui
     assert invoice["TxnTaxDetail"]["TotalTax"] == 8.63
     assert invoice["TotalAmt"] == 158.63
     assert "GlobalTaxCalculation" not in invoice
+    not_a_rate = _invoice(quickbooks, buyer, lines, TxnTaxDetail={"TxnTaxCodeRef": {"value": "TAX"}})
+    assert _fault_code(not_a_rate) == "2500"  # a transaction's code must carry rates
     before_tax = _ok(_invoice(quickbooks, buyer, [*lines, _discount(10)]), "Invoice")  # tax on the full amount
     assert before_tax["TotalAmt"] == 143.63
     after = _ok(_invoice(quickbooks, buyer, [*lines, _discount(10)], ApplyTaxAfterDiscount=True), "Invoice")

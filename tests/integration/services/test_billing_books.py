@@ -82,21 +82,26 @@ def test_a_uk_deal_is_billed_with_vat_a_discount_and_a_custom_line(wired: Wired)
 
 def test_a_us_deal_is_taxed_on_the_lines_whose_items_are_taxable(wired: Wired) -> None:
     _, contact = customer_with_contact(wired, "Bea")
+    _defaults(wired, custom_item=_qbo_item(wired, "Other charges", 0))
     gadget = _product(wired, "Gadget", "100", _qbo_item(wired, "Gadget", 100, Taxable=True))
     service = _product(wired, "Setup", "50", _qbo_item(wired, "Setup", 50, Taxable=False))
+    cable = _product(wired, "Cable", "1.13", _qbo_item(wired, "Cable", 1.13, Taxable=False))
     deal = _deal(
         wired,
         contact,
         [
             {"name": "Gadget", "quantity": "1", "price": "100", "hs_product_id": gadget},
             {"name": "Setup", "quantity": "1", "price": "50", "hs_product_id": service, "discount": "5"},
+            {"name": "Cable", "quantity": "1", "price": "1.13", "hs_product_id": cable, "hs_discount_percentage": "50"},
+            {"name": "Loyalty credit", "quantity": "1", "price": "-10"},  # a custom line, and a negative one
         ],
     )
     invoice = _invoice(wired, wired.billing().run_action("us-1", deal, {}))
-    codes = [line["SalesItemLineDetail"]["TaxCodeRef"]["value"] for line in invoice["Line"][:2]]
-    assert codes == ["TAX", "NON"]
+    sales = [line for line in invoice["Line"] if line["DetailType"] == "SalesItemLineDetail"]
+    billed = [(line["Amount"], line["SalesItemLineDetail"]["TaxCodeRef"]["value"]) for line in sales]
+    assert billed == [(100.0, "TAX"), (45.0, "NON"), (0.57, "NON"), (-10.0, "NON")]  # half of 1.13: 0.565 up
     assert invoice["TxnTaxDetail"]["TotalTax"] == 8.63  # 8.625% of the gadget
-    assert Decimal(str(invoice["TotalAmt"])) == Decimal("153.63")  # 100 + 45 + 8.63
+    assert Decimal(str(invoice["TotalAmt"])) == Decimal("144.20")  # 100 + 45 + 0.57 - 10 + 8.63
 
 
 def test_a_deal_in_another_currency_than_its_customer_is_refused_and_bills_nothing(wired: Wired) -> None:

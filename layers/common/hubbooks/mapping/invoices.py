@@ -193,14 +193,13 @@ def line_item_properties(invoice: dict[str, Any], products: dict[str, str]) -> d
             add("discount", name, description, ("1", money(-Decimal(str(line.get("Amount") or 0)))))
     if not included:
         tax = invoice.get("TxnTaxDetail") or {}
+        by_rate: dict[str, tuple[str, Decimal]] = {}  # one line a rate, though several codes may apply it
         for tax_line in tax.get("TaxLine") or []:
             rate = (tax_line.get("TaxLineDetail") or {}).get("TaxRateRef") or {}
-            add(
-                f"tax-{rate.get('value', '')}",
-                str(rate.get("name") or "Tax"),
-                "Tax",
-                ("1", money(tax_line.get("Amount"))),
-            )
+            name, amount = by_rate.get(str(rate.get("value", "")), (str(rate.get("name") or "Tax"), Decimal(0)))
+            by_rate[str(rate.get("value", ""))] = (name, amount + Decimal(str(tax_line.get("Amount") or 0)))
+        for rate_id, (name, amount) in by_rate.items():
+            add(f"tax-{rate_id}", name, "Tax", ("1", money(amount)))
         if not tax.get("TaxLine") and float(tax.get("TotalTax") or 0):
             add("tax", "Tax", "Tax", ("1", money(tax.get("TotalTax"))))
     return lines

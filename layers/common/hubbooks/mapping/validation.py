@@ -136,6 +136,8 @@ def _invoice_problems(where: str, mapping: FieldMapping) -> list[Problem]:
         problems.append(
             Problem(f"{where}.direction", "Invoices come from QuickBooks: map it QuickBooks → HubSpot only.")
         )
+    if len(mapping.hubspot_properties) > 1 or len(mapping.qbo_paths) > 1:
+        problems.append(Problem(where, "An invoice mapping copies one QuickBooks field into one HubSpot property."))
     return problems
 
 
@@ -153,8 +155,13 @@ def validate_deal_mappings(
             problems.append(Problem(f"{where}.deal", f"hubbooks fills '{deal}' itself; map another property."))
         elif (found.get("modificationMetadata") or {}).get("readOnlyValue"):
             problems.append(Problem(f"{where}.deal", f"HubSpot's {found.get('label') or deal} is read-only."))
-        if invoice not in invoice_properties:
+        source = invoice_properties.get(invoice)
+        if source is None:
             problems.append(Problem(f"{where}.invoice", f"HubSpot has no invoice property '{invoice}'."))
+        elif found is not None and found.get("type", "string") not in (source.get("type", "string"), "string"):
+            problems.append(
+                Problem(where, f"A deal {found.get('type')} cannot hold an invoice {source.get('type', 'string')}.")
+            )
     written = Counter(deal for deal, _ in mappings)
     problems += [
         Problem("deal_mappings", f"'{deal}' is filled by {n} mappings; map it once.")

@@ -129,6 +129,9 @@ class CreateInvoiceAction:
             "Line": self._lines(lines),
             "PrivateNote": f"HubSpot deal {deal_id}: {(deal.get('properties') or {}).get('dealname', '')}"[:4000],
         }
+        if not (self.qbo.preferences().get("TaxPrefs") or {}).get("PartnerTaxEnabled"):
+            # Outside US automated sales tax: HubSpot's prices are before tax, whatever the company's default.
+            body["GlobalTaxCalculation"] = "TaxExcluded"
         if inputs.due_in_days is not None:
             body["DueDate"] = (today + timedelta(days=inputs.due_in_days)).isoformat()
         if customer.base.get("email"):
@@ -227,9 +230,15 @@ class CreateInvoiceAction:
         quantity, price = _number(props, "quantity", 1.0), _number(props, "price", 0.0)
         off, percent = _number(props, "discount", 0.0), _number(props, "hs_discount_percentage", 0.0)
         name = props.get("name") or line["id"]
-        if not 0 <= percent <= 100 or off < 0 or off > price:
+        if not 0 <= percent <= 100 or off < 0 or off > abs(price):
             raise CannotBillError(f"Line item '{name}' has a discount of more than its price (or below nothing).")
-        net = price - off if off else price * (1 - percent / 100)
+        exact = (
+            Decimal(str(price)) - Decimal(str(off))
+            if off
+            else Decimal(str(price)) * (100 - Decimal(str(percent))) / 100
+        )
+        amount = (Decimal(str(quantity)) * exact).quantize(CENT, rounding=ROUND_HALF_UP)
+        net = float(exact.quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP))  # QuickBooks keeps six decimals
         description = str(props.get("description") or props.get("name") or "")
         if off or percent:
             given = f"{money(percent)}% off" if not off else f"{money(off)} off each"
@@ -239,7 +248,7 @@ class CreateInvoiceAction:
             detail["TaxCodeRef"] = {"value": tax_code}
         return {
             "DetailType": "SalesItemLineDetail",
-            "Amount": round(quantity * net, 2),
+            "Amount": float(amount),
             "Description": description[:4000],
             "SalesItemLineDetail": detail,
         }

@@ -118,6 +118,8 @@ class SettingsService:
             problems = validate(pair, list(wanted.field_mappings()), self._hubspot_properties(pair))
             if problems:
                 raise InvalidSettingsError(problems)
+        if wanted.invoice_defaults != current.invoice_defaults:
+            self._check_invoice_defaults(wanted)
         if wanted.deal_mappings != current.deal_mappings:
             problems = validate_deal_mappings(
                 [(m.deal, m.invoice) for m in wanted.deal_mappings],
@@ -299,6 +301,29 @@ class SettingsService:
                 problems.append(Problem(where, f"HubSpot has no list {list_id}."))
             elif hs_list.get("objectTypeId") != spec(pair).object_type_id:
                 problems.append(Problem(where, f"List '{hs_list.get('name')}' does not hold {pair}."))
+        if problems:
+            raise InvalidSettingsError(problems)
+
+    def _check_invoice_defaults(self, config: SyncConfig) -> None:
+        """The action's default tax code and custom-line item are ones QuickBooks offers (active, and a tax code
+        only where lines take one)."""
+        choices = self._accounts().invoice_choices()
+        defaults, problems = config.invoice_defaults, []
+        if defaults.tax_code and defaults.tax_code not in {c["value"] for c in choices["tax_codes"]}:
+            problems.append(
+                Problem(
+                    "invoice_defaults.tax_code",
+                    f"QuickBooks has no active tax code {defaults.tax_code} a line can take (a US company taxes a "
+                    "line by its item's Taxable: leave this empty).",
+                )
+            )
+        if defaults.custom_item and defaults.custom_item not in {i["value"] for i in choices["items"]}:
+            problems.append(
+                Problem(
+                    "invoice_defaults.custom_item",
+                    f"QuickBooks has no active item {defaults.custom_item} that sells (not a bundle or a category).",
+                )
+            )
         if problems:
             raise InvalidSettingsError(problems)
 

@@ -136,25 +136,29 @@ class Sweeper:
         return signals
 
     def overdue(self, today: date) -> list[SyncSignal] | None:
-        """Once a day: the open invoices that fell due since the last look (at the first, every open invoice
-        past due). Nothing in QuickBooks changes when a due date passes, so no webhook or CDC tells; each is
-        mirrored again, whatever version it was mirrored at, to read overdue on the invoice and its deal.
-        None when today was looked at already."""
+        """Once a day: the mirrored open invoices that fell due since the last look (at the first, every
+        mirrored open invoice past due). Nothing in QuickBooks changes when a due date passes, so no webhook or
+        CDC tells; each is mirrored again, whatever version it was mirrored at, to read overdue on the invoice
+        and its deal. Invoices never mirrored (older than the sync brings, or with the sync off) stay so. None
+        when today was looked at already."""
         last = self.cursors.get("quickbooks", "overdue")
         if last is not None and last.date() >= today:
             return None
         since = f" AND DueDate >= '{last.date().isoformat()}'" if last is not None else ""
         sql = f"select * from Invoice where Balance > '0' AND DueDate < '{today.isoformat()}'{since}"  # noqa: S608 - dates
+        due = [str(invoice["Id"]) for invoice in self.qbo.query_all(sql)]
+        mirrored = self.links.seen_versions(self.connection_id, Pair.INVOICES, Side.QUICKBOOKS, due)
         return [
             SyncSignal(
                 connection_id=self.connection_id,
                 pair=Pair.INVOICES,
                 side=Side.QUICKBOOKS,
-                record_id=str(invoice["Id"]),
+                record_id=invoice_id,
                 reason=Reason.SWEEP,
                 source_version=f"overdue-{today.isoformat()}",
             )
-            for invoice in self.qbo.query_all(sql)
+            for invoice_id in due
+            if invoice_id in mirrored
         ]
 
     def _search(

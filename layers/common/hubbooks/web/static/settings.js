@@ -229,11 +229,13 @@ function card(sync) {
   const filters = () => ({ lifecycle_stages: stages.values(), list_ids: lists.values() });
   const billing = state.filterChoices.invoices || { tax_codes: [], items: [] };
   const defaults = sync.invoice_defaults || {};
-  const named = (choices, none) => [["", none], ...choices.map((c) => [c.value, c.label])];
+  // A saved choice QuickBooks no longer offers stays listed, so saving the card does not drop it unseen.
+  const named = (choices, none, saved) => [["", none], ...choices.map((c) => [c.value, c.label]),
+    ...(saved && !choices.some((c) => c.value === saved) ? [[saved, `${saved} (no longer offered by QuickBooks)`]] : [])];
   const taxCode = options(el("select", { id: id("tax-code"), name: "tax_code" }),
-    named(billing.tax_codes, "None: each item's own tax code"), defaults.tax_code || "");
+    named(billing.tax_codes, "None: each item's own tax code", defaults.tax_code), defaults.tax_code || "");
   const customItem = options(el("select", { id: id("custom-item"), name: "custom_item" }),
-    named(billing.items, "None: refuse line items not in the product library"), defaults.custom_item || "");
+    named(billing.items, "None: refuse line items not in the product library", defaults.custom_item), defaults.custom_item || "");
   const invoiceDefaults = () => ({ tax_code: taxCode.value || null, custom_item: customItem.value || null });
   const invoices = pair === "invoices";
   // Each action marks the card busy, reloads every card, then says what happened (so a message means the
@@ -337,7 +339,8 @@ async function loadSyncs() {
     if (!known || sync.version >= known.version) state.syncs[sync.pair] = sync;
   }
   for (const pair of ["contacts", "invoices"]) {
-    if (!state.filterChoices[pair]) state.filterChoices[pair] = await api("GET", `/api/choices/${pair}`);
+    // What the pickers offer comes from the apps: when one cannot answer now, the cards show without it.
+    if (!state.filterChoices[pair]) state.filterChoices[pair] = await api("GET", `/api/choices/${pair}`).catch(() => undefined);
   }
   for (const sync of syncs.filter((s) => s.status.state === "not_set_up" && ["contacts", "products"].includes(s.pair))) {
     const summary = await api("GET", `/api/syncs/${sync.pair}/preview`);
