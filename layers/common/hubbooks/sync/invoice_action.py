@@ -120,22 +120,12 @@ class CreateInvoiceAction:
             raise CannotBillError(
                 "The deal has no line items. Add the products being sold to the deal, then run again."
             )
-        customer = self._linked(Pair.CONTACTS, contact_ids[0], "contact")
-        currency = self._currency(deal, customer)
-        body: dict[str, Any] = {
-            "CustomerRef": {"value": customer.qbo_id},
-            "CurrencyRef": {"value": currency},
-            "TxnDate": today.isoformat(),
-            "Line": self._lines(lines),
-            "PrivateNote": f"HubSpot deal {deal_id}: {(deal.get('properties') or {}).get('dealname', '')}"[:4000],
-        }
-        if not (self.qbo.preferences().get("TaxPrefs") or {}).get("PartnerTaxEnabled"):
-            # Outside US automated sales tax: HubSpot's prices are before tax, whatever the company's default.
-            body["GlobalTaxCalculation"] = "TaxExcluded"
+        props = deal.get("properties") or {}
+        note = f"HubSpot deal {deal_id}: {props.get('dealname', '')}"
+        body = self.invoice_body(contact_ids[0], lines, str(props.get("deal_currency_code") or ""), note)
+        body["TxnDate"] = today.isoformat()
         if inputs.due_in_days is not None:
             body["DueDate"] = (today + timedelta(days=inputs.due_in_days)).isoformat()
-        if customer.base.get("email"):
-            body["BillEmail"] = {"Address": customer.base["email"]}
         if inputs.memo:
             body["CustomerMemo"] = {"value": inputs.memo}
         invoice = self.qbo.write("Invoice", body, request_id(self.engine.connection_id, callback_id, "inv"))
@@ -154,8 +144,32 @@ class CreateInvoiceAction:
             number=str(invoice.get("DocNumber") or ""),
             status=status(invoice, today),
             total=money(invoice.get("TotalAmt", 0)),
-            error=" ".join(n for n in (_difference(invoice, lines, self._tax_rates(lines)), note) if n),
+            error=" ".join(n for n in (self.difference(invoice, lines), note) if n),
         )
+
+    def invoice_body(
+        self, contact_id: str, lines: list[dict[str, Any]], currency: str, note: str, what: str = "deal"
+    ) -> dict[str, Any]:
+        """A QuickBooks invoice of HubSpot line items (read with LINE_READ) to the contact's customer (synced
+        first when not linked), in `currency` (blank: the customer's; `what` is billed, for a refusal's words),
+        with a private note."""
+        customer = self._linked(Pair.CONTACTS, contact_id, "contact")
+        body: dict[str, Any] = {
+            "CustomerRef": {"value": customer.qbo_id},
+            "CurrencyRef": {"value": self._currency(currency, customer, what)},
+            "Line": self._lines(lines),
+            "PrivateNote": note[:4000],
+        }
+        if not (self.qbo.preferences().get("TaxPrefs") or {}).get("PartnerTaxEnabled"):
+            # Outside US automated sales tax: HubSpot's prices are before tax, whatever the company's default.
+            body["GlobalTaxCalculation"] = "TaxExcluded"
+        if customer.base.get("email"):
+            body["BillEmail"] = {"Address": customer.base["email"]}
+        return body
+
+    def difference(self, invoice: dict[str, Any], lines: list[dict[str, Any]]) -> str:
+        """A word when the invoice's total is not what HubSpot makes of the line items (empty when it is)."""
+        return _difference(invoice, lines, self._tax_rates(lines))
 
     def _tax_rates(self, lines: list[dict[str, Any]]) -> dict[str, float] | None:
         """HubSpot's tax rates, when a line has one and the install may read them (None: compare before tax)."""
@@ -166,15 +180,14 @@ class CreateInvoiceAction:
         except ValidationFaultError:  # installed before hubbooks asked for tax_rates.read
             return None
 
-    def _currency(self, deal: dict[str, Any], customer: Link) -> str:
-        """The customer's currency, which QuickBooks bills it in; a deal in another is refused, never converted."""
+    def _currency(self, wanted: str, customer: Link, what: str) -> str:
+        """The customer's currency, which QuickBooks bills it in; another asked for is refused, never converted."""
         record = self.qbo.read("Customer", customer.qbo_id)
         kept = str((record.get("CurrencyRef") or {}).get("value") or "")
-        wanted = str((deal.get("properties") or {}).get("deal_currency_code") or kept)
-        if wanted != kept:
+        if wanted and wanted != kept:
             raise CannotBillError(
-                f"The deal is in {wanted}, but QuickBooks bills {record.get('DisplayName', 'the customer')} in {kept} "
-                "and a customer's currency cannot change. Set the deal's currency to "
+                f"The {what} is in {wanted}, but QuickBooks bills {record.get('DisplayName', 'the customer')} in "
+                f"{kept} and a customer's currency cannot change. Set the {what}'s currency to "
                 f"{kept}, or bill it to a customer kept in {wanted}."
             )
         return kept
