@@ -119,3 +119,65 @@ def run(product: SandboxedProduct, report: Report, browser: Browser) -> None:
         message == mirrored_message == inputs["memo"],
         f"the invoice's message reached the HubSpot invoice ('{mirrored_message}') and the deal ('{message}')",
     )
+
+    _invoice_from_hubspot(product, report, browser, contact["id"], workshop["id"])
+
+
+def _invoice_from_hubspot(
+    product: SandboxedProduct, report: Report, browser: Browser, contact_id: str, product_id: str
+) -> None:
+    """Invoices both ways: one made in HubSpot (VAT from HubSpot's tax rate library) reaches QuickBooks with the
+    same total, is paid there, and reads paid in HubSpot."""
+    hubspot, quickbooks, gateway = product.hubspot_admin, product.quickbooks_admin, product.devstack.gateway_url
+    settings = browser.get(f"{gateway}/api/syncs/invoices").json()
+    turned = browser.request(
+        "PUT", f"{gateway}/api/syncs/invoices", json={"version": settings["version"], "hubspot_invoices": True}
+    )
+    report.say(f"  invoices both ways: on (PUT /api/syncs/invoices -> {turned.status_code})")
+    vat = hubspot.add_tax_rate("VAT", 20)
+    invoice = hubspot.create("invoices", {"hs_currency": "GBP", "hs_comments": "Spring workshop"})
+    hubspot.associate("invoices", invoice["id"], "contacts", contact_id)
+    line = hubspot.create(
+        "line_items",
+        {
+            "name": "Hat-making workshop",
+            "quantity": "1",
+            "price": "250",
+            "hs_product_id": product_id,
+            "hs_tax_rate_group_id": vat,
+        },
+    )
+    hubspot.associate("line_items", line["id"], "invoices", invoice["id"])
+    hubspot.update("invoices", invoice["id"], {"hs_invoice_status": "open"})
+    product.settle()
+
+    def mirrored() -> dict[str, str]:
+        found = next(r for r in hubspot.records("invoices") if r["id"] == invoice["id"])
+        return {str(k): str(v) for k, v in found["properties"].items()}
+
+    made = next((i for i in quickbooks.records("Invoice") if i["Id"] == mirrored().get("qbo_invoice_id")), None)
+    report.check(
+        "an invoice made in HubSpot appears in QuickBooks with the same total",
+        made is not None and made["TotalAmt"] == 300.0,
+        f"HubSpot invoice {invoice['id']}: 250 and 20% VAT in HubSpot; QuickBooks invoice {made['DocNumber']} for "
+        f"{made['TotalAmt']:.2f} GBP (VAT {made['TxnTaxDetail']['TotalTax']:.2f})"
+        if made
+        else "not in QuickBooks",
+    )
+    if made is None:
+        return
+    quickbooks.create(
+        "Payment",
+        {
+            "CustomerRef": made["CustomerRef"],
+            "TotalAmt": made["TotalAmt"],
+            "Line": [{"Amount": made["TotalAmt"], "LinkedTxn": [{"TxnId": made["Id"], "TxnType": "Invoice"}]}],
+        },
+    )
+    product.settle()
+    shown = mirrored()
+    report.check(
+        "paid in QuickBooks, shown paid in HubSpot",
+        shown.get("qbo_invoice_status") == "paid" and shown.get("qbo_invoice_balance") == "0",
+        f"the HubSpot invoice reads {shown.get('qbo_invoice_status')}, balance {shown.get('qbo_invoice_balance')}",
+    )

@@ -1,5 +1,6 @@
 """Which HubSpot webhook events become signals: contacts and products always, deals only when associations
-change (invoices attached or removed); our own deal figure writes do not come back as work."""
+change (invoices attached or removed), invoices when a person changes them; our own writes do not come back as
+work."""
 
 from hubbooks.hubspot.webhooks import parse_batch, to_signal
 from hubbooks.models.signals import Pair
@@ -40,3 +41,24 @@ def test_the_apps_own_write_to_its_own_property_is_no_work_but_anyone_elses_is()
     ]
     events = parse_batch([{**_event("contact.propertyChange"), **kind} for kind in kinds])
     assert [to_signal(e, "c1") is not None for e in events] == [False, True, True, True, False]
+
+
+def test_invoice_events_a_person_causes_become_signals_and_the_mirrors_own_do_not() -> None:
+    invoice = {**_event("object.propertyChange"), "objectTypeId": "0-53", "propertyName": "hs_invoice_status"}
+    person = {"changeSource": "CRM_UI", "sourceId": "userId:1"}
+    mirror = {"changeSource": "INTEGRATION", "appId": 9, "sourceId": "9"}
+    kinds = [
+        {**invoice, **person},
+        {**invoice, **mirror},
+        {**invoice, **person, "subscriptionType": "object.creation"},
+        {**invoice, **person, "subscriptionType": "object.deletion"},
+        {**invoice, **person, "objectTypeId": "0-46"},  # notes
+    ]
+    signals = [to_signal(e, "c1") for e in parse_batch(kinds)]
+    assert [(s.pair, s.side.value) if s else None for s in signals] == [
+        (Pair.INVOICES, "hs"),
+        None,
+        (Pair.INVOICES, "hs"),
+        None,
+        None,
+    ]

@@ -25,6 +25,9 @@ class _Recording:
     def invoice(self, signal: SyncSignal) -> Result:
         return self.handle(signal)
 
+    def hubspot_invoice(self, signal: SyncSignal) -> Result:
+        return self.handle(signal)
+
     def payment(self, signal: SyncSignal) -> Result:
         return self.handle(signal)
 
@@ -135,13 +138,13 @@ def test_live_changes_gathered_in_one_message_run_as_one_batch_of_no_job() -> No
     assert services.progress == []
 
 
-@pytest.mark.parametrize(("pair", "side"), [(Pair.INVOICES, Side.HUBSPOT), (Pair.PAYMENTS, Side.HUBSPOT)])
+@pytest.mark.parametrize(("pair", "side"), [(Pair.PAYMENTS, Side.HUBSPOT), (Pair.DEALS, Side.QUICKBOOKS)])
 def test_a_change_on_a_side_that_is_not_synced_is_skipped_and_says_why(pair: Pair, side: Side) -> None:
     services = _Services()
     handled = dispatch(_signal(pair, side=side), services)
     assert (handled.result.outcome, handled.result.detail) == (
         Outcome.SKIPPED,
-        f"{pair} changes on the hs side are not synced",
+        f"{pair} changes on the {side} side are not synced",
     )
     assert services.billing_service is not None
     assert services.billing_service.seen == []

@@ -28,6 +28,7 @@ _V3_DECODE = {
     "%3B": ";",
 }
 _OBJECT_PAIRS = {"contact": Pair.CONTACTS, "product": Pair.PRODUCTS, "deal": Pair.DEALS}
+_OBJECT_TYPE_PAIRS = {"0-53": Pair.INVOICES}  # `object.*` subscriptions name the type by id
 _CHANGES = {
     "creation": Change.UPSERT,
     "propertyChange": Change.UPSERT,
@@ -130,10 +131,12 @@ def parse_batch(payload: Any) -> list[HubSpotEvent]:
 def to_signal(event: HubSpotEvent, connection_id: str) -> SyncSignal | None:
     """The signal an event means, or None for objects and kinds hubbooks does not sync from HubSpot."""
     subject, _, kind = event.subscription_type.partition(".")
-    pair = _OBJECT_PAIRS.get(subject)
+    pair = _OBJECT_TYPE_PAIRS.get(event.object_type_id or "") if subject == "object" else _OBJECT_PAIRS.get(subject)
     change = _CHANGES.get(kind)
     if pair is None or change is None:
         return None
+    if pair is Pair.INVOICES and (change is not Change.UPSERT or _by_this_app(event)):
+        return None  # what the mirror writes, and deletions (QuickBooks keeps an invoice once it has it)
     if pair is Pair.DEALS and kind != "associationChange":  # only invoices attached or removed move its figures
         return None
     if kind == "propertyChange" and _own_write(event):
@@ -154,10 +157,10 @@ def to_signal(event: HubSpotEvent, connection_id: str) -> SyncSignal | None:
 
 
 def _own_write(event: HubSpotEvent) -> bool:
-    """The app's change to one of its own properties: HubSpot names an integration, this app, as its source."""
-    return (
-        event.property_name in _OWN_PROPERTIES
-        and event.change_source == "INTEGRATION"
-        and event.app_id is not None
-        and event.source_id == str(event.app_id)
-    )
+    """The app's change to one of its own properties."""
+    return event.property_name in _OWN_PROPERTIES and _by_this_app(event)
+
+
+def _by_this_app(event: HubSpotEvent) -> bool:
+    """HubSpot names an integration, this app, as the change's source."""
+    return event.change_source == "INTEGRATION" and event.app_id is not None and event.source_id == str(event.app_id)

@@ -81,6 +81,7 @@ class SyncChanges(BaseModel):
     bring_since: date | None = None
     invoice_defaults: InvoiceDefaults | None = None
     deal_mappings: list[DealMapping] | None = Field(default=None, max_length=50)
+    hubspot_invoices: bool | None = None
 
 
 class SyncConfig(BaseModel):
@@ -103,6 +104,9 @@ class SyncConfig(BaseModel):
     mappings: list[MappingSpec] = Field(default_factory=list)
     invoice_defaults: InvoiceDefaults = Field(default_factory=InvoiceDefaults)
     deal_mappings: list[DealMapping] = Field(default_factory=list)
+    hubspot_invoices: bool = Field(
+        default=False, description="Invoices only: invoices made open in HubSpot become QuickBooks invoices too"
+    )
 
     @classmethod
     def default(cls, pair: Pair) -> "SyncConfig":

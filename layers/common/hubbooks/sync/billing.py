@@ -13,6 +13,7 @@ from hubbooks.store.billing import ActionRun, BillingStore
 from hubbooks.store.sync_store import DynamoSyncStore
 from hubbooks.sync import failures
 from hubbooks.sync.engine import Outcome, Result
+from hubbooks.sync.hubspot_invoices import HubSpotInvoices
 from hubbooks.sync.invoice_action import FAIL, ActionInputs, CreateInvoiceAction, Outputs
 from hubbooks.sync.invoices import InvoiceMirror
 from hubbooks.sync.payments import PaymentMirror
@@ -41,10 +42,15 @@ class Billing:
         self.payments = payments
         self.action = action
         self.send = send
+        self.hubspot_invoices = HubSpotInvoices(action)
 
     def invoice(self, signal: SyncSignal) -> Result:
         """A QuickBooks invoice changed: mirror it."""
         return self._recording(signal, lambda: self.invoices.handle(signal.record_id, signal.reason))
+
+    def hubspot_invoice(self, signal: SyncSignal) -> Result:
+        """A HubSpot invoice changed: one made open there goes to QuickBooks (when invoices go both ways)."""
+        return self._recording(signal, lambda: self.hubspot_invoices.handle(signal.record_id))
 
     def payment(self, signal: SyncSignal) -> Result:
         """A QuickBooks payment changed: its invoices again, and their deals' and contacts' timelines."""

@@ -20,6 +20,8 @@ class SignalHandler(Protocol):
 class BillingHandler(Protocol):
     def invoice(self, signal: SyncSignal) -> Result: ...
 
+    def hubspot_invoice(self, signal: SyncSignal) -> Result: ...
+
     def payment(self, signal: SyncSignal) -> Result: ...
 
     def deal(self, signal: SyncSignal) -> Result: ...
@@ -98,12 +100,14 @@ TWO_WAY = [(pair, side) for pair in (Pair.CONTACTS, Pair.PRODUCTS) for side in S
 RECORDS: dict[tuple[Pair, Side], RecordRoute] = {
     **dict.fromkeys(TWO_WAY, _engine),
     (Pair.INVOICES, Side.QUICKBOOKS): _billing(lambda billing, signal: billing.invoice(signal)),
+    (Pair.INVOICES, Side.HUBSPOT): _billing(lambda billing, signal: billing.hubspot_invoice(signal)),
     (Pair.PAYMENTS, Side.QUICKBOOKS): _billing(lambda billing, signal: billing.payment(signal)),
     (Pair.DEALS, Side.HUBSPOT): _billing(lambda billing, signal: billing.deal(signal)),
 }
 BATCHES: dict[tuple[Pair, Side], BatchRoute] = {
     **dict.fromkeys(TWO_WAY, _in_bulk),
     (Pair.INVOICES, Side.QUICKBOOKS): _one_by_one,
+    (Pair.INVOICES, Side.HUBSPOT): _one_by_one,
     (Pair.PAYMENTS, Side.QUICKBOOKS): _one_by_one,
 }
 

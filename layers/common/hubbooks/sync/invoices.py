@@ -33,6 +33,9 @@ class MirroredInvoice:
     deal_id: str | None
 
 
+HUBSPOT_ORIGIN = "hubspot"  # a link's base says so of an invoice made in HubSpot and brought to QuickBooks
+
+
 class DealRollup:
     """A deal's invoice properties, from the invoice of that deal updated last in QuickBooks."""
 
@@ -116,11 +119,14 @@ class InvoiceMirror:
         for object_type in ("invoices", "line_items"):
             app_properties.ensure(self.hubspot, object_type, self.schema_key)
         base = dict(link.base) if link else {}
+        made_in_hubspot = base.get("origin") == HUBSPOT_ORIGIN  # its lines and billing are HubSpot's own
         contact_id = self._contact(invoice, reason)
         props = mapping.invoice_properties(invoice, self.today())
+        if made_in_hubspot:
+            props.pop("hs_invoice_billable")
         props |= {m.hubspot: m.from_qbo(invoice) for m in self.store.config(Pair.INVOICES).field_mappings()}
         hubspot_id = str(self.hubspot.upsert("invoices", "qbo_invoice_id", invoice_id, props)["id"])
-        lines = self._lines(invoice, hubspot_id)
+        lines = 1 if made_in_hubspot else self._lines(invoice, hubspot_id)
         if contact_id != base.get("contact", "") and contact_id:
             if base.get("contact"):
                 self.hubspot.disassociate("invoices", hubspot_id, "contacts", base["contact"])
@@ -135,6 +141,8 @@ class InvoiceMirror:
             self.hubspot.update("invoices", hubspot_id, {"hs_invoice_status": wanted})
             status = wanted
         agreed = {"contact": contact_id or "", "deal": deal_id or "", "hs_invoice_status": status}
+        if made_in_hubspot:
+            agreed["origin"] = HUBSPOT_ORIGIN
         seen = {Side.QUICKBOOKS.value: str(invoice.get("SyncToken", ""))}
         self.store.save_link(
             Link(Pair.INVOICES, hubspot_id, invoice_id, agreed, link.version if link else 0, seen), link

@@ -108,7 +108,8 @@ class SettingsService:
             raise StaleSettingsError(f"{pair} is at version {current.version}, not {changes.version}")
         if changes.enabled and not current.set_up:
             raise RefusedError(409, f"The {pair} sync is not set up yet: preview it, then save and sync.")
-        if pair is not Pair.INVOICES and (changes.deal_mappings is not None or changes.invoice_defaults is not None):
+        billing = (changes.deal_mappings, changes.invoice_defaults, changes.hubspot_invoices)
+        if pair is not Pair.INVOICES and any(change is not None for change in billing):
             raise InvalidSettingsError([Problem("deal_mappings", "Only the invoices sync fills deals and bills them.")])
         wanted = current.changed(changes)
         mappings_changed = changes.mappings is not None and wanted.mappings != current.mappings

@@ -237,6 +237,7 @@ function card(sync) {
   const customItem = options(el("select", { id: id("custom-item"), name: "custom_item" }),
     named(billing.items, "None: refuse line items not in the product library", defaults.custom_item), defaults.custom_item || "");
   const invoiceDefaults = () => ({ tax_code: taxCode.value || null, custom_item: customItem.value || null });
+  const bothWays = el("input", { type: "checkbox", id: id("both-ways"), name: "hubspot_invoices", checked: Boolean(sync.hubspot_invoices) });
   const invoices = pair === "invoices";
   // Each action marks the card busy, reloads every card, then says what happened (so a message means the
   // page already shows the new state).
@@ -256,7 +257,7 @@ function card(sync) {
     const changes = { version: sync.version, enabled: enabled.checked };
     if (twoWay) Object.assign(changes, { direction: direction.value, policy: policy.value }, behaviours());
     if (pair === "contacts") changes.filters = filters();
-    if (invoices) changes.invoice_defaults = invoiceDefaults();
+    if (invoices) Object.assign(changes, { invoice_defaults: invoiceDefaults(), hubspot_invoices: bothWays.checked });
     const answer = await api("PUT", `/api/syncs/${pair}`, changes);
     return answer.job_id ? `${LABELS[pair]} is on: the initial sync started.` : "Saved.";
   });
@@ -275,7 +276,7 @@ function card(sync) {
     const changes = { version: sync.version };
     if (twoWay) Object.assign(changes, { direction: direction.value, policy: policy.value }, behaviours());
     if (pair === "contacts") changes.filters = filters();
-    if (invoices) changes.invoice_defaults = invoiceDefaults();
+    if (invoices) Object.assign(changes, { invoice_defaults: invoiceDefaults(), hubspot_invoices: bothWays.checked });
     if (!twoWay && since.value) changes.bring_since = since.value;
     return (await api("PUT", `/api/syncs/${pair}`, changes)).sync;
   };
@@ -315,6 +316,7 @@ function card(sync) {
     invoices && billing.tax_codes.length ? taxCode : "",
     invoices ? el("label", { for: id("custom-item"), text: "Workflow action: QuickBooks item for line items not in the product library" }) : "",
     invoices ? customItem : "",
+    invoices ? el("label", { for: id("both-ways") }, bothWays, " Invoices made open in HubSpot become QuickBooks invoices too") : "",
     setUp && !twoWay ? el("label", { for: id("since"), text: "Bring existing ones dated from (empty: all)" }) : "",
     setUp && !twoWay ? since : "",
     setUp ? "" : el("p", { class: "muted counts", text: `${status.linked} linked · ${status.errors} with errors` }),

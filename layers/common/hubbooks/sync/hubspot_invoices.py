@@ -1,0 +1,95 @@
+"""HubSpot invoices that open become QuickBooks invoices (when the invoices sync goes both ways): the same lines,
+tax, discounts and currency as the workflow action bills, linked to the HubSpot invoice, so that from then on
+the mirror keeps it in step with QuickBooks, the book of record for amounts, payments and voids."""
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from hubbooks.hubspot import app_properties
+from hubbooks.mapping.invoices import epoch_ms
+from hubbooks.models.signals import Pair, Reason, Side
+from hubbooks.sync.engine import Outcome, Result
+from hubbooks.sync.invoice_action import LINE_READ, CannotBillError, CreateInvoiceAction, request_id
+from hubbooks.sync.invoices import HUBSPOT_ORIGIN
+from hubbooks.sync.models import Link, SyncFailure
+from hubbooks.sync.ports import LinkConflictError
+
+READ = [
+    "hs_invoice_status",
+    "hs_currency",
+    "hs_invoice_date",
+    "hs_due_date",
+    "hs_number",
+    "hs_comments",
+    "qbo_invoice_id",
+]
+
+
+def _day(value: Any) -> date | None:
+    """A HubSpot date or datetime property as a calendar day (UTC)."""
+    moment = epoch_ms(str(value or ""))
+    return datetime.fromtimestamp(int(moment) / 1000, UTC).date() if moment else None
+
+
+class HubSpotInvoices:
+    def __init__(self, action: CreateInvoiceAction) -> None:
+        self.action = action
+        self.hubspot, self.qbo, self.store = action.hubspot, action.qbo, action.store
+        self.invoices = action.invoices
+
+    def handle(self, invoice_id: str) -> Result:
+        """Bring an open HubSpot invoice into QuickBooks once; drafts wait, and QuickBooks keeps it from then."""
+        config = self.store.config(Pair.INVOICES)
+        if not (config.syncing and config.hubspot_invoices):
+            return Result(Outcome.SKIPPED, "HubSpot invoices are not synced to QuickBooks")
+        if self.store.link_of(Pair.INVOICES, Side.HUBSPOT, invoice_id) is not None:
+            return Result(Outcome.UNCHANGED, "in QuickBooks already: QuickBooks keeps it from here")
+        invoice = self.hubspot.get("invoices", invoice_id, READ)
+        props = (invoice or {}).get("properties") or {}
+        if invoice is None or props.get("qbo_invoice_id"):  # gone, or the mirror of a QuickBooks invoice
+            return Result(Outcome.SKIPPED, "not an invoice made in HubSpot")
+        if props.get("hs_invoice_status") != "open":
+            return Result(Outcome.SKIPPED, f"a {props.get('hs_invoice_status') or 'draft'} invoice does not sync")
+        try:
+            return self._create(invoice_id, props)
+        except CannotBillError as problem:
+            failure = SyncFailure(
+                "cannot_bill", str(problem), "Fix the invoice in HubSpot; it is brought over again when it changes."
+            )
+            self.store.record_failure(Pair.INVOICES, Side.HUBSPOT, invoice_id, failure)
+            return Result(Outcome.FAILED, f"cannot_bill: {problem}")
+
+    def _create(self, invoice_id: str, props: dict[str, Any]) -> Result:
+        contacts = sorted(self.hubspot.associated("invoices", invoice_id, "contacts"), key=int)
+        if not contacts:
+            raise CannotBillError("The invoice has no contact, so there is no one to bill in QuickBooks.")
+        line_ids = self.hubspot.associated("invoices", invoice_id, "line_items")
+        lines = self.hubspot.batch_read("line_items", line_ids, LINE_READ) if line_ids else []
+        if not lines:
+            raise CannotBillError("The invoice has no line items.")
+        number = str(props.get("hs_number") or invoice_id)
+        note = f"HubSpot invoice {number}"
+        body = self.action.invoice_body(contacts[0], lines, str(props.get("hs_currency") or ""), note, "invoice")
+        for field, value in (
+            ("TxnDate", _day(props.get("hs_invoice_date"))),
+            ("DueDate", _day(props.get("hs_due_date"))),
+        ):
+            if value is not None:
+                body[field] = value.isoformat()
+        if props.get("hs_comments"):
+            body["CustomerMemo"] = {"value": str(props["hs_comments"])[:1000]}
+        # One QuickBooks invoice per HubSpot invoice, whichever worker or retry gets here (QuickBooks answers a
+        # repeated request id with its first answer).
+        made = self.qbo.write("Invoice", body, request_id(self.action.engine.connection_id, invoice_id, "hsinv"))
+        qbo_id = str(made["Id"])
+        app_properties.ensure(self.hubspot, "invoices", self.invoices.schema_key)
+        self.hubspot.update("invoices", invoice_id, {"qbo_invoice_id": qbo_id})
+        base = {"origin": HUBSPOT_ORIGIN, "contact": contacts[0], "deal": "", "hs_invoice_status": "open"}
+        try:
+            self.store.save_link(Link(Pair.INVOICES, invoice_id, qbo_id, base, 0, {}), None)
+        except LinkConflictError:
+            return Result(Outcome.UNCHANGED, f"QuickBooks invoice {made.get('DocNumber')} was linked meanwhile")
+        self.store.clear_failure(Pair.INVOICES, Side.HUBSPOT, invoice_id)
+        self.invoices.mirror(qbo_id, Reason.WEBHOOK)  # its number, total and status as QuickBooks made them
+        difference = self.action.difference(made, lines)
+        return Result(Outcome.CREATED, f"QuickBooks invoice {made.get('DocNumber')}. {difference}".strip(". "))
