@@ -38,6 +38,7 @@ from hubbooks.store.jobs import PREVIEW_JOBS, JobRepository
 from hubbooks.store.links import LinkLookup
 from hubbooks.store.previews import PreviewRepository
 from hubbooks.store.states import PendingConsents, StateRepository
+from hubbooks.store.sync_settings import SyncSettingsRepository
 from hubbooks.store.sync_store import DynamoSyncStore
 from hubbooks.store.table import Table
 from hubbooks.store.tokens import TokenRepository
@@ -405,6 +406,7 @@ def sweeper(connection: Connection) -> Sweeper:
         CursorRepository(table(), connection.connection_id),
         signal_sender(),
         links=LinkLookup(table()),
+        hubspot_invoices=SyncSettingsRepository(table(), connection.connection_id).get(Pair.INVOICES).hubspot_invoices,
     )
 
 

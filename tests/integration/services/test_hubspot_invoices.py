@@ -1,15 +1,19 @@
 """Invoices both ways: an invoice made open in HubSpot becomes one QuickBooks invoice, linked, whatever the
 webhooks do; QuickBooks then keeps it (a payment there shows paid on the HubSpot invoice)."""
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from hubbooks.errors import UnavailableError
 from hubbooks.models.signals import Pair, Reason, Side, SyncSignal
+from hubbooks.store.cursors import CursorRepository
+from hubbooks.store.links import LinkLookup
 from hubbooks.store.sync_settings import SyncSettingsRepository
 from hubbooks.sync.engine import Outcome
 from hubbooks.sync.models import Link
+from hubbooks.sync.sweep import Sweeper
 from tests.integration.services.conftest import Wired, customer_with_contact
 
 
@@ -109,3 +113,66 @@ def test_drafts_and_invoices_while_the_setting_is_off_stay_in_hubspot(wired: Wir
     skipped = wired.billing().hubspot_invoice(_signal(wired, draft))
     assert (skipped.outcome, skipped.detail) == (Outcome.SKIPPED, "a draft invoice does not sync")
     assert wired.quickbooks.admin.records("Invoice") == []
+
+
+def test_due_date_and_message_edits_follow_and_a_void_voids_while_nothing_is_paid(wired: Wired) -> None:
+    _both_ways(wired)
+    customer, contact = customer_with_contact(wired, "Rio")
+    invoice = _hubspot_invoice(wired, contact)
+    wired.billing().hubspot_invoice(_signal(wired, invoice))
+    [made] = wired.quickbooks.admin.records("Invoice")
+    wired.hubspot.admin.update("invoices", invoice, {"hs_due_date": "1801440000000", "hs_comments": "Net 30"})
+    edited = wired.billing().hubspot_invoice(_signal(wired, invoice))
+    assert (edited.outcome, edited.detail) == (Outcome.UPDATED, "CustomerMemo, DueDate to QuickBooks")
+    [after] = wired.quickbooks.admin.records("Invoice")
+    assert (after["DueDate"], after["CustomerMemo"]["value"], after["TotalAmt"]) == ("2027-02-01", "Net 30", 420.0)
+    assert wired.billing().hubspot_invoice(_signal(wired, invoice)).outcome is Outcome.UNCHANGED
+    wired.quickbooks.admin.create(
+        "Payment",
+        {
+            "CustomerRef": {"value": customer},
+            "TotalAmt": 20,
+            "Line": [{"Amount": 20, "LinkedTxn": [{"TxnId": made["Id"], "TxnType": "Invoice"}]}],
+        },
+    )
+    wired.hubspot.admin.update("invoices", invoice, {"hs_invoice_status": "voided"})
+    refused = wired.billing().hubspot_invoice(_signal(wired, invoice))
+    assert refused.outcome is Outcome.FAILED
+    failure = wired.store().failure(Pair.INVOICES, Side.HUBSPOT, invoice)
+    assert failure is not None
+    assert "has payments, so it cannot be voided from HubSpot" in failure.message
+    assert wired.quickbooks.admin.records("Invoice")[0]["TotalAmt"] == 420.0  # nothing voided
+
+
+def test_an_unpaid_invoice_voided_in_hubspot_is_voided_in_quickbooks(wired: Wired) -> None:
+    _both_ways(wired)
+    _, contact = customer_with_contact(wired, "Sam")
+    invoice = _hubspot_invoice(wired, contact)
+    wired.billing().hubspot_invoice(_signal(wired, invoice))
+    wired.hubspot.admin.update("invoices", invoice, {"hs_invoice_status": "voided"})
+    assert wired.billing().hubspot_invoice(_signal(wired, invoice)).outcome is Outcome.UPDATED
+    [voided] = wired.quickbooks.admin.records("Invoice")
+    assert voided["TotalAmt"] == 0
+    assert _properties(wired, invoice)["qbo_invoice_status"] == "voided"
+
+
+def test_a_lost_webhook_is_caught_by_the_sweep_and_makes_still_one_invoice(wired: Wired) -> None:
+    _both_ways(wired)
+    _, contact = customer_with_contact(wired, "Tia")
+    started = datetime.now(UTC) - timedelta(minutes=1)
+    invoice = _hubspot_invoice(wired, contact)  # its webhooks never came
+    sweeper = Sweeper(
+        wired.cid,
+        wired.qbo,
+        wired.hs,
+        CursorRepository(wired.table, wired.cid),
+        wired.sender(),
+        links=LinkLookup(wired.table),
+        hubspot_invoices=True,
+    )
+    sweeper.run(first_since=started)
+    signals = [s for s in wired.queued() if (s.pair, s.side) == (Pair.INVOICES, Side.HUBSPOT)]
+    assert [s.record_id for s in signals] == [invoice]
+    for signal in [*signals, *signals]:  # and its webhook after all, late
+        wired.billing().hubspot_invoice(signal)
+    assert len(wired.quickbooks.admin.records("Invoice")) == 1

@@ -2,11 +2,12 @@
 tax, discounts and currency as the workflow action bills, linked to the HubSpot invoice, so that from then on
 the mirror keeps it in step with QuickBooks, the book of record for amounts, payments and voids."""
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
 from hubbooks.hubspot import app_properties
-from hubbooks.mapping.invoices import epoch_ms
+from hubbooks.mapping.invoices import epoch_ms, is_voided
 from hubbooks.models.signals import Pair, Reason, Side
 from hubbooks.sync.engine import Outcome, Result
 from hubbooks.sync.invoice_action import LINE_READ, CannotBillError, CreateInvoiceAction, request_id
@@ -42,22 +43,64 @@ class HubSpotInvoices:
         config = self.store.config(Pair.INVOICES)
         if not (config.syncing and config.hubspot_invoices):
             return Result(Outcome.SKIPPED, "HubSpot invoices are not synced to QuickBooks")
-        if self.store.link_of(Pair.INVOICES, Side.HUBSPOT, invoice_id) is not None:
-            return Result(Outcome.UNCHANGED, "in QuickBooks already: QuickBooks keeps it from here")
+        link = self.store.link_of(Pair.INVOICES, Side.HUBSPOT, invoice_id)
+        if link is not None and link.base.get("origin") != HUBSPOT_ORIGIN:
+            return Result(Outcome.UNCHANGED, "the mirror of a QuickBooks invoice: QuickBooks keeps it")
         invoice = self.hubspot.get("invoices", invoice_id, READ)
+        if link is not None:
+            return self._recording(invoice_id, lambda: self._follow(invoice_id, link, invoice))
         props = (invoice or {}).get("properties") or {}
         if invoice is None or props.get("qbo_invoice_id"):  # gone, or the mirror of a QuickBooks invoice
             return Result(Outcome.SKIPPED, "not an invoice made in HubSpot")
         if props.get("hs_invoice_status") != "open":
             return Result(Outcome.SKIPPED, f"a {props.get('hs_invoice_status') or 'draft'} invoice does not sync")
+        return self._recording(invoice_id, lambda: self._create(invoice_id, props))
+
+    def _recording(self, invoice_id: str, work: Callable[[], Result]) -> Result:
+        """What cannot go to QuickBooks becomes the invoice's sync error, with its fix."""
         try:
-            return self._create(invoice_id, props)
+            result = work()
         except CannotBillError as problem:
             failure = SyncFailure(
-                "cannot_bill", str(problem), "Fix the invoice in HubSpot; it is brought over again when it changes."
+                "cannot_bill", str(problem), "Fix the invoice in HubSpot, or in QuickBooks as it says."
             )
             self.store.record_failure(Pair.INVOICES, Side.HUBSPOT, invoice_id, failure)
             return Result(Outcome.FAILED, f"cannot_bill: {problem}")
+        self.store.clear_failure(Pair.INVOICES, Side.HUBSPOT, invoice_id)
+        return result
+
+    def _follow(self, invoice_id: str, link: Link, invoice: dict[str, Any] | None) -> Result:
+        """What HubSpot may change once its invoice is in QuickBooks: its due date and message follow, and a void
+        voids the QuickBooks invoice while nothing is paid on it; amounts and payments are QuickBooks' to keep."""
+        props = (invoice or {}).get("properties") or {}
+        if invoice is None:
+            return Result(Outcome.UNCHANGED, "deleted in HubSpot: QuickBooks keeps its invoice")
+        current = self.qbo.read("Invoice", link.qbo_id)
+        edit = request_id(self.action.engine.connection_id, f"{invoice_id}-{current['SyncToken']}", "hsedit")
+        if props.get("hs_invoice_status") == "voided":
+            if is_voided(current):
+                return Result(Outcome.UNCHANGED, "voided in both")
+            if float(current.get("Balance") or 0) < float(current.get("TotalAmt") or 0):
+                raise CannotBillError(
+                    f"QuickBooks invoice {current.get('DocNumber')} has payments, so it cannot be voided from "
+                    "HubSpot. Remove the payments in QuickBooks first, or void it there."
+                )
+            self.qbo.write("Invoice", {"Id": link.qbo_id, "SyncToken": current["SyncToken"]}, edit, operation="void")
+            self.invoices.mirror(link.qbo_id, Reason.WEBHOOK)
+            return Result(Outcome.UPDATED, f"QuickBooks invoice {current.get('DocNumber')} voided")
+        changes: dict[str, Any] = {}
+        due = _day(props.get("hs_due_date"))
+        if due is not None and due.isoformat() != current.get("DueDate"):
+            changes["DueDate"] = due.isoformat()
+        message = str(props.get("hs_comments") or "")[:1000]
+        if message != str((current.get("CustomerMemo") or {}).get("value") or ""):
+            changes["CustomerMemo"] = {"value": message}
+        if not changes:
+            return Result(Outcome.UNCHANGED, "nothing QuickBooks takes from HubSpot changed")
+        body = {"Id": link.qbo_id, "SyncToken": current["SyncToken"], "sparse": True, **changes}
+        self.qbo.write("Invoice", body, edit)
+        self.invoices.mirror(link.qbo_id, Reason.WEBHOOK)
+        return Result(Outcome.UPDATED, f"{', '.join(sorted(changes))} to QuickBooks")
 
     def _create(self, invoice_id: str, props: dict[str, Any]) -> Result:
         contacts = sorted(self.hubspot.associated("invoices", invoice_id, "contacts"), key=int)
@@ -89,7 +132,6 @@ class HubSpotInvoices:
             self.store.save_link(Link(Pair.INVOICES, invoice_id, qbo_id, base, 0, {}), None)
         except LinkConflictError:
             return Result(Outcome.UNCHANGED, f"QuickBooks invoice {made.get('DocNumber')} was linked meanwhile")
-        self.store.clear_failure(Pair.INVOICES, Side.HUBSPOT, invoice_id)
         self.invoices.mirror(qbo_id, Reason.WEBHOOK)  # its number, total and status as QuickBooks made them
         difference = self.action.difference(made, lines)
         return Result(Outcome.CREATED, f"QuickBooks invoice {made.get('DocNumber')}. {difference}".strip(". "))

@@ -21,7 +21,11 @@ SEARCH_CAP = 10_000
 PAGE = 200
 CDC_PAIRS = {"Customer": Pair.CONTACTS, "Item": Pair.PRODUCTS, "Invoice": Pair.INVOICES, "Payment": Pair.PAYMENTS}
 _log = logging.getLogger(__name__)
-HUBSPOT_PAIRS = {Pair.CONTACTS: ("contacts", "lastmodifieddate"), Pair.PRODUCTS: ("products", "hs_lastmodifieddate")}
+HUBSPOT_PAIRS = {
+    Pair.CONTACTS: ("contacts", "lastmodifieddate"),
+    Pair.PRODUCTS: ("products", "hs_lastmodifieddate"),
+    Pair.INVOICES: ("invoices", "hs_lastmodifieddate"),  # searched only when invoices go both ways
+}
 
 
 @dataclass
@@ -62,6 +66,7 @@ class Sweeper:
         *,
         links: LinkLookup,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        hubspot_invoices: bool = False,
     ) -> None:
         self.connection_id = connection_id
         self.qbo = qbo
@@ -70,6 +75,7 @@ class Sweeper:
         self.sender = sender
         self.links = links
         self.now = now
+        self.hubspot_pairs = [p for p in HUBSPOT_PAIRS if p is not Pair.INVOICES or hubspot_invoices]
 
     def _since(self, provider: str, name: str, first_since: datetime) -> datetime:
         """Where to look from: the watermark less the overlap; the first sweep starts at `first_since`
@@ -84,7 +90,7 @@ class Sweeper:
             result.resync_needed = True  # CDC cannot look that far back: only a full resync catches up
             since = started - CDC_LIMIT + OVERLAP
         found = self._quickbooks(since, result)
-        for pair in HUBSPOT_PAIRS:
+        for pair in self.hubspot_pairs:
             found += self._hubspot(pair, self._since("hubspot", pair.value, first_since), started, result)
         overdue = self.overdue(started.date())
         if overdue is not None:
@@ -93,7 +99,7 @@ class Sweeper:
         self.cursors.put("quickbooks", "cdc", started)
         if overdue is not None:
             self.cursors.put("quickbooks", "overdue", started)
-        for pair in HUBSPOT_PAIRS:
+        for pair in self.hubspot_pairs:
             self.cursors.put("hubspot", pair.value, started)
         return result
 
