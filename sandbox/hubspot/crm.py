@@ -159,6 +159,7 @@ class Crm:
     # Record ids are unique across HubSpot, not per portal: portals of one sandbox share this counter.
     ids: Iterator[int] = field(default_factory=lambda: itertools.count(101))
     _event_ids: Iterator[int] = field(default_factory=lambda: itertools.count(1_000_001))
+    _invoice_numbers: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
     # -- events ------------------------------------------------------------------------------------
 
@@ -248,6 +249,9 @@ class Crm:
                 named.setdefault(value.lower(), set()).add(record.id)
 
     def _derive(self, record: Record) -> None:
+        if record.object_type == "invoices" and record.properties.get("hs_invoice_status") == "open":
+            # HubSpot numbers an invoice once it opens
+            record.properties.setdefault("hs_number", f"INV-{next(self._invoice_numbers):04d}")
         if record.object_type == "line_items":
             try:  # a unit discount, or else a percentage off, as HubSpot nets them
                 quantity = float(record.properties.get("quantity") or 1)

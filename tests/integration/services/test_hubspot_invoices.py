@@ -176,3 +176,49 @@ def test_a_lost_webhook_is_caught_by_the_sweep_and_makes_still_one_invoice(wired
     for signal in [*signals, *signals]:  # and its webhook after all, late
         wired.billing().hubspot_invoice(signal)
     assert len(wired.quickbooks.admin.records("Invoice")) == 1
+
+
+def test_a_new_contact_rebills_the_customer_and_changed_lines_are_refused_in_words(wired: Wired) -> None:
+    _both_ways(wired)
+    _, first = customer_with_contact(wired, "Uma")
+    other_customer, other = customer_with_contact(wired, "Vic")
+    invoice = _hubspot_invoice(wired, first)
+    wired.billing().hubspot_invoice(_signal(wired, invoice))
+    wired.hubspot.admin.associate("invoices", invoice, "contacts", other)
+    wired.hs.disassociate("invoices", invoice, "contacts", first)  # a person moved the invoice to Vic
+    moved = wired.billing().hubspot_invoice(_signal(wired, invoice))
+    assert (moved.outcome, moved.detail) == (Outcome.UPDATED, "BillEmail, CustomerRef to QuickBooks")
+    [made] = wired.quickbooks.admin.records("Invoice")
+    assert (made["CustomerRef"]["value"], made["BillEmail"]["Address"]) == (other_customer, "vic@example.com")
+    [line] = wired.hubspot.admin.associated("invoices", invoice, "line_items")[:1]
+    wired.hubspot.admin.update("line_items", line, {"quantity": "5"})
+    refused = wired.billing().hubspot_invoice(_signal(wired, invoice))
+    assert refused.outcome is Outcome.FAILED
+    failure = wired.store().failure(Pair.INVOICES, Side.HUBSPOT, invoice)
+    assert failure is not None
+    assert "keeps its lines as first billed" in failure.message
+    assert wired.quickbooks.admin.records("Invoice")[0]["TotalAmt"] == 420.0
+
+
+def test_its_deal_shows_it_paid_and_a_company_numbering_its_invoices_takes_hubspots_number(wired: Wired) -> None:
+    _both_ways(wired)
+    wired.quickbooks.admin.set_company(CustomTxnNumbers=True)
+    customer, contact = customer_with_contact(wired, "Wes")
+    deal = wired.hubspot.admin.create("deals", {"dealname": "Wes's order", "dealstage": "closedwon"})
+    invoice = _hubspot_invoice(wired, contact)
+    wired.hubspot.admin.associate("invoices", invoice, "deals", deal["id"])
+    number = _properties(wired, invoice)["hs_number"]  # HubSpot numbered it as it opened
+    wired.billing().hubspot_invoice(_signal(wired, invoice))
+    [made] = wired.quickbooks.admin.records("Invoice")
+    assert made["DocNumber"] == number
+    wired.quickbooks.admin.create(
+        "Payment",
+        {
+            "CustomerRef": {"value": customer},
+            "TotalAmt": 420,
+            "Line": [{"Amount": 420, "LinkedTxn": [{"TxnId": made["Id"], "TxnType": "Invoice"}]}],
+        },
+    )
+    wired.invoices().handle(made["Id"], Reason.WEBHOOK)
+    figures = next(r for r in wired.hubspot.admin.records("deals") if r["id"] == deal["id"])["properties"]
+    assert (figures["qbo_invoice_status"], figures["qbo_invoice_number"]) == ("paid", number)

@@ -2,6 +2,7 @@
 tax, discounts and currency as the workflow action bills, linked to the HubSpot invoice, so that from then on
 the mirror keeps it in step with QuickBooks, the book of record for amounts, payments and voids."""
 
+import hashlib
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
@@ -30,6 +31,13 @@ def _day(value: Any) -> date | None:
     """A HubSpot date or datetime property as a calendar day (UTC)."""
     moment = epoch_ms(str(value or ""))
     return datetime.fromtimestamp(int(moment) / 1000, UTC).date() if moment else None
+
+
+def _fingerprint(lines: list[dict[str, Any]]) -> str:
+    """What was billed of the line items: each one's product, name, quantity, price, discount and tax rate."""
+    keys = ("hs_product_id", "name", "quantity", "price", "discount", "hs_discount_percentage", "hs_tax_rate_group_id")
+    rows = sorted("|".join(str((line.get("properties") or {}).get(k) or "") for k in keys) for line in lines)
+    return hashlib.sha256("\n".join(rows).encode()).hexdigest()[:32]
 
 
 class HubSpotInvoices:
@@ -88,21 +96,41 @@ class HubSpotInvoices:
             self.qbo.write("Invoice", {"Id": link.qbo_id, "SyncToken": current["SyncToken"]}, edit, operation="void")
             self.invoices.mirror(link.qbo_id, Reason.WEBHOOK)
             return Result(Outcome.UPDATED, f"QuickBooks invoice {current.get('DocNumber')} voided")
+        contact, lines = self._parts(invoice_id)
+        paid = float(current.get("Balance") or 0) < float(current.get("TotalAmt") or 0)
         changes: dict[str, Any] = {}
+        if contact != link.base.get("contact"):  # billed to someone else now
+            if paid:
+                raise CannotBillError(
+                    f"QuickBooks invoice {current.get('DocNumber')} has payments from its customer, so it cannot go "
+                    "to another one. Move the payments in QuickBooks first, or bill the new contact anew."
+                )
+            customer = self.action.linked(Pair.CONTACTS, contact, "contact")
+            changes["CustomerRef"] = {"value": customer.qbo_id}
+            if customer.base.get("email"):
+                changes["BillEmail"] = {"Address": customer.base["email"]}
         due = _day(props.get("hs_due_date"))
         if due is not None and due.isoformat() != current.get("DueDate"):
             changes["DueDate"] = due.isoformat()
         message = str(props.get("hs_comments") or "")[:1000]
         if message != str((current.get("CustomerMemo") or {}).get("value") or ""):
             changes["CustomerMemo"] = {"value": message}
+        if changes:
+            body = {"Id": link.qbo_id, "SyncToken": current["SyncToken"], "sparse": True, **changes}
+            self.qbo.write("Invoice", body, edit)
+            self.invoices.mirror(link.qbo_id, Reason.WEBHOOK)
+        if _fingerprint(lines) != link.base.get("lines"):
+            raise CannotBillError(
+                f"The invoice's line items changed in HubSpot after it became QuickBooks invoice "
+                f"{current.get('DocNumber')}, which keeps its lines as first billed. Change them in QuickBooks, or "
+                "void this invoice and make a new one."
+            )
         if not changes:
             return Result(Outcome.UNCHANGED, "nothing QuickBooks takes from HubSpot changed")
-        body = {"Id": link.qbo_id, "SyncToken": current["SyncToken"], "sparse": True, **changes}
-        self.qbo.write("Invoice", body, edit)
-        self.invoices.mirror(link.qbo_id, Reason.WEBHOOK)
         return Result(Outcome.UPDATED, f"{', '.join(sorted(changes))} to QuickBooks")
 
-    def _create(self, invoice_id: str, props: dict[str, Any]) -> Result:
+    def _parts(self, invoice_id: str) -> tuple[str, list[dict[str, Any]]]:
+        """The invoice's contact (its lowest id) and line items, as HubSpot holds them now."""
         contacts = sorted(self.hubspot.associated("invoices", invoice_id, "contacts"), key=int)
         if not contacts:
             raise CannotBillError("The invoice has no contact, so there is no one to bill in QuickBooks.")
@@ -110,9 +138,14 @@ class HubSpotInvoices:
         lines = self.hubspot.batch_read("line_items", line_ids, LINE_READ) if line_ids else []
         if not lines:
             raise CannotBillError("The invoice has no line items.")
-        number = str(props.get("hs_number") or invoice_id)
-        note = f"HubSpot invoice {number}"
-        body = self.action.invoice_body(contacts[0], lines, str(props.get("hs_currency") or ""), note, "invoice")
+        return contacts[0], lines
+
+    def _create(self, invoice_id: str, props: dict[str, Any]) -> Result:
+        contact, lines = self._parts(invoice_id)
+        number = str(props.get("hs_number") or "")
+        note = f"HubSpot invoice {number or invoice_id}"
+        currency = str(props.get("hs_currency") or "")
+        body = self.action.invoice_body(contact, lines, currency, note, what="invoice", number=number)
         for field, value in (
             ("TxnDate", _day(props.get("hs_invoice_date"))),
             ("DueDate", _day(props.get("hs_due_date"))),
@@ -127,7 +160,16 @@ class HubSpotInvoices:
         qbo_id = str(made["Id"])
         app_properties.ensure(self.hubspot, "invoices", self.invoices.schema_key)
         self.hubspot.update("invoices", invoice_id, {"qbo_invoice_id": qbo_id})
-        base = {"origin": HUBSPOT_ORIGIN, "contact": contacts[0], "deal": "", "hs_invoice_status": "open"}
+        deals = sorted(self.hubspot.associated("invoices", invoice_id, "deals"), key=int)
+        if deals:  # its deal's figures follow it, as a deal billed by the action
+            self.invoices.billing.set_invoice_deal(qbo_id, deals[0])
+        base = {
+            "origin": HUBSPOT_ORIGIN,
+            "contact": contact,
+            "deal": "",
+            "hs_invoice_status": "open",
+            "lines": _fingerprint(lines),
+        }
         try:
             self.store.save_link(Link(Pair.INVOICES, invoice_id, qbo_id, base, 0, {}), None)
         except LinkConflictError:

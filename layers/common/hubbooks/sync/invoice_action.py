@@ -148,21 +148,31 @@ class CreateInvoiceAction:
         )
 
     def invoice_body(
-        self, contact_id: str, lines: list[dict[str, Any]], currency: str, note: str, what: str = "deal"
+        self,
+        contact_id: str,
+        lines: list[dict[str, Any]],
+        currency: str,
+        note: str,
+        *,
+        what: str = "deal",
+        number: str = "",
     ) -> dict[str, Any]:
         """A QuickBooks invoice of HubSpot line items (read with LINE_READ) to the contact's customer (synced
         first when not linked), in `currency` (blank: the customer's; `what` is billed, for a refusal's words),
-        with a private note."""
-        customer = self._linked(Pair.CONTACTS, contact_id, "contact")
+        with a private note, and `number` as its number where the company numbers invoices itself."""
+        customer = self.linked(Pair.CONTACTS, contact_id, "contact")
         body: dict[str, Any] = {
             "CustomerRef": {"value": customer.qbo_id},
             "CurrencyRef": {"value": self._currency(currency, customer, what)},
             "Line": self._lines(lines),
             "PrivateNote": note[:4000],
         }
-        if not (self.qbo.preferences().get("TaxPrefs") or {}).get("PartnerTaxEnabled"):
+        preferences = self.qbo.preferences()
+        if not (preferences.get("TaxPrefs") or {}).get("PartnerTaxEnabled"):
             # Outside US automated sales tax: HubSpot's prices are before tax, whatever the company's default.
             body["GlobalTaxCalculation"] = "TaxExcluded"
+        if number and (preferences.get("SalesFormsPrefs") or {}).get("CustomTxnNumbers"):
+            body["DocNumber"] = number[:21]  # QuickBooks' longest
         if customer.base.get("email"):
             body["BillEmail"] = {"Address": customer.base["email"]}
         return body
@@ -192,7 +202,7 @@ class CreateInvoiceAction:
             )
         return kept
 
-    def _linked(self, pair: Pair, hubspot_id: str, noun: str) -> Link:
+    def linked(self, pair: Pair, hubspot_id: str, noun: str) -> Link:
         """The link of a HubSpot record to QuickBooks, synced through the engine first when not linked yet."""
         link = self.store.link_of(pair, Side.HUBSPOT, hubspot_id)
         if link is None:
@@ -229,7 +239,7 @@ class CreateInvoiceAction:
         props = line.get("properties") or {}
         product_id = props.get("hs_product_id")
         if product_id:
-            return self._linked(Pair.PRODUCTS, str(product_id), "product").qbo_id
+            return self.linked(Pair.PRODUCTS, str(product_id), "product").qbo_id
         if custom_item:
             return custom_item
         raise CannotBillError(

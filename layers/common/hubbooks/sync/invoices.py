@@ -141,8 +141,8 @@ class InvoiceMirror:
             self.hubspot.update("invoices", hubspot_id, {"hs_invoice_status": wanted})
             status = wanted
         agreed = {"contact": contact_id or "", "deal": deal_id or "", "hs_invoice_status": status}
-        if made_in_hubspot:
-            agreed["origin"] = HUBSPOT_ORIGIN
+        if made_in_hubspot:  # where it came from, and what HubSpot billed, stay known
+            agreed = base | agreed
         seen = {Side.QUICKBOOKS.value: str(invoice.get("SyncToken", ""))}
         self.store.save_link(
             Link(Pair.INVOICES, hubspot_id, invoice_id, agreed, link.version if link else 0, seen), link
