@@ -222,3 +222,22 @@ def test_its_deal_shows_it_paid_and_a_company_numbering_its_invoices_takes_hubsp
     wired.invoices().handle(made["Id"], Reason.WEBHOOK)
     figures = next(r for r in wired.hubspot.admin.records("deals") if r["id"] == deal["id"])["properties"]
     assert (figures["qbo_invoice_status"], figures["qbo_invoice_number"]) == ("paid", number)
+
+
+def test_a_uk_invoice_with_vat_and_a_discount_has_the_same_total_in_both(wired: Wired) -> None:
+    wired.quickbooks.admin.set_company(Country="GB")
+    _both_ways(wired)
+    repository = SyncSettingsRepository(wired.table, wired.cid)
+    config = repository.get(Pair.INVOICES)
+    defaults = config.invoice_defaults.model_copy(update={"tax_code": "2"})  # 20.0% S
+    repository.save(config.model_copy(update={"invoice_defaults": defaults}), config.version)
+    _, contact = customer_with_contact(wired, "Xan")
+    invoice = _hubspot_invoice(wired, contact, status="draft")
+    vat = wired.hubspot.admin.add_tax_rate("VAT", 20)
+    for line in wired.hubspot.admin.associated("invoices", invoice, "line_items"):
+        wired.hubspot.admin.update("line_items", line, {"hs_tax_rate_group_id": vat})
+    wired.hubspot.admin.update("invoices", invoice, {"hs_invoice_status": "open", "hs_currency": "GBP"})
+    result = wired.billing().hubspot_invoice(_signal(wired, invoice))
+    [made] = wired.quickbooks.admin.records("Invoice")
+    assert (made["TotalAmt"], made["TxnTaxDetail"]["TotalTax"]) == (504.0, 84.0)  # (240 + 180) and 20% VAT
+    assert result.detail == f"QuickBooks invoice {made['DocNumber']}"  # no difference from HubSpot's 504
