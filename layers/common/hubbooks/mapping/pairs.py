@@ -79,6 +79,9 @@ SPECS: dict[Pair, PairSpec] = {
     ),
 }
 DEFAULTS: dict[Pair, tuple[FieldMapping, ...]] = {pair: spec.defaults for pair, spec in SPECS.items()}
+# The QuickBooks entity and HubSpot object of every pair, the one-way ones too.
+QBO_ENTITY = {**{pair: s.entity for pair, s in SPECS.items()}, Pair.INVOICES: "Invoice", Pair.PAYMENTS: "Payment"}
+HUBSPOT_OBJECT = {**{pair: s.hubspot_object for pair, s in SPECS.items()}, Pair.INVOICES: "invoices"}
 
 
 def spec(pair: Pair) -> PairSpec:

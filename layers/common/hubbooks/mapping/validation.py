@@ -7,7 +7,7 @@ from typing import Any
 from hubbooks.mapping import transforms
 from hubbooks.mapping.fields import JOIN, FieldMapping
 from hubbooks.mapping.invoices import DEAL_FIELDS, MIRRORED
-from hubbooks.mapping.pairs import spec
+from hubbooks.mapping.pairs import QBO_ENTITY, spec
 from hubbooks.mapping.qbo_fields import qbo_field
 from hubbooks.models.signals import Pair
 
@@ -28,15 +28,6 @@ REQUIRED = {  # the keys matching and linking rest on
     Pair.CONTACTS: ("email", "qbo_customer_id"),
     Pair.PRODUCTS: ("name", "qbo_item_id"),
 }
-
-
-def entity_of(pair: Pair) -> str:
-    """The QuickBooks entity a pair's mappings read and write."""
-    return "Invoice" if pair is Pair.INVOICES else spec(pair).entity
-
-
-def hubspot_object_of(pair: Pair) -> str:
-    return "invoices" if pair is Pair.INVOICES else spec(pair).hubspot_object
 
 
 @dataclass(frozen=True)
@@ -75,7 +66,7 @@ def _problems(
     pair: Pair, where: str, mapping: FieldMapping, hubspot_properties: dict[str, dict[str, Any]]
 ) -> list[Problem]:
     problems: list[Problem] = []
-    entity = entity_of(pair)
+    entity = QBO_ENTITY[pair]
     if pair is Pair.INVOICES:
         problems += _invoice_problems(where, mapping)
     props = [(name, hubspot_properties.get(name)) for name in mapping.hubspot_properties]

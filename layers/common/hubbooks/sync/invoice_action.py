@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import BaseModel, Field, field_validator
 
 from hubbooks.errors import ValidationFaultError
-from hubbooks.mapping.invoices import status
+from hubbooks.mapping.invoices import status, tax_included
 from hubbooks.mapping.transforms import money
 from hubbooks.models.signals import Pair, Reason, Side, SyncSignal
 from hubbooks.sync import failures
@@ -281,7 +281,7 @@ def _difference(invoice: dict[str, Any], lines: list[dict[str, Any]], rates: dic
     """A word when the invoice's total does not come to the deal's line items as HubSpot computes them: after
     tax when HubSpot's tax rates are known, else before tax."""
     tax = Decimal(str((invoice.get("TxnTaxDetail") or {}).get("TotalTax") or 0))
-    included = invoice.get("GlobalTaxCalculation") == "TaxInclusive"
+    included = tax_included(invoice)
     total = Decimal(str(invoice.get("TotalAmt") or 0))
     hubspot = Decimal(0)
     for line in lines:

@@ -4,7 +4,7 @@ from collections.abc import Iterator
 from datetime import date
 
 from hubbooks.hubspot.client import HubSpotClient
-from hubbooks.mapping.pairs import SPECS
+from hubbooks.mapping.pairs import QBO_ENTITY, SPECS
 from hubbooks.models.signals import Pair, Reason, Side, SyncSignal
 from hubbooks.queue import BATCH, GroupedSender
 from hubbooks.quickbooks.client import QboClient
@@ -14,7 +14,6 @@ from hubbooks.store.jobs import JobRepository
 # 30, 30, 30 and 10: a quarter of the batch calls carried a tenth of the records, and the job ran at 73%.
 BATCH_IDS = 90
 # Billing pairs are read on the QuickBooks side only.
-QBO_ENTITY = {**{pair: s.entity for pair, s in SPECS.items()}, Pair.INVOICES: "Invoice", Pair.PAYMENTS: "Payment"}
 
 
 class InitialSync:

@@ -11,9 +11,9 @@ from pydantic import BaseModel, Field
 from hubbooks.hubspot import app_properties
 from hubbooks.hubspot.client import HubSpotClient
 from hubbooks.mapping import transforms
-from hubbooks.mapping.pairs import SPECS, spec
+from hubbooks.mapping.pairs import HUBSPOT_OBJECT, QBO_ENTITY, SPECS, spec
 from hubbooks.mapping.qbo_fields import QBO_FIELDS
-from hubbooks.mapping.validation import Problem, entity_of, hubspot_object_of, validate, validate_deal_mappings
+from hubbooks.mapping.validation import Problem, validate, validate_deal_mappings
 from hubbooks.models.signals import Pair, Reason, Side, SyncSignal
 from hubbooks.models.sync_config import CONFIGURABLE, EDITABLE_MAPPINGS, MAPPED, SyncChanges, SyncConfig
 from hubbooks.store.health import HealthRepository, Page
@@ -330,7 +330,7 @@ class SettingsService:
 
     def _hubspot_properties(self, pair: Pair) -> dict[str, dict[str, Any]]:
         """HubSpot's properties of the pair's object, the app's own among them (created if not yet)."""
-        return self._properties(hubspot_object_of(pair))
+        return self._properties(HUBSPOT_OBJECT[pair])
 
     def _properties(self, object_type: str) -> dict[str, dict[str, Any]]:
         client = self._hubspot()
@@ -347,7 +347,7 @@ class SettingsService:
             }
             for p in self._hubspot_properties(pair).values()
         ]
-        qbo = [vars(f) for f in QBO_FIELDS[entity_of(pair)]]
+        qbo = [vars(f) for f in QBO_FIELDS[QBO_ENTITY[pair]]]
         if pair in MAPPED and (joined := spec(pair).joined_names) is not None:
             (hubspot_name, hubspot_label), (qbo_path, qbo_label) = joined
             hubspot.append(
