@@ -19,7 +19,8 @@ def _mirrored(product: SandboxedProduct, qbo_id: str) -> list[dict[str, Any]]:
     return [r for r in product.hubspot_admin.records("invoices") if r["properties"].get("qbo_invoice_id") == qbo_id]
 
 
-def _pay(product: SandboxedProduct, invoice: dict[str, Any], amount: float) -> None:
+def pay(product: SandboxedProduct, invoice: dict[str, Any], amount: float) -> None:
+    """A payment on the invoice, as a person records it in QuickBooks."""
     product.quickbooks_admin.create(
         "Payment",
         {
@@ -122,10 +123,10 @@ def run(product: SandboxedProduct, report: Report, connection_id: str) -> None:
     if not invoices:
         return
     _overdue_by_date(product, report, connection_id, invoices[0], deal["id"])
-    _pay(product, invoices[0], 650.0)
+    pay(product, invoices[0], 650.0)
     product.settle()
     partial = _deal(product, deal["id"]).get("qbo_invoice_status")
-    _pay(product, invoices[0], 1000.0)
+    pay(product, invoices[0], 1000.0)
     product.settle()
     final = _mirrored(product, invoices[0]["Id"])[0]["properties"]
     events = hubspot.timeline("deals", deal["id"])
@@ -167,7 +168,7 @@ def run(product: SandboxedProduct, report: Report, connection_id: str) -> None:
     made = [r["id"] for r in hubspot.records("contacts") if r["properties"].get("email") == "dora.gone@example.com"]
     for contact_id in made:
         hubspot.delete("contacts", contact_id)
-    _pay(product, bill, float(bill["TotalAmt"]))
+    pay(product, bill, float(bill["TotalAmt"]))
     product.settle()
     again = [r["id"] for r in hubspot.records("contacts") if r["properties"].get("email") == "dora.gone@example.com"]
     shown = [e["tokens"]["status"] for contact_id in again for e in hubspot.timeline("contacts", contact_id)]

@@ -6,6 +6,7 @@ and an item for custom lines."""
 from decimal import Decimal
 from typing import Any
 
+from demo.billing import pay
 from demo.report import Report
 from devstack.browser import Browser
 from devstack.sandboxed import SandboxedProduct
@@ -166,14 +167,7 @@ def _invoice_from_hubspot(
     )
     if made is None:
         return
-    quickbooks.create(
-        "Payment",
-        {
-            "CustomerRef": made["CustomerRef"],
-            "TotalAmt": made["TotalAmt"],
-            "Line": [{"Amount": made["TotalAmt"], "LinkedTxn": [{"TxnId": made["Id"], "TxnType": "Invoice"}]}],
-        },
-    )
+    pay(product, made, made["TotalAmt"])
     product.settle()
     shown = mirrored()
     report.check(

@@ -17,6 +17,7 @@ from hubbooks.queue import GroupedSender, SignalQueue
 from hubbooks.quickbooks.client import QboClient
 from hubbooks.store.billing import BillingStore, TimelineTemplates
 from hubbooks.store.links import LinkLookup
+from hubbooks.store.sync_settings import SyncSettingsRepository
 from hubbooks.store.sync_store import DynamoSyncStore
 from hubbooks.store.table import Table
 from hubbooks.sync.adapters import HubSpotAdapter, QboAdapter
@@ -85,6 +86,12 @@ class Wired:
             self.sqs.delete_message_batch(QueueUrl=self.queue_url, Entries=entries)
         return signals
 
+    def save_settings(self, pair: Pair, **updates: Any) -> None:
+        """Change a pair's stored settings as a saved edit would."""
+        repository = SyncSettingsRepository(self.table, self.cid)
+        config = repository.get(pair)
+        repository.save(config.model_copy(update=updates), config.version)
+
     def link(self, pair: Pair, hubspot_id: str, qbo_id: str, **seen: str) -> Link:
         return self.store().save_link(Link(pair, hubspot_id, qbo_id, {}, 0, seen), None)
 
@@ -105,15 +112,29 @@ def wired(hubspot: Sandbox, quickbooks: Sandbox, monkeypatch: pytest.MonkeyPatch
         yield Wired(hubspot, quickbooks, hs, qbo, Table(table), sqs, queue_url)
 
 
-def customer_with_contact(wired: Wired, name: str) -> tuple[str, str]:
-    """A QuickBooks customer and its HubSpot contact, linked; answers (customer, contact)."""
+def customer_with_contact(wired: Wired, name: str, currency: str | None = None) -> tuple[str, str]:
+    """A QuickBooks customer (in `currency`, else the company's own) and its HubSpot contact, linked; answers
+    (customer, contact)."""
     email = f"{name.lower()}@example.com"
-    customer = wired.quickbooks.admin.create(
-        "Customer", {"DisplayName": name, "GivenName": name, "PrimaryEmailAddr": {"Address": email}}
-    )
+    body: dict[str, Any] = {"DisplayName": name, "GivenName": name, "PrimaryEmailAddr": {"Address": email}}
+    if currency:
+        body["CurrencyRef"] = {"value": currency}
+    customer = wired.quickbooks.admin.create("Customer", body)
     contact = wired.hubspot.admin.create("contacts", {"email": email, "firstname": name})
     wired.store().save_link(Link(Pair.CONTACTS, contact["id"], customer["Id"], {"email": email}), None)
     return str(customer["Id"]), str(contact["id"])
+
+
+def pay(wired: Wired, customer: str, invoice: str, amount: float, method: str | None = None) -> str:
+    """A payment of `amount` on one invoice, as a person records it in QuickBooks; its id."""
+    body: dict[str, Any] = {
+        "CustomerRef": {"value": customer},
+        "TotalAmt": amount,
+        "Line": [{"Amount": amount, "LinkedTxn": [{"TxnId": invoice, "TxnType": "Invoice"}]}],
+    }
+    if method:
+        body["PaymentMethodRef"] = {"value": "1", "name": method}
+    return str(wired.quickbooks.admin.create("Payment", body)["Id"])
 
 
 def item(wired: Wired, name: str) -> str:

@@ -6,15 +6,12 @@ from typing import Any
 
 from hubbooks.models.signals import Pair
 from hubbooks.models.sync_config import InvoiceDefaults
-from hubbooks.store.sync_settings import SyncSettingsRepository
 from hubbooks.sync.models import Link
 from tests.integration.services.conftest import Wired, customer_with_contact
 
 
 def _defaults(wired: Wired, **values: str) -> None:
-    repository = SyncSettingsRepository(wired.table, wired.cid)
-    config = repository.get(Pair.INVOICES)
-    repository.save(config.model_copy(update={"invoice_defaults": InvoiceDefaults(**values)}), config.version)
+    wired.save_settings(Pair.INVOICES, invoice_defaults=InvoiceDefaults(**values))
 
 
 def _qbo_item(wired: Wired, name: str, price: float, **fields: Any) -> str:
@@ -106,18 +103,13 @@ def test_a_us_deal_is_taxed_on_the_lines_whose_items_are_taxable(wired: Wired) -
 
 def test_a_deal_in_another_currency_than_its_customer_is_refused_and_bills_nothing(wired: Wired) -> None:
     wired.quickbooks.admin.set_company(Country="GB", Currencies=["EUR"])
-    email = "euro@example.com"
-    customer = wired.quickbooks.admin.create(
-        "Customer", {"DisplayName": "Euro", "CurrencyRef": {"value": "EUR"}, "PrimaryEmailAddr": {"Address": email}}
-    )
-    contact = wired.hubspot.admin.create("contacts", {"email": email})
-    wired.store().save_link(Link(Pair.CONTACTS, contact["id"], customer["Id"], {"email": email}), None)
+    _, contact = customer_with_contact(wired, "Euro", currency="EUR")
     _defaults(wired, tax_code="2")
     line = {"name": "Course", "quantity": "1", "price": "100", "hs_product_id": _product(wired, "Course", "100")}
-    outputs = wired.billing().run_action("fx-1", _deal(wired, contact["id"], [line], currency="GBP"), {})
+    outputs = wired.billing().run_action("fx-1", _deal(wired, contact, [line], currency="GBP"), {})
     assert outputs["hs_execution_state"] == "FAIL_CONTINUE"
     assert "The deal is in GBP, but QuickBooks bills Euro in EUR" in outputs["error_message"]
-    billed = _invoice(wired, wired.billing().run_action("fx-2", _deal(wired, contact["id"], [line], "EUR"), {}))
+    billed = _invoice(wired, wired.billing().run_action("fx-2", _deal(wired, contact, [line], "EUR"), {}))
     assert (billed["CurrencyRef"]["value"], billed["TotalAmt"]) == ("EUR", 120.0)
     assert len(wired.quickbooks.admin.records("Invoice")) == 1
 

@@ -8,19 +8,17 @@ import pytest
 
 from hubbooks.errors import UnavailableError
 from hubbooks.models.signals import Pair, Reason, Side, SyncSignal
+from hubbooks.models.sync_config import InvoiceDefaults
 from hubbooks.store.cursors import CursorRepository
 from hubbooks.store.links import LinkLookup
-from hubbooks.store.sync_settings import SyncSettingsRepository
 from hubbooks.sync.engine import Outcome
 from hubbooks.sync.models import Link
 from hubbooks.sync.sweep import Sweeper
-from tests.integration.services.conftest import Wired, customer_with_contact
+from tests.integration.services.conftest import Wired, customer_with_contact, pay
 
 
-def _both_ways(wired: Wired, on: bool = True) -> None:
-    repository = SyncSettingsRepository(wired.table, wired.cid)
-    config = repository.get(Pair.INVOICES)
-    repository.save(config.model_copy(update={"hubspot_invoices": on}), config.version)
+def _both_ways(wired: Wired) -> None:
+    wired.save_settings(Pair.INVOICES, hubspot_invoices=True)
 
 
 def _hubspot_invoice(wired: Wired, contact: str, status: str = "open") -> str:
@@ -79,14 +77,7 @@ def test_an_open_hubspot_invoice_becomes_one_quickbooks_invoice_and_shows_its_pa
     assert len(wired.hubspot.admin.associated("invoices", invoice, "line_items")) == 2
     # Webhooks again, late or twice: still one QuickBooks invoice.
     assert wired.billing().hubspot_invoice(_signal(wired, invoice)).outcome is Outcome.UNCHANGED
-    wired.quickbooks.admin.create(
-        "Payment",
-        {
-            "CustomerRef": {"value": customer},
-            "TotalAmt": 420,
-            "Line": [{"Amount": 420, "LinkedTxn": [{"TxnId": made["Id"], "TxnType": "Invoice"}]}],
-        },
-    )
+    pay(wired, customer, made["Id"], 420)
     wired.invoices().handle(made["Id"], Reason.WEBHOOK)
     assert _properties(wired, invoice)["qbo_invoice_status"] == "paid"
     assert len(wired.quickbooks.admin.records("Invoice")) == 1
@@ -127,14 +118,7 @@ def test_due_date_and_message_edits_follow_and_a_void_voids_while_nothing_is_pai
     [after] = wired.quickbooks.admin.records("Invoice")
     assert (after["DueDate"], after["CustomerMemo"]["value"], after["TotalAmt"]) == ("2027-02-01", "Net 30", 420.0)
     assert wired.billing().hubspot_invoice(_signal(wired, invoice)).outcome is Outcome.UNCHANGED
-    wired.quickbooks.admin.create(
-        "Payment",
-        {
-            "CustomerRef": {"value": customer},
-            "TotalAmt": 20,
-            "Line": [{"Amount": 20, "LinkedTxn": [{"TxnId": made["Id"], "TxnType": "Invoice"}]}],
-        },
-    )
+    pay(wired, customer, made["Id"], 20)
     wired.hubspot.admin.update("invoices", invoice, {"hs_invoice_status": "voided"})
     refused = wired.billing().hubspot_invoice(_signal(wired, invoice))
     assert refused.outcome is Outcome.FAILED
@@ -211,14 +195,7 @@ def test_its_deal_shows_it_paid_and_a_company_numbering_its_invoices_takes_hubsp
     wired.billing().hubspot_invoice(_signal(wired, invoice))
     [made] = wired.quickbooks.admin.records("Invoice")
     assert made["DocNumber"] == number
-    wired.quickbooks.admin.create(
-        "Payment",
-        {
-            "CustomerRef": {"value": customer},
-            "TotalAmt": 420,
-            "Line": [{"Amount": 420, "LinkedTxn": [{"TxnId": made["Id"], "TxnType": "Invoice"}]}],
-        },
-    )
+    pay(wired, customer, made["Id"], 420)
     wired.invoices().handle(made["Id"], Reason.WEBHOOK)
     figures = next(r for r in wired.hubspot.admin.records("deals") if r["id"] == deal["id"])["properties"]
     assert (figures["qbo_invoice_status"], figures["qbo_invoice_number"]) == ("paid", number)
@@ -227,10 +204,7 @@ def test_its_deal_shows_it_paid_and_a_company_numbering_its_invoices_takes_hubsp
 def test_a_uk_invoice_with_vat_and_a_discount_has_the_same_total_in_both(wired: Wired) -> None:
     wired.quickbooks.admin.set_company(Country="GB")
     _both_ways(wired)
-    repository = SyncSettingsRepository(wired.table, wired.cid)
-    config = repository.get(Pair.INVOICES)
-    defaults = config.invoice_defaults.model_copy(update={"tax_code": "2"})  # 20.0% S
-    repository.save(config.model_copy(update={"invoice_defaults": defaults}), config.version)
+    wired.save_settings(Pair.INVOICES, invoice_defaults=InvoiceDefaults(tax_code="2"))  # 20.0% S
     _, contact = customer_with_contact(wired, "Xan")
     invoice = _hubspot_invoice(wired, contact, status="draft")
     vat = wired.hubspot.admin.add_tax_rate("VAT", 20)

@@ -6,9 +6,7 @@ from typing import Any
 from hubbooks.mapping.fields import Direction
 from hubbooks.models.signals import Pair, Reason, Side
 from hubbooks.models.sync_config import DealMapping, MappingSpec
-from hubbooks.store.sync_settings import SyncSettingsRepository
 from hubbooks.sync.engine import Outcome
-from hubbooks.sync.models import Link
 from tests.integration.services.conftest import Wired, customer_with_contact, item, sales_line
 
 
@@ -77,9 +75,7 @@ def test_with_the_invoices_sync_off_nothing_is_read_or_written(wired: Wired) -> 
     invoice = wired.quickbooks.admin.create(
         "Invoice", {"CustomerRef": {"value": customer}, "Line": [sales_line(item(wired, "Hours"), 1)]}
     )
-    settings = SyncSettingsRepository(wired.table, wired.cid)
-    config = settings.get(Pair.INVOICES)
-    settings.save(config.model_copy(update={"enabled": False}), config.version)
+    wired.save_settings(Pair.INVOICES, enabled=False)
     wired.hubspot.admin.clear_calls()
     result = wired.invoices().handle(invoice["Id"], Reason.WEBHOOK)
     assert (result.outcome, result.detail) == (Outcome.SKIPPED, "the invoices sync is off")
@@ -96,12 +92,7 @@ def _line_total(wired: Wired, hubspot_invoice: str) -> Decimal:
 
 def test_a_uk_invoice_with_vat_a_discount_and_a_foreign_currency_adds_up_in_hubspot(wired: Wired) -> None:
     wired.quickbooks.admin.set_company(Country="GB", Currencies=["EUR"])
-    email = "eu@example.com"
-    customer = wired.quickbooks.admin.create(
-        "Customer", {"DisplayName": "Euro Ltd", "CurrencyRef": {"value": "EUR"}, "PrimaryEmailAddr": {"Address": email}}
-    )
-    contact = wired.hubspot.admin.create("contacts", {"email": email})
-    wired.store().save_link(Link(Pair.CONTACTS, contact["id"], customer["Id"], {"email": email}), None)
+    customer, _ = customer_with_contact(wired, "Eurostar", currency="EUR")
     vat, zero = sales_line(item(wired, "Consulting"), 3), sales_line(item(wired, "Books"), 1)
     vat["SalesItemLineDetail"]["TaxCodeRef"] = {"value": "2"}  # 20.0% S
     zero["SalesItemLineDetail"]["TaxCodeRef"] = {"value": "4"}  # 0.0% Z
@@ -109,7 +100,7 @@ def test_a_uk_invoice_with_vat_a_discount_and_a_foreign_currency_adds_up_in_hubs
         "DetailType": "DiscountLineDetail",
         "DiscountLineDetail": {"PercentBased": True, "DiscountPercent": 12.5},
     }
-    body = {"CustomerRef": {"value": customer["Id"]}, "Line": [vat, zero, discount]}
+    body = {"CustomerRef": {"value": customer}, "Line": [vat, zero, discount]}
     invoice = wired.quickbooks.admin.create("Invoice", body)
     wired.invoices().handle(invoice["Id"], Reason.WEBHOOK)
     mirrored = _hubspot_invoice(wired, invoice["Id"])["properties"]
@@ -130,11 +121,9 @@ def test_custom_invoice_and_deal_mappings_fill_the_persons_own_properties(wired:
         label = name.replace("_", " ").capitalize()
         definition = {"name": name, "label": label, "type": "string", "fieldType": "text", "groupName": group}
         wired.hs.create_property(object_type, definition)
-    repository = SyncSettingsRepository(wired.table, wired.cid)
-    config = repository.get(Pair.INVOICES)
     message = MappingSpec(hubspot="invoice_message", qbo="CustomerMemo.value", direction=Direction.TO_HUBSPOT)
     to_deal = DealMapping(deal="last_invoice_message", invoice="invoice_message")
-    repository.save(config.model_copy(update={"mappings": [message], "deal_mappings": [to_deal]}), config.version)
+    wired.save_settings(Pair.INVOICES, mappings=[message], deal_mappings=[to_deal])
     customer, contact = customer_with_contact(wired, "Pia")
     deal = wired.hubspot.admin.create("deals", {"dealname": "Pia's order", "dealstage": "closedwon"})
     wired.hubspot.admin.associate("deals", deal["id"], "contacts", contact)  # her only deal: the invoice's

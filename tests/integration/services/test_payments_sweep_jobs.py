@@ -9,7 +9,7 @@ from hubbooks.store.links import LinkLookup
 from hubbooks.sync.engine import Outcome
 from hubbooks.sync.jobs import InitialSync
 from hubbooks.sync.sweep import Sweeper
-from tests.integration.services.conftest import Wired, customer_with_contact, item, sales_line
+from tests.integration.services.conftest import Wired, customer_with_contact, item, pay, sales_line
 
 
 def _notes(wired: Wired) -> list[str]:
@@ -24,16 +24,7 @@ def _paid_invoice(wired: Wired, amount: float, method: str = "Check") -> tuple[s
         "Invoice", {"CustomerRef": {"value": customer}, "Line": [sales_line(item(wired, "Hours"), 1)]}
     )
     wired.invoices().handle(invoice["Id"], Reason.WEBHOOK)
-    payment = wired.quickbooks.admin.create(
-        "Payment",
-        {
-            "CustomerRef": {"value": customer},
-            "TotalAmt": amount,
-            "PaymentMethodRef": {"value": "1", "name": method},
-            "Line": [{"Amount": amount, "LinkedTxn": [{"TxnId": invoice["Id"], "TxnType": "Invoice"}]}],
-        },
-    )
-    return str(invoice["Id"]), str(payment["Id"]), contact
+    return str(invoice["Id"]), pay(wired, customer, invoice["Id"], amount, method), contact
 
 
 def test_without_a_developer_key_a_payment_is_a_note_on_the_contact_and_told_again_only_when_edited(
@@ -157,14 +148,7 @@ def test_an_open_invoice_turns_overdue_by_the_date_alone_once_a_day_and_paid_aft
     mirror.today = lambda: tomorrow
     mirror.handle(due_today, Reason.SWEEP)
     assert status(due_today) == "overdue"
-    wired.quickbooks.admin.create(
-        "Payment",
-        {
-            "CustomerRef": {"value": customer},
-            "TotalAmt": 50,
-            "Line": [{"Amount": 50, "LinkedTxn": [{"TxnId": due_today, "TxnType": "Invoice"}]}],
-        },
-    )
+    pay(wired, customer, due_today, 50)
     mirror.handle(due_today, Reason.WEBHOOK)
     assert status(due_today) == "paid"
     assert sweep(tomorrow + timedelta(days=1)) == set()  # paid: no longer open
