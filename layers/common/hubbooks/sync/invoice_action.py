@@ -227,7 +227,9 @@ class CreateInvoiceAction:
         """The deal's line items as QuickBooks sales lines: each product's item (custom lines on the default item
         for them), the discount netted into the unit price, a tax code where the item has none."""
         defaults = self.store.config(Pair.INVOICES).invoice_defaults
-        items = [self._item_of(line, defaults.custom_item) for line in lines]
+        products = [str(p) for line in lines if (p := (line.get("properties") or {}).get("hs_product_id"))]
+        known = self.store.links_of(Pair.PRODUCTS, Side.HUBSPOT, products)  # one batch read; the rest synced
+        items = [self._item_of(line, defaults.custom_item, known) for line in lines]
         codes = {}
         if defaults.tax_code:
             quoted = ", ".join(f"'{i}'" for i in dict.fromkeys(items))
@@ -235,11 +237,12 @@ class CreateInvoiceAction:
             codes = {str(i["Id"]): defaults.tax_code for i in found if not i.get("SalesTaxCodeRef")}
         return [self._line(line, item, codes.get(item)) for line, item in zip(lines, items, strict=True)]
 
-    def _item_of(self, line: dict[str, Any], custom_item: str | None) -> str:
+    def _item_of(self, line: dict[str, Any], custom_item: str | None, known: dict[str, Link | None]) -> str:
         props = line.get("properties") or {}
         product_id = props.get("hs_product_id")
         if product_id:
-            return self.linked(Pair.PRODUCTS, str(product_id), "product").qbo_id
+            link = known.get(str(product_id)) or self.linked(Pair.PRODUCTS, str(product_id), "product")
+            return link.qbo_id
         if custom_item:
             return custom_item
         raise CannotBillError(

@@ -241,11 +241,8 @@ class InvoiceMirror:
 
     def _lines(self, invoice: dict[str, Any], hubspot_id: str) -> int:
         """Line items matching the invoice's lines (upserted on their QBO line key); answers how many."""
-        products: dict[str, str] = {}
-        for item_id in mapping.item_ids(invoice):
-            product = self.store.link_of(Pair.PRODUCTS, Side.QUICKBOOKS, item_id)
-            if product is not None:
-                products[item_id] = product.hubspot_id
+        linked = self.store.links_of(Pair.PRODUCTS, Side.QUICKBOOKS, mapping.item_ids(invoice))  # one batch read
+        products = {item_id: link.hubspot_id for item_id, link in linked.items() if link is not None}
         wanted = mapping.line_item_properties(invoice, products)
         existing_ids = self.hubspot.associated("invoices", hubspot_id, "line_items")
         existing = {
