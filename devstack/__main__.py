@@ -54,7 +54,8 @@ def _up_with_sandbox(stack_name: str) -> int:
         print(f"QuickBooks sandbox  {product.quickbooks.url if product.quickbooks else ''}")
         print(f"gateway             {gateway}")
         print(f"install             {gateway}/connect/hubspot   (then the settings page at {gateway}/)")
-        print(f"workflow action     definition {product.register_invoice_action()} -> {gateway}/actions/create-invoice")
+        for name, definition_id in product.register_actions().items():
+            print(f"workflow action     definition {definition_id} -> {gateway}/actions/{name}")
         cli = f"AWS_ENDPOINT_URL={product.devstack.endpoint} python -m hubbooks.cli --stack {stack_name}"
         print(f"operator CLI        {cli} status")
         _wait_for_stop("devstack is up with both sandboxes; Ctrl-C stops it")

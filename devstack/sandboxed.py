@@ -11,7 +11,7 @@ import requests
 
 from devstack.browser import Browser
 from devstack.stack import Devstack
-from hubbooks.cli import register_action
+from hubbooks.cli import register_actions
 from sandbox.client import HubSpotAdmin, QuickBooksAdmin
 from sandbox.http import RunningServer, serve
 from sandbox.hubspot import app as hubspot_app
@@ -172,16 +172,20 @@ class SandboxedProduct:
         self.hubspot_admin.configure_webhooks(url=f"{gateway}/webhooks/hubspot")
         self.quickbooks_admin.configure_webhooks(url=f"{gateway}/webhooks/quickbooks")
 
-    def register_invoice_action(self) -> str:
-        """Register the workflow action with the sandbox's app, as `python -m hubbooks.cli register-action`
-        does with HubSpot; answers the definition id."""
+    def register_actions(self) -> dict[str, str]:
+        """Register the workflow actions with the sandbox's app, as `python -m hubbooks.cli register-action`
+        does with HubSpot; answers their definition ids by name."""
         assert self.hubspot is not None
-        return register_action(
+        return register_actions(
             api_base=self.hubspot.url,
             app_id=str(self.credentials.hubspot_app_id),
             developer_key=self.credentials.dev_token,
-            action_url=f"{self.devstack.gateway_url}/actions/create-invoice",
+            actions_url=f"{self.devstack.gateway_url}/actions",
         )
+
+    def register_invoice_action(self) -> str:
+        """The "Create a QuickBooks invoice" action's definition id (every action registered)."""
+        return self.register_actions()["create-invoice"]
 
     def settle(self, timeout: float = 60.0) -> None:
         """Wait until both sandboxes delivered every webhook and the sync queue is drained, twice in a row

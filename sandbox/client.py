@@ -192,9 +192,22 @@ class HubSpotAdmin(_Admin):
         object_id: str,
         input_fields: dict[str, Any] | None = None,
         callback_id: str | None = None,
+        object_type: str = "DEAL",
     ) -> dict[str, Any]:
-        body = {"objectId": object_id, "inputFields": input_fields or {}, "callbackId": callback_id}
+        body = {
+            "objectId": object_id,
+            "objectType": object_type,
+            "inputFields": input_fields or {},
+            "callbackId": callback_id,
+        }
         result: dict[str, Any] = self._call("POST", f"actions/{definition_id}/run", body)
+        return result
+
+    def action_options(self, definition_id: str, field: str, q: str = "") -> dict[str, Any]:
+        """What the workflow editor's dropdown of an action's input field shows: the app's answer."""
+        result: dict[str, Any] = self._call(
+            "POST", f"actions/{definition_id}/options", {"inputFieldName": field, "q": q}
+        )
         return result
 
 

@@ -1,4 +1,5 @@
-"""HubSpot workflow actions: "Create a QuickBooks invoice", signed by HubSpot (v3 only)."""
+"""HubSpot workflow actions (invoices, estimates, sales receipts, sending and voiding) and their dropdowns,
+signed by HubSpot (v3 only)."""
 
 from typing import Any
 
@@ -10,11 +11,12 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from hubbooks.hubspot.developer import ACTIONS, action_object_type
 from hubbooks.hubspot.webhooks import SignatureError
-from hubbooks.sync.invoice_action import FAIL, Outputs
+from hubbooks.sync.action_common import FAIL, Outputs
 from hubbooks.tracing import TRACED_MODULES
 from hubbooks.web.edge import json_response, raw_body, verify_hubspot
-from hubbooks.wiring import billing, connections
+from hubbooks.wiring import accounts, billing, connections
 
 logger = Logger()
 copy_config_to_registered_loggers(source_logger=logger, include={"hubbooks"})  # retries, budget waits
@@ -44,35 +46,79 @@ class ActionRequest(BaseModel):
     input_fields: dict[str, Any] = Field(default_factory=dict, alias="inputFields")
 
 
+class OptionsRequest(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    origin: _Origin
+    input_field_name: str = Field(alias="inputFieldName", max_length=100)
+    fetch_options: dict[str, Any] = Field(default_factory=dict, alias="fetchOptions")
+
+
 def _failed(message: str) -> Response[str]:
     return json_response(200, {"outputFields": Outputs(FAIL, error=message).as_fields()})
 
 
-@app.post("/actions/create-invoice")
-def create_invoice() -> Response[str]:
+def _signed_body() -> bytes | Response[str]:
+    """The request's body when HubSpot signed it (v3 only: older signatures cover no time, so a copy would
+    replay forever), else the answer that refuses it."""
     raw = raw_body(app.current_event)
     if len(raw) > MAX_BODY_BYTES:
         return json_response(413, {"message": "The request is too large."})
     try:
-        # v3 only: the older signatures cover no time (v1 not even the URL), so a copy would replay forever.
         verify_hubspot(app.current_event, raw, allow_legacy=False)
     except SignatureError as exc:
         metrics.add_metric(name="RejectedSignature", unit=MetricUnit.Count, value=1)
         logger.info("action refused", extra={"reason": str(exc)})
         return json_response(401, {"message": "The request is not signed by HubSpot."})
+    return raw
+
+
+@app.post("/actions/options")
+def options() -> Response[str]:
+    """An action's dropdown (terms, tax codes, items), as the workflow editor asks through optionsUrl."""
+    raw = _signed_body()
+    if isinstance(raw, Response):
+        return raw
+    try:
+        request = OptionsRequest.model_validate_json(raw)
+    except ValidationError as exc:
+        return json_response(400, {"message": f"Not an options request: {exc.error_count()} problems"})
+    connection = connections().by_portal(request.origin.portal_id)
+    reader = accounts(connection.connection_id) if connection is not None else None
+    if reader is None:
+        return json_response(200, {"options": [], "searchable": False})
+    found = reader.action_options(request.input_field_name, str(request.fetch_options.get("q") or ""))
+    if found is None:
+        return json_response(404, {"message": f"{request.input_field_name} has no options."})
+    return json_response(200, {"options": found, "searchable": True})
+
+
+@app.post("/actions/<name>")
+def run_action(name: str) -> Response[str]:
+    if name not in ACTIONS:
+        return json_response(404, {"message": f"No workflow action {name}."})
+    raw = _signed_body()
+    if isinstance(raw, Response):
+        return raw
     try:
         request = ActionRequest.model_validate_json(raw)
     except ValidationError as exc:
         return json_response(400, {"message": f"Not a workflow action request: {exc.error_count()} problems"})
-    if request.object.object_type.upper() != "DEAL":
-        return _failed(f"This action bills deals; it was run on a {request.object.object_type.lower()}.")
+    object_type = action_object_type(request.object.object_type)
+    if object_type not in ACTIONS[name]:
+        return _failed(f"This action does not run on a {request.object.object_type.lower()}.")
     connection = connections().by_portal(request.origin.portal_id)
     service = billing(connection.connection_id) if connection is not None else None
     if service is None:
         return _failed("hubbooks is not connected to QuickBooks for this HubSpot account, or the connection is paused.")
-    outputs = service.run_action(request.callback_id, str(request.object.object_id), request.input_fields)
+    outputs = service.run_action(
+        request.callback_id, str(request.object.object_id), request.input_fields, kind=name, object_type=object_type
+    )
     metrics.add_metric(name=OUTCOME_METRICS[outputs["hs_execution_state"]], unit=MetricUnit.Count, value=1)
-    logger.info("action answered", extra={"callback_id": request.callback_id, "state": outputs["hs_execution_state"]})
+    logger.info(
+        "action answered",
+        extra={"action": name, "callback_id": request.callback_id, "state": outputs["hs_execution_state"]},
+    )
     return json_response(200, {"outputFields": outputs})
 
 

@@ -289,6 +289,7 @@ class HubSpotEmulator(Emulator):
             ("/_sandbox/timeline", ["GET"], self.admin_timeline),
             ("/_sandbox/callbacks", ["GET"], self.admin_callbacks),
             ("/_sandbox/actions/<definition_id>/run", ["POST"], self.admin_run_action),
+            ("/_sandbox/actions/<definition_id>/options", ["POST"], self.admin_action_options),
             ("/_sandbox/oauth/expire", ["POST"], self.admin_expire_tokens),
         ]
         for prefix in ("/crm/v3/timeline", "/integrators/timeline/v3"):
@@ -778,18 +779,43 @@ class HubSpotEmulator(Emulator):
         body = read_json(request) or {}
         payload = {
             "callbackId": body.get("callbackId") or f"ap-{self.portals.key}-{now_ms()}-1-0",
-            "origin": {
-                "portalId": self.portals.key,
-                "actionDefinitionId": int(definition_id),
-                "actionDefinitionVersion": int(definition["revisionId"]),
-            },
+            "origin": self._action_origin(definition),
             "context": {"source": "WORKFLOWS", "workflowId": int(body.get("workflowId", 1))},
             "object": {"objectId": int(body["objectId"]), "objectType": body.get("objectType", "DEAL")},
             "fields": body.get("inputFields", {}),
             "inputFields": body.get("inputFields", {}),
         }
+        return self._signed_post(definition["actionUrl"], payload, {"callbackId": payload["callbackId"]})
+
+    def admin_action_options(self, request: Request, definition_id: str) -> Response:
+        """Fill an input field's dropdown as HubSpot's workflow editor does: POST to the field's optionsUrl,
+        signed like the action."""
+        definition = self.actions.get(definition_id)
+        body = read_json(request) or {}
+        name = str(body.get("inputFieldName", ""))
+        field = next((f for f in definition["inputFields"] if f["typeDefinition"].get("name") == name), None)
+        url = (field or {}).get("typeDefinition", {}).get("optionsUrl")
+        if not url:
+            raise hubspot_error(400, f"Input field {name} has no optionsUrl", "VALIDATION_ERROR")
+        payload = {
+            "origin": self._action_origin(definition),
+            "inputFieldName": name,
+            "inputFields": body.get("inputFields", {}),
+            "fetchOptions": {"q": body.get("q", ""), "after": body.get("after", "")},
+            "objectTypeId": body.get("objectTypeId", "0-3"),
+        }
+        return self._signed_post(url, payload, {"inputFieldName": name})
+
+    def _action_origin(self, definition: dict[str, Any]) -> dict[str, int]:
+        return {
+            "portalId": self.portals.key,
+            "actionDefinitionId": int(definition["id"]),
+            "actionDefinitionVersion": int(definition["revisionId"]),
+        }
+
+    def _signed_post(self, url: str, payload: dict[str, Any], about: dict[str, Any]) -> Response:
+        """POST to the app as HubSpot does (signed v3, v2 alongside); the app's answer, status and time."""
         raw = json.dumps(payload)
-        url = definition["actionUrl"]
         timestamp = str(now_ms())
         headers = {
             "Content-Type": "application/json",
@@ -802,14 +828,14 @@ class HubSpotEmulator(Emulator):
         try:
             answer = requests.post(url, data=raw, headers=headers, timeout=20)
         except requests.RequestException as exc:
-            return json_response({"callbackId": payload["callbackId"], "error": type(exc).__name__}, status=502)
+            return json_response({**about, "error": type(exc).__name__}, status=502)
         try:
             answer_body: Any = answer.json()
         except ValueError:
             answer_body = answer.text
         return json_response(
             {
-                "callbackId": payload["callbackId"],
+                **about,
                 "status": answer.status_code,
                 "response": answer_body,
                 "ms": round((time.monotonic() - started) * 1000, 1),

@@ -49,6 +49,15 @@ DEFAULT_PROPERTIES = {
         "hs_object_id",
     ],
     "notes": ["hs_createdate", "hs_lastmodifieddate", "hs_note_body", "hs_object_id", "hs_timestamp"],
+    "quotes": ["hs_createdate", "hs_expiration_date", "hs_lastmodifieddate", "hs_object_id", "hs_status", "hs_title"],
+    "commerce_payments": [
+        "hs_createdate",
+        "hs_currency_code",
+        "hs_initial_amount",
+        "hs_lastmodifieddate",
+        "hs_latest_status",
+        "hs_object_id",
+    ],
 }
 _REVERSE_TYPE = {type_id: pair for pair, type_id in DEFAULT_ASSOCIATIONS.items()}
 
@@ -168,7 +177,7 @@ class Crm:
     ) -> dict[str, Any]:
         """One webhook event; `at` is when the change happened (the record's new updatedAt), now by default."""
         otype = OBJECT_TYPES[object_type]
-        generic = object_type in ("invoices", "notes")
+        generic = object_type in ("invoices", "notes", "quotes", "commerce_payments")
         event: dict[str, Any] = {
             "eventId": next(self._event_ids),
             "subscriptionId": 1000 + list(OBJECT_TYPES).index(object_type),

@@ -22,6 +22,8 @@ OBJECT_TYPES = {
         ObjectType("line_items", "0-8", "line_item", "createdate", "hs_lastmodifieddate"),
         ObjectType("invoices", "0-53", "invoice", "hs_createdate", "hs_lastmodifieddate"),
         ObjectType("notes", "0-46", "note", "hs_createdate", "hs_lastmodifieddate"),
+        ObjectType("quotes", "0-14", "quote", "hs_createdate", "hs_lastmodifieddate"),
+        ObjectType("commerce_payments", "0-101", "commerce_payment", "hs_createdate", "hs_lastmodifieddate"),
     )
 }
 _ALIASES = (
@@ -179,6 +181,27 @@ BUILT_IN: dict[str, tuple[BuiltIn, ...]] = {
         BuiltIn("hs_note_body", "Note body", _STRING),
         BuiltIn("hs_timestamp", "Activity date", _DATETIME),
     ),
+    "quotes": (
+        BuiltIn("hs_title", "Quote name", _STRING),
+        BuiltIn("hs_expiration_date", "Expiration date", _DATETIME),
+        BuiltIn(
+            "hs_status",
+            "Quote approval status",
+            _ENUM,
+            ("DRAFT", "APPROVAL_NOT_NEEDED", "PENDING_APPROVAL", "APPROVED", "REJECTED"),
+        ),
+        BuiltIn("hs_currency", "Currency", _STRING),
+        BuiltIn("hs_quote_amount", "Quote amount", _NUMBER, read_only=True),
+        BuiltIn("hs_comments", "Comments", _STRING),
+    ),
+    "commerce_payments": (
+        BuiltIn("hs_initial_amount", "Gross amount", _NUMBER),
+        BuiltIn("hs_currency_code", "Currency", _STRING),
+        BuiltIn("hs_payment_method", "Payment method", _STRING),
+        BuiltIn("hs_latest_status", "Status", _ENUM, ("processing", "succeeded", "failed", "refunded")),
+        BuiltIn("hs_customer_email", "Customer email", _STRING),
+        BuiltIn("hs_initiated_date", "Payment date", _DATETIME),
+    ),
 }
 for _name, _own in BUILT_IN.items():
     BUILT_IN[_name] = _own + _COMMON
@@ -205,4 +228,16 @@ DEFAULT_ASSOCIATIONS: dict[tuple[str, str], int] = {
     ("contacts", "notes"): 201,
     ("notes", "deals"): 214,
     ("deals", "notes"): 213,
+    ("quotes", "deals"): 64,
+    ("deals", "quotes"): 63,
+    ("quotes", "line_items"): 67,
+    ("line_items", "quotes"): 68,
+    ("quotes", "contacts"): 69,
+    ("contacts", "quotes"): 70,
+    ("commerce_payments", "contacts"): 387,
+    ("contacts", "commerce_payments"): 388,
+    ("commerce_payments", "deals"): 391,
+    ("deals", "commerce_payments"): 392,
+    ("commerce_payments", "line_items"): 395,
+    ("line_items", "commerce_payments"): 396,
 }

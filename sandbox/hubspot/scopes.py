@@ -14,6 +14,8 @@ _OBJECT_SCOPES = {
     "contacts": ("crm.objects.contacts.read", "crm.objects.contacts.write"),
     "deals": ("crm.objects.deals.read", "crm.objects.deals.write"),
     "invoices": ("crm.objects.invoices.read", "crm.objects.invoices.write"),
+    "quotes": ("crm.objects.quotes.read", "crm.objects.quotes.write"),
+    "commerce_payments": ("crm.objects.commercepayments.read", "crm.objects.commercepayments.write"),
     "products": ("e-commerce", "e-commerce"),
     "line_items": ("e-commerce", "e-commerce"),
 }

@@ -6,7 +6,7 @@ import re
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -16,8 +16,13 @@ from sandbox.quickbooks import faults as qf
 from sandbox.quickbooks.fields import COMPUTED, ENVELOPE, KNOWN
 
 BOOKS = ("TaxAgency", "TaxRate", "TaxCode", "CompanyCurrency")  # read-only lists, from the company's region
-ENTITIES = ("Customer", "Item", "Invoice", "Payment", "Account", "Vendor", "Employee", *BOOKS)
-WRITABLE = ("Customer", "Item", "Invoice", "Payment")
+SALES = ("Invoice", "Estimate", "SalesReceipt")
+ENTITIES = ("Customer", "Item", *SALES, "Payment", "Account", "Vendor", "Employee", "Term", *BOOKS)
+ESTIMATE_STATUSES = ("Pending", "Accepted", "Closed", "Rejected")
+TERMS = (("1", "Due on receipt", 0), ("2", "Net 15", 15), ("3", "Net 30", 30), ("4", "Net 60", 60))
+TERM_NET_30 = "3"
+UNDEPOSITED_FUNDS = "4001"
+WRITABLE = ("Customer", "Item", *SALES, "Payment")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _LENGTHS = {
     "Customer": {
@@ -109,7 +114,7 @@ class Company:
     # (each then checked as it is now: one renamed or merged away since no longer counts).
     _customers_named: dict[str, set[str]] = field(default_factory=dict)
     _ids: dict[str, Iterator[int]] = field(default_factory=dict)
-    _doc_numbers: Iterator[int] = field(default_factory=lambda: itertools.count(1001))
+    _doc_numbers: dict[str, Iterator[int]] = field(default_factory=dict)  # per kind of transaction
     created_ms: int = field(default_factory=now_ms)
 
     def __post_init__(self) -> None:
@@ -118,6 +123,9 @@ class Company:
         for account in _default_accounts():
             self._store("Account", account, account["Id"], now_ms())
         self._ids["Account"] = itertools.count(5000)
+        for term_id, name, days in TERMS:
+            term = {"Id": term_id, "Name": name, "Active": True, "Type": "STANDARD", "DueDays": days, "SyncToken": "0"}
+            self._store("Term", term, term_id, now_ms())
         self.set_books(self.region, self.currencies)
 
     def set_books(self, region: books.Region, currencies: list[str]) -> None:
@@ -278,6 +286,8 @@ class Company:
     ) -> list[Change]:
         if entity == "Payment":
             return self._apply_payment(before, after, moment)
+        if entity == "Invoice" and after is not None:
+            return self._close_estimates(before, after, moment)
         return []
 
     # -- Customer ----------------------------------------------------------------------------------
@@ -421,13 +431,14 @@ class Company:
             )
         return {"value": customer["Id"], "name": customer["DisplayName"]}
 
-    def _build_invoice(self, body: dict[str, Any], current: dict[str, Any] | None) -> dict[str, Any]:
+    def _sale(self, entity: str, body: dict[str, Any], current: dict[str, Any] | None) -> dict[str, Any]:
+        """What an invoice, an estimate and a sales receipt share: customer, currency, lines, tax and total."""
         customer = self._customer_ref(body)
         own = self.entities["Customer"][customer["value"]]["CurrencyRef"]
         currency = self._currency(body.get("CurrencyRef") or own)
         if currency["value"] != own["value"]:
             raise qf.business_rule(
-                f"The invoice's currency ({currency['value']}) must be its customer's ({own['value']})", 6190
+                f"The {entity.lower()}'s currency ({currency['value']}) must be its customer's ({own['value']})", 6190
             )
         code = currency["value"]
         mode = self._tax_mode(body)
@@ -458,20 +469,16 @@ class Company:
             lines.append({**discount_in, "Amount": discount, "DetailType": "DiscountLineDetail"})
         txn_date = body.get("TxnDate") or qf.company_date()
         try:
-            due_default = date.fromisoformat(txn_date).toordinal() + 30
+            date.fromisoformat(txn_date)
         except ValueError as exc:
             raise qf.fault("Invalid Date", f"Invalid Date : {txn_date}", 2060) from exc
-        paid = sum(p["amount"] for p in self._payments_for(current["Id"])) if current else 0.0
+        numbers = self._doc_numbers.setdefault(entity, itertools.count(1001))
         doc_number = (
             body.get("DocNumber")
             if self.custom_txn_numbers
-            else (current.get("DocNumber") if current else str(next(self._doc_numbers)))
+            else (current.get("DocNumber") if current else str(next(numbers)))
         )
         built = {
-            "AllowIPNPayment": False,
-            "AllowOnlinePayment": False,
-            "AllowOnlineCreditCardPayment": False,
-            "AllowOnlineACHPayment": False,
             "CustomField": [],
             "EmailStatus": "NotSet",
             "PrintStatus": "NotSet",
@@ -482,20 +489,97 @@ class Company:
             "CustomerRef": customer,
             "Line": lines,
             "TxnDate": txn_date,
-            "DueDate": body.get("DueDate") or date.fromordinal(due_default).isoformat(),
             "TotalAmt": priced.total,
-            "Balance": books.rounded(priced.total - paid, code),
-            "LinkedTxn": [{"TxnId": p["payment"], "TxnType": "Payment"} for p in self._payments_for(current["Id"])]
-            if current
-            else [],
         }
         self._books_fields(built, mode)
         if doc_number:
             built["DocNumber"] = str(doc_number)
         else:
             built.pop("DocNumber", None)
+        return built
+
+    def _build_invoice(self, body: dict[str, Any], current: dict[str, Any] | None) -> dict[str, Any]:
+        online = ("AllowIPNPayment", "AllowOnlinePayment", "AllowOnlineCreditCardPayment", "AllowOnlineACHPayment")
+        built = self._sale("Invoice", {**dict.fromkeys(online, False), **body}, current)
+        code = built["CurrencyRef"]["value"]
+        payments = self._payments_for(current["Id"]) if current else []
+        due = date.fromisoformat(built["TxnDate"]) + timedelta(days=self._due_days(body))
+        built["DueDate"] = body.get("DueDate") or due.isoformat()
+        built["Balance"] = books.rounded(built["TotalAmt"] - sum(p["amount"] for p in payments), code)
+        built["LinkedTxn"] = [
+            *self._estimates_of(built, current),
+            *({"TxnId": p["payment"], "TxnType": "Payment"} for p in payments),
+        ]
         if built["Balance"] < 0:
             raise qf.business_rule("The invoice total cannot be less than the payments applied to it")
+        return built
+
+    def _due_days(self, body: dict[str, Any]) -> int:
+        """Days to the due date: the invoice's terms (SalesTermRef), else the company's default, Net 30."""
+        term = self.entities["Term"].get(str((body.get("SalesTermRef") or {}).get("value") or TERM_NET_30))
+        if term is None:
+            raise qf.invalid_reference(f"Term {(body.get('SalesTermRef') or {}).get('value')} does not exist")
+        return int(term.get("DueDays", 0))
+
+    def _estimates_of(self, invoice: dict[str, Any], current: dict[str, Any] | None) -> list[dict[str, str]]:
+        """The estimates an invoice was made from: those it had, and any it now links (each open, of its
+        customer; a closed estimate was converted already and cannot be again)."""
+        had = [t for t in (current or {}).get("LinkedTxn", []) if t.get("TxnType") == "Estimate"]
+        known = {str(t["TxnId"]) for t in had}
+        for linked in invoice.get("LinkedTxn") or []:
+            estimate_id = str(linked.get("TxnId", ""))
+            if linked.get("TxnType") != "Estimate" or estimate_id in known:
+                continue
+            estimate = self.entities["Estimate"].get(estimate_id)
+            if estimate is None:
+                raise qf.invalid_reference(f"Estimate {estimate_id} does not exist")
+            if estimate["CustomerRef"]["value"] != invoice["CustomerRef"]["value"]:
+                raise qf.business_rule(f"Estimate {estimate.get('DocNumber', estimate_id)} is another customer's")
+            if estimate.get("TxnStatus") == "Closed":
+                raise qf.business_rule(
+                    f"Estimate {estimate.get('DocNumber', estimate_id)} is closed: it was converted to an invoice "
+                    "already",
+                    6000,
+                )
+            had.append({"TxnId": estimate_id, "TxnType": "Estimate"})
+            known.add(estimate_id)
+        return had
+
+    def _close_estimates(self, before: dict[str, Any] | None, invoice: dict[str, Any], moment: int) -> list[Change]:
+        """An invoice made from an estimate closes it, and the estimate links the invoice."""
+        earlier = {str(t["TxnId"]) for t in (before or {}).get("LinkedTxn", []) if t.get("TxnType") == "Estimate"}
+        changes = []
+        for linked in invoice["LinkedTxn"]:
+            if linked["TxnType"] != "Estimate" or linked["TxnId"] in earlier:
+                continue
+            estimate = self.entities["Estimate"][linked["TxnId"]]
+            estimate["TxnStatus"] = "Closed"
+            estimate["LinkedTxn"] = [*estimate.get("LinkedTxn", []), {"TxnId": invoice["Id"], "TxnType": "Invoice"}]
+            self._bump("Estimate", estimate, moment)
+            changes.append(Change("Estimate", estimate["Id"], "updated", moment))
+        return changes
+
+    def _build_estimate(self, body: dict[str, Any], current: dict[str, Any] | None) -> dict[str, Any]:
+        built = self._sale("Estimate", body, current)
+        status = str(body.get("TxnStatus") or "Pending")
+        if status not in ESTIMATE_STATUSES:
+            raise qf.business_rule(f"Invalid TxnStatus {status}: one of {', '.join(ESTIMATE_STATUSES)}")
+        if current is not None and current.get("TxnStatus") == "Closed" and status != "Closed":
+            raise qf.business_rule("A closed estimate cannot be reopened while an invoice is linked to it", 6000)
+        built["TxnStatus"] = status
+        built["LinkedTxn"] = list((current or {}).get("LinkedTxn", []))
+        if status == "Accepted" and not built.get("AcceptedDate"):
+            built["AcceptedDate"] = qf.company_date()
+        return built
+
+    def _build_salesreceipt(self, body: dict[str, Any], current: dict[str, Any] | None) -> dict[str, Any]:
+        built = self._sale("SalesReceipt", body, current)
+        ref = body.get("DepositToAccountRef") or {"value": UNDEPOSITED_FUNDS}
+        account = self.entities["Account"].get(str(ref.get("value")))
+        if account is None:
+            raise qf.invalid_reference(f"Account {ref.get('value')} does not exist")
+        built["DepositToAccountRef"] = {"value": account["Id"], "name": account["Name"]}
+        built["Balance"] = 0
         return built
 
     def _txn_code(self, body: dict[str, Any]) -> str | None:

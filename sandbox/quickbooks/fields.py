@@ -182,11 +182,35 @@ KNOWN: dict[str, frozenset[str]] = {
         }
     ),
 }
+_INVOICE_ONLY = frozenset(
+    {
+        "AllowIPNPayment",
+        "AllowOnlineACHPayment",
+        "AllowOnlineCreditCardPayment",
+        "AllowOnlinePayment",
+        "Deposit",
+        "InvoiceLink",
+    }
+)
+KNOWN["Estimate"] = (KNOWN["Invoice"] - _INVOICE_ONLY - {"Balance", "HomeBalance", "DepositToAccountRef"}) | {
+    "AcceptedBy",
+    "AcceptedDate",
+    "ExpirationDate",
+    "TxnStatus",
+}
+KNOWN["SalesReceipt"] = (KNOWN["Invoice"] - _INVOICE_ONLY - {"DueDate", "SalesTermRef", "LinkedTxn"}) | {
+    "CreditCardPayment",
+    "PaymentMethodRef",
+    "PaymentRefNum",
+}
+
 # Values QBO computes: whatever a request sends for them is ignored.
 COMPUTED: dict[str, frozenset[str]] = {
     "Customer": frozenset({"Balance", "BalanceWithJobs", "FullyQualifiedName", "Level"}),
     "Item": frozenset({"FullyQualifiedName", "Level"}),
-    "Invoice": frozenset({"TotalAmt", "Balance", "HomeBalance", "HomeTotalAmt", "LinkedTxn"}),
+    "Invoice": frozenset({"TotalAmt", "Balance", "HomeBalance", "HomeTotalAmt"}),  # LinkedTxn: estimates only
+    "Estimate": frozenset({"TotalAmt", "HomeTotalAmt", "LinkedTxn"}),
+    "SalesReceipt": frozenset({"TotalAmt", "Balance", "HomeBalance", "HomeTotalAmt"}),
     "Payment": frozenset({"UnappliedAmt"}),
     "Account": frozenset({"CurrentBalance", "CurrentBalanceWithSubAccounts", "FullyQualifiedName"}),
 }

@@ -31,6 +31,7 @@ _ALIASES = [
 KNOWN_UNSPECIFIED = {
     r"^/crm/v3/lists(/|$)": "Lists v3 (the list filter): HubSpot's lists spec is not among the shared specs",
     r"^/crm/v3/objects/notes(/|$)": "notes (payments without a timeline template): no notes spec is shared",
+    r"^/crm/v3/objects/quotes(/|$)": "quotes (estimates made from them): no quotes spec is shared",
     r"^/oauth/authorize$": "the consent page a browser is sent to, not an API",
     r"^/tax-rates/v1/tax-rates(/|$)": "tax rates (the deal's tax as HubSpot computes it): no tax rates spec is shared",
 }

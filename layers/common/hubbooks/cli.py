@@ -4,7 +4,7 @@ python -m hubbooks.cli --stack NAME status            connections, syncs, links,
 python -m hubbooks.cli --stack NAME errors            the sync health table with fixes
 python -m hubbooks.cli --stack NAME resync CID PAIR SIDE ID   sync one record again
 python -m hubbooks.cli --stack NAME replay-dlq        move dead-lettered signals back to the queue
-python -m hubbooks.cli register-action --action-url https://<api>/actions/create-invoice
+python -m hubbooks.cli register-action --actions-url https://<api>/actions   every workflow action
 """
 
 import argparse
@@ -30,10 +30,10 @@ HUBSPOT_API = "https://api.hubapi.com"
 Out = Callable[[str], None]
 
 
-def register_action(*, api_base: str, app_id: str, developer_key: str, action_url: str) -> str:
-    """The workflow action's definition id, registered when the app has none for `action_url`."""
+def register_actions(*, api_base: str, app_id: str, developer_key: str, actions_url: str) -> dict[str, str]:
+    """Every workflow action's definition id by name, each registered when the app has none at its URL."""
     developer = DeveloperClient(make_session(), api_base=api_base, app_id=app_id, api_key=developer_key, timeout=30.0)
-    return developer.ensure_invoice_action(action_url)
+    return developer.ensure_actions(actions_url.rstrip("/"))
 
 
 @dataclass(frozen=True)
@@ -164,8 +164,8 @@ def main(argv: list[str] | None = None, out: Out = print) -> int:
     story.add_argument("record_id")
     replay = commands.add_parser("replay-dlq", help="send dead-lettered signals back to the sync queue")
     replay.add_argument("--max", type=int, default=1000)
-    register = commands.add_parser("register-action", help="register the workflow action with the HubSpot app")
-    register.add_argument("--action-url", required=True, help="https://<api>/actions/create-invoice")
+    register = commands.add_parser("register-action", help="register the workflow actions with the HubSpot app")
+    register.add_argument("--actions-url", required=True, help="https://<api>/actions")
     register.add_argument("--api-base", default=os.environ.get("HUBSPOT_API_BASE", HUBSPOT_API))
     register.add_argument("--app-id", default=os.environ.get("HUBSPOT_APP_ID", ""))
     register.add_argument("--developer-key", default=os.environ.get("HUBSPOT_DEVELOPER_API_KEY", ""))
@@ -173,10 +173,11 @@ def main(argv: list[str] | None = None, out: Out = print) -> int:
     if args.command == "register-action":
         if not args.app_id or not args.developer_key:
             parser.error("the HubSpot app id and developer API key are needed (--app-id/--developer-key or env)")
-        definition_id = register_action(
-            api_base=args.api_base, app_id=args.app_id, developer_key=args.developer_key, action_url=args.action_url
+        registered = register_actions(
+            api_base=args.api_base, app_id=args.app_id, developer_key=args.developer_key, actions_url=args.actions_url
         )
-        out(f"workflow action definition {definition_id} -> {args.action_url}")
+        for name, definition_id in registered.items():
+            out(f"workflow action definition {definition_id} -> {args.actions_url.rstrip('/')}/{name}")
         return 0
     stack = Stack.named(args.stack)
     if args.command == "status":

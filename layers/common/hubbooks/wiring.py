@@ -274,13 +274,20 @@ def developer_client() -> DeveloperClient | None:
 
 
 def prepare_payment_timeline() -> dict[str, str]:
-    """The app's payment event templates (made on connect); empty without a developer key."""
+    """The app's timeline event templates, payments' and sales receipts' (made on connect); empty without a
+    developer key."""
     developer = developer_client()
     if developer is None:
         return {}
-    templates = developer.ensure_payment_templates()
+    templates = developer.ensure_timeline_templates()
     TimelineTemplates(table()).save(templates)
     return templates
+
+
+def accounts(connection_id: str) -> AccountReader | None:
+    """Reads of both accounts for one connection's pickers (None when gone or paused)."""
+    connection = _active(connection_id)
+    return None if connection is None else AccountReader(*_clients(connection))
 
 
 def billing(connection_id: str) -> Billing | None:

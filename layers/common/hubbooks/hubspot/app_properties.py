@@ -23,8 +23,16 @@ def _choice(name: str, label: str, values: tuple[str, ...]) -> dict[str, Any]:
 
 
 INVOICE_STATUSES = ("draft", "open", "partially_paid", "paid", "overdue", "voided")
+ESTIMATE_STATUSES = ("pending", "accepted", "closed", "rejected", "deleted")
+_ESTIMATE = [
+    _text("qbo_estimate_id", "QuickBooks estimate ID"),
+    _text("qbo_estimate_number", "QuickBooks estimate number"),
+    _choice("qbo_estimate_status", "QuickBooks estimate status", ESTIMATE_STATUSES),
+    _number("qbo_estimate_total", "QuickBooks estimate total"),
+    {"name": "qbo_estimate_expires", "label": "QuickBooks estimate expires", "type": "date", "fieldType": "date"},
+]
 
-# object type -> (group, properties)
+# object type (a second set on one: "<object type>/<what>") -> (group, properties)
 APP_PROPERTIES: dict[str, tuple[tuple[str, str], list[dict[str, Any]]]] = {
     "contacts": (
         QUICKBOOKS_GROUP,
@@ -75,20 +83,24 @@ APP_PROPERTIES: dict[str, tuple[tuple[str, str], list[dict[str, Any]]]] = {
             {"name": "qbo_invoice_due_date", "label": "Invoice due date", "type": "date", "fieldType": "date"},
         ],
     ),
+    "deals/estimates": (QUICKBOOKS_GROUP, _ESTIMATE),
+    "quotes/estimates": (QUICKBOOKS_GROUP, _ESTIMATE),
 }
 _ready: set[tuple[str, str]] = set()
 _lock = threading.Lock()
 
 
-def ensure(client: HubSpotClient, object_type: str, schema_key: str) -> None:
-    """The app's group and properties of `object_type` exist (checked once per process and portal)."""
-    key = (schema_key, object_type)
+def ensure(client: HubSpotClient, kind: str, schema_key: str) -> None:
+    """The app's group and properties of `kind` (an object type, or "<object type>/<what>") exist (checked once
+    per process and portal)."""
+    key = (schema_key, kind)
     if key in _ready:
         return
     with _lock:
         if key in _ready:
             return
-        group, properties = APP_PROPERTIES[object_type]
+        object_type = kind.split("/", maxsplit=1)[0]
+        group, properties = APP_PROPERTIES[kind]
         client.create_group(object_type, *group)
         for prop in properties:
             if client.property(object_type, prop["name"]) is None:

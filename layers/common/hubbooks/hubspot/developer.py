@@ -1,5 +1,5 @@
-"""What the app defines once in HubSpot, with its developer key: payment timeline templates and the
-"Create a QuickBooks invoice" workflow action (definitions in `definitions/`)."""
+"""What the app defines once in HubSpot, with its developer key: timeline templates (payments, sales receipts)
+and the workflow actions (definitions in `definitions/`)."""
 
 import json
 from importlib import resources
@@ -10,11 +10,55 @@ import requests
 from hubbooks.errors import UnavailableError, ValidationFaultError
 
 PROVIDER = "hubspot"
+TIMELINE_KINDS = ("payment", "sales_receipt")
+
+
+# The workflow actions by the last part of their URL; each one's definition is `<name>_action.json` (dashes as
+# underscores), its actionUrl `<actions URL>/<name>` and its dropdowns' optionsUrl `<actions URL>/options`.
+ACTION_NAMES = (
+    "create-invoice",
+    "create-estimate",
+    "convert-estimate",
+    "create-sales-receipt",
+    "send-invoice",
+    "void-invoice",
+)
+# HubSpot's names and ids of the objects a workflow runs on -> hubbooks' (the CRM API's path names).
+_ACTION_OBJECTS = {"DEAL": "deals", "0-3": "deals", "QUOTE": "quotes", "0-14": "quotes"}
+_ACTION_OBJECTS |= {"COMMERCE_PAYMENT": "commerce_payments", "0-101": "commerce_payments"}
+
+
+def action_object_type(given: str) -> str | None:
+    """A workflow's object type (HubSpot's name or id) as the CRM API's path name (None: no action runs on it)."""
+    return _ACTION_OBJECTS.get(given.upper())
+
+
+def action_definition(name: str, actions_url: str) -> dict[str, Any]:
+    """The action's definition as registered: its URL and its dropdowns' options URL filled in."""
+    spec = definition(f"{name.replace('-', '_')}_action")
+    for field in spec["inputFields"]:
+        if field["typeDefinition"].get("optionsUrl") == "{options}":
+            field["typeDefinition"]["optionsUrl"] = f"{actions_url}/options"
+    return {**spec, "actionUrl": f"{actions_url}/{name}"}
+
+
+def template_key(kind: str, object_type: str) -> str:
+    """Where a template's id is kept: a payment's by its object type alone (as the first templates were)."""
+    return object_type if kind == "payment" else f"{kind}:{object_type}"
 
 
 def definition(name: str) -> Any:
     """A definition shipped with the package (`definitions/<name>.json`)."""
     return json.loads(resources.files("hubbooks.hubspot").joinpath(f"definitions/{name}.json").read_text())
+
+
+# Each action's objects, as the CRM API names them.
+ACTIONS = {
+    name: frozenset(
+        filter(None, map(action_object_type, definition(f"{name.replace('-', '_')}_action")["objectTypes"]))
+    )
+    for name in ACTION_NAMES
+}
 
 
 class DeveloperClient:
@@ -40,27 +84,31 @@ class DeveloperClient:
             raise ValidationFaultError(PROVIDER, response.status_code, str(response.status_code), response.text[:500])
         return response.json() if response.content else None
 
-    def ensure_payment_templates(self) -> dict[str, str]:
-        """The payment event template per object type (deals, contacts), created when missing; their ids."""
-        spec = definition("payment_timeline")
+    def ensure_timeline_templates(self) -> dict[str, str]:
+        """Each timeline template (a payment's, a sales receipt's) per object type, created when missing; their
+        ids by `template_key`."""
         path = f"/integrators/timeline/v3/{self.app_id}/event-templates"
         existing = {(t["objectType"].lower(), t["name"]): str(t["id"]) for t in self._call("GET", path)["results"]}
         ids: dict[str, str] = {}
-        for object_type in spec["objectTypes"]:
-            name = f"{spec['name']} ({object_type})"
-            found = existing.get((object_type, name))
-            if found is None:
-                body = {k: v for k, v in spec.items() if k not in ("objectTypes", "name")}
-                created = self._call("POST", path, {**body, "name": name, "objectType": object_type})
-                found = str(created["id"])
-            ids[object_type] = found
+        for kind in TIMELINE_KINDS:
+            spec = definition(f"{kind}_timeline")
+            for object_type in spec["objectTypes"]:
+                name = f"{spec['name']} ({object_type})"
+                found = existing.get((object_type, name))
+                if found is None:
+                    body = {k: v for k, v in spec.items() if k not in ("objectTypes", "name")}
+                    created = self._call("POST", path, {**body, "name": name, "objectType": object_type})
+                    found = str(created["id"])
+                ids[template_key(kind, object_type)] = found
         return ids
 
-    def ensure_invoice_action(self, action_url: str) -> str:
-        """The workflow action pointing at `action_url`, registered when missing; its definition id."""
+    def ensure_actions(self, actions_url: str) -> dict[str, str]:
+        """Every workflow action under `actions_url`, registered when missing; their definition ids by name."""
         path = f"/automation/v4/actions/{self.app_id}"
-        for existing in self._call("GET", path)["results"]:
-            if existing.get("actionUrl") == action_url:
-                return str(existing["id"])
-        created = self._call("POST", path, {**definition("create_invoice_action"), "actionUrl": action_url})
-        return str(created["id"])
+        existing = {str(a.get("actionUrl")): str(a["id"]) for a in self._call("GET", path)["results"]}
+        ids: dict[str, str] = {}
+        for name in ACTION_NAMES:
+            body = action_definition(name, actions_url)
+            found = existing.get(body["actionUrl"])
+            ids[name] = found if found is not None else str(self._call("POST", path, body)["id"])
+        return ids

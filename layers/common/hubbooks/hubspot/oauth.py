@@ -13,8 +13,9 @@ SCOPES = (
     "crm.objects.deals.write crm.objects.invoices.read crm.objects.invoices.write crm.schemas.contacts.write "
     "crm.schemas.deals.write crm.lists.read timeline automation"
 )
-# Granted where the account has it: the deal's tax as HubSpot computes it, to check an invoice's total against.
-OPTIONAL_SCOPES = "tax_rates.read"
+# Granted where the account has them: the deal's tax as HubSpot computes it (to check an invoice's total
+# against), quotes (estimates made from them show their status there) and HubSpot payments (sales receipts).
+OPTIONAL_SCOPES = "tax_rates.read crm.objects.quotes.read crm.objects.quotes.write crm.objects.commercepayments.read"
 
 
 class HubSpotOAuth:

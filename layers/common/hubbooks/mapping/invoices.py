@@ -78,7 +78,8 @@ def hubspot_status(rich: str, ready_to_open: bool) -> str:
     return "open" if ready_to_open else "draft"
 
 
-def _day_ms(day: str | None) -> str:
+def day_ms(day: str | None) -> str:
+    """A QuickBooks day (ISO) as HubSpot's date: midnight UTC in epoch ms."""
     if not day:
         return ""
     moment = datetime.combine(date.fromisoformat(day), datetime.min.time(), tzinfo=UTC)
@@ -94,13 +95,19 @@ def epoch_ms(value: str | None) -> str:
     return str(int(datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp() * 1000))
 
 
+def day_of(value: str | None) -> str:
+    """A HubSpot date or datetime (epoch ms or ISO 8601) as its day in UTC (ISO), as QuickBooks keeps dates."""
+    moment = epoch_ms(value)
+    return datetime.fromtimestamp(int(moment) / 1000, UTC).date().isoformat() if moment else ""
+
+
 def invoice_properties(invoice: dict[str, Any], today: date) -> dict[str, str]:
     """The HubSpot invoice's properties, except hs_invoice_status (set once the invoice may open)."""
     return {
         "qbo_invoice_id": str(invoice["Id"]),
         "hs_currency": str((invoice.get("CurrencyRef") or {}).get("value") or "USD"),
-        "hs_invoice_date": _day_ms(invoice.get("TxnDate")),
-        "hs_due_date": _day_ms(invoice.get("DueDate")),
+        "hs_invoice_date": day_ms(invoice.get("TxnDate")),
+        "hs_due_date": day_ms(invoice.get("DueDate")),
         "hs_invoice_billable": "false",  # mirrored from the book of record: HubSpot renders and sends nothing
         "qbo_invoice_number": str(invoice.get("DocNumber") or ""),
         "qbo_invoice_total": money(invoice.get("TotalAmt", 0)),
@@ -232,7 +239,7 @@ def _midnight(value: str) -> str:
     if not value:
         return ""
     moment = datetime.fromtimestamp(int(epoch_ms(value)) / 1000, tz=UTC).date()
-    return _day_ms(moment.isoformat())
+    return day_ms(moment.isoformat())
 
 
 def payment_tokens(payment: dict[str, Any], amount: float, invoice: dict[str, str], state: str) -> dict[str, str]:
@@ -240,7 +247,7 @@ def payment_tokens(payment: dict[str, Any], amount: float, invoice: dict[str, st
     return {
         "amount": money(amount),
         "currency": str((payment.get("CurrencyRef") or {}).get("value") or invoice.get("hs_currency") or "USD"),
-        "payment_date": _day_ms(payment.get("TxnDate")),
+        "payment_date": day_ms(payment.get("TxnDate")),
         "method": str((payment.get("PaymentMethodRef") or {}).get("name") or "unspecified method"),
         "invoice_number": invoice.get("qbo_invoice_number") or invoice.get("qbo_invoice_id", ""),
         "balance": invoice.get("qbo_invoice_balance") or "0",

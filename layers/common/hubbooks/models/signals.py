@@ -24,7 +24,8 @@ class Pair(StrEnum):
     PRODUCTS = "products"  # product <-> Item
     INVOICES = "invoices"  # QuickBooks Invoice -> HubSpot invoice
     PAYMENTS = "payments"  # QuickBooks Payment -> HubSpot (invoice balance, deal timeline)
-    DEALS = "deals"  # HubSpot deal (invoice properties, the workflow action)
+    DEALS = "deals"  # HubSpot deal (invoice properties, the workflow actions)
+    ESTIMATES = "estimates"  # QuickBooks Estimate made by an action -> its deal's and quote's status
 
 
 class Reason(StrEnum):

@@ -187,9 +187,10 @@ class QboClient:
         )[entity]
         return answer
 
-    def send_invoice(self, invoice_id: str, request_id: str) -> dict[str, Any]:
-        """Email an invoice to its BillEmail address."""
-        answer: dict[str, Any] = self._request(
-            "POST", f"invoice/{invoice_id}/send", params={"requestid": request_id[:50]}, replay_safe=False
-        )["Invoice"]
+    def send_invoice(self, invoice_id: str, request_id: str, send_to: str | None = None) -> dict[str, Any]:
+        """Email an invoice to its BillEmail address, or to `send_to` (which becomes its BillEmail)."""
+        params = {"requestid": request_id[:50], **({"sendTo": send_to} if send_to else {})}
+        answer: dict[str, Any] = self._request("POST", f"invoice/{invoice_id}/send", params=params, replay_safe=False)[
+            "Invoice"
+        ]
         return answer

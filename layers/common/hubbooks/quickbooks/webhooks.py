@@ -10,7 +10,13 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from hubbooks.models.signals import Change, Pair, Reason, Side, SyncSignal
 
 MAX_EVENTS = 1000
-_PAIRS = {"customer": Pair.CONTACTS, "item": Pair.PRODUCTS, "invoice": Pair.INVOICES, "payment": Pair.PAYMENTS}
+_PAIRS = {
+    "customer": Pair.CONTACTS,
+    "item": Pair.PRODUCTS,
+    "invoice": Pair.INVOICES,
+    "payment": Pair.PAYMENTS,
+    "estimate": Pair.ESTIMATES,
+}
 _CHANGES = {
     "created": Change.UPSERT,
     "create": Change.UPSERT,

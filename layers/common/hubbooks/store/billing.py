@@ -8,7 +8,15 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from hubbooks.store.keys import APP_PK, TIMELINE, action_sk, connection_pk, invoice_deal_sk, payment_sk
+from hubbooks.store.keys import (
+    APP_PK,
+    TIMELINE,
+    action_sk,
+    connection_pk,
+    estimate_sk,
+    invoice_deal_sk,
+    payment_sk,
+)
 from hubbooks.store.table import Table
 
 ACTION_DAYS = 30
@@ -26,10 +34,12 @@ class PaymentMemo:
 @dataclass
 class ActionRun:
     callback_id: str
-    deal_id: str
+    object_id: str
     inputs: dict[str, Any]
     state: str  # running, blocked, done
     outputs: dict[str, Any] = field(default_factory=dict)
+    kind: str = "create-invoice"  # which action (runs recorded before there were others made invoices)
+    object_type: str = "deals"
 
 
 class BillingStore:
@@ -51,6 +61,16 @@ class BillingStore:
     def invoice_deal(self, invoice_id: str) -> str | None:
         item = self._get(invoice_deal_sk(invoice_id))
         return str(item["deal_id"]) if item else None
+
+    # -- estimate -> the deal and quote it was made from ------------------------------------------
+
+    def set_estimate_targets(self, estimate_id: str, targets: dict[str, str]) -> None:
+        self.table.resource.put_item(Item={"PK": self.pk, "SK": estimate_sk(estimate_id), "targets": targets})
+
+    def estimate_targets(self, estimate_id: str) -> dict[str, str]:
+        """Object type -> id of the HubSpot records that show the estimate (none: not made from HubSpot)."""
+        item = self._get(estimate_sk(estimate_id))
+        return {str(k): str(v) for k, v in (item or {}).get("targets", {}).items()}
 
     # -- payments ---------------------------------------------------------------------------------
 
@@ -87,7 +107,9 @@ class BillingStore:
                 Item={
                     "PK": self.pk,
                     "SK": action_sk(run.callback_id),
-                    "deal_id": run.deal_id,
+                    "deal_id": run.object_id,  # its first name, kept for runs stored before other objects
+                    "kind": run.kind,
+                    "object_type": run.object_type,
                     "inputs": json.dumps(run.inputs),
                     "state": run.state,
                     "outputs": "{}",
@@ -111,6 +133,8 @@ class BillingStore:
             json.loads(str(item["inputs"])),
             str(item["state"]),
             json.loads(str(item.get("outputs") or "{}")),
+            str(item.get("kind") or "create-invoice"),
+            str(item.get("object_type") or "deals"),
         )
 
     def finish_action(self, callback_id: str, state: str, outputs: dict[str, Any]) -> None:

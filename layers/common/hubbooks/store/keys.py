@@ -142,6 +142,10 @@ def payment_sk(payment_id: str) -> str:
     return f"PAYMENT#{payment_id}"
 
 
+def estimate_sk(estimate_id: str) -> str:
+    return f"ESTIMATEOF#{estimate_id}"
+
+
 def action_sk(callback_id: str) -> str:
     return f"ACTION#{callback_id}"
 

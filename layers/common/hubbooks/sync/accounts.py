@@ -70,6 +70,21 @@ class AccountReader:
         ]
         return {"tax_codes": codes, "items": sorted(items, key=lambda i: i["label"].lower())}
 
+    def action_options(self, field: str, query: str = "") -> list[dict[str, str]] | None:
+        """A workflow action's dropdown, from QuickBooks: terms, tax codes or items (those whose name holds
+        `query`); None for a field without one."""
+        if field == "terms":
+            found = [
+                {"value": str(t["Id"]), "label": str(t["Name"])}
+                for t in self.qbo.query("select * from Term where Active = true")
+            ]
+        elif field in ("tax_code", "custom_item"):
+            found = self.invoice_choices()["tax_codes" if field == "tax_code" else "items"]
+        else:
+            return None
+        wanted = query.strip().lower()
+        return [{"value": o["value"], "label": o["label"]} for o in found if wanted in o["label"].lower()]
+
     def filter_choices(self, pair: Pair) -> dict[str, list[dict[str, Any]]]:
         """What the pair's settings pick from: HubSpot's lifecycle stages and its lists of the pair's records;
         for invoices, QuickBooks' tax codes and the items custom lines can be billed as."""

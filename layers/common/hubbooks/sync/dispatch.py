@@ -26,6 +26,8 @@ class BillingHandler(Protocol):
 
     def deal(self, signal: SyncSignal) -> Result: ...
 
+    def estimate(self, signal: SyncSignal) -> Result: ...
+
 
 class Services(Protocol):
     """What the routes need, for one connection; None when the connection is gone or paused."""
@@ -103,12 +105,14 @@ RECORDS: dict[tuple[Pair, Side], RecordRoute] = {
     (Pair.INVOICES, Side.HUBSPOT): _billing(lambda billing, signal: billing.hubspot_invoice(signal)),
     (Pair.PAYMENTS, Side.QUICKBOOKS): _billing(lambda billing, signal: billing.payment(signal)),
     (Pair.DEALS, Side.HUBSPOT): _billing(lambda billing, signal: billing.deal(signal)),
+    (Pair.ESTIMATES, Side.QUICKBOOKS): _billing(lambda billing, signal: billing.estimate(signal)),
 }
 BATCHES: dict[tuple[Pair, Side], BatchRoute] = {
     **dict.fromkeys(TWO_WAY, _in_bulk),
     (Pair.INVOICES, Side.QUICKBOOKS): _one_by_one,
     (Pair.INVOICES, Side.HUBSPOT): _one_by_one,
     (Pair.PAYMENTS, Side.QUICKBOOKS): _one_by_one,
+    (Pair.ESTIMATES, Side.QUICKBOOKS): _one_by_one,
 }
 
 

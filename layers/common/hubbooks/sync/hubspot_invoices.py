@@ -10,8 +10,9 @@ from typing import Any
 from hubbooks.hubspot import app_properties
 from hubbooks.mapping.invoices import epoch_ms, is_voided
 from hubbooks.models.signals import Pair, Reason, Side
+from hubbooks.sync.action_common import LINE_READ, CannotBillError, request_id
 from hubbooks.sync.engine import Outcome, Result
-from hubbooks.sync.invoice_action import LINE_READ, CannotBillError, CreateInvoiceAction, request_id
+from hubbooks.sync.invoice_action import CreateInvoiceAction
 from hubbooks.sync.invoices import HUBSPOT_ORIGIN
 from hubbooks.sync.models import Link, SyncFailure
 from hubbooks.sync.ports import LinkConflictError

@@ -1,53 +1,49 @@
 """The "Create a QuickBooks invoice" workflow action: a deal's line items billed to the customer linked to
 its contact. A retried action (same callbackId) never bills twice: QBO's requestid replays the first create."""
 
-import hashlib
 import math
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
 
 from hubbooks.errors import ValidationFaultError
-from hubbooks.mapping.invoices import status, tax_included
+from hubbooks.mapping.invoices import tax_included
 from hubbooks.mapping.transforms import money
 from hubbooks.models.signals import Pair, Reason, Side, SyncSignal
-from hubbooks.sync import failures
+from hubbooks.models.sync_config import InvoiceDefaults, QboId
+from hubbooks.sync.action_common import SUCCESS, CannotBillError, Outputs, invoice_outputs, read_sale, request_id
 from hubbooks.sync.invoices import InvoiceMirror
 from hubbooks.sync.models import Link
 
-SUCCESS, FAIL = "SUCCESS", "FAIL_CONTINUE"
 CENT = Decimal("0.01")
-LINE_READ = [
-    "name",
-    "description",
-    "quantity",
-    "price",
-    "hs_product_id",
-    "discount",
-    "hs_discount_percentage",
-    "amount",
-    "hs_tax_rate_group_id",
-]
 
 
-class ActionInputs(BaseModel):
+def blank_is_none(value: Any) -> Any:
+    """An input HubSpot sends empty as not given."""
+    return None if value in ("", None) else value
+
+
+class InvoiceChoices(BaseModel):
+    """The dropdowns an action that bills offers, filled from QuickBooks; blank: the customer's terms, the
+    invoice settings' default tax code and item for custom lines."""
+
+    terms: QboId | None = None
+    tax_code: QboId | None = None
+    custom_item: QboId | None = None
+
+    _blank = field_validator("terms", "tax_code", "custom_item", mode="before")(blank_is_none)
+
+
+class ActionInputs(InvoiceChoices):
     """The action's input fields as HubSpot sends them (all values may arrive as strings)."""
 
     due_in_days: int | None = Field(default=None, ge=0, le=3650)
     send_email: bool = False
     memo: str = Field(default="", max_length=1000)
 
-    @field_validator("due_in_days", mode="before")
-    @classmethod
-    def _blank_is_none(cls, value: Any) -> Any:
-        return None if value in ("", None) else value
-
-
-class CannotBillError(Exception):
-    """Why a deal cannot be billed, in words for the person who built the workflow."""
+    _blank_days = field_validator("due_in_days", mode="before")(blank_is_none)
 
 
 def _number(props: dict[str, Any], name: str, blank: float) -> float:
@@ -62,30 +58,6 @@ def _number(props: dict[str, Any], name: str, blank: float) -> float:
     return value
 
 
-@dataclass(frozen=True)
-class Outputs:
-    state: str
-    invoice_id: str = ""
-    number: str = ""
-    status: str = ""
-    total: str = ""
-    error: str = ""
-
-    def as_fields(self) -> dict[str, str]:
-        return {
-            "hs_execution_state": self.state,
-            "qbo_invoice_id": self.invoice_id,
-            "qbo_invoice_number": self.number,
-            "qbo_invoice_status": self.status,
-            "qbo_invoice_total": self.total,
-            "error_message": self.error,
-        }
-
-
-def request_id(connection_id: str, callback_id: str, purpose: str) -> str:
-    return f"act-{purpose}-" + hashlib.sha256(f"{connection_id}|{callback_id}".encode()).hexdigest()[:36]
-
-
 class CreateInvoiceAction:
     """Bills deals through the same clients, store and engine as the invoice mirror it hands invoices to."""
 
@@ -94,35 +66,13 @@ class CreateInvoiceAction:
         self.hubspot, self.qbo, self.store = invoices.hubspot, invoices.qbo, invoices.store
         self.billing, self.engine = invoices.billing, invoices.engine
 
-    def run(self, callback_id: str, deal_id: str, inputs: ActionInputs, today: date | None = None) -> Outputs:
-        """Bill the deal; throttling and outages raise (the caller answers BLOCK and finishes later)."""
-        try:
-            return self._bill(callback_id, deal_id, inputs, today or datetime.now(UTC).date())
-        except CannotBillError as problem:
-            return Outputs(FAIL, error=str(problem))
-        except ValidationFaultError as fault:
-            failure = failures.from_fault(fault)
-            return Outputs(FAIL, error=f"{failure.message}. {failure.fix}")
+    inputs = ActionInputs
 
-    def _bill(self, callback_id: str, deal_id: str, inputs: ActionInputs, today: date) -> Outputs:
-        deal = self.hubspot.get("deals", deal_id, ["dealname", "deal_currency_code"])
-        if deal is None:
-            raise CannotBillError(f"Deal {deal_id} no longer exists in HubSpot.")
-        contact_ids = sorted(self.hubspot.associated("deals", deal_id, "contacts"), key=int)
-        if not contact_ids:
-            raise CannotBillError(
-                "The deal has no contact, so there is no one to bill. Associate the customer's contact with the deal "
-                "and run the action again."
-            )
-        line_ids = self.hubspot.associated("deals", deal_id, "line_items")
-        lines = self.hubspot.batch_read("line_items", line_ids, LINE_READ) if line_ids else []
-        if not lines:
-            raise CannotBillError(
-                "The deal has no line items. Add the products being sold to the deal, then run again."
-            )
-        props = deal.get("properties") or {}
-        note = f"HubSpot deal {deal_id}: {props.get('dealname', '')}"
-        body = self.invoice_body(contact_ids[0], lines, str(props.get("deal_currency_code") or ""), note)
+    def run(self, callback_id: str, object_type: str, deal_id: str, inputs: ActionInputs, today: date) -> Outputs:
+        """Bill the deal; refusals raise CannotBillError, throttling and outages raise for a BLOCK."""
+        sale = read_sale(self.hubspot, object_type, deal_id)
+        note = f"HubSpot deal {deal_id}: {sale.name}"
+        body = self.invoice_body(sale.contact_id, sale.lines, sale.currency, note, choices=inputs)
         body["TxnDate"] = today.isoformat()
         if inputs.due_in_days is not None:
             body["DueDate"] = (today + timedelta(days=inputs.due_in_days)).isoformat()
@@ -138,14 +88,8 @@ class CreateInvoiceAction:
             except ValidationFaultError as fault:
                 note = f"Created, but not emailed: {fault.fault_message} {fault.detail}".strip()
         self.invoices.mirror(invoice_id, Reason.ACTION)
-        return Outputs(
-            SUCCESS,
-            invoice_id=invoice_id,
-            number=str(invoice.get("DocNumber") or ""),
-            status=status(invoice, today),
-            total=money(invoice.get("TotalAmt", 0)),
-            error=" ".join(n for n in (self.difference(invoice, lines), note) if n),
-        )
+        warning = " ".join(n for n in (self.difference(invoice, sale.lines), note) if n)
+        return Outputs(SUCCESS, invoice_outputs(invoice, today), warning)
 
     def invoice_body(
         self,
@@ -156,15 +100,17 @@ class CreateInvoiceAction:
         *,
         what: str = "deal",
         number: str = "",
+        choices: InvoiceChoices | None = None,
     ) -> dict[str, Any]:
         """A QuickBooks invoice of HubSpot line items (read with LINE_READ) to the contact's customer (synced
         first when not linked), in `currency` (blank: the customer's; `what` is billed, for a refusal's words),
-        with a private note, and `number` as its number where the company numbers invoices itself."""
+        with a private note, `number` as its number where the company numbers invoices itself, and the terms, tax
+        code and custom-line item an action's inputs chose over the settings' defaults."""
         customer = self.linked(Pair.CONTACTS, contact_id, "contact")
         body: dict[str, Any] = {
             "CustomerRef": {"value": customer.qbo_id},
             "CurrencyRef": {"value": self._currency(currency, customer, what)},
-            "Line": self._lines(lines),
+            "Line": self._lines(lines, choices or InvoiceChoices()),
             "PrivateNote": note[:4000],
         }
         preferences = self.qbo.preferences()
@@ -175,6 +121,8 @@ class CreateInvoiceAction:
             body["DocNumber"] = number[:21]  # QuickBooks' longest
         if customer.base.get("email"):
             body["BillEmail"] = {"Address": customer.base["email"]}
+        if choices is not None and choices.terms:
+            body["SalesTermRef"] = {"value": choices.terms}
         return body
 
     def difference(self, invoice: dict[str, Any], lines: list[dict[str, Any]]) -> str:
@@ -223,10 +171,13 @@ class CreateInvoiceAction:
             raise CannotBillError(f"The {noun} {hubspot_id} could not be brought into QuickBooks.{why}")
         return link
 
-    def _lines(self, lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def _lines(self, lines: list[dict[str, Any]], choices: InvoiceChoices) -> list[dict[str, Any]]:
         """The deal's line items as QuickBooks sales lines: each product's item (custom lines on the default item
         for them), the discount netted into the unit price, a tax code where the item has none."""
-        defaults = self.store.config(Pair.INVOICES).invoice_defaults
+        settings = self.store.config(Pair.INVOICES).invoice_defaults
+        defaults = InvoiceDefaults(
+            tax_code=choices.tax_code or settings.tax_code, custom_item=choices.custom_item or settings.custom_item
+        )
         products = [str(p) for line in lines if (p := (line.get("properties") or {}).get("hs_product_id"))]
         known = self.store.links_of(Pair.PRODUCTS, Side.HUBSPOT, products)  # one batch read; the rest synced
         items = [self._item_of(line, defaults.custom_item, known) for line in lines]

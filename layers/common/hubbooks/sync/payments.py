@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from hubbooks.hubspot.client import HubSpotClient
-from hubbooks.hubspot.developer import DeveloperClient
+from hubbooks.hubspot.developer import TIMELINE_KINDS, DeveloperClient, template_key
 from hubbooks.mapping import invoices as mapping
 from hubbooks.models.signals import Pair, Reason
 from hubbooks.quickbooks.client import QboClient
@@ -19,10 +19,17 @@ from hubbooks.sync.ports import LinkConflictError
 
 DETAILS = ("CurrencyRef", "TxnDate", "PaymentMethodRef")
 NOTE_TYPES = {"deals": 214, "contacts": 202}  # note -> deal, note -> contact
+NOTES = {  # without templates: a note says what the event would
+    "payment": "Payment of {amount} {currency} {status} for invoice {invoice_number} ({method}); remaining balance "
+    "{balance}.",
+    "sales_receipt": "Sales receipt {number}: {amount} {currency} paid ({method}).",
+}
 
 
 class PaymentTimeline:
     """Timeline events from the app's templates; without a developer key (no templates), notes instead."""
+
+    WANTED = tuple(template_key(kind, object_type) for kind in TIMELINE_KINDS for object_type in NOTE_TYPES)
 
     def __init__(self, hubspot: HubSpotClient, templates: TimelineTemplates, developer: DeveloperClient | None) -> None:
         self.hubspot = hubspot
@@ -31,23 +38,22 @@ class PaymentTimeline:
 
     def templates(self) -> dict[str, str]:
         templates = self._templates.get()
-        if not templates and self.developer is not None:
-            templates = self.developer.ensure_payment_templates()
+        if self.developer is not None and not set(self.WANTED) <= set(templates):  # none yet, or a kind added
+            templates = self.developer.ensure_timeline_templates()
             self._templates.save(templates)
         return templates
 
-    def post(self, object_type: str, object_id: str, event_id: str, tokens: dict[str, str]) -> bool:
+    def post(
+        self, object_type: str, object_id: str, event_id: str, tokens: dict[str, str], kind: str = "payment"
+    ) -> bool:
         """One event on one record; False when it was already there."""
-        template = self.templates().get(object_type)
+        template = self.templates().get(template_key(kind, object_type))
         if template is not None:
             body = {"eventTemplateId": template, "objectId": object_id, "id": event_id, "tokens": tokens}
             return self.hubspot.timeline_event(body)
         # A note's body is HTML: QuickBooks' text (invoice number, payment method) goes in escaped.
         shown = {key: html.escape(str(value)) for key, value in tokens.items()}
-        text = (
-            f"Payment of {shown['amount']} {shown['currency']} {shown['status']} for invoice "
-            f"{shown['invoice_number']} ({shown['method']}); remaining balance {shown['balance']}."
-        )
+        text = NOTES[kind].format(**shown)
         association = {
             "to": {"id": object_id},
             "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": NOTE_TYPES[object_type]}],

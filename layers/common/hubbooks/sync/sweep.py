@@ -19,7 +19,13 @@ OVERLAP = timedelta(minutes=2)  # clocks and search indexing lag: look back a li
 CDC_LIMIT = timedelta(days=30)
 SEARCH_CAP = 10_000
 PAGE = 200
-CDC_PAIRS = {"Customer": Pair.CONTACTS, "Item": Pair.PRODUCTS, "Invoice": Pair.INVOICES, "Payment": Pair.PAYMENTS}
+CDC_PAIRS = {
+    "Customer": Pair.CONTACTS,
+    "Item": Pair.PRODUCTS,
+    "Invoice": Pair.INVOICES,
+    "Payment": Pair.PAYMENTS,
+    "Estimate": Pair.ESTIMATES,
+}
 _log = logging.getLogger(__name__)
 HUBSPOT_PAIRS = {
     Pair.CONTACTS: ("contacts", "lastmodifieddate"),

@@ -1,0 +1,132 @@
+"""What every workflow action shares: its outputs, its refusals in words, QuickBooks request ids per callback,
+and the HubSpot record it bills read with its contact and line items (a deal, a quote or a HubSpot payment)."""
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from hubbooks.hubspot.client import HubSpotClient
+from hubbooks.mapping.invoices import day_of, status
+from hubbooks.mapping.transforms import money
+
+SUCCESS, FAIL = "SUCCESS", "FAIL_CONTINUE"
+LINE_READ = [
+    "name",
+    "description",
+    "quantity",
+    "price",
+    "hs_product_id",
+    "discount",
+    "hs_discount_percentage",
+    "amount",
+    "hs_tax_rate_group_id",
+]
+
+
+class CannotBillError(Exception):
+    """Why an action cannot do its work, in words for the person who built the workflow."""
+
+
+@dataclass(frozen=True)
+class Outputs:
+    """An action's answer: its state, its output fields and, when it failed or has a warning, why."""
+
+    state: str
+    values: dict[str, str] = field(default_factory=dict)
+    error: str = ""
+
+    def as_fields(self) -> dict[str, str]:
+        return {"hs_execution_state": self.state, **self.values, "error_message": self.error}
+
+
+def request_id(connection_id: str, callback_id: str, purpose: str) -> str:
+    return f"act-{purpose}-" + hashlib.sha256(f"{connection_id}|{callback_id}".encode()).hexdigest()[:36]
+
+
+def invoice_outputs(invoice: dict[str, Any], today: date) -> dict[str, str]:
+    """The output fields every invoice action answers with."""
+    return {
+        "qbo_invoice_id": str(invoice["Id"]),
+        "qbo_invoice_number": str(invoice.get("DocNumber") or ""),
+        "qbo_invoice_status": status(invoice, today),
+        "qbo_invoice_total": money(invoice.get("TotalAmt", 0)),
+    }
+
+
+@dataclass(frozen=True)
+class Sale:
+    """What an action bills: a HubSpot deal, quote or payment with its contact, line items and deal."""
+
+    object_type: str  # deals, quotes, commerce_payments
+    object_id: str
+    noun: str  # deal, quote, payment: for words
+    name: str
+    currency: str
+    contact_id: str
+    lines: list[dict[str, Any]]
+    deal_id: str | None
+    expires: str = ""  # a quote's expiration day (ISO)
+    properties: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Kind:
+    noun: str
+    read: list[str]
+    name: str
+    currency: str
+
+
+_KINDS = {
+    "deals": _Kind("deal", ["dealname", "deal_currency_code"], "dealname", "deal_currency_code"),
+    "quotes": _Kind("quote", ["hs_title", "hs_currency", "hs_expiration_date"], "hs_title", "hs_currency"),
+    "commerce_payments": _Kind(
+        "payment",
+        ["hs_initial_amount", "hs_currency_code", "hs_payment_method", "hs_initiated_date"],
+        "hs_payment_method",
+        "hs_currency_code",
+    ),
+}
+
+
+def read_sale(hubspot: HubSpotClient, object_type: str, object_id: str, *, lines_needed: bool = True) -> Sale:
+    """The record with its first contact (by id; a quote's or payment's own, else its deal's) and line items
+    (its own, else its deal's): refused in words when it is gone, has no contact or, when needed, no lines."""
+    kind = _KINDS[object_type]
+    record = hubspot.get(object_type, object_id, kind.read)
+    if record is None:
+        raise CannotBillError(f"The {kind.noun} {object_id} no longer exists in HubSpot.")
+    props = {k: str(v) for k, v in (record.get("properties") or {}).items() if v is not None}
+    deal_id = (
+        object_id if object_type == "deals" else next(iter(hubspot.associated(object_type, object_id, "deals")), None)
+    )
+    contacts = sorted(hubspot.associated(object_type, object_id, "contacts"), key=int)
+    if not contacts and deal_id and object_type != "deals":
+        contacts = sorted(hubspot.associated("deals", deal_id, "contacts"), key=int)
+    if not contacts:
+        raise CannotBillError(
+            f"The {kind.noun} has no contact, so there is no one to bill. Associate the customer's contact with the "
+            f"{kind.noun} and run the action again."
+        )
+    line_ids = hubspot.associated(object_type, object_id, "line_items")
+    if not line_ids and deal_id and object_type != "deals":
+        line_ids = hubspot.associated("deals", deal_id, "line_items")
+    lines = hubspot.batch_read("line_items", line_ids, LINE_READ) if line_ids else []
+    if lines_needed and not lines:
+        raise CannotBillError(
+            f"The {kind.noun} has no line items. Add the products being sold to the {kind.noun}, then run again."
+        )
+    expires = day_of(props.get("hs_expiration_date"))
+    return Sale(
+        object_type,
+        object_id,
+        kind.noun,
+        props.get(kind.name, ""),
+        props.get(kind.currency, ""),
+        contacts[0],
+        lines,
+        deal_id,
+        expires,
+        props,
+    )
