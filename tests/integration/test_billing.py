@@ -11,6 +11,7 @@ import pytest
 import requests
 
 from devstack.sandboxed import SandboxedProduct
+from hubbooks.hubspot.developer import ACTION_NAMES
 from sandbox import signing
 from tests.support.product import (
     billable_deal,
@@ -258,8 +259,38 @@ def test_a_deal_without_a_contact_fails_in_plain_words_and_bills_nothing(
     outputs = answer["response"]["outputFields"]
     assert outputs["hs_execution_state"] == "FAIL_CONTINUE"
     assert "no contact" in outputs["error_message"]
-    assert outputs["qbo_invoice_id"] == ""
+    assert outputs.get("qbo_invoice_id", "") == ""
     assert len(_qbo_invoices(product)) == before
+
+
+def test_every_action_is_registered_once_and_its_dropdowns_are_filled_from_quickbooks(
+    product: SandboxedProduct, connection: dict[str, Any], action_id: str
+) -> None:
+    billable_deal(product, "Opal")  # its product, synced, is an item custom lines can be billed as
+    settle(product)
+    registered = product.register_actions()
+    assert product.register_actions() == registered  # registering again finds them
+    assert registered["create-invoice"] == action_id
+    assert sorted(registered) == sorted(ACTION_NAMES)
+    terms = product.hubspot_admin.action_options(action_id, "terms")
+    assert terms["status"] == 200, terms
+    assert [o["label"] for o in terms["response"]["options"]] == ["Due on receipt", "Net 15", "Net 30", "Net 60"]
+    items = product.hubspot_admin.action_options(action_id, "custom_item", q="opal")["response"]["options"]
+    assert [o["label"] for o in items] == ["Opal widget"]
+
+
+def test_an_estimate_made_through_a_workflow_shows_its_acceptance_in_quickbooks_on_the_deal(
+    product: SandboxedProduct, connection: dict[str, Any], action_id: str
+) -> None:
+    estimate_action = product.register_actions()["create-estimate"]
+    deal_id, _ = billable_deal(product, "Edda")
+    answer = product.hubspot_admin.run_action(estimate_action, deal_id, {}, callback_id="cb-edda-estimate")
+    outputs = answer["response"]["outputFields"]
+    assert (outputs["hs_execution_state"], outputs["qbo_estimate_total"]) == ("SUCCESS", "120"), outputs
+    product.quickbooks_admin.update("Estimate", outputs["qbo_estimate_id"], {"TxnStatus": "Accepted"})
+    settle(product)
+    deal = next(r for r in _records(product, "deals") if r["id"] == deal_id)["properties"]
+    assert (deal["qbo_estimate_number"], deal["qbo_estimate_status"]) == (outputs["qbo_estimate_number"], "accepted")
 
 
 @pytest.fixture(scope="module")

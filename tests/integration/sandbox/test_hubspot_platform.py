@@ -12,6 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
+from sandbox import signing
 from sandbox.client import HubSpotAdmin
 from sandbox.http import serve
 from sandbox.hubspot.app import HubSpotEmulator
@@ -391,3 +392,48 @@ def test_the_tax_rate_library_is_listed_in_pages_and_read_by_id(hubspot: Sandbox
     assert "paging" not in rest
     assert api.get(f"{hubspot.url}/tax-rates/v1/tax-rates/{vat}").json()["label"] == "VAT (20%)"
     assert api.get(f"{hubspot.url}/tax-rates/v1/tax-rates/999").status_code == 404
+
+
+def test_an_action_fields_options_are_fetched_signed_from_its_options_url(hubspot: Sandbox, sink: WebhookSink) -> None:
+    api = hubspot.api()
+    field = {"name": "terms", "type": "enumeration", "fieldType": "select", "optionsUrl": sink.url}
+    definition = api.post(
+        f"{hubspot.url}/automation/v4/actions/{hubspot.app.app_id}",
+        json={
+            "actionUrl": sink.url,
+            "objectTypes": ["DEAL"],
+            "inputFields": [{"typeDefinition": field, "isRequired": False}],
+            "labels": {"en": {"actionName": "Create a QuickBooks invoice"}},
+        },
+    ).json()
+    sink.reply_body = json.dumps({"options": [{"label": "Net 30", "value": "3"}], "searchable": True}).encode()
+    answer = hubspot.admin.action_options(definition["id"], "terms", q="net")
+    assert (answer["status"], answer["response"]["options"]) == (200, [{"label": "Net 30", "value": "3"}])
+    (delivery,) = sink.wait_for(1)
+    request = json.loads(delivery.body)
+    assert (request["inputFieldName"], request["fetchOptions"]["q"]) == ("terms", "net")
+    assert request["origin"]["actionDefinitionId"] == int(definition["id"])
+    headers = {k.lower(): v for k, v in delivery.headers.items()}
+    signed = signing.hubspot_v3(
+        CLIENT_SECRET, "POST", sink.url, delivery.body.decode(), headers["x-hubspot-request-timestamp"]
+    )
+    assert headers["x-hubspot-signature-v3"] == signed
+
+
+def test_quotes_and_hubspot_payments_associate_with_deals_contacts_and_line_items(hubspot: Sandbox) -> None:
+    deal = hubspot.admin.create("deals", {"dealname": "Fit-out"})
+    contact = hubspot.admin.create("contacts", {"email": "q@example.com"})
+    line = hubspot.admin.create("line_items", {"name": "Desk", "quantity": "1", "price": "300"})
+    quote = hubspot.admin.create("quotes", {"hs_title": "Fit-out", "hs_expiration_date": "2027-03-31"})
+    payment = hubspot.admin.create("commerce_payments", {"hs_initial_amount": "300", "hs_currency_code": "USD"})
+    for kind, record in (("quotes", quote), ("commerce_payments", payment)):
+        for other, other_id in (("deals", deal["id"]), ("contacts", contact["id"]), ("line_items", line["id"])):
+            hubspot.admin.associate(kind, record["id"], other, other_id)
+        read = hubspot.api().get(
+            f"{hubspot.url}/crm/v3/objects/{kind}/{record['id']}", params={"associations": "deals,contacts"}
+        )
+        assert read.status_code == 200, read.text
+    listed = hubspot.api().get(f"{hubspot.url}/crm/v4/objects/deals/{deal['id']}/associations/quotes")
+    assert [str(r["toObjectId"]) for r in listed.json()["results"]] == [quote["id"]]
+    paid = hubspot.api().get(f"{hubspot.url}/crm/v3/objects/commerce_payments/{payment['id']}").json()
+    assert paid["properties"]["hs_initial_amount"] == "300"
