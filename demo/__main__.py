@@ -4,7 +4,7 @@ import sys
 import warnings
 from pathlib import Path
 
-from demo import billing, books, bulk, connect, first_day, foundation, settings, sweep, sync, tenants, webhooks
+from demo import actions, billing, books, bulk, connect, first_day, foundation, settings, sweep, sync, tenants, webhooks
 from demo import sandbox as demo_sandbox
 from demo.report import Report
 from devstack.sandboxed import SandboxedProduct
@@ -32,6 +32,7 @@ def main() -> int:
             bulk.run(product, report)
             sweep.run(product, report)
             billing.run(product, report, connection["connection_id"])
+            actions.run(product, report)
             settings.run(product, report, browser)
             tenants.run(product, report, connection["connection_id"])
             books.run(product, report, browser)

@@ -114,7 +114,7 @@ def test_an_accepted_estimate_becomes_one_invoice_linked_to_it_and_closes(wired:
     assert (shown["qbo_estimate_status"], shown["qbo_invoice_number"]) == ("closed", invoice["DocNumber"])
     again = wired.billing().run_action("conv-2", deal, {}, kind="convert-estimate")
     assert again["hs_execution_state"] == FAIL
-    assert f"converted already (to invoice {invoice['Id']})" in again["error_message"]
+    assert f"converted already, to invoice {invoice['DocNumber']};" in again["error_message"]
     assert len(_records(wired, "Invoice")) == 1
 
 

@@ -184,9 +184,10 @@ class ConvertEstimateAction:
             if state != "Closed":
                 raise
             made = [t["TxnId"] for t in estimate.get("LinkedTxn") or [] if t.get("TxnType") == "Invoice"]
+            numbers = [str((self.action.qbo.read_or_none("Invoice", i) or {}).get("DocNumber") or i) for i in made]
             raise CannotBillError(
-                f"Estimate {number} was converted already (to invoice {', '.join(made) or 'in QuickBooks'}); an "
-                f"estimate becomes one invoice. QuickBooks said: {fault.detail or fault.fault_message}"
+                f"Estimate {number} was converted already, to invoice {', '.join(numbers) or fault.detail}; an "
+                "estimate becomes one invoice."
             ) from fault
         invoice_id = str(invoice["Id"])
         self.action.billing.set_invoice_deal(invoice_id, deal_id)
