@@ -286,7 +286,7 @@ class QuickBooksEmulator(Emulator):
             (f"{company}/preferences", ["GET"], self.get_preferences),
             (f"{company}/preferences", ["POST"], self.update_preferences),
             (f"{company}/companyinfo/<info_id>", ["GET"], self.get_company_info),
-            (f"{company}/invoice/<entity_id>/send", ["POST"], self.send_invoice),
+            (f"{company}/<any(invoice, estimate, salesreceipt):entity>/<entity_id>/send", ["POST"], self.send_form),
             (f"{company}/<entity>/<entity_id>", ["GET"], self.read_entity),
             (f"{company}/<entity>", ["POST"], self.write_entity),
             ("/_sandbox/seed", ["POST"], self.admin_seed),
@@ -378,8 +378,9 @@ class QuickBooksEmulator(Emulator):
             return self.company.update(kind, body)
         return self.company.create(kind, body)
 
-    def send_invoice(self, request: Request, realm: str, entity_id: str) -> Response:
-        return self.envelope("Invoice", self.company.send_invoice(entity_id, request.args.get("sendTo")))
+    def send_form(self, request: Request, realm: str, entity: str, entity_id: str) -> Response:
+        kind = _entity(entity)
+        return self.envelope(kind, self.company.send(kind, entity_id, request.args.get("sendTo")))
 
     def _company_record(self) -> dict[str, Any]:
         """The fields every company-wide record (Preferences, CompanyInfo) carries."""

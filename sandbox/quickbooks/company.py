@@ -792,21 +792,22 @@ class Company:
             self.emit([Change("Invoice", invoice["Id"], "voided", moment)])
             return self.render("Invoice", invoice)
 
-    def send_invoice(self, invoice_id: str, send_to: str | None) -> dict[str, Any]:
+    def send(self, entity: str, entity_id: str, send_to: str | None) -> dict[str, Any]:
+        """Email an invoice, estimate or sales receipt to its BillEmail, or to `send_to` (its BillEmail then)."""
         with self.lock:
-            invoice = self.entities["Invoice"].get(invoice_id)
-            if invoice is None:
-                raise qf.not_found("Invoice", invoice_id)
-            address = send_to or (invoice.get("BillEmail") or {}).get("Address")
+            form = self.entities[entity].get(entity_id)
+            if form is None:
+                raise qf.not_found(entity, entity_id)
+            address = send_to or (form.get("BillEmail") or {}).get("Address")
             if not address:
-                raise qf.business_rule("Email address is required to send this invoice")
-            invoice["EmailStatus"] = "EmailSent"
-            invoice["BillEmail"] = {"Address": address}
-            invoice["DeliveryInfo"] = {"DeliveryType": "Email", "DeliveryTime": qf.qbo_time()}
+                raise qf.business_rule(f"Email address is required to send this {entity.lower()}")
+            form["EmailStatus"] = "EmailSent"
+            form["BillEmail"] = {"Address": address}
+            form["DeliveryInfo"] = {"DeliveryType": "Email", "DeliveryTime": qf.qbo_time()}
             moment = now_ms()
-            self._bump("Invoice", invoice, moment)
-            self.emit([Change("Invoice", invoice["Id"], "emailed", moment)])
-            return self.render("Invoice", invoice)
+            self._bump(entity, form, moment)
+            self.emit([Change(entity, form["Id"], "emailed", moment)])
+            return self.render(entity, form)
 
     def _current(self, entity: str, body: dict[str, Any]) -> dict[str, Any]:
         entity_id = str(body.get("Id", ""))

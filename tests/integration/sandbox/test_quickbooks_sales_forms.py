@@ -75,3 +75,17 @@ def test_terms_set_an_invoices_due_date(quickbooks: Sandbox) -> None:
     net_15 = {**body, "SalesTermRef": {"value": terms["Net 15"]["Id"]}}
     assert _ok(_post(quickbooks, "invoice", net_15), "Invoice")["DueDate"] == "2026-12-16"
     assert _ok(_post(quickbooks, "invoice", body), "Invoice")["DueDate"] == "2026-12-31"
+
+
+def test_an_estimate_and_a_sales_receipt_are_emailed_like_invoices(quickbooks: Sandbox) -> None:
+    customer, item = _customer(quickbooks, "Fox"), _item(quickbooks)
+    estimate = _ok(_estimate(quickbooks, customer, [_line(item, 1)]), "Estimate")
+    receipt = _ok(
+        _post(quickbooks, "salesreceipt", {"CustomerRef": {"value": customer["Id"]}, "Line": [_line(item, 1)]}),
+        "SalesReceipt",
+    )
+    assert _fault_code(_post(quickbooks, f"estimate/{estimate['Id']}/send", {})) == "6000"  # no address anywhere
+    for entity, form in (("estimate", estimate), ("salesreceipt", receipt)):
+        sent = _post(quickbooks, f"{entity}/{form['Id']}/send", {}, sendTo="fox@example.com")
+        shown = _ok(sent, "Estimate" if entity == "estimate" else "SalesReceipt")
+        assert (shown["EmailStatus"], shown["BillEmail"]["Address"]) == ("EmailSent", "fox@example.com")
