@@ -11,6 +11,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from hubbooks.errors import RateLimitedError, UnavailableError
 from hubbooks.hubspot.developer import ACTIONS, action_object_type
 from hubbooks.hubspot.webhooks import SignatureError
 from hubbooks.sync.action_common import FAIL, Outputs
@@ -87,7 +88,10 @@ def options() -> Response[str]:
     reader = accounts(connection.connection_id) if connection is not None else None
     if reader is None:
         return json_response(200, {"options": [], "searchable": False})
-    found = reader.action_options(request.input_field_name, str(request.fetch_options.get("q") or ""))
+    try:
+        found = reader.action_options(request.input_field_name, str(request.fetch_options.get("q") or ""))
+    except (RateLimitedError, UnavailableError):
+        return json_response(503, {"message": "QuickBooks cannot answer just now; open the dropdown again shortly."})
     if found is None:
         return json_response(404, {"message": f"{request.input_field_name} has no options."})
     return json_response(200, {"options": found, "searchable": True})

@@ -273,6 +273,7 @@ class HubSpotEmulator(Emulator):
             ("/automation/v4/actions/<int:app_id>", ["GET"], self.list_actions),
             ("/automation/v4/actions/<int:app_id>", ["POST"], self.create_action),
             ("/automation/v4/actions/<int:app_id>/<definition_id>", ["GET"], self.get_action),
+            ("/automation/v4/actions/<int:app_id>/<definition_id>", ["PATCH"], self.update_action),
             ("/_sandbox/seed", ["POST"], self.admin_seed),
             ("/_sandbox/records/<otype>", ["GET"], self.admin_list),
             ("/_sandbox/records/<otype>", ["POST"], self.admin_create),
@@ -674,6 +675,10 @@ class HubSpotEmulator(Emulator):
     def get_action(self, request: Request, app_id: int, definition_id: str) -> Response:
         self._check_app(app_id)
         return json_response(self.actions.get(definition_id))
+
+    def update_action(self, request: Request, app_id: int, definition_id: str) -> Response:
+        self._check_app(app_id)
+        return json_response(self.actions.update(definition_id, read_json(request) or {}))
 
     def complete_callback(self, request: Request, callback_id: str) -> Response:
         self.actions.complete(callback_id, read_json(request) or {})

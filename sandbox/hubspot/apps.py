@@ -101,6 +101,17 @@ def _stored_output(field: dict[str, Any]) -> dict[str, Any]:
     return {**field, "typeDefinition": stored}
 
 
+def _stored_definition(base: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
+    """A definition as HubSpot stores it: the body's fields over `base`, its fields' type definitions filled."""
+    definition = {**base, **{k: v for k, v in body.items() if k not in ("id", "revisionId")}}
+    definition["inputFields"] = [
+        {**field, "typeDefinition": {"options": [], **field.get("typeDefinition", {})}}
+        for field in definition["inputFields"]
+    ]
+    definition["outputFields"] = [_stored_output(field) for field in definition.get("outputFields", [])]
+    return definition
+
+
 @dataclass
 class Actions:
     definitions: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -112,21 +123,19 @@ class Actions:
         missing = [k for k in ("actionUrl", "inputFields", "labels", "objectTypes") if k not in body]
         if missing:
             raise hubspot_error(400, f"Missing fields: {missing}", "VALIDATION_ERROR")
-        definition = {
-            "id": str(next(self._ids)),
-            "revisionId": "1",
-            "functions": [],
-            "published": bool(body.get("published", False)),
-            **{k: v for k, v in body.items() if k not in ("id", "revisionId")},
-        }
-        definition["inputFields"] = [
-            {**field, "typeDefinition": {"options": [], **field.get("typeDefinition", {})}}
-            for field in definition["inputFields"]
-        ]
-        definition["outputFields"] = [_stored_output(field) for field in definition.get("outputFields", [])]
+        definition_id = str(next(self._ids))
+        base = {"id": definition_id, "revisionId": "1", "functions": [], "published": False}
         with self.lock:
-            self.definitions[definition["id"]] = definition
-        return definition
+            self.definitions[definition_id] = _stored_definition(base, body)
+            return self.definitions[definition_id]
+
+    def update(self, definition_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        """A PATCH: the fields sent replace the stored ones, as a new revision."""
+        with self.lock:
+            current = self.get(definition_id)
+            revision = {**current, "revisionId": str(int(current["revisionId"]) + 1)}
+            self.definitions[definition_id] = _stored_definition(revision, body)
+            return self.definitions[definition_id]
 
     def get(self, definition_id: str) -> dict[str, Any]:
         definition = self.definitions.get(definition_id)

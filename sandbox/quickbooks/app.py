@@ -380,7 +380,9 @@ class QuickBooksEmulator(Emulator):
 
     def send_form(self, request: Request, realm: str, entity: str, entity_id: str) -> Response:
         kind = _entity(entity)
-        return self.envelope(kind, self.company.send(kind, entity_id, request.args.get("sendTo")))
+        return self._idempotent(
+            request, lambda: self.envelope(kind, self.company.send(kind, entity_id, request.args.get("sendTo")))
+        )
 
     def _company_record(self) -> dict[str, Any]:
         """The fields every company-wide record (Preferences, CompanyInfo) carries."""

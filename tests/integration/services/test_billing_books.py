@@ -154,6 +154,6 @@ def test_the_invoice_total_is_checked_against_the_deals_tax_as_hubspot_computes_
     differing = bill("vat-2", reduced)
     assert differing["hs_execution_state"] == "SUCCESS"
     assert differing["error_message"] == (
-        "Billed, but the invoice comes to 240 after tax in QuickBooks and the deal's line items to 210 in HubSpot: "
+        "Made, but the invoice comes to 240 after tax in QuickBooks and the deal's line items to 210 in HubSpot: "
         "check the invoice's tax codes and discounts."
     )

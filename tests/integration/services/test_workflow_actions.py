@@ -7,9 +7,12 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+import requests
 
+from hubbooks.hubspot.developer import DeveloperClient, action_definition
 from hubbooks.models.signals import Pair, Reason, Side, SyncSignal
 from hubbooks.sync.engine import Outcome
+from tests.conftest import DEV_TOKEN
 from tests.integration.services.conftest import Wired, customer_with_contact, pay
 
 FAIL = "FAIL_CONTINUE"
@@ -257,5 +260,57 @@ def test_a_tax_code_quickbooks_does_not_know_is_refused_and_bills_nothing(wired:
     deal = _billed_deal(wired, "Pia", "5")
     outputs = wired.billing().run_action("bad-code", deal, {"tax_code": "999"}, kind="create-estimate")
     assert outputs["hs_execution_state"] == FAIL
-    assert outputs["error_message"]
+    assert "TaxCode 999 does not exist. The tax code is inactive or no longer exists" in outputs["error_message"]
     assert _records(wired, "Estimate") == []
+
+
+def test_a_run_blocked_after_its_document_was_made_finishes_without_a_second(wired: Wired) -> None:
+    deal = _billed_deal(wired, "Quin", "20")
+    wired.queued()
+    # QuickBooks makes the estimate; HubSpot then cannot show it on the deal (an outage the client rides out
+    # a few times, then gives up): the run BLOCKs with the estimate already made.
+    wired.hubspot.admin.add_fault("503", count=6, method="PATCH", path="/crm/v3/objects/deals/")
+    assert wired.billing().run_action("late", deal, {}, kind="create-estimate")["hs_execution_state"] == "BLOCK"
+    assert len(_records(wired, "Estimate")) == 1
+    wired.hubspot.admin.clear_faults()
+    [finish] = wired.queued()
+    assert wired.billing().deal(finish).outcome is Outcome.UPDATED
+    [completed] = [c for c in wired.hubspot.admin.callbacks() if c["callbackId"] == "late"]
+    assert completed["outputFields"]["hs_execution_state"] == "SUCCESS"
+    assert [e["Id"] for e in _records(wired, "Estimate")] == [completed["outputFields"]["qbo_estimate_id"]]
+    assert _props(wired, "deals", deal)["qbo_estimate_status"] == "pending"
+
+
+def test_an_invoice_of_another_deal_is_not_sent_or_voided_from_this_one(wired: Wired) -> None:
+    _, contact = customer_with_contact(wired, "Rex")
+    theirs = _billed(wired, _billed_deal(wired, "Sam", "10"))["qbo_invoice_id"]
+    ours = _deal(wired, contact, "10")
+    for kind in ("send-invoice", "void-invoice"):
+        outputs = wired.billing().run_action(f"{kind}-theirs", ours, {"invoice_id": theirs}, kind=kind)
+        assert outputs["hs_execution_state"] == FAIL
+        assert "is not this deal's (it bills Sam, from another deal)" in outputs["error_message"]
+    assert _one(wired, "Invoice", theirs)["EmailStatus"] == "NotSet"
+
+
+def test_a_changed_action_definition_is_brought_up_to_date_when_registered_again(wired: Wired) -> None:
+    developer = DeveloperClient(
+        requests.Session(),
+        api_base=wired.hubspot.url,
+        app_id=str(wired.hubspot.app.app_id),
+        api_key=DEV_TOKEN,
+        timeout=10,
+    )
+    url = "https://hubbooks.example/actions"
+    old = action_definition("create-invoice", url)
+    old["inputFields"] = [f for f in old["inputFields"] if "optionsUrl" not in f["typeDefinition"]]
+    path = f"{wired.hubspot.url}/automation/v4/actions/{wired.hubspot.app.app_id}"
+    first = requests.post(path, params={"hapikey": DEV_TOKEN}, json=old).json()
+    ids = developer.ensure_actions(url)
+    assert ids["create-invoice"] == first["id"]
+    current = requests.get(f"{path}/{first['id']}", params={"hapikey": DEV_TOKEN}).json()
+    assert current["revisionId"] == "2"
+    options = [f["typeDefinition"].get("optionsUrl") for f in current["inputFields"]]
+    assert options.count(f"{url}/options") == 3
+    assert developer.ensure_actions(url) == ids
+    again = requests.get(f"{path}/{first['id']}", params={"hapikey": DEV_TOKEN}).json()
+    assert again["revisionId"] == "2"  # nothing changed: no new revision

@@ -42,6 +42,20 @@ def action_definition(name: str, actions_url: str) -> dict[str, Any]:
     return {**spec, "actionUrl": f"{actions_url}/{name}"}
 
 
+def _shape(definition: dict[str, Any]) -> Any:
+    """What of a definition hubbooks decides (HubSpot adds defaults to what it stores)."""
+    fields = [
+        (f.get("isRequired"), f.get("supportedValueTypes"), *(f["typeDefinition"].get(k) for k in _FIELD_KEYS))
+        for f in definition.get("inputFields", [])
+    ]
+    outputs = [f["typeDefinition"].get("name") for f in definition.get("outputFields", [])]
+    kept = {k: definition.get(k) for k in ("objectTypes", "objectRequestOptions", "labels", "published")}
+    return fields, outputs, kept
+
+
+_FIELD_KEYS = ("name", "type", "fieldType", "optionsUrl")
+
+
 def template_key(kind: str, object_type: str) -> str:
     """Where a template's id is kept: a payment's by its object type alone (as the first templates were)."""
     return object_type if kind == "payment" else f"{kind}:{object_type}"
@@ -103,12 +117,17 @@ class DeveloperClient:
         return ids
 
     def ensure_actions(self, actions_url: str) -> dict[str, str]:
-        """Every workflow action under `actions_url`, registered when missing; their definition ids by name."""
+        """Every workflow action under `actions_url`: registered when missing, brought up to date (a new
+        revision) when its definition changed since; their definition ids by name."""
         path = f"/automation/v4/actions/{self.app_id}"
-        existing = {str(a.get("actionUrl")): str(a["id"]) for a in self._call("GET", path)["results"]}
+        existing = {str(a.get("actionUrl")): a for a in self._call("GET", path)["results"]}
         ids: dict[str, str] = {}
         for name in ACTION_NAMES:
             body = action_definition(name, actions_url)
             found = existing.get(body["actionUrl"])
-            ids[name] = found if found is not None else str(self._call("POST", path, body)["id"])
+            if found is None:
+                found = self._call("POST", path, body)
+            elif _shape(found) != _shape(body):
+                found = self._call("PATCH", f"{path}/{found['id']}", body)
+            ids[name] = str(found["id"])
         return ids

@@ -92,7 +92,8 @@ def epoch_ms(value: str | None) -> str:
         return ""
     if value.isdigit():
         return value
-    return str(int(datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp() * 1000))
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return str(int((moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp() * 1000))  # a day: UTC
 
 
 def day_of(value: str | None) -> str:

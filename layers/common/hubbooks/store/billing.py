@@ -13,6 +13,7 @@ from hubbooks.store.keys import (
     TIMELINE,
     action_sk,
     connection_pk,
+    conversion_sk,
     estimate_sk,
     invoice_deal_sk,
     payment_sk,
@@ -71,6 +72,28 @@ class BillingStore:
         """Object type -> id of the HubSpot records that show the estimate (none: not made from HubSpot)."""
         item = self._get(estimate_sk(estimate_id))
         return {str(k): str(v) for k, v in (item or {}).get("targets", {}).items()}
+
+    def conversion(self, estimate_id: str) -> str | None:
+        """The workflow run (callbackId) that converts the estimate into an invoice, if one does."""
+        item = self._get(conversion_sk(estimate_id))
+        return str(item["callback_id"]) if item else None
+
+    def claim_conversion(self, estimate_id: str, callback_id: str) -> str:
+        """The run that converts the estimate: this one when none did before (recorded now), else the earlier."""
+        try:
+            self.table.resource.put_item(
+                Item={"PK": self.pk, "SK": conversion_sk(estimate_id), "callback_id": callback_id},
+                ConditionExpression="attribute_not_exists(PK)",
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            return self.conversion(estimate_id) or callback_id
+        return callback_id
+
+    def release_conversion(self, estimate_id: str) -> None:
+        """The claiming run made nothing (QuickBooks refused it): another run may convert the estimate."""
+        self.table.resource.delete_item(Key={"PK": self.pk, "SK": conversion_sk(estimate_id)})
 
     # -- payments ---------------------------------------------------------------------------------
 

@@ -146,6 +146,10 @@ def estimate_sk(estimate_id: str) -> str:
     return f"ESTIMATEOF#{estimate_id}"
 
 
+def conversion_sk(estimate_id: str) -> str:
+    return f"CONVERT#{estimate_id}"
+
+
 def action_sk(callback_id: str) -> str:
     return f"ACTION#{callback_id}"
 

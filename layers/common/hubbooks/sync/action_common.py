@@ -2,13 +2,17 @@
 and the HubSpot record it bills read with its contact and line items (a deal, a quote or a HubSpot payment)."""
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from hubbooks.errors import ValidationFaultError
 from hubbooks.hubspot.client import HubSpotClient
 from hubbooks.mapping.invoices import day_of, status
 from hubbooks.mapping.transforms import money
+from hubbooks.models.signals import Pair, Side
+from hubbooks.store.sync_store import DynamoSyncStore
 
 SUCCESS, FAIL = "SUCCESS", "FAIL_CONTINUE"
 LINE_READ = [
@@ -42,6 +46,37 @@ class Outputs:
 
 def request_id(connection_id: str, callback_id: str, purpose: str) -> str:
     return f"act-{purpose}-" + hashlib.sha256(f"{connection_id}|{callback_id}".encode()).hexdigest()[:36]
+
+
+def after_made(what: str, step: Callable[[], object]) -> str:
+    """A HubSpot step after the QuickBooks document exists: a refusal there is a warning on a run that succeeded,
+    never a failure that tells the workflow (and the person who re-runs it) that nothing was made. Throttles
+    and outages still raise: the run BLOCKs and its finish makes nothing twice (QuickBooks replays requestid)."""
+    try:
+        step()
+    except ValidationFaultError as fault:
+        return f"Made in QuickBooks, but {what} failed in HubSpot: {fault.fault_message}".strip()
+    return ""
+
+
+def check_belongs(
+    hubspot: HubSpotClient, store: DynamoSyncStore, deal_id: str, document: dict[str, Any], made_for: str | None
+) -> None:
+    """Refuse a QuickBooks document given by id that is not the deal's: made from another deal (`made_for`), or
+    of a customer none of the deal's contacts is linked to."""
+    noun = "estimate" if "TxnStatus" in document else "invoice"
+    number = document.get("DocNumber") or document["Id"]
+    if made_for == deal_id:
+        return
+    contacts = hubspot.associated("deals", deal_id, "contacts")
+    linked = store.links_of(Pair.CONTACTS, Side.HUBSPOT, contacts) if contacts else {}
+    customers = {link.qbo_id for link in linked.values() if link is not None}
+    if made_for is None and str((document.get("CustomerRef") or {}).get("value")) in customers:
+        return
+    raise CannotBillError(
+        f"QuickBooks {noun} {number} is not this deal's (it bills {(document.get('CustomerRef') or {}).get('name')}"
+        f"{', from another deal' if made_for else ''}). Give one of the deal's own, or leave it empty."
+    )
 
 
 def invoice_outputs(invoice: dict[str, Any], today: date) -> dict[str, str]:

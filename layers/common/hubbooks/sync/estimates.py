@@ -3,6 +3,7 @@ to invoice" workflow actions, and each estimate's number, status and total shown
 change in QuickBooks (accepted, rejected, closed by its invoice)."""
 
 from datetime import date, timedelta
+from functools import partial
 from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
@@ -16,15 +17,14 @@ from hubbooks.sync.action_common import (
     SUCCESS,
     CannotBillError,
     Outputs,
+    after_made,
+    check_belongs,
     invoice_outputs,
     read_sale,
     request_id,
 )
 from hubbooks.sync.engine import Outcome, Result
 from hubbooks.sync.invoice_action import CreateInvoiceAction, InvoiceChoices, blank_is_none
-
-ESTIMATE_STATUSES = ("pending", "accepted", "closed", "rejected")
-SHOWN_ON = ("deals", "quotes")
 
 
 def estimate_properties(estimate: dict[str, Any]) -> dict[str, str]:
@@ -83,25 +83,23 @@ class CreateEstimateAction:
 
     def run(self, callback_id: str, object_type: str, object_id: str, inputs: EstimateInputs, today: date) -> Outputs:
         sale = read_sale(self.action.hubspot, object_type, object_id)
-        note = f"HubSpot {sale.noun} {object_id}: {sale.name}"
-        body = self.action.invoice_body(
-            sale.contact_id, sale.lines, sale.currency, note, what=sale.noun, choices=inputs
-        )
-        body["TxnDate"] = today.isoformat()
+        body = self.action.form_body(sale, inputs, inputs.memo, today)
         if inputs.expires_in_days is not None:
             body["ExpirationDate"] = (today + timedelta(days=inputs.expires_in_days)).isoformat()
         elif sale.expires:
             body["ExpirationDate"] = sale.expires
-        if inputs.memo:
-            body["CustomerMemo"] = {"value": inputs.memo}
         connection = self.action.engine.connection_id
         estimate = self.action.qbo.write("Estimate", body, request_id(connection, callback_id, "est"))
         targets = {"deals": sale.deal_id, object_type: object_id}
         shown = {kind: str(target) for kind, target in targets.items() if target}
         self.action.billing.set_estimate_targets(str(estimate["Id"]), shown)
-        for kind, target in shown.items():
-            self.mirror.show(kind, target, estimate_properties(estimate))
-        return Outputs(SUCCESS, estimate_properties(estimate), self.action.difference(estimate, sale.lines))
+        figures = estimate_properties(estimate)
+        warnings = [
+            after_made(f"showing it on the {kind[:-1]}", partial(self.mirror.show, kind, target, figures))
+            for kind, target in shown.items()
+        ]
+        warnings.append(self.action.difference(estimate, sale.lines, kind="estimate", source=sale.noun))
+        return Outputs(SUCCESS, figures, " ".join(w for w in warnings if w))
 
 
 class ConvertInputs(BaseModel):
@@ -164,13 +162,20 @@ class ConvertEstimateAction:
 
     def run(self, callback_id: str, object_type: str, deal_id: str, inputs: ConvertInputs, today: date) -> Outputs:
         estimate = self._estimate(deal_id, inputs.estimate_id)
-        number = estimate.get("DocNumber") or estimate["Id"]
+        estimate_id, number = str(estimate["Id"]), str(estimate.get("DocNumber") or estimate["Id"])
         state = str(estimate.get("TxnStatus") or "Pending")
         if state in ("Pending", "Rejected"):
             raise CannotBillError(
                 f"Estimate {number} is {state.lower()} in QuickBooks; only an accepted estimate becomes an invoice. "
                 "Mark it accepted in QuickBooks (or have the customer accept it), then run again."
             )
+        # One conversion per estimate: the run that claims it first (a closed estimate nobody here claimed was
+        # converted or closed in QuickBooks). The claim's own run may write again: QuickBooks replays requestid.
+        holder = self.action.billing.conversion(estimate_id)
+        if holder is None and state != "Closed":
+            holder = self.action.billing.claim_conversion(estimate_id, callback_id)
+        if holder != callback_id:
+            raise CannotBillError(self._converted(estimate, number, state))
         body = invoice_of(estimate)
         body["TxnDate"] = today.isoformat()
         if inputs.due_in_days is not None:
@@ -178,22 +183,31 @@ class ConvertEstimateAction:
         if inputs.memo:
             body["CustomerMemo"] = {"value": inputs.memo}
         connection = self.action.engine.connection_id
-        try:  # a closed estimate: QuickBooks answers our own earlier conversion again (same requestid) or refuses
+        try:
             invoice = self.action.qbo.write("Invoice", body, request_id(connection, callback_id, "conv"))
-        except ValidationFaultError as fault:
-            if state != "Closed":
-                raise
-            made = [t["TxnId"] for t in estimate.get("LinkedTxn") or [] if t.get("TxnType") == "Invoice"]
-            numbers = [str((self.action.qbo.read_or_none("Invoice", i) or {}).get("DocNumber") or i) for i in made]
-            raise CannotBillError(
-                f"Estimate {number} was converted already, to invoice {', '.join(numbers) or fault.detail}; an "
-                "estimate becomes one invoice."
-            ) from fault
+        except ValidationFaultError:
+            self.action.billing.release_conversion(estimate_id)  # refused: nothing made, another run may convert
+            raise
         invoice_id = str(invoice["Id"])
         self.action.billing.set_invoice_deal(invoice_id, deal_id)
-        self.action.invoices.mirror(invoice_id, Reason.ACTION)
-        self.mirror.handle(str(estimate["Id"]))
-        return Outputs(SUCCESS, {**invoice_outputs(invoice, today), "qbo_estimate_number": str(number)})
+        warnings = (
+            after_made("showing it on the deal", lambda: self.action.invoices.mirror(invoice_id, Reason.ACTION)),
+            after_made("showing the estimate closed", lambda: self.mirror.handle(estimate_id)),
+        )
+        outputs = {**invoice_outputs(invoice, today), "qbo_estimate_number": number}
+        return Outputs(SUCCESS, outputs, " ".join(w for w in warnings if w))
+
+    def _converted(self, estimate: dict[str, Any], number: str, state: str) -> str:
+        made = [t["TxnId"] for t in estimate.get("LinkedTxn") or [] if t.get("TxnType") == "Invoice"]
+        if not made and state != "Closed":
+            return f"Estimate {number} is being converted by another run of the workflow; it becomes one invoice."
+        if not made:
+            return f"Estimate {number} is closed in QuickBooks, so it is not turned into an invoice."
+        numbers = [str((self.action.qbo.read_or_none("Invoice", i) or {}).get("DocNumber") or i) for i in made]
+        return (
+            f"Estimate {number} was converted already, to invoice {', '.join(numbers)}; an estimate becomes one "
+            "invoice."
+        )
 
     def _estimate(self, deal_id: str, given: str | None) -> dict[str, Any]:
         estimate_id = given
@@ -210,4 +224,7 @@ class ConvertEstimateAction:
         estimate = self.action.qbo.read_or_none("Estimate", str(estimate_id))
         if estimate is None:
             raise CannotBillError(f"QuickBooks has no estimate {estimate_id} (deleted?).")
+        if given is not None:
+            made_for = self.action.billing.estimate_targets(given).get("deals")
+            check_belongs(self.action.hubspot, self.action.store, deal_id, estimate, made_for)
         return estimate

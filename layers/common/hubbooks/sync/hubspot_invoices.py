@@ -176,5 +176,5 @@ class HubSpotInvoices:
         except LinkConflictError:
             return Result(Outcome.UNCHANGED, f"QuickBooks invoice {made.get('DocNumber')} was linked meanwhile")
         self.invoices.mirror(qbo_id, Reason.WEBHOOK)  # its number, total and status as QuickBooks made them
-        difference = self.action.difference(made, lines)
+        difference = self.action.difference(made, lines, source="invoice")
         return Result(Outcome.CREATED, f"QuickBooks invoice {made.get('DocNumber')}. {difference}".strip(". "))

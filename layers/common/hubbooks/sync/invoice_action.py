@@ -13,7 +13,16 @@ from hubbooks.mapping.invoices import tax_included
 from hubbooks.mapping.transforms import money
 from hubbooks.models.signals import Pair, Reason, Side, SyncSignal
 from hubbooks.models.sync_config import InvoiceDefaults, QboId
-from hubbooks.sync.action_common import SUCCESS, CannotBillError, Outputs, invoice_outputs, read_sale, request_id
+from hubbooks.sync.action_common import (
+    SUCCESS,
+    CannotBillError,
+    Outputs,
+    Sale,
+    after_made,
+    invoice_outputs,
+    read_sale,
+    request_id,
+)
 from hubbooks.sync.invoices import InvoiceMirror
 from hubbooks.sync.models import Link
 
@@ -25,15 +34,22 @@ def blank_is_none(value: Any) -> Any:
     return None if value in ("", None) else value
 
 
-class InvoiceChoices(BaseModel):
-    """The dropdowns an action that bills offers, filled from QuickBooks; blank: the customer's terms, the
-    invoice settings' default tax code and item for custom lines."""
+class LineChoices(BaseModel):
+    """The dropdowns of an action that bills HubSpot line items, filled from QuickBooks; blank: the invoice
+    settings' default tax code and item for custom lines."""
 
-    terms: QboId | None = None
     tax_code: QboId | None = None
     custom_item: QboId | None = None
 
-    _blank = field_validator("terms", "tax_code", "custom_item", mode="before")(blank_is_none)
+    _blank = field_validator("tax_code", "custom_item", mode="before")(blank_is_none)
+
+
+class InvoiceChoices(LineChoices):
+    """And the terms of a form paid later (blank: the customer's)."""
+
+    terms: QboId | None = None
+
+    _blank_terms = field_validator("terms", mode="before")(blank_is_none)
 
 
 class ActionInputs(InvoiceChoices):
@@ -71,13 +87,9 @@ class CreateInvoiceAction:
     def run(self, callback_id: str, object_type: str, deal_id: str, inputs: ActionInputs, today: date) -> Outputs:
         """Bill the deal; refusals raise CannotBillError, throttling and outages raise for a BLOCK."""
         sale = read_sale(self.hubspot, object_type, deal_id)
-        note = f"HubSpot deal {deal_id}: {sale.name}"
-        body = self.invoice_body(sale.contact_id, sale.lines, sale.currency, note, choices=inputs)
-        body["TxnDate"] = today.isoformat()
+        body = self.form_body(sale, inputs, inputs.memo, today)
         if inputs.due_in_days is not None:
             body["DueDate"] = (today + timedelta(days=inputs.due_in_days)).isoformat()
-        if inputs.memo:
-            body["CustomerMemo"] = {"value": inputs.memo}
         invoice = self.qbo.write("Invoice", body, request_id(self.engine.connection_id, callback_id, "inv"))
         invoice_id = str(invoice["Id"])
         self.billing.set_invoice_deal(invoice_id, deal_id)
@@ -87,9 +99,19 @@ class CreateInvoiceAction:
                 invoice = self.qbo.send_invoice(invoice_id, request_id(self.engine.connection_id, callback_id, "mail"))
             except ValidationFaultError as fault:
                 note = f"Created, but not emailed: {fault.fault_message} {fault.detail}".strip()
-        self.invoices.mirror(invoice_id, Reason.ACTION)
-        warning = " ".join(n for n in (self.difference(invoice, sale.lines), note) if n)
+        shown = after_made("showing it on the deal", lambda: self.invoices.mirror(invoice_id, Reason.ACTION))
+        warning = " ".join(n for n in (self.difference(invoice, sale.lines), note, shown) if n)
         return Outputs(SUCCESS, invoice_outputs(invoice, today), warning)
+
+    def form_body(self, sale: Sale, choices: LineChoices, memo: str, today: date) -> dict[str, Any]:
+        """A QuickBooks sales form (invoice, estimate, sales receipt) of the record's line items to its contact's
+        customer, dated today, with the record named in its private note and the person's message."""
+        note = f"HubSpot {sale.noun} {sale.object_id}: {sale.name}"
+        body = self.invoice_body(sale.contact_id, sale.lines, sale.currency, note, what=sale.noun, choices=choices)
+        body["TxnDate"] = today.isoformat()
+        if memo:
+            body["CustomerMemo"] = {"value": memo}
+        return body
 
     def invoice_body(
         self,
@@ -100,7 +122,7 @@ class CreateInvoiceAction:
         *,
         what: str = "deal",
         number: str = "",
-        choices: InvoiceChoices | None = None,
+        choices: LineChoices | None = None,
     ) -> dict[str, Any]:
         """A QuickBooks invoice of HubSpot line items (read with LINE_READ) to the contact's customer (synced
         first when not linked), in `currency` (blank: the customer's; `what` is billed, for a refusal's words),
@@ -110,7 +132,7 @@ class CreateInvoiceAction:
         body: dict[str, Any] = {
             "CustomerRef": {"value": customer.qbo_id},
             "CurrencyRef": {"value": self._currency(currency, customer, what)},
-            "Line": self._lines(lines, choices or InvoiceChoices()),
+            "Line": self._lines(lines, choices or LineChoices()),
             "PrivateNote": note[:4000],
         }
         preferences = self.qbo.preferences()
@@ -121,13 +143,15 @@ class CreateInvoiceAction:
             body["DocNumber"] = number[:21]  # QuickBooks' longest
         if customer.base.get("email"):
             body["BillEmail"] = {"Address": customer.base["email"]}
-        if choices is not None and choices.terms:
+        if isinstance(choices, InvoiceChoices) and choices.terms:
             body["SalesTermRef"] = {"value": choices.terms}
         return body
 
-    def difference(self, invoice: dict[str, Any], lines: list[dict[str, Any]]) -> str:
-        """A word when the invoice's total is not what HubSpot makes of the line items (empty when it is)."""
-        return _difference(invoice, lines, self._tax_rates(lines))
+    def difference(
+        self, form: dict[str, Any], lines: list[dict[str, Any]], *, kind: str = "invoice", source: str = "deal"
+    ) -> str:
+        """A word when the form's total is not what HubSpot makes of the record's line items (empty when it is)."""
+        return _difference(form, lines, self._tax_rates(lines), form_name=kind, source=source)
 
     def _tax_rates(self, lines: list[dict[str, Any]]) -> dict[str, float] | None:
         """HubSpot's tax rates, when a line has one and the install may read them (None: compare before tax)."""
@@ -171,7 +195,7 @@ class CreateInvoiceAction:
             raise CannotBillError(f"The {noun} {hubspot_id} could not be brought into QuickBooks.{why}")
         return link
 
-    def _lines(self, lines: list[dict[str, Any]], choices: InvoiceChoices) -> list[dict[str, Any]]:
+    def _lines(self, lines: list[dict[str, Any]], choices: LineChoices) -> list[dict[str, Any]]:
         """The deal's line items as QuickBooks sales lines: each product's item (custom lines on the default item
         for them), the discount netted into the unit price, a tax code where the item has none."""
         settings = self.store.config(Pair.INVOICES).invoice_defaults
@@ -231,7 +255,14 @@ class CreateInvoiceAction:
         }
 
 
-def _difference(invoice: dict[str, Any], lines: list[dict[str, Any]], rates: dict[str, float] | None) -> str:
+def _difference(
+    invoice: dict[str, Any],
+    lines: list[dict[str, Any]],
+    rates: dict[str, float] | None,
+    *,
+    form_name: str,
+    source: str,
+) -> str:
     """A word when the invoice's total does not come to the deal's line items as HubSpot computes them: after
     tax when HubSpot's tax rates are known, else before tax."""
     tax = Decimal(str((invoice.get("TxnTaxDetail") or {}).get("TotalTax") or 0))
@@ -249,6 +280,6 @@ def _difference(invoice: dict[str, Any], lines: list[dict[str, Any]], rates: dic
     if ours == hubspot:
         return ""
     return (
-        f"Billed, but the invoice comes to {money(ours)} {stage} in QuickBooks and the deal's line items to "
-        f"{money(hubspot)} in HubSpot: check the invoice's tax codes and discounts."
+        f"Made, but the {form_name} comes to {money(ours)} {stage} in QuickBooks and the {source}'s line items to "
+        f"{money(hubspot)} in HubSpot: check the {form_name}'s tax codes and discounts."
     )

@@ -2,6 +2,7 @@
 emails it) and "Void a QuickBooks invoice" (refused in words while it has payments)."""
 
 from datetime import date
+from functools import partial
 from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
@@ -10,7 +11,15 @@ from hubbooks.mapping.invoices import is_voided
 from hubbooks.mapping.transforms import money
 from hubbooks.models.signals import Reason
 from hubbooks.models.sync_config import QboId
-from hubbooks.sync.action_common import SUCCESS, CannotBillError, Outputs, invoice_outputs, request_id
+from hubbooks.sync.action_common import (
+    SUCCESS,
+    CannotBillError,
+    Outputs,
+    after_made,
+    check_belongs,
+    invoice_outputs,
+    request_id,
+)
 from hubbooks.sync.invoice_action import CreateInvoiceAction, blank_is_none
 
 
@@ -42,6 +51,8 @@ def deal_invoice(action: CreateInvoiceAction, deal_id: str, given: str | None) -
     invoice = action.qbo.read_or_none("Invoice", invoice_id)
     if invoice is None:
         raise CannotBillError(f"QuickBooks has no invoice {invoice_id} (deleted?).")
+    if given is not None:
+        check_belongs(action.hubspot, action.store, deal_id, invoice, action.billing.invoice_deal(given))
     return invoice
 
 
@@ -71,8 +82,10 @@ class SendInvoiceAction:
         sent = self.action.qbo.send_invoice(
             str(invoice["Id"]), request_id(connection, callback_id, "send"), send_to=inputs.send_to or None
         )
-        self.action.invoices.mirror(str(invoice["Id"]), Reason.ACTION)
-        return Outputs(SUCCESS, {**invoice_outputs(sent, today), "sent_to": address})
+        shown = after_made(
+            "showing it on the deal", partial(self.action.invoices.mirror, str(sent["Id"]), Reason.ACTION)
+        )
+        return Outputs(SUCCESS, {**invoice_outputs(sent, today), "sent_to": address}, shown)
 
 
 class VoidInvoiceAction:
@@ -96,5 +109,7 @@ class VoidInvoiceAction:
             body = {"Id": invoice["Id"], "SyncToken": invoice["SyncToken"]}
             connection = self.action.engine.connection_id
             invoice = self.action.qbo.write("Invoice", body, request_id(connection, callback_id, "void"), "void")
-        self.action.invoices.mirror(str(invoice["Id"]), Reason.ACTION)
-        return Outputs(SUCCESS, invoice_outputs(invoice, today))
+        shown = after_made(
+            "showing it on the deal", partial(self.action.invoices.mirror, str(invoice["Id"]), Reason.ACTION)
+        )
+        return Outputs(SUCCESS, invoice_outputs(invoice, today), shown)

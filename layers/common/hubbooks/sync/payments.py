@@ -6,6 +6,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+from hubbooks.errors import UnavailableError, ValidationFaultError
 from hubbooks.hubspot.client import HubSpotClient
 from hubbooks.hubspot.developer import TIMELINE_KINDS, DeveloperClient, template_key
 from hubbooks.mapping import invoices as mapping
@@ -39,7 +40,12 @@ class PaymentTimeline:
     def templates(self) -> dict[str, str]:
         templates = self._templates.get()
         if self.developer is not None and not set(self.WANTED) <= set(templates):  # none yet, or a kind added
-            templates = self.developer.ensure_timeline_templates()
+            try:
+                templates = self.developer.ensure_timeline_templates()
+            except (ValidationFaultError, UnavailableError):
+                if not templates:
+                    raise
+                return templates  # the kinds made before still post; the new ones are notes until HubSpot answers
             self._templates.save(templates)
         return templates
 

@@ -2,17 +2,18 @@
 payment, recorded in QuickBooks and shown on the deal's and contact's timelines as payments are."""
 
 from datetime import date
+from functools import partial
 
 from pydantic import Field
 
 from hubbooks.mapping.invoices import day_ms, day_of
 from hubbooks.mapping.transforms import money
-from hubbooks.sync.action_common import SUCCESS, Outputs, read_sale, request_id
-from hubbooks.sync.invoice_action import CreateInvoiceAction, InvoiceChoices
+from hubbooks.sync.action_common import SUCCESS, Outputs, after_made, read_sale, request_id
+from hubbooks.sync.invoice_action import CreateInvoiceAction, LineChoices
 from hubbooks.sync.payments import PaymentTimeline
 
 
-class ReceiptInputs(InvoiceChoices):
+class ReceiptInputs(LineChoices):
     """Inputs of "Create a QuickBooks sales receipt" (all values may arrive as strings)."""
 
     payment_method: str = Field(default="", max_length=100)
@@ -27,18 +28,12 @@ class CreateSalesReceiptAction:
 
     def run(self, callback_id: str, object_type: str, object_id: str, inputs: ReceiptInputs, today: date) -> Outputs:
         sale = read_sale(self.action.hubspot, object_type, object_id)
-        note = f"HubSpot {sale.noun} {object_id}: {sale.name}"
-        body = self.action.invoice_body(
-            sale.contact_id, sale.lines, sale.currency, note, what=sale.noun, choices=inputs
-        )
-        body.pop("SalesTermRef", None)  # paid on the spot: no terms
-        paid_on = day_of(sale.properties.get("hs_initiated_date")) if object_type == "commerce_payments" else ""
-        body["TxnDate"] = paid_on or today.isoformat()
-        method = inputs.payment_method or sale.properties.get("hs_payment_method", "")
-        if object_type == "commerce_payments":
+        body = self.action.form_body(sale, inputs, inputs.memo, today)
+        paid = object_type == "commerce_payments"
+        if paid:
+            body["TxnDate"] = day_of(sale.properties.get("hs_initiated_date")) or body["TxnDate"]
             body["PaymentRefNum"] = f"HubSpot {object_id}"[:21]
-        if inputs.memo:
-            body["CustomerMemo"] = {"value": inputs.memo}
+        method = inputs.payment_method or sale.properties.get("hs_payment_method", "")
         connection = self.action.engine.connection_id
         receipt = self.action.qbo.write("SalesReceipt", body, request_id(connection, callback_id, "rcpt"))
         number = str(receipt.get("DocNumber") or receipt["Id"])
@@ -51,12 +46,23 @@ class CreateSalesReceiptAction:
         }
         event = f"qbo-salesreceipt-{receipt['Id']}"
         targets = {"deals": sale.deal_id, "contacts": sale.contact_id}
-        for kind, target in targets.items():
-            if target:
-                self.timeline.post(kind, target, event, tokens, kind="sales_receipt")
+        warnings = [
+            after_made(
+                f"showing it on the {kind[:-1]}'s timeline",
+                partial(self.timeline.post, kind, target, event, tokens, kind="sales_receipt"),
+            )
+            for kind, target in targets.items()
+            if target
+        ]
+        warnings.append(self.action.difference(receipt, sale.lines, kind="sales receipt", source=sale.noun))
+        amount = sale.properties.get("hs_initial_amount")
+        if paid and amount and money(amount) != tokens["amount"]:
+            warnings.append(
+                f"The payment was {money(amount)}, the receipt of its line items comes to {tokens['amount']}."
+            )
         outputs = {
             "qbo_sales_receipt_id": str(receipt["Id"]),
             "qbo_sales_receipt_number": number,
             "qbo_sales_receipt_total": tokens["amount"],
         }
-        return Outputs(SUCCESS, outputs, self.action.difference(receipt, sale.lines))
+        return Outputs(SUCCESS, outputs, " ".join(w for w in warnings if w))
