@@ -314,3 +314,13 @@ def test_a_changed_action_definition_is_brought_up_to_date_when_registered_again
     assert developer.ensure_actions(url) == ids
     again = requests.get(f"{path}/{first['id']}", params={"hapikey": DEV_TOKEN}).json()
     assert again["revisionId"] == "2"  # nothing changed: no new revision
+
+
+def test_an_estimate_closed_by_hand_in_quickbooks_is_not_converted(wired: Wired) -> None:
+    deal = _billed_deal(wired, "Tia", "5")
+    estimate = wired.billing().run_action("est-3", deal, {}, kind="create-estimate")["qbo_estimate_id"]
+    wired.quickbooks.admin.update("Estimate", estimate, {"TxnStatus": "Closed"})
+    outputs = wired.billing().run_action("conv-3", deal, {}, kind="convert-estimate")
+    assert outputs["hs_execution_state"] == FAIL
+    assert "is closed in QuickBooks, so it is not turned into an invoice" in outputs["error_message"]
+    assert _records(wired, "Invoice") == []
