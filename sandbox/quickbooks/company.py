@@ -19,6 +19,7 @@ BOOKS = ("TaxAgency", "TaxRate", "TaxCode", "CompanyCurrency")  # read-only list
 SALES = ("Invoice", "Estimate", "SalesReceipt")
 ENTITIES = ("Customer", "Item", *SALES, "Payment", "Account", "Vendor", "Employee", "Term", *BOOKS)
 ESTIMATE_STATUSES = ("Pending", "Accepted", "Closed", "Rejected")
+NUMBERED_AS = {"SalesReceipt": "Invoice"}  # invoices and sales receipts share one sequence; estimates keep their own
 TERMS = (("1", "Due on receipt", 0), ("2", "Net 15", 15), ("3", "Net 30", 30), ("4", "Net 60", 60))
 TERM_NET_30 = "3"
 UNDEPOSITED_FUNDS = "4001"
@@ -472,7 +473,7 @@ class Company:
             date.fromisoformat(txn_date)
         except ValueError as exc:
             raise qf.fault("Invalid Date", f"Invalid Date : {txn_date}", 2060) from exc
-        numbers = self._doc_numbers.setdefault(entity, itertools.count(1001))
+        numbers = self._doc_numbers.setdefault(NUMBERED_AS.get(entity, entity), itertools.count(1001))
         doc_number = (
             body.get("DocNumber")
             if self.custom_txn_numbers

@@ -62,6 +62,10 @@ def test_a_sales_receipt_is_paid_on_the_spot_into_undeposited_funds(quickbooks: 
     receipt = _ok(_post(quickbooks, "salesreceipt", body), "SalesReceipt")
     assert (receipt["TotalAmt"], receipt["Balance"], receipt["PaymentRefNum"]) == (25.0, 0, "HubSpot 77")
     assert receipt["DepositToAccountRef"] == {"value": "4001", "name": "Undeposited Funds"}
+    invoice = _ok(
+        _post(quickbooks, "invoice", {"CustomerRef": {"value": customer["Id"]}, "Line": [_line(item, 1)]}), "Invoice"
+    )
+    assert int(invoice["DocNumber"]) == int(receipt["DocNumber"]) + 1  # one sequence for both
     nowhere = {**body, "DepositToAccountRef": {"value": "999"}}
     assert _fault_code(_post(quickbooks, "salesreceipt", nowhere)) == "2500"
     assert _fault_code(_post(quickbooks, "salesreceipt", {**body, "DueDate": "2027-01-01"})) == "2010"
