@@ -17,11 +17,16 @@ from sandbox.quickbooks.fields import COMPUTED, ENVELOPE, KNOWN
 
 BOOKS = ("TaxAgency", "TaxRate", "TaxCode", "CompanyCurrency")  # read-only lists, from the company's region
 SALES = ("Invoice", "Estimate", "SalesReceipt")
-ENTITIES = ("Customer", "Item", *SALES, "Payment", "Account", "Vendor", "Employee", "Term", *BOOKS)
+ENTITIES = ("Customer", "Item", *SALES, "Payment", "Account", "Vendor", "Employee", "Term", "PaymentMethod", *BOOKS)
 ESTIMATE_STATUSES = ("Pending", "Accepted", "Closed", "Rejected")
 NUMBERED_AS = {"SalesReceipt": "Invoice"}  # invoices and sales receipts share one sequence; estimates keep their own
 TERMS = (("1", "Due on receipt", 0), ("2", "Net 15", 15), ("3", "Net 30", 30), ("4", "Net 60", 60))
 TERM_NET_30 = "3"
+PAYMENT_METHODS = (
+    ("1", "Cash", "NON_CREDIT_CARD"),
+    ("2", "Credit card", "CREDIT_CARD"),
+    ("3", "Check", "NON_CREDIT_CARD"),
+)
 UNDEPOSITED_FUNDS = "4001"
 WRITABLE = ("Customer", "Item", *SALES, "Payment")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -127,6 +132,9 @@ class Company:
         for term_id, name, days in TERMS:
             term = {"Id": term_id, "Name": name, "Active": True, "Type": "STANDARD", "DueDays": days, "SyncToken": "0"}
             self._store("Term", term, term_id, now_ms())
+        for method_id, name, kind in PAYMENT_METHODS:
+            method = {"Id": method_id, "Name": name, "Active": True, "Type": kind, "SyncToken": "0"}
+            self._store("PaymentMethod", method, method_id, now_ms())
         self.set_books(self.region, self.currencies)
 
     def set_books(self, region: books.Region, currencies: list[str]) -> None:

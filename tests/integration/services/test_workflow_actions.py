@@ -127,6 +127,7 @@ def test_a_sales_receipt_of_a_deal_is_paid_and_shows_on_its_timelines(wired: Wir
     assert outputs["hs_execution_state"] == "SUCCESS", outputs
     receipt = _one(wired, "SalesReceipt", outputs["qbo_sales_receipt_id"])
     assert (receipt["TotalAmt"], receipt["Balance"], outputs["qbo_sales_receipt_total"]) == (120.0, 0, "120")
+    assert receipt["PaymentMethodRef"]["value"] == "1"  # QuickBooks' own "Cash"
     notes = [n["properties"]["hs_note_body"] for n in wired.hubspot.admin.records("notes")]
     assert notes == [f"Sales receipt {receipt['DocNumber']}: 120 USD paid (Cash)."] * 2  # deal and contact
 

@@ -8,6 +8,7 @@ from pydantic import Field
 
 from hubbooks.mapping.invoices import day_ms, day_of
 from hubbooks.mapping.transforms import money
+from hubbooks.quickbooks.client import quoted
 from hubbooks.sync.action_common import SUCCESS, Outputs, after_made, read_sale, request_id
 from hubbooks.sync.invoice_action import CreateInvoiceAction, LineChoices
 from hubbooks.sync.payments import PaymentTimeline
@@ -34,6 +35,10 @@ class CreateSalesReceiptAction:
             body["TxnDate"] = day_of(sale.properties.get("hs_initiated_date")) or body["TxnDate"]
             body["PaymentRefNum"] = f"HubSpot {object_id}"[:21]
         method = inputs.payment_method or sale.properties.get("hs_payment_method", "")
+        if method:
+            named = self.action.qbo.query(f"select * from PaymentMethod where Name = '{quoted(method)}'")  # noqa: S608
+            if named:  # else the method is named on the timeline only
+                body["PaymentMethodRef"] = {"value": str(named[0]["Id"])}
         connection = self.action.engine.connection_id
         receipt = self.action.qbo.write("SalesReceipt", body, request_id(connection, callback_id, "rcpt"))
         number = str(receipt.get("DocNumber") or receipt["Id"])
