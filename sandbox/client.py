@@ -141,12 +141,12 @@ class HubSpotAdmin(_Admin):
         result: dict[str, Any] = self._call("POST", f"records/{kind}/merge", body)
         return result
 
-    def associate(self, from_type: str, from_id: str, to_type: str, to_id: str) -> None:
-        self._call(
-            "POST",
-            "associations",
-            {"from_type": from_type, "from_id": from_id, "to_type": to_type, "to_id": to_id},
-        )
+    def associate(self, from_type: str, from_id: str, to_type: str, to_id: str, type_id: int | None = None) -> None:
+        """Associate as a person: the default type, or the HubSpot-defined `type_id` (a company's parent: 13)."""
+        body: dict[str, Any] = {"from_type": from_type, "from_id": from_id, "to_type": to_type, "to_id": to_id}
+        if type_id is not None:
+            body["type"] = type_id
+        self._call("POST", "associations", body)
 
     def associated(self, from_type: str, from_id: str, to_type: str) -> list[str]:
         found = self._call("GET", "associations", from_type=from_type, from_id=from_id, to_type=to_type)

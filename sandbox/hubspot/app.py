@@ -755,7 +755,14 @@ class HubSpotEmulator(Emulator):
 
     def admin_associate(self, request: Request) -> Response:
         body = read_json(request) or {}
-        self.crm.associate(_otype(body["from_type"]), str(body["from_id"]), _otype(body["to_type"]), str(body["to_id"]))
+        types = (
+            [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": int(body["type"])}]
+            if "type" in body
+            else None
+        )
+        self.crm.associate(
+            _otype(body["from_type"]), str(body["from_id"]), _otype(body["to_type"]), str(body["to_id"]), types
+        )
         return json_response({"associated": True}, status=201)
 
     def admin_associated(self, request: Request) -> Response:

@@ -10,7 +10,13 @@ from typing import Any
 from sandbox.clock import iso_ms, now_ms
 from sandbox.hubspot.errors import hubspot_error, not_found
 from sandbox.hubspot.properties import PropertyRegistry, epoch_ms
-from sandbox.hubspot.schema import DEFAULT_ASSOCIATIONS, OBJECT_TYPES
+from sandbox.hubspot.schema import (
+    CHILD_TO_PARENT_COMPANY,
+    DEFAULT_ASSOCIATIONS,
+    OBJECT_TYPES,
+    PAIRED_TYPES,
+    PARENT_TO_CHILD_COMPANY,
+)
 
 MAX_BATCH = 100
 MAX_SEARCH_LIMIT = 200
@@ -59,7 +65,9 @@ DEFAULT_PROPERTIES = {
         "hs_object_id",
     ],
 }
-_REVERSE_TYPE = {type_id: pair for pair, type_id in DEFAULT_ASSOCIATIONS.items()}
+_REVERSE_TYPE = {type_id: pair for pair, type_id in DEFAULT_ASSOCIATIONS.items()} | dict.fromkeys(
+    PAIRED_TYPES, ("companies", "companies")
+)
 
 
 @dataclass(frozen=True)
@@ -469,11 +477,42 @@ class Crm:
                         f"associationTypeId {type_id} does not go from {from_type} to {to_type}",
                         "VALIDATION_ERROR",
                     )
+                if type_id in PAIRED_TYPES and category == "HUBSPOT_DEFINED":
+                    parent, child = (source, target) if type_id == PARENT_TO_CHILD_COMPANY else (target, source)
+                    self._check_parent(parent.id, child.id)
                 self._link(from_type, source.id, to_type, target.id, Association(category, type_id))
-                reverse = DEFAULT_ASSOCIATIONS.get((to_type, from_type)) if category == "HUBSPOT_DEFINED" else type_id
+                reverse = (
+                    (PAIRED_TYPES.get(type_id) or DEFAULT_ASSOCIATIONS.get((to_type, from_type)))
+                    if category == "HUBSPOT_DEFINED"
+                    else type_id
+                )
                 if reverse is not None:
                     self._link(to_type, target.id, from_type, source.id, Association(category, reverse))
             return self.associations[(from_type, source.id)][(to_type, target.id)]
+
+    def parent_company(self, company_id: int) -> int | None:
+        links = self.associations.get(("companies", company_id), {})
+        return next(
+            (
+                other
+                for (kind, other), found in links.items()
+                if any(a.type_id == CHILD_TO_PARENT_COMPANY for a in found)
+            ),
+            None,
+        )
+
+    def _check_parent(self, parent_id: int, child_id: int) -> None:
+        """One parent per company, and never a company under itself or under one of its own children."""
+        current = self.parent_company(child_id)
+        if current is not None and current != parent_id:
+            raise hubspot_error(400, f"Company {child_id} already has a parent company ({current})", "VALIDATION_ERROR")
+        ancestor: int | None = parent_id
+        while ancestor is not None:
+            if ancestor == child_id:
+                raise hubspot_error(
+                    400, f"Company {parent_id} cannot be the parent of {child_id}: it is under it", "VALIDATION_ERROR"
+                )
+            ancestor = self.parent_company(ancestor)
 
     def _associate_from_spec(self, from_type: str, from_id: int, spec: dict[str, Any]) -> None:
         types = spec.get("types") or []

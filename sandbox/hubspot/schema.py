@@ -206,6 +206,11 @@ BUILT_IN: dict[str, tuple[BuiltIn, ...]] = {
 for _name, _own in BUILT_IN.items():
     BUILT_IN[_name] = _own + _COMMON
 
+# HubSpot-defined types between two records of one object, each the other's reverse: a company's parent (13, from
+# the parent) and child (14, from the child). A company has one parent at most.
+PARENT_TO_CHILD_COMPANY, CHILD_TO_PARENT_COMPANY = 13, 14
+PAIRED_TYPES = {PARENT_TO_CHILD_COMPANY: CHILD_TO_PARENT_COMPANY, CHILD_TO_PARENT_COMPANY: PARENT_TO_CHILD_COMPANY}
+
 # HUBSPOT_DEFINED default association type ids, from HubSpot's published list.
 DEFAULT_ASSOCIATIONS: dict[tuple[str, str], int] = {
     ("contacts", "companies"): 279,

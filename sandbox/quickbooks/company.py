@@ -49,6 +49,7 @@ _NESTED_LENGTHS = {
     ("Mobile", "FreeFormNumber"): 30,
 }
 INACTIVE_SUFFIX = " (deleted)"
+MAX_SUB_LEVEL = 4  # a sub-customer's deepest Level: five levels of customers in all
 USD = {"value": "USD", "name": "United States Dollar"}
 
 
@@ -297,6 +298,8 @@ class Company:
             return self._apply_payment(before, after, moment)
         if entity == "Invoice" and after is not None:
             return self._close_estimates(before, after, moment)
+        if entity == "Customer" and after is not None and before is not None:
+            self._rename_children(after)
         return []
 
     # -- Customer ----------------------------------------------------------------------------------
@@ -336,18 +339,72 @@ class Company:
             raise qf.business_rule(
                 f"A customer's currency cannot be changed once set ({current['CurrencyRef']['value']})", 6200
             )
-        return {
+        if not active and current is not None and self._children(current["Id"], active_only=True):
+            raise qf.business_rule(
+                f"{base} has active sub-customers; make them inactive (or move them) before making it inactive", 6000
+            )
+        parent = self._parent(body, current, currency)
+        built = {
             "Taxable": True,
-            "Job": False,
             "BillWithParent": False,
             "PreferredDeliveryMethod": "Print",
             **body,
             "CurrencyRef": currency,
             "DisplayName": display,
-            "FullyQualifiedName": display,
             "PrintOnCheckName": body.get("PrintOnCheckName") or base,
             "Active": active,
+            "Job": parent is not None,
+            "Level": 0 if parent is None else int(parent.get("Level", 0)) + 1,
+            "FullyQualifiedName": display if parent is None else f"{parent['FullyQualifiedName']}:{display}",
         }
+        if parent is None:
+            built.pop("ParentRef", None)
+            built["BillWithParent"] = False
+        else:
+            built["ParentRef"] = {"value": parent["Id"], "name": parent["DisplayName"]}
+        return built
+
+    def _parent(
+        self, body: dict[str, Any], current: dict[str, Any] | None, currency: dict[str, str]
+    ) -> dict[str, Any] | None:
+        """A sub-customer's parent: an active customer in the same currency, not the customer itself or one of
+        its sub-customers, and at most four levels down (five levels in all)."""
+        ref = body.get("ParentRef") or {}
+        if not ref.get("value"):
+            return None
+        parent = self.entities["Customer"].get(str(ref["value"]))
+        if parent is None or not parent.get("Active", True):
+            raise qf.invalid_reference(f"Parent customer {ref['value']} does not exist or is inactive")
+        if current is not None and current["Id"] in (parent["Id"], *self._ancestors(parent["Id"])):
+            raise qf.business_rule("A customer cannot be its own parent, or a sub-customer of its sub-customers")
+        if int(parent.get("Level", 0)) >= MAX_SUB_LEVEL:
+            raise qf.business_rule("Sub-customers can be nested five levels deep at most")
+        if parent["CurrencyRef"]["value"] != currency["value"]:
+            raise qf.business_rule("A sub-customer must use its parent's currency", 6190)
+        return parent
+
+    def _ancestors(self, customer_id: str) -> list[str]:
+        found: list[str] = []
+        customer = self.entities["Customer"].get(customer_id)
+        while customer is not None and (customer.get("ParentRef") or {}).get("value"):
+            found.append(str(customer["ParentRef"]["value"]))
+            customer = self.entities["Customer"].get(found[-1])
+        return found
+
+    def _children(self, customer_id: str, *, active_only: bool = False) -> list[dict[str, Any]]:
+        return [
+            c
+            for c in self.entities["Customer"].values()
+            if (c.get("ParentRef") or {}).get("value") == customer_id and (c.get("Active", True) or not active_only)
+        ]
+
+    def _rename_children(self, parent: dict[str, Any]) -> None:
+        """Sub-customers' names and levels follow their parent's."""
+        for child in self._children(parent["Id"]):
+            child["ParentRef"] = {"value": parent["Id"], "name": parent["DisplayName"]}
+            child["FullyQualifiedName"] = f"{parent['FullyQualifiedName']}:{child['DisplayName']}"
+            child["Level"] = int(parent.get("Level", 0)) + 1
+            self._rename_children(child)
 
     # -- Item --------------------------------------------------------------------------------------
 

@@ -410,3 +410,25 @@ def test_lists_search_by_name_type_and_page(hubspot: Sandbox) -> None:
     assert [found["name"] for found in trade["lists"]] == ["Trade fair leads", "Trade partners"]
     (newsletter,) = search(query="news", additionalProperties=["hs_list_size"])["lists"]
     assert newsletter["additionalProperties"]["hs_list_size"] == "1"
+
+
+def test_a_company_has_one_parent_company_and_never_sits_under_itself(hubspot: Sandbox) -> None:
+    acme, site, job, other = (
+        hubspot.admin.create("companies", {"name": n})["id"] for n in ("Acme", "Site", "Job", "X")
+    )
+    hubspot.admin.associate("companies", acme, "companies", site, type_id=13)  # Acme is Site's parent
+    hubspot.admin.associate("companies", job, "companies", site, type_id=14)  # Job is Site's child
+    listed = hubspot.api().get(f"{hubspot.url}/crm/v4/objects/companies/{site}/associations/companies").json()
+    kinds = {str(r["toObjectId"]): sorted(t["typeId"] for t in r["associationTypes"]) for r in listed["results"]}
+    assert kinds == {acme: [14], job: [13]}  # from Site: Acme is its parent (14), Job its child (13)
+    second = hubspot.api().put(
+        f"{hubspot.url}/crm/v4/objects/companies/{site}/associations/companies/{other}",
+        json=[{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 14}],
+    )
+    assert second.status_code == 400  # Site has a parent already
+    cycle = hubspot.api().put(
+        f"{hubspot.url}/crm/v4/objects/companies/{job}/associations/companies/{acme}",
+        json=[{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 13}],
+    )
+    assert cycle.status_code == 400  # Acme under its own grandchild
+    assert "it is under it" in cycle.json()["message"]
