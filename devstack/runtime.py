@@ -77,6 +77,14 @@ def function_environment(environment: Mapping[str, str]) -> Iterator[None]:
         _overlay.reset(token)
 
 
+def _forget_metrics() -> None:
+    """Metrics turned off are never flushed, so Powertools keeps them (one set for the whole process) and prints a
+    metric once it holds a hundred values, off or not: a quiet stack drops them after each invocation."""
+    from aws_lambda_powertools import Metrics  # the functions' dependency, not devstack's own
+
+    Metrics().clear_metrics()
+
+
 @dataclass
 class LambdaContext:
     """The attributes and method the Python runtime's context object offers."""
@@ -174,6 +182,8 @@ class FunctionRuntime:
             error = type(exc).__name__
             raise
         finally:
+            if self.spec.environment.get("POWERTOOLS_METRICS_DISABLED") == "true":
+                _forget_metrics()
             self.invocations.append(
                 InvocationRecord(self.spec.logical_id, started, (time.monotonic() - started) * 1000, error)
             )
