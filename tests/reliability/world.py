@@ -366,6 +366,7 @@ class World:
                 where = "HubSpot" if contact is None else "QuickBooks"
                 known = f"contact {person.hubspot_id}, customer {person.qbo_id}"
                 findings.lost.append(f"{person.email}: missing in {where} ({known})")
+                _keep_story(product, person)
                 continue
             for mapping in CONTACT_FIELDS:
                 left = mapping.canonical(contact["properties"].get(mapping.hubspot))
@@ -481,8 +482,8 @@ class World:
 
 
 def _keep_story(product: SandboxedProduct, person: Person) -> None:
-    """What the table holds about a person whose update was lost (links, intents, history) and the calls made to
-    their records, in .reliability/lost/: an intermittent finding can be read after the run."""
+    """What the table holds about a person whose update or record was lost (links, intents, history) and the calls
+    made to their records, in .reliability/lost/: an intermittent finding can be read after the run."""
     ids = {str(person.hubspot_id), str(person.qbo_id), person.email}
     items = [i for i in table_items(product) if any(x in json.dumps(i) for x in ids)]
     calls = [c for c in product.hubspot_admin.calls(0) if f"/{person.hubspot_id}" in str(c.get("path"))]
