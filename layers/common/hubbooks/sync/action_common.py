@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from pydantic import BaseModel, model_validator
+
 from hubbooks.errors import ValidationFaultError
 from hubbooks.hubspot.client import HubSpotClient
 from hubbooks.mapping.invoices import day_of, status
@@ -26,6 +28,16 @@ LINE_READ = [
     "amount",
     "hs_tax_rate_group_id",
 ]
+
+
+class Inputs(BaseModel):
+    """An action's input fields as HubSpot sends them: values may arrive as strings, and one left empty in the
+    workflow editor as "" (not given: its default)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _empty_is_not_given(cls, values: Any) -> Any:
+        return {k: v for k, v in values.items() if v not in ("", None)} if isinstance(values, dict) else values
 
 
 class CannotBillError(Exception):

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from functools import partial
 from typing import Any
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import Field
 
 from hubbooks.errors import ValidationFaultError
 from hubbooks.hubspot import app_properties
@@ -16,6 +16,7 @@ from hubbooks.models.sync_config import QboId
 from hubbooks.sync.action_common import (
     SUCCESS,
     CannotBillError,
+    Inputs,
     Outputs,
     after_made,
     check_belongs,
@@ -24,7 +25,7 @@ from hubbooks.sync.action_common import (
     request_id,
 )
 from hubbooks.sync.engine import Outcome, Result
-from hubbooks.sync.invoice_action import CreateInvoiceAction, InvoiceChoices, blank_is_none
+from hubbooks.sync.invoice_action import CreateInvoiceAction, InvoiceChoices
 
 
 def estimate_properties(estimate: dict[str, Any]) -> dict[str, str]:
@@ -70,8 +71,6 @@ class EstimateInputs(InvoiceChoices):
     expires_in_days: int | None = Field(default=None, ge=0, le=3650)
     memo: str = Field(default="", max_length=1000)
 
-    _blank = field_validator("expires_in_days", mode="before")(blank_is_none)
-
 
 class CreateEstimateAction:
     """A deal's or quote's line items as a QuickBooks estimate, to the customer linked to its contact."""
@@ -102,14 +101,12 @@ class CreateEstimateAction:
         return Outputs(SUCCESS, figures, " ".join(w for w in warnings if w))
 
 
-class ConvertInputs(BaseModel):
+class ConvertInputs(Inputs):
     """Inputs of "Convert estimate to invoice": the estimate (blank: the deal's), and the invoice's terms."""
 
     estimate_id: QboId | None = None
     due_in_days: int | None = Field(default=None, ge=0, le=3650)
     memo: str = Field(default="", max_length=1000)
-
-    _blank = field_validator("estimate_id", "due_in_days", mode="before")(blank_is_none)
 
 
 _SALE_FIELDS = (

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import Field
 
 from hubbooks.errors import ValidationFaultError
 from hubbooks.mapping.invoices import tax_included
@@ -16,6 +16,7 @@ from hubbooks.models.sync_config import InvoiceDefaults, QboId
 from hubbooks.sync.action_common import (
     SUCCESS,
     CannotBillError,
+    Inputs,
     Outputs,
     Sale,
     after_made,
@@ -29,27 +30,18 @@ from hubbooks.sync.models import Link
 CENT = Decimal("0.01")
 
 
-def blank_is_none(value: Any) -> Any:
-    """An input HubSpot sends empty as not given."""
-    return None if value in ("", None) else value
-
-
-class LineChoices(BaseModel):
+class LineChoices(Inputs):
     """The dropdowns of an action that bills HubSpot line items, filled from QuickBooks; blank: the invoice
     settings' default tax code and item for custom lines."""
 
     tax_code: QboId | None = None
     custom_item: QboId | None = None
 
-    _blank = field_validator("tax_code", "custom_item", mode="before")(blank_is_none)
-
 
 class InvoiceChoices(LineChoices):
     """And the terms of a form paid later (blank: the customer's)."""
 
     terms: QboId | None = None
-
-    _blank_terms = field_validator("terms", mode="before")(blank_is_none)
 
 
 class ActionInputs(InvoiceChoices):
@@ -58,8 +50,6 @@ class ActionInputs(InvoiceChoices):
     due_in_days: int | None = Field(default=None, ge=0, le=3650)
     send_email: bool = False
     memo: str = Field(default="", max_length=1000)
-
-    _blank_days = field_validator("due_in_days", mode="before")(blank_is_none)
 
 
 def _number(props: dict[str, Any], name: str, blank: float) -> float:

@@ -5,7 +5,7 @@ from datetime import date
 from functools import partial
 from typing import Any
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import Field
 
 from hubbooks.mapping.invoices import is_voided
 from hubbooks.mapping.transforms import money
@@ -14,21 +14,20 @@ from hubbooks.models.sync_config import QboId
 from hubbooks.sync.action_common import (
     SUCCESS,
     CannotBillError,
+    Inputs,
     Outputs,
     after_made,
     check_belongs,
     invoice_outputs,
     request_id,
 )
-from hubbooks.sync.invoice_action import CreateInvoiceAction, blank_is_none
+from hubbooks.sync.invoice_action import CreateInvoiceAction
 
 
-class InvoiceInputs(BaseModel):
+class InvoiceInputs(Inputs):
     """Which invoice: given (a previous action's output), else the deal's invoice made last in QuickBooks."""
 
     invoice_id: QboId | None = None
-
-    _blank = field_validator("invoice_id", mode="before")(blank_is_none)
 
 
 class SendInputs(InvoiceInputs):
