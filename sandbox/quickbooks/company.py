@@ -298,8 +298,8 @@ class Company:
             return self._apply_payment(before, after, moment)
         if entity == "Invoice" and after is not None:
             return self._close_estimates(before, after, moment)
-        if entity == "Customer" and after is not None and before is not None:
-            self._rename_children(after)
+        if entity == "Customer" and after is not None and before is not None and _moved(before, after):
+            self._rename_children(after)  # only a renamed or moved customer: each look reads every customer
         return []
 
     # -- Customer ----------------------------------------------------------------------------------
@@ -339,7 +339,8 @@ class Company:
             raise qf.business_rule(
                 f"A customer's currency cannot be changed once set ({current['CurrencyRef']['value']})", 6200
             )
-        if not active and current is not None and self._children(current["Id"], active_only=True):
+        leaving = not active and current is not None and current.get("Active", True)
+        if leaving and current is not None and self._children(current["Id"], active_only=True):
             raise qf.business_rule(
                 f"{base} has active sub-customers; make them inactive (or move them) before making it inactive", 6000
             )
@@ -1032,6 +1033,11 @@ class Company:
                 if kind == entity and moment >= since_ms
             ]
         return [body for _, body in sorted(found, key=lambda pair: pair[0])]
+
+
+def _moved(before: dict[str, Any], after: dict[str, Any]) -> bool:
+    """Whether a customer's place in the hierarchy changed (its name, its parent, its level)."""
+    return (before["FullyQualifiedName"], before.get("Level")) != (after["FullyQualifiedName"], after["Level"])
 
 
 def _name_key(body: dict[str, Any]) -> str:
