@@ -59,8 +59,8 @@ def _failed(message: str) -> Response[str]:
     return json_response(200, {"outputFields": Outputs(FAIL, error=message).as_fields()})
 
 
-def _signed_body() -> bytes | Response[str]:
-    """The request's body when HubSpot signed it (v3 only: older signatures cover no time, so a copy would
+def _signed[M: BaseModel](model: type[M], what: str) -> M | Response[str]:
+    """The request as `model` when HubSpot signed it (v3 only: older signatures cover no time, so a copy would
     replay forever), else the answer that refuses it."""
     raw = raw_body(app.current_event)
     if len(raw) > MAX_BODY_BYTES:
@@ -71,19 +71,18 @@ def _signed_body() -> bytes | Response[str]:
         metrics.add_metric(name="RejectedSignature", unit=MetricUnit.Count, value=1)
         logger.info("action refused", extra={"reason": str(exc)})
         return json_response(401, {"message": "The request is not signed by HubSpot."})
-    return raw
+    try:
+        return model.model_validate_json(raw)
+    except ValidationError as exc:
+        return json_response(400, {"message": f"Not {what}: {exc.error_count()} problems"})
 
 
 @app.post("/actions/options")
 def options() -> Response[str]:
     """An action's dropdown (terms, tax codes, items), as the workflow editor asks through optionsUrl."""
-    raw = _signed_body()
-    if isinstance(raw, Response):
-        return raw
-    try:
-        request = OptionsRequest.model_validate_json(raw)
-    except ValidationError as exc:
-        return json_response(400, {"message": f"Not an options request: {exc.error_count()} problems"})
+    request = _signed(OptionsRequest, "an options request")
+    if isinstance(request, Response):
+        return request
     connection = connections().by_portal(request.origin.portal_id)
     reader = accounts(connection.connection_id) if connection is not None else None
     if reader is None:
@@ -101,13 +100,9 @@ def options() -> Response[str]:
 def run_action(name: str) -> Response[str]:
     if name not in ACTIONS:
         return json_response(404, {"message": f"No workflow action {name}."})
-    raw = _signed_body()
-    if isinstance(raw, Response):
-        return raw
-    try:
-        request = ActionRequest.model_validate_json(raw)
-    except ValidationError as exc:
-        return json_response(400, {"message": f"Not a workflow action request: {exc.error_count()} problems"})
+    request = _signed(ActionRequest, "a workflow action request")
+    if isinstance(request, Response):
+        return request
     object_type = action_object_type(request.object.object_type)
     if object_type not in ACTIONS[name]:
         return _failed(f"This action does not run on a {request.object.object_type.lower()}.")
