@@ -56,34 +56,40 @@ class AccountReader:
         }
 
     def invoice_choices(self) -> dict[str, list[dict[str, Any]]]:
-        """Active tax codes a line can take (none in a US company, whose lines are taxable or not) and active
-        items that sell (not bundles or categories), by name."""
-        codes = [
+        """What the invoice settings pick from: tax codes and items, as below."""
+        return {"tax_codes": self.tax_codes(), "items": self.items()}
+
+    def tax_codes(self) -> list[dict[str, str]]:
+        """Active tax codes a line can take (none in a US company, whose lines are taxable or not)."""
+        return [
             {"value": str(c["Id"]), "label": f"{c['Name']} ({c.get('Description') or c['Name']})"}
             for c in self.qbo.query("select * from TaxCode where Active = true")
             if str(c["Id"]).isdigit() and not c.get("TaxGroup")
         ]
+
+    def items(self) -> list[dict[str, str]]:
+        """Active items that sell (not bundles or categories), by name."""
         items = [
             {"value": str(i["Id"]), "label": str(i["Name"])}
             for i in self.qbo.query_all("select * from Item where Active = true")
             if i.get("Type") in ("Service", "NonInventory", "Inventory")
         ]
-        return {"tax_codes": codes, "items": sorted(items, key=lambda i: i["label"].lower())}
+        return sorted(items, key=lambda i: i["label"].lower())
+
+    def terms(self) -> list[dict[str, str]]:
+        return [
+            {"value": str(t["Id"]), "label": str(t["Name"])}
+            for t in self.qbo.query("select * from Term where Active = true")
+        ]
 
     def action_options(self, field: str, query: str = "") -> list[dict[str, str]] | None:
         """A workflow action's dropdown, from QuickBooks: terms, tax codes or items (those whose name holds
         `query`); None for a field without one."""
-        if field == "terms":
-            found = [
-                {"value": str(t["Id"]), "label": str(t["Name"])}
-                for t in self.qbo.query("select * from Term where Active = true")
-            ]
-        elif field in ("tax_code", "custom_item"):
-            found = self.invoice_choices()["tax_codes" if field == "tax_code" else "items"]
-        else:
+        readers = {"terms": self.terms, "tax_code": self.tax_codes, "custom_item": self.items}
+        if field not in readers:
             return None
         wanted = query.strip().lower()
-        return [{"value": o["value"], "label": o["label"]} for o in found if wanted in o["label"].lower()]
+        return [option for option in readers[field]() if wanted in option["label"].lower()]
 
     def filter_choices(self, pair: Pair) -> dict[str, list[dict[str, Any]]]:
         """What the pair's settings pick from: HubSpot's lifecycle stages and its lists of the pair's records;
