@@ -42,6 +42,9 @@ def action_definition(name: str, actions_url: str) -> dict[str, Any]:
     return {**spec, "actionUrl": f"{actions_url}/{name}"}
 
 
+_FIELD_KEYS = ("name", "type", "fieldType", "optionsUrl")
+
+
 def _shape(definition: dict[str, Any]) -> Any:
     """What of a definition hubbooks decides (HubSpot adds defaults to what it stores)."""
     fields = [
@@ -51,9 +54,6 @@ def _shape(definition: dict[str, Any]) -> Any:
     outputs = [f["typeDefinition"].get("name") for f in definition.get("outputFields", [])]
     kept = {k: definition.get(k) for k in ("objectTypes", "objectRequestOptions", "labels", "published")}
     return fields, outputs, kept
-
-
-_FIELD_KEYS = ("name", "type", "fieldType", "optionsUrl")
 
 
 def template_key(kind: str, object_type: str) -> str:

@@ -72,11 +72,16 @@ def after_made(what: str, step: Callable[[], object]) -> str:
 
 
 def check_belongs(
-    hubspot: HubSpotClient, store: DynamoSyncStore, deal_id: str, document: dict[str, Any], made_for: str | None
+    hubspot: HubSpotClient,
+    store: DynamoSyncStore,
+    deal_id: str,
+    document: dict[str, Any],
+    *,
+    made_for: str | None,
+    noun: str,
 ) -> None:
-    """Refuse a QuickBooks document given by id that is not the deal's: made from another deal (`made_for`), or
-    of a customer none of the deal's contacts is linked to."""
-    noun = "estimate" if "TxnStatus" in document else "invoice"
+    """Refuse a QuickBooks `noun` given by id that is not the deal's: made from another deal (`made_for`), or of
+    a customer none of the deal's contacts is linked to."""
     number = document.get("DocNumber") or document["Id"]
     if made_for == deal_id:
         return

@@ -223,5 +223,5 @@ class ConvertEstimateAction:
             raise CannotBillError(f"QuickBooks has no estimate {estimate_id} (deleted?).")
         if given is not None:
             made_for = self.action.billing.estimate_targets(given).get("deals")
-            check_belongs(self.action.hubspot, self.action.store, deal_id, estimate, made_for)
+            check_belongs(self.action.hubspot, self.action.store, deal_id, estimate, made_for=made_for, noun="estimate")
         return estimate

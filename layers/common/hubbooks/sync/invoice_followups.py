@@ -51,7 +51,8 @@ def deal_invoice(action: CreateInvoiceAction, deal_id: str, given: str | None) -
     if invoice is None:
         raise CannotBillError(f"QuickBooks has no invoice {invoice_id} (deleted?).")
     if given is not None:
-        check_belongs(action.hubspot, action.store, deal_id, invoice, action.billing.invoice_deal(given))
+        made_for = action.billing.invoice_deal(given)
+        check_belongs(action.hubspot, action.store, deal_id, invoice, made_for=made_for, noun="invoice")
     return invoice
 
 
