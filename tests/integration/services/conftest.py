@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from hubbooks.hubspot.client import HubSpotClient
-from hubbooks.models.signals import Pair, Side, SyncSignal
+from hubbooks.models.signals import Pair, Reason, Side, SyncSignal
 from hubbooks.queue import GroupedSender, SignalQueue
 from hubbooks.quickbooks.client import QboClient
 from hubbooks.store.billing import BillingStore, TimelineTemplates
@@ -91,6 +91,12 @@ class Wired:
         repository = SyncSettingsRepository(self.table, self.cid)
         config = repository.get(pair)
         repository.save(config.model_copy(update=updates), config.version)
+
+    def changed(self, pair: Pair, side: Side, record_id: str) -> SyncSignal:
+        """The signal a webhook for one record's change gives."""
+        return SyncSignal(
+            connection_id=self.cid, pair=pair, side=side, record_id=record_id, reason=Reason.WEBHOOK, source_version="1"
+        )
 
     def link(self, pair: Pair, hubspot_id: str, qbo_id: str, **seen: str) -> Link:
         return self.store().save_link(Link(pair, hubspot_id, qbo_id, {}, 0, seen), None)

@@ -47,14 +47,7 @@ def _hubspot_invoice(wired: Wired, contact: str, status: str = "open") -> str:
 
 
 def _signal(wired: Wired, invoice: str) -> SyncSignal:
-    return SyncSignal(
-        connection_id=wired.cid,
-        pair=Pair.INVOICES,
-        side=Side.HUBSPOT,
-        record_id=invoice,
-        reason=Reason.WEBHOOK,
-        source_version="1",
-    )
+    return wired.changed(Pair.INVOICES, Side.HUBSPOT, invoice)
 
 
 def _properties(wired: Wired, invoice: str) -> dict[str, Any]:

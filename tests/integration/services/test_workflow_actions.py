@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from hubbooks.hubspot.developer import DeveloperClient, action_definition
-from hubbooks.models.signals import Pair, Reason, Side, SyncSignal
+from hubbooks.models.signals import Pair, Reason, Side
 from hubbooks.sync.engine import Outcome
 from tests.conftest import DEV_TOKEN
 from tests.integration.services.conftest import Wired, customer_with_contact, pay
@@ -53,15 +53,7 @@ def _props(wired: Wired, object_type: str, object_id: str) -> dict[str, str]:
 
 
 def _estimate_changed(wired: Wired, estimate_id: str) -> Outcome:
-    signal = SyncSignal(
-        connection_id=wired.cid,
-        pair=Pair.ESTIMATES,
-        side=Side.QUICKBOOKS,
-        record_id=estimate_id,
-        reason=Reason.WEBHOOK,
-        source_version="1",
-    )
-    return wired.billing().estimate(signal).outcome
+    return wired.billing().estimate(wired.changed(Pair.ESTIMATES, Side.QUICKBOOKS, estimate_id)).outcome
 
 
 def _billed(wired: Wired, deal: str, callback: str = "bill") -> dict[str, str]:
