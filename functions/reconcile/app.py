@@ -21,7 +21,7 @@ copy_config_to_registered_loggers(source_logger=logger, include={"hubbooks"})  #
 tracer = Tracer(patch_modules=TRACED_MODULES)
 metrics = Metrics()
 processor = BatchProcessor(event_type=EventType.SQS)
-RESYNC_PAIRS = (Pair.CONTACTS, Pair.PRODUCTS, Pair.INVOICES, Pair.PAYMENTS)
+RESYNC_PAIRS = (Pair.CONTACTS, Pair.COMPANIES, Pair.PRODUCTS, Pair.INVOICES, Pair.PAYMENTS)
 
 
 def start_initial_sync(connection_id: str, pair: Pair) -> dict[str, Any]:

@@ -11,10 +11,11 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel
 
 from hubbooks.auth.sessions import Session
 from hubbooks.errors import ProviderError, RateLimitedError
-from hubbooks.models.connection import Connection
+from hubbooks.models.connection import Connection, CustomerMode
 from hubbooks.models.signals import Pair, Side
 from hubbooks.models.sync_config import CONFIGURABLE, EDITABLE_MAPPINGS, MAPPED, SyncChanges
 from hubbooks.store.health import InvalidCursorError, Page
@@ -159,7 +160,20 @@ def connection_api() -> dict[str, Any]:
         "status": connection.status.value,
         "status_reason": connection.status_reason,
         "warnings": [w.model_dump() for w in connection.warnings],
+        "customer_mode": connection.customer_mode.value,
     }
+
+
+class ModeChoice(BaseModel):
+    mode: CustomerMode
+
+
+@app.put(
+    "/api/connection/customer-mode",
+    summary="What a QuickBooks customer is in HubSpot: a contact (people) or a company (business)",
+)
+def put_customer_mode(choice: Annotated[ModeChoice, Body()]) -> dict[str, Any]:
+    return _service().set_customer_mode(choice.mode)
 
 
 @app.get("/api/syncs", summary="Every object pair's settings and status")

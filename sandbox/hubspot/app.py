@@ -561,7 +561,7 @@ class HubSpotEmulator(Emulator):
         if not isinstance(types, list) or not types:
             raise hubspot_error(400, "Body must be a list of association types", "VALIDATION_ERROR")
         source, target = _otype(from_type), _otype(to_type)
-        links = self.crm.associate(source, from_id, target, to_id, types)
+        links = self.crm.associate(source, from_id, target, to_id, types, changed_by=self.api_source)
         return json_response(
             {
                 "fromObjectTypeId": OBJECT_TYPES[source].type_id,
@@ -574,7 +574,7 @@ class HubSpotEmulator(Emulator):
         )
 
     def disassociate(self, request: Request, from_type: str, from_id: str, to_type: str, to_id: str) -> Response:
-        self.crm.disassociate(_otype(from_type), from_id, _otype(to_type), to_id)
+        self.crm.disassociate(_otype(from_type), from_id, _otype(to_type), to_id, changed_by=self.api_source)
         return Response(status=204)
 
     def _associations_of(self, from_type: str, from_id: str, to_type: str) -> list[dict[str, Any]]:
@@ -602,7 +602,7 @@ class HubSpotEmulator(Emulator):
                 elif op in ("create", "associate/default"):
                     to_id = str(item["to"]["id"])
                     types = item.get("types") if op == "create" else None
-                    links = self.crm.associate(source, from_id, target, to_id, types)
+                    links = self.crm.associate(source, from_id, target, to_id, types, changed_by=self.api_source)
                     results.append(
                         {
                             "fromObjectTypeId": OBJECT_TYPES[source].type_id,
@@ -623,7 +623,7 @@ class HubSpotEmulator(Emulator):
                     )
                 elif op == "archive":
                     for to in item.get("to", []):
-                        self.crm.disassociate(source, from_id, target, str(to.get("id", "")))
+                        self.crm.disassociate(source, from_id, target, str(to.get("id", "")), self.api_source)
                 else:
                     raise hubspot_error(404, f"Unknown batch operation {op}", "OBJECT_NOT_FOUND")
             except ApiError as exc:

@@ -456,8 +456,11 @@ class Crm:
         to_type: str,
         to_key: str,
         types: list[dict[str, Any]] | None = None,
+        *,
+        changed_by: Source | None = None,
     ) -> list[Association]:
-        """Associate two records (the default type when none given); both directions are stored."""
+        """Associate two records (the default type when none given); both directions are stored. A parent
+        company set or changed is told by `company.associationChange` events, one from each side."""
         with self.lock:
             source = self.get(from_type, from_key)
             target = self.get(to_type, to_key)
@@ -480,6 +483,7 @@ class Crm:
                 if type_id in PAIRED_TYPES and category == "HUBSPOT_DEFINED":
                     parent, child = (source, target) if type_id == PARENT_TO_CHILD_COMPANY else (target, source)
                     self._check_parent(parent.id, child.id)
+                    self.emit(self._family_events(parent.id, child.id, source=changed_by, removed=False))
                 self._link(from_type, source.id, to_type, target.id, Association(category, type_id))
                 reverse = (
                     (PAIRED_TYPES.get(type_id) or DEFAULT_ASSOCIATIONS.get((to_type, from_type)))
@@ -489,6 +493,29 @@ class Crm:
                 if reverse is not None:
                     self._link(to_type, target.id, from_type, source.id, Association(category, reverse))
             return self.associations[(from_type, source.id)][(to_type, target.id)]
+
+    def _family_events(self, parent: int, child: int, *, source: Source | None, removed: bool) -> list[dict[str, Any]]:
+        """The two `company.associationChange` events of a parent company set or removed."""
+        by = source or Source.user()
+        return [
+            _without_object_id(
+                self._event(
+                    "companies",
+                    "associationChange",
+                    from_id,
+                    by,
+                    associationType=kind,
+                    fromObjectId=from_id,
+                    toObjectId=to_id,
+                    associationRemoved=removed,
+                    isPrimaryAssociation=False,
+                )
+            )
+            for from_id, to_id, kind in (
+                (child, parent, "CHILD_TO_PARENT_COMPANY"),
+                (parent, child, "PARENT_TO_CHILD_COMPANY"),
+            )
+        ]
 
     def parent_company(self, company_id: int) -> int | None:
         links = self.associations.get(("companies", company_id), {})
@@ -523,10 +550,16 @@ class Crm:
                 raise hubspot_error(400, f"Unknown associationTypeId for {from_type}: {type_spec}", "VALIDATION_ERROR")
             self.associate(from_type, str(from_id), pair[1], to_id, [type_spec])
 
-    def disassociate(self, from_type: str, from_key: str, to_type: str, to_key: str) -> None:
+    def disassociate(
+        self, from_type: str, from_key: str, to_type: str, to_key: str, changed_by: Source | None = None
+    ) -> None:
         with self.lock:
             source = self.get(from_type, from_key)
             target = self.get(to_type, to_key)
+            if from_type == to_type == "companies":
+                for parent, child in ((source.id, target.id), (target.id, source.id)):
+                    if self.parent_company(child) == parent:
+                        self.emit(self._family_events(parent, child, source=changed_by, removed=True))
             self.associations.get((from_type, source.id), {}).pop((to_type, target.id), None)
             self.associations.get((to_type, target.id), {}).pop((from_type, source.id), None)
 
@@ -663,3 +696,9 @@ def _token_match(value: str, token: str) -> bool:
     if "*" in token:
         return any(fnmatch.fnmatch(part, token) for part in [value, *value.replace("@", " ").split()])
     return token in value.replace("@", " ").replace(".", " ").split() or token == value
+
+
+def _without_object_id(event: dict[str, Any]) -> dict[str, Any]:
+    """An association event names its records as `fromObjectId` and `toObjectId` only."""
+    event.pop("objectId", None)
+    return event

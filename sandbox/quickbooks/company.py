@@ -325,6 +325,8 @@ class Company:
             display = " ".join(str(p).strip() for p in parts if p and str(p).strip())
         if not display:
             raise qf.required_missing("DisplayName")
+        if ":" in display:
+            raise qf.business_rule(f"A customer's name may not contain ':' (it separates sub-customers): {display}")
         active = body.get("Active", True) not in (False, "false")
         base = display.removesuffix(INACTIVE_SUFFIX)
         display = base if active else f"{base}{INACTIVE_SUFFIX}"
@@ -371,7 +373,8 @@ class Company:
         """A sub-customer's parent: an active customer in the same currency, not the customer itself or one of
         its sub-customers, and at most four levels down (five levels in all)."""
         ref = body.get("ParentRef") or {}
-        if not ref.get("value"):
+        kept = ref.get("value") == ((current or {}).get("ParentRef") or {}).get("value")
+        if not ref.get("value") or (kept and body.get("Job") in (False, "false")):  # Job false: its own customer
             return None
         parent = self.entities["Customer"].get(str(ref["value"]))
         if parent is None or not parent.get("Active", True):

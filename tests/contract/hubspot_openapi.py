@@ -29,6 +29,7 @@ _ALIASES = [
 # Paths the product calls that no spec in shared/specs/hubspot covers: counted and reported at the end of the
 # run, never validated. Any other path without a spec is a problem, so a new call cannot slip by unchecked.
 KNOWN_UNSPECIFIED = {
+    r"^/crm/v3/objects/companies(/|$)": "companies (business customers): no companies spec is shared",
     r"^/crm/v3/lists(/|$)": "Lists v3 (the list filter): HubSpot's lists spec is not among the shared specs",
     r"^/crm/v3/objects/notes(/|$)": "notes (payments without a timeline template): no notes spec is shared",
     r"^/crm/v3/objects/quotes(/|$)": "quotes (estimates made from them): no quotes spec is shared",

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from hubbooks.hubspot import webhooks as hubspot_webhooks
+from hubbooks.mapping.pairs import customer_pair
 from hubbooks.models.connection import Connection, ConnectionStatus
 from hubbooks.models.signals import SyncSignal
 from hubbooks.queue import GroupedSender
@@ -41,7 +42,7 @@ class WebhookIngest:
         events: list[E],
         tenant_of: Callable[[E], K],
         lookup: Callable[[K], Connection | None],
-        to_signal: Callable[[E, str], SyncSignal | None],
+        to_signal: Callable[[E, Connection], SyncSignal | None],
     ) -> IngestResult:
         """Route each event to its connection (looked up once per tenant), drop the rest, queue the signals."""
         result = IngestResult(received=len(events))
@@ -55,7 +56,7 @@ class WebhookIngest:
             if connection is None or connection.status not in _ROUTABLE:
                 result.dropped["unknown_or_disconnected_tenant"] += 1
                 continue
-            signal = to_signal(event, connection.connection_id)
+            signal = to_signal(event, connection)
             if signal is None:
                 result.dropped["not_synced"] += 1
                 continue
@@ -63,7 +64,19 @@ class WebhookIngest:
         return self._send(signals, result)
 
     def hubspot(self, events: list[hubspot_webhooks.HubSpotEvent]) -> IngestResult:
-        return self._route(events, lambda e: e.portal_id, self._connections.by_portal, hubspot_webhooks.to_signal)
+        return self._route(
+            events,
+            lambda e: e.portal_id,
+            self._connections.by_portal,
+            lambda e, connection: hubspot_webhooks.to_signal(e, connection.connection_id),
+        )
 
     def quickbooks(self, events: list[qbo_webhooks.QboEvent]) -> IngestResult:
-        return self._route(events, lambda e: e.realm_id, self._connections.by_realm, qbo_webhooks.to_signal)
+        return self._route(
+            events,
+            lambda e: e.realm_id,
+            self._connections.by_realm,
+            lambda e, connection: qbo_webhooks.to_signal(
+                e, connection.connection_id, customer_pair(connection.customer_mode)
+            ),
+        )

@@ -6,6 +6,7 @@ import zlib
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from hubbooks.mapping.pairs import SPECS
 from hubbooks.models.signals import Change, Pair, Reason, Side, SyncSignal, collapse, is_echo_of
 from hubbooks.store.keys import last_part
 from hubbooks.store.links import LinkLookup
@@ -117,10 +118,8 @@ def _lane(connection_id: str, pair: Pair, hubspot_id: str) -> str:
 
 
 def _is_live_two_way(signal: SyncSignal) -> bool:
-    """A signal of a contact or product that is not an initial sync's or a preview's."""
-    return (
-        signal.pair in (Pair.CONTACTS, Pair.PRODUCTS) and signal.job_id is None and signal.reason is not Reason.PREVIEW
-    )
+    """A two-way pair's signal (a contact, company or product) that is not an initial sync's or a preview's."""
+    return signal.pair in SPECS and signal.job_id is None and signal.reason is not Reason.PREVIEW
 
 
 def _may_gather(signal: SyncSignal) -> bool:

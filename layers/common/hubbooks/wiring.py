@@ -21,6 +21,7 @@ from hubbooks.hubspot.client import HubSpotClient
 from hubbooks.hubspot.developer import DeveloperClient
 from hubbooks.hubspot.oauth import HubSpotOAuth
 from hubbooks.ingest import WebhookIngest
+from hubbooks.mapping.pairs import customer_pair
 from hubbooks.models.connection import Connection
 from hubbooks.models.signals import Pair, Reason, SyncSignal
 from hubbooks.models.sync_config import MAPPED
@@ -49,6 +50,7 @@ from hubbooks.sync.billing import Billing
 from hubbooks.sync.dispatch import records_of
 from hubbooks.sync.dry_run import Captured, DryRunHubSpot, DryRunQbo, PreviewStore
 from hubbooks.sync.engine import Result, SyncEngine
+from hubbooks.sync.hierarchy import company_tree
 from hubbooks.sync.invoice_action import CreateInvoiceAction
 from hubbooks.sync.invoices import InvoiceMirror
 from hubbooks.sync.jobs import InitialSync
@@ -235,7 +237,8 @@ def _ports(
     lists = {pair: tuple(config.filters.list_ids) for pair, config in configs.items() if config.filters.list_ids}
     # A dry run keeps its own note of the app's properties: the ones it "made" were never sent.
     schema_key = f"{cid}:preview" if isinstance(store, PreviewStore) else cid
-    adapter = HubSpotAdapter(hubspot, schema_key=schema_key, mappings=mappings, list_filters=lists)
+    tree = company_tree(hubspot, store)
+    adapter = HubSpotAdapter(hubspot, schema_key=schema_key, mappings=mappings, list_filters=lists, tree=tree)
     return SyncPorts(adapter, QboAdapter(qbo, mappings), store)
 
 
@@ -414,6 +417,7 @@ def sweeper(connection: Connection) -> Sweeper:
         signal_sender(),
         links=LinkLookup(table()),
         hubspot_invoices=SyncSettingsRepository(table(), connection.connection_id).get(Pair.INVOICES).hubspot_invoices,
+        customers=customer_pair(connection.customer_mode),
     )
 
 

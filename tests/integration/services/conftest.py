@@ -23,6 +23,7 @@ from hubbooks.store.table import Table
 from hubbooks.sync.adapters import HubSpotAdapter, QboAdapter
 from hubbooks.sync.billing import Billing
 from hubbooks.sync.engine import SyncEngine
+from hubbooks.sync.hierarchy import company_tree
 from hubbooks.sync.invoice_action import CreateInvoiceAction
 from hubbooks.sync.invoices import InvoiceMirror
 from hubbooks.sync.models import Link
@@ -48,7 +49,9 @@ class Wired:
         return DynamoSyncStore(self.table, self.cid)
 
     def engine(self) -> SyncEngine:
-        return SyncEngine(self.cid, HubSpotAdapter(self.hs, self.cid), QboAdapter(self.qbo), self.store())
+        store = self.store()
+        hubspot = HubSpotAdapter(self.hs, self.cid, tree=company_tree(self.hs, store))
+        return SyncEngine(self.cid, hubspot, QboAdapter(self.qbo), store)
 
     def invoices(self) -> InvoiceMirror:
         store = self.store()

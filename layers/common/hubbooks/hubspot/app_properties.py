@@ -32,25 +32,25 @@ _ESTIMATE = [
     {"name": "qbo_estimate_expires", "label": "QuickBooks estimate expires", "type": "date", "fieldType": "date"},
 ]
 
+_CUSTOMER = [
+    _text("qbo_customer_id", "QuickBooks customer ID", unique=True),
+    _number("qbo_open_balance", "QuickBooks open balance"),
+    {
+        "name": "qbo_active",
+        "label": "Active in QuickBooks",
+        "type": "bool",
+        "fieldType": "booleancheckbox",
+        "options": [
+            {"label": "Yes", "value": "true", "hidden": False},
+            {"label": "No", "value": "false", "hidden": False},
+        ],
+    },
+]
+
 # object type (a second set on one: "<object type>/<what>") -> (group, properties)
 APP_PROPERTIES: dict[str, tuple[tuple[str, str], list[dict[str, Any]]]] = {
-    "contacts": (
-        QUICKBOOKS_GROUP,
-        [
-            _text("qbo_customer_id", "QuickBooks customer ID", unique=True),
-            _number("qbo_open_balance", "QuickBooks open balance"),
-            {
-                "name": "qbo_active",
-                "label": "Active in QuickBooks",
-                "type": "bool",
-                "fieldType": "booleancheckbox",
-                "options": [
-                    {"label": "Yes", "value": "true", "hidden": False},
-                    {"label": "No", "value": "false", "hidden": False},
-                ],
-            },
-        ],
-    ),
+    "contacts": (QUICKBOOKS_GROUP, _CUSTOMER),
+    "companies": (QUICKBOOKS_GROUP, _CUSTOMER),
     "products": (QUICKBOOKS_GROUP, [_text("qbo_item_id", "QuickBooks item ID", unique=True)]),
     "invoices": (
         QUICKBOOKS_GROUP,

@@ -6,7 +6,7 @@ import hmac
 import time
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from hubbooks.hubspot.app_properties import APP_PROPERTIES
 from hubbooks.models.signals import Change, Pair, Reason, Side, SyncSignal
@@ -27,8 +27,9 @@ _V3_DECODE = {
     "%2C": ",",
     "%3B": ";",
 }
-_OBJECT_PAIRS = {"contact": Pair.CONTACTS, "product": Pair.PRODUCTS, "deal": Pair.DEALS}
+_OBJECT_PAIRS = {"contact": Pair.CONTACTS, "company": Pair.COMPANIES, "product": Pair.PRODUCTS, "deal": Pair.DEALS}
 _OBJECT_TYPE_PAIRS = {"0-53": Pair.INVOICES}  # `object.*` subscriptions name the type by id
+_FAMILY = ("CHILD_TO_PARENT_COMPANY", "PARENT_TO_CHILD_COMPANY")
 _CHANGES = {
     "creation": Change.UPSERT,
     "propertyChange": Change.UPSERT,
@@ -41,7 +42,7 @@ _CHANGES = {
 
 # The app's own properties on the objects it syncs both ways: only hubbooks writes them, so the app's own
 # change to one (the write-back of a new link's QuickBooks id, balance, active flag) is an echo, never read.
-_OWN_PROPERTIES = frozenset(p["name"] for o in ("contacts", "products") for p in APP_PROPERTIES[o][1])
+_OWN_PROPERTIES = frozenset(p["name"] for o in ("contacts", "companies", "products") for p in APP_PROPERTIES[o][1])
 
 
 class SignatureError(ValueError):
@@ -109,6 +110,15 @@ class HubSpotEvent(BaseModel):
     app_id: int | None = Field(default=None, alias="appId")
     source_id: str | None = Field(default=None, alias="sourceId")
     primary_object_id: int | None = Field(default=None, alias="primaryObjectId")
+    association_type: str | None = Field(default=None, alias="associationType")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _association_subject(cls, raw: Any) -> Any:
+        """An association change names its records `fromObjectId` and `toObjectId`: it is about the first."""
+        if isinstance(raw, dict) and "objectId" not in raw and "fromObjectId" in raw:
+            return {**raw, "objectId": raw["fromObjectId"]}
+        return raw
 
 
 def parse_batch(payload: Any) -> list[HubSpotEvent]:
@@ -139,6 +149,12 @@ def to_signal(event: HubSpotEvent, connection_id: str) -> SyncSignal | None:
         return None  # what the mirror writes, and deletions (QuickBooks keeps an invoice once it has it)
     if pair is Pair.DEALS and kind != "associationChange":  # only invoices attached or removed move its figures
         return None
+    if (
+        pair is Pair.COMPANIES
+        and kind == "associationChange"
+        and (event.association_type not in _FAMILY or _by_this_app(event))
+    ):
+        return None  # of a company's associations only its parent is synced, and the app's own change is ours
     if kind == "propertyChange" and _own_write(event):
         return None
     record = event.primary_object_id if change is Change.MERGE and event.primary_object_id else event.object_id

@@ -99,6 +99,23 @@ CONTACT_FIELDS = (
     FieldMapping("qbo_open_balance", "Balance", Direction.TO_HUBSPOT, "money"),
     FieldMapping("qbo_active", "Active", Direction.TO_HUBSPOT, "bool"),
 )
+# The customer's parent, as the QuickBooks id of the parent customer: a HubSpot company's parent company
+# through its link (see `hubbooks.sync.hierarchy`), a sub-customer's ParentRef.
+PARENT = "qbo_parent_customer_id"
+COMPANY_FIELDS = (
+    FieldMapping("name", "CompanyName"),
+    FieldMapping("domain", "WebAddr.URI", transform="domain"),
+    FieldMapping("phone", "PrimaryPhone.FreeFormNumber"),
+    FieldMapping("address", "BillAddr.Line1"),
+    FieldMapping("city", "BillAddr.City"),
+    FieldMapping("state", "BillAddr.CountrySubDivisionCode"),
+    FieldMapping("zip", "BillAddr.PostalCode"),
+    FieldMapping("country", "BillAddr.Country"),
+    FieldMapping(PARENT, "ParentRef.value", transform="identity"),
+    FieldMapping("qbo_customer_id", "Id", Direction.TO_HUBSPOT, "identity"),
+    FieldMapping("qbo_open_balance", "Balance", Direction.TO_HUBSPOT, "money"),
+    FieldMapping("qbo_active", "Active", Direction.TO_HUBSPOT, "bool"),
+)
 PRODUCT_FIELDS = (
     FieldMapping("name", "Name"),
     FieldMapping("hs_sku", "Sku"),

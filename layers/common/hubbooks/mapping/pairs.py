@@ -4,16 +4,18 @@ and the default field mappings. The adapters, the engine, the settings service a
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from hubbooks.mapping.fields import CONTACT_FIELDS, PRODUCT_FIELDS, FieldMapping
+from hubbooks.mapping.fields import COMPANY_FIELDS, CONTACT_FIELDS, PARENT, PRODUCT_FIELDS, FieldMapping
+from hubbooks.models.connection import CustomerMode
 from hubbooks.models.signals import Pair
 
 
 @dataclass(frozen=True)
 class MatchKey:
-    """A field two records are matched by: its canonical (HubSpot) name and the QuickBooks field queried."""
+    """A field two records are matched by: its canonical (HubSpot) name and the QuickBooks field queried (None:
+    QuickBooks cannot filter by it, so only HubSpot is searched by it, and the bulk reads compare it)."""
 
     field: str
-    qbo_field: str
+    qbo_field: str | None
 
 
 def display_names(values: dict[str, str]) -> list[str]:
@@ -26,6 +28,14 @@ def display_names(values: dict[str, str]) -> list[str]:
     if first and tag and tag != first:
         names.append(f"{first} ({tag})")
     return names
+
+
+def company_names(values: dict[str, str]) -> list[str]:
+    """DisplayName candidates for a new business customer: the company's name, then with its domain. QuickBooks
+    keeps ":" for the path of a sub-customer's name (FullyQualifiedName), so a name's colons become dashes."""
+    name = values.get("name", "").replace(":", " -")
+    domain = values.get("domain", "")
+    return [name, f"{name} ({domain})"] if name and domain else [name] if name else []
 
 
 @dataclass(frozen=True)
@@ -43,6 +53,9 @@ class PairSpec:
     joined_names: tuple[tuple[str, str], tuple[str, str]] | None = None
     # Names a new QuickBooks record may take, in order of preference (empty: the entity needs none).
     new_names: Callable[[dict[str, str]], list[str]] = lambda values: []
+    needs_name: bool = False  # a HubSpot record without a name in `new_names` cannot become a QuickBooks one
+    nouns: tuple[str, str] = ("record", "record")  # a HubSpot record and a QuickBooks one, as a person says them
+    stands_for: str = "record"  # what both records of a link are ("the same person")
 
     def match_value(self, values: dict[str, str]) -> str:
         """The value a record is matched by: its first match key that has one."""
@@ -65,6 +78,23 @@ SPECS: dict[Pair, PairSpec] = {
             ("GivenName+FamilyName", "Given and family name"),
         ),
         new_names=display_names,
+        nouns=("contact", "customer"),
+        stands_for="person",
+    ),
+    Pair.COMPANIES: PairSpec(
+        pair=Pair.COMPANIES,
+        entity="Customer",
+        hubspot_object="companies",
+        object_type_id="0-2",
+        id_property="qbo_customer_id",
+        match_keys=(MatchKey("domain", None), MatchKey("name", "DisplayName")),
+        match_words="domain or name",
+        read_properties=(),
+        defaults=COMPANY_FIELDS,
+        new_names=company_names,
+        needs_name=True,
+        nouns=("company", "customer"),
+        stands_for="business",
     ),
     Pair.PRODUCTS: PairSpec(
         pair=Pair.PRODUCTS,
@@ -76,6 +106,8 @@ SPECS: dict[Pair, PairSpec] = {
         match_words="SKU or name",
         read_properties=("hs_product_type",),
         defaults=PRODUCT_FIELDS,
+        nouns=("product", "item"),
+        stands_for="product",
     ),
 }
 DEFAULTS: dict[Pair, tuple[FieldMapping, ...]] = {pair: spec.defaults for pair, spec in SPECS.items()}
@@ -86,3 +118,21 @@ HUBSPOT_OBJECT = {**{pair: s.hubspot_object for pair, s in SPECS.items()}, Pair.
 
 def spec(pair: Pair) -> PairSpec:
     return SPECS[pair]
+
+
+# QuickBooks customers sync with HubSpot contacts or with companies, as the connection's mode says.
+CUSTOMER_PAIRS = {CustomerMode.PEOPLE: Pair.CONTACTS, CustomerMode.BUSINESS: Pair.COMPANIES}
+
+
+def customer_pair(mode: CustomerMode) -> Pair:
+    return CUSTOMER_PAIRS[mode]
+
+
+def nameless(pair: Pair, values: dict[str, str]) -> bool:
+    """A HubSpot record of a pair whose QuickBooks records need a name, without one."""
+    return spec(pair).needs_name and not spec(pair).new_names(values)
+
+
+def has_parent(pair: Pair, values: dict[str, str]) -> bool:
+    """A record under a parent: synced by the engine one at a time, its parent first (never in a bulk write)."""
+    return pair is Pair.COMPANIES and bool(values.get(PARENT))

@@ -36,6 +36,13 @@ def money(value: Any) -> str:
     return format(number.normalize(), "f") if number == number.to_integral() else format(number, "f")
 
 
+def domain(value: Any) -> str:
+    """Web addresses compare as their host: "https://www.Acme.com/about" == "acme.com"."""
+    text = lower(value)
+    host = text.split("://", 1)[-1].split("/", 1)[0].split("?", 1)[0]
+    return host.removeprefix("www.")
+
+
 def boolean(value: Any) -> str:
     text = _text(value).strip().lower()
     if text in ("true", "1", "yes"):
@@ -112,6 +119,7 @@ REGISTRY: dict[str, Transform] = {
     "lower": lower,
     "money": money,
     "bool": boolean,
+    "domain": domain,
     "phone_e164": phone_e164,
     "country_code": country_code,
     "date": day,

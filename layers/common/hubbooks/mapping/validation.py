@@ -26,6 +26,7 @@ TRANSFORM_TYPES = {"money": {"number", "string"}, "bool": {"bool"}, "date": {"da
 JOIN_TRANSFORM = "join_split_name"
 REQUIRED = {  # the keys matching and linking rest on
     Pair.CONTACTS: ("email", "qbo_customer_id"),
+    Pair.COMPANIES: ("name", "qbo_customer_id"),
     Pair.PRODUCTS: ("name", "qbo_item_id"),
 }
 

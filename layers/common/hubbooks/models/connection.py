@@ -15,6 +15,13 @@ class ConnectionStatus(StrEnum):
     NEEDS_REAUTH = "needs_reauth"  # a provider refused our tokens; syncs are paused
 
 
+class CustomerMode(StrEnum):
+    """What a QuickBooks customer stands for in HubSpot: a person (a contact) or a business (a company)."""
+
+    PEOPLE = "people"
+    BUSINESS = "business"
+
+
 class ConnectionWarning(BaseModel):
     code: str
     message: str
@@ -32,6 +39,7 @@ class Connection(BaseModel):
     status: ConnectionStatus = ConnectionStatus.PENDING_QUICKBOOKS
     status_reason: str | None = None
     warnings: list[ConnectionWarning] = Field(default_factory=list)
+    customer_mode: CustomerMode = CustomerMode.PEOPLE
     company_checked_at: datetime | None = None  # when the company's preferences were last read for warnings
     created_at: datetime = Field(default_factory=utc_now)
     updated_at: datetime = Field(default_factory=utc_now)

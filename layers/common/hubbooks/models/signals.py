@@ -20,7 +20,8 @@ class Side(StrEnum):
 class Pair(StrEnum):
     """Object pairs: the HubSpot object and the QuickBooks entity kept in step."""
 
-    CONTACTS = "contacts"  # contact <-> Customer
+    CONTACTS = "contacts"  # contact <-> Customer (a connection in people mode)
+    COMPANIES = "companies"  # company <-> Customer (a connection in business mode)
     PRODUCTS = "products"  # product <-> Item
     INVOICES = "invoices"  # QuickBooks Invoice -> HubSpot invoice
     PAYMENTS = "payments"  # QuickBooks Payment -> HubSpot (invoice balance, deal timeline)

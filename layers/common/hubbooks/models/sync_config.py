@@ -11,8 +11,8 @@ from hubbooks.mapping.pairs import DEFAULTS
 from hubbooks.models.signals import Pair
 from hubbooks.sync.models import DeleteBehaviour, PairSettings, Policy
 
-CONFIGURABLE = (Pair.CONTACTS, Pair.PRODUCTS, Pair.INVOICES, Pair.PAYMENTS)
-MAPPED = (Pair.CONTACTS, Pair.PRODUCTS)  # the two-way pairs: matched, previewed, their fields both ways
+CONFIGURABLE = (Pair.CONTACTS, Pair.COMPANIES, Pair.PRODUCTS, Pair.INVOICES, Pair.PAYMENTS)
+MAPPED = (Pair.CONTACTS, Pair.COMPANIES, Pair.PRODUCTS)  # the two-way pairs: matched, previewed, their fields both ways
 EDITABLE_MAPPINGS = (*MAPPED, Pair.INVOICES)  # invoices: QuickBooks fields copied to HubSpot invoice properties
 
 

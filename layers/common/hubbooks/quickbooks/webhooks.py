@@ -11,7 +11,6 @@ from hubbooks.models.signals import Change, Pair, Reason, Side, SyncSignal
 
 MAX_EVENTS = 1000
 _PAIRS = {
-    "customer": Pair.CONTACTS,
     "item": Pair.PRODUCTS,
     "invoice": Pair.INVOICES,
     "payment": Pair.PAYMENTS,
@@ -134,8 +133,9 @@ def parse_batch(payload: Any) -> list[QboEvent]:
     return events
 
 
-def to_signal(event: QboEvent, connection_id: str) -> SyncSignal | None:
-    pair = _PAIRS.get(event.entity)
+def to_signal(event: QboEvent, connection_id: str, customers: Pair = Pair.CONTACTS) -> SyncSignal | None:
+    """The signal an event means (a customer's: of the pair `customers`, the connection's mode), or None."""
+    pair = customers if event.entity == "customer" else _PAIRS.get(event.entity)
     change = _CHANGES.get(event.operation)
     if pair is None or change is None:
         return None

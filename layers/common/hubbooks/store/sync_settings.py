@@ -28,8 +28,8 @@ class SyncSettingsRepository:
 
     @staticmethod
     def from_item(pair: Pair, item: dict[str, Any] | None) -> SyncConfig:
-        if item is None:
-            return SyncConfig.default(pair)
+        if item is None:  # a connection made before set-up existed syncs as it did; companies came later
+            return SyncConfig.not_set_up(pair) if pair is Pair.COMPANIES else SyncConfig.default(pair)
         body = json.loads(str(item["config"])) if "config" in item else {}
         if not body.get("mappings"):
             body["mappings"] = SyncConfig.default(pair).model_dump()["mappings"]

@@ -15,7 +15,11 @@ from hubbooks.sync.models import Record
 from hubbooks.sync.sentences import label
 from hubbooks.sync.sweep import HUBSPOT_PAIRS
 
-NAME_PROPERTIES = {Pair.CONTACTS: ("firstname", "lastname", "email"), Pair.PRODUCTS: ("name", "hs_sku")}
+NAME_PROPERTIES = {
+    Pair.CONTACTS: ("firstname", "lastname", "email"),
+    Pair.COMPANIES: ("name", "domain"),
+    Pair.PRODUCTS: ("name", "hs_sku"),
+}
 NAMED = tuple(NAME_PROPERTIES)
 
 

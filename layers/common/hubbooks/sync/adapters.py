@@ -8,12 +8,13 @@ from typing import Any
 from hubbooks.errors import ValidationFaultError
 from hubbooks.hubspot import app_properties
 from hubbooks.hubspot.client import HubSpotClient
-from hubbooks.mapping.fields import FieldMapping, hubspot_properties, split
+from hubbooks.mapping.fields import PARENT, FieldMapping, hubspot_properties, split
 from hubbooks.mapping.pairs import DEFAULTS, spec
 from hubbooks.mapping.qbo_fields import qbo_field
 from hubbooks.models.signals import Pair, Side
 from hubbooks.quickbooks.client import QboClient, fault_error, quoted
 from hubbooks.store.sync_store import DynamoSyncStore
+from hubbooks.sync.hierarchy import CompanyTree, qbo_parent
 from hubbooks.sync.models import BatchCreate, Record
 from hubbooks.sync.ports import DuplicateNameError, MergedAwayError, StaleObjectError
 
@@ -65,8 +66,10 @@ class HubSpotAdapter:
         schema_key: str,
         mappings: dict[Pair, tuple[FieldMapping, ...]] | None = None,
         list_filters: dict[Pair, tuple[str, ...]] | None = None,
+        tree: CompanyTree | None = None,
     ) -> None:
         self._client = client
+        self._tree = tree  # companies' parents (business customers); None: parents are not synced
         self._schema_key = schema_key
         self.mappings = mappings or DEFAULTS
         self._list_filters = list_filters or {}
@@ -87,13 +90,32 @@ class HubSpotAdapter:
         app_properties.ensure(self._client, spec(pair).hubspot_object, self._schema_key)
 
     def _names(self, pair: Pair) -> list[str]:
-        """Mapped properties, and what record creation and filters read."""
-        mapped = [p for m in self.mappings[pair] for p in m.hubspot_properties]
+        """Mapped properties, and what record creation and filters read (a company's parent is an association)."""
+        mapped = [p for m in self.mappings[pair] for p in m.hubspot_properties if p != PARENT]
         return list(dict.fromkeys([*mapped, *spec(pair).read_properties]))
+
+    def _written(self, pair: Pair, values: dict[str, str]) -> dict[str, str]:
+        """Canonical values as the HubSpot properties they are written to (a parent is not one of them)."""
+        return {k: v for k, v in hubspot_properties(self.mappings[pair], values).items() if k != PARENT}
 
     def _properties(self, pair: Pair, values: dict[str, str]) -> dict[str, str]:
         """What a new record is created with: the values given, as properties."""
-        return {k: v for k, v in hubspot_properties(self.mappings[pair], values).items() if v}
+        return {k: v for k, v in self._written(pair, values).items() if v}
+
+    def _records(self, pair: Pair, bodies: list[dict[str, Any]]) -> list[Record]:
+        """Records of read bodies; companies with their parent, read in bulk, when parents are synced."""
+        records = [self._record(pair, body) for body in bodies]
+        if pair is not Pair.COMPANIES or self._tree is None or not records:
+            return records
+        parents = self._tree.values([r.id for r in records])
+        return [replace(r, values=r.values | {PARENT: parents.get(r.id, "")}) for r in records]
+
+    def _parent_set(self, pair: Pair, record_id: str, values: dict[str, str]) -> bool:
+        """Write the parent `values` name, if they name one; answers whether they did."""
+        if pair is not Pair.COMPANIES or self._tree is None or PARENT not in values:
+            return False
+        self._tree.set_parent(record_id, values[PARENT])
+        return True
 
     def _record(self, pair: Pair, body: dict[str, Any]) -> Record:
         props = body.get("properties") or {}
@@ -114,7 +136,7 @@ class HubSpotAdapter:
         body = self._client.get(spec(pair).hubspot_object, record_id, self._names(pair))
         if body is None:
             return None
-        record = self._record(pair, body)
+        record = self._records(pair, [body])[0]
         if record.id != record_id:  # merged away: HubSpot answers with the surviving record
             return Record(Side.HUBSPOT, record_id, {}, record.updated_at, exists=False, merged_into=record.id)
         return record
@@ -125,7 +147,7 @@ class HubSpotAdapter:
                 filters = [{"propertyName": key.field, "operator": "EQ", "value": value}]
                 found = self._client.search(spec(pair).hubspot_object, filters, self._names(pair))
                 if found:
-                    return [self._record(pair, body) for body in found]
+                    return self._records(pair, found)
         return []
 
     def get_many(self, pair: Pair, record_ids: list[str]) -> dict[str, Record | None]:
@@ -134,9 +156,10 @@ class HubSpotAdapter:
             return {}
         self.ensure_schema(pair)
         found: dict[str, Record | None] = dict.fromkeys(record_ids)
-        for body in self._client.batch_read(spec(pair).hubspot_object, record_ids, self._names(pair)):
-            if str(body["id"]) in found:
-                found[str(body["id"])] = self._record(pair, body)
+        bodies = self._client.batch_read(spec(pair).hubspot_object, record_ids, self._names(pair))
+        for read in self._records(pair, bodies):
+            if read.id in found:
+                found[read.id] = read
         for list_id in self._list_filters.get(pair, ()):
             members = self._list_members(list_id)
             for record_id, record in found.items():
@@ -161,8 +184,8 @@ class HubSpotAdapter:
             for start in range(0, len(values), BULK):
                 chunk = values[start : start + BULK]
                 filters = [{"propertyName": prop, "operator": "IN", "values": chunk}]
-                for body in self._client.search(spec(pair).hubspot_object, filters, self._names(pair), limit=200):
-                    record = self._record(pair, body)
+                bodies = self._client.search(spec(pair).hubspot_object, filters, self._names(pair), limit=200)
+                for record in self._records(pair, bodies):
                     for qbo_id in wanted.get(record.values.get(prop, "").lower(), []):
                         matches[qbo_id].append(record)
         return matches
@@ -187,10 +210,7 @@ class HubSpotAdapter:
         if not values:
             return {}
         self.ensure_schema(pair)
-        inputs = [
-            {"id": record_id, "properties": hubspot_properties(self.mappings[pair], props)}
-            for record_id, props in values.items()
-        ]
+        inputs = [{"id": record_id, "properties": self._written(pair, props)} for record_id, props in values.items()]
         written = self._client.batch_write(spec(pair).hubspot_object, "update", inputs)
         now: dict[str, Record] = {}
         for body in written:
@@ -206,6 +226,14 @@ class HubSpotAdapter:
 
     def create(self, pair: Pair, values: dict[str, str], qbo_id: str) -> Record:
         self.ensure_schema(pair)
+        if pair is Pair.COMPANIES and self._tree is not None and values.get(PARENT):
+            self._tree.company_of(values[PARENT])  # its parent first: never a company left without it
+        record = self._create(pair, values, qbo_id)
+        if self._parent_set(pair, record.id, values):
+            record = replace(record, values=record.values | {PARENT: values[PARENT]})
+        return record
+
+    def _create(self, pair: Pair, values: dict[str, str], qbo_id: str) -> Record:
         try:
             body = self._client.upsert(
                 spec(pair).hubspot_object, spec(pair).id_property, qbo_id, self._properties(pair, values)
@@ -221,8 +249,14 @@ class HubSpotAdapter:
 
     def update(self, pair: Pair, record_id: str, values: dict[str, str]) -> Record:
         self.ensure_schema(pair)
+        parent_set = self._parent_set(pair, record_id, values)  # first: a parent not linked yet stops it all
+        properties = self._written(pair, values)
+        if parent_set and not properties:
+            record = self.get(pair, record_id)
+            if record is None:
+                raise ValidationFaultError("hubspot", 404, "OBJECT_NOT_FOUND", f"company {record_id} is gone")
+            return record
         try:
-            properties = hubspot_properties(self.mappings[pair], values)
             answer = self._client.update(spec(pair).hubspot_object, record_id, properties)
         except ValidationFaultError as exc:
             if "PROPERTY_DOESNT_EXIST" in exc.fault_message:
@@ -236,7 +270,8 @@ class HubSpotAdapter:
             survivor = str(answer["id"])
             given_back = self._take_back(pair, survivor, properties, _epoch(answer.get("updatedAt")))
             raise MergedAwayError(record_id, survivor, given_back)
-        return self._record(pair, answer)
+        record = self._record(pair, answer)
+        return replace(record, values=record.values | {PARENT: values[PARENT]}) if parent_set else record
 
     def _survivor_of(self, pair: Pair, record_id: str) -> str | None:
         """The id of the record a merged-away one went into; None if it was not merged away."""
@@ -273,14 +308,16 @@ class HubSpotAdapter:
     def histories_of(self, pair: Pair, record_ids: list[str], fields: list[str]) -> dict[str, WithHistory]:
         """Many records' values of the properties behind `fields`, with their history, in batch reads of 100;
         records HubSpot no longer has are left out."""
-        names = sorted(hubspot_properties(self.mappings[pair], dict.fromkeys(fields, "")))
+        names = sorted(self._written(pair, dict.fromkeys(fields, "")))
         bodies = self._client.batch_read(spec(pair).hubspot_object, record_ids, names, history=names)
         return {str(body["id"]): _with_history(body) for body in bodies}
 
     def changed_at(self, pair: Pair, record_id: str, fields: list[str]) -> dict[str, float]:
         """When each field got its value: the newest history entry of its properties (a joined field: the
         newest of its parts). Fields HubSpot shows no history for are left out."""
-        wanted = {m.hubspot: m.hubspot_properties for m in self.mappings[pair] if m.hubspot in fields}
+        wanted = {
+            m.hubspot: m.hubspot_properties for m in self.mappings[pair] if m.hubspot in fields and m.hubspot != PARENT
+        }
         _current, past = self._with_history(pair, record_id, sorted({n for names in wanted.values() for n in names}))
         times = {
             key: max((_epoch(past[name][0].get("timestamp")) for name in parts if past.get(name)), default=None)
@@ -302,7 +339,7 @@ class HubSpotAdapter:
         the fields put back. A value set after `until` is newer than the write: nothing is lost then. A put-back
         is a write too: it is checked the same way (a person may edit while it is on its way). `read`: the
         record with its history as a batch read it after the write (the first round's read)."""
-        properties = hubspot_properties(self.mappings[pair], written)
+        properties = self._written(pair, written)
         restored: set[str] = set()
         for _ in range(PUT_BACK_ROUNDS):
             current, past = read or self._with_history(pair, record_id, list(properties))
@@ -326,9 +363,12 @@ class QboAdapter:
         self._client = client
         self.mappings = mappings or DEFAULTS
         self._income_accounts: dict[str, dict[str, str]] = {}
+        self._unfiltered: dict[tuple[Pair, str], dict[str, list[Record]]] = {}  # see `_by_unfiltered`
 
     def _record(self, pair: Pair, body: dict[str, Any]) -> Record:
         deleted = body.get("status") == "Deleted"
+        if pair is Pair.COMPANIES:  # a customer made without a company name goes by its display name
+            body = body | {"CompanyName": body.get("CompanyName") or body.get("DisplayName")}
         values = {} if deleted else {m.hubspot: m.from_qbo(body) for m in self.mappings[pair]}
         return Record(
             Side.QUICKBOOKS,
@@ -345,13 +385,30 @@ class QboAdapter:
         body = self._client.read_or_none(spec(pair).entity, record_id)
         return None if body is None else self._record(pair, body)
 
+    def _by_unfiltered(self, pair: Pair, field: str) -> dict[str, list[Record]]:
+        """The pair's active records by a field QuickBooks cannot filter on (a customer's website), read once for
+        this adapter's life: a whole read, paged, only when a record not yet linked is matched by it."""
+        if (pair, field) not in self._unfiltered:
+            index: dict[str, list[Record]] = {}
+            for body in self._client.query_all(f"select * from {spec(pair).entity}"):
+                record = self._record(pair, body)
+                if value := record.values.get(field, "").lower():
+                    index.setdefault(value, []).append(record)
+            self._unfiltered[(pair, field)] = index
+        return self._unfiltered[(pair, field)]
+
     def find(self, pair: Pair, hubspot: Record) -> list[Record]:
         for key in spec(pair).match_keys:
             if value := hubspot.values.get(key.field, ""):
+                if key.qbo_field is None:
+                    found = list(self._by_unfiltered(pair, key.field).get(value.lower(), []))
+                    if found:
+                        return found
+                    continue
                 where = f"{key.qbo_field} = '{quoted(value)}'"
-                found = self._client.query(f"select * from {spec(pair).entity} where {where}")
-                if found:
-                    return [self._record(pair, body) for body in found]
+                bodies = self._client.query(f"select * from {spec(pair).entity} where {where}")
+                if bodies:
+                    return [self._record(pair, body) for body in bodies]
         return []
 
     def get_many(self, pair: Pair, record_ids: list[str]) -> dict[str, Record | None]:
@@ -373,6 +430,12 @@ class QboAdapter:
                 value = record.values.get(key, "").lower()
                 if value and not matches[record.id]:
                     wanted.setdefault(value, []).append(record.id)
+            if qbo_path is None:
+                index = self._by_unfiltered(pair, key) if wanted else {}
+                for value, hubspot_ids in wanted.items():
+                    for hubspot_id in hubspot_ids:
+                        matches[hubspot_id] += index.get(value, [])
+                continue
             values = list(wanted)
             for start in range(0, len(values), BULK // 2):
                 listed = ", ".join(f"'{quoted(v)}'" for v in values[start : start + BULK // 2])
@@ -389,6 +452,10 @@ class QboAdapter:
         for mapping in self.mappings[pair]:
             if mapping.hubspot not in values:
                 continue
+            if mapping.qbo == "ParentRef.value":
+                parent = qbo_parent(values[mapping.hubspot])  # a parent not linked yet: synced first
+                body |= {"Job": True, "ParentRef": {"value": parent}} if parent else {"Job": False}
+                continue
             for path, text in split(values[mapping.hubspot], mapping.qbo_paths).items():
                 field = qbo_field(spec(pair).entity, path)
                 if field is None or field.read_only:
@@ -404,6 +471,10 @@ class QboAdapter:
                     nested[inner] = value
                 else:
                     body[outer] = value
+        # A display name that was the company's name follows it (":" is QuickBooks' sub-customer path).
+        named = current is not None and current.get("DisplayName") == (current.get("CompanyName") or "")
+        if pair is Pair.COMPANIES and body.get("CompanyName") and (named or not (current or {}).get("CompanyName")):
+            body["DisplayName"] = str(body["CompanyName"]).replace(":", " -")
         return body
 
     def _income_account(self, kind: str) -> dict[str, str]:
@@ -429,7 +500,7 @@ class QboAdapter:
         self, pair: Pair, source: Record, values: dict[str, str], display_name: str | None
     ) -> dict[str, Any]:
         body = self._body(pair, {k: v for k, v in values.items() if v}, None)
-        if pair is Pair.CONTACTS and display_name:
+        if display_name:
             body["DisplayName"] = display_name
         if pair is Pair.PRODUCTS:
             body["Type"] = "Service" if (source.product_type or "service") == "service" else "NonInventory"

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from hubbooks.errors import ValidationFaultError
-from hubbooks.mapping.pairs import spec
+from hubbooks.mapping.fields import PARENT
+from hubbooks.mapping.pairs import has_parent, nameless, spec
 from hubbooks.models.signals import Pair, Reason, Side, SyncSignal
 from hubbooks.store.sync_store import DynamoSyncStore
 from hubbooks.sync.adapters import QBO_BATCH, HubSpotAdapter, QboAdapter, WithHistory, bid_of
@@ -244,8 +245,8 @@ def run_batch(
     settings = store.settings(pair)
     created: set[str] = set()
     if settings.enabled and settings.direction.allows(side is Side.HUBSPOT):
-        # A record with a sync error (one a merge left behind waits for a person) or a person's decision is the
-        # engine's to judge, one by one.
+        # A record with a sync error (one a merge left behind waits for a person), a person's decision or a
+        # parent (synced first) is the engine's to judge, one by one.
         lonely = [
             r
             for r in unlinked
@@ -253,6 +254,8 @@ def run_batch(
             and r.active
             and settings.admits(r)
             and store.failure(pair, side, r.id) is None
+            and not has_parent(pair, r.values)
+            and not (side is Side.HUBSPOT and nameless(pair, r.values))
             and (not settings.reviewed or store.decision(pair, side, r.id) is None)
         ]
         created, engine.unbatched = _create_in_bulk(signal, lonely, hubspot, qbo, store=store, cache=cache)
@@ -346,6 +349,11 @@ def _rivalled(pair: Pair, record: Record, match: Record, store: _BatchStore, cac
     return any(r.id != record.id and store.link_of(pair, r.side, r.id) is None for r in back)
 
 
+def _moves_parent(plan: MergePlan) -> bool:
+    """A plan that gives a record another parent: the engine's to write, its parent synced first."""
+    return PARENT in plan.to_hubspot or PARENT in plan.to_qbo
+
+
 def _write_back_in_bulk(
     pair: Pair, side: Side, unlinked: list[Record], *, hubspot: HubSpotAdapter, store: _BatchStore, cache: _Prefetched
 ) -> None:
@@ -360,7 +368,7 @@ def _write_back_in_bulk(
             continue  # ambiguous or filtered: the engine says why, record by record
         hs, qbo = (record, candidates[0]) if side is Side.HUBSPOT else (candidates[0], record)
         plan = merge(hubspot.mappings[pair], None, hs, qbo, policy=settings.policy, pair_direction=settings.direction)
-        if plan.to_hubspot:
+        if plan.to_hubspot and not _moves_parent(plan):
             records[hs.id], writes[hs.id] = hs, plan.to_hubspot
     for record_id, updated in hubspot.update_many(pair, records, writes).items():
         if side is Side.HUBSPOT:
@@ -393,7 +401,7 @@ def _write_linked_in_bulk(
         if link is None or own is None or other is None:
             continue
         hs, qb = (own, other) if side is Side.HUBSPOT else (other, own)
-        if (plan := engine.one_sided(pair, hs, qb, link, settings)) is not None:
+        if (plan := engine.one_sided(pair, hs, qb, link, settings)) is not None and not _moves_parent(plan):
             planned[Side.HUBSPOT if plan.to_hubspot else Side.QUICKBOOKS].append((link, plan, hs, qb))
     if len(planned[Side.QUICKBOOKS]) < 2:
         planned[Side.QUICKBOOKS] = []

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from hubbooks.mapping.pairs import SPECS
 from hubbooks.models.signals import Change, Pair, Reason, Side, SyncSignal
 from hubbooks.sync.engine import Outcome, Result
 
@@ -98,7 +99,7 @@ def _in_bulk(signal: SyncSignal, services: Services) -> Counter[str] | None:
     return services.record_batch(signal)
 
 
-TWO_WAY = [(pair, side) for pair in (Pair.CONTACTS, Pair.PRODUCTS) for side in Side]
+TWO_WAY = [(pair, side) for pair in SPECS for side in Side]
 RECORDS: dict[tuple[Pair, Side], RecordRoute] = {
     **dict.fromkeys(TWO_WAY, _engine),
     (Pair.INVOICES, Side.QUICKBOOKS): _billing(lambda billing, signal: billing.invoice(signal)),

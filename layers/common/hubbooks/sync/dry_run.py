@@ -86,6 +86,9 @@ class DryRunHubSpot:
     def associate(self, from_type: str, from_id: str, to_type: str, to_id: str) -> None:
         self._kept("associate", (from_type, from_id, to_type, to_id))
 
+    def associate_as(self, from_type: str, from_id: str, to_type: str, to_id: str, type_id: int) -> None:
+        self._kept("associate", (from_type, from_id, to_type, to_id, type_id))
+
     def associate_many(self, from_type: str, to_type: str, pairs: list[tuple[str, str]]) -> None:
         self._kept("associate_many", (from_type, to_type, len(pairs)))
 

@@ -10,9 +10,10 @@ from typing import Any
 
 from hubbooks.errors import ValidationFaultError
 from hubbooks.mapping.fields import FieldMapping
-from hubbooks.mapping.pairs import DEFAULTS, spec
+from hubbooks.mapping.pairs import DEFAULTS, nameless, spec
 from hubbooks.models.signals import SEEN_AT, Change, Pair, Reason, Side, SyncSignal, is_echo_of
 from hubbooks.sync import failures
+from hubbooks.sync.hierarchy import ParentFirstError
 from hubbooks.sync.merge import MergePlan, merge
 from hubbooks.sync.models import (
     BatchCreate,
@@ -108,6 +109,7 @@ class SyncEngine:
         self.created_in_bulk = created_in_bulk or {}
         # Records whose noted batch create answered without them (a bulk pass sent it): created alone.
         self.unbatched: set[str] = set()
+        self._waiting: set[tuple[Side, str]] = set()  # records waiting for their parent's sync, innermost last
 
     # -- entry point -------------------------------------------------------------------------------
 
@@ -130,6 +132,12 @@ class SyncEngine:
                     self._taken_back(signal.pair, race)
                 last = race
                 continue
+            except ParentFirstError as first:
+                refused = self._parent_first(signal, first)
+                if refused is not None:
+                    return refused
+                last = first
+                continue
             except ValidationFaultError as fault:
                 failure = failures.from_fault(fault)
                 self.store.record_failure(signal.pair, signal.side, signal.record_id, failure)
@@ -140,6 +148,36 @@ class SyncEngine:
         raise LinkConflictError(
             f"{signal.pair} {signal.side} {signal.record_id}: still racing after {ATTEMPTS} tries, last: {last!r}"
         ) from last
+
+    def _parent_first(self, signal: SyncSignal, first: ParentFirstError) -> Result | None:
+        """Sync a record's parent before the record (the caller then tries the record again); a parent that does
+        not sync, or one the record is itself a parent of, makes the record's sync error."""
+        pair, parent = signal.pair, (first.side, first.parent_id)
+        noun = spec(pair).nouns[0 if first.side is Side.HUBSPOT else 1]
+        app = "HubSpot" if first.side is Side.HUBSPOT else "QuickBooks"
+        if parent in self._waiting:
+            failure = failures.parent_cycle(app, noun, first.parent_id)
+            self.store.record_failure(pair, signal.side, signal.record_id, failure)
+            return Result(Outcome.FAILED, f"{failure.category}: {failure.message}")
+        self._waiting.add((signal.side, signal.record_id))
+        try:
+            result = self.handle(
+                SyncSignal(
+                    connection_id=self.connection_id,
+                    pair=pair,
+                    side=first.side,
+                    record_id=first.parent_id,
+                    reason=Reason.RETRY,
+                    source_version=f"parent-of-{signal.record_id}",
+                )
+            )
+        finally:
+            self._waiting.discard((signal.side, signal.record_id))
+        if self.store.link_of(pair, first.side, first.parent_id) is not None:
+            return None
+        failure = failures.parent_not_synced(app, noun, first.parent_id, result.detail)
+        self.store.record_failure(pair, signal.side, signal.record_id, failure)
+        return Result(Outcome.FAILED, f"{failure.category}: {failure.message}")
 
     def seen_as_is(self, signal: SyncSignal, record: Record, link: Link) -> bool:
         """A QuickBooks webhook for a record as its link last agreed on it (its SyncToken, and every mapped value:
@@ -473,6 +511,8 @@ class SyncEngine:
     def _create_counterpart(self, pair: Pair, record: Record, settings: PairSettings) -> Result:
         """Make the record's counterpart on the other side, then agree the two (a new link)."""
         towards_qbo = record.side is Side.HUBSPOT
+        if towards_qbo and nameless(pair, record.values):
+            return self._fail(pair, record, failures.missing_name(pair))
         values = {
             m.hubspot: record.values.get(m.hubspot, "") for m in self.mappings[pair] if m.direction.allows(towards_qbo)
         }

@@ -1,7 +1,7 @@
 """Provider refusals as sync errors a person can act on: a category, the provider's words, and the fix."""
 
 from hubbooks.errors import ValidationFaultError
-from hubbooks.mapping.pairs import spec
+from hubbooks.mapping.pairs import SPECS, spec
 from hubbooks.models.signals import Pair, Side
 from hubbooks.sync.models import Record, SyncFailure
 
@@ -77,26 +77,25 @@ def from_fault(fault: ValidationFaultError) -> SyncFailure:
     return SyncFailure("unknown", message, "HubSpot refused the change; the message says why.")
 
 
-_NOUN = {
-    (Pair.CONTACTS, Side.HUBSPOT): "contact",
-    (Pair.CONTACTS, Side.QUICKBOOKS): "customer",
-    (Pair.PRODUCTS, Side.HUBSPOT): "product",
-    (Pair.PRODUCTS, Side.QUICKBOOKS): "item",
-}
+_NOUN = {(pair, side): s.nouns[0 if side is Side.HUBSPOT else 1] for pair, s in SPECS.items() for side in Side}
 _APP = {Side.HUBSPOT: "HubSpot", Side.QUICKBOOKS: "QuickBooks"}
 AMBIGUOUS = "ambiguous_match"
+
+
+def _plural(noun: str) -> str:
+    return noun[:-1] + "ies" if noun.endswith("y") else noun + "s"
 
 
 def ambiguous_match(pair: Pair, among: Side, value: str, count: int) -> SyncFailure:
     """`count` records on the `among` side share the match value of one record: which one is its counterpart
     is a person's choice (the preview's review, or making them different)."""
     words = spec(pair).match_words
-    nouns, app = f"{_NOUN[(pair, among)]}s", _APP[among]
+    nouns, app = _plural(_NOUN[(pair, among)]), _APP[among]
     return SyncFailure(
         AMBIGUOUS,
         f"{count} {app} {nouns} share {words} {value}",
         f"hubbooks pairs one record with one record only. Choose which one in the sync's preview, give the "
-        f"{app} {nouns} different {words}s (or merge them), then sync it again.",
+        f"{app} {nouns} a different {words} each (or merge them), then sync it again.",
     )
 
 
@@ -114,7 +113,7 @@ def already_linked(pair: Pair, record: Record, partner: str, newcomer: Record) -
     """`newcomer` would pair with `record`, which already syncs with `partner`."""
     side = "HubSpot" if record.side is Side.HUBSPOT else "QuickBooks"
     other = "QuickBooks" if record.side is Side.HUBSPOT else "HubSpot"
-    noun = "contact" if pair is Pair.CONTACTS else "product"
+    noun = _NOUN[(pair, record.side)]
     return SyncFailure(
         "duplicate",
         f"{side} {noun} {record.id} already syncs with {other} record {partner}; {other} record {newcomer.id} "
@@ -137,8 +136,36 @@ def merged_elsewhere(pair: Pair, orphan_side: Side, merged_id: str, survivor_id:
         MERGED_ELSEWHERE,
         f"{merged_app} {merged_noun} {merged_id}, which this {noun} synced with, was merged into {merged_noun} "
         f"{survivor_id}",
-        f"This {noun} now stands for the same {'person' if pair is Pair.CONTACTS else 'product'} as {merged_app} "
+        f"This {noun} now stands for the same {spec(pair).stands_for} as {merged_app} "
         f"{merged_noun} {survivor_id}: merge it in {app} into the {noun} that syncs with that one "
         f"({_OR_ELSE[orphan_side]}). Until then hubbooks does not bring it into {merged_app} again, which would "
         "undo the merge; retry it here to sync it as it is.",
+    )
+
+
+def parent_not_synced(app: str, noun: str, parent_id: str, why: str) -> SyncFailure:
+    """A record under a parent that does not sync: it follows once its parent does."""
+    return SyncFailure(
+        "parent_not_synced",
+        f"Its parent, {app} {noun} {parent_id}, does not sync ({why or 'no reason given'})",
+        f"Fix the parent {noun}'s own sync error (or take this record out from under it); this record follows.",
+    )
+
+
+def parent_cycle(app: str, noun: str, parent_id: str) -> SyncFailure:
+    """Parents that lead back to the record itself."""
+    return SyncFailure(
+        "parent_cycle",
+        f"Its parents lead back to itself through {app} {noun} {parent_id}",
+        "A customer cannot be under one of its own sub-customers: give one of them another parent, then retry.",
+    )
+
+
+def missing_name(pair: Pair) -> SyncFailure:
+    """A HubSpot record that needs a name to become a QuickBooks one (a company, as a customer)."""
+    noun, qbo_noun = spec(pair).nouns
+    return SyncFailure(
+        "missing_name",
+        f"This {noun} needs a name to become a QuickBooks {qbo_noun}: QuickBooks names every {qbo_noun}",
+        f"Give the {noun} a name in HubSpot; it syncs then.",
     )

@@ -7,7 +7,13 @@ from hubbooks.sync.models import Record
 
 _APP = {"->quickbooks": "QuickBooks", "->hubspot": "HubSpot"}
 _FROM = {"->quickbooks": "HubSpot", "->hubspot": "QuickBooks"}
-_NOUN = {"contacts": "contact", "products": "product", "invoices": "invoice", "payments": "payment"}
+_NOUN = {
+    "contacts": "contact",
+    "companies": "company",
+    "products": "product",
+    "invoices": "invoice",
+    "payments": "payment",
+}
 _SETTINGS = {
     "settings_changed": "settings changed",
     "preview_started": "a preview was started",
@@ -16,11 +22,13 @@ _SETTINGS = {
     "sync_deleted": "the sync was deleted",
     "resync_started": "a resync was started",
     "record_included": "a record the filters leave out was included by a person",
+    "customer_mode_changed": "QuickBooks customers now sync with this object",
 }
 
 
 def label(pair: Pair | str, record: Record | None) -> str:
-    """A record as a person knows it: a contact's name and email, a product's name and SKU."""
+    """A record as a person knows it: a contact's name and email, a company's name and domain, a product's name
+    and SKU."""
     if record is None:
         return ""
     values = record.values
@@ -29,7 +37,7 @@ def label(pair: Pair | str, record: Record | None) -> str:
         name = str((record.raw or {}).get("DisplayName") or given)  # QuickBooks' own name for a customer
         email = values.get("email", "")
         return f"{name} <{email}>" if name and email else name or email
-    sku = values.get("hs_sku", "")
+    sku = values.get("domain" if pair == Pair.COMPANIES else "hs_sku", "")
     return f"{values.get('name', '')} ({sku})" if sku else values.get("name", "")
 
 

@@ -11,11 +11,14 @@ from pydantic import BaseModel, Field
 from hubbooks.hubspot import app_properties
 from hubbooks.hubspot.client import HubSpotClient
 from hubbooks.mapping import transforms
-from hubbooks.mapping.pairs import HUBSPOT_OBJECT, QBO_ENTITY, SPECS, spec
+from hubbooks.mapping.fields import PARENT
+from hubbooks.mapping.pairs import CUSTOMER_PAIRS, HUBSPOT_OBJECT, QBO_ENTITY, SPECS, customer_pair, spec
 from hubbooks.mapping.qbo_fields import QBO_FIELDS
 from hubbooks.mapping.validation import Problem, validate, validate_deal_mappings
+from hubbooks.models.connection import CustomerMode
 from hubbooks.models.signals import Pair, Reason, Side, SyncSignal
 from hubbooks.models.sync_config import CONFIGURABLE, EDITABLE_MAPPINGS, MAPPED, SyncChanges, SyncConfig
+from hubbooks.store.connections import ConnectionGoneError, ConnectionRepository
 from hubbooks.store.health import HealthRepository, Page
 from hubbooks.store.jobs import PREVIEW_JOBS, JobProgress, JobRepository
 from hubbooks.store.previews import PreviewRepository
@@ -88,12 +91,49 @@ class SettingsService:
         self.jobs = JobRepository(table, connection_id)
         self.previews = JobRepository(table, connection_id, PREVIEW_JOBS)
         self.preview_rows = PreviewRepository(table, connection_id)
+        self.connections = ConnectionRepository(table)
         self._accounts = accounts
         self._start_job = start_job
         self._send = send
 
     def _hubspot(self) -> HubSpotClient:
         return self._accounts().hubspot
+
+    # -- the customer mode: what a QuickBooks customer stands for in HubSpot ---------------------------
+
+    def customer_mode(self) -> CustomerMode:
+        connection = self.connections.get(self.connection_id)
+        if connection is None:
+            raise ConnectionGoneError(self.connection_id)
+        return connection.customer_mode
+
+    def set_customer_mode(self, mode: CustomerMode) -> dict[str, Any]:
+        """Choose people (contacts) or business (companies) customers. Refused while either customers sync is set
+        up: its links pair customers with the other kind of record, so it is deleted first (records stay)."""
+        connection = self.connections.get(self.connection_id)
+        if connection is None:
+            raise ConnectionGoneError(self.connection_id)
+        if connection.customer_mode is not mode:
+            set_up = [pair for pair in CUSTOMER_PAIRS.values() if self.configs.get(pair).set_up]
+            if set_up:
+                raise RefusedError(
+                    409,
+                    f"The {set_up[0]} sync pairs QuickBooks customers with HubSpot {set_up[0]}: delete it (its links "
+                    f"go, the records stay) before customers become {mode.value}'s.",
+                )
+            connection.customer_mode = mode
+            self.connections.save(connection)
+            self._record(customer_pair(mode), "customer_mode_changed", [mode.value])
+        return {"customer_mode": mode.value, "pair": customer_pair(mode).value}
+
+    def _check_mode(self, pair: Pair) -> None:
+        """A customers pair is set up only in its own mode."""
+        if pair in CUSTOMER_PAIRS.values() and customer_pair(mode := self.customer_mode()) is not pair:
+            raise RefusedError(
+                409,
+                f"QuickBooks customers sync with HubSpot {customer_pair(mode)} on this connection ({mode.value} "
+                f"customers); choose {'business' if pair is Pair.COMPANIES else 'people'} customers first.",
+            )
 
     # -- settings ---------------------------------------------------------------------------------
 
@@ -108,6 +148,8 @@ class SettingsService:
             raise StaleSettingsError(f"{pair} is at version {current.version}, not {changes.version}")
         if changes.enabled and not current.set_up:
             raise RefusedError(409, f"The {pair} sync is not set up yet: preview it, then save and sync.")
+        if changes.enabled:
+            self._check_mode(pair)
         billing = (changes.deal_mappings, changes.invoice_defaults, changes.hubspot_invoices)
         if pair is not Pair.INVOICES and any(change is not None for change in billing):
             raise InvalidSettingsError([Problem("deal_mappings", "Only the invoices sync fills deals and bills them.")])
@@ -161,6 +203,7 @@ class SettingsService:
         if pair not in MAPPED:
             raise RefusedError(409, f"{pair} has nothing to match: set how far back to bring them and start.")
         current = self._not_syncing(pair, "preview it")
+        self._check_mode(pair)
         running = self.previews.latest(pair)
         if running is not None and running.status != "finished" and time.time() - running.started < PREVIEW_STALL:
             raise RefusedError(409, f"A preview of {pair} is running: wait until it finishes.")
@@ -228,6 +271,7 @@ class SettingsService:
         finished preview first, and records changed since it are named unless the person accepts them);
         answers the job id."""
         current = self._not_syncing(pair, "start it again")
+        self._check_mode(pair)
         if version != current.version:
             raise StaleSettingsError(f"{pair} is at version {current.version}, not {version}")
         if pair in MAPPED:
@@ -335,7 +379,10 @@ class SettingsService:
     def _properties(self, object_type: str) -> dict[str, dict[str, Any]]:
         client = self._hubspot()
         app_properties.ensure(client, object_type, self.connection_id)
-        return {p["name"]: p for p in client.properties(object_type)}
+        found = {p["name"]: p for p in client.properties(object_type)}
+        if object_type == "companies":  # a company's parent is an association, mapped as a field of its own
+            found[PARENT] = {"name": PARENT, "label": "Parent company", "type": "string"}
+        return found
 
     def fields(self, pair: Pair) -> dict[str, Any]:
         hubspot = [

@@ -20,7 +20,7 @@ CDC_LIMIT = timedelta(days=30)
 SEARCH_CAP = 10_000
 PAGE = 200
 CDC_PAIRS = {
-    "Customer": Pair.CONTACTS,
+    "Customer": Pair.CONTACTS,  # or companies: the connection's customer mode says
     "Item": Pair.PRODUCTS,
     "Invoice": Pair.INVOICES,
     "Payment": Pair.PAYMENTS,
@@ -29,6 +29,7 @@ CDC_PAIRS = {
 _log = logging.getLogger(__name__)
 HUBSPOT_PAIRS = {
     Pair.CONTACTS: ("contacts", "lastmodifieddate"),
+    Pair.COMPANIES: ("companies", "hs_lastmodifieddate"),
     Pair.PRODUCTS: ("products", "hs_lastmodifieddate"),
     Pair.INVOICES: ("invoices", "hs_lastmodifieddate"),  # searched only when invoices go both ways
 }
@@ -73,6 +74,7 @@ class Sweeper:
         links: LinkLookup,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         hubspot_invoices: bool = False,
+        customers: Pair = Pair.CONTACTS,
     ) -> None:
         self.connection_id = connection_id
         self.qbo = qbo
@@ -81,7 +83,11 @@ class Sweeper:
         self.sender = sender
         self.links = links
         self.now = now
-        self.hubspot_pairs = [p for p in HUBSPOT_PAIRS if p is not Pair.INVOICES or hubspot_invoices]
+        self.customers = customers  # the pair QuickBooks customers sync with (the connection's customer mode)
+        other = Pair.COMPANIES if customers is Pair.CONTACTS else Pair.CONTACTS
+        self.hubspot_pairs = [
+            p for p in HUBSPOT_PAIRS if (p is not Pair.INVOICES or hubspot_invoices) and p is not other
+        ]
 
     def _since(self, provider: str, name: str, first_since: datetime) -> datetime:
         """Where to look from: the watermark less the overlap; the first sweep starts at `first_since`
@@ -135,7 +141,7 @@ class Sweeper:
                     (
                         SyncSignal(
                             connection_id=self.connection_id,
-                            pair=CDC_PAIRS[entity],
+                            pair=self.customers if entity == "Customer" else CDC_PAIRS[entity],
                             side=Side.QUICKBOOKS,
                             record_id=str(record["Id"]),
                             change=Change.DELETE if deleted else Change.UPSERT,

@@ -1,0 +1,161 @@
+"""Business customers: HubSpot companies ⇔ QuickBooks customers, with sub-customers ⇔ child companies, through
+the engine, over HTTP to both emulators."""
+
+from typing import Any
+
+import pytest
+
+from hubbooks.models.signals import Pair, Side
+from hubbooks.sync.engine import Outcome
+from hubbooks.sync.hierarchy import CHILD_TO_PARENT
+from tests.integration.services.conftest import Wired
+
+
+@pytest.fixture
+def business(wired: Wired) -> Wired:
+    wired.save_settings(Pair.COMPANIES, set_up=True, enabled=True)
+    return wired
+
+
+def customer(wired: Wired, name: str, parent: str | None = None, **more: Any) -> str:
+    body: dict[str, Any] = {"DisplayName": name, "CompanyName": name, **more}
+    if parent:
+        body |= {"ParentRef": {"value": parent}, "Job": True}
+    return str(wired.quickbooks.admin.create("Customer", body)["Id"])
+
+
+def company(wired: Wired, name: str, parent: str | None = None, **more: str) -> str:
+    made = str(wired.hubspot.admin.create("companies", {"name": name, **more})["id"])
+    if parent:
+        wired.hubspot.admin.associate("companies", made, "companies", parent, CHILD_TO_PARENT)
+    return made
+
+
+def parent_of(wired: Wired, company_id: str) -> str:
+    found = wired.hs.associations_of("companies", "companies", [company_id])[company_id]
+    return next((to for to, kind in found if kind == CHILD_TO_PARENT), "")
+
+
+def sync(wired: Wired, side: Side, record_id: str) -> Outcome:
+    return wired.engine().handle(wired.changed(Pair.COMPANIES, side, record_id)).outcome
+
+
+def partner(wired: Wired, side: Side, record_id: str) -> str:
+    link = wired.linked(Pair.COMPANIES, side, record_id)
+    assert link is not None, f"{side} {record_id} is not linked"
+    return link.other(side)
+
+
+def test_a_sub_sub_customer_brings_its_parents_first_and_the_tree_follows_in_hubspot(business: Wired) -> None:
+    acme = customer(business, "Acme")
+    site = customer(business, "Leeds site", acme)
+    job = customer(business, "Roof job", site)
+
+    assert sync(business, Side.QUICKBOOKS, job) is Outcome.CREATED
+
+    companies = {side_id: partner(business, Side.QUICKBOOKS, side_id) for side_id in (acme, site, job)}
+    assert parent_of(business, companies[job]) == companies[site]
+    assert parent_of(business, companies[site]) == companies[acme]
+    assert parent_of(business, companies[acme]) == ""
+    names = {c["id"]: c["properties"]["name"] for c in business.hubspot.admin.records("companies")}
+    assert [names[companies[i]] for i in (acme, site, job)] == ["Acme", "Leeds site", "Roof job"]
+    assert sync(business, Side.QUICKBOOKS, job) is Outcome.UNCHANGED  # agreed: nothing more to write
+
+
+def test_child_companies_become_sub_customers_three_levels_deep(business: Wired) -> None:
+    globex = company(business, "Globex", domain="globex.com")
+    berlin = company(business, "Globex Berlin", globex)
+    site = company(business, "Site 4", berlin)
+
+    assert sync(business, Side.HUBSPOT, site) is Outcome.CREATED
+
+    customers = {c["Id"]: c for c in business.quickbooks.admin.records("Customer")}
+    made = customers[partner(business, Side.HUBSPOT, site)]
+    assert made["FullyQualifiedName"] == "Globex:Globex Berlin:Site 4"
+    assert made["Job"] is True
+    assert made["Level"] == 2
+    top = customers[partner(business, Side.HUBSPOT, globex)]
+    assert top["WebAddr"]["URI"] == "globex.com"
+    assert top["CompanyName"] == "Globex"
+
+
+def test_a_change_of_parent_follows_both_ways_and_a_customer_on_its_own_loses_it(business: Wired) -> None:
+    north, south = customer(business, "North"), customer(business, "South")
+    branch = customer(business, "Branch", north)
+    assert sync(business, Side.QUICKBOOKS, branch) is Outcome.CREATED
+    companies = {i: partner(business, Side.QUICKBOOKS, i) for i in (north, branch)}
+    south_company = company(business, "South")  # matched by name when it is synced first
+    assert sync(business, Side.HUBSPOT, south_company) is Outcome.LINKED
+    assert partner(business, Side.HUBSPOT, south_company) == south
+
+    # A person moves the branch under South in HubSpot: QuickBooks follows.
+    business.hs.disassociate("companies", companies[branch], "companies", companies[north])
+    business.hubspot.admin.associate("companies", companies[branch], "companies", south_company, CHILD_TO_PARENT)
+    assert sync(business, Side.HUBSPOT, companies[branch]) is Outcome.UPDATED
+    moved = business.qbo.read("Customer", branch)
+    assert moved["ParentRef"]["value"] == south
+    assert moved["FullyQualifiedName"] == "South:Branch"
+
+    # The bookkeeper makes it a customer of its own in QuickBooks: HubSpot's parent goes.
+    business.quickbooks.admin.update("Customer", branch, {"Job": False})
+    assert sync(business, Side.QUICKBOOKS, branch) is Outcome.UPDATED
+    assert parent_of(business, companies[branch]) == ""
+    assert business.qbo.read("Customer", branch)["Level"] == 0
+
+
+def test_matching_goes_by_domain_then_name_and_two_companies_of_one_domain_wait_for_a_person(
+    business: Wired,
+) -> None:
+    known = customer(business, "Initech Ltd", WebAddr={"URI": "https://www.initech.com/"})
+    by_domain = company(business, "Initech", domain="initech.com")
+    assert sync(business, Side.HUBSPOT, by_domain) is Outcome.LINKED
+    assert partner(business, Side.HUBSPOT, by_domain) == known
+
+    shared = customer(business, "Hooli", WebAddr={"URI": "hooli.com"})
+    company(business, "Hooli", domain="hooli.com")
+    company(business, "Hooli Europe", domain="hooli.com")
+    assert sync(business, Side.QUICKBOOKS, shared) is Outcome.FAILED
+    failure = business.store().failure(Pair.COMPANIES, Side.QUICKBOOKS, shared)
+    assert failure is not None
+    assert failure.category == "ambiguous_match"
+    assert "2 HubSpot companies share domain or name hooli.com" in failure.message
+    assert len(business.quickbooks.admin.records("Customer")) == 2  # nothing made
+
+
+def test_names_quickbooks_cannot_take_and_companies_without_one(business: Wired) -> None:
+    colon = company(business, "Acme: West")
+    assert sync(business, Side.HUBSPOT, colon) is Outcome.CREATED
+    assert business.qbo.read("Customer", partner(business, Side.HUBSPOT, colon))["DisplayName"] == "Acme - West"
+
+    nameless = company(business, "", domain="nameless.io")
+    assert sync(business, Side.HUBSPOT, nameless) is Outcome.FAILED
+    failure = business.store().failure(Pair.COMPANIES, Side.HUBSPOT, nameless)
+    assert failure is not None
+    assert failure.category == "missing_name"
+    assert "needs a name" in failure.message
+
+
+def test_a_parent_that_cannot_sync_leaves_its_child_a_clear_error_and_a_cycle_across_the_apps_is_refused(
+    business: Wired,
+) -> None:
+    nameless = company(business, "")
+    child = company(business, "Child of nobody", nameless)
+    assert sync(business, Side.HUBSPOT, child) is Outcome.FAILED
+    failure = business.store().failure(Pair.COMPANIES, Side.HUBSPOT, child)
+    assert failure is not None
+    assert failure.category == "parent_not_synced"
+    assert f"HubSpot company {nameless}" in failure.message
+
+    top, under = customer(business, "Top"), customer(business, "Under")
+    for record in (top, under):
+        assert sync(business, Side.QUICKBOOKS, record) is Outcome.CREATED
+    top_company, under_company = (partner(business, Side.QUICKBOOKS, i) for i in (top, under))
+    business.hubspot.admin.associate("companies", top_company, "companies", under_company, CHILD_TO_PARENT)
+    business.quickbooks.admin.update("Customer", under, {"ParentRef": {"value": top}, "Job": True})
+    outcomes = [sync(business, Side.HUBSPOT, top_company), sync(business, Side.QUICKBOOKS, under)]
+    assert Outcome.FAILED in outcomes  # one of the two parents stands; the other is a sync error that says why
+    errors = [
+        business.store().failure(Pair.COMPANIES, side, record)
+        for side, record in ((Side.HUBSPOT, top_company), (Side.QUICKBOOKS, under))
+    ]
+    assert any(e is not None and "own parent" in e.message.lower() + e.fix.lower() for e in errors)
