@@ -176,10 +176,10 @@ def put_customer_mode(choice: Annotated[ModeChoice, Body()]) -> dict[str, Any]:
     return _service().set_customer_mode(choice.mode)
 
 
-@app.get("/api/syncs", summary="Every object pair's settings and status")
+@app.get("/api/syncs", summary="Every object pair's settings and status (customers: the pair of the customer mode)")
 def list_syncs() -> dict[str, Any]:
     service = _service()
-    return {"syncs": [service.get(p).model_dump(mode="json") | {"status": service.status(p)} for p in CONFIGURABLE]}
+    return {"syncs": [service.get(p).model_dump(mode="json") | {"status": service.status(p)} for p in service.pairs()]}
 
 
 @app.get("/api/syncs/<pair>", summary="One pair's settings, with the version to send back")

@@ -87,6 +87,18 @@ def test_the_page_shows_the_connection_and_a_card_per_sync(product: SandboxedPro
     _shot(page, "01-connected-nothing-set-up")
 
 
+def test_customers_are_people_or_businesses_chosen_before_either_is_set_up(page: Page) -> None:
+    page.get_by_label(re.compile("^Businesses")).check()
+    expect(page.locator("#toast")).to_contain_text("now sync with HubSpot companies")
+    expect(page.locator("#sync-companies")).to_contain_text("Not set up")
+    expect(page.locator("#sync-contacts")).to_have_count(0)
+    _shot(page, "01b-business-customers")
+    _accessible(page)
+    page.get_by_label(re.compile("^People")).check()
+    expect(page.locator("#sync-contacts")).to_contain_text("Not set up")
+    expect(page.locator("#sync-companies")).to_have_count(0)
+
+
 def _accessible(page: Page) -> None:
     """axe-core in the page finds nothing serious or critical (labels, names, contrast, structure)."""
     found = Axe().run(page).response["violations"]

@@ -5,9 +5,11 @@ from typing import Any
 
 import pytest
 
-from hubbooks.models.signals import Pair, Side
+from hubbooks.models.signals import Pair, Reason, Side, SyncSignal
+from hubbooks.sync.adapters import HubSpotAdapter, QboAdapter
+from hubbooks.sync.batch import run_batch
 from hubbooks.sync.engine import Outcome
-from hubbooks.sync.hierarchy import CHILD_TO_PARENT
+from hubbooks.sync.hierarchy import CHILD_TO_PARENT, company_tree
 from tests.integration.services.conftest import Wired
 
 
@@ -159,3 +161,39 @@ def test_a_parent_that_cannot_sync_leaves_its_child_a_clear_error_and_a_cycle_ac
         for side, record in ((Side.HUBSPOT, top_company), (Side.QUICKBOOKS, under))
     ]
     assert any(e is not None and "own parent" in e.message.lower() + e.fix.lower() for e in errors)
+
+
+def test_an_initial_sync_in_business_mode_links_each_record_once_and_keeps_both_trees(business: Wired) -> None:
+    acme = customer(business, "Acme", WebAddr={"URI": "acme.com"})
+    site = customer(business, "Leeds site", acme)
+    job = customer(business, "Roof job", site)
+    lone = customer(business, "Umbrella")
+    acme_company = company(business, "ACME Corporation", domain="www.acme.com")  # the same business, by domain
+    globex = company(business, "Globex")
+    berlin = company(business, "Berlin office", globex)
+    store = business.store()
+    hubspot = HubSpotAdapter(business.hs, business.cid, tree=company_tree(business.hs, store))
+    qbo = QboAdapter(business.qbo)
+    job_id = "job-1"
+    for side, ids in ((Side.HUBSPOT, [acme_company, globex, berlin]), (Side.QUICKBOOKS, [acme, site, job, lone])):
+        batch = SyncSignal(
+            connection_id=business.cid,
+            pair=Pair.COMPANIES,
+            side=side,
+            record_id=ids[0],
+            reason=Reason.BACKFILL,
+            source_version=job_id,
+            record_ids=ids,
+            job_id=job_id,
+        )
+        counts = run_batch(batch, hubspot, qbo, store)
+        assert counts["failed"] == 0, counts
+
+    companies = business.hubspot.admin.records("companies")
+    customers = business.quickbooks.admin.records("Customer")
+    assert len(companies) == len(customers) == 6  # 7 records, 2 of them one business: nothing doubled
+    assert partner(business, Side.QUICKBOOKS, acme) == acme_company
+    assert parent_of(business, partner(business, Side.QUICKBOOKS, job)) == partner(business, Side.QUICKBOOKS, site)
+    assert parent_of(business, partner(business, Side.QUICKBOOKS, site)) == acme_company
+    berlin_customer = business.qbo.read("Customer", partner(business, Side.HUBSPOT, berlin))
+    assert berlin_customer["FullyQualifiedName"] == "Globex:Berlin office"

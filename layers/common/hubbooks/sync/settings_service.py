@@ -126,6 +126,11 @@ class SettingsService:
             self._record(customer_pair(mode), "customer_mode_changed", [mode.value])
         return {"customer_mode": mode.value, "pair": customer_pair(mode).value}
 
+    def pairs(self) -> list[Pair]:
+        """The pairs a person sets up here: customers as the mode says, and the rest."""
+        customers = customer_pair(self.customer_mode())
+        return [p for p in CONFIGURABLE if p not in CUSTOMER_PAIRS.values() or p is customers]
+
     def _check_mode(self, pair: Pair) -> None:
         """A customers pair is set up only in its own mode."""
         if pair in CUSTOMER_PAIRS.values() and customer_pair(mode := self.customer_mode()) is not pair:

@@ -3,9 +3,15 @@
 
 const LABELS = {
   contacts: "Contacts ⇔ customers",
+  companies: "Companies ⇔ customers",
   products: "Products ⇔ products and services",
   invoices: "QuickBooks invoices → HubSpot",
   payments: "QuickBooks payments → HubSpot timelines",
+};
+const TWO_WAY = ["contacts", "companies", "products"];
+const MODES = {
+  people: "People: each HubSpot contact is a QuickBooks customer",
+  business: "Businesses: each HubSpot company is a customer, its child companies sub-customers",
 };
 const DIRECTIONS = { both: "Both ways", hubspot_to_qbo: "HubSpot → QuickBooks", qbo_to_hubspot: "QuickBooks → HubSpot" };
 const ON_HUBSPOT_DELETE = { unlink: "Keep the QuickBooks record, stop syncing it", deactivate: "Make the QuickBooks record inactive" };
@@ -26,18 +32,20 @@ const state = { syncs: {}, fields: {}, previews: {}, choices: {}, filterChoices:
 const RECORD_PAGES = {
   hs: {
     contacts: (id) => `https://app.hubspot.com/contacts/${state.portal}/record/0-1/${id}`,
+    companies: (id) => `https://app.hubspot.com/contacts/${state.portal}/record/0-2/${id}`,
     products: (id) => `https://app.hubspot.com/contacts/${state.portal}/record/0-7/${id}`,
   },
   qbo: {
     contacts: (id) => `https://app.qbo.intuit.com/app/customerdetail?nameId=${id}`,
+    companies: (id) => `https://app.qbo.intuit.com/app/customerdetail?nameId=${id}`,
     products: () => "https://app.qbo.intuit.com/app/items",
     invoices: (id) => `https://app.qbo.intuit.com/app/invoice?txnId=${id}`,
     payments: (id) => `https://app.qbo.intuit.com/app/recvpayment?txnId=${id}`,
   },
 };
 const NOUNS = {
-  hs: { contacts: "contact", products: "product", invoices: "invoice", payments: "payment" },
-  qbo: { contacts: "customer", products: "product or service", invoices: "invoice", payments: "payment" },
+  hs: { contacts: "contact", companies: "company", products: "product", invoices: "invoice", payments: "payment" },
+  qbo: { contacts: "customer", companies: "customer", products: "product or service", invoices: "invoice", payments: "payment" },
 };
 
 async function api(method, path, body) {
@@ -131,6 +139,27 @@ async function loadConnection() {
   warnings.replaceChildren(...c.warnings.map((w) => el("li", { role: "alert", text: w.message })));
   if (c.status_reason) warnings.append(el("li", { role: "alert", text: c.status_reason }));
   document.getElementById("disconnect").href = `/connections/${c.connection_id}/disconnect`;
+  showMode(c.customer_mode);
+}
+
+function showMode(mode) {
+  const choices = Object.entries(MODES).map(([value, text]) => el("label", { class: "choice" },
+    el("input", { type: "radio", name: "customer-mode", value, checked: value === mode, onchange: () => chooseMode(value, mode) }),
+    ` ${text}`));
+  document.getElementById("customer-mode").replaceChildren(
+    el("legend", { text: "QuickBooks customers are" }), ...choices);
+}
+
+async function chooseMode(mode, was) {
+  try {
+    await api("PUT", "/api/connection/customer-mode", { mode });
+    for (const pair of ["contacts", "companies"]) delete state.syncs[pair];
+    toast(`QuickBooks customers now sync with HubSpot ${mode === "business" ? "companies" : "contacts"}.`);
+    await loadSyncs();
+  } catch (error) {
+    showMode(was);
+    toast(error.message);
+  }
 }
 
 function finishing(job) {
@@ -220,7 +249,7 @@ function card(sync) {
   const onDelete = options(el("select", { id: id("on-delete"), name: "on_hubspot_delete" }), ON_HUBSPOT_DELETE, sync.on_hubspot_delete);
   const onInactive = options(el("select", { id: id("on-inactive"), name: "on_qbo_inactive" }), ON_QBO_INACTIVE, sync.on_qbo_inactive);
   const behaviours = () => ({ on_hubspot_delete: onDelete.value, on_qbo_inactive: onInactive.value });
-  const twoWay = pair === "contacts" || pair === "products";
+  const twoWay = TWO_WAY.includes(pair);
   const offered = (pair === "contacts" && state.filterChoices.contacts) || { lifecycle_stages: [], lists: [] };
   const stages = picker(id("stages"), "Only contacts in these lifecycle stages (none ticked: every stage)",
     offered.lifecycle_stages, sync.filters.lifecycle_stages || []);
@@ -344,7 +373,7 @@ async function loadSyncs() {
     // What the pickers offer comes from the apps: when one cannot answer now, the cards show without it.
     if (!state.filterChoices[pair]) state.filterChoices[pair] = await api("GET", `/api/choices/${pair}`).catch(() => undefined);
   }
-  for (const sync of syncs.filter((s) => s.status.state === "not_set_up" && ["contacts", "products"].includes(s.pair))) {
+  for (const sync of syncs.filter((s) => s.status.state === "not_set_up" && TWO_WAY.includes(s.pair))) {
     const summary = await api("GET", `/api/syncs/${sync.pair}/preview`);
     if (summary.preview && summary.preview.status === "finished" && summary.preview.rows.ambiguous) {
       summary.ambiguous = (await api("GET", `/api/syncs/${sync.pair}/preview/rows?kind=ambiguous&limit=50`)).items;
@@ -419,7 +448,7 @@ async function loadErrors() {
 }
 
 async function loadExcluded() {
-  const pairs = Object.values(state.syncs).filter((s) => ["contacts", "products"].includes(s.pair) && s.status.state !== "not_set_up");
+  const pairs = Object.values(state.syncs).filter((s) => TWO_WAY.includes(s.pair) && s.status.state !== "not_set_up");
   document.getElementById("in-sync").textContent = Object.values(state.syncs)
     .filter((s) => s.status.state !== "not_set_up")
     .map((s) => `${LABELS[s.pair]}: ${s.status.linked} in sync`).join(" · ") || "No sync is set up yet.";
