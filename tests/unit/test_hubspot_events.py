@@ -1,9 +1,10 @@
-"""Which HubSpot webhook events become signals: contacts and products always, deals only when associations
-change (invoices attached or removed), invoices when a person changes them; our own writes do not come back as
-work."""
+"""Which webhook events become signals: HubSpot contacts, companies and products always, deals only when
+associations change (invoices attached or removed), invoices when a person changes them; QuickBooks customers
+as the connection's mode says; our own writes do not come back as work."""
 
 from hubbooks.hubspot.webhooks import parse_batch, to_signal
 from hubbooks.models.signals import Pair
+from hubbooks.quickbooks import webhooks as qbo_webhooks
 
 
 def _event(kind: str, object_id: int = 7) -> dict[str, object]:
@@ -23,9 +24,44 @@ def test_deal_signals_come_only_from_association_changes() -> None:
     assert [s.pair if s else None for s in signals] == [None, Pair.DEALS, None]
 
 
-def test_contact_and_product_changes_all_become_signals() -> None:
+def test_contact_company_and_product_changes_all_become_signals() -> None:
     events = parse_batch([_event("contact.propertyChange"), _event("product.deletion"), _event("company.creation")])
-    assert [s.pair if (s := to_signal(e, "c1")) else None for e in events] == [Pair.CONTACTS, Pair.PRODUCTS, None]
+    pairs = [s.pair if (s := to_signal(e, "c1")) else None for e in events]
+    assert pairs == [Pair.CONTACTS, Pair.PRODUCTS, Pair.COMPANIES]
+
+
+def _family(kind: str, **more: object) -> dict[str, object]:
+    """A company association change as HubSpot sends it: the records are `fromObjectId` and `toObjectId`."""
+    return {
+        "eventId": 2,
+        "portalId": 42,
+        "occurredAt": 1_795_910_400_000,
+        "subscriptionType": "company.associationChange",
+        "associationType": kind,
+        "fromObjectId": 301,
+        "toObjectId": 302,
+        "associationRemoved": False,
+        "isPrimaryAssociation": False,
+        **more,
+    } | {"changeSource": "CRM_UI", "sourceId": "userId:1", **more}
+
+
+def test_a_parent_company_set_or_removed_by_a_person_syncs_the_company_it_is_from() -> None:
+    events = parse_batch(
+        [
+            _family("CHILD_TO_PARENT_COMPANY"),
+            _family("PARENT_TO_CHILD_COMPANY", associationRemoved=True),
+            _family("COMPANY_TO_CONTACT"),  # a company's people are not what its customer syncs
+            _family("CHILD_TO_PARENT_COMPANY", changeSource="INTEGRATION", appId=9, sourceId="9"),  # the app's own
+        ]
+    )
+    signals = [to_signal(e, "c1") for e in events]
+    assert [(s.pair, s.record_id) if s else None for s in signals] == [
+        (Pair.COMPANIES, "301"),
+        (Pair.COMPANIES, "301"),
+        None,
+        None,
+    ]
 
 
 def test_the_apps_own_write_to_its_own_property_is_no_work_but_anyone_elses_is() -> None:
@@ -62,3 +98,24 @@ def test_invoice_events_a_person_causes_become_signals_and_the_mirrors_own_do_no
         None,
         None,
     ]
+
+
+def test_a_quickbooks_customer_is_a_contact_or_a_company_as_the_connections_mode_says() -> None:
+    body = {
+        "eventNotifications": [
+            {
+                "realmId": "9130",
+                "dataChangeEvent": {
+                    "entities": [
+                        {"name": "Customer", "id": "58", "operation": "Update", "lastUpdated": "2026-12-07T06:00:00Z"},
+                        {"name": "Item", "id": "4", "operation": "Update", "lastUpdated": "2026-12-07T06:00:00Z"},
+                    ]
+                },
+            }
+        ]
+    }
+    events = qbo_webhooks.parse_batch(body)
+    people = [s.pair for e in events if (s := qbo_webhooks.to_signal(e, "c1"))]
+    business = [s.pair for e in events if (s := qbo_webhooks.to_signal(e, "c1", Pair.COMPANIES))]
+    assert people == [Pair.CONTACTS, Pair.PRODUCTS]
+    assert business == [Pair.COMPANIES, Pair.PRODUCTS]

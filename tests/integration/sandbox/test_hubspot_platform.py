@@ -166,6 +166,31 @@ def test_user_edits_become_signed_webhooks(hubspot: Sandbox, sink: WebhookSink) 
         assert abs(int(headers["x-hubspot-request-timestamp"]) - time.time() * 1000) < 60_000
 
 
+def test_a_parent_company_set_and_removed_is_told_from_both_companies(hubspot: Sandbox, sink: WebhookSink) -> None:
+    acme, site = (hubspot.admin.create("companies", {"name": n})["id"] for n in ("Acme", "Site"))
+    hubspot.admin.configure_webhooks(url=sink.url)
+    hubspot.admin.associate("companies", site, "companies", acme, type_id=14)  # a person: Acme is Site's parent
+    hubspot.api().delete(f"{hubspot.url}/crm/v4/objects/companies/{acme}/associations/companies/{site}")
+    hubspot.api().put(  # unrelated companies' default association: no parent, no event
+        f"{hubspot.url}/crm/v4/objects/companies/{acme}/associations/default/contacts/"
+        + hubspot.admin.create("contacts", {"email": "a@acme.com"})["id"]
+    )
+    assert hubspot.admin.flush_webhooks()
+    events = [e for e in _events(sink.wait_for(1)) if e["subscriptionType"] == "company.associationChange"]
+    told = [
+        (e["fromObjectId"], e["toObjectId"], e["associationType"], e["associationRemoved"], e["changeSource"])
+        for e in events
+    ]
+    a, s = int(acme), int(site)
+    assert told == [
+        (s, a, "CHILD_TO_PARENT_COMPANY", False, "CRM_UI"),
+        (a, s, "PARENT_TO_CHILD_COMPANY", False, "CRM_UI"),
+        (s, a, "CHILD_TO_PARENT_COMPANY", True, "INTEGRATION"),
+        (a, s, "PARENT_TO_CHILD_COMPANY", True, "INTEGRATION"),
+    ]
+    assert all("objectId" not in e for e in events)
+
+
 def test_webhooks_batch_at_most_100_and_retry_with_attempt_numbers(sink: WebhookSink) -> None:
     app = HubSpotEmulator(
         portal_id=PORTAL_ID,

@@ -56,3 +56,18 @@ def test_sub_customer_rules(quickbooks: Sandbox) -> None:
     _ok(_update(quickbooks, chain[4], Active=False), "Customer")
     _ok(_update(quickbooks, _current(quickbooks, chain[3]["Id"]), Active=False), "Customer")
     assert _fault_code(_customer(quickbooks, "Under an inactive one", chain[3])) == "2500"
+
+
+def test_job_false_makes_a_sub_customer_a_customer_of_its_own_and_names_keep_their_colons_out(
+    quickbooks: Sandbox,
+) -> None:
+    acme = _ok(_customer(quickbooks, "Acme"), "Customer")
+    site = _ok(_customer(quickbooks, "Leeds site", acme), "Customer")
+    alone = _ok(_update(quickbooks, site, Job=False), "Customer")
+    assert (alone["Job"], alone["Level"], alone["FullyQualifiedName"]) == (False, 0, "Leeds site")
+    assert "ParentRef" not in alone
+    again = _ok(_update(quickbooks, alone, Job=True, ParentRef={"value": acme["Id"]}), "Customer")
+    assert again["FullyQualifiedName"] == "Acme:Leeds site"
+    colon = _customer(quickbooks, "Acme: West")
+    assert _fault_code(colon) == "6000"
+    assert "may not contain ':'" in colon.text
