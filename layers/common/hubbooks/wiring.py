@@ -302,7 +302,8 @@ def billing(connection_id: str) -> Billing | None:
     engine = _engine(connection, hubspot, qbo)
     store = DynamoSyncStore(table(), connection_id)
     billing_store = BillingStore(table(), connection_id)
-    invoices = InvoiceMirror(hubspot, qbo, store, billing_store, engine, schema_key=connection_id)
+    customers = customer_pair(connection.customer_mode)
+    invoices = InvoiceMirror(hubspot, qbo, store, billing_store, engine, schema_key=connection_id, customers=customers)
     timeline = PaymentTimeline(hubspot, TimelineTemplates(table()), developer_client())
     return Billing(
         connection_id=connection_id,

@@ -44,6 +44,7 @@ class Wired:
     # A connection of its own per test: HubSpot's app properties are made once per process and connection,
     # and each test starts from freshly reset emulators.
     cid: str = field(default_factory=lambda: f"c-{uuid.uuid4().hex[:8]}")
+    customers: Pair = Pair.CONTACTS  # the connection's customer mode, as its pair
 
     def store(self) -> DynamoSyncStore:
         return DynamoSyncStore(self.table, self.cid)
@@ -56,7 +57,13 @@ class Wired:
     def invoices(self) -> InvoiceMirror:
         store = self.store()
         return InvoiceMirror(
-            self.hs, self.qbo, store, BillingStore(self.table, self.cid), self.engine(), schema_key=self.cid
+            self.hs,
+            self.qbo,
+            store,
+            BillingStore(self.table, self.cid),
+            self.engine(),
+            schema_key=self.cid,
+            customers=self.customers,
         )
 
     def payments(self) -> PaymentMirror:

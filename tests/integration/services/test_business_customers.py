@@ -10,12 +10,13 @@ from hubbooks.sync.adapters import HubSpotAdapter, QboAdapter
 from hubbooks.sync.batch import run_batch
 from hubbooks.sync.engine import Outcome
 from hubbooks.sync.hierarchy import CHILD_TO_PARENT, company_tree
-from tests.integration.services.conftest import Wired
+from tests.integration.services.conftest import Wired, item
 
 
 @pytest.fixture
 def business(wired: Wired) -> Wired:
     wired.save_settings(Pair.COMPANIES, set_up=True, enabled=True)
+    wired.customers = Pair.COMPANIES
     return wired
 
 
@@ -197,3 +198,72 @@ def test_an_initial_sync_in_business_mode_links_each_record_once_and_keeps_both_
     assert parent_of(business, partner(business, Side.QUICKBOOKS, site)) == acme_company
     berlin_customer = business.qbo.read("Customer", partner(business, Side.HUBSPOT, berlin))
     assert berlin_customer["FullyQualifiedName"] == "Globex:Berlin office"
+
+
+def _person(wired: Wired, email: str, company_id: str) -> str:
+    name = email.split("@", maxsplit=1)[0]
+    contact = str(wired.hubspot.admin.create("contacts", {"email": email, "firstname": name})["id"])
+    wired.hubspot.admin.associate("contacts", contact, "companies", company_id)
+    return contact
+
+
+def _order(wired: Wired, company_id: str, contact: str, product: str) -> str:
+    deal = wired.hubspot.admin.create("deals", {"dealname": "Order", "dealstage": "closedwon", "pipeline": "default"})
+    wired.hubspot.admin.associate("deals", deal["id"], "companies", company_id)
+    wired.hubspot.admin.associate("deals", deal["id"], "contacts", contact)
+    line = wired.hubspot.admin.create(
+        "line_items", {"name": "Survey", "quantity": "1", "price": "250", "hs_product_id": product}
+    )
+    wired.hubspot.admin.associate("line_items", line["id"], "deals", deal["id"])
+    return str(deal["id"])
+
+
+def test_two_people_of_one_company_order_and_both_bill_the_companys_one_customer(business: Wired) -> None:
+    acme = company(business, "Acme Roofing", domain="acme-roofing.com")
+    ann, bob = (_person(business, f"{n}@acme-roofing.com", acme) for n in ("ann", "bob"))
+    product = str(business.hubspot.admin.create("products", {"name": "Survey", "price": "250"})["id"])
+    outcomes = [
+        business.billing().run_action(f"cb-{n}", _order(business, acme, p, product), {})
+        for n, p in (("ann", ann), ("bob", bob))
+    ]
+    assert [o["hs_execution_state"] for o in outcomes] == ["SUCCESS", "SUCCESS"], outcomes
+    invoices = business.quickbooks.admin.records("Invoice")
+    customer_id = partner(business, Side.HUBSPOT, acme)
+    assert {i["CustomerRef"]["value"] for i in invoices} == {customer_id}  # one customer: no second "Acme"
+    assert sorted(i["BillEmail"]["Address"] for i in invoices) == ["ann@acme-roofing.com", "bob@acme-roofing.com"]
+    assert [c["DisplayName"] for c in business.quickbooks.admin.records("Customer")] == ["Acme Roofing"]
+    assert business.linked(Pair.CONTACTS, Side.HUBSPOT, ann) is None  # people are not customers here
+
+
+def test_a_sub_customers_invoice_and_payment_land_on_its_child_company_and_its_person(business: Wired) -> None:
+    parent = customer(business, "Globex")
+    site = customer(business, "Globex Berlin", parent, PrimaryEmailAddr={"Address": "berlin@globex.com"})
+    assert sync(business, Side.QUICKBOOKS, site) is Outcome.CREATED
+    site_company = partner(business, Side.QUICKBOOKS, site)
+    other, person = (_person(business, f"{n}@globex.com", site_company) for n in ("alex", "berlin"))
+    line = {
+        "DetailType": "SalesItemLineDetail",
+        "Amount": 300,
+        "SalesItemLineDetail": {"ItemRef": {"value": item(business, "Audit")}, "Qty": 1, "UnitPrice": 300},
+    }
+    body = {"CustomerRef": {"value": site}, "Line": [line], "BillEmail": {"Address": "berlin@globex.com"}}
+    invoice_id = str(business.quickbooks.admin.create("Invoice", body)["Id"])
+    mirrored = business.invoices().mirror(invoice_id, Reason.WEBHOOK)
+    assert mirrored is not None
+    assert (mirrored.company_id, mirrored.contact_id) == (site_company, person)  # not `other`: the billed email
+    assert mirrored.properties["hs_invoice_status"] == "open"
+    assert business.hubspot.admin.associated("invoices", mirrored.hubspot_id, "companies") == [site_company]
+    assert business.hubspot.admin.associated("invoices", mirrored.hubspot_id, "contacts") == [person]
+    assert other != person
+    payment = {
+        "CustomerRef": {"value": site},
+        "TotalAmt": 300,
+        "Line": [{"Amount": 300, "LinkedTxn": [{"TxnId": invoice_id, "TxnType": "Invoice"}]}],
+    }
+    paid = str(business.quickbooks.admin.create("Payment", payment)["Id"])
+    business.payments().handle(paid, Reason.WEBHOOK)
+    noted = {
+        kind: business.hubspot.admin.associated(kind, site_company if kind == "companies" else person, "notes")
+        for kind in ("companies", "contacts")
+    }
+    assert all(len(notes) == 1 for notes in noted.values()), noted  # the payment on the company's timeline too

@@ -12,6 +12,7 @@ from pydantic import BaseModel, model_validator
 from hubbooks.errors import ValidationFaultError
 from hubbooks.hubspot.client import HubSpotClient
 from hubbooks.mapping.invoices import day_of, status
+from hubbooks.mapping.pairs import spec
 from hubbooks.mapping.transforms import money
 from hubbooks.models.signals import Pair, Side
 from hubbooks.store.sync_store import DynamoSyncStore
@@ -79,16 +80,17 @@ def check_belongs(
     *,
     made_for: str | None,
     noun: str,
+    customers: Pair = Pair.CONTACTS,
 ) -> None:
     """Refuse a QuickBooks `noun` given by id that is not the deal's: made from another deal (`made_for`), or of
-    a customer none of the deal's contacts is linked to."""
+    a customer none of the deal's contacts (or companies, of business `customers`) is linked to."""
     number = document.get("DocNumber") or document["Id"]
     if made_for == deal_id:
         return
-    contacts = hubspot.associated("deals", deal_id, "contacts")
-    linked = store.links_of(Pair.CONTACTS, Side.HUBSPOT, contacts) if contacts else {}
-    customers = {link.qbo_id for link in linked.values() if link is not None}
-    if made_for is None and str((document.get("CustomerRef") or {}).get("value")) in customers:
+    records = hubspot.associated("deals", deal_id, spec(customers).hubspot_object)
+    linked = store.links_of(customers, Side.HUBSPOT, records) if records else {}
+    billed = {link.qbo_id for link in linked.values() if link is not None}
+    if made_for is None and str((document.get("CustomerRef") or {}).get("value")) in billed:
         return
     raise CannotBillError(
         f"QuickBooks {noun} {number} is not this deal's (it bills {(document.get('CustomerRef') or {}).get('name')}"
@@ -108,18 +110,21 @@ def invoice_outputs(invoice: dict[str, Any], today: date) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class Sale:
-    """What an action bills: a HubSpot deal, quote or payment with its contact, line items and deal."""
+    """What an action bills: a HubSpot deal, quote or payment with its customer (a contact, or a company of
+    business customers), line items and deal."""
 
     object_type: str  # deals, quotes, commerce_payments
     object_id: str
     noun: str  # deal, quote, payment: for words
     name: str
     currency: str
-    contact_id: str
+    customer_id: str  # the HubSpot record whose QuickBooks customer is billed
     lines: list[dict[str, Any]]
     deal_id: str | None
     expires: str = ""  # a quote's expiration day (ISO)
     properties: dict[str, str] = field(default_factory=dict)
+    contact_id: str = ""  # its first contact ("" for a company's sale without one)
+    email: str = ""  # a company's sale: its contact's email, which the form is emailed to
 
 
 @dataclass(frozen=True)
@@ -142,9 +147,25 @@ _KINDS = {
 }
 
 
-def read_sale(hubspot: HubSpotClient, object_type: str, object_id: str, *, lines_needed: bool = True) -> Sale:
-    """The record with its first contact (by id; a quote's or payment's own, else its deal's) and line items
-    (its own, else its deal's): refused in words when it is gone, has no contact or, when needed, no lines."""
+def _first(hubspot: HubSpotClient, object_type: str, object_id: str, deal_id: str | None, of: str) -> str:
+    """The record's first `of` record (lowest id), its own, else its deal's; "" for none."""
+    found = sorted(hubspot.associated(object_type, object_id, of), key=int)
+    if not found and deal_id and object_type != "deals":
+        found = sorted(hubspot.associated("deals", deal_id, of), key=int)
+    return found[0] if found else ""
+
+
+def read_sale(
+    hubspot: HubSpotClient,
+    object_type: str,
+    object_id: str,
+    *,
+    lines_needed: bool = True,
+    customers: Pair = Pair.CONTACTS,
+) -> Sale:
+    """The record with its customer's record (its first contact, or company of business `customers`, by id: a
+    quote's or payment's own, else its deal's) and line items (its own, else its deal's): refused in words when it
+    is gone, has no one to bill or, when needed, no lines."""
     kind = _KINDS[object_type]
     record = hubspot.get(object_type, object_id, kind.read)
     if record is None:
@@ -153,14 +174,17 @@ def read_sale(hubspot: HubSpotClient, object_type: str, object_id: str, *, lines
     deal_id = (
         object_id if object_type == "deals" else next(iter(hubspot.associated(object_type, object_id, "deals")), None)
     )
-    contacts = sorted(hubspot.associated(object_type, object_id, "contacts"), key=int)
-    if not contacts and deal_id and object_type != "deals":
-        contacts = sorted(hubspot.associated("deals", deal_id, "contacts"), key=int)
-    if not contacts:
+    contact = _first(hubspot, object_type, object_id, deal_id, "contacts")
+    customer = _first(hubspot, object_type, object_id, deal_id, spec(customers).hubspot_object)
+    if not customer:
+        noun = spec(customers).nouns[0]
         raise CannotBillError(
-            f"The {kind.noun} has no contact, so there is no one to bill. Associate the customer's contact with the "
+            f"The {kind.noun} has no {noun}, so there is no one to bill. Associate the customer's {noun} with the "
             f"{kind.noun} and run the action again."
         )
+    email = ""
+    if customers is Pair.COMPANIES and contact:
+        email = str(((hubspot.get("contacts", contact, ["email"]) or {}).get("properties") or {}).get("email") or "")
     line_ids = hubspot.associated(object_type, object_id, "line_items")
     if not line_ids and deal_id and object_type != "deals":
         line_ids = hubspot.associated("deals", deal_id, "line_items")
@@ -176,9 +200,11 @@ def read_sale(hubspot: HubSpotClient, object_type: str, object_id: str, *, lines
         kind.noun,
         props.get(kind.name, ""),
         props.get(kind.currency, ""),
-        contacts[0],
+        customer,
         lines,
         deal_id,
         expires,
         props,
+        contact,
+        email,
     )

@@ -21,7 +21,6 @@ from hubbooks.sync.action_common import (
     after_made,
     check_belongs,
     invoice_outputs,
-    read_sale,
     request_id,
 )
 from hubbooks.sync.engine import Outcome, Result
@@ -81,7 +80,7 @@ class CreateEstimateAction:
         self.action, self.mirror = action, mirror
 
     def run(self, callback_id: str, object_type: str, object_id: str, inputs: EstimateInputs, today: date) -> Outputs:
-        sale = read_sale(self.action.hubspot, object_type, object_id)
+        sale = self.action.sale(object_type, object_id)
         body = self.action.form_body(sale, inputs, inputs.memo, today)
         if inputs.expires_in_days is not None:
             body["ExpirationDate"] = (today + timedelta(days=inputs.expires_in_days)).isoformat()
@@ -223,5 +222,13 @@ class ConvertEstimateAction:
             raise CannotBillError(f"QuickBooks has no estimate {estimate_id} (deleted?).")
         if given is not None:
             made_for = self.action.billing.estimate_targets(given).get("deals")
-            check_belongs(self.action.hubspot, self.action.store, deal_id, estimate, made_for=made_for, noun="estimate")
+            check_belongs(
+                self.action.hubspot,
+                self.action.store,
+                deal_id,
+                estimate,
+                made_for=made_for,
+                noun="estimate",
+                customers=self.action.customers,
+            )
         return estimate

@@ -9,6 +9,7 @@ from typing import Any
 
 from hubbooks.hubspot import app_properties
 from hubbooks.mapping.invoices import epoch_ms, is_voided
+from hubbooks.mapping.pairs import spec
 from hubbooks.models.signals import Pair, Reason, Side
 from hubbooks.sync.action_common import LINE_READ, CannotBillError, request_id
 from hubbooks.sync.engine import Outcome, Result
@@ -100,13 +101,14 @@ class HubSpotInvoices:
         contact, lines = self._parts(invoice_id)
         paid = float(current.get("Balance") or 0) < float(current.get("TotalAmt") or 0)
         changes: dict[str, Any] = {}
-        if contact != link.base.get("contact"):  # billed to someone else now
+        key = "company" if self.action.customers is Pair.COMPANIES else "contact"
+        if contact != link.base.get(key):  # billed to someone else now
             if paid:
                 raise CannotBillError(
                     f"QuickBooks invoice {current.get('DocNumber')} has payments from its customer, so it cannot go "
                     "to another one. Move the payments in QuickBooks first, or bill the new contact anew."
                 )
-            customer = self.action.linked(Pair.CONTACTS, contact, "contact")
+            customer = self.action.linked(self.action.customers, contact, spec(self.action.customers).nouns[0])
             changes["CustomerRef"] = {"value": customer.qbo_id}
             if customer.base.get("email"):
                 changes["BillEmail"] = {"Address": customer.base["email"]}
@@ -131,10 +133,12 @@ class HubSpotInvoices:
         return Result(Outcome.UPDATED, f"{', '.join(sorted(changes))} to QuickBooks")
 
     def _parts(self, invoice_id: str) -> tuple[str, list[dict[str, Any]]]:
-        """The invoice's contact (its lowest id) and line items, as HubSpot holds them now."""
-        contacts = sorted(self.hubspot.associated("invoices", invoice_id, "contacts"), key=int)
+        """The invoice's customer record (its contact, or company of business customers: the lowest id) and line
+        items, as HubSpot holds them now."""
+        wanted = spec(self.action.customers)
+        contacts = sorted(self.hubspot.associated("invoices", invoice_id, wanted.hubspot_object), key=int)
         if not contacts:
-            raise CannotBillError("The invoice has no contact, so there is no one to bill in QuickBooks.")
+            raise CannotBillError(f"The invoice has no {wanted.nouns[0]}, so there is no one to bill in QuickBooks.")
         line_ids = self.hubspot.associated("invoices", invoice_id, "line_items")
         lines = self.hubspot.batch_read("line_items", line_ids, LINE_READ) if line_ids else []
         if not lines:
@@ -166,7 +170,7 @@ class HubSpotInvoices:
             self.invoices.billing.set_invoice_deal(qbo_id, deals[0])
         base = {
             "origin": HUBSPOT_ORIGIN,
-            "contact": contact,
+            "company" if self.action.customers is Pair.COMPANIES else "contact": contact,
             "deal": "",
             "hs_invoice_status": "open",
             "lines": _fingerprint(lines),

@@ -10,6 +10,7 @@ from pydantic import Field
 
 from hubbooks.errors import ValidationFaultError
 from hubbooks.mapping.invoices import tax_included
+from hubbooks.mapping.pairs import spec
 from hubbooks.mapping.transforms import money
 from hubbooks.models.signals import Pair, Reason, Side, SyncSignal
 from hubbooks.models.sync_config import InvoiceDefaults, QboId
@@ -71,12 +72,17 @@ class CreateInvoiceAction:
         self.invoices = invoices
         self.hubspot, self.qbo, self.store = invoices.hubspot, invoices.qbo, invoices.store
         self.billing, self.engine = invoices.billing, invoices.engine
+        self.customers = invoices.customers  # a customer is billed through its contact, or its company
 
     inputs = ActionInputs
 
+    def sale(self, object_type: str, object_id: str, *, lines_needed: bool = True) -> Sale:
+        """The HubSpot record an action bills, with its customer's record as the connection's customers are."""
+        return read_sale(self.hubspot, object_type, object_id, lines_needed=lines_needed, customers=self.customers)
+
     def run(self, callback_id: str, object_type: str, deal_id: str, inputs: ActionInputs, today: date) -> Outputs:
         """Bill the deal; refusals raise CannotBillError, throttling and outages raise for a BLOCK."""
-        sale = read_sale(self.hubspot, object_type, deal_id)
+        sale = self.sale(object_type, deal_id)
         body = self.form_body(sale, inputs, inputs.memo, today)
         if inputs.due_in_days is not None:
             body["DueDate"] = (today + timedelta(days=inputs.due_in_days)).isoformat()
@@ -94,10 +100,12 @@ class CreateInvoiceAction:
         return Outputs(SUCCESS, invoice_outputs(invoice, today), warning)
 
     def form_body(self, sale: Sale, choices: LineChoices, memo: str, today: date) -> dict[str, Any]:
-        """A QuickBooks sales form (invoice, estimate, sales receipt) of the record's line items to its contact's
-        customer, dated today, with the record named in its private note and the person's message."""
+        """A QuickBooks sales form (invoice, estimate, sales receipt) of the record's line items to its customer,
+        dated today, with the record named in its private note and the person's message."""
         note = f"HubSpot {sale.noun} {sale.object_id}: {sale.name}"
-        body = self.invoice_body(sale.contact_id, sale.lines, sale.currency, note, what=sale.noun, choices=choices)
+        body = self.invoice_body(
+            sale.customer_id, sale.lines, sale.currency, note, what=sale.noun, choices=choices, email=sale.email
+        )
         body["TxnDate"] = today.isoformat()
         if memo:
             body["CustomerMemo"] = {"value": memo}
@@ -105,7 +113,7 @@ class CreateInvoiceAction:
 
     def invoice_body(
         self,
-        contact_id: str,
+        customer_id: str,
         lines: list[dict[str, Any]],
         currency: str,
         note: str,
@@ -113,12 +121,14 @@ class CreateInvoiceAction:
         what: str = "deal",
         number: str = "",
         choices: LineChoices | None = None,
+        email: str = "",
     ) -> dict[str, Any]:
-        """A QuickBooks invoice of HubSpot line items (read with LINE_READ) to the contact's customer (synced
-        first when not linked), in `currency` (blank: the customer's; `what` is billed, for a refusal's words),
-        with a private note, `number` as its number where the company numbers invoices itself, and the terms, tax
-        code and custom-line item an action's inputs chose over the settings' defaults."""
-        customer = self.linked(Pair.CONTACTS, contact_id, "contact")
+        """A QuickBooks invoice of HubSpot line items (read with LINE_READ) to the customer of a contact (or
+        company, of business customers; synced first when not linked), in `currency` (blank: the customer's;
+        `what` is billed, for a refusal's words), with a private note, `number` as its number where the company
+        numbers invoices itself, the terms, tax code and custom-line item an action's inputs chose over the
+        settings' defaults, and emailed to `email`, else the contact's."""
+        customer = self.linked(self.customers, customer_id, spec(self.customers).nouns[0])
         body: dict[str, Any] = {
             "CustomerRef": {"value": customer.qbo_id},
             "CurrencyRef": {"value": self._currency(currency, customer, what)},
@@ -131,8 +141,8 @@ class CreateInvoiceAction:
             body["GlobalTaxCalculation"] = "TaxExcluded"
         if number and (preferences.get("SalesFormsPrefs") or {}).get("CustomTxnNumbers"):
             body["DocNumber"] = number[:21]  # QuickBooks' longest
-        if customer.base.get("email"):
-            body["BillEmail"] = {"Address": customer.base["email"]}
+        if email or customer.base.get("email"):
+            body["BillEmail"] = {"Address": email or customer.base["email"]}
         if isinstance(choices, InvoiceChoices) and choices.terms:
             body["SalesTermRef"] = {"value": choices.terms}
         return body

@@ -52,7 +52,15 @@ def deal_invoice(action: CreateInvoiceAction, deal_id: str, given: str | None) -
         raise CannotBillError(f"QuickBooks has no invoice {invoice_id} (deleted?).")
     if given is not None:
         made_for = action.billing.invoice_deal(given)
-        check_belongs(action.hubspot, action.store, deal_id, invoice, made_for=made_for, noun="invoice")
+        check_belongs(
+            action.hubspot,
+            action.store,
+            deal_id,
+            invoice,
+            made_for=made_for,
+            noun="invoice",
+            customers=action.customers,
+        )
     return invoice
 
 

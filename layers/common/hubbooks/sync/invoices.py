@@ -12,6 +12,7 @@ from hubbooks.errors import ValidationFaultError
 from hubbooks.hubspot import app_properties
 from hubbooks.hubspot.client import HubSpotClient
 from hubbooks.mapping import invoices as mapping
+from hubbooks.mapping.pairs import spec
 from hubbooks.mapping.transforms import money
 from hubbooks.models.signals import Pair, Reason, Side, SyncSignal
 from hubbooks.quickbooks.client import QboClient
@@ -31,6 +32,7 @@ class MirroredInvoice:
     properties: dict[str, str]
     contact_id: str | None
     deal_id: str | None
+    company_id: str | None = None  # business customers: the customer's company
 
 
 HUBSPOT_ORIGIN = "hubspot"  # a link's base says so of an invoice made in HubSpot and brought to QuickBooks
@@ -81,6 +83,7 @@ class InvoiceMirror:
         *,
         schema_key: str,
         today: Callable[[], date] = lambda: datetime.now(UTC).date(),
+        customers: Pair = Pair.CONTACTS,
     ) -> None:
         self.hubspot = hubspot
         self.qbo = qbo
@@ -89,6 +92,7 @@ class InvoiceMirror:
         self.engine = engine
         self.schema_key = schema_key
         self.today = today
+        self.customers = customers  # what a QuickBooks customer is in HubSpot: a contact, or a company
         self.rollup = DealRollup(hubspot, schema_key, lambda: store.config(Pair.INVOICES).deal_fields())
         self._customers_synced: set[tuple[Side, str]] = set()  # a payment over several invoices: once each
 
@@ -120,19 +124,20 @@ class InvoiceMirror:
             app_properties.ensure(self.hubspot, object_type, self.schema_key)
         base = dict(link.base) if link else {}
         made_in_hubspot = base.get("origin") == HUBSPOT_ORIGIN  # its lines and billing are HubSpot's own
-        contact_id = self._contact(invoice, reason)
+        customer_id = self._customer(invoice, reason)
+        business = self.customers is Pair.COMPANIES
+        company_id = customer_id if business else None
+        contact_id = self._company_contact(invoice, customer_id) if business and customer_id else customer_id
         props = mapping.invoice_properties(invoice, self.today())
         if made_in_hubspot:
             props.pop("hs_invoice_billable")
         props |= {m.hubspot: m.from_qbo(invoice) for m in self.store.config(Pair.INVOICES).field_mappings()}
         hubspot_id = str(self.hubspot.upsert("invoices", "qbo_invoice_id", invoice_id, props)["id"])
         lines = 1 if made_in_hubspot else self._lines(invoice, hubspot_id)
-        if contact_id != base.get("contact", "") and contact_id:
-            if base.get("contact"):
-                self.hubspot.disassociate("invoices", hubspot_id, "contacts", base["contact"])
-            with self.to_contact(contact_id, reason):
-                self.hubspot.associate("invoices", hubspot_id, "contacts", contact_id)
-        deal_id = base.get("deal") or self._deal(invoice, contact_id)
+        for object_type, key, now in (("contacts", "contact", contact_id), ("companies", "company", company_id)):
+            with self.to_record(object_type, now or "", reason):
+                self._associate(hubspot_id, object_type, base.get(key, ""), now)
+        deal_id = base.get("deal") or self._deal(invoice, customer_id)
         if deal_id and deal_id != base.get("deal"):
             self.hubspot.associate("invoices", hubspot_id, "deals", deal_id)
         status = base.get("hs_invoice_status", "draft")
@@ -141,6 +146,8 @@ class InvoiceMirror:
             self.hubspot.update("invoices", hubspot_id, {"hs_invoice_status": wanted})
             status = wanted
         agreed = {"contact": contact_id or "", "deal": deal_id or "", "hs_invoice_status": status}
+        if business:
+            agreed["company"] = company_id or ""
         if made_in_hubspot:  # where it came from, and what HubSpot billed, stay known
             agreed = base | agreed
         seen = {Side.QUICKBOOKS.value: str(invoice.get("SyncToken", ""))}
@@ -151,39 +158,47 @@ class InvoiceMirror:
             self.rollup.recompute(deal_id)
         if link is None or link.base != agreed or link.seen != seen:
             self._history("invoice_mirrored" if link else "invoice_created", hubspot_id, invoice_id, props)
-        return MirroredInvoice(hubspot_id, props | {"hs_invoice_status": status}, contact_id, deal_id)
+        return MirroredInvoice(hubspot_id, props | {"hs_invoice_status": status}, contact_id, deal_id, company_id)
 
     # -- the parts of one invoice -----------------------------------------------------------------
+
+    def _associate(self, hubspot_id: str, object_type: str, before: str, now: str | None) -> None:
+        """The invoice's contact (or company) is `now`, in place of `before`; none now leaves it as it was."""
+        if now and now != before:
+            if before:
+                self.hubspot.disassociate("invoices", hubspot_id, object_type, before)
+            self.hubspot.associate("invoices", hubspot_id, object_type, now)
 
     def _shows_balance(self) -> bool:
         """Whether a contact property shows the customer's open balance (QuickBooks sends no customer change
         when an invoice or payment moves it)."""
-        return any("Balance" in m.qbo_paths for m in self.engine.mappings.get(Pair.CONTACTS, ()))
+        return any("Balance" in m.qbo_paths for m in self.engine.mappings.get(self.customers, ()))
 
     @contextmanager
-    def to_contact(self, contact_id: str, reason: Reason) -> Iterator[None]:
-        """Around a write to the invoice's contact. HubSpot's 404 means the contact was deleted since it was
-        linked: the contacts engine unlinks it, and the next look at the customer makes its contact again (as
-        any change of a linked-then-unlinked customer does); the caller tries again."""
+    def to_record(self, object_type: str, record_id: str, reason: Reason) -> Iterator[None]:
+        """Around a write to the invoice's contact or company; the caller tries again after HubSpot's 404 (it was
+        deleted since). The customer's own record (its link's) is unlinked by the customers' engine first, and
+        the next look at the customer makes it again, as any change of a linked-then-unlinked customer does."""
         try:
             yield
         except ValidationFaultError as exc:
             if exc.status != 404:
                 raise
-            self._customers_synced.clear()  # the customer is looked at again: it needs a contact now
-            self._sync_customer(Side.HUBSPOT, contact_id, f"gone-{contact_id}", reason)
-            raise LinkConflictError(f"contact {contact_id} was deleted meanwhile") from exc
+            self._customers_synced.clear()  # the customer is looked at again: it needs its record now
+            if object_type == spec(self.customers).hubspot_object:
+                self._sync_customer(Side.HUBSPOT, record_id, f"gone-{record_id}", reason)
+            raise LinkConflictError(f"{object_type} {record_id} was deleted meanwhile") from exc
 
     def _sync_customer(self, side: Side, record_id: str, version: str, reason: Reason) -> None:
-        """Let the contacts engine reconcile the invoice's customer: links it first when it is not linked yet,
-        and brings its open balance to the contact (once per record for this mirror: one per signal)."""
+        """Let the customers' engine (contacts, or companies) reconcile the invoice's customer: links it first when
+        it is not linked yet, and brings its open balance over (once per record for this mirror: one per signal)."""
         if (side, record_id) in self._customers_synced:
             return
         self._customers_synced.add((side, record_id))
         self.engine.handle(
             SyncSignal(
                 connection_id=self.engine.connection_id,
-                pair=Pair.CONTACTS,
+                pair=self.customers,
                 side=side,
                 record_id=record_id,
                 reason=reason,
@@ -191,21 +206,22 @@ class InvoiceMirror:
             )
         )
 
-    def _contact(self, invoice: dict[str, Any], reason: Reason) -> str | None:
-        """The HubSpot contact of the invoice's customer, synced first when not linked yet or when its open
-        balance is shown (an initial sync reads every customer's balance itself)."""
+    def _customer(self, invoice: dict[str, Any], reason: Reason) -> str | None:
+        """The HubSpot contact (or company, of business customers) of the invoice's customer, synced first when not
+        linked yet or when its open balance is shown (an initial sync reads every customer's balance itself)."""
         customer_id = str((invoice.get("CustomerRef") or {}).get("value") or "")
-        link = self.store.link_of(Pair.CONTACTS, Side.QUICKBOOKS, customer_id)
+        link = self.store.link_of(self.customers, Side.QUICKBOOKS, customer_id)
         refresh = self._shows_balance() and reason is not Reason.BACKFILL
         if customer_id and (link is None or refresh):
             version = f"invoice-{invoice['Id']}-{invoice.get('SyncToken', '')}"
             self._sync_customer(Side.QUICKBOOKS, customer_id, version, reason)
-            had, link = link, self.store.link_of(Pair.CONTACTS, Side.QUICKBOOKS, customer_id)
+            had, link = link, self.store.link_of(self.customers, Side.QUICKBOOKS, customer_id)
             if had is not None and link is None:  # unlinked just now, its contact deleted: make it again
                 self._customers_synced.discard((Side.QUICKBOOKS, customer_id))
                 self._sync_customer(Side.QUICKBOOKS, customer_id, version, reason)
-                link = self.store.link_of(Pair.CONTACTS, Side.QUICKBOOKS, customer_id)
+                link = self.store.link_of(self.customers, Side.QUICKBOOKS, customer_id)
         if link is None:
+            noun = spec(self.customers).nouns[0]
             self.store.record_failure(
                 Pair.INVOICES,
                 Side.QUICKBOOKS,
@@ -213,17 +229,29 @@ class InvoiceMirror:
                 SyncFailure(
                     "customer_not_linked",
                     f"Customer {customer_id} of invoice {invoice.get('DocNumber') or invoice['Id']} has no HubSpot "
-                    "contact, so the invoice stays a draft without a contact in HubSpot",
-                    "Turn the contacts sync on, or fix the customer's own sync error; the invoice follows.",
+                    f"{noun}, so the invoice stays a draft without one in HubSpot",
+                    f"Turn the {self.customers} sync on, or fix the customer's own sync error; the invoice follows.",
                 ),
             )
             return None
         self.store.clear_failure(Pair.INVOICES, Side.QUICKBOOKS, str(invoice["Id"]))
         return link.hubspot_id
 
-    def _deal(self, invoice: dict[str, Any], contact_id: str | None) -> str | None:
+    def _company_contact(self, invoice: dict[str, Any], company_id: str) -> str | None:
+        """Business customers: the contact an invoice of the company goes to (HubSpot opens an invoice with one
+        contact): the company's contact with the invoice's billing email, else its first contact (lowest id)."""
+        people = sorted(self.hubspot.associated("companies", company_id, "contacts"), key=int)
+        email = str((invoice.get("BillEmail") or {}).get("Address") or "").strip().lower()
+        if email and people:
+            found = self.hubspot.search("contacts", [{"propertyName": "email", "operator": "EQ", "value": email}], [])
+            billed = [str(c["id"]) for c in found if str(c["id"]) in people]
+            if billed:
+                return billed[0]
+        return people[0] if people else None
+
+    def _deal(self, invoice: dict[str, Any], customer_id: str | None) -> str | None:
         """The deal, in order: the one it was billed from, a custom field holding a deal id, or (when allowed)
-        the contact's only deal that is not lost."""
+        the customer's (its contact's, or company's) only deal that is not lost."""
         billed_from = self.billing.invoice_deal(str(invoice["Id"]))
         if billed_from:
             return billed_from
@@ -232,9 +260,9 @@ class InvoiceMirror:
             is_deal_id = "deal" in str(field.get("Name", "")).lower() and value.isdigit()
             if is_deal_id and self.hubspot.get("deals", value, ["dealstage"]) is not None:
                 return value
-        if contact_id is None or not self.store.settings(Pair.INVOICES).associate_open_deal:
+        if customer_id is None or not self.store.settings(Pair.INVOICES).associate_open_deal:
             return None
-        deal_ids = self.hubspot.associated("contacts", contact_id, "deals")
+        deal_ids = self.hubspot.associated(spec(self.customers).hubspot_object, customer_id, "deals")
         deals = self.hubspot.batch_read("deals", deal_ids, ["dealstage"]) if deal_ids else []
         candidates = [d for d in deals if (d.get("properties") or {}).get("dealstage") not in LOST_STAGES]
         return str(candidates[0]["id"]) if len(candidates) == 1 else None
@@ -275,8 +303,9 @@ class InvoiceMirror:
         self.store.delete_link(link)
         if link.base.get("deal"):
             self.rollup.recompute(link.base["deal"])
-        if link.base.get("contact") and self._shows_balance():
-            self._sync_customer(Side.HUBSPOT, link.base["contact"], f"invoice-{invoice_id}-deleted", reason)
+        customer = link.base.get("company" if self.customers is Pair.COMPANIES else "contact")
+        if customer and self._shows_balance():
+            self._sync_customer(Side.HUBSPOT, customer, f"invoice-{invoice_id}-deleted", reason)
         self._history("invoice_archived", link.hubspot_id, invoice_id, {})
 
     def _history(self, action: str, hubspot_id: str, qbo_id: str, props: dict[str, str]) -> None:

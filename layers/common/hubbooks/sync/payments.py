@@ -19,7 +19,7 @@ from hubbooks.sync.invoices import ATTEMPTS, InvoiceMirror
 from hubbooks.sync.ports import LinkConflictError
 
 DETAILS = ("CurrencyRef", "TxnDate", "PaymentMethodRef")
-NOTE_TYPES = {"deals": 214, "contacts": 202}  # note -> deal, note -> contact
+NOTE_TYPES = {"deals": 214, "contacts": 202, "companies": 190}  # note -> deal, contact, company
 NOTES = {  # without templates: a note says what the event would
     "payment": "Payment of {amount} {currency} {status} for invoice {invoice_number} ({method}); remaining balance "
     "{balance}.",
@@ -144,11 +144,12 @@ class PaymentMirror:
             tokens = mapping.payment_tokens(details, amount, invoice.properties, state)
             if invoice.deal_id:
                 posted += self.timeline.post("deals", invoice.deal_id, event_id, tokens)
-            if not invoice.contact_id:
-                return posted
+            people = (("companies", invoice.company_id), ("contacts", invoice.contact_id))
             try:
-                with self.invoices.to_contact(invoice.contact_id, reason):
-                    return posted + self.timeline.post("contacts", invoice.contact_id, event_id, tokens)
+                for object_type, record_id in ((kind, i) for kind, i in people if i):
+                    with self.invoices.to_record(object_type, record_id, reason):
+                        posted += self.timeline.post(object_type, record_id, event_id, tokens)
             except LinkConflictError:
                 continue
+            return posted
         raise LinkConflictError(f"payment {payment_id}: the contact of invoice {invoice_id} kept changing")

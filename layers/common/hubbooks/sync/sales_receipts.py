@@ -8,8 +8,9 @@ from pydantic import Field
 
 from hubbooks.mapping.invoices import day_ms, day_of
 from hubbooks.mapping.transforms import money
+from hubbooks.models.signals import Pair
 from hubbooks.quickbooks.client import quoted
-from hubbooks.sync.action_common import SUCCESS, Outputs, after_made, read_sale, request_id
+from hubbooks.sync.action_common import SUCCESS, Outputs, after_made, request_id
 from hubbooks.sync.invoice_action import CreateInvoiceAction, LineChoices
 from hubbooks.sync.payments import PaymentTimeline
 
@@ -28,7 +29,7 @@ class CreateSalesReceiptAction:
         self.action, self.timeline = action, timeline
 
     def run(self, callback_id: str, object_type: str, object_id: str, inputs: ReceiptInputs, today: date) -> Outputs:
-        sale = read_sale(self.action.hubspot, object_type, object_id)
+        sale = self.action.sale(object_type, object_id)
         body = self.action.form_body(sale, inputs, inputs.memo, today)
         paid = object_type == "commerce_payments"
         if paid:
@@ -51,6 +52,8 @@ class CreateSalesReceiptAction:
         }
         event = f"qbo-salesreceipt-{receipt['Id']}"
         targets = {"deals": sale.deal_id, "contacts": sale.contact_id}
+        if self.action.customers is Pair.COMPANIES:
+            targets["companies"] = sale.customer_id
         warnings = [
             after_made(
                 f"showing it on the {kind[:-1]}'s timeline",
