@@ -1,15 +1,24 @@
 """Business customers: HubSpot companies ⇔ QuickBooks customers, with sub-customers ⇔ child companies, through
 the engine, over HTTP to both emulators."""
 
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 
 import pytest
 
-from hubbooks.models.signals import Pair, Reason, Side, SyncSignal
+from hubbooks.hubspot.client import HubSpotClient
+from hubbooks.models.signals import Change, Pair, Reason, Side, SyncSignal
+from hubbooks.quickbooks.client import QboClient
+from hubbooks.store.cursors import CursorRepository
+from hubbooks.store.links import LinkLookup
 from hubbooks.sync.adapters import HubSpotAdapter, QboAdapter
 from hubbooks.sync.batch import run_batch
+from hubbooks.sync.dry_run import Captured, DryRunHubSpot, DryRunQbo, PreviewStore
 from hubbooks.sync.engine import Outcome
 from hubbooks.sync.hierarchy import CHILD_TO_PARENT, company_tree
+from hubbooks.sync.models import DeleteBehaviour
+from hubbooks.sync.preview import RowKind, preview_batch
+from hubbooks.sync.sweep import Sweeper
 from tests.integration.services.conftest import Wired, item
 
 
@@ -267,3 +276,79 @@ def test_a_sub_customers_invoice_and_payment_land_on_its_child_company_and_its_p
         for kind in ("companies", "contacts")
     }
     assert all(len(notes) == 1 for notes in noted.values()), noted  # the payment on the company's timeline too
+
+
+def test_the_preview_of_business_customers_shows_the_tree_it_would_make_and_writes_nothing(business: Wired) -> None:
+    acme = customer(business, "Acme")
+    site = customer(business, "Leeds site", acme)
+    existing = company(business, "Acme", domain="acme.com")
+    captured = Captured()
+    store = PreviewStore(business.table, business.cid, business.store().config(Pair.COMPANIES))
+    dry_hubspot = cast(HubSpotClient, DryRunHubSpot(business.hs, captured))
+    hubspot = HubSpotAdapter(dry_hubspot, f"{business.cid}:preview", tree=company_tree(dry_hubspot, store))
+    batch = SyncSignal(
+        connection_id=business.cid,
+        pair=Pair.COMPANIES,
+        side=Side.QUICKBOOKS,
+        record_id=acme,
+        reason=Reason.PREVIEW,
+        source_version="p1",
+        record_ids=[acme, site],
+        job_id="p1",
+    )
+    rows = preview_batch(batch, hubspot, QboAdapter(cast(QboClient, DryRunQbo(business.qbo, captured))), store)
+    assert [(r.record_id, r.kind, r.other_id) for r in rows] == [
+        (acme, RowKind.LINK, existing),
+        (site, RowKind.CREATE_IN_HUBSPOT, rows[1].other_id),
+    ]
+    assert [c["id"] for c in business.hubspot.admin.records("companies")] == [existing]  # nothing made
+    assert parent_of(business, existing) == ""
+    assert business.linked(Pair.COMPANIES, Side.QUICKBOOKS, acme) is None
+
+
+def test_the_sweep_of_business_customers_signals_customers_and_companies_not_contacts(business: Wired) -> None:
+    started = datetime.now(UTC) - timedelta(minutes=1)
+    fresh = customer(business, "Swept Ltd")
+    made = company(business, "Swept Inc")
+    business.hubspot.admin.create("contacts", {"email": "nobody@swept.com"})
+    cursors = CursorRepository(business.table, business.cid)
+    sweeper = Sweeper(
+        business.cid,
+        business.qbo,
+        business.hs,
+        cursors,
+        business.sender(),
+        links=LinkLookup(business.table),
+        customers=Pair.COMPANIES,
+    )
+    sweeper.run(first_since=started)
+    signalled = {(s.pair, s.side, s.record_id) for s in business.queued() if s.pair is not Pair.PRODUCTS}
+    assert signalled == {(Pair.COMPANIES, Side.QUICKBOOKS, fresh), (Pair.COMPANIES, Side.HUBSPOT, made)}
+
+
+def test_companies_merged_in_hubspot_keep_one_link_and_a_deleted_one_makes_its_customer_inactive(
+    business: Wired,
+) -> None:
+    kept, merged = company(business, "Stark Industries"), company(business, "Stark Ind.")
+    for record in (kept, merged):
+        assert sync(business, Side.HUBSPOT, record) is Outcome.CREATED
+    merged_customer = partner(business, Side.HUBSPOT, merged)
+    business.hubspot.admin.merge("companies", kept, merged)
+    signal = business.changed(Pair.COMPANIES, Side.HUBSPOT, kept).model_copy(
+        update={"change": Change.MERGE, "merged_ids": [merged]}
+    )
+    business.engine().handle(signal)
+    assert business.linked(Pair.COMPANIES, Side.HUBSPOT, merged) is None
+    failure = business.store().failure(Pair.COMPANIES, Side.QUICKBOOKS, merged_customer)
+    assert failure is not None
+    assert failure.category == "merged_elsewhere"  # its customer waits for the bookkeeper to merge it too
+    assert "same business" in failure.fix
+
+    business.save_settings(Pair.COMPANIES, on_hubspot_delete=DeleteBehaviour.DEACTIVATE)
+    gone = company(business, "Wayne Enterprises")
+    assert sync(business, Side.HUBSPOT, gone) is Outcome.CREATED
+    customer_id = partner(business, Side.HUBSPOT, gone)
+    business.hubspot.admin.delete("companies", gone)
+    deleted = business.changed(Pair.COMPANIES, Side.HUBSPOT, gone).model_copy(update={"change": Change.DELETE})
+    assert business.engine().handle(deleted).outcome is Outcome.UNLINKED
+    assert business.qbo.read("Customer", customer_id)["Active"] is False

@@ -64,8 +64,10 @@ class CompanyTree:
         self._partners = partners
 
     def parents(self, company_ids: list[str]) -> dict[str, str]:
-        """Each company's parent company ("" for none): one batch read per 100."""
-        found = self._client.associations_of("companies", "companies", company_ids) if company_ids else {}
+        """Each company's parent company ("" for none): one batch read per 100. A company a preview only pretends
+        to make (its id is not HubSpot's) has none yet."""
+        real = [i for i in company_ids if i.isdigit()]
+        found = self._client.associations_of("companies", "companies", real) if real else {}
         return {i: next((to for to, kind in found.get(i, []) if kind == CHILD_TO_PARENT), "") for i in company_ids}
 
     def values(self, company_ids: list[str]) -> dict[str, str]:
