@@ -4,7 +4,21 @@ import sys
 import warnings
 from pathlib import Path
 
-from demo import actions, billing, books, bulk, connect, first_day, foundation, settings, sweep, sync, tenants, webhooks
+from demo import (
+    actions,
+    billing,
+    books,
+    bulk,
+    business,
+    connect,
+    first_day,
+    foundation,
+    settings,
+    sweep,
+    sync,
+    tenants,
+    webhooks,
+)
 from demo import sandbox as demo_sandbox
 from demo.report import Report
 from devstack.sandboxed import SandboxedProduct
@@ -33,6 +47,7 @@ def main() -> int:
             sweep.run(product, report)
             billing.run(product, report, connection["connection_id"])
             actions.run(product, report)
+            business.run(product, report)
             settings.run(product, report, browser)
             tenants.run(product, report, connection["connection_id"])
             books.run(product, report, browser)

@@ -53,7 +53,7 @@ def _preview(api: Api, pair: str) -> dict[str, int]:
 
 def set_up(api: Api, pair: str) -> dict[str, Any]:
     """Preview a pair (when it has records to match) and save and sync it; answers its first sync's job."""
-    if pair in ("contacts", "products"):
+    if pair in ("contacts", "companies", "products"):
         _preview(api, pair)
     api("POST", f"/api/syncs/{pair}/start", {"version": api("GET", f"/api/syncs/{pair}")["version"]})
     return api.finished(f"/api/syncs/{pair}/status", "job", f"{pair} first sync")
