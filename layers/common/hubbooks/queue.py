@@ -86,7 +86,7 @@ class GroupedSender:
                     partners[(connection_id, pair, side, hubspot_id)] = hubspot_id
                     seen[(connection_id, pair, hubspot_id)] = item.get("seen") or {}
                 continue
-            for qbo_id, hubspot_id in self._links.hubspot_ids(connection_id, pair, ids).items():
+            for qbo_id, hubspot_id in self._links.partners(connection_id, pair, Side.QUICKBOOKS, ids).items():
                 partners[(connection_id, pair, side, qbo_id)] = hubspot_id
         # Our own writes' HubSpot echoes end here, unqueued (the worker would tell them the same way).
         signals = [s for s in signals if not is_echo_of(s, seen.get((s.connection_id, s.pair, s.record_id), {}))]

@@ -306,11 +306,20 @@ def test_the_preview_of_business_customers_shows_the_tree_it_would_make_and_writ
     assert business.linked(Pair.COMPANIES, Side.QUICKBOOKS, acme) is None
 
 
-def test_the_sweep_of_business_customers_signals_customers_and_companies_not_contacts(business: Wired) -> None:
+def test_the_sweep_of_business_customers_signals_customers_companies_and_parents_not_contacts(
+    business: Wired,
+) -> None:
+    parent, child = company(business, "Holding"), company(business, "Branch")
+    for record in (parent, child):
+        assert sync(business, Side.HUBSPOT, record) is Outcome.CREATED
     started = datetime.now(UTC) - timedelta(minutes=1)
     fresh = customer(business, "Swept Ltd")
     made = company(business, "Swept Inc")
     business.hubspot.admin.create("contacts", {"email": "nobody@swept.com"})
+    # A parent set in HubSpot whose webhook was lost: the company's modified time does not move.
+    modified = business.hs.get("companies", child, ["hs_lastmodifieddate"])
+    business.hubspot.admin.associate("companies", child, "companies", parent, CHILD_TO_PARENT)
+    assert business.hs.get("companies", child, ["hs_lastmodifieddate"]) == modified
     cursors = CursorRepository(business.table, business.cid)
     sweeper = Sweeper(
         business.cid,
@@ -323,7 +332,14 @@ def test_the_sweep_of_business_customers_signals_customers_and_companies_not_con
     )
     sweeper.run(first_since=started)
     signalled = {(s.pair, s.side, s.record_id) for s in business.queued() if s.pair is not Pair.PRODUCTS}
-    assert signalled == {(Pair.COMPANIES, Side.QUICKBOOKS, fresh), (Pair.COMPANIES, Side.HUBSPOT, made)}
+    assert signalled == {
+        (Pair.COMPANIES, Side.QUICKBOOKS, fresh),
+        (Pair.COMPANIES, Side.HUBSPOT, made),
+        (Pair.COMPANIES, Side.HUBSPOT, child),
+    }
+    assert sync(business, Side.HUBSPOT, child) is Outcome.UPDATED
+    moved = business.qbo.read("Customer", partner(business, Side.HUBSPOT, child))
+    assert moved["FullyQualifiedName"] == "Holding:Branch"
 
 
 def test_companies_merged_in_hubspot_keep_one_link_and_a_deleted_one_makes_its_customer_inactive(

@@ -3,7 +3,7 @@
 from typing import Any
 
 from hubbooks.models.signals import Pair, Side
-from hubbooks.store.keys import connection_pk, last_part, link_sk
+from hubbooks.store.keys import connection_pk, last_part, link_sk, links_prefix
 from hubbooks.store.table import Table
 
 
@@ -29,9 +29,17 @@ class LinkLookup:
         keys = [{"PK": connection_pk(connection_id), "SK": link_sk(pair, side, i)} for i in dict.fromkeys(ids)]
         return self.table.get_many(keys, projection)
 
-    def hubspot_ids(self, connection_id: str, pair: Pair, qbo_ids: list[str]) -> dict[str, str]:
-        """For each linked QuickBooks id, the HubSpot id it is linked to."""
+    def partners(self, connection_id: str, pair: Pair, side: Side, ids: list[str]) -> dict[str, str]:
+        """For each linked record of one side, the id on the other side it is linked to."""
         return {
             last_part(item["SK"]): str(item["other_id"])
-            for item in self.items(connection_id, pair, Side.QUICKBOOKS, qbo_ids, "SK, other_id")
+            for item in self.items(connection_id, pair, side, ids, "SK, other_id")
+        }
+
+    def agreed(self, connection_id: str, pair: Pair, side: Side, field: str) -> dict[str, str]:
+        """Every linked record of one side with the value of `field` its link last agreed on (a query of the
+        connection's links of that side)."""
+        return {
+            last_part(item["SK"]): str((item.get("base") or {}).get(field, ""))
+            for item in self.table.partition(connection_pk(connection_id), links_prefix(pair, side))
         }

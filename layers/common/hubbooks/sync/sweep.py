@@ -8,12 +8,14 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
 from hubbooks.hubspot.client import HubSpotClient
+from hubbooks.mapping.fields import PARENT
 from hubbooks.models.connection import Connection, ConnectionStatus
 from hubbooks.models.signals import Change, Pair, Reason, Side, SyncSignal
 from hubbooks.queue import GroupedSender
 from hubbooks.quickbooks.client import QboClient
 from hubbooks.store.cursors import CursorRepository
 from hubbooks.store.links import LinkLookup
+from hubbooks.sync.hierarchy import CompanyTree
 
 OVERLAP = timedelta(minutes=2)  # clocks and search indexing lag: look back a little further each time
 CDC_LIMIT = timedelta(days=30)
@@ -104,6 +106,8 @@ class Sweeper:
         found = self._quickbooks(since, result)
         for pair in self.hubspot_pairs:
             found += self._hubspot(pair, self._since("hubspot", pair.value, first_since), started, result)
+        if self.customers is Pair.COMPANIES:
+            found += self._moved_parents(result)
         overdue = self.overdue(started.date())
         if overdue is not None:
             result.changes["quickbooks.Invoice.overdue"] = len(overdue)
@@ -152,6 +156,35 @@ class Sweeper:
                     )
                 )
         return signals
+
+    def _moved_parents(self, result: SweepResult) -> list[tuple[SyncSignal, str]]:
+        """Business customers: linked companies whose parent in HubSpot is not the one their link agreed on. An
+        association change leaves a company's modified time as it was, so no search finds it: a lost
+        `associationChange` webhook is caught here, at one batch read of parents per 100 linked companies."""
+        agreed = self.links.agreed(self.connection_id, Pair.COMPANIES, Side.HUBSPOT, PARENT)
+        if not agreed:
+            return []
+
+        def partners(side: Side, ids: list[str]) -> dict[str, str]:
+            return self.links.partners(self.connection_id, Pair.COMPANIES, side, ids)
+
+        now = CompanyTree(self.hubspot, partners).values(sorted(agreed))
+        moved = [company for company, parent in now.items() if parent != agreed[company]]
+        result.changes["hubspot.companies.parent"] = len(moved)
+        return [
+            (
+                SyncSignal(
+                    connection_id=self.connection_id,
+                    pair=Pair.COMPANIES,
+                    side=Side.HUBSPOT,
+                    record_id=company,
+                    reason=Reason.SWEEP,
+                    source_version=f"parent-{now[company]}",
+                ),
+                "",
+            )
+            for company in moved
+        ]
 
     def overdue(self, today: date) -> list[SyncSignal] | None:
         """Once a day: the mirrored open invoices that fell due since the last look (at the first, every
