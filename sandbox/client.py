@@ -148,9 +148,18 @@ class HubSpotAdmin(_Admin):
             body["type"] = type_id
         self._call("POST", "associations", body)
 
-    def associated(self, from_type: str, from_id: str, to_type: str) -> list[str]:
-        found = self._call("GET", "associations", from_type=from_type, from_id=from_id, to_type=to_type)
+    def associated(self, from_type: str, from_id: str, to_type: str, type_id: int | None = None) -> list[str]:
+        """Ids associated with one record; of one HubSpot-defined type only with `type_id` (a company's parent:
+        14)."""
+        kind = {} if type_id is None else {"type": type_id}
+        found = self._call("GET", "associations", from_type=from_type, from_id=from_id, to_type=to_type, **kind)
         return [str(other_id) for other_id in found["results"]]
+
+    def disassociate(self, from_type: str, from_id: str, to_type: str, to_id: str) -> None:
+        """Remove the association of two records as a person."""
+        self._call(
+            "DELETE", "associations", {"from_type": from_type, "from_id": from_id, "to_type": to_type, "to_id": to_id}
+        )
 
     def create_property(self, kind: str, name: str, label: str, group: str) -> None:
         """A custom text property, as a person adds one in HubSpot's settings."""

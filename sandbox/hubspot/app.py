@@ -283,6 +283,7 @@ class HubSpotEmulator(Emulator):
             ("/_sandbox/records/<otype>/<object_id>/restore", ["POST"], self.admin_restore),
             ("/_sandbox/associations", ["POST"], self.admin_associate),
             ("/_sandbox/associations", ["GET"], self.admin_associated),
+            ("/_sandbox/associations", ["DELETE"], self.admin_disassociate),
             ("/_sandbox/lists", ["POST"], self.admin_list_create),
             ("/_sandbox/lists/<list_id>/<change>", ["PUT"], self.change_members),
             ("/_sandbox/tax-rates", ["POST"], self.admin_tax_rate),
@@ -766,12 +767,30 @@ class HubSpotEmulator(Emulator):
         return json_response({"associated": True}, status=201)
 
     def admin_associated(self, request: Request) -> Response:
-        """Ids of the `to_type` records associated with one record (`from_type`, `from_id`)."""
+        """Ids of the `to_type` records associated with one record (`from_type`, `from_id`); of one association
+        type only when `type` is given (a company's parent: 14)."""
         args = request.args
         found = self.crm.associated(
             _otype(args.get("from_type", "")), int(args.get("from_id", 0)), _otype(args.get("to_type", ""))
         )
-        return json_response({"results": [str(other_id) for other_id, _ in found]})
+        wanted = int(args["type"]) if args.get("type") else None
+        return json_response(
+            {
+                "results": [
+                    str(other_id)
+                    for other_id, kinds in found
+                    if wanted is None or any(k.type_id == wanted for k in kinds)
+                ]
+            }
+        )
+
+    def admin_disassociate(self, request: Request) -> Response:
+        """Remove every association between two records, as a person does in HubSpot."""
+        body = read_json(request) or {}
+        self.crm.disassociate(
+            _otype(body["from_type"]), str(body["from_id"]), _otype(body["to_type"]), str(body["to_id"])
+        )
+        return Response(status=204)
 
     def admin_list_create(self, request: Request) -> Response:
         body = read_json(request) or {}

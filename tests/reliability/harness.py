@@ -1,9 +1,11 @@
 """What both reliability suites do around the model: worker crashes on demand, faults armed at the
 sandboxes, quiescence (faults cleared, queue drained, a sweep, drained again) and the figures."""
 
+import random
 import threading
 from collections import Counter
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Protocol
 from unittest import mock
 
 from devstack.runtime import ProcessKilled
@@ -12,7 +14,24 @@ from hubbooks.store.sync_store import DynamoSyncStore
 from hubbooks.sync.adapters import HubSpotAdapter, QboAdapter
 from sandbox.client import HubSpotAdmin, QuickBooksAdmin
 from tests.reliability.results import Tally
-from tests.reliability.world import World
+from tests.reliability.world import Findings
+
+
+class Model(Protocol):
+    """A connection as a suite models it: operations as users make them, and the checks at quiescence."""
+
+    steps: int
+    done: Counter[str]
+
+    @property
+    def size(self) -> int:
+        """How many records it made (a scenario's draws depend on it)."""
+        ...
+
+    def act(self, kind: str, rng: random.Random) -> None: ...
+
+    def check(self, product: SandboxedProduct) -> Findings: ...
+
 
 HTTP_FAULTS = ("429", "500", "503", "reset", "applied_500", "slow")
 WEBHOOK_FAULTS = ("drop", "duplicate", "delay", "reorder")
@@ -116,7 +135,7 @@ def dead_lettered(product: SandboxedProduct) -> int:
     return int(attributes["ApproximateNumberOfMessages"])
 
 
-def check_worlds(product: SandboxedProduct, tally: Tally, worlds: list[World], retried_before: int) -> list[str]:
+def check_worlds(product: SandboxedProduct, tally: Tally, worlds: Sequence[Model], retried_before: int) -> list[str]:
     """Check every world, add one scenario per world to the tally; answers every problem found.
 
     A dead letter is counted, not a problem in itself: a signal whose five receives each meet a fault is given

@@ -12,6 +12,7 @@ import os
 import random
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -19,12 +20,20 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 
+from devstack.browser import Browser
 from devstack.sandboxed import SandboxedProduct
+from hubbooks import wiring
+from hubbooks.models.signals import Pair
+from hubbooks.store.sync_settings import SyncSettingsRepository
+from sandbox.client import HubSpotAdmin, QuickBooksAdmin
+from tests.reliability.businesses import OPERATIONS as BUSINESS_OPERATIONS
+from tests.reliability.businesses import Businesses
 from tests.reliability.harness import (
     CRASH_POINTS,
     HTTP_FAULTS,
     WEBHOOK_FAULTS,
     Crashes,
+    Model,
     admins,
     arm,
     check_worlds,
@@ -34,14 +43,14 @@ from tests.reliability.harness import (
 )
 from tests.reliability.results import Tally
 from tests.reliability.world import OPERATIONS, QBO_SECOND, World
-from tests.support.product import install
+from tests.support.product import as_function, install
 
 pytestmark = [pytest.mark.reliability, pytest.mark.devstack, pytest.mark.slow]
 SUITE = "convergence"
 
 SCENARIOS = int(os.environ.get("HUBBOOKS_RELIABILITY_SCENARIOS", "3"))  # make soak: 20
 STEPS = int(os.environ.get("HUBBOOKS_RELIABILITY_STEPS", "30"))
-STEP_WEIGHTS = {**OPERATIONS, "api fault": 9, "webhook fault": 9, "crash": 6}
+BUSINESS_PORTAL, BUSINESS_REALM = 8_700_001, "8700000000001"
 
 
 @pytest.fixture(scope="module")
@@ -50,13 +59,14 @@ def running(product: SandboxedProduct) -> tuple[SandboxedProduct, str]:
     return product, str(install(product)[1]["connection_id"])
 
 
-def test_both_sides_converge_under_faults_and_crashes(running: tuple[SandboxedProduct, str], tally: Tally) -> None:
-    product, connection_id = running
+def _converge(product: SandboxedProduct, tally: Tally, make: Callable[[], Model], operations: dict[str, int]) -> None:
+    """Random scenarios of a model's operations, API faults, webhook faults and crashes; each converges."""
+    weights = {**operations, "api fault": 9, "webhook fault": 9, "crash": 6}
 
     class Scenario(RuleBasedStateMachine):
         def __init__(self) -> None:
             super().__init__()
-            self.world = World(product.hubspot_admin, product.quickbooks_admin, connection_id)
+            self.world = make()
             self.crashes = Crashes()
             self.patches = self.crashes.patches()
             for patch in self.patches:
@@ -73,10 +83,10 @@ def test_both_sides_converge_under_faults_and_crashes(running: tuple[SandboxedPr
         @rule(draw=st.integers(min_value=0, max_value=2**32))
         def act(self, draw: int) -> None:
             """One step, chosen with the drawn number and the step's index: every scenario mixes all kinds
-            of steps (hypothesis' simplest draws alone would only ever create contacts), and shrinks."""
-            rng = random.Random(f"{draw}-{self.world.steps}-{len(self.world.people)}")
-            kind = rng.choices(list(STEP_WEIGHTS), weights=list(STEP_WEIGHTS.values()))[0]
-            if kind in OPERATIONS:
+            of steps (hypothesis' simplest draws alone would only ever create records), and shrinks."""
+            rng = random.Random(f"{draw}-{self.world.steps}-{self.world.size}")
+            kind = rng.choices(list(weights), weights=list(weights.values()))[0]
+            if kind in operations:
                 self.world.act(kind, rng)
                 return
             self.world.steps += 1
@@ -115,6 +125,34 @@ def test_both_sides_converge_under_faults_and_crashes(running: tuple[SandboxedPr
         ),
     )
     assert tally.scenarios >= 1
+
+
+def test_both_sides_converge_under_faults_and_crashes(running: tuple[SandboxedProduct, str], tally: Tally) -> None:
+    product, connection_id = running
+    _converge(product, tally, lambda: World(product.hubspot_admin, product.quickbooks_admin, connection_id), OPERATIONS)
+
+
+@pytest.fixture(scope="module")
+def businesses(running: tuple[SandboxedProduct, str]) -> tuple[HubSpotAdmin, QuickBooksAdmin, str]:
+    """A connection of business customers, in a portal and company of its own, its companies sync on."""
+    product = running[0]
+    hubspot, quickbooks = product.add_accounts(BUSINESS_PORTAL, BUSINESS_REALM)
+    browser = Browser()
+    product.sign_in(browser, BUSINESS_PORTAL, BUSINESS_REALM)
+    connection_id = str(install(product, browser, set_up=False)[1]["connection_id"])
+    mode = browser.request(
+        "PUT", f"{product.devstack.gateway_url}/api/connection/customer-mode", json={"mode": "business"}
+    )
+    assert mode.status_code == 200, mode.text
+    with as_function(product):
+        SyncSettingsRepository(wiring.table(), connection_id).set_up_as_is((Pair.COMPANIES,))
+    return hubspot, quickbooks, connection_id
+
+
+def test_business_customers_their_parents_merges_and_deletes_converge_under_faults(
+    running: tuple[SandboxedProduct, str], businesses: tuple[HubSpotAdmin, QuickBooksAdmin, str], tally: Tally
+) -> None:
+    _converge(running[0], tally, lambda: Businesses(*businesses), BUSINESS_OPERATIONS)
 
 
 @pytest.mark.parametrize("point", CRASH_POINTS)

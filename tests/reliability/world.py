@@ -105,6 +105,45 @@ class Findings:
     waiting: list[str] = field(default_factory=list)
 
 
+def after_other_side(person: Person, side: str) -> None:
+    """Wait until an edit on `side` is clearly later than the person's last edit on the other side."""
+    other = "quickbooks" if side == "hubspot" else "hubspot"
+    wait = person.edited_at.get(other, 0.0) + QBO_SECOND - time.monotonic()
+    if wait > 0:
+        time.sleep(wait)
+
+
+def conflicts_of(items: list[dict[str, Any]], connection_id: str) -> set[tuple[str, str, str, str, str]]:
+    """The conflicts the engine recorded: (record id, field, HubSpot value, QBO value, winner), the record id
+    being the HubSpot record's and the QuickBooks one's, one entry each."""
+    found: set[tuple[str, str, str, str, str]] = set()
+    pk = connection_pk(connection_id)
+    for item in items:
+        if item["PK"]["S"] != pk or not item["SK"]["S"].startswith("HIST#") or "conflicts" not in item:
+            continue
+        for entry in item["conflicts"]["L"]:
+            c = {k: v["S"] for k, v in entry["M"].items()}
+            for record_id in (item["hubspot_id"]["S"], item["qbo_id"]["S"]):
+                found.add((record_id, c["field"], c["hubspot"], c["qbo"], c["winner"]))
+    return found
+
+
+def settled_per_record(person: Person, name: str, held: str, conflicts: set[tuple[str, ...]]) -> bool:
+    """Whether `held` is the other side's last edit of the field, that side's record was edited after the
+    field's last edit, and the engine recorded that conflict won by that side."""
+    last_at, last_side = max((person.edits[(s, name)][1], s) for s in SIDES if (s, name) in person.edits)
+    last_value = person.edits[(last_side, name)][0]
+    other = SIDES[1 - SIDES.index(last_side)]
+    if (other, name) not in person.edits or person.edits[(other, name)][0] != held:
+        return False
+    if person.edited_at.get(other, 0.0) < last_at:
+        return False
+    values = {last_side: last_value, other: held}
+    winner = "hubspot" if other == "hubspot" else "qbo"
+    wanted = (name, values["hubspot"], values["quickbooks"], winner)
+    return any((record_id, *wanted) in conflicts for record_id in (person.hubspot_id, person.qbo_id))
+
+
 class World:
     def __init__(self, hubspot: HubSpotAdmin, quickbooks: QuickBooksAdmin, connection_id: str) -> None:
         self.hubspot = hubspot
@@ -117,6 +156,10 @@ class World:
         self.item_id: str | None = None
         self.done: Counter[str] = Counter()  # operations made, by kind
         self.steps = 0
+
+    @property
+    def size(self) -> int:
+        return len(self.people)
 
     def act(self, kind: str, rng: random.Random) -> None:
         """One operation of `kind`, its choices drawn from `rng`."""
@@ -169,14 +212,6 @@ class World:
             p for p in self.people if not p.retired and not (unbilled and p.billed) and not (active and not p.active)
         ]
 
-    @staticmethod
-    def _after_other_side(person: Person, side: str) -> None:
-        """Wait until an edit on `side` is clearly later than the person's last edit on the other side."""
-        other = "quickbooks" if side == "hubspot" else "hubspot"
-        wait = person.edited_at.get(other, 0.0) + QBO_SECOND - time.monotonic()
-        if wait > 0:
-            time.sleep(wait)
-
     # -- contacts and customers ---------------------------------------------------------------------
 
     def create_contact(self, first: str) -> None:
@@ -203,7 +238,7 @@ class World:
         record_id = self._counterpart(person, side)
         if record_id is None:
             return  # not on that side yet
-        self._after_other_side(person, side)
+        after_other_side(person, side)
         value = f"{name[:2]}{self.steps}{side[0]}"
         if side == "hubspot":
             self.hubspot.update("contacts", record_id, {name: value})
@@ -230,7 +265,7 @@ class World:
             return
         person = live[pick % len(live)]
         assert person.qbo_id is not None
-        self._after_other_side(person, "quickbooks")
+        after_other_side(person, "quickbooks")
         try:
             self.quickbooks.update("Customer", person.qbo_id, {"Active": not person.active})
         except SandboxError as refused:  # active again under a name another customer took meanwhile
@@ -254,7 +289,7 @@ class World:
         merged = live[second % len(live)]
         if merged is survivor:
             return
-        self._after_other_side(survivor, side)
+        after_other_side(survivor, side)
         if side == "hubspot":
             assert survivor.hubspot_id is not None
             assert merged.hubspot_id is not None
@@ -348,7 +383,7 @@ class World:
         hold, invoices and payments show as QuickBooks has them, and no sync error of ours is left."""
         findings = Findings()
         items = table_items(product)
-        conflicts = self._conflicts(items)
+        conflicts = conflicts_of(items, self.connection_id)
         contacts = [c for c in self.contacts(self.prefix) if not c.get("archived")]
         customers = self.customers(self.prefix)
         contact_of = {c["properties"]["email"]: c for c in contacts}
@@ -377,7 +412,7 @@ class World:
                 held = contact["properties"].get(name)
                 if held == value:
                     continue
-                if self._settled_per_record(person, name, str(held), conflicts):
+                if settled_per_record(person, name, str(held), conflicts):
                     findings.per_record.append(f"{person.email} {name}")
                 else:
                     findings.lost.append(f"{person.email} {name}: {held!r}, last edit {value!r}")
@@ -398,36 +433,6 @@ class World:
             elif key in ours:
                 findings.errors.append(f"{key}: {item.get('message', {}).get('S', '')}")
         return findings
-
-    def _conflicts(self, items: list[dict[str, Any]]) -> set[tuple[str, str, str, str, str]]:
-        """The contact conflicts the engine recorded: (record id, field, HubSpot value, QBO value, winner), the
-        record id being the contact's and the customer's, one entry each."""
-        found: set[tuple[str, str, str, str, str]] = set()
-        pk = connection_pk(self.connection_id)
-        for item in items:
-            if item["PK"]["S"] != pk or not item["SK"]["S"].startswith("HIST#") or "conflicts" not in item:
-                continue
-            for entry in item["conflicts"]["L"]:
-                c = {k: v["S"] for k, v in entry["M"].items()}
-                for record_id in (item["hubspot_id"]["S"], item["qbo_id"]["S"]):
-                    found.add((record_id, c["field"], c["hubspot"], c["qbo"], c["winner"]))
-        return found
-
-    @staticmethod
-    def _settled_per_record(person: Person, name: str, held: str, conflicts: set[tuple[str, ...]]) -> bool:
-        """Whether `held` is the other side's last edit of the field, that side's record was edited after the
-        field's last edit, and the engine recorded that conflict won by that side."""
-        last_at, last_side = max((person.edits[(s, name)][1], s) for s in SIDES if (s, name) in person.edits)
-        last_value = person.edits[(last_side, name)][0]
-        other = SIDES[1 - SIDES.index(last_side)]
-        if (other, name) not in person.edits or person.edits[(other, name)][0] != held:
-            return False
-        if person.edited_at.get(other, 0.0) < last_at:
-            return False
-        values = {last_side: last_value, other: held}
-        winner = "hubspot" if other == "hubspot" else "qbo"
-        wanted = (name, values["hubspot"], values["quickbooks"], winner)
-        return any((record_id, *wanted) in conflicts for record_id in (person.hubspot_id, person.qbo_id))
 
     def _check_bills(self, contact_of: dict[str, dict[str, Any]], findings: Findings) -> None:
         """Every invoice once in HubSpot with QuickBooks' balance and status; every payment once on its

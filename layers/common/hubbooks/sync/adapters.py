@@ -70,6 +70,7 @@ class HubSpotAdapter:
     ) -> None:
         self._client = client
         self._tree = tree  # companies' parents (business customers); None: parents are not synced
+        self._parents_read: dict[str, str] = {}  # company -> its parent as last read: a parent write expects it
         self._schema_key = schema_key
         self.mappings = mappings or DEFAULTS
         self._list_filters = list_filters or {}
@@ -108,13 +109,15 @@ class HubSpotAdapter:
         if pair is not Pair.COMPANIES or self._tree is None or not records:
             return records
         parents = self._tree.values([r.id for r in records])
+        self._parents_read.update(parents)
         return [replace(r, values=r.values | {PARENT: parents.get(r.id, "")}) for r in records]
 
     def _parent_set(self, pair: Pair, record_id: str, values: dict[str, str]) -> bool:
         """Write the parent `values` name, if they name one; answers whether they did."""
         if pair is not Pair.COMPANIES or self._tree is None or PARENT not in values:
             return False
-        self._tree.set_parent(record_id, values[PARENT])
+        self._tree.set_parent(record_id, values[PARENT], self._parents_read.get(record_id))
+        self._parents_read[record_id] = values[PARENT]
         return True
 
     def _record(self, pair: Pair, body: dict[str, Any]) -> Record:

@@ -11,6 +11,7 @@ from typing import Protocol
 from hubbooks.hubspot.client import HubSpotClient
 from hubbooks.models.signals import Pair, Side
 from hubbooks.sync.models import Link
+from hubbooks.sync.ports import StaleObjectError
 
 # HubSpot's company-to-company association types: a child's association to its parent, and the reverse.
 PARENT_TO_CHILD, CHILD_TO_PARENT = 13, 14
@@ -73,7 +74,9 @@ class CompanyTree:
     def values(self, company_ids: list[str]) -> dict[str, str]:
         """Each company's parent as the merge compares it: the parent's QuickBooks id, `UNLINKED` + its HubSpot
         id when the parent is not linked yet, "" for none."""
-        parents = self.parents(company_ids)
+        return self._named(self.parents(company_ids))
+
+    def _named(self, parents: dict[str, str]) -> dict[str, str]:
         wanted = sorted({p for p in parents.values() if p})
         linked = self._partners(Side.HUBSPOT, wanted) if wanted else {}
         return {i: (linked.get(p) or f"{UNLINKED}{p}") if p else "" for i, p in parents.items()}
@@ -88,10 +91,14 @@ class CompanyTree:
             raise ParentFirstError(Side.QUICKBOOKS, value)
         return company
 
-    def set_parent(self, company_id: str, value: str) -> None:
-        """Make the company's parent the one `value` names (a QuickBooks id; "" for none)."""
+    def set_parent(self, company_id: str, value: str, expected: str | None = None) -> None:
+        """Make the company's parent the one `value` names (a QuickBooks id; "" for none), if its parent is still
+        the `expected` one (as read before the change was planned): an association keeps no history to put a
+        person's change back from, so one made since the read is not written over (StaleObjectError)."""
         wanted = self.company_of(value)
         current = self.parents([company_id])[company_id]
+        if expected is not None and self._named({company_id: current})[company_id] != expected:
+            raise StaleObjectError(f"company {company_id}: its parent changed since it was read")
         if current == wanted:
             return
         if current:
