@@ -4,6 +4,7 @@ changes, deletes and merges on either side), and the checks made at quiescence. 
 sides by its domain (a company's `domain`, a customer's website)."""
 
 import random
+import time
 import uuid
 from collections import Counter
 from collections.abc import Callable
@@ -16,7 +17,15 @@ from hubbooks.mapping.transforms import domain
 from hubbooks.store.keys import connection_pk
 from hubbooks.sync.hierarchy import CHILD_TO_PARENT
 from sandbox.client import HubSpotAdmin, QuickBooksAdmin, SandboxError
-from tests.reliability.world import SIDES, Findings, Person, after_other_side, conflicts_of, settled_per_record
+from tests.reliability.world import (
+    SIDES,
+    Findings,
+    Person,
+    after_other_side,
+    conflicts_of,
+    keep_story,
+    settled_per_record,
+)
 from tests.support.product import table_items
 
 # HubSpot property -> how an edit of it is written to a customer
@@ -34,6 +43,7 @@ OPERATIONS = {
     "merge companies": 3,
     "merge customers": 3,
 }
+LINK_WAIT = 3.0  # seconds a step about linked businesses waits for them
 MAX_LEVEL = 4  # QuickBooks: a sub-customer sits at most four levels below its top customer
 COMPARED = [m for m in COMPANY_FIELDS if m.hubspot != PARENT]
 
@@ -112,6 +122,15 @@ class Businesses:
         live = [b for b in self.businesses if not b.retired]
         return [b for b in live if all(self._counterpart(b, s) for s in SIDES)] if both else live
 
+    def _linked(self, at_least: int) -> list[Business]:
+        """Businesses on both sides, waiting a little for new ones to arrive when fewer than `at_least` are: a
+        step about a tree (or a merge) then does something instead of finding nothing to work on."""
+        deadline = time.monotonic() + LINK_WAIT
+        waiting = len(self._live()) >= at_least  # enough made: they are on their way to the other side
+        while len(found := self._live(both=True)) < at_least and waiting and time.monotonic() < deadline:
+            time.sleep(0.2)
+        return found
+
     def _children(self, business: Business) -> list[Business]:
         return [b for b in self._live() if b.parent is business]
 
@@ -167,7 +186,7 @@ class Businesses:
 
     def set_parent(self, pick: int, other: int, side: str) -> None:
         """Put one business under another on one side, as QuickBooks allows (no cycle, five levels at most)."""
-        live = self._live(both=True)
+        live = self._linked(2)
         if len(live) < 2:
             return
         child, parent = live[pick % len(live)], live[other % len(live)]
@@ -181,7 +200,7 @@ class Businesses:
         self.done[f"set parent in {side}"] += 1
 
     def clear_parent(self, pick: int, side: str) -> None:
-        under = [b for b in self._live(both=True) if b.parent is not None and not b.parent.retired]
+        under = [b for b in self._linked(2) if b.parent is not None and not b.parent.retired]
         if not under:
             return
         child = under[pick % len(under)]
@@ -267,6 +286,7 @@ class Businesses:
             company, customer = company_of.get(business.email), customer_of.get(business.email)
             if company is None or customer is None:
                 findings.lost.append(f"{business.email}: missing in {'HubSpot' if company is None else 'QuickBooks'}")
+                keep_story(product, business)
                 continue
             for mapping in COMPARED:
                 left = mapping.canonical(company["properties"].get(mapping.hubspot))
@@ -288,6 +308,7 @@ class Businesses:
                     findings.per_record.append(f"{business.email} {name}")
                 else:
                     findings.lost.append(f"{business.email} {name}: {held.get(name)!r}, last edit {value!r}")
+                    keep_story(product, business)
         self._errors(items, findings)
         return findings
 

@@ -401,7 +401,7 @@ class World:
                 where = "HubSpot" if contact is None else "QuickBooks"
                 known = f"contact {person.hubspot_id}, customer {person.qbo_id}"
                 findings.lost.append(f"{person.email}: missing in {where} ({known})")
-                _keep_story(product, person)
+                keep_story(product, person)
                 continue
             for mapping in CONTACT_FIELDS:
                 left = mapping.canonical(contact["properties"].get(mapping.hubspot))
@@ -416,7 +416,7 @@ class World:
                     findings.per_record.append(f"{person.email} {name}")
                 else:
                     findings.lost.append(f"{person.email} {name}: {held!r}, last edit {value!r}")
-                    _keep_story(product, person)
+                    keep_story(product, person)
         self._check_bills(contact_of, findings)
         ours = {f"ERR#contacts#hs#{p.hubspot_id}" for p in self.people}
         ours |= {f"ERR#contacts#qbo#{p.qbo_id}" for p in self.people}
@@ -486,12 +486,13 @@ class World:
                 findings.divergent.append(f"deal {person.deal_id}: {held}, QuickBooks {sorted(expected)}")
 
 
-def _keep_story(product: SandboxedProduct, person: Person) -> None:
+def keep_story(product: SandboxedProduct, person: Person) -> None:
     """What the table holds about a person whose update or record was lost (links, intents, history) and the calls
     made to their records, in .reliability/lost/: an intermittent finding can be read after the run."""
     ids = {str(person.hubspot_id), str(person.qbo_id), person.email}
     items = [i for i in table_items(product) if any(x in json.dumps(i) for x in ids)]
     calls = [c for c in product.hubspot_admin.calls(0) if f"/{person.hubspot_id}" in str(c.get("path"))]
+    calls += [c for c in product.quickbooks_admin.calls(0) if f"/{person.qbo_id}" in str(c.get("path"))]
     LOST.mkdir(parents=True, exist_ok=True)
     story = {"person": repr(person), "items": items, "hubspot_calls": calls}
     (LOST / f"{person.email}.json").write_text(json.dumps(story, indent=1, default=str))
