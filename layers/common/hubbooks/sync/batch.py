@@ -15,7 +15,14 @@ from hubbooks.mapping.pairs import has_parent, nameless, spec
 from hubbooks.models.signals import Pair, Reason, Side, SyncSignal
 from hubbooks.store.sync_store import DynamoSyncStore
 from hubbooks.sync.adapters import QBO_BATCH, HubSpotAdapter, QboAdapter, WithHistory, bid_of
-from hubbooks.sync.engine import REPLAY_MARGIN, Outcome, Result, SyncEngine, made_by_our_create
+from hubbooks.sync.engine import (
+    REPLAY_MARGIN,
+    Outcome,
+    Result,
+    SyncEngine,
+    made_by_our_create,
+    note_made_in_hubspot,
+)
 from hubbooks.sync.merge import MergePlan, merge
 from hubbooks.sync.models import BatchCreate, Decision, Link, PairSettings, Record, SyncFailure
 from hubbooks.sync.ports import HubSpotPort, LinkConflictError, QboPort
@@ -450,6 +457,8 @@ def _create_in_bulk(
         made, unbatched = _create_in_qbo_batches(signal, lonely, values, qbo, store)
     else:
         made = hubspot.create_many(signal.pair, [(r.id, values[r.id]) for r in lonely])
+        for qbo_id, created in made.items():
+            note_made_in_hubspot(store, signal.pair, created.id, qbo_id, values[qbo_id])
     for source_id, record in made.items():
         cache.matches[(signal.side, source_id)] = [record]
     return set(made), unbatched

@@ -88,6 +88,13 @@ def made_by_our_create(store: StorePort, pair: Pair, hubspot: Record, qbo: Recor
     return noted is not None and all(qbo.values.get(k, "") == v == hubspot.values.get(k, "") for k, v in noted.items())
 
 
+def note_made_in_hubspot(store: StorePort, pair: Pair, hubspot_id: str, qbo_id: str, values: dict[str, str]) -> None:
+    """A HubSpot record a sync just made from a QuickBooks one holds values read from QuickBooks: noted as ours,
+    so that if its link is never saved, the next first sight of the two does not take them for a person's
+    HubSpot edits, newer than a QuickBooks edit made after that read (and write the old values back)."""
+    store.save_intent(Link(pair, hubspot_id, qbo_id, {}, 0), {Side.HUBSPOT.value: values}, "")
+
+
 class SyncEngine:
     def __init__(
         self,
@@ -524,6 +531,7 @@ class SyncEngine:
             hubspot, qbo, created_in = record, self._create_in_qbo(pair, record, values, batch), "quickbooks"
         else:
             hubspot, qbo, created_in = self.hubspot.create(pair, values, record.id), record, "hubspot"
+            note_made_in_hubspot(self.store, pair, hubspot.id, qbo.id, values)
         return self._agree(pair, hubspot, qbo, None, settings, outcome=Outcome.CREATED, created_in=created_in)
 
     def _create_in_qbo(self, pair: Pair, record: Record, values: dict[str, str], batch: BatchCreate | None) -> Record:
