@@ -88,13 +88,13 @@ def test_the_page_shows_the_connection_and_a_card_per_sync(product: SandboxedPro
 
 
 def test_customers_are_people_or_businesses_chosen_before_either_is_set_up(page: Page) -> None:
-    page.get_by_label(re.compile("^Businesses")).check()
+    page.get_by_role("radio", name=re.compile("Businesses:")).check()
     expect(page.locator("#toast")).to_contain_text("now sync with HubSpot companies")
     expect(page.locator("#sync-companies")).to_contain_text("Not set up")
     expect(page.locator("#sync-contacts")).to_have_count(0)
     _shot(page, "01b-business-customers")
     _accessible(page)
-    page.get_by_label(re.compile("^People")).check()
+    page.get_by_role("radio", name=re.compile("People:")).check()
     expect(page.locator("#sync-contacts")).to_contain_text("Not set up")
     expect(page.locator("#sync-companies")).to_have_count(0)
 

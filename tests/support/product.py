@@ -15,7 +15,8 @@ from devstack.browser import Browser
 from devstack.runtime import function_environment
 from devstack.sandboxed import SandboxedProduct
 from hubbooks import wiring
-from hubbooks.models.sync_config import CONFIGURABLE
+from hubbooks.models.connection import CustomerMode
+from hubbooks.models.sync_config import configurable
 from hubbooks.store.sync_settings import SyncSettingsRepository
 from tests.contract.hubspot_openapi import HubSpotContract
 from tests.contract.qbo_shapes import QboShapes
@@ -87,7 +88,8 @@ def install(
     assert connection.status_code == 200, connection.text
     if set_up:
         with as_function(product):
-            SyncSettingsRepository(wiring.table(), connection.json()["connection_id"]).set_up_as_is(CONFIGURABLE)
+            pairs = configurable(CustomerMode(connection.json()["customer_mode"]))
+            SyncSettingsRepository(wiring.table(), connection.json()["connection_id"]).set_up_as_is(pairs)
     return browser, connection.json()
 
 

@@ -7,13 +7,19 @@ from typing import Annotated
 from pydantic import BaseModel, Field, StringConstraints
 
 from hubbooks.mapping.fields import Direction, FieldMapping
-from hubbooks.mapping.pairs import DEFAULTS
+from hubbooks.mapping.pairs import CUSTOMER_PAIRS, DEFAULTS
+from hubbooks.models.connection import CustomerMode
 from hubbooks.models.signals import Pair
 from hubbooks.sync.models import DeleteBehaviour, PairSettings, Policy
 
 CONFIGURABLE = (Pair.CONTACTS, Pair.COMPANIES, Pair.PRODUCTS, Pair.INVOICES, Pair.PAYMENTS)
 MAPPED = (Pair.CONTACTS, Pair.COMPANIES, Pair.PRODUCTS)  # the two-way pairs: matched, previewed, their fields both ways
 EDITABLE_MAPPINGS = (*MAPPED, Pair.INVOICES)  # invoices: QuickBooks fields copied to HubSpot invoice properties
+
+
+def configurable(mode: CustomerMode) -> tuple[Pair, ...]:
+    """The pairs a connection of this customer mode sets up: its own customers pair, and the rest."""
+    return tuple(p for p in CONFIGURABLE if p not in CUSTOMER_PAIRS.values() or p is CUSTOMER_PAIRS[mode])
 
 
 class MappingSpec(BaseModel):

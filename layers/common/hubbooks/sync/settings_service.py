@@ -17,7 +17,14 @@ from hubbooks.mapping.qbo_fields import QBO_FIELDS
 from hubbooks.mapping.validation import Problem, validate, validate_deal_mappings
 from hubbooks.models.connection import CustomerMode
 from hubbooks.models.signals import Pair, Reason, Side, SyncSignal
-from hubbooks.models.sync_config import CONFIGURABLE, EDITABLE_MAPPINGS, MAPPED, SyncChanges, SyncConfig
+from hubbooks.models.sync_config import (
+    CONFIGURABLE,
+    EDITABLE_MAPPINGS,
+    MAPPED,
+    SyncChanges,
+    SyncConfig,
+    configurable,
+)
 from hubbooks.store.connections import ConnectionGoneError, ConnectionRepository
 from hubbooks.store.health import HealthRepository, Page
 from hubbooks.store.jobs import PREVIEW_JOBS, JobProgress, JobRepository
@@ -128,8 +135,7 @@ class SettingsService:
 
     def pairs(self) -> list[Pair]:
         """The pairs a person sets up here: customers as the mode says, and the rest."""
-        customers = customer_pair(self.customer_mode())
-        return [p for p in CONFIGURABLE if p not in CUSTOMER_PAIRS.values() or p is customers]
+        return list(configurable(self.customer_mode()))
 
     def _check_mode(self, pair: Pair) -> None:
         """A customers pair is set up only in its own mode."""

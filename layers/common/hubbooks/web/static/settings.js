@@ -148,11 +148,18 @@ function showMode(mode) {
     ` ${text}`));
   document.getElementById("customer-mode").replaceChildren(
     el("legend", { text: "QuickBooks customers are" }), ...choices);
+  const editing = document.getElementById("mapping-pair");
+  const customers = mode === "business" ? "companies" : "contacts";
+  if (["contacts", "companies"].includes(editing.value) && editing.value !== customers) {
+    editing.value = customers;  // the mapping editor opens on the customers the connection syncs
+    editing.dispatchEvent(new Event("change"));
+  }
 }
 
 async function chooseMode(mode, was) {
   try {
     await api("PUT", "/api/connection/customer-mode", { mode });
+    showMode(mode);
     for (const pair of ["contacts", "companies"]) delete state.syncs[pair];
     toast(`QuickBooks customers now sync with HubSpot ${mode === "business" ? "companies" : "contacts"}.`);
     await loadSyncs();
