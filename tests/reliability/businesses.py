@@ -194,7 +194,9 @@ class Businesses:
         if child is parent or parent is child.parent or self._under(parent, child) or not fits:
             return
         after_other_side(child, side)
-        self._write_parent(child, parent, side)
+        if not self._write_parent(child, parent, side):
+            self.done[f"set parent in {side}: already so"] += 1
+            return
         child.parent = parent
         child.edited(side, {PARENT: parent.email})
         self.done[f"set parent in {side}"] += 1
@@ -205,23 +207,34 @@ class Businesses:
             return
         child = under[pick % len(under)]
         after_other_side(child, side)
-        self._write_parent(child, None, side)
+        if not self._write_parent(child, None, side):
+            self.done[f"clear parent in {side}: already so"] += 1
+            return
         child.parent = None
         child.edited(side, {PARENT: ""})
         self.done[f"clear parent in {side}"] += 1
 
-    def _write_parent(self, child: Business, parent: Business | None, side: str) -> None:
+    def _write_parent(self, child: Business, parent: Business | None, side: str) -> bool:
+        """Give the child this parent on one side, as a person does; False when that side holds it already (the
+        sync may have brought it there): setting a value a record holds is no edit, and no sync can tell it."""
         if side == "quickbooks":
             assert child.qbo_id is not None
+            (record,) = self.quickbooks.records("Customer", ids=[child.qbo_id])
+            if str(qbo_value(record, "ParentRef.value") or "") == (parent.qbo_id if parent else ""):
+                return False
             change = {"ParentRef": {"value": parent.qbo_id}, "Job": True} if parent else {"Job": False}
             self.quickbooks.update("Customer", child.qbo_id, change)
-            return
+            return True
         assert child.hubspot_id is not None
-        for current in self.hubspot.associated("companies", child.hubspot_id, "companies", CHILD_TO_PARENT):
-            self.hubspot.disassociate("companies", child.hubspot_id, "companies", current)
+        current = self.hubspot.associated("companies", child.hubspot_id, "companies", CHILD_TO_PARENT)
+        if current == ([parent.hubspot_id] if parent and parent.hubspot_id else []):
+            return False
+        for above in current:
+            self.hubspot.disassociate("companies", child.hubspot_id, "companies", above)
         if parent is not None:
             assert parent.hubspot_id is not None
             self.hubspot.associate("companies", child.hubspot_id, "companies", parent.hubspot_id, CHILD_TO_PARENT)
+        return True
 
     def _alone(self, side: str) -> list[Business]:
         """Businesses outside any tree, on `side` too: what deletes and merges take (a tree's are left alone)."""
