@@ -14,7 +14,6 @@ from typing import Any
 from devstack.sandboxed import SandboxedProduct
 from hubbooks.mapping.fields import COMPANY_FIELDS, PARENT, qbo_value
 from hubbooks.mapping.transforms import domain
-from hubbooks.store.keys import connection_pk
 from hubbooks.sync.hierarchy import CHILD_TO_PARENT
 from sandbox.client import HubSpotAdmin, QuickBooksAdmin, SandboxError
 from tests.reliability.world import (
@@ -25,6 +24,7 @@ from tests.reliability.world import (
     conflicts_of,
     keep_story,
     settled_per_record,
+    sort_errors,
 )
 from tests.support.product import table_items
 
@@ -334,12 +334,4 @@ class Businesses:
     def _errors(self, items: list[dict[str, Any]], findings: Findings) -> None:
         ours = {f"ERR#companies#{side}#{i}" for b in self.businesses for side, i in b.ids()}
         live = {f"ERR#companies#{side}#{i}" for b in self._live() for side, i in b.ids()}
-        pk = connection_pk(self.connection_id)
-        for item in items:
-            key = item["SK"]["S"]
-            if item["PK"]["S"] != pk or not key.startswith("ERR#"):
-                continue
-            if item.get("category", {}).get("S") == "merged_elsewhere" and key not in live:
-                findings.waiting.append(key)
-            elif key in ours:
-                findings.errors.append(f"{key}: {item.get('message', {}).get('S', '')}")
+        sort_errors(items, self.connection_id, ours, live, findings)

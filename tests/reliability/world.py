@@ -128,6 +128,22 @@ def conflicts_of(items: list[dict[str, Any]], connection_id: str) -> set[tuple[s
     return found
 
 
+def sort_errors(
+    items: list[dict[str, Any]], connection_id: str, ours: set[str], live: set[str], findings: Findings
+) -> None:
+    """The connection's sync errors: a merge's leftover of a record no longer live waits for a person; any other
+    of the model's records is an error left."""
+    pk = connection_pk(connection_id)
+    for item in items:
+        key = item["SK"]["S"]
+        if item["PK"]["S"] != pk or not key.startswith("ERR#"):
+            continue
+        if item.get("category", {}).get("S") == "merged_elsewhere" and key not in live:
+            findings.waiting.append(key)
+        elif key in ours:
+            findings.errors.append(f"{key}: {item.get('message', {}).get('S', '')}")
+
+
 def settled_per_record(person: Person, name: str, held: str, conflicts: set[tuple[str, ...]]) -> bool:
     """Whether `held` is the other side's last edit of the field, that side's record was edited after the
     field's last edit, and the engine recorded that conflict won by that side."""
@@ -378,7 +394,7 @@ class World:
 
     # -- the checks at quiescence -------------------------------------------------------------------
 
-    def check(self, product: SandboxedProduct) -> Findings:  # noqa: PLR0912 - one finding per kind
+    def check(self, product: SandboxedProduct) -> Findings:
         """Every linked pair agrees, nobody exists twice, the last edit of every field is what both sides
         hold, invoices and payments show as QuickBooks has them, and no sync error of ours is left."""
         findings = Findings()
@@ -423,15 +439,7 @@ class World:
         ours |= {f"ERR#invoices#qbo#{b.qbo_id}" for b in self.bills}
         ours |= {f"ERR#payments#qbo#{payment_id}" for payment_id in self.payment_ids}
         live = {f"ERR#contacts#{side}#{record_id}" for p in self._live() for side, record_id in p.ids()}
-        pk = connection_pk(self.connection_id)
-        for item in items:
-            key = item["SK"]["S"]
-            if item["PK"]["S"] != pk or not key.startswith("ERR#"):
-                continue
-            if item.get("category", {}).get("S") == "merged_elsewhere" and key not in live:
-                findings.waiting.append(key)
-            elif key in ours:
-                findings.errors.append(f"{key}: {item.get('message', {}).get('S', '')}")
+        sort_errors(items, self.connection_id, ours, live, findings)
         return findings
 
     def _check_bills(self, contact_of: dict[str, dict[str, Any]], findings: Findings) -> None:
