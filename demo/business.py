@@ -1,6 +1,7 @@
 """Business customers: a connection set up so that each HubSpot company is a QuickBooks customer. A company and its
 child company arrive as a customer and its sub-customer; an invoice of the sub-customer lands on the child
-company; two people of one company order, and both orders bill the company's one customer."""
+company; two people of one company order, and both orders bill the company's one customer; the company's first
+contact is the customer's person, both ways."""
 
 from typing import Any
 
@@ -79,6 +80,20 @@ def run(product: SandboxedProduct, report: Report) -> None:
         f"{(mirrored or {}).get('id')} on company Leeds site",
     )
 
+    _orders(product, report, (hubspot, quickbooks), acme, customers["Acme Roofing"]["Id"], api=api)
+
+
+def _orders(
+    product: SandboxedProduct,
+    report: Report,
+    accounts: tuple[Any, Any],
+    acme: dict[str, Any],
+    acme_id: str,
+    *,
+    api: Api,
+) -> None:
+    """Ann and Bob of one company each order; then Ann, its first contact, is its customer's person."""
+    hubspot, quickbooks = accounts
     kit = hubspot.create("products", {"name": "Gutter kit", "price": "120"})
     product.settle()
     actions = product.register_actions()
@@ -97,7 +112,6 @@ def run(product: SandboxedProduct, report: Report) -> None:
         people.append(person)
         outputs.append(dict(answer["response"]["outputFields"]))
     product.settle()
-    acme_id = customers["Acme Roofing"]["Id"]
     made = [_invoice(quickbooks, o.get("qbo_invoice_id", "")) for o in outputs]
     acme_named = [c["DisplayName"] for c in quickbooks.records("Customer") if str(c["DisplayName"]).startswith("Acme")]
     errors = api("GET", "/api/errors?limit=50")["items"]
@@ -111,6 +125,30 @@ def run(product: SandboxedProduct, report: Report) -> None:
         f"Ann's and Bob's deals with Acme Roofing → invoices {', '.join(str(m.get('DocNumber')) for m in made)} "
         f"to the one customer {', '.join(acme_named)}, each emailed to the person who ordered; "
         f"{len(errors)} sync errors",
+    )
+
+    _person_both_ways(product, report, accounts, people[0], acme_id)
+
+
+def _person_both_ways(
+    product: SandboxedProduct, report: Report, accounts: tuple[Any, Any], ann: dict[str, Any], customer_id: str
+) -> None:
+    """The company's first contact (Ann, added before Bob) is its customer's person: her name and email."""
+    hubspot, quickbooks = accounts
+    hubspot.update("contacts", ann["id"], {"lastname": "Hill"})
+    product.settle()
+    named: dict[str, Any] = next((c for c in quickbooks.records("Customer") if c["Id"] == customer_id), {})
+    quickbooks.update("Customer", customer_id, {"PrimaryEmailAddr": {"Address": "ann.hill@acme-roofing.com"}})
+    product.settle()
+    contact: dict[str, Any] = next((c for c in hubspot.records("contacts") if c["id"] == ann["id"]), {"properties": {}})
+    person = (named.get("GivenName"), named.get("FamilyName"), (named.get("PrimaryEmailAddr") or {}).get("Address"))
+    report.check(
+        "the company's first contact is its customer's person, both ways",
+        person == ("Ann", "Hill", "ann@acme-roofing.com")
+        and contact["properties"].get("email") == "ann.hill@acme-roofing.com",
+        f"Ann (Acme Roofing's first contact) renamed Hill in HubSpot → customer Acme Roofing's person "
+        f"{' '.join(str(p) for p in person)}; its email changed in QuickBooks → Ann's contact "
+        f"{contact['properties'].get('email')}",
     )
 
 

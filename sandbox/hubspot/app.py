@@ -545,7 +545,7 @@ class HubSpotEmulator(Emulator):
 
     def associate_default(self, request: Request, from_type: str, from_id: str, to_type: str, to_id: str) -> Response:
         source, target = _otype(from_type), _otype(to_type)
-        links = self.crm.associate(source, from_id, target, to_id)
+        links = self.crm.associate(source, from_id, target, to_id, changed_by=self.api_source)
         started = now_ms()
         results = [
             {

@@ -313,7 +313,7 @@ class Crm:
             self._stamp(record, moment)
             self.records[object_type][record_id] = record
             for spec in associations or []:
-                self._associate_from_spec(object_type, record_id, spec)
+                self._associate_from_spec(object_type, record_id, spec, source)
             self.emit([self._event(object_type, "creation", record_id, source, moment, changeFlag="NEW")])
             return record
 
@@ -484,6 +484,8 @@ class Crm:
                     parent, child = (source, target) if type_id == PARENT_TO_CHILD_COMPANY else (target, source)
                     self._check_parent(parent.id, child.id)
                     self.emit(self._family_events(parent.id, child.id, source=changed_by, removed=False))
+                elif not self.associations.get((from_type, source.id), {}).get((to_type, target.id)):
+                    self.emit(self._people_events(from_type, source.id, to_type, target.id, changed_by, removed=False))
                 self._link(from_type, source.id, to_type, target.id, Association(category, type_id))
                 reverse = (
                     (PAIRED_TYPES.get(type_id) or DEFAULT_ASSOCIATIONS.get((to_type, from_type)))
@@ -494,13 +496,16 @@ class Crm:
                     self._link(to_type, target.id, from_type, source.id, Association(category, reverse))
             return self.associations[(from_type, source.id)][(to_type, target.id)]
 
-    def _family_events(self, parent: int, child: int, *, source: Source | None, removed: bool) -> list[dict[str, Any]]:
-        """The two `company.associationChange` events of a parent company set or removed."""
+    def _association_events(
+        self, ends: tuple[tuple[str, int, str], tuple[str, int, str]], source: Source | None, removed: bool
+    ) -> list[dict[str, Any]]:
+        """The two `associationChange` events of an association made or removed, one from each record; each end
+        is (object type, id, the association type as told from it)."""
         by = source or Source.user()
         return [
             _without_object_id(
                 self._event(
-                    "companies",
+                    object_type,
                     "associationChange",
                     from_id,
                     by,
@@ -511,11 +516,27 @@ class Crm:
                     isPrimaryAssociation=False,
                 )
             )
-            for from_id, to_id, kind in (
-                (child, parent, "CHILD_TO_PARENT_COMPANY"),
-                (parent, child, "PARENT_TO_CHILD_COMPANY"),
-            )
+            for (object_type, from_id, kind), (_, to_id, _) in (ends, ends[::-1])
         ]
+
+    def _family_events(self, parent: int, child: int, *, source: Source | None, removed: bool) -> list[dict[str, Any]]:
+        """The two `company.associationChange` events of a parent company set or removed."""
+        ends = (("companies", child, "CHILD_TO_PARENT_COMPANY"), ("companies", parent, "PARENT_TO_CHILD_COMPANY"))
+        return self._association_events(ends, source, removed)
+
+    def _people_events(
+        self, from_type: str, from_id: int, to_type: str, to_id: int, source: Source | None, *, removed: bool
+    ) -> list[dict[str, Any]]:
+        """The `contact.associationChange` and `company.associationChange` events of a contact's company made or
+        removed (none for other objects' associations)."""
+        if {from_type, to_type} != {"contacts", "companies"}:
+            return []
+        ids = {from_type: from_id, to_type: to_id}
+        ends = (
+            ("companies", ids["companies"], "COMPANY_TO_CONTACT"),
+            ("contacts", ids["contacts"], "CONTACT_TO_COMPANY"),
+        )
+        return self._association_events(ends, source, removed)
 
     def parent_company(self, company_id: int) -> int | None:
         links = self.associations.get(("companies", company_id), {})
@@ -541,14 +562,14 @@ class Crm:
                 )
             ancestor = self.parent_company(ancestor)
 
-    def _associate_from_spec(self, from_type: str, from_id: int, spec: dict[str, Any]) -> None:
+    def _associate_from_spec(self, from_type: str, from_id: int, spec: dict[str, Any], source: Source) -> None:
         types = spec.get("types") or []
         to_id = str(spec.get("to", {}).get("id", ""))
         for type_spec in types:
             pair = _REVERSE_TYPE.get(int(type_spec.get("associationTypeId", -1)))
             if pair is None or pair[0] != from_type:
                 raise hubspot_error(400, f"Unknown associationTypeId for {from_type}: {type_spec}", "VALIDATION_ERROR")
-            self.associate(from_type, str(from_id), pair[1], to_id, [type_spec])
+            self.associate(from_type, str(from_id), pair[1], to_id, [type_spec], changed_by=source)
 
     def disassociate(
         self, from_type: str, from_key: str, to_type: str, to_key: str, changed_by: Source | None = None
@@ -560,6 +581,8 @@ class Crm:
                 for parent, child in ((source.id, target.id), (target.id, source.id)):
                     if self.parent_company(child) == parent:
                         self.emit(self._family_events(parent, child, source=changed_by, removed=True))
+            elif self.associations.get((from_type, source.id), {}).get((to_type, target.id)):
+                self.emit(self._people_events(from_type, source.id, to_type, target.id, changed_by, removed=True))
             self.associations.get((from_type, source.id), {}).pop((to_type, target.id), None)
             self.associations.get((to_type, target.id), {}).pop((from_type, source.id), None)
 

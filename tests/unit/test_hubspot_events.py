@@ -3,7 +3,7 @@ associations change (invoices attached or removed), invoices when a person chang
 as the connection's mode says; our own writes do not come back as work."""
 
 from hubbooks.hubspot.webhooks import parse_batch, to_signal
-from hubbooks.models.signals import Pair
+from hubbooks.models.signals import Change, Pair
 from hubbooks.quickbooks import webhooks as qbo_webhooks
 
 
@@ -51,7 +51,8 @@ def test_a_parent_company_set_or_removed_by_a_person_syncs_the_company_it_is_fro
         [
             _family("CHILD_TO_PARENT_COMPANY"),
             _family("PARENT_TO_CHILD_COMPANY", associationRemoved=True),
-            _family("COMPANY_TO_CONTACT"),  # a company's people are not what its customer syncs
+            _family("COMPANY_TO_CONTACT"),  # its first contact may be another now: the customer's person
+            _family("COMPANY_TO_DEAL"),  # a company's deals are not what its customer syncs
             _family("CHILD_TO_PARENT_COMPANY", changeSource="INTEGRATION", appId=9, sourceId="9"),  # the app's own
         ]
     )
@@ -59,9 +60,43 @@ def test_a_parent_company_set_or_removed_by_a_person_syncs_the_company_it_is_fro
     assert [(s.pair, s.record_id) if s else None for s in signals] == [
         (Pair.COMPANIES, "301"),
         (Pair.COMPANIES, "301"),
+        (Pair.COMPANIES, "301"),
         None,
         None,
     ]
+
+
+def test_business_customers_a_persons_edit_of_a_contacts_name_or_email_is_news_for_its_companies() -> None:
+    """In business mode a contact is synced as its companies' person: an edit of its name or email becomes a
+    person signal (the worker finds the companies); its other properties, its association events (the
+    company's tell), and the app's own writes are no work. In people mode the contact is the customer."""
+    person = {"changeSource": "CRM_UI", "sourceId": "userId:1"}
+    kinds = [
+        {**_event("contact.propertyChange"), **person, "propertyName": "firstname"},
+        {**_event("contact.propertyChange"), **person, "propertyName": "email"},
+        {**_event("contact.propertyChange"), **person, "propertyName": "jobtitle"},
+        {
+            **_event("contact.propertyChange"),
+            "propertyName": "lastname",
+            "changeSource": "INTEGRATION",
+            "appId": 9,
+            "sourceId": "9",
+        },
+        {**_event("contact.creation"), **person},
+        {**_family("CONTACT_TO_COMPANY"), "subscriptionType": "contact.associationChange"},
+    ]
+    events = parse_batch(kinds)
+    business = [to_signal(e, "c1", Pair.COMPANIES) for e in events]
+    assert [(s.pair, s.change, s.record_id) if s else None for s in business] == [
+        (Pair.COMPANIES, Change.PERSON, "7"),
+        (Pair.COMPANIES, Change.PERSON, "7"),
+        None,
+        None,
+        None,
+        None,
+    ]
+    people = [s.pair if (s := to_signal(e, "c1")) else None for e in events]
+    assert people == [Pair.CONTACTS, Pair.CONTACTS, Pair.CONTACTS, Pair.CONTACTS, Pair.CONTACTS, None]
 
 
 def test_the_apps_own_write_to_its_own_property_is_no_work_but_anyone_elses_is() -> None:

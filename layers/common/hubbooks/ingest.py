@@ -68,7 +68,9 @@ class WebhookIngest:
             events,
             lambda e: e.portal_id,
             self._connections.by_portal,
-            lambda e, connection: hubspot_webhooks.to_signal(e, connection.connection_id),
+            lambda e, connection: hubspot_webhooks.to_signal(
+                e, connection.connection_id, customer_pair(connection.customer_mode)
+            ),
         )
 
     def quickbooks(self, events: list[qbo_webhooks.QboEvent]) -> IngestResult:

@@ -238,7 +238,13 @@ def _ports(
     # A dry run keeps its own note of the app's properties: the ones it "made" were never sent.
     schema_key = f"{cid}:preview" if isinstance(store, PreviewStore) else cid
     tree = company_tree(hubspot, store)
-    adapter = HubSpotAdapter(hubspot, schema_key=schema_key, mappings=mappings, list_filters=lists, tree=tree)
+    adapter = HubSpotAdapter(
+        hubspot,
+        schema_key=schema_key,
+        mappings=mappings,
+        list_filters=lists,
+        tree=tree,
+    )
     return SyncPorts(adapter, QboAdapter(qbo, mappings), store)
 
 

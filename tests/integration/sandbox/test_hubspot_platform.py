@@ -166,27 +166,35 @@ def test_user_edits_become_signed_webhooks(hubspot: Sandbox, sink: WebhookSink) 
         assert abs(int(headers["x-hubspot-request-timestamp"]) - time.time() * 1000) < 60_000
 
 
-def test_a_parent_company_set_and_removed_is_told_from_both_companies(hubspot: Sandbox, sink: WebhookSink) -> None:
+def test_a_parent_company_set_and_removed_and_a_contact_added_are_told_from_both_records(
+    hubspot: Sandbox, sink: WebhookSink
+) -> None:
     acme, site = (hubspot.admin.create("companies", {"name": n})["id"] for n in ("Acme", "Site"))
+    deal = hubspot.admin.create("deals", {"dealname": "Roof", "pipeline": "default", "dealstage": "closedwon"})["id"]
     hubspot.admin.configure_webhooks(url=sink.url)
     hubspot.admin.associate("companies", site, "companies", acme, type_id=14)  # a person: Acme is Site's parent
     hubspot.api().delete(f"{hubspot.url}/crm/v4/objects/companies/{acme}/associations/companies/{site}")
-    hubspot.api().put(  # unrelated companies' default association: no parent, no event
-        f"{hubspot.url}/crm/v4/objects/companies/{acme}/associations/default/contacts/"
-        + hubspot.admin.create("contacts", {"email": "a@acme.com"})["id"]
-    )
+    contact = hubspot.admin.create("contacts", {"email": "a@acme.com"})["id"]
+    hubspot.api().put(f"{hubspot.url}/crm/v4/objects/companies/{acme}/associations/default/contacts/{contact}")
+    hubspot.api().put(f"{hubspot.url}/crm/v4/objects/companies/{acme}/associations/default/contacts/{contact}")
+    hubspot.api().put(f"{hubspot.url}/crm/v4/objects/companies/{acme}/associations/default/deals/{deal}")
     assert hubspot.admin.flush_webhooks()
-    events = [e for e in _events(sink.wait_for(1)) if e["subscriptionType"] == "company.associationChange"]
+    kinds = ("company.associationChange", "contact.associationChange")
+    events = [e for e in _events(sink.wait_for(1)) if e["subscriptionType"] in kinds]
     told = [
         (e["fromObjectId"], e["toObjectId"], e["associationType"], e["associationRemoved"], e["changeSource"])
         for e in events
     ]
-    a, s = int(acme), int(site)
+    a, s, c = int(acme), int(site), int(contact)
     assert told == [
         (s, a, "CHILD_TO_PARENT_COMPANY", False, "CRM_UI"),
         (a, s, "PARENT_TO_CHILD_COMPANY", False, "CRM_UI"),
         (s, a, "CHILD_TO_PARENT_COMPANY", True, "INTEGRATION"),
         (a, s, "PARENT_TO_CHILD_COMPANY", True, "INTEGRATION"),
+        # A company's contact is told from both records, once (associating again changes nothing); its deal is
+        # not among what is subscribed to here.
+        (a, c, "COMPANY_TO_CONTACT", False, "INTEGRATION"),
+        (c, a, "CONTACT_TO_COMPANY", False, "INTEGRATION"),
     ]
     assert all("objectId" not in e for e in events)
 

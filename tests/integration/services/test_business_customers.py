@@ -17,6 +17,7 @@ from hubbooks.sync.dry_run import Captured, DryRunHubSpot, DryRunQbo, PreviewSto
 from hubbooks.sync.engine import Outcome
 from hubbooks.sync.hierarchy import CHILD_TO_PARENT, company_tree
 from hubbooks.sync.models import DeleteBehaviour
+from hubbooks.sync.ports import StaleObjectError
 from hubbooks.sync.preview import RowKind, preview_batch
 from hubbooks.sync.sweep import Sweeper
 from tests.integration.services.conftest import Wired, item
@@ -249,7 +250,9 @@ def test_a_sub_customers_invoice_and_payment_land_on_its_child_company_and_its_p
     site = customer(business, "Globex Berlin", parent, PrimaryEmailAddr={"Address": "berlin@globex.com"})
     assert sync(business, Side.QUICKBOOKS, site) is Outcome.CREATED
     site_company = partner(business, Side.QUICKBOOKS, site)
-    other, person = (_person(business, f"{n}@globex.com", site_company) for n in ("alex", "berlin"))
+    # The customer's person came over as the company's (first) contact; another person of it is added after.
+    (person,) = business.hubspot.admin.associated("companies", site_company, "contacts")
+    other = _person(business, "alex@globex.com", site_company)
     line = {
         "DetailType": "SalesItemLineDetail",
         "Amount": 300,
@@ -368,3 +371,84 @@ def test_companies_merged_in_hubspot_keep_one_link_and_a_deleted_one_makes_its_c
     deleted = business.changed(Pair.COMPANIES, Side.HUBSPOT, gone).model_copy(update={"change": Change.DELETE})
     assert business.engine().handle(deleted).outcome is Outcome.UNLINKED
     assert business.qbo.read("Customer", customer_id)["Active"] is False
+
+
+def contact_of(wired: Wired, company_id: str) -> dict[str, str]:
+    """The company's first contact's name and email."""
+    first = min(wired.hubspot.admin.associated("companies", company_id, "contacts"), key=int)
+    found = wired.hs.get("contacts", first, ["firstname", "lastname", "email"])
+    assert found is not None
+    return {"id": first} | {k: found["properties"].get(k) or "" for k in ("firstname", "lastname", "email")}
+
+
+def edited_contact(wired: Wired, contact_id: str) -> SyncSignal:
+    """What a person's edit of a contact's name or email gives in business mode."""
+    return wired.changed(Pair.COMPANIES, Side.HUBSPOT, contact_id).model_copy(update={"change": Change.PERSON})
+
+
+def test_the_customers_person_is_its_companys_first_contact_both_ways(business: Wired) -> None:
+    acme = customer(business, "Acme", GivenName="Ann", FamilyName="Lee", PrimaryEmailAddr={"Address": "Ann@Acme.com"})
+    assert sync(business, Side.QUICKBOOKS, acme) is Outcome.CREATED
+    company_id = partner(business, Side.QUICKBOOKS, acme)
+    ann = contact_of(business, company_id)
+    assert ann | {"id": ""} == {"id": "", "firstname": "Ann", "lastname": "Lee", "email": "ann@acme.com"}
+    bob = _person(business, "bob@acme.com", company_id)  # a second person of the business: not its customer's
+
+    business.hs.update("contacts", ann["id"], {"lastname": "Lee-Smith"})
+    assert business.engine().handle(edited_contact(business, ann["id"])).outcome is Outcome.UPDATED
+    assert business.qbo.read("Customer", acme)["FamilyName"] == "Lee-Smith"
+    business.hs.update("contacts", bob, {"firstname": "Robert"})
+    assert business.engine().handle(edited_contact(business, bob)).outcome is Outcome.SKIPPED
+    assert business.qbo.read("Customer", acme)["GivenName"] == "Ann"
+
+    business.quickbooks.admin.update("Customer", acme, {"PrimaryEmailAddr": {"Address": "ann.lee@acme.com"}})
+    assert sync(business, Side.QUICKBOOKS, acme) is Outcome.UPDATED
+    assert contact_of(business, company_id)["email"] == "ann.lee@acme.com"
+    assert len(business.hubspot.admin.records("contacts")) == 2  # Ann's own contact changed: no third person
+
+    # A company without a contact, whose customer names someone HubSpot knows: that contact is its person now.
+    known = str(business.hubspot.admin.create("contacts", {"email": "cy@initech.com", "firstname": "Cy"})["id"])
+    initech = company(business, "Initech")
+    assert sync(business, Side.HUBSPOT, initech) is Outcome.CREATED
+    initech_customer = partner(business, Side.HUBSPOT, initech)
+    business.quickbooks.admin.update("Customer", initech_customer, {"PrimaryEmailAddr": {"Address": "cy@initech.com"}})
+    assert sync(business, Side.QUICKBOOKS, initech_customer) is Outcome.UPDATED
+    assert contact_of(business, initech) == {"id": known, "firstname": "Cy", "lastname": "", "email": "cy@initech.com"}
+    assert business.qbo.read("Customer", initech_customer)["GivenName"] == "Cy"  # and Cy's name went back
+
+
+def test_a_persons_edit_of_the_contact_since_it_was_read_is_not_written_over(business: Wired) -> None:
+    acme = customer(business, "Acme", GivenName="Ann", PrimaryEmailAddr={"Address": "ann@acme.com"})
+    assert sync(business, Side.QUICKBOOKS, acme) is Outcome.CREATED
+    company_id = partner(business, Side.QUICKBOOKS, acme)
+    hubspot = HubSpotAdapter(business.hs, business.cid, tree=company_tree(business.hs, business.store()))
+    assert hubspot.get(Pair.COMPANIES, company_id) is not None  # read, as a sync reads it before it plans
+    business.hs.update("contacts", contact_of(business, company_id)["id"], {"firstname": "Annie"})
+    with pytest.raises(StaleObjectError):
+        hubspot.update(Pair.COMPANIES, company_id, {"contact.firstname": "Anne"})
+    assert contact_of(business, company_id)["firstname"] == "Annie"
+    # The engine reads again and merges: the person's edit goes to QuickBooks.
+    assert sync(business, Side.HUBSPOT, company_id) is Outcome.UPDATED
+    assert business.qbo.read("Customer", acme)["GivenName"] == "Annie"
+
+
+def test_the_sweep_finds_a_contacts_edit_whose_webhook_was_lost(business: Wired) -> None:
+    acme = customer(business, "Acme", GivenName="Ann", PrimaryEmailAddr={"Address": "ann@acme.com"})
+    assert sync(business, Side.QUICKBOOKS, acme) is Outcome.CREATED
+    company_id = partner(business, Side.QUICKBOOKS, acme)
+    started = datetime.now(UTC)
+    business.hs.update("contacts", contact_of(business, company_id)["id"], {"firstname": "Anna"})
+    sweeper = Sweeper(
+        business.cid,
+        business.qbo,
+        business.hs,
+        CursorRepository(business.table, business.cid),
+        business.sender(),
+        links=LinkLookup(business.table),
+        customers=Pair.COMPANIES,
+    )
+    sweeper.run(first_since=started)
+    signalled = {(s.pair, s.side, s.record_id) for s in business.queued()}
+    assert (Pair.COMPANIES, Side.HUBSPOT, company_id) in signalled
+    assert sync(business, Side.HUBSPOT, company_id) is Outcome.UPDATED
+    assert business.qbo.read("Customer", acme)["GivenName"] == "Anna"

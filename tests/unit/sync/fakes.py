@@ -100,6 +100,9 @@ class FakeHubSpot:
     def lists_of(self, pair: Pair, record_id: str, wanted: tuple[str, ...]) -> frozenset[str]:
         return frozenset(list_id for list_id in wanted if record_id in self.lists.get(list_id, set()))
 
+    def companies_of_person(self, contact_id: str) -> list[str]:
+        return []  # no business customers here: the integration suite has them, people and all
+
 
 @dataclass
 class FakeQbo:

@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from hubbooks.hubspot.app_properties import APP_PROPERTIES
+from hubbooks.mapping.fields import COMPANY_FIELDS, person_property
 from hubbooks.models.signals import Change, Pair, Reason, Side, SyncSignal
 
 MAX_EVENTS = 100
@@ -29,7 +30,10 @@ _V3_DECODE = {
 }
 _OBJECT_PAIRS = {"contact": Pair.CONTACTS, "company": Pair.COMPANIES, "product": Pair.PRODUCTS, "deal": Pair.DEALS}
 _OBJECT_TYPE_PAIRS = {"0-53": Pair.INVOICES}  # `object.*` subscriptions name the type by id
-_FAMILY = ("CHILD_TO_PARENT_COMPANY", "PARENT_TO_CHILD_COMPANY")
+# What a company's association changes can move: its parent, and (business customers) its person.
+_SYNCED_ASSOCIATIONS = ("CHILD_TO_PARENT_COMPANY", "PARENT_TO_CHILD_COMPANY", "COMPANY_TO_CONTACT")
+# A business customer's person: the contact properties the default company mappings read.
+_PERSON_PROPERTIES = frozenset(p for m in COMPANY_FIELDS if (p := person_property(m.hubspot)) is not None)
 _CHANGES = {
     "creation": Change.UPSERT,
     "propertyChange": Change.UPSERT,
@@ -138,8 +142,9 @@ def parse_batch(payload: Any) -> list[HubSpotEvent]:
     return events
 
 
-def to_signal(event: HubSpotEvent, connection_id: str) -> SyncSignal | None:
-    """The signal an event means, or None for objects and kinds hubbooks does not sync from HubSpot."""
+def to_signal(event: HubSpotEvent, connection_id: str, customers: Pair = Pair.CONTACTS) -> SyncSignal | None:
+    """The signal an event means, or None for objects and kinds hubbooks does not sync from HubSpot. `customers`:
+    the pair QuickBooks customers sync with (a connection's customer mode)."""
     subject, _, kind = event.subscription_type.partition(".")
     pair = _OBJECT_TYPE_PAIRS.get(event.object_type_id or "") if subject == "object" else _OBJECT_PAIRS.get(subject)
     change = _CHANGES.get(kind)
@@ -147,16 +152,15 @@ def to_signal(event: HubSpotEvent, connection_id: str) -> SyncSignal | None:
         return None
     if pair is Pair.INVOICES and (change is not Change.UPSERT or _by_this_app(event)):
         return None  # what the mirror writes, and deletions (QuickBooks keeps an invoice once it has it)
-    if pair is Pair.DEALS and kind != "associationChange":  # only invoices attached or removed move its figures
+    if kind == "associationChange" and pair is not Pair.DEALS:  # a deal's invoices move its figures
+        if pair is not Pair.COMPANIES or event.association_type not in _SYNCED_ASSOCIATIONS or _by_this_app(event):
+            return None  # a company's parent and people are synced; the app's own change is ours
+    elif pair is Pair.DEALS and kind != "associationChange":
         return None
-    if (
-        pair is Pair.COMPANIES
-        and kind == "associationChange"
-        and (event.association_type not in _FAMILY or _by_this_app(event))
-    ):
-        return None  # of a company's associations only its parent is synced, and the app's own change is ours
     if kind == "propertyChange" and _own_write(event):
         return None
+    if pair is Pair.CONTACTS and customers is Pair.COMPANIES:
+        return _person_signal(event, connection_id, kind)
     record = event.primary_object_id if change is Change.MERGE and event.primary_object_id else event.object_id
     merged = [str(i) for i in event.merged_object_ids if i != record]
     return SyncSignal(
@@ -169,6 +173,23 @@ def to_signal(event: HubSpotEvent, connection_id: str) -> SyncSignal | None:
         source_version=f"{event.occurred_at:015d}",
         event_id=str(event.event_id),
         merged_ids=merged,
+    )
+
+
+def _person_signal(event: HubSpotEvent, connection_id: str, kind: str) -> SyncSignal | None:
+    """Business customers: a person's change to a contact's name or email, for the companies it is the person of
+    (a new contact has no company yet: its association tells; a deleted one leaves it to the sweep)."""
+    if kind != "propertyChange" or event.property_name not in _PERSON_PROPERTIES or _by_this_app(event):
+        return None
+    return SyncSignal(
+        connection_id=connection_id,
+        pair=Pair.COMPANIES,
+        side=Side.HUBSPOT,
+        record_id=str(event.object_id),
+        change=Change.PERSON,
+        reason=Reason.WEBHOOK,
+        source_version=f"{event.occurred_at:015d}",
+        event_id=str(event.event_id),
     )
 
 

@@ -102,6 +102,21 @@ CONTACT_FIELDS = (
 # The customer's parent, as the QuickBooks id of the parent customer: a HubSpot company's parent company
 # through its link (see `hubbooks.sync.hierarchy`), a sub-customer's ParentRef.
 PARENT = "qbo_parent_customer_id"
+# A business customer's person: a company mapping's "contact.<property>" is that property of the company's first
+# contact (see `hubbooks.sync.company_people`), the customer's own name and email on the QuickBooks side.
+PERSON = "contact."
+
+
+def person_property(name: str) -> str | None:
+    """The contact property a company's mapped name stands for ("contact.email" -> "email"); None for others."""
+    return name.removeprefix(PERSON) if name.startswith(PERSON) else None
+
+
+def own_property(name: str) -> bool:
+    """Whether a mapped HubSpot name is a property of the record itself (not its parent's or person's)."""
+    return name != PARENT and person_property(name) is None
+
+
 COMPANY_FIELDS = (
     FieldMapping("name", "CompanyName"),
     FieldMapping("domain", "WebAddr.URI", transform="domain"),
@@ -112,6 +127,9 @@ COMPANY_FIELDS = (
     FieldMapping("zip", "BillAddr.PostalCode"),
     FieldMapping("country", "BillAddr.Country"),
     FieldMapping(PARENT, "ParentRef.value", transform="identity"),
+    FieldMapping(f"{PERSON}firstname", "GivenName"),
+    FieldMapping(f"{PERSON}lastname", "FamilyName"),
+    FieldMapping(f"{PERSON}email", "PrimaryEmailAddr.Address", transform="lower"),
     FieldMapping("qbo_customer_id", "Id", Direction.TO_HUBSPOT, "identity"),
     FieldMapping("qbo_open_balance", "Balance", Direction.TO_HUBSPOT, "money"),
     FieldMapping("qbo_active", "Active", Direction.TO_HUBSPOT, "bool"),

@@ -42,6 +42,7 @@ class Change(StrEnum):
     UPSERT = "upsert"  # created, changed or restored: read it and reconcile
     DELETE = "delete"
     MERGE = "merge"  # the record absorbed `merged_ids`
+    PERSON = "person"  # a business customer's person changed: `record_id` is the contact, its companies are read
 
 
 class SyncSignal(BaseModel):

@@ -36,10 +36,10 @@ class LinkLookup:
             for item in self.items(connection_id, pair, side, ids, "SK, other_id")
         }
 
-    def agreed(self, connection_id: str, pair: Pair, side: Side, field: str) -> dict[str, str]:
-        """Every linked record of one side with the value of `field` its link last agreed on (a query of the
-        connection's links of that side)."""
+    def agreed(self, connection_id: str, pair: Pair, side: Side, fields: list[str]) -> dict[str, dict[str, str]]:
+        """Every linked record of one side with the values of `fields` its link last agreed on, those it holds (a
+        field not mapped when it was saved has none): a query of the connection's links of that side."""
         return {
-            last_part(item["SK"]): str((item.get("base") or {}).get(field, ""))
+            last_part(item["SK"]): {f: str(base[f]) for f in fields if f in (base := item.get("base") or {})}
             for item in self.table.partition(connection_pk(connection_id), links_prefix(pair, side))
         }

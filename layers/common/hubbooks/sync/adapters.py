@@ -8,12 +8,13 @@ from typing import Any
 from hubbooks.errors import ValidationFaultError
 from hubbooks.hubspot import app_properties
 from hubbooks.hubspot.client import HubSpotClient
-from hubbooks.mapping.fields import PARENT, FieldMapping, hubspot_properties, split
+from hubbooks.mapping.fields import PARENT, FieldMapping, hubspot_properties, own_property, person_property, split
 from hubbooks.mapping.pairs import DEFAULTS, spec
 from hubbooks.mapping.qbo_fields import qbo_field
 from hubbooks.models.signals import Pair, Side
 from hubbooks.quickbooks.client import QboClient, fault_error, quoted
 from hubbooks.store.sync_store import DynamoSyncStore
+from hubbooks.sync.company_people import CompanyPeople, Person, as_mapped
 from hubbooks.sync.hierarchy import CompanyTree, qbo_parent
 from hubbooks.sync.models import BatchCreate, Record
 from hubbooks.sync.ports import DuplicateNameError, MergedAwayError, StaleObjectError
@@ -64,13 +65,17 @@ class HubSpotAdapter:
         self,
         client: HubSpotClient,
         schema_key: str,
+        *,
         mappings: dict[Pair, tuple[FieldMapping, ...]] | None = None,
         list_filters: dict[Pair, tuple[str, ...]] | None = None,
         tree: CompanyTree | None = None,
     ) -> None:
         self._client = client
-        self._tree = tree  # companies' parents (business customers); None: parents are not synced
+        # Companies' parents and people (business customers); no tree: neither is synced.
+        self._tree = tree
         self._parents_read: dict[str, str] = {}  # company -> its parent as last read: a parent write expects it
+        self._people = CompanyPeople(client) if tree is not None else None
+        self._people_read: dict[str, Person] = {}  # company -> its person as last read: a person write expects it
         self._schema_key = schema_key
         self.mappings = mappings or DEFAULTS
         self._list_filters = list_filters or {}
@@ -79,6 +84,9 @@ class HubSpotAdapter:
     def lists_of(self, pair: Pair, record_id: str, wanted: tuple[str, ...]) -> frozenset[str]:
         """Which of `wanted` hold the record: one call for the record's memberships."""
         return frozenset(self._client.lists_holding(spec(pair).object_type_id, record_id)) & frozenset(wanted)
+
+    def companies_of_person(self, contact_id: str) -> list[str]:
+        return self._people.companies_of(contact_id) if self._people is not None else []
 
     def _list_members(self, list_id: str) -> set[str]:
         """Every record id of a list (read once for this adapter's life)."""
@@ -91,21 +99,32 @@ class HubSpotAdapter:
         app_properties.ensure(self._client, spec(pair).hubspot_object, self._schema_key)
 
     def _names(self, pair: Pair) -> list[str]:
-        """Mapped properties, and what record creation and filters read (a company's parent is an association)."""
-        mapped = [p for m in self.mappings[pair] for p in m.hubspot_properties if p != PARENT]
+        """Mapped properties, and what record creation and filters read (a company's parent and person are not
+        its properties)."""
+        mapped = [p for m in self.mappings[pair] for p in m.hubspot_properties if own_property(p)]
         return list(dict.fromkeys([*mapped, *spec(pair).read_properties]))
 
     def _written(self, pair: Pair, values: dict[str, str]) -> dict[str, str]:
-        """Canonical values as the HubSpot properties they are written to (a parent is not one of them)."""
-        return {k: v for k, v in hubspot_properties(self.mappings[pair], values).items() if k != PARENT}
+        """Canonical values as the HubSpot properties they are written to (a parent or person is not one of them)."""
+        return {k: v for k, v in hubspot_properties(self.mappings[pair], values).items() if own_property(k)}
+
+    def _person_names(self, pair: Pair) -> list[str]:
+        """The contact properties a pair's mappings name (a company's person), when people are synced."""
+        if pair is not Pair.COMPANIES or self._people is None:
+            return []
+        names = (person_property(p) for m in self.mappings[pair] for p in m.hubspot_properties)
+        return list(dict.fromkeys(n for n in names if n is not None))
 
     def _properties(self, pair: Pair, values: dict[str, str]) -> dict[str, str]:
         """What a new record is created with: the values given, as properties."""
         return {k: v for k, v in self._written(pair, values).items() if v}
 
     def _records(self, pair: Pair, bodies: list[dict[str, Any]]) -> list[Record]:
-        """Records of read bodies; companies with their parent, read in bulk, when parents are synced."""
-        records = [self._record(pair, body) for body in bodies]
+        """Records of read bodies; companies with their person and parent, read in bulk, when they are synced."""
+        names = self._person_names(pair)
+        people = self._people.read([str(b["id"]) for b in bodies], names) if self._people and names and bodies else {}
+        self._people_read.update(people)
+        records = [self._record(pair, body, people.get(str(body["id"]))) for body in bodies]
         if pair is not Pair.COMPANIES or self._tree is None or not records:
             return records
         parents = self._tree.values([r.id for r in records])
@@ -120,12 +139,32 @@ class HubSpotAdapter:
         self._parents_read[record_id] = values[PARENT]
         return True
 
-    def _record(self, pair: Pair, body: dict[str, Any]) -> Record:
+    def _of_person(self, pair: Pair, values: dict[str, str]) -> dict[str, str]:
+        """The values among `values` that are the company's person's, when people are synced."""
+        return {k: v for k, v in values.items() if person_property(k) is not None} if self._people else {}
+
+    def _person_set(self, pair: Pair, record_id: str, values: dict[str, str]) -> dict[str, str]:
+        """Write the person's properties among `values` to the company's first contact (or a contact made for it).
+        Answers the person's values when they are more than those written: a contact HubSpot had, taken as the
+        company's person by its email, may hold a name too."""
+        written = {person_property(k): v for k, v in hubspot_properties(self.mappings[pair], values).items()}
+        properties = {k: v for k, v in written.items() if k is not None}
+        if self._people is None or not properties:
+            return {}
+        taken = self._people.write(record_id, properties, self._people_read.get(record_id), self._person_names(pair))
+        self._people_read.pop(record_id, None)  # written: the next write reads it afresh
+        if taken is None:
+            return {}
+        person = (m for m in self.mappings[pair] if person_property(m.hubspot) is not None)
+        return {m.hubspot: m.from_hubspot(as_mapped(taken)) for m in person}
+
+    def _record(self, pair: Pair, body: dict[str, Any], person: Person | None = None) -> Record:
         props = body.get("properties") or {}
+        mapped = props | as_mapped(person) if person else props
         return Record(
             Side.HUBSPOT,
             str(body["id"]),
-            {m.hubspot: m.from_hubspot(props) for m in self.mappings[pair]},
+            {m.hubspot: m.from_hubspot(mapped) for m in self.mappings[pair]},
             _epoch(body.get("updatedAt")),
             exists=not body.get("archived", False),
             version=str(body.get("updatedAt", "")),
@@ -232,9 +271,10 @@ class HubSpotAdapter:
         if pair is Pair.COMPANIES and self._tree is not None and values.get(PARENT):
             self._tree.company_of(values[PARENT])  # its parent first: never a company left without it
         record = self._create(pair, values, qbo_id)
+        taken = self._person_set(pair, record.id, values)  # the merge that follows sees all of a person taken
         if self._parent_set(pair, record.id, values):
             record = replace(record, values=record.values | {PARENT: values[PARENT]})
-        return record
+        return replace(record, values=record.values | self._of_person(pair, values) | taken)
 
     def _create(self, pair: Pair, values: dict[str, str], qbo_id: str) -> Record:
         try:
@@ -253,8 +293,11 @@ class HubSpotAdapter:
     def update(self, pair: Pair, record_id: str, values: dict[str, str]) -> Record:
         self.ensure_schema(pair)
         parent_set = self._parent_set(pair, record_id, values)  # first: a parent not linked yet stops it all
+        taken = self._person_set(pair, record_id, values)
+        if any(v != values.get(k, "") for k, v in taken.items()):  # the merge has yet to see all of the person
+            raise StaleObjectError(f"company {record_id}: took a contact HubSpot had as its person")
         properties = self._written(pair, values)
-        if parent_set and not properties:
+        if not properties and (parent_set or self._of_person(pair, values)):
             record = self.get(pair, record_id)
             if record is None:
                 raise ValidationFaultError("hubspot", 404, "OBJECT_NOT_FOUND", f"company {record_id} is gone")
@@ -274,7 +317,8 @@ class HubSpotAdapter:
             given_back = self._take_back(pair, survivor, properties, _epoch(answer.get("updatedAt")))
             raise MergedAwayError(record_id, survivor, given_back)
         record = self._record(pair, answer)
-        return replace(record, values=record.values | {PARENT: values[PARENT]}) if parent_set else record
+        parent = {PARENT: values[PARENT]} if parent_set else {}
+        return replace(record, values=record.values | parent | self._of_person(pair, values))
 
     def _survivor_of(self, pair: Pair, record_id: str) -> str | None:
         """The id of the record a merged-away one went into; None if it was not merged away."""
@@ -319,13 +363,18 @@ class HubSpotAdapter:
         """When each field got its value: the newest history entry of its properties (a joined field: the
         newest of its parts). Fields HubSpot shows no history for are left out."""
         wanted = {
-            m.hubspot: m.hubspot_properties for m in self.mappings[pair] if m.hubspot in fields and m.hubspot != PARENT
+            m.hubspot: m.hubspot_properties
+            for m in self.mappings[pair]
+            if m.hubspot in fields and all(own_property(p) for p in m.hubspot_properties)
         }
         _current, past = self._with_history(pair, record_id, sorted({n for names in wanted.values() for n in names}))
         times = {
             key: max((_epoch(past[name][0].get("timestamp")) for name in parts if past.get(name)), default=None)
             for key, parts in wanted.items()
         }
+        person = self._people_read.get(record_id)  # a person's field: when its contact last changed
+        if person is not None and person.updated_at:
+            times |= {key: _epoch(person.updated_at) for key in fields if person_property(key) is not None}
         return {key: when for key, when in times.items() if when is not None}
 
     def restore_overwritten(

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from hubbooks.errors import ValidationFaultError
-from hubbooks.mapping.fields import PARENT
+from hubbooks.mapping.fields import PARENT, person_property
 from hubbooks.mapping.pairs import has_parent, nameless, spec
 from hubbooks.models.signals import Pair, Reason, Side, SyncSignal
 from hubbooks.store.sync_store import DynamoSyncStore
@@ -356,9 +356,11 @@ def _rivalled(pair: Pair, record: Record, match: Record, store: _BatchStore, cac
     return any(r.id != record.id and store.link_of(pair, r.side, r.id) is None for r in back)
 
 
-def _moves_parent(plan: MergePlan) -> bool:
-    """A plan that gives a record another parent: the engine's to write, its parent synced first."""
-    return PARENT in plan.to_hubspot or PARENT in plan.to_qbo
+def _engine_writes(plan: MergePlan) -> bool:
+    """A plan the engine writes alone: one that gives a record another parent (its parent synced first), or
+    writes a company's person in HubSpot (a contact, through its own API)."""
+    person = any(person_property(key) is not None for key in plan.to_hubspot)
+    return person or PARENT in plan.to_hubspot or PARENT in plan.to_qbo
 
 
 def _write_back_in_bulk(
@@ -375,7 +377,7 @@ def _write_back_in_bulk(
             continue  # ambiguous or filtered: the engine says why, record by record
         hs, qbo = (record, candidates[0]) if side is Side.HUBSPOT else (candidates[0], record)
         plan = merge(hubspot.mappings[pair], None, hs, qbo, policy=settings.policy, pair_direction=settings.direction)
-        if plan.to_hubspot and not _moves_parent(plan):
+        if plan.to_hubspot and not _engine_writes(plan):
             records[hs.id], writes[hs.id] = hs, plan.to_hubspot
     for record_id, updated in hubspot.update_many(pair, records, writes).items():
         if side is Side.HUBSPOT:
@@ -408,7 +410,7 @@ def _write_linked_in_bulk(
         if link is None or own is None or other is None:
             continue
         hs, qb = (own, other) if side is Side.HUBSPOT else (other, own)
-        if (plan := engine.one_sided(pair, hs, qb, link, settings)) is not None and not _moves_parent(plan):
+        if (plan := engine.one_sided(pair, hs, qb, link, settings)) is not None and not _engine_writes(plan):
             planned[Side.HUBSPOT if plan.to_hubspot else Side.QUICKBOOKS].append((link, plan, hs, qb))
     if len(planned[Side.QUICKBOOKS]) < 2:
         planned[Side.QUICKBOOKS] = []

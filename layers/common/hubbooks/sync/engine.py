@@ -126,6 +126,8 @@ class SyncEngine:
         settings = self.store.settings(signal.pair)
         if not settings.enabled:
             return Result(Outcome.SKIPPED, f"the {signal.pair} sync is off")
+        if signal.change is Change.PERSON:
+            return self._person_changed(signal)
         if self.is_echo(signal):
             return Result(Outcome.UNCHANGED, ECHO)
         last: Exception | None = None
@@ -155,6 +157,18 @@ class SyncEngine:
         raise LinkConflictError(
             f"{signal.pair} {signal.side} {signal.record_id}: still racing after {ATTEMPTS} tries, last: {last!r}"
         ) from last
+
+    def _person_changed(self, signal: SyncSignal) -> Result:
+        """A contact changed that may be a business customer's person: each company it is the person of is
+        reconciled (its values are read afresh, the contact's among them)."""
+        companies = self.hubspot.companies_of_person(signal.record_id)
+        results = [
+            self.handle(signal.model_copy(update={"record_id": c, "change": Change.UPSERT, "source_version": ""}))
+            for c in companies
+        ]
+        if not results:
+            return Result(Outcome.SKIPPED, f"contact {signal.record_id} is no synced company's first contact")
+        return next((r for r in results if r.outcome is not Outcome.UNCHANGED), results[0])
 
     def _parent_first(self, signal: SyncSignal, first: ParentFirstError) -> Result | None:
         """Sync a record's parent before the record (the caller then tries the record again); a parent that does

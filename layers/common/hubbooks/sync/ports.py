@@ -54,6 +54,10 @@ class HubSpotPort(Protocol):
         """Which of `wanted` (list ids) hold the record."""
         ...
 
+    def companies_of_person(self, contact_id: str) -> list[str]:
+        """The companies a contact is the person of (their first contact): business customers it names."""
+        ...
+
 
 class QboPort(Protocol):
     def get(self, pair: Pair, record_id: str) -> Record | None: ...

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from hubbooks.hubspot import app_properties
 from hubbooks.hubspot.client import HubSpotClient
 from hubbooks.mapping import transforms
-from hubbooks.mapping.fields import PARENT
+from hubbooks.mapping.fields import PARENT, PERSON
 from hubbooks.mapping.pairs import CUSTOMER_PAIRS, HUBSPOT_OBJECT, QBO_ENTITY, SPECS, customer_pair, spec
 from hubbooks.mapping.qbo_fields import QBO_FIELDS
 from hubbooks.mapping.validation import Problem, validate, validate_deal_mappings
@@ -37,6 +37,12 @@ from hubbooks.sync.models import Decision
 from hubbooks.sync.preview import RowKind, preview_as_csv
 from hubbooks.sync.sentences import sentence
 
+# A business customer's person, as the mapping editor offers it: the company's first contact's name and email.
+PERSON_LABELS = {
+    f"{PERSON}firstname": "First contact: first name",
+    f"{PERSON}lastname": "First contact: last name",
+    f"{PERSON}email": "First contact: email",
+}
 RECENT_HISTORY = 200
 CSV_ROWS = 20_000  # one download of a preview's rows of one kind
 PREVIEW_STALL = 900.0  # seconds: a preview not finished by then is taken as lost, and may be started again
@@ -391,8 +397,9 @@ class SettingsService:
         client = self._hubspot()
         app_properties.ensure(client, object_type, self.connection_id)
         found = {p["name"]: p for p in client.properties(object_type)}
-        if object_type == "companies":  # a company's parent is an association, mapped as a field of its own
+        if object_type == "companies":  # a company's parent and person: its associations, mapped as its fields
             found[PARENT] = {"name": PARENT, "label": "Parent company", "type": "string"}
+            found |= {name: {"name": name, "label": label, "type": "string"} for name, label in PERSON_LABELS.items()}
         return found
 
     def fields(self, pair: Pair) -> dict[str, Any]:

@@ -8,13 +8,14 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
 from hubbooks.hubspot.client import HubSpotClient
-from hubbooks.mapping.fields import PARENT
+from hubbooks.mapping.fields import COMPANY_FIELDS, PARENT, person_property
 from hubbooks.models.connection import Connection, ConnectionStatus
 from hubbooks.models.signals import Change, Pair, Reason, Side, SyncSignal
 from hubbooks.queue import GroupedSender
 from hubbooks.quickbooks.client import QboClient
 from hubbooks.store.cursors import CursorRepository
 from hubbooks.store.links import LinkLookup
+from hubbooks.sync.company_people import CompanyPeople, as_mapped
 from hubbooks.sync.hierarchy import CompanyTree
 
 OVERLAP = timedelta(minutes=2)  # clocks and search indexing lag: look back a little further each time
@@ -107,7 +108,7 @@ class Sweeper:
         for pair in self.hubspot_pairs:
             found += self._hubspot(pair, self._since("hubspot", pair.value, first_since), started, result)
         if self.customers is Pair.COMPANIES:
-            found += self._moved_parents(result)
+            found += self._moved_unseen(result)
         overdue = self.overdue(started.date())
         if overdue is not None:
             result.changes["quickbooks.Invoice.overdue"] = len(overdue)
@@ -157,20 +158,30 @@ class Sweeper:
                 )
         return signals
 
-    def _moved_parents(self, result: SweepResult) -> list[tuple[SyncSignal, str]]:
-        """Business customers: linked companies whose parent in HubSpot is not the one their link agreed on. An
-        association change leaves a company's modified time as it was, so no search finds it: a lost
-        `associationChange` webhook is caught here, at one batch read of parents per 100 linked companies."""
-        agreed = self.links.agreed(self.connection_id, Pair.COMPANIES, Side.HUBSPOT, PARENT)
+    def _moved_unseen(self, result: SweepResult) -> list[tuple[SyncSignal, str]]:
+        """Business customers: linked companies whose parent or person in HubSpot is not the one their link
+        agreed on. An association change, or an edit of the company's contact, leaves the company's modified time
+        as it was, so no search finds it: a lost webhook is caught here, at three batch reads per 100 linked
+        companies (parents, first contacts, their names and emails)."""
+        person = [m for m in COMPANY_FIELDS if person_property(m.hubspot) is not None]
+        fields = [PARENT, *(m.hubspot for m in person)]
+        agreed = self.links.agreed(self.connection_id, Pair.COMPANIES, Side.HUBSPOT, fields)
         if not agreed:
             return []
 
         def partners(side: Side, ids: list[str]) -> dict[str, str]:
             return self.links.partners(self.connection_id, Pair.COMPANIES, side, ids)
 
-        now = CompanyTree(self.hubspot, partners).values(sorted(agreed))
-        moved = [company for company, parent in now.items() if parent != agreed[company]]
-        result.changes["hubspot.companies.parent"] = len(moved)
+        companies = sorted(agreed)
+        parents = CompanyTree(self.hubspot, partners).values(companies)
+        people = CompanyPeople(self.hubspot).read(companies, [str(person_property(m.hubspot)) for m in person])
+        now = {
+            company: {PARENT: parents[company]}
+            | {m.hubspot: m.from_hubspot(as_mapped(people[company])) for m in person}
+            for company in companies
+        }
+        moved = [c for c in companies if any(now[c].get(k, "") != v for k, v in agreed[c].items())]
+        result.changes["hubspot.companies.unseen"] = len(moved)
         return [
             (
                 SyncSignal(
@@ -179,7 +190,7 @@ class Sweeper:
                     side=Side.HUBSPOT,
                     record_id=company,
                     reason=Reason.SWEEP,
-                    source_version=f"parent-{now[company]}",
+                    source_version="",
                 ),
                 "",
             )
