@@ -9,7 +9,17 @@ from typing import Any, cast
 from hubbooks.errors import ValidationFaultError
 from hubbooks.mapping.pairs import spec
 from hubbooks.models.signals import Pair, Side
-from hubbooks.sync.models import BatchCreate, Decision, Link, PairSettings, Record, SyncFailure, still_ours
+from hubbooks.sync.models import (
+    BatchCreate,
+    Conflicts,
+    Decision,
+    Link,
+    PairSettings,
+    Record,
+    SyncFailure,
+    noted_conflicts,
+    still_ours,
+)
 from hubbooks.sync.ports import DuplicateNameError, LinkConflictError, StaleObjectError
 
 _ids = itertools.count(1000)
@@ -237,11 +247,17 @@ class FakeStore:
     def record_exclusion(self, pair: Pair, side: Side, record_id: str, reason: str, name: str) -> None:
         self.excluded[(pair, side, record_id)] = reason
 
-    def save_intent(self, link: Link, writes: dict[str, dict[str, str]], qbo_token: str) -> None:
+    def save_intent(
+        self, link: Link, writes: dict[str, dict[str, str]], qbo_token: str, conflicts: Conflicts = ()
+    ) -> None:
         for side, values in writes.items():
             if values:
                 note = {"values": values, "version": link.version, "qbo_id": link.qbo_id, "token": qbo_token}
-                self.intents[(link.pair, link.hubspot_id, side)] = note
+                self.intents[(link.pair, link.hubspot_id, side)] = note | {"conflicts": [dict(c) for c in conflicts]}
+
+    def intent_conflicts(self, link: Link, qbo_token: str) -> list[dict[str, str]]:
+        notes = {side: self.intents.get((link.pair, link.hubspot_id, side)) for side in (Side.HUBSPOT, Side.QUICKBOOKS)}
+        return noted_conflicts({side.value: note for side, note in notes.items()}, link, qbo_token)
 
     def note_creation(self, pair: Pair, hubspot_id: str, values: dict[str, str]) -> BatchCreate | None:
         noted = self.intents.get((pair, hubspot_id, Side.QUICKBOOKS.value))

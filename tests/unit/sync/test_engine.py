@@ -142,6 +142,44 @@ def test_a_person_edit_older_than_our_write_wins_after_a_sync_stopped_before_sav
     assert qbo.records[link.qbo_id].values["firstname"] == "Second"
 
 
+def test_a_settled_conflict_written_by_a_sync_that_stopped_before_saving_the_link_is_recorded_by_the_next(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Both sides changed one field; the sync settles it by its policy, writes QuickBooks and stops before saving
+    the link (and its history). The next sync finds both sides agreeing, with nothing to write: the history of
+    the write, the conflict it settled among it, is recorded from the write's note, not lost."""
+    engine, hubspot, qbo, store = _engine()
+    store.pair_settings[Pair.CONTACTS] = PairSettings(Pair.CONTACTS, policy=Policy.HUBSPOT)
+    contact, link = _synced(engine, hubspot, store, email="stop@example.com", firstname="Start")
+    hubspot.edit(contact.id, firstname="FromHubSpot")
+    qbo.edit(link.qbo_id, firstname="FromQbo")
+    save = store.save_link
+    monkeypatch.setattr(store, "save_link", _crash)
+    recorded = len(store.history)
+    with pytest.raises(RuntimeError):
+        engine.handle(_signal(Side.HUBSPOT, contact.id))
+    assert qbo.records[link.qbo_id].values["firstname"] == "FromHubSpot"
+    assert len(store.history) == recorded  # the write landed; its history did not
+    monkeypatch.setattr(store, "save_link", save)
+    assert engine.handle(_signal(Side.QUICKBOOKS, link.qbo_id)).outcome is Outcome.UNCHANGED
+    (entry,) = store.history[recorded:]
+    assert (entry["action"], entry["fields"], entry["direction"]) == ("updated", ["firstname"], "->quickbooks")
+    assert entry["conflicts"] == [{"field": "firstname", "hubspot": "FromHubSpot", "qbo": "FromQbo", "winner": "hs"}]
+    assert engine.handle(_signal(Side.QUICKBOOKS, link.qbo_id)).outcome is Outcome.UNCHANGED
+    assert len(store.history) == recorded + 1  # told once: the link now holds the agreement
+
+
+def test_a_persons_same_edit_on_both_sides_is_agreed_quietly() -> None:
+    engine, hubspot, qbo, store = _engine()
+    contact, link = _synced(engine, hubspot, store, email="same@example.com", firstname="Start")
+    hubspot.edit(contact.id, firstname="Same")
+    qbo.edit(link.qbo_id, firstname="Same")
+    recorded = len(store.history)
+    assert engine.handle(_signal(Side.HUBSPOT, contact.id)).outcome is Outcome.UNCHANGED
+    assert store.link_of(Pair.CONTACTS, Side.HUBSPOT, contact.id).base["firstname"] == "Same"  # type: ignore[union-attr]
+    assert len(store.history) == recorded  # no sync wrote it: nothing of ours to tell
+
+
 def test_our_quickbooks_write_stays_ours_after_another_sync_saved_the_link_from_an_earlier_read(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -24,7 +24,16 @@ from hubbooks.store.keys import (
 from hubbooks.store.links import LinkLookup
 from hubbooks.store.sync_settings import SyncSettingsRepository
 from hubbooks.store.table import Table
-from hubbooks.sync.models import BatchCreate, Decision, Link, PairSettings, SyncFailure, still_ours
+from hubbooks.sync.models import (
+    BatchCreate,
+    Conflicts,
+    Decision,
+    Link,
+    PairSettings,
+    SyncFailure,
+    noted_conflicts,
+    still_ours,
+)
 from hubbooks.sync.ports import LinkConflictError
 
 HISTORY_DAYS = 30
@@ -125,10 +134,13 @@ class DynamoSyncStore:
     def forget_exclusion(self, pair: Pair, side: Side, record_id: str) -> None:
         self.table.resource.delete_item(Key={"PK": self.pk, "SK": exclusion_sk(pair, side, record_id)})
 
-    def save_intent(self, link: Link, writes: dict[str, dict[str, str]], qbo_token: str) -> None:
+    def save_intent(
+        self, link: Link, writes: dict[str, dict[str, str]], qbo_token: str, conflicts: Conflicts = ()
+    ) -> None:
         """One item per linked pair, one attribute per side: a sync writing one side leaves the other's note."""
         noted = {
             side: {"values": values, "version": link.version, "qbo_id": link.qbo_id, "token": qbo_token}
+            | ({"conflicts": [dict(c) for c in conflicts]} if conflicts else {})
             for side, values in writes.items()
             if values
         }
@@ -186,11 +198,17 @@ class DynamoSyncStore:
         key = {"PK": self.pk, "SK": intent_sk(pair, hubspot_id)}
         return self.table.resource.get_item(Key=key, ConsistentRead=True).get("Item") or {}
 
-    def intent(self, link: Link, qbo_token: str) -> dict[str, dict[str, str]]:
+    def _notes(self, link: Link) -> dict[str, Any]:
         item = self.table.resource.get_item(
             Key={"PK": self.pk, "SK": intent_sk(link.pair, link.hubspot_id)}, ConsistentRead=True
         ).get("Item")
-        notes = {side: (item or {}).get(f"intent_{side}") for side in (Side.HUBSPOT.value, Side.QUICKBOOKS.value)}
+        return {side: (item or {}).get(f"intent_{side}") for side in (Side.HUBSPOT.value, Side.QUICKBOOKS.value)}
+
+    def intent_conflicts(self, link: Link, qbo_token: str) -> list[dict[str, str]]:
+        return noted_conflicts(self._notes(link), link, qbo_token)
+
+    def intent(self, link: Link, qbo_token: str) -> dict[str, dict[str, str]]:
+        notes = self._notes(link)
         return {
             side: {str(k): str(v) for k, v in note["values"].items()}
             for side, note in notes.items()

@@ -24,7 +24,7 @@ from hubbooks.sync.engine import (
     note_made_in_hubspot,
 )
 from hubbooks.sync.merge import MergePlan, merge
-from hubbooks.sync.models import BatchCreate, Decision, Link, PairSettings, Record, SyncFailure
+from hubbooks.sync.models import BatchCreate, Conflicts, Decision, Link, PairSettings, Record, SyncFailure
 from hubbooks.sync.ports import HubSpotPort, LinkConflictError, QboPort
 
 
@@ -150,10 +150,12 @@ class _BatchStore:
             return self._decisions[(side, record_id)]
         return self._inner.decision(pair, side, record_id)
 
-    def save_intent(self, link: Link, writes: dict[str, dict[str, str]], qbo_token: str) -> None:
+    def save_intent(
+        self, link: Link, writes: dict[str, dict[str, str]], qbo_token: str, conflicts: Conflicts = ()
+    ) -> None:
         """Noted once: the engine notes again what the batch noted before writing ahead."""
         if self._intents.get((link.hubspot_id, link.qbo_id)) != (writes, qbo_token):
-            self._inner.save_intent(link, writes, qbo_token)
+            self._inner.save_intent(link, writes, qbo_token, conflicts)
             self._intents[(link.hubspot_id, link.qbo_id)] = (writes, qbo_token)
 
     def note_creation(self, pair: Pair, hubspot_id: str, values: dict[str, str]) -> BatchCreate | None:
@@ -169,6 +171,9 @@ class _BatchStore:
 
     def intent(self, link: Link, qbo_token: str) -> dict[str, dict[str, str]]:
         return self._inner.intent(link, qbo_token)
+
+    def intent_conflicts(self, link: Link, qbo_token: str) -> list[dict[str, str]]:
+        return self._inner.intent_conflicts(link, qbo_token)
 
     def delete_link(self, link: Link) -> None:
         self._inner.delete_link(link)

@@ -14,7 +14,7 @@ from hubbooks.models.sync_config import SyncConfig
 from hubbooks.quickbooks.client import QboClient, quoted
 from hubbooks.store.sync_store import DynamoSyncStore
 from hubbooks.store.table import Table
-from hubbooks.sync.models import BatchCreate, Link, SyncFailure
+from hubbooks.sync.models import BatchCreate, Conflicts, Link, SyncFailure
 
 _new_ids = itertools.count(1)
 
@@ -207,7 +207,9 @@ class PreviewStore(DynamoSyncStore):
     def delete_link(self, link: Link) -> None:
         return None
 
-    def save_intent(self, link: Link, writes: dict[str, dict[str, str]], qbo_token: str) -> None:
+    def save_intent(
+        self, link: Link, writes: dict[str, dict[str, str]], qbo_token: str, conflicts: Conflicts = ()
+    ) -> None:
         return None
 
     def note_creation(self, pair: Pair, hubspot_id: str, values: dict[str, str]) -> BatchCreate | None:
@@ -223,6 +225,9 @@ class PreviewStore(DynamoSyncStore):
 
     def intent(self, link: Link, qbo_token: str) -> dict[str, dict[str, str]]:
         return {}
+
+    def intent_conflicts(self, link: Link, qbo_token: str) -> list[dict[str, str]]:
+        return []
 
     def record_failure(self, pair: Pair, side: Side, record_id: str, failure: SyncFailure) -> None:
         self.failed[(side, record_id)] = failure

@@ -17,6 +17,7 @@ from hubbooks.sync.hierarchy import ParentFirstError
 from hubbooks.sync.merge import MergePlan, merge
 from hubbooks.sync.models import (
     BatchCreate,
+    Conflict,
     Decision,
     DeleteBehaviour,
     Link,
@@ -67,6 +68,14 @@ REPLAY_MARGIN = 5.0  # seconds: a create answered with an older record may be a 
 
 ECHO = "the echo of a sync's own write"
 CREATE_ECHO = "the echo of a create in flight: the HubSpot record's own sync links the two"
+
+
+_APP = {Side.HUBSPOT.value: "hubspot", Side.QUICKBOOKS.value: "quickbooks"}  # a side as history names it
+
+
+def _as_entry(conflict: Conflict) -> dict[str, str]:
+    """A conflict as history (and a write's note) keeps it."""
+    return vars(conflict) | {"winner": conflict.winner.value}
 
 
 def _next_token(sync_token: str) -> str:
@@ -280,7 +289,33 @@ class SyncEngine:
             outcome = Outcome.UPDATED if writes else Outcome.UNCHANGED
         if writes or plan.conflicts or link is None:
             self._record_change(pair, plan, hubspot, qbo.id, writes=writes, outcome=outcome, created_in=created_in)
+        elif link is not None:
+            self._record_written_before(pair, link, plan, hubspot, qbo)
         return Result(outcome, conflicts=len(plan.conflicts), writes=writes)
+
+    def _record_written_before(self, pair: Pair, link: Link, plan: MergePlan, hubspot: Record, qbo: Record) -> None:
+        """Values both sides came to agree on without this sync writing: a sync that wrote them and stopped
+        before it saved the link (and its history) noted its write, and the conflicts it settled. That history
+        is written now; a person's same edit on both sides is nothing of ours to tell."""
+        held = {Side.HUBSPOT.value: hubspot.values, Side.QUICKBOOKS.value: qbo.values}
+        sides = [
+            side
+            for side, values in self.store.intent(link, qbo.version).items()
+            if values and all(held[side].get(k, "") == v for k, v in values.items())
+        ]
+        if not sides:
+            return
+        self._history(
+            pair,
+            Outcome.UPDATED.value,
+            hubspot.id,
+            qbo.id,
+            name=label(pair, hubspot),
+            fields=sorted(k for k, v in plan.agreed.items() if link.base.get(k, "") != v),
+            direction=",".join(f"->{_APP[side]}" for side in sorted(sides)),
+            conflicts=self.store.intent_conflicts(link, qbo.version),
+            note="written by a sync that stopped before it could record it",
+        )
 
     def _archive_inactive(self, pair: Pair, hubspot: Record, qbo: Record, link: Link) -> Result:
         """The "archive when inactive in QuickBooks" setting: the HubSpot record goes, and so does the link."""
@@ -330,7 +365,8 @@ class SyncEngine:
         """What the plan is about to write, noted with the link before writing: a write whose link is never saved
         is then known as ours, not as a person's edit."""
         writes_to = {Side.QUICKBOOKS.value: plan.to_qbo, Side.HUBSPOT.value: plan.to_hubspot}
-        self.store.save_intent(link, writes_to, _next_token(qbo.version) if plan.to_qbo else "")
+        token = _next_token(qbo.version) if plan.to_qbo else ""
+        self.store.save_intent(link, writes_to, token, [_as_entry(c) for c in plan.conflicts])
 
     def _ours(self, link: Link, hubspot: Record, qbo: Record, plan: MergePlan) -> dict[str, str]:
         """Contested fields whose value one side holds because a sync wrote it there (its noted intent)."""
@@ -388,7 +424,7 @@ class SyncEngine:
             name=label(pair, hubspot),
             fields=sorted({*plan.to_qbo, *plan.to_hubspot}),
             direction=directions or "none",
-            conflicts=[vars(c) | {"winner": c.winner.value} for c in plan.conflicts],
+            conflicts=[_as_entry(c) for c in plan.conflicts],
         )
 
     def _keep_newer_edits(

@@ -1,5 +1,6 @@
 """Plain models the engine works with: records in canonical form, links, settings, sync errors."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -107,6 +108,19 @@ class BatchCreate:
 
     request_id: str
     bid: str
+
+
+# Conflicts as a write's note and the history keep them: field, hubspot, qbo, winner.
+Conflicts = Sequence[dict[str, str]]
+
+
+def noted_conflicts(notes: dict[str, Any], link: Link, qbo_token: str) -> list[dict[str, str]]:
+    """The conflicts of the noted writes (by side) still ours, each once."""
+    found: list[dict[str, str]] = []
+    for side, note in notes.items():
+        if note is not None and still_ours(side, link, note, qbo_token):
+            found += [dict(c) for c in note.get("conflicts") or [] if dict(c) not in found]
+    return found
 
 
 def still_ours(side: str, link: Link, note: dict[str, Any], qbo_token: str) -> bool:

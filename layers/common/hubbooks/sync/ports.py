@@ -3,7 +3,7 @@
 from typing import Any, Protocol
 
 from hubbooks.models.signals import Pair, Side
-from hubbooks.sync.models import BatchCreate, Decision, Link, PairSettings, Record, SyncFailure
+from hubbooks.sync.models import BatchCreate, Conflicts, Decision, Link, PairSettings, Record, SyncFailure
 
 
 class StaleObjectError(Exception):
@@ -95,10 +95,13 @@ class StorePort(Protocol):
         """A record first sight left out (a filter, a person's choice, inactive, the direction), and why."""
         ...
 
-    def save_intent(self, link: Link, writes: dict[str, dict[str, str]], qbo_token: str) -> None:
+    def save_intent(
+        self, link: Link, writes: dict[str, dict[str, str]], qbo_token: str, conflicts: Conflicts = ()
+    ) -> None:
         """What a sync is about to write to sides ("hubspot", "quickbooks") of a linked pair, noted before it
-        writes, with the SyncToken QuickBooks' record will have once written: a sync that stops after writing
-        and before saving the link leaves it behind. A side not in `writes` keeps what was noted for it."""
+        writes, with the SyncToken QuickBooks' record will have once written, and the conflicts the write
+        settles: a sync that stops after writing and before saving the link (and its history) leaves it behind.
+        A side not in `writes` keeps what was noted for it."""
         ...
 
     def note_creation(self, pair: Pair, hubspot_id: str, values: dict[str, str]) -> BatchCreate | None:
@@ -119,6 +122,10 @@ class StorePort(Protocol):
         """The writes still ours, by side: HubSpot's when noted at the link's version as read; QuickBooks' too,
         or when its record is still at the SyncToken our write gave it (another sync may have saved the link
         meanwhile, from a read before our write landed)."""
+        ...
+
+    def intent_conflicts(self, link: Link, qbo_token: str) -> list[dict[str, str]]:
+        """The conflicts noted with the writes still ours (see `intent`)."""
         ...
 
     def delete_link(self, link: Link) -> None: ...
