@@ -16,7 +16,7 @@ from hubbooks.sync.batch import run_batch
 from hubbooks.sync.dry_run import Captured, DryRunHubSpot, DryRunQbo, PreviewStore
 from hubbooks.sync.engine import Outcome
 from hubbooks.sync.hierarchy import CHILD_TO_PARENT, company_tree
-from hubbooks.sync.models import DeleteBehaviour
+from hubbooks.sync.models import DeleteBehaviour, Link
 from hubbooks.sync.ports import StaleObjectError
 from hubbooks.sync.preview import RowKind, preview_batch
 from hubbooks.sync.sweep import Sweeper
@@ -452,3 +452,23 @@ def test_the_sweep_finds_a_contacts_edit_whose_webhook_was_lost(business: Wired)
     assert (Pair.COMPANIES, Side.HUBSPOT, company_id) in signalled
     assert sync(business, Side.HUBSPOT, company_id) is Outcome.UPDATED
     assert business.qbo.read("Customer", acme)["GivenName"] == "Anna"
+
+
+def test_a_hubspot_invoice_of_a_company_is_emailed_to_its_customers_person(business: Wired) -> None:
+    business.save_settings(Pair.INVOICES, hubspot_invoices=True)
+    acme = customer(business, "Acme", GivenName="Ann", PrimaryEmailAddr={"Address": "ann@acme.com"})
+    assert sync(business, Side.QUICKBOOKS, acme) is Outcome.CREATED
+    company_id = partner(business, Side.QUICKBOOKS, acme)
+    hubspot = business.hubspot.admin
+    invoice = str(hubspot.create("invoices", {"hs_currency": "USD"})["id"])
+    hubspot.associate("invoices", invoice, "companies", company_id)
+    hubspot.associate("invoices", invoice, "contacts", contact_of(business, company_id)["id"])  # HubSpot asks one
+    product = str(hubspot.create("products", {"name": "Survey", "price": "250"})["id"])
+    business.store().save_link(Link(Pair.PRODUCTS, product, item(business, "Survey"), {"name": "Survey"}), None)
+    line = hubspot.create("line_items", {"name": "Survey", "quantity": "1", "price": "250", "hs_product_id": product})
+    hubspot.associate("line_items", line["id"], "invoices", invoice)
+    hubspot.update("invoices", invoice, {"hs_invoice_status": "open"})
+    result = business.billing().hubspot_invoice(business.changed(Pair.INVOICES, Side.HUBSPOT, invoice))
+    assert result.outcome is Outcome.CREATED, result
+    (made,) = business.quickbooks.admin.records("Invoice")
+    assert (made["CustomerRef"]["value"], made["BillEmail"]["Address"]) == (acme, "ann@acme.com")

@@ -4,7 +4,7 @@ and the default field mappings. The adapters, the engine, the settings service a
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from hubbooks.mapping.fields import COMPANY_FIELDS, CONTACT_FIELDS, PARENT, PRODUCT_FIELDS, FieldMapping
+from hubbooks.mapping.fields import COMPANY_FIELDS, CONTACT_FIELDS, PARENT, PERSON, PRODUCT_FIELDS, FieldMapping
 from hubbooks.models.connection import CustomerMode
 from hubbooks.models.signals import Pair
 
@@ -56,6 +56,11 @@ class PairSpec:
     needs_name: bool = False  # a HubSpot record without a name in `new_names` cannot become a QuickBooks one
     nouns: tuple[str, str] = ("record", "record")  # a HubSpot record and a QuickBooks one, as a person says them
     stands_for: str = "record"  # what both records of a link are ("the same person")
+    email: str = ""  # the field holding the customer's email, which invoices are emailed to
+
+    def email_of(self, agreed: dict[str, str]) -> str:
+        """The customer's email as a link agreed on it ("" for none)."""
+        return agreed.get(self.email, "") if self.email else ""
 
     def match_value(self, values: dict[str, str]) -> str:
         """The value a record is matched by: its first match key that has one."""
@@ -80,6 +85,7 @@ SPECS: dict[Pair, PairSpec] = {
         new_names=display_names,
         nouns=("contact", "customer"),
         stands_for="person",
+        email="email",
     ),
     Pair.COMPANIES: PairSpec(
         pair=Pair.COMPANIES,
@@ -95,6 +101,7 @@ SPECS: dict[Pair, PairSpec] = {
         needs_name=True,
         nouns=("company", "customer"),
         stands_for="business",
+        email=f"{PERSON}email",  # its person's
     ),
     Pair.PRODUCTS: PairSpec(
         pair=Pair.PRODUCTS,

@@ -110,8 +110,8 @@ class HubSpotInvoices:
                 )
             customer = self.action.linked(self.action.customers, contact, spec(self.action.customers).nouns[0])
             changes["CustomerRef"] = {"value": customer.qbo_id}
-            if customer.base.get("email"):
-                changes["BillEmail"] = {"Address": customer.base["email"]}
+            if billed := spec(self.action.customers).email_of(customer.base):
+                changes["BillEmail"] = {"Address": billed}
         due = _day(props.get("hs_due_date"))
         if due is not None and due.isoformat() != current.get("DueDate"):
             changes["DueDate"] = due.isoformat()

@@ -141,8 +141,8 @@ class CreateInvoiceAction:
             body["GlobalTaxCalculation"] = "TaxExcluded"
         if number and (preferences.get("SalesFormsPrefs") or {}).get("CustomTxnNumbers"):
             body["DocNumber"] = number[:21]  # QuickBooks' longest
-        if email or customer.base.get("email"):
-            body["BillEmail"] = {"Address": email or customer.base["email"]}
+        if billed := email or spec(self.customers).email_of(customer.base):
+            body["BillEmail"] = {"Address": billed}
         if isinstance(choices, InvoiceChoices) and choices.terms:
             body["SalesTermRef"] = {"value": choices.terms}
         return body
