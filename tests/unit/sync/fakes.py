@@ -14,11 +14,11 @@ from hubbooks.sync.models import (
     Conflicts,
     Decision,
     Link,
+    Noted,
     PairSettings,
     Record,
     SyncFailure,
-    noted_conflicts,
-    still_ours,
+    ours_noted,
 )
 from hubbooks.sync.ports import DuplicateNameError, LinkConflictError, StaleObjectError
 
@@ -255,9 +255,9 @@ class FakeStore:
                 note = {"values": values, "version": link.version, "qbo_id": link.qbo_id, "token": qbo_token}
                 self.intents[(link.pair, link.hubspot_id, side)] = note | {"conflicts": [dict(c) for c in conflicts]}
 
-    def intent_conflicts(self, link: Link, qbo_token: str) -> list[dict[str, str]]:
+    def noted(self, link: Link, qbo_token: str) -> Noted:
         notes = {side: self.intents.get((link.pair, link.hubspot_id, side)) for side in (Side.HUBSPOT, Side.QUICKBOOKS)}
-        return noted_conflicts({side.value: note for side, note in notes.items()}, link, qbo_token)
+        return ours_noted({side.value: note for side, note in notes.items()}, link, qbo_token)
 
     def note_creation(self, pair: Pair, hubspot_id: str, values: dict[str, str]) -> BatchCreate | None:
         noted = self.intents.get((pair, hubspot_id, Side.QUICKBOOKS.value))
@@ -286,15 +286,7 @@ class FakeStore:
         return claimed
 
     def intent(self, link: Link, qbo_token: str) -> dict[str, dict[str, str]]:
-        notes = {
-            side: self.intents.get((link.pair, link.hubspot_id, side))
-            for side in (Side.HUBSPOT.value, Side.QUICKBOOKS.value)
-        }
-        return {
-            side: dict(note["values"])
-            for side, note in notes.items()
-            if note is not None and still_ours(side, link, note, qbo_token)
-        }
+        return self.noted(link, qbo_token).writes
 
     def delete_link(self, link: Link) -> None:
         keys = ((link.pair, Side.HUBSPOT, link.hubspot_id), (link.pair, Side.QUICKBOOKS, link.qbo_id))

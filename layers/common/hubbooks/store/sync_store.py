@@ -29,10 +29,10 @@ from hubbooks.sync.models import (
     Conflicts,
     Decision,
     Link,
+    Noted,
     PairSettings,
     SyncFailure,
-    noted_conflicts,
-    still_ours,
+    ours_noted,
 )
 from hubbooks.sync.ports import LinkConflictError
 
@@ -204,16 +204,11 @@ class DynamoSyncStore:
         ).get("Item")
         return {side: (item or {}).get(f"intent_{side}") for side in (Side.HUBSPOT.value, Side.QUICKBOOKS.value)}
 
-    def intent_conflicts(self, link: Link, qbo_token: str) -> list[dict[str, str]]:
-        return noted_conflicts(self._notes(link), link, qbo_token)
+    def noted(self, link: Link, qbo_token: str) -> Noted:
+        return ours_noted(self._notes(link), link, qbo_token)
 
     def intent(self, link: Link, qbo_token: str) -> dict[str, dict[str, str]]:
-        notes = self._notes(link)
-        return {
-            side: {str(k): str(v) for k, v in note["values"].items()}
-            for side, note in notes.items()
-            if note is not None and still_ours(side, link, note, qbo_token)
-        }
+        return self.noted(link, qbo_token).writes
 
     def delete_link(self, link: Link) -> None:
         """Delete both link items, only if they still are this link as read: an item another worker rewrote

@@ -24,7 +24,7 @@ from hubbooks.sync.engine import (
     note_made_in_hubspot,
 )
 from hubbooks.sync.merge import MergePlan, merge
-from hubbooks.sync.models import BatchCreate, Conflicts, Decision, Link, PairSettings, Record, SyncFailure
+from hubbooks.sync.models import BatchCreate, Conflicts, Decision, Link, Noted, PairSettings, Record, SyncFailure
 from hubbooks.sync.ports import HubSpotPort, LinkConflictError, QboPort
 
 
@@ -172,8 +172,8 @@ class _BatchStore:
     def intent(self, link: Link, qbo_token: str) -> dict[str, dict[str, str]]:
         return self._inner.intent(link, qbo_token)
 
-    def intent_conflicts(self, link: Link, qbo_token: str) -> list[dict[str, str]]:
-        return self._inner.intent_conflicts(link, qbo_token)
+    def noted(self, link: Link, qbo_token: str) -> Noted:
+        return self._inner.noted(link, qbo_token)
 
     def delete_link(self, link: Link) -> None:
         self._inner.delete_link(link)

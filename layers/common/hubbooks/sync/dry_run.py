@@ -14,7 +14,7 @@ from hubbooks.models.sync_config import SyncConfig
 from hubbooks.quickbooks.client import QboClient, quoted
 from hubbooks.store.sync_store import DynamoSyncStore
 from hubbooks.store.table import Table
-from hubbooks.sync.models import BatchCreate, Conflicts, Link, SyncFailure
+from hubbooks.sync.models import BatchCreate, Conflicts, Link, Noted, SyncFailure
 
 _new_ids = itertools.count(1)
 
@@ -226,8 +226,8 @@ class PreviewStore(DynamoSyncStore):
     def intent(self, link: Link, qbo_token: str) -> dict[str, dict[str, str]]:
         return {}
 
-    def intent_conflicts(self, link: Link, qbo_token: str) -> list[dict[str, str]]:
-        return []
+    def noted(self, link: Link, qbo_token: str) -> Noted:
+        return Noted({}, [])
 
     def record_failure(self, pair: Pair, side: Side, record_id: str, failure: SyncFailure) -> None:
         self.failed[(side, record_id)] = failure

@@ -298,9 +298,10 @@ class SyncEngine:
         before it saved the link (and its history) noted its write, and the conflicts it settled. That history
         is written now; a person's same edit on both sides is nothing of ours to tell."""
         held = {Side.HUBSPOT.value: hubspot.values, Side.QUICKBOOKS.value: qbo.values}
+        written = self.store.noted(link, qbo.version)
         sides = [
             side
-            for side, values in self.store.intent(link, qbo.version).items()
+            for side, values in written.writes.items()
             if values and all(held[side].get(k, "") == v for k, v in values.items())
         ]
         if not sides:
@@ -313,7 +314,7 @@ class SyncEngine:
             name=label(pair, hubspot),
             fields=sorted(k for k, v in plan.agreed.items() if link.base.get(k, "") != v),
             direction=",".join(f"->{_APP[side]}" for side in sorted(sides)),
-            conflicts=self.store.intent_conflicts(link, qbo.version),
+            conflicts=written.conflicts,
             note="written by a sync that stopped before it could record it",
         )
 

@@ -114,13 +114,22 @@ class BatchCreate:
 Conflicts = Sequence[dict[str, str]]
 
 
-def noted_conflicts(notes: dict[str, Any], link: Link, qbo_token: str) -> list[dict[str, str]]:
-    """The conflicts of the noted writes (by side) still ours, each once."""
-    found: list[dict[str, str]] = []
-    for side, note in notes.items():
-        if note is not None and still_ours(side, link, note, qbo_token):
-            found += [dict(c) for c in note.get("conflicts") or [] if dict(c) not in found]
-    return found
+@dataclass(frozen=True)
+class Noted:
+    """A linked pair's noted writes still ours, by side (see `StorePort.intent`), and the conflicts they settle."""
+
+    writes: dict[str, dict[str, str]]
+    conflicts: list[dict[str, str]]
+
+
+def ours_noted(notes: dict[str, Any], link: Link, qbo_token: str) -> Noted:
+    """Of a pair's notes by side (None: nothing noted there), what is still ours; each conflict once."""
+    ours = {side: note for side, note in notes.items() if note is not None and still_ours(side, link, note, qbo_token)}
+    conflicts: list[dict[str, str]] = []
+    for note in ours.values():
+        conflicts += [dict(c) for c in note.get("conflicts") or [] if dict(c) not in conflicts]
+    writes = {side: {str(k): str(v) for k, v in note["values"].items()} for side, note in ours.items()}
+    return Noted(writes, conflicts)
 
 
 def still_ours(side: str, link: Link, note: dict[str, Any], qbo_token: str) -> bool:

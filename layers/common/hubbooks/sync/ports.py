@@ -3,7 +3,7 @@
 from typing import Any, Protocol
 
 from hubbooks.models.signals import Pair, Side
-from hubbooks.sync.models import BatchCreate, Conflicts, Decision, Link, PairSettings, Record, SyncFailure
+from hubbooks.sync.models import BatchCreate, Conflicts, Decision, Link, Noted, PairSettings, Record, SyncFailure
 
 
 class StaleObjectError(Exception):
@@ -124,8 +124,8 @@ class StorePort(Protocol):
         meanwhile, from a read before our write landed)."""
         ...
 
-    def intent_conflicts(self, link: Link, qbo_token: str) -> list[dict[str, str]]:
-        """The conflicts noted with the writes still ours (see `intent`)."""
+    def noted(self, link: Link, qbo_token: str) -> Noted:
+        """The writes still ours (as `intent`) with the conflicts they settle, in one read."""
         ...
 
     def delete_link(self, link: Link) -> None: ...
