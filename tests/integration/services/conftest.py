@@ -16,6 +16,7 @@ from hubbooks.models.signals import Pair, Reason, Side, SyncSignal
 from hubbooks.queue import GroupedSender, SignalQueue
 from hubbooks.quickbooks.client import QboClient
 from hubbooks.store.billing import BillingStore, TimelineTemplates
+from hubbooks.store.cursors import CursorRepository
 from hubbooks.store.links import LinkLookup
 from hubbooks.store.sync_settings import SyncSettingsRepository
 from hubbooks.store.sync_store import DynamoSyncStore
@@ -28,6 +29,7 @@ from hubbooks.sync.invoice_action import CreateInvoiceAction
 from hubbooks.sync.invoices import InvoiceMirror
 from hubbooks.sync.models import Link
 from hubbooks.sync.payments import PaymentMirror, PaymentTimeline
+from hubbooks.sync.sweep import Sweeper
 from tests.conftest import DEV_TOKEN, REALM_ID, Sandbox
 from tests.support.aws import REGION, table_in_process
 
@@ -82,6 +84,19 @@ class Wired:
             payments=self.payments(),
             action=CreateInvoiceAction(invoices),
             send=self.sender().send,
+        )
+
+    def sweeper(self, *, hubspot_invoices: bool = False) -> Sweeper:
+        """The connection's sweep, over its own watermarks, queueing onto the test's queue."""
+        return Sweeper(
+            self.cid,
+            self.qbo,
+            self.hs,
+            CursorRepository(self.table, self.cid),
+            self.sender(),
+            links=LinkLookup(self.table),
+            hubspot_invoices=hubspot_invoices,
+            customers=self.customers,
         )
 
     def sender(self) -> GroupedSender:

@@ -9,8 +9,6 @@ import pytest
 from hubbooks.hubspot.client import HubSpotClient
 from hubbooks.models.signals import Change, Pair, Reason, Side, SyncSignal
 from hubbooks.quickbooks.client import QboClient
-from hubbooks.store.cursors import CursorRepository
-from hubbooks.store.links import LinkLookup
 from hubbooks.sync.adapters import HubSpotAdapter, QboAdapter
 from hubbooks.sync.batch import run_batch
 from hubbooks.sync.dry_run import Captured, DryRunHubSpot, DryRunQbo, PreviewStore
@@ -19,7 +17,6 @@ from hubbooks.sync.hierarchy import CHILD_TO_PARENT, company_tree
 from hubbooks.sync.models import DeleteBehaviour, Link
 from hubbooks.sync.ports import StaleObjectError
 from hubbooks.sync.preview import RowKind, preview_batch
-from hubbooks.sync.sweep import Sweeper
 from tests.integration.services.conftest import Wired, item
 
 
@@ -323,17 +320,7 @@ def test_the_sweep_of_business_customers_signals_customers_companies_and_parents
     modified = business.hs.get("companies", child, ["hs_lastmodifieddate"])
     business.hubspot.admin.associate("companies", child, "companies", parent, CHILD_TO_PARENT)
     assert business.hs.get("companies", child, ["hs_lastmodifieddate"]) == modified
-    cursors = CursorRepository(business.table, business.cid)
-    sweeper = Sweeper(
-        business.cid,
-        business.qbo,
-        business.hs,
-        cursors,
-        business.sender(),
-        links=LinkLookup(business.table),
-        customers=Pair.COMPANIES,
-    )
-    sweeper.run(first_since=started)
+    business.sweeper().run(first_since=started)
     signalled = {(s.pair, s.side, s.record_id) for s in business.queued() if s.pair is not Pair.PRODUCTS}
     assert signalled == {
         (Pair.COMPANIES, Side.QUICKBOOKS, fresh),
@@ -438,16 +425,7 @@ def test_the_sweep_finds_a_contacts_edit_whose_webhook_was_lost(business: Wired)
     company_id = partner(business, Side.QUICKBOOKS, acme)
     started = datetime.now(UTC)
     business.hs.update("contacts", contact_of(business, company_id)["id"], {"firstname": "Anna"})
-    sweeper = Sweeper(
-        business.cid,
-        business.qbo,
-        business.hs,
-        CursorRepository(business.table, business.cid),
-        business.sender(),
-        links=LinkLookup(business.table),
-        customers=Pair.COMPANIES,
-    )
-    sweeper.run(first_since=started)
+    business.sweeper().run(first_since=started)
     signalled = {(s.pair, s.side, s.record_id) for s in business.queued()}
     assert (Pair.COMPANIES, Side.HUBSPOT, company_id) in signalled
     assert sync(business, Side.HUBSPOT, company_id) is Outcome.UPDATED

@@ -9,11 +9,8 @@ import pytest
 from hubbooks.errors import UnavailableError
 from hubbooks.models.signals import Pair, Reason, Side, SyncSignal
 from hubbooks.models.sync_config import InvoiceDefaults
-from hubbooks.store.cursors import CursorRepository
-from hubbooks.store.links import LinkLookup
 from hubbooks.sync.engine import Outcome
 from hubbooks.sync.models import Link
-from hubbooks.sync.sweep import Sweeper
 from tests.integration.services.conftest import Wired, customer_with_contact, pay
 
 
@@ -138,16 +135,7 @@ def test_a_lost_webhook_is_caught_by_the_sweep_and_makes_still_one_invoice(wired
     _, contact = customer_with_contact(wired, "Tia")
     started = datetime.now(UTC) - timedelta(minutes=1)
     invoice = _hubspot_invoice(wired, contact)  # its webhooks never came
-    sweeper = Sweeper(
-        wired.cid,
-        wired.qbo,
-        wired.hs,
-        CursorRepository(wired.table, wired.cid),
-        wired.sender(),
-        links=LinkLookup(wired.table),
-        hubspot_invoices=True,
-    )
-    sweeper.run(first_since=started)
+    wired.sweeper(hubspot_invoices=True).run(first_since=started)
     signals = [s for s in wired.queued() if (s.pair, s.side) == (Pair.INVOICES, Side.HUBSPOT)]
     assert [s.record_id for s in signals] == [invoice]
     for signal in [*signals, *signals]:  # and its webhook after all, late

@@ -57,8 +57,7 @@ def test_the_sweep_signals_what_changed_since_its_watermark_and_moves_it(wired: 
     started = datetime.now(UTC) - timedelta(minutes=1)
     fresh = wired.quickbooks.admin.create("Customer", {"DisplayName": "Swept One"})
     contact = wired.hubspot.admin.create("contacts", {"email": "swept@example.com"})
-    sweeper = Sweeper(wired.cid, wired.qbo, wired.hs, cursors, wired.sender(), links=LinkLookup(wired.table))
-    result = sweeper.run(first_since=started)
+    result = wired.sweeper().run(first_since=started)
     signalled = {(s.pair, s.side, s.record_id, s.reason) for s in wired.queued()}
     assert (Pair.CONTACTS, Side.QUICKBOOKS, fresh["Id"], Reason.SWEEP) in signalled
     assert (Pair.CONTACTS, Side.HUBSPOT, contact["id"], Reason.SWEEP) in signalled
@@ -74,9 +73,7 @@ def test_the_sweep_leaves_out_records_still_as_the_last_sync_left_them(wired: Wi
     wired.link(Pair.CONTACTS, "901", customer["Id"], qbo=str(customer["SyncToken"]))
     wired.link(Pair.CONTACTS, "902", edited["Id"], qbo=str(edited["SyncToken"]))
     wired.quickbooks.admin.update("Customer", edited["Id"], {"CompanyName": "Acme"})
-    cursors = CursorRepository(wired.table, wired.cid)
-    sweeper = Sweeper(wired.cid, wired.qbo, wired.hs, cursors, wired.sender(), links=LinkLookup(wired.table))
-    sweeper.run(first_since=datetime.now(UTC) - timedelta(minutes=1))
+    wired.sweeper().run(first_since=datetime.now(UTC) - timedelta(minutes=1))
     swept = [s for s in wired.queued() if s.side is Side.QUICKBOOKS and s.pair is Pair.CONTACTS]
     assert [(s.record_id, s.change) for s in swept] == [(edited["Id"], Change.UPSERT)]
 

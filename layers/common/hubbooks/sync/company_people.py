@@ -11,6 +11,7 @@ from typing import Any
 
 from hubbooks.hubspot.client import HubSpotClient
 from hubbooks.mapping.fields import PERSON
+from hubbooks.sync.models import hubspot_made
 from hubbooks.sync.ports import StaleObjectError
 
 CONTACT_TO_COMPANY = 279  # HubSpot's default association of a contact with a company
@@ -36,7 +37,7 @@ def as_mapped(person: Person) -> dict[str, str]:
 def first_contacts(client: HubSpotClient, company_ids: list[str]) -> dict[str, str]:
     """Each company's first contact ("" for none): one batch read of associations per 100 companies. A company a
     preview only pretends to make (its id is not HubSpot's) has none yet."""
-    real = [i for i in company_ids if i.isdigit()]
+    real = hubspot_made(company_ids)
     found = client.associations_of("companies", "contacts", real) if real else {}
     return {i: min((to for to, _kind in found.get(i, [])), key=int, default="") for i in company_ids}
 

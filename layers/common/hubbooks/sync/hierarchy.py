@@ -10,7 +10,7 @@ from typing import Protocol
 
 from hubbooks.hubspot.client import HubSpotClient
 from hubbooks.models.signals import Pair, Side
-from hubbooks.sync.models import Link
+from hubbooks.sync.models import Link, hubspot_made
 from hubbooks.sync.ports import StaleObjectError
 
 # HubSpot's company-to-company association types: a child's association to its parent, and the reverse.
@@ -67,7 +67,7 @@ class CompanyTree:
     def parents(self, company_ids: list[str]) -> dict[str, str]:
         """Each company's parent company ("" for none): one batch read per 100. A company a preview only pretends
         to make (its id is not HubSpot's) has none yet."""
-        real = [i for i in company_ids if i.isdigit()]
+        real = hubspot_made(company_ids)
         found = self._client.associations_of("companies", "companies", real) if real else {}
         return {i: next((to for to, kind in found.get(i, []) if kind == CHILD_TO_PARENT), "") for i in company_ids}
 

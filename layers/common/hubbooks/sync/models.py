@@ -132,6 +132,11 @@ def ours_noted(notes: dict[str, Any], link: Link, qbo_token: str) -> Noted:
     return Noted(writes, conflicts)
 
 
+def hubspot_made(record_ids: list[str]) -> list[str]:
+    """The ids HubSpot gave, of records a preview only pretends to make too (theirs are not HubSpot's)."""
+    return [i for i in record_ids if i.isdigit()]
+
+
 def still_ours(side: str, link: Link, note: dict[str, Any], qbo_token: str) -> bool:
     """Whether a noted write still says what is ours on that side of the link (see `StorePort.intent`)."""
     if str(note["qbo_id"]) not in (link.qbo_id, ""):

@@ -120,6 +120,20 @@ class Sweeper:
             self.cursors.put("hubspot", pair.value, started)
         return result
 
+    def _signal(
+        self, pair: Pair, side: Side, record_id: str, version: str, change: Change = Change.UPSERT
+    ) -> SyncSignal:
+        """What the sweep found: this record may have changed (`version`: the change's, as the source states it)."""
+        return SyncSignal(
+            connection_id=self.connection_id,
+            pair=pair,
+            side=side,
+            record_id=record_id,
+            change=change,
+            reason=Reason.SWEEP,
+            source_version=version,
+        )
+
     def _news(self, found: list[tuple[SyncSignal, str]]) -> list[SyncSignal]:
         """Drop records still at the version the last sync left them (our own writes, seen again)."""
         by_kind: dict[tuple[Pair, Side], list[str]] = {}
@@ -142,20 +156,10 @@ class Sweeper:
             for record in records:
                 deleted = record.get("status") == "Deleted"
                 version = (record.get("MetaData") or {}).get("LastUpdatedTime", "")
-                signals.append(
-                    (
-                        SyncSignal(
-                            connection_id=self.connection_id,
-                            pair=self.customers if entity == "Customer" else CDC_PAIRS[entity],
-                            side=Side.QUICKBOOKS,
-                            record_id=str(record["Id"]),
-                            change=Change.DELETE if deleted else Change.UPSERT,
-                            reason=Reason.SWEEP,
-                            source_version=str(version),
-                        ),
-                        "" if deleted else str(record.get("SyncToken", "")),
-                    )
-                )
+                pair = self.customers if entity == "Customer" else CDC_PAIRS[entity]
+                change = Change.DELETE if deleted else Change.UPSERT
+                signal = self._signal(pair, Side.QUICKBOOKS, str(record["Id"]), str(version), change)
+                signals.append((signal, "" if deleted else str(record.get("SyncToken", ""))))
         return signals
 
     def _moved_unseen(self, result: SweepResult) -> list[tuple[SyncSignal, str]]:
@@ -182,20 +186,7 @@ class Sweeper:
         }
         moved = [c for c in companies if any(now[c].get(k, "") != v for k, v in agreed[c].items())]
         result.changes["hubspot.companies.unseen"] = len(moved)
-        return [
-            (
-                SyncSignal(
-                    connection_id=self.connection_id,
-                    pair=Pair.COMPANIES,
-                    side=Side.HUBSPOT,
-                    record_id=company,
-                    reason=Reason.SWEEP,
-                    source_version="",
-                ),
-                "",
-            )
-            for company in moved
-        ]
+        return [(self._signal(Pair.COMPANIES, Side.HUBSPOT, company, ""), "") for company in moved]
 
     def overdue(self, today: date) -> list[SyncSignal] | None:
         """Once a day: the mirrored open invoices that fell due since the last look (at the first, every
@@ -210,18 +201,8 @@ class Sweeper:
         sql = f"select * from Invoice where Balance > '0' AND DueDate < '{today.isoformat()}'{since}"  # noqa: S608 - dates
         due = [str(invoice["Id"]) for invoice in self.qbo.query_all(sql)]
         mirrored = self.links.seen_versions(self.connection_id, Pair.INVOICES, Side.QUICKBOOKS, due)
-        return [
-            SyncSignal(
-                connection_id=self.connection_id,
-                pair=Pair.INVOICES,
-                side=Side.QUICKBOOKS,
-                record_id=invoice_id,
-                reason=Reason.SWEEP,
-                source_version=f"overdue-{today.isoformat()}",
-            )
-            for invoice_id in due
-            if invoice_id in mirrored
-        ]
+        version = f"overdue-{today.isoformat()}"
+        return [self._signal(Pair.INVOICES, Side.QUICKBOOKS, i, version) for i in due if i in mirrored]
 
     def _search(
         self, object_type: str, modified: str, start: int, end: int, *, limit: int, after: str | None = None
@@ -258,15 +239,8 @@ class Sweeper:
             while True:
                 page = self._search(object_type, modified, start, end, limit=PAGE, after=after)
                 for record in page.get("results", []):
-                    signal = SyncSignal(
-                        connection_id=self.connection_id,
-                        pair=pair,
-                        side=Side.HUBSPOT,
-                        record_id=str(record["id"]),
-                        reason=Reason.SWEEP,
-                        source_version=str(record.get("updatedAt", "")),
-                    )
-                    signals.append((signal, str(record.get("updatedAt", ""))))
+                    version = str(record.get("updatedAt", ""))
+                    signals.append((self._signal(pair, Side.HUBSPOT, str(record["id"]), version), version))
                 after = (page.get("paging") or {}).get("next", {}).get("after")
                 if not after:
                     break
