@@ -1,6 +1,7 @@
 """The sync worker: signals from the FIFO queue, each made into agreement between both sides."""
 
 from collections import Counter
+from dataclasses import dataclass, field
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -19,12 +20,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from hubbooks.config import get_settings
 from hubbooks.errors import RateLimitedError, UnavailableError, loggable
-from hubbooks.models.signals import SyncSignal
+from hubbooks.models.signals import SyncSignal, records_of
 from hubbooks.retries import GivenBack, backoff
-from hubbooks.sync.dispatch import Handled, dispatch, records_of, together
+from hubbooks.sync.dispatch import Handled, dispatch, together
 from hubbooks.sync.engine import Outcome, Result
+from hubbooks.sync.lane_pass import Delivered, LanePass, RecordKey, gather, record_key
 from hubbooks.tracing import TRACED_MODULES
-from hubbooks.wiring import WiredServices, count_failure, dead_letter, give_back
+from hubbooks.wiring import WiredServices, count_failure, dead_letter, give_back, lane_changes
 
 logger = Logger()
 copy_config_to_registered_loggers(source_logger=logger, include={"hubbooks"})  # retries, budget waits
@@ -34,9 +36,21 @@ processor = SqsFifoPartialProcessor(skip_group_on_error=True)
 persistence = DynamoDBPersistenceLayer(table_name=get_settings().idempotency_table_name)
 idempotency = IdempotencyConfig(expires_after_seconds=3600)
 services = WiredServices()
-# This delivery's results from its bulk pass; a throttle or outage it met, for the records it did not finish.
-in_bulk: dict[tuple[str, str, str, str], Result | RateLimitedError | UnavailableError] = {}
+
+
+@dataclass
+class Delivery:
+    """This delivery's bulk pass: the lane changes it took, its results (or the throttle or outage it met) for the
+    records it did not finish, and every record it reconciled."""
+
+    lane_pass: LanePass = field(default_factory=lambda: LanePass([], [], {}, set()))
+    in_bulk: dict[RecordKey, Result | RateLimitedError | UnavailableError] = field(default_factory=dict)
+    reconciled: set[RecordKey] = field(default_factory=set)
+
+
+this = Delivery()
 given_back = GivenBack()  # this delivery's
+TAKEN_BEFORE = Result(Outcome.UNCHANGED, "taken by an earlier pass of its lane")
 
 
 @idempotent_function(  # type: ignore[untyped-decorator]
@@ -77,7 +91,10 @@ def _from_bulk(signal: SyncSignal) -> Handled | None:
     changes); None when it did not reach them all, and the signal goes its own way."""
     if signal.job_id is not None:
         return None
-    ahead = [in_bulk.pop(_record_key(one), None) for one in records_of(signal)]
+    ahead = [
+        TAKEN_BEFORE if this.lane_pass.taken_before(signal, one) else this.in_bulk.pop(record_key(one), None)
+        for one in records_of(signal)
+    ]
     for met in ahead:
         if isinstance(met, (RateLimitedError, UnavailableError)):
             raise met  # the bulk pass met it: these records back off instead of trying again at once
@@ -90,29 +107,34 @@ def _from_bulk(signal: SyncSignal) -> Handled | None:
     return Handled(Result(Outcome.UPDATED, f"{len(results)} records"), counts)
 
 
-def _record_key(signal: SyncSignal) -> tuple[str, str, str, str]:
-    return (signal.connection_id, signal.pair, signal.side, signal.record_id)
+def _reconciled(signal: SyncSignal, result: Result) -> None:
+    this.in_bulk[record_key(signal)] = result
+    this.reconciled.add(record_key(signal))
 
 
-def _bulk_pass(event: dict[str, Any]) -> None:
-    """Live signals of one connection, pair and side in this delivery are reconciled together first (bulk
-    reads and writes); each message then takes its record's result. A throttle or outage that stops the pass
-    backs its unfinished records off; what another error stopped, each message does alone."""
-    signals = []
+def _bulk_pass(event: dict[str, Any]) -> LanePass:
+    """Live signals of one connection, pair and side in this delivery, with the changes waiting in their lanes,
+    are reconciled together first (bulk reads and writes); each message then takes its records' results. A
+    throttle or outage that stops the pass backs its unfinished records off; what another error stopped, each
+    message does alone."""
+    delivered = []
     for raw in event.get("Records", []):
         try:
-            signals.append(SyncSignal.model_validate_json(raw.get("body", "")))
+            signal = SyncSignal.model_validate_json(raw.get("body", ""))
         except ValueError:
             continue  # the message's own handling reports it
-    for group in together(signals):
+        delivered.append(Delivered(raw["messageId"], signal, SQSRecord(raw).attributes.message_group_id or ""))
+    gathered = gather(delivered, lane_changes())
+    for group in together(gathered.signals):
         try:
-            services.live_batch(group, lambda signal, result: in_bulk.__setitem__(_record_key(signal), result))
+            services.live_batch(group, _reconciled)
         except (RateLimitedError, UnavailableError) as exc:
             for signal in group:
-                in_bulk.setdefault(_record_key(signal), exc)
+                this.in_bulk.setdefault(record_key(signal), exc)
         except Exception as exc:
             logger.warning("bulk pass stopped; its other records go one by one", extra={"error": loggable(exc)})
         metrics.add_metric(name="LiveRecordsInBulk", unit=MetricUnit.Count, value=len(group))
+    return gathered
 
 
 def _fields(record: SQSRecord) -> dict[str, Any]:
@@ -171,15 +193,20 @@ def _give_back_skipped(event: dict[str, Any], failed: set[str]) -> None:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     idempotency.register_lambda_context(context)
-    in_bulk.clear()
+    this.in_bulk.clear()
+    this.reconciled.clear()
     given_back.clear()
-    _bulk_pass(event)
+    this.lane_pass = _bulk_pass(event)
+    every = {str(r["messageId"]) for r in event.get("Records", [])}
     try:
         response = process_partial_response(
             event=event, record_handler=record_handler, processor=processor, context=context
         )
     except BatchProcessingError:  # every message failed (Lambda retries them all)
-        _give_back_skipped(event, {r["messageId"] for r in event.get("Records", [])})
+        _give_back_skipped(event, every)
+        lane_changes().taken(this.lane_pass.done(this.reconciled, set()))
         raise
-    _give_back_skipped(event, {str(failure["itemIdentifier"]) for failure in response.get("batchItemFailures", [])})
+    failed = {str(failure["itemIdentifier"]) for failure in response.get("batchItemFailures", [])}
+    _give_back_skipped(event, failed)
+    lane_changes().taken(this.lane_pass.done(this.reconciled, every - failed))
     return response

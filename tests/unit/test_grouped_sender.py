@@ -2,7 +2,6 @@
 messages, linked records' in their pair's lane, others' whole; deletes and merges keep their own messages."""
 
 import json
-import zlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -10,7 +9,8 @@ import boto3
 import pytest
 
 from hubbooks.models.signals import Change, Pair, Reason, Side, SyncSignal
-from hubbooks.queue import LIVE_BATCH, LIVE_LANES, GroupedSender, SignalQueue
+from hubbooks.queue import LIVE_BATCH, GroupedSender, SignalQueue
+from hubbooks.store.lane_changes import LaneChanges
 from hubbooks.store.links import LinkLookup
 from hubbooks.store.sync_store import DynamoSyncStore
 from hubbooks.store.table import Table
@@ -32,7 +32,7 @@ def sender(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[GroupedSender, Any
         url = sqs.create_queue(
             QueueName="sync.fifo", Attributes={"FifoQueue": "true", "ContentBasedDeduplication": "false"}
         )["QueueUrl"]
-        yield GroupedSender(LinkLookup(Table(table)), SignalQueue(sqs, url)), sqs, url
+        yield GroupedSender(LinkLookup(Table(table)), SignalQueue(sqs, url), LaneChanges(Table(table))), sqs, url
 
 
 def _signal(
@@ -53,8 +53,7 @@ def _signal(
     )
 
 
-def _lane_of(hubspot_id: str) -> str:
-    return f"c1:contacts:live:{zlib.crc32(hubspot_id.encode()) % LIVE_LANES}"
+LANE = "c1:contacts:live"
 
 
 def _received(sqs: Any, url: str) -> list[tuple[str, dict[str, Any]]]:
@@ -86,19 +85,17 @@ def test_live_changes_that_arrive_together_travel_as_batch_messages_linked_ones_
         _signal(Side.QUICKBOOKS, "q-linked"),
     ]
     signals += [_signal(Side.HUBSPOT, "h-retried", reason=Reason.RETRY)]
-    assert grouped.send(signals) == 8
+    assert grouped.send(signals) == 7
     messages = sorted(_received(sqs, url), key=lambda m: m[0])  # stable: FIFO within a group
-    lane = _lane_of("h-linked")
     assert [(group, body["record_id"], body["record_ids"], body["change"]) for group, body in messages] == sorted(
         [
-            (_lane_of("h-gone"), "h-gone", [], "upsert"),  # a record with a delete keeps its own messages, in order
-            (_lane_of("h-gone"), "h-gone", [], "delete"),  # not linked yet: in the lane its link will give it
-            (_lane_of("h-retried"), "h-retried", [], "upsert"),  # a person's retry: its own message
+            (LANE, "h-gone", [], "upsert"),  # a record with a delete keeps its own messages, in order
+            (LANE, "h-gone", [], "delete"),  # not linked yet: in the lane its link will give it
+            (LANE, "h-retried", [], "upsert"),  # a person's retry: its own message
             ("c1:contacts:live:hs:h0", "h0", ["h0", "h1", "h2"], "upsert"),  # not linked: whole, as an import's
             ("c1:contacts:live:qbo:q1", "q1", ["q1", "q2"], "upsert"),
-            (lane, "h-linked", [], "upsert"),  # alone in its lane and side: a message of its own
-            (lane, "q-linked", [], "upsert"),  # its partner's lane: the pair is never handled twice at once
-            (_lane_of("h-other"), "h-other", [], "upsert"),
+            (LANE, "h-linked", ["h-linked", "h-other"], "upsert"),  # linked: together, in the pair's lane
+            (LANE, "q-linked", [], "upsert"),  # alone on its side: a message of its own, in its partner's lane
         ],
         key=lambda m: m[0],
     )
@@ -107,17 +104,19 @@ def test_live_changes_that_arrive_together_travel_as_batch_messages_linked_ones_
     assert gathered["record_versions"] == ["h0-v", "h1-v", "h2-v"]  # each told an echo by its own
 
 
-def test_linked_records_changed_together_travel_as_one_batch_message_per_lane_and_side(
+def test_linked_records_changed_together_travel_as_one_batch_message_noted_in_their_lane(
     sender: tuple[GroupedSender, Any, str],
 ) -> None:
     grouped, sqs, url = sender
     ids = [f"h-linked-{n}" for n in range(6)]
     grouped.send([_signal(Side.HUBSPOT, i) for i in ids])
-    lanes: dict[str, list[str]] = {}
-    for hubspot_id in ids:
-        lanes.setdefault(_lane_of(hubspot_id), []).append(hubspot_id)
-    received = {group: body["record_ids"] or [body["record_id"]] for group, body in _received(sqs, url)}
-    assert received == lanes
+    [(group, body)] = _received(sqs, url)
+    assert (group, body["record_ids"], body["in_lane"]) == (LANE, ids, True)
+    noted = LaneChanges(grouped.links.table).waiting(LANE, limit=100)
+    message = SyncSignal.model_validate(body).deduplication_id()
+    assert sorted((n.message, n.signal.record_id, n.signal.source_version) for n in noted) == [
+        (message, i, f"{i}-v") for i in ids
+    ]
 
 
 def test_an_invoice_of_quickbooks_already_linked_joins_its_hubspot_records_group(

@@ -1,18 +1,17 @@
 """The queues: the sync FIFO queue (signals in batches of ten, grouped so one record pair is never handled twice
-at once, linked records' live changes in their pair's lanes) and the sweep's requests (one per connection and tick)."""
+at once, linked records' live changes in their pair's lane) and the sweep's requests (one per connection and tick)."""
 
 import json
-import zlib
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from hubbooks.mapping.pairs import SPECS
 from hubbooks.models.signals import Change, Pair, Reason, Side, SyncSignal, collapse, is_echo_of
 from hubbooks.store.keys import last_part
+from hubbooks.store.lane_changes import LaneChanges
 from hubbooks.store.links import LinkLookup
 
 BATCH = 10
-LIVE_LANES = 2  # FIFO groups of a connection and pair's live signals: one lane's reads overlap another's writes
 # Records in one batch message of live changes (a webhook delivery's worth). Smaller messages were tried (50):
 # more passes over overlapping records, whose batches' first arrivals then held fewer of them (52 single
 # creates in an import of 300). A delivery of 10 full messages can outlast the worker's 60 s at the batch
@@ -58,18 +57,18 @@ class SignalQueue:
 
 
 class GroupedSender:
-    """Collapses repeats and queues signals with their FIFO group. A live signal of a linked contact or product
-    joins one of its connection and pair's few lanes, chosen by its HubSpot record (a QuickBooks record goes by
-    its partner's): its signals keep their order, one pair is never handled twice at once, and while a delivery
-    of a lane runs, the lane's next signals wait together to be taken ten messages at a time. Live changes that
-    arrive together go as batch messages of up to 100 records (each keeping the version its change stated), so
-    the worker reads and writes them at the APIs' batch sizes; those of records not linked yet (an import's)
+    """Collapses repeats and queues signals with their FIFO group. A live signal of a linked contact, company or
+    product joins its connection and pair's lane (one FIFO group): its signals keep their order, one pair is never
+    handled twice at once, and its messages are noted in `lanes` before they are queued, so that a pass of the lane
+    takes every change that waits in it (see LaneChanges). Live changes that arrive together go as batch messages of
+    up to 100 records (each keeping the version its change stated); those of records not linked yet (an import's)
     go whole, in the group of their first record. Any other signal goes in its record's own group (a QuickBooks
     record already linked: its HubSpot record's). Links are looked up in one batch per side."""
 
-    def __init__(self, links: LinkLookup, queue: SignalQueue) -> None:
-        self._links = links
+    def __init__(self, links: LinkLookup, queue: SignalQueue, lanes: LaneChanges) -> None:
+        self.links = links
         self._queue = queue
+        self._lanes = lanes
 
     def send(self, signals: list[SyncSignal]) -> int:
         signals = collapse(signals)
@@ -81,12 +80,12 @@ class GroupedSender:
         seen: dict[tuple[str, str, str], dict[str, Any]] = {}  # a linked HubSpot record -> its link's `seen`
         for (connection_id, pair, side), ids in wanted.items():
             if side is Side.HUBSPOT:
-                for item in self._links.items(connection_id, pair, side, ids, "SK, seen"):
+                for item in self.links.items(connection_id, pair, side, ids, "SK, seen"):
                     hubspot_id = last_part(item["SK"])
                     partners[(connection_id, pair, side, hubspot_id)] = hubspot_id
                     seen[(connection_id, pair, hubspot_id)] = item.get("seen") or {}
                 continue
-            for qbo_id, hubspot_id in self._links.partners(connection_id, pair, Side.QUICKBOOKS, ids).items():
+            for qbo_id, hubspot_id in self.links.partners(connection_id, pair, Side.QUICKBOOKS, ids).items():
                 partners[(connection_id, pair, side, qbo_id)] = hubspot_id
         # Our own writes' HubSpot echoes end here, unqueued (the worker would tell them the same way).
         signals = [s for s in signals if not is_echo_of(s, seen.get((s.connection_id, s.pair, s.record_id), {}))]
@@ -96,25 +95,30 @@ class GroupedSender:
             hubspot_id = partners.get((signal.connection_id, signal.pair, signal.side, signal.record_id))
             if hubspot_id is None or not _is_live_two_way(signal):
                 return None
-            return _lane(signal.connection_id, signal.pair, hubspot_id)
+            return _lane(signal.connection_id, signal.pair)
 
         def group_of(signal: SyncSignal) -> str:
             hubspot_id = partners.get((signal.connection_id, signal.pair, signal.side, signal.record_id))
-            if _is_live_two_way(signal):
-                if hubspot_id is not None:
-                    return _lane(signal.connection_id, signal.pair, hubspot_id)
-                if signal.side is Side.HUBSPOT and not signal.record_ids:
-                    # Not linked yet: the lane its link will put it in, so its signals keep one group throughout.
-                    return _lane(signal.connection_id, signal.pair, signal.record_id)
+            linked_or_own = hubspot_id is not None or (signal.side is Side.HUBSPOT and not signal.record_ids)
+            if _is_live_two_way(signal) and linked_or_own:
+                # Linked, or a HubSpot record not linked yet: its signals keep one group throughout.
+                return _lane(signal.connection_id, signal.pair)
             if signal.side is Side.QUICKBOOKS and hubspot_id is not None:
                 return f"{signal.connection_id}:{signal.pair}:{Side.HUBSPOT}:{hubspot_id}"
             return signal.default_group()
 
-        return self._queue.send(_gathered(signals, lane_of), group_of)
+        messages = [
+            m.model_copy(update={"in_lane": True}) if _is_live_change(m) and lane_of(m) is not None else m
+            for m in _gathered(signals, lane_of)
+        ]
+        self._lanes.note((m, group_of(m)) for m in messages if m.in_lane)
+        return self._queue.send(messages, group_of)
 
 
-def _lane(connection_id: str, pair: Pair, hubspot_id: str) -> str:
-    return f"{connection_id}:{pair}:live:{zlib.crc32(hubspot_id.encode()) % LIVE_LANES}"
+def _lane(connection_id: str, pair: Pair) -> str:
+    """A connection and pair's lane. One, not several: a pass takes all that waits in it, and lanes side by side
+    would split the changes into smaller batches that spend QuickBooks' 40 batch calls a minute sooner."""
+    return f"{connection_id}:{pair}:live"
 
 
 def _is_live_two_way(signal: SyncSignal) -> bool:
@@ -122,14 +126,16 @@ def _is_live_two_way(signal: SyncSignal) -> bool:
     return signal.pair in SPECS and signal.job_id is None and signal.reason is not Reason.PREVIEW
 
 
-def _may_gather(signal: SyncSignal) -> bool:
-    """A live change of a contact or product: it can join a batch message."""
+def _is_live_change(signal: SyncSignal) -> bool:
+    """A live change of a contact, company or product (or a batch message of them)."""
     return (
-        _is_live_two_way(signal)
-        and signal.change is Change.UPSERT
-        and signal.reason in (Reason.WEBHOOK, Reason.SWEEP)
-        and not signal.record_ids
+        _is_live_two_way(signal) and signal.change is Change.UPSERT and signal.reason in (Reason.WEBHOOK, Reason.SWEEP)
     )
+
+
+def _may_gather(signal: SyncSignal) -> bool:
+    """A live change of one record: it can join a batch message."""
+    return _is_live_change(signal) and not signal.record_ids
 
 
 def _gathered(signals: list[SyncSignal], lane_of: Callable[[SyncSignal], str | None]) -> list[SyncSignal]:

@@ -23,7 +23,7 @@ from hubbooks.hubspot.oauth import HubSpotOAuth
 from hubbooks.ingest import WebhookIngest
 from hubbooks.mapping.pairs import customer_pair
 from hubbooks.models.connection import Connection
-from hubbooks.models.signals import Pair, Reason, SyncSignal
+from hubbooks.models.signals import Pair, Reason, SyncSignal, records_of
 from hubbooks.models.sync_config import MAPPED
 from hubbooks.queue import GroupedSender, SignalQueue, SweepRequests
 from hubbooks.quickbooks import company
@@ -36,6 +36,7 @@ from hubbooks.store.connections import ConnectionRepository
 from hubbooks.store.cursors import CursorRepository
 from hubbooks.store.failures import SignalFailures
 from hubbooks.store.jobs import PREVIEW_JOBS, JobRepository
+from hubbooks.store.lane_changes import LaneChanges
 from hubbooks.store.links import LinkLookup
 from hubbooks.store.previews import PreviewRepository
 from hubbooks.store.states import PendingConsents, StateRepository
@@ -47,7 +48,6 @@ from hubbooks.sync.accounts import AccountReader
 from hubbooks.sync.adapters import HubSpotAdapter, QboAdapter, SyncPorts
 from hubbooks.sync.batch import run_batch
 from hubbooks.sync.billing import Billing
-from hubbooks.sync.dispatch import records_of
 from hubbooks.sync.dry_run import Captured, DryRunHubSpot, DryRunQbo, PreviewStore
 from hubbooks.sync.engine import Result, SyncEngine
 from hubbooks.sync.hierarchy import company_tree
@@ -197,7 +197,11 @@ def dead_letter(body: str, group_id: str, message_id: str, reason: str) -> None:
 
 
 def signal_sender() -> GroupedSender:
-    return GroupedSender(LinkLookup(table()), SignalQueue(sqs(), get_settings().sync_queue_url))
+    return GroupedSender(LinkLookup(table()), SignalQueue(sqs(), get_settings().sync_queue_url), lane_changes())
+
+
+def lane_changes() -> LaneChanges:
+    return LaneChanges(table())
 
 
 def sweep_requests() -> SweepRequests:

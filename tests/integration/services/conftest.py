@@ -17,6 +17,7 @@ from hubbooks.queue import GroupedSender, SignalQueue
 from hubbooks.quickbooks.client import QboClient
 from hubbooks.store.billing import BillingStore, TimelineTemplates
 from hubbooks.store.cursors import CursorRepository
+from hubbooks.store.lane_changes import LaneChanges
 from hubbooks.store.links import LinkLookup
 from hubbooks.store.sync_settings import SyncSettingsRepository
 from hubbooks.store.sync_store import DynamoSyncStore
@@ -100,7 +101,7 @@ class Wired:
         )
 
     def sender(self) -> GroupedSender:
-        return GroupedSender(LinkLookup(self.table), SignalQueue(self.sqs, self.queue_url))
+        return GroupedSender(LinkLookup(self.table), SignalQueue(self.sqs, self.queue_url), LaneChanges(self.table))
 
     def queued(self) -> list[SyncSignal]:
         """Every signal on the queue, taken off it."""

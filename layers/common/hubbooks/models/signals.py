@@ -62,6 +62,10 @@ class SyncSignal(BaseModel):
         default_factory=list, description="A batch of live changes: each record's version, as `source_version`"
     )
     job_id: str | None = None
+    in_lane: bool = Field(
+        default=False,
+        description="Noted in its lane when queued: a record no longer noted there was taken by an earlier pass",
+    )
 
     def single(self, record_id: str, reason: Reason, version: str | None = None) -> "SyncSignal":
         """The signal of one record of this batch (or of this signal's pair and side)."""
@@ -87,6 +91,16 @@ class SyncSignal(BaseModel):
         if self.record_ids:
             key += "|" + ",".join(self.record_ids) + f"|{self.job_id}"
         return hashlib.sha256(key.encode()).hexdigest()
+
+
+def records_of(signal: SyncSignal) -> list[SyncSignal]:
+    """A live signal's records: itself, or each record of a batch message of live changes, with the version its
+    change stated (none, read afresh, in a message that did not keep them)."""
+    if not signal.record_ids:
+        return [signal]
+    ids = signal.record_ids
+    versions = signal.record_versions if len(signal.record_versions) == len(ids) else [""] * len(ids)
+    return [signal.single(i, signal.reason, version=v) for i, v in zip(ids, versions, strict=True)]
 
 
 SEEN_AT = "_at"  # Link.seen: beside HubSpot's version, its record's time as a webhook states it

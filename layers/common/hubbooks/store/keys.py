@@ -162,3 +162,13 @@ def last_part(sort_key: Any) -> str:
 def signal_failures_pk(message_id: str) -> str:
     """A queued signal's count of failures (not its throttles), by its SQS message id."""
     return f"SIGNAL#{message_id}"
+
+
+def lane_pk(group: str) -> str:
+    """The live changes noted in one FIFO lane (a connection and pair's), waiting for its next pass."""
+    return f"LANE#{group}"
+
+
+def lane_change_sk(message: str, side: Any, record_id: str) -> str:
+    """One record's change, under the deduplication id of the message that carries it."""
+    return f"{message}#{side}#{record_id}"

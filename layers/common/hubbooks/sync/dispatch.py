@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from hubbooks.mapping.pairs import SPECS
-from hubbooks.models.signals import Change, Pair, Reason, Side, SyncSignal
+from hubbooks.models.signals import Change, Pair, Reason, Side, SyncSignal, records_of
 from hubbooks.sync.engine import Outcome, Result
 
 
@@ -123,16 +123,6 @@ def _bulk_key(signal: SyncSignal) -> tuple[str, Pair, Side] | None:
     return (
         None if alone or (signal.pair, signal.side) not in TWO_WAY else (signal.connection_id, signal.pair, signal.side)
     )
-
-
-def records_of(signal: SyncSignal) -> list[SyncSignal]:
-    """A live signal's records: itself, or each record of a batch message of live changes, with the version its
-    change stated (none, read afresh, in a message that did not keep them)."""
-    if not signal.record_ids:
-        return [signal]
-    ids = signal.record_ids
-    versions = signal.record_versions if len(signal.record_versions) == len(ids) else [""] * len(ids)
-    return [signal.single(i, signal.reason, version=v) for i, v in zip(ids, versions, strict=True)]
 
 
 def _newer(one: SyncSignal, current: SyncSignal) -> bool:

@@ -1,0 +1,58 @@
+"""What one delivery of the sync queue reconciles in bulk: its live signals, and every change waiting in the
+lanes its messages come from (see LaneChanges), so that a busy lane's changes meet in one pass."""
+
+from dataclasses import dataclass
+
+from hubbooks.models.signals import SyncSignal, records_of
+from hubbooks.store.lane_changes import LaneChanges, Noted
+
+LANE_PASS = 300  # changes a pass takes from a lane beyond its delivery's own (ten QuickBooks batch calls' worth)
+
+RecordKey = tuple[str, str, str, str]
+
+
+def record_key(signal: SyncSignal) -> RecordKey:
+    return (signal.connection_id, signal.pair, signal.side, signal.record_id)
+
+
+@dataclass(frozen=True)
+class Delivered:
+    """A message of the delivery: its SQS id, its signal and its FIFO group."""
+
+    message_id: str
+    signal: SyncSignal
+    group: str
+
+
+@dataclass
+class LanePass:
+    signals: list[SyncSignal]  # for the bulk pass: the delivery's (lane messages cut to what is still noted) and more
+    noted: list[Noted]  # every noted change the pass takes
+    messages: dict[str, str]  # the delivery's lane messages: SQS id -> deduplication id
+    waiting: set[tuple[str, RecordKey]]  # the delivery's lane messages' changes still noted: (message, record)
+
+    def taken_before(self, message: SyncSignal, one: SyncSignal) -> bool:
+        """A record of a lane message that an earlier pass of its lane took: nothing is left to do for it."""
+        return message.in_lane and (message.deduplication_id(), record_key(one)) not in self.waiting
+
+    def done(self, reconciled: set[RecordKey], succeeded: set[str]) -> list[Noted]:
+        """The noted changes to forget: those of records the pass reconciled, and all of the messages (SQS ids)
+        that succeeded; a change noted again meanwhile, under another message, stays."""
+        finished = {self.messages[m] for m in succeeded if m in self.messages}
+        return [n for n in self.noted if record_key(n.signal) in reconciled or n.message in finished]
+
+
+def gather(delivered: list[Delivered], lanes: LaneChanges) -> LanePass:
+    """The delivery's signals for the bulk pass, with the other changes waiting in its lane messages' lanes."""
+    in_lane = [d for d in delivered if d.signal.in_lane]
+    own = lanes.still(
+        [Noted(d.group, d.signal.deduplication_id(), one) for d in in_lane for one in records_of(d.signal)]
+    )
+    others = [n for group in dict.fromkeys(d.group for d in in_lane) for n in lanes.waiting(group, LANE_PASS)]
+    noted = list({(n.group, n.message, record_key(n.signal)): n for n in (*own, *others)}.values())
+    return LanePass(
+        signals=[d.signal for d in delivered if not d.signal.in_lane] + [n.signal for n in noted],
+        noted=noted,
+        messages={d.message_id: d.signal.deduplication_id() for d in in_lane},
+        waiting={(n.message, record_key(n.signal)) for n in own},
+    )
