@@ -5,13 +5,8 @@ import time
 
 import requests
 
-from bench.results import Metric
+from bench.results import Metric, percentile
 from devstack import Devstack
-
-
-def _percentile(samples: list[float], fraction: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
 def measure(requests_count: int) -> list[Metric]:
@@ -26,5 +21,5 @@ def measure(requests_count: int) -> list[Metric]:
     note = f"{requests_count} sequential requests; includes two moto calls over HTTP"
     return [
         Metric("gateway GET /health p50", round(statistics.median(samples), 2), "ms", note=note),
-        Metric("gateway GET /health p99", round(_percentile(samples, 0.99), 2), "ms", note=note),
+        Metric("gateway GET /health p99", round(percentile(samples, 0.99), 2), "ms", note=note),
     ]

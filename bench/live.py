@@ -8,7 +8,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from bench.results import Metric
+from bench.results import Metric, percentile
 from devstack.sandboxed import SandboxedProduct
 from tests.support.product import install
 
@@ -26,11 +26,6 @@ class Edit:
     value: str
     sent: float
     arrived: float | None = None
-
-
-def _percentile(samples: list[float], share: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
 class Watcher:
@@ -112,7 +107,9 @@ def _edit(product: SandboxedProduct, towards_qbo: bool, pair: tuple[str, str], v
     return Edit(False, contact_id, value, sent)
 
 
-def _sustained(product: SandboxedProduct, pairs: list[tuple[str, str]], rate: float, seconds: float) -> list[Edit]:
+def sustained(product: SandboxedProduct, pairs: list[tuple[str, str]], rate: float, seconds: float) -> list[Edit]:
+    """Edits at `rate` a second for `seconds`, alternately in HubSpot and in QuickBooks (each pair edited once if
+    there are pairs enough), each awaited on the other side."""
     watcher = Watcher(product)
     watcher.thread.start()
     started = time.monotonic()
@@ -158,7 +155,7 @@ def _latencies(edits: list[Edit], rate: float, seconds: float, pairs: int) -> li
     return [
         Metric(
             f"live change latency at {rate:g}/s p{int(share * 100)}",
-            round(_percentile(arrived, share)),
+            round(percentile(arrived, share)),
             "ms",
             ceiling=P99_TARGET_MS.get(rate) if share == 0.99 else None,
             note=note,
@@ -186,7 +183,7 @@ def measure(
         pairs = _linked_pairs(product, pairs_count)
         for rate in rates:
             # Within the limits first, then the issue's rate; each pair is edited at most once a phase.
-            metrics += _latencies(_sustained(product, pairs, rate, seconds), rate, seconds, pairs_count)
+            metrics += _latencies(sustained(product, pairs, rate, seconds), rate, seconds, pairs_count)
             product.settle(timeout=900)
     with _product(SCHEDULE_SCALE) as product:
         lost_latencies = _lost_webhooks(product, _linked_pairs(product, lost), lost)

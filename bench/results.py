@@ -37,3 +37,9 @@ def write_results(metrics: list[Metric], results_path: Path, report_path: Path, 
         "What the figures mean, and why targets are missed where they are: `docs/architecture.md`, "
         "section Benchmarks.\n"
     )
+
+
+def percentile(samples: list[float], share: float) -> float:
+    """The sample below which `share` of them lie (the nearest rank)."""
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]

@@ -1,12 +1,15 @@
 """Bulk changes: an import of contacts into HubSpot arrives in QuickBooks through webhooks and the live path,
 read, matched and created in bulk at QuickBooks' batch ceiling, each contact created and linked once; then the
-same customers edited in QuickBooks come back to HubSpot in batch updates."""
+same customers edited in QuickBooks come back to HubSpot in batch updates; then a busy stretch of edits made one
+at a time on both sides meets in the pair's lane and arrives within seconds, in batch calls."""
 
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from bench.live import sustained
+from bench.results import percentile
 from demo.report import Report
 from devstack.sandboxed import SandboxedProduct
 
@@ -17,6 +20,9 @@ BATCH_CALLS_PER_MINUTE = 38  # what hubbooks' rate budget spends of the 40 Quick
 # and each carries most of its 30 creates (how full depends on how HubSpot split the webhooks).
 AT_THE_CEILING = 0.85
 FULL_ENOUGH = 20  # records a create call, of 30
+BUSY_RATE = 10.0  # edits a second, half in each app, each its own webhook and message
+BUSY_SECONDS = 20.0
+BUSY_P99_SECONDS = 5.0
 
 
 def run(product: SandboxedProduct, report: Report) -> None:
@@ -69,6 +75,7 @@ def run(product: SandboxedProduct, report: Report) -> None:
     )
 
     _edits_come_back_in_batches(product, report, run_id, linked)
+    _busy_edits_meet_in_their_lane(product, report, linked)
 
 
 def _edits_come_back_in_batches(product: SandboxedProduct, report: Report, run_id: str, linked: dict[str, str]) -> None:
@@ -106,6 +113,29 @@ def _edits_come_back_in_batches(product: SandboxedProduct, report: Report, run_i
         f"{len(linked)} customers edited in QuickBooks: all in HubSpot after {seconds:.0f} s "
         f"({len(linked) / seconds * 60:.0f} records/min), in {updates} batch updates of contacts and "
         f"{singles} single reads or writes (each was a PATCH and a GET before); {throttled} answered 429",
+    )
+
+
+def _busy_edits_meet_in_their_lane(product: SandboxedProduct, report: Report, linked: dict[str, str]) -> None:
+    """A team at work: edits one at a time, ten a second, alternately in HubSpot and in QuickBooks. Each is a
+    webhook and a message of its own; a pass of the pair's lane takes every change waiting in it, so the edits
+    travel in batch calls and arrive within seconds, where one pass per ten messages fell behind."""
+    quickbooks = product.quickbooks_admin
+    product.settle(timeout=300)
+    quickbooks.clear_calls()
+    edits = sustained(product, list(linked.items()), BUSY_RATE, BUSY_SECONDS)
+    waited = [e.arrived - e.sent for e in edits if e.arrived is not None]
+    p50, p99 = (percentile(waited, share) if waited else float("inf") for share in (0.5, 0.99))
+    calls = quickbooks.calls()
+    batches = [c for c in calls if c["method"] == "POST" and c["path"].split("?")[0].endswith("/batch")]
+    singles = _posts(calls, "/customer")
+    towards_qbo = sum(1 for e in edits if e.towards_qbo)
+    report.check(
+        "a busy stretch of edits made one at a time meets in its lane and arrives within seconds",
+        len(waited) == len(edits) and p99 <= BUSY_P99_SECONDS and singles < towards_qbo / 10,
+        f"{len(edits)} edits at {BUSY_RATE:g} a second for {BUSY_SECONDS:g} s, half in each app, each its own "
+        f"webhook: all arrived, p50 {p50:.1f} s and p99 {p99:.1f} s from the edit to the other app; the "
+        f"{towards_qbo} bound for QuickBooks went in {len(batches)} batch calls and {singles} single updates",
     )
 
 

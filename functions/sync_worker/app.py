@@ -204,9 +204,18 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItem
         )
     except BatchProcessingError:  # every message failed (Lambda retries them all)
         _give_back_skipped(event, every)
-        lane_changes().taken(this.lane_pass.done(this.reconciled, set()))
+        _forget_taken(set())
         raise
     failed = {str(failure["itemIdentifier"]) for failure in response.get("batchItemFailures", [])}
     _give_back_skipped(event, failed)
-    lane_changes().taken(this.lane_pass.done(this.reconciled, every - failed))
+    _forget_taken(every - failed)
     return response
+
+
+def _forget_taken(succeeded: set[str]) -> None:
+    """Delete the lane changes this delivery finished; if that fails they stay, and a later pass looks at their
+    records again (a read, nothing to write), which is no reason to run the delivery again."""
+    try:
+        lane_changes().taken(this.lane_pass.done(this.reconciled, succeeded))
+    except Exception as exc:
+        logger.warning("lane changes not forgotten; a later pass reads them again", extra={"error": loggable(exc)})
