@@ -58,20 +58,22 @@ def test_a_record_resynced_and_a_dead_letter_replayed_are_applied(
     ]
 
     product.hubspot_admin.update("contacts", contact["id"], {"firstname": "Replayed"})
+    # A live change of its lane: its note went when it was dead-lettered, and the replay is read all the same.
     signal = {
         "connection_id": cid,
         "pair": "contacts",
         "side": "hs",
         "record_id": contact["id"],
-        "reason": "retry",
+        "reason": "webhook",
         "source_version": "dead-1",
+        "in_lane": True,
     }
     sqs = product.devstack.client("sqs")
     dead_letters = product.devstack.physical["SyncDeadLetterQueue"]
     sqs.send_message(
         QueueUrl=dead_letters,
         MessageBody=json.dumps(signal),
-        MessageGroupId=f"{cid}:contacts:hs:{contact['id']}",
+        MessageGroupId=f"{cid}:contacts:live",
         MessageDeduplicationId="dead-1",
     )
     assert _run(product, "replay-dlq") == ["1 dead-lettered signal(s) sent back to the sync queue"]

@@ -103,6 +103,13 @@ def test_a_queue_fed_function_consumes_its_own_queue_only(logical_id: str, queue
     assert [_refs(s["Resource"]) for s in consumes] == [{queue}]
 
 
+def test_the_webhook_function_writes_only_the_lane_notes() -> None:
+    """It reads the table (links, connections) and may write nothing but the changes it notes in a lane."""
+    [statement] = _statements(FUNCTIONS["WebhookFunction"])
+    assert set(statement["Action"]) == {"dynamodb:PutItem", "dynamodb:BatchWriteItem"}
+    assert statement["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["LANE#*"]}}
+
+
 def test_data_is_encrypted_at_rest() -> None:
     tables = [v["Properties"] for v in RESOURCES.values() if v["Type"] == "AWS::DynamoDB::Table"]
     queues = [v["Properties"] for v in RESOURCES.values() if v["Type"] == "AWS::SQS::Queue"]

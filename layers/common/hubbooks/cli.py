@@ -8,6 +8,7 @@ python -m hubbooks.cli register-action --actions-url https://<api>/actions   eve
 """
 
 import argparse
+import json
 import os
 import sys
 from collections.abc import Callable
@@ -119,6 +120,16 @@ def history(stack: Stack, out: Out, connection_id: str, record: tuple[Pair, Side
         out(f"nothing recorded for {pair} {side} {record_id} (history is kept 30 days)")
 
 
+def _replayable(body: str) -> str:
+    """A dead-lettered signal as it is sent back: no longer taken as noted in its lane (its notes went when it was
+    dead-lettered), so its records are read again whatever the lane holds."""
+    try:
+        signal = json.loads(body)
+    except ValueError:
+        return body  # not a signal: the worker reports it again
+    return json.dumps({**signal, "in_lane": False}) if isinstance(signal, dict) else body
+
+
 def replay_dead_letters(stack: Stack, out: Out, limit: int) -> int:
     """Send dead-lettered signals back to the sync queue (same group, fresh deduplication id)."""
     moved = 0
@@ -134,7 +145,7 @@ def replay_dead_letters(stack: Stack, out: Out, limit: int) -> int:
         for message in batch:
             stack.sqs.send_message(
                 QueueUrl=stack.queue_url,
-                MessageBody=message["Body"],
+                MessageBody=_replayable(message["Body"]),
                 MessageGroupId=message["Attributes"]["MessageGroupId"],
                 MessageDeduplicationId=f"replay-{message['MessageId']}",
             )

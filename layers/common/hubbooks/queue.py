@@ -7,7 +7,7 @@ from typing import Any
 
 from hubbooks.mapping.pairs import SPECS
 from hubbooks.models.signals import Change, Pair, Reason, Side, SyncSignal, collapse, is_echo_of
-from hubbooks.store.keys import last_part
+from hubbooks.store.keys import last_part, live_lane
 from hubbooks.store.lane_changes import LaneChanges
 from hubbooks.store.links import LinkLookup
 
@@ -118,7 +118,7 @@ class GroupedSender:
 def _lane(connection_id: str, pair: Pair) -> str:
     """A connection and pair's lane. One, not several: a pass takes all that waits in it, and lanes side by side
     would split the changes into smaller batches that spend QuickBooks' 40 batch calls a minute sooner."""
-    return f"{connection_id}:{pair}:live"
+    return live_lane(connection_id, pair)
 
 
 def _is_live_two_way(signal: SyncSignal) -> bool:

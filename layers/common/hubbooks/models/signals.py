@@ -88,8 +88,8 @@ class SyncSignal(BaseModel):
     def deduplication_id(self) -> str:
         """The same change of the same record, however often it is reported, is one message."""
         key = f"{self.connection_id}|{self.pair}|{self.side}|{self.record_id}|{self.change}|{self.source_version}"
-        if self.record_ids:
-            key += "|" + ",".join(self.record_ids) + f"|{self.job_id}"
+        if self.record_ids:  # each record's own version too: a later change of one is another message
+            key += "|" + ",".join(self.record_ids) + "|" + ",".join(self.record_versions) + f"|{self.job_id}"
         return hashlib.sha256(key.encode()).hexdigest()
 
 

@@ -7,6 +7,7 @@ from boto3.dynamodb.conditions import Attr, Key
 from botocore.exceptions import ClientError
 
 from hubbooks.models.connection import Connection, ConnectionStatus, utc_now
+from hubbooks.models.signals import Pair
 from hubbooks.models.sync_config import CONFIGURABLE
 from hubbooks.store.keys import (
     ACTIVE_INDEX,
@@ -14,6 +15,8 @@ from hubbooks.store.keys import (
     CONNECTION_PK_PREFIX,
     META,
     connection_pk,
+    lane_pk,
+    live_lane,
     portal_key,
     realm_index_pk,
     realm_key,
@@ -159,6 +162,8 @@ class ConnectionRepository:
     def delete(self, connection: Connection) -> int:
         """Forget the connection and everything stored under it."""
         deleted = self.table.delete_partition(connection_pk(connection.connection_id))
+        for pair in Pair:  # the live changes still noted in its lanes
+            deleted += self.table.delete_partition(lane_pk(live_lane(connection.connection_id, pair)))
         self.table.resource.delete_item(
             Key=portal_key(connection.portal_id),
             ConditionExpression="connection_id = :me",

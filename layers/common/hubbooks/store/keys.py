@@ -164,6 +164,11 @@ def signal_failures_pk(message_id: str) -> str:
     return f"SIGNAL#{message_id}"
 
 
+def live_lane(connection_id: str, pair: Any) -> str:
+    """A connection and pair's lane: the FIFO group of its linked records' live changes."""
+    return f"{connection_id}:{pair}:live"
+
+
 def lane_pk(group: str) -> str:
     """The live changes noted in one FIFO lane (a connection and pair's), waiting for its next pass."""
     return f"LANE#{group}"

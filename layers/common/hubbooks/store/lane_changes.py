@@ -52,8 +52,10 @@ class LaneChanges:
         return [_noted(item) for item in islice(self.table.partition(lane_pk(group)), limit)]
 
     def still(self, changes: list[Noted]) -> list[Noted]:
-        """Those of `changes` that are still noted (no pass has taken them)."""
-        return [_noted(item) for item in self.table.get_many([c.key for c in changes])]
+        """Those of `changes` that are still noted (no pass has taken them), read consistently: a change is noted
+        a moment before its message is queued, and an eventually consistent read could miss it."""
+        keys = list({(c.key["PK"], c.key["SK"]): c.key for c in changes}.values())  # a key once a request
+        return [_noted(item) for item in self.table.get_many(keys, consistent=True)]
 
     def taken(self, changes: Iterable[Noted]) -> None:
         """Forget changes a pass has reconciled (those noted again since, under another message, stay)."""

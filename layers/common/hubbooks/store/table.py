@@ -34,11 +34,13 @@ class Table:
                 deleted += 1
         return deleted
 
-    def get_many(self, keys: list[dict[str, str]], projection: str | None = None) -> list[dict[str, Any]]:
+    def get_many(
+        self, keys: list[dict[str, str]], projection: str | None = None, *, consistent: bool = False
+    ) -> list[dict[str, Any]]:
         """The items of many keys that exist (BatchGetItem, 100 keys a call, unprocessed keys asked again)."""
         items: list[dict[str, Any]] = []
         for start in range(0, len(keys), BATCH_GET):
-            wanted: dict[str, Any] = {"Keys": keys[start : start + BATCH_GET]}
+            wanted: dict[str, Any] = {"Keys": keys[start : start + BATCH_GET], "ConsistentRead": consistent}
             request: dict[str, Any] = {self.name: wanted | ({"ProjectionExpression": projection} if projection else {})}
             while request:
                 answer = self.resource.meta.client.batch_get_item(RequestItems=request)

@@ -54,5 +54,5 @@ def gather(delivered: list[Delivered], lanes: LaneChanges) -> LanePass:
         signals=[d.signal for d in delivered if not d.signal.in_lane] + [n.signal for n in noted],
         noted=noted,
         messages={d.message_id: d.signal.deduplication_id() for d in in_lane},
-        waiting={(n.message, record_key(n.signal)) for n in own},
+        waiting={(n.message, record_key(n.signal)) for n in noted},
     )

@@ -1,0 +1,71 @@
+"""What a delivery's pass takes from its lanes: the changes its messages carry that are still noted, the others
+noted in the same lanes, and nothing of a lane none of its messages comes from; what it forgets afterwards."""
+
+from collections.abc import Iterator
+
+import pytest
+
+from hubbooks.models.signals import Pair, Reason, Side, SyncSignal
+from hubbooks.store.lane_changes import LaneChanges
+from hubbooks.store.table import Table
+from hubbooks.sync.lane_pass import Delivered, gather, record_key
+from tests.support.aws import table_in_process
+
+LANE = "c1:contacts:live"
+
+
+@pytest.fixture
+def lanes(monkeypatch: pytest.MonkeyPatch) -> Iterator[LaneChanges]:
+    with table_in_process(monkeypatch) as table:
+        yield LaneChanges(Table(table))
+
+
+def _change(record_id: str, version: str = "v1", connection_id: str = "c1") -> SyncSignal:
+    return SyncSignal(
+        connection_id=connection_id,
+        pair=Pair.CONTACTS,
+        side=Side.HUBSPOT,
+        record_id=record_id,
+        reason=Reason.WEBHOOK,
+        source_version=version,
+        in_lane=True,
+    )
+
+
+def test_a_pass_takes_its_messages_and_what_else_waits_in_their_lanes_only(lanes: LaneChanges) -> None:
+    delivered, waiting, elsewhere = _change("h1"), _change("h2"), _change("h3", connection_id="c2")
+    lanes.note([(delivered, LANE), (waiting, LANE), (elsewhere, "c2:contacts:live")])
+    taken = gather([Delivered("m1", delivered, LANE)], lanes)
+    assert sorted(s.record_id for s in taken.signals) == ["h1", "h2"]
+    assert not taken.taken_before(delivered, delivered)
+
+
+def test_a_message_whose_change_an_earlier_pass_took_has_nothing_left(lanes: LaneChanges) -> None:
+    first, again = _change("h1"), _change("h1", "v2")
+    lanes.note([(first, LANE), (again, LANE)])
+    earlier = gather([Delivered("m1", first, LANE)], lanes)
+    assert [(s.record_id, s.source_version) for s in earlier.signals] == [("h1", "v1"), ("h1", "v2")]
+    lanes.taken(earlier.done({record_key(first)}, {"m1"}))
+    later = gather([Delivered("m2", again, LANE)], lanes)
+    assert later.signals == []
+    assert later.taken_before(again, again)
+
+
+def test_what_a_pass_did_not_finish_stays_and_a_change_noted_meanwhile_stays(lanes: LaneChanges) -> None:
+    throttled, done = _change("h1"), _change("h2")
+    lanes.note([(throttled, LANE), (done, LANE)])
+    taken = gather([Delivered("m1", throttled, LANE), Delivered("m2", done, LANE)], lanes)
+    newer = _change("h2", "v2")
+    lanes.note([(newer, LANE)])  # while the pass ran
+    lanes.taken(taken.done({record_key(done)}, {"m2"}))  # m1 failed: its record backs off
+    assert sorted((n.signal.record_id, n.signal.source_version) for n in lanes.waiting(LANE, 10)) == [
+        ("h1", "v1"),
+        ("h2", "v2"),
+    ]
+
+
+def test_a_message_not_noted_in_a_lane_is_never_taken_before(lanes: LaneChanges) -> None:
+    quiet = _change("h1").model_copy(update={"in_lane": False})
+    taken = gather([Delivered("m1", quiet, LANE)], lanes)
+    assert taken.signals == [quiet]
+    assert not taken.taken_before(quiet, quiet)
