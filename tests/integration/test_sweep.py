@@ -39,6 +39,16 @@ def _writes(product: SandboxedProduct) -> tuple[int, int]:
     return qbo, hubspot
 
 
+def _seen_and_now(product: SandboxedProduct) -> list[tuple[str, Any, Any]]:
+    """Each linked contact's version as its link last saw it, beside HubSpot's now (a failure's evidence)."""
+    now = {c["id"]: c["updatedAt"] for c in product.hubspot_admin.records("contacts")}
+    return [
+        (i["SK"]["S"], (i.get("seen") or {}).get("M", {}).get("hs"), now.get(i["SK"]["S"].rsplit("#", 1)[1]))
+        for i in table_items(product)
+        if i["SK"]["S"].startswith("LINK#contacts#hs#")
+    ]
+
+
 def test_changes_made_while_webhooks_were_lost_arrive_through_the_sweep(
     product: SandboxedProduct, connection: dict[str, Any]
 ) -> None:
@@ -72,7 +82,7 @@ def test_changes_made_while_webhooks_were_lost_arrive_through_the_sweep(
         product.settle()
         assert _writes(product) == before
         # ...but every record is still at the version the last sync left, so none is even read again.
-        assert again["swept"][cid]["signals"] == 0
+        assert again["swept"][cid]["signals"] == 0, _seen_and_now(product)
     finally:
         hubspot.configure_webhooks(enabled=True)
         quickbooks.configure_webhooks(enabled=True)
