@@ -91,8 +91,9 @@ def _from_bulk(signal: SyncSignal) -> Handled | None:
     changes); None when it did not reach them all, and the signal goes its own way."""
     if signal.job_id is not None:
         return None
+    taken = this.lane_pass.taken_before(signal)
     ahead = [
-        TAKEN_BEFORE if this.lane_pass.taken_before(signal, one) else this.in_bulk.pop(record_key(one), None)
+        TAKEN_BEFORE if one.record_id in taken else this.in_bulk.pop(record_key(one), None)
         for one in records_of(signal)
     ]
     for met in ahead:

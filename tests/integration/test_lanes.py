@@ -24,7 +24,7 @@ def product() -> Iterator[SandboxedProduct]:
 
 
 def _sync_pump(product: SandboxedProduct) -> QueuePump:
-    return next(p for p in product.devstack.pumps if p.spec.queue_url == product.devstack.physical["SyncQueue"])
+    return next(p for p in product.devstack.pumps if p.spec.function == "SyncWorkerFunction")
 
 
 def _work_off(pump: QueuePump) -> None:

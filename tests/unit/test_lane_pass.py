@@ -37,7 +37,7 @@ def test_a_pass_takes_its_messages_and_what_else_waits_in_their_lanes_only(lanes
     lanes.note([(delivered, LANE), (waiting, LANE), (elsewhere, "c2:contacts:live")])
     taken = gather([Delivered("m1", delivered, LANE)], lanes)
     assert sorted(s.record_id for s in taken.signals) == ["h1", "h2"]
-    assert not taken.taken_before(delivered, delivered)
+    assert taken.taken_before(delivered) == set()
 
 
 def test_a_message_whose_change_an_earlier_pass_took_has_nothing_left(lanes: LaneChanges) -> None:
@@ -48,7 +48,7 @@ def test_a_message_whose_change_an_earlier_pass_took_has_nothing_left(lanes: Lan
     lanes.taken(earlier.done({record_key(first)}, {"m1"}))
     later = gather([Delivered("m2", again, LANE)], lanes)
     assert later.signals == []
-    assert later.taken_before(again, again)
+    assert later.taken_before(again) == {"h1"}
 
 
 def test_what_a_pass_did_not_finish_stays_and_a_change_noted_meanwhile_stays(lanes: LaneChanges) -> None:
@@ -68,4 +68,4 @@ def test_a_message_not_noted_in_a_lane_is_never_taken_before(lanes: LaneChanges)
     quiet = _change("h1").model_copy(update={"in_lane": False})
     taken = gather([Delivered("m1", quiet, LANE)], lanes)
     assert taken.signals == [quiet]
-    assert not taken.taken_before(quiet, quiet)
+    assert taken.taken_before(quiet) == set()

@@ -22,7 +22,7 @@ KEEP_SECONDS = 4 * 86400  # as long as the sync queue keeps the message that car
 
 
 @dataclass(frozen=True)
-class Noted:
+class LaneChange:
     """A change noted in a lane: the message that carries it and the record's own signal."""
 
     group: str
@@ -43,27 +43,28 @@ class LaneChanges:
         expires = int(time.time()) + KEEP_SECONDS
         with self.table.resource.batch_writer(overwrite_by_pkeys=["PK", "SK"]) as batch:
             for message, group in messages:
+                dedup = message.deduplication_id()
                 for one in records_of(message):
-                    noted = Noted(group, message.deduplication_id(), one)
+                    noted = LaneChange(group, dedup, one)
                     batch.put_item(Item={**noted.key, "signal": one.model_dump_json(), "ttl": expires})
 
-    def waiting(self, group: str, limit: int) -> list[Noted]:
+    def waiting(self, group: str, limit: int) -> list[LaneChange]:
         """Up to `limit` changes noted in the lane, in no particular order."""
         return [_noted(item) for item in islice(self.table.partition(lane_pk(group)), limit)]
 
-    def still(self, changes: list[Noted]) -> list[Noted]:
+    def still(self, changes: list[LaneChange]) -> list[LaneChange]:
         """Those of `changes` that are still noted (no pass has taken them), read consistently: a change is noted
         a moment before its message is queued, and an eventually consistent read could miss it."""
         keys = list({(c.key["PK"], c.key["SK"]): c.key for c in changes}.values())  # a key once a request
         return [_noted(item) for item in self.table.get_many(keys, consistent=True)]
 
-    def taken(self, changes: Iterable[Noted]) -> None:
+    def taken(self, changes: Iterable[LaneChange]) -> None:
         """Forget changes a pass has reconciled (those noted again since, under another message, stay)."""
         with self.table.resource.batch_writer(overwrite_by_pkeys=["PK", "SK"]) as batch:
             for noted in changes:
                 batch.delete_item(Key=noted.key)
 
 
-def _noted(item: dict[str, Any]) -> Noted:
+def _noted(item: dict[str, Any]) -> LaneChange:
     group = str(item["PK"]).split("#", 1)[1]
-    return Noted(group, str(item["SK"]).split("#", 1)[0], SyncSignal.model_validate_json(str(item["signal"])))
+    return LaneChange(group, str(item["SK"]).split("#", 1)[0], SyncSignal.model_validate_json(str(item["signal"])))

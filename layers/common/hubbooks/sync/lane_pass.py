@@ -4,7 +4,7 @@ lanes its messages come from (see LaneChanges), so that a busy lane's changes me
 from dataclasses import dataclass
 
 from hubbooks.models.signals import SyncSignal, records_of
-from hubbooks.store.lane_changes import LaneChanges, Noted
+from hubbooks.store.lane_changes import LaneChange, LaneChanges
 
 LANE_PASS = 300  # changes a pass takes from a lane beyond its delivery's own (ten QuickBooks batch calls' worth)
 
@@ -27,15 +27,18 @@ class Delivered:
 @dataclass
 class LanePass:
     signals: list[SyncSignal]  # for the bulk pass: the delivery's (lane messages cut to what is still noted) and more
-    noted: list[Noted]  # every noted change the pass takes
+    noted: list[LaneChange]  # every noted change the pass takes
     messages: dict[str, str]  # the delivery's lane messages: SQS id -> deduplication id
     waiting: set[tuple[str, RecordKey]]  # the delivery's lane messages' changes still noted: (message, record)
 
-    def taken_before(self, message: SyncSignal, one: SyncSignal) -> bool:
-        """A record of a lane message that an earlier pass of its lane took: nothing is left to do for it."""
-        return message.in_lane and (message.deduplication_id(), record_key(one)) not in self.waiting
+    def taken_before(self, message: SyncSignal) -> set[str]:
+        """The records of a lane message that an earlier pass of its lane took: nothing is left to do for them."""
+        if not message.in_lane:
+            return set()
+        dedup = message.deduplication_id()
+        return {one.record_id for one in records_of(message) if (dedup, record_key(one)) not in self.waiting}
 
-    def done(self, reconciled: set[RecordKey], succeeded: set[str]) -> list[Noted]:
+    def done(self, reconciled: set[RecordKey], succeeded: set[str]) -> list[LaneChange]:
         """The noted changes to forget: those of records the pass reconciled, and all of the messages (SQS ids)
         that succeeded; a change noted again meanwhile, under another message, stays."""
         finished = {self.messages[m] for m in succeeded if m in self.messages}
@@ -45,14 +48,13 @@ class LanePass:
 def gather(delivered: list[Delivered], lanes: LaneChanges) -> LanePass:
     """The delivery's signals for the bulk pass, with the other changes waiting in its lane messages' lanes."""
     in_lane = [d for d in delivered if d.signal.in_lane]
-    own = lanes.still(
-        [Noted(d.group, d.signal.deduplication_id(), one) for d in in_lane for one in records_of(d.signal)]
-    )
+    dedup = {d.message_id: d.signal.deduplication_id() for d in in_lane}
+    own = lanes.still([LaneChange(d.group, dedup[d.message_id], one) for d in in_lane for one in records_of(d.signal)])
     others = [n for group in dict.fromkeys(d.group for d in in_lane) for n in lanes.waiting(group, LANE_PASS)]
     noted = list({(n.group, n.message, record_key(n.signal)): n for n in (*own, *others)}.values())
     return LanePass(
         signals=[d.signal for d in delivered if not d.signal.in_lane] + [n.signal for n in noted],
         noted=noted,
-        messages={d.message_id: d.signal.deduplication_id() for d in in_lane},
+        messages=dedup,
         waiting={(n.message, record_key(n.signal)) for n in noted},
     )
