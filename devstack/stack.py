@@ -170,7 +170,12 @@ class Devstack:
         specs = topology.functions(self.transformed, code_dirs, self.physical, self.client("lambda"))
         self.runtimes = {
             logical_id: FunctionRuntime(
-                replace(spec, environment=spec.environment | self.function_environment), self.time_scale
+                # moto's endpoint in each function's own environment too: a test in the same process that
+                # changes the process's (moto in-process, for a service test) never sends a function to AWS.
+                replace(
+                    spec, environment=aws_environment(self.endpoint) | spec.environment | self.function_environment
+                ),
+                self.time_scale,
             )
             for logical_id, spec in specs.items()
         }
