@@ -120,3 +120,8 @@ def test_a_batch_create_is_noted_once_and_a_single_create_keeps_its_record(store
     assert store.note_creation(PAIR, "new", {"email": "other@example.com"}) == later
     assert store.intent(Link(PAIR, "new", "", {}, 0), "0") == {"qbo": {"email": "new@example.com"}}
     assert store.note_creation(PAIR, "single", {"email": "s2@example.com"}) is None
+    together = {f"t{n}": ({"email": f"t{n}@example.com"}, later) for n in range(3)}  # none claimed before
+    assert store.claim_creations(PAIR, together) == dict.fromkeys(together, later)
+    assert store.claim_creations(PAIR, together) == dict.fromkeys(together, later)  # a retry of the same batch
+    assert store.note_creation(PAIR, "t2", {"email": "other@example.com"}) == later
+    assert store.intent(Link(PAIR, "t1", "", {}, 0), "0") == {"qbo": {"email": "t1@example.com"}}

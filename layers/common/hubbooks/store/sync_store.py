@@ -38,6 +38,7 @@ from hubbooks.sync.ports import LinkConflictError
 
 HISTORY_DAYS = 30
 INTENT_DAYS = 7  # a sync that stopped between its writes and the link is retried well within this
+TRANSACTION = 100  # items in one TransactWriteItems
 
 
 class DynamoSyncStore:
@@ -157,39 +158,57 @@ class DynamoSyncStore:
 
     def note_creation(self, pair: Pair, hubspot_id: str, values: dict[str, str]) -> BatchCreate | None:
         note = _creation_note(values)
-        if self._note_if(pair, hubspot_id, note, "attribute_not_exists(#q.#b)", {}):
+        if self._notes_if(pair, {hubspot_id: (note, {})}, "attribute_not_exists(#q.#b)"):
             return None
         return _batch_of(self._intent_item(pair, hubspot_id))
 
     def claim_creations(
         self, pair: Pair, creations: dict[str, tuple[dict[str, str], BatchCreate]]
     ) -> dict[str, BatchCreate]:
-        """One conditional write per record (a transaction would fail them all for one record)."""
+        """Claimed together, a transaction of up to 100 records a call. A record another batch claimed cancels
+        its whole transaction; that transaction's records are then claimed one by one (a conditional write each),
+        and a record claimed before answers the earlier batch."""
+        condition = "attribute_not_exists(#q) OR #q.#b.request_id = :r"
+        entries = list(creations.items())
         claimed: dict[str, BatchCreate] = {}
-        for hubspot_id, (values, batch) in creations.items():
-            condition = "attribute_not_exists(#q) OR #q.#b.request_id = :r"
-            if self._note_if(pair, hubspot_id, _creation_note(values, batch), condition, {":r": batch.request_id}):
-                claimed[hubspot_id] = batch
+        for start in range(0, len(entries), TRANSACTION):
+            chunk = dict(entries[start : start + TRANSACTION])
+            notes = {
+                i: (_creation_note(values, batch), {":r": batch.request_id}) for i, (values, batch) in chunk.items()
+            }
+            if len(chunk) > 1 and self._notes_if(pair, notes, condition):
+                claimed |= {i: batch for i, (_, batch) in chunk.items()}
                 continue
-            earlier = _batch_of(self._intent_item(pair, hubspot_id))
-            if earlier is not None:
-                claimed[hubspot_id] = earlier
+            for hubspot_id, (note, values) in notes.items():
+                if self._notes_if(pair, {hubspot_id: (note, values)}, condition):
+                    claimed[hubspot_id] = chunk[hubspot_id][1]
+                elif (earlier := _batch_of(self._intent_item(pair, hubspot_id))) is not None:
+                    claimed[hubspot_id] = earlier
         return claimed
 
-    def _note_if(
-        self, pair: Pair, hubspot_id: str, note: dict[str, Any], condition: str, values: dict[str, Any]
-    ) -> bool:
-        """Write QuickBooks' side of a record's intent if `condition` holds; answers whether it did."""
+    def _notes_if(self, pair: Pair, notes: dict[str, tuple[dict[str, Any], dict[str, Any]]], condition: str) -> bool:
+        """Write QuickBooks' side of each record's intent (note, condition's values) if `condition` holds for every
+        one (one record: a conditional write; more: a transaction); answers whether they were written."""
+        expires = int(time.time()) + INTENT_DAYS * 86400
+        updates = [
+            {
+                "Key": {"PK": self.pk, "SK": intent_sk(pair, hubspot_id)},
+                "UpdateExpression": "SET #q = :n, #ttl = :ttl",
+                "ConditionExpression": condition,
+                "ExpressionAttributeNames": {"#q": f"intent_{Side.QUICKBOOKS}", "#b": "batch", "#ttl": "ttl"},
+                "ExpressionAttributeValues": values | {":n": note, ":ttl": expires},
+            }
+            for hubspot_id, (note, values) in notes.items()
+        ]
         try:
-            self.table.resource.update_item(
-                Key={"PK": self.pk, "SK": intent_sk(pair, hubspot_id)},
-                UpdateExpression="SET #q = :n, #ttl = :ttl",
-                ConditionExpression=condition,
-                ExpressionAttributeNames={"#q": f"intent_{Side.QUICKBOOKS}", "#b": "batch", "#ttl": "ttl"},
-                ExpressionAttributeValues=values | {":n": note, ":ttl": int(time.time()) + INTENT_DAYS * 86400},
-            )
+            if len(updates) == 1:
+                self.table.resource.update_item(**updates[0])
+            else:
+                items = [{"Update": {"TableName": self.table.name, **update}} for update in updates]
+                self.table.client.transact_write_items(TransactItems=items)
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+            code = exc.response.get("Error", {}).get("Code")
+            if code not in ("ConditionalCheckFailedException", "TransactionCanceledException"):
                 raise
             return False
         return True
