@@ -101,10 +101,14 @@ class _CachedQbo(_Cached):
 
 class _BatchStore:
     """The store as one batch sees it: settings read once, links prefetched in bulk (and kept current as the
-    batch saves them), sync errors cleared only where they exist, history written in bulk at the end."""
+    batch saves them), new links saved together after the batch, sync errors cleared only where they exist,
+    history written in bulk at the end."""
 
     def __init__(self, inner: DynamoSyncStore, pair: Pair) -> None:
         self._inner = inner
+        # A company's parent is looked up in the table when its children are written: its link is saved at once.
+        self._together = pair is not Pair.COMPANIES
+        self._new: dict[tuple[str, str], Link] = {}
         self._settings = inner.settings(pair)
         self._links: dict[tuple[Side, str], Link | None] = {}
         self._decisions: dict[tuple[Side, str], Decision | None] = {}  # a reviewed pair's, read with the links
@@ -136,6 +140,11 @@ class _BatchStore:
         return link
 
     def save_link(self, link: Link, previous: Link | None) -> Link:
+        key = (link.hubspot_id, link.qbo_id)
+        if self._together and (previous is None or key in self._new):  # saved with the batch's other new links
+            self._new[key] = Link(link.pair, link.hubspot_id, link.qbo_id, dict(link.base), 1, dict(link.seen))
+            self._links[(Side.HUBSPOT, link.hubspot_id)] = self._links[(Side.QUICKBOOKS, link.qbo_id)] = self._new[key]
+            return self._new[key]
         try:
             saved = self._inner.save_link(link, previous)
         except LinkConflictError:  # a live signal linked it meanwhile: read these links afresh from now on
@@ -175,8 +184,23 @@ class _BatchStore:
     def noted(self, link: Link, qbo_token: str) -> Noted:
         return self._inner.noted(link, qbo_token)
 
+    def save_new_links(self, side: Side) -> set[str]:
+        """Save the new links the batch made (from now on, links are saved at once); answers the records of
+        `side` whose link could not be saved, because one of its records was linked meanwhile: their history is
+        dropped, and they are to be read afresh and reconciled again."""
+        pending, self._new, self._together = list(self._new.values()), {}, False
+        conflicted = self._inner.save_new_links(pending) if pending else []
+        for link in conflicted:
+            self._links.pop((Side.HUBSPOT, link.hubspot_id), None)
+            self._links.pop((Side.QUICKBOOKS, link.qbo_id), None)
+            self._history = [
+                e for e in self._history if e.get("hubspot_id") != link.hubspot_id and e.get("qbo_id") != link.qbo_id
+            ]
+        return {link.hubspot_id if side is Side.HUBSPOT else link.qbo_id for link in conflicted}
+
     def delete_link(self, link: Link) -> None:
-        self._inner.delete_link(link)
+        if self._new.pop((link.hubspot_id, link.qbo_id), None) is None:
+            self._inner.delete_link(link)
         self._links[(Side.HUBSPOT, link.hubspot_id)] = self._links[(Side.QUICKBOOKS, link.qbo_id)] = None
 
     def record_failure(self, pair: Pair, side: Side, record_id: str, failure: SyncFailure) -> None:
@@ -286,28 +310,43 @@ def run_batch(
         i: Seen(own.get(i), list(cache.matches.get((side, i), [])), others.get(linked[i]) if i in linked else None)
         for i in signal.record_ids
     }
-    try:
-        return _each(engine, [signals[i] for i in signal.record_ids], created, seen, on_result)
-    finally:
-        store.flush()
-
-
-def _each(
-    engine: SyncEngine, signals: list[SyncSignal], created: set[str], seen: dict[str, Seen], on_result: OnResult | None
-) -> Counter[str]:
-    """The engine's reconciliation of each record, in order; how many ended each way (and `done`)."""
+    results = _each(engine, store, [signals[i] for i in signal.record_ids], seen, on_result)
     counts: Counter[str] = Counter()
-    for one in signals:
-        result = engine.handle(one)
-        if on_result is not None:
-            on_result(one.record_id, result, seen[one.record_id])
+    for record_id, result in results.items():
         outcome = result.outcome
         # A record whose counterpart this batch created counts as created even when a live signal for the new
         # record linked the two first.
-        made = one.record_id in created and outcome not in (Outcome.FAILED, Outcome.SKIPPED, Outcome.UNLINKED)
+        made = record_id in created and outcome not in (Outcome.FAILED, Outcome.SKIPPED, Outcome.UNLINKED)
         counts["created" if made else outcome.tally] += 1
         counts["done"] += 1
     return counts
+
+
+def _each(
+    engine: SyncEngine, store: _BatchStore, signals: list[SyncSignal], seen: dict[str, Seen], on_result: OnResult | None
+) -> dict[str, Result]:
+    """The engine's reconciliation of each record, in order, then the new links saved together (a record whose
+    new link met another's is read afresh and reconciled again); `on_result` is then told each result. If the
+    engine stops at a record, the results before it are kept and told (their links saved), and what stopped it
+    is raised."""
+    side = signals[0].side if signals else Side.HUBSPOT
+    results: dict[str, Result] = {}
+    try:
+        for one in signals:
+            results[one.record_id] = engine.handle(one)
+        again = store.save_new_links(side)
+        for one in signals:
+            if one.record_id in again:
+                del results[one.record_id]
+                results[one.record_id] = engine.handle(one)
+    finally:
+        for record_id in store.save_new_links(side):  # stopped before the links were saved
+            results.pop(record_id, None)
+        store.flush()
+        for record_id, result in results.items():
+            if on_result is not None:
+                on_result(record_id, result, seen[record_id])
+    return results
 
 
 def _create_in_qbo_batches(

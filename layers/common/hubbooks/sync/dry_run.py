@@ -204,6 +204,11 @@ class PreviewStore(DynamoSyncStore):
         self.saved[(Side.HUBSPOT, link.hubspot_id)] = self.saved[(Side.QUICKBOOKS, link.qbo_id)] = saved
         return saved
 
+    def save_new_links(self, links: list[Link]) -> list[Link]:
+        for link in links:
+            self.save_link(link, None)
+        return []
+
     def delete_link(self, link: Link) -> None:
         return None
 
