@@ -98,34 +98,35 @@ class DynamoSyncStore:
         return Link(link.pair, link.hubspot_id, link.qbo_id, dict(link.base), version, dict(link.seen))
 
     def save_new_links(self, links: list[Link]) -> list[Link]:
-        """Save links no record of which was linked, 50 to a transaction (both items of each); answers those that
-        could not be saved because one of their records was linked meanwhile. A transaction that meets such a
-        record is cancelled whole, and its links are then saved one by one."""
+        """Save links no record of which was linked (each at its own version), 50 to a transaction; answers those
+        that could not be saved because one of their records was linked meanwhile. A transaction that meets such
+        a record is cancelled whole, and its links are then saved one by one."""
         conflicted: list[Link] = []
         for start in range(0, len(links), TRANSACTION // 2):
             chunk = links[start : start + TRANSACTION // 2]
-            items = [
-                {
-                    "Put": {
-                        "TableName": self.table.name,
-                        "Item": self._link_item(link, side, 1),
-                        "ConditionExpression": "attribute_not_exists(PK)",
-                    }
-                }
-                for link in chunk
-                for side in (Side.HUBSPOT, Side.QUICKBOOKS)
-            ]
             try:
-                self._transact(items, f"{len(chunk)} new links")
+                self._transact([put for link in chunk for put in self._new_link_puts(link)], f"{len(chunk)} new links")
                 continue
             except LinkConflictError:
                 pass
             for link in chunk:
                 try:
-                    self.save_link(link, None)
+                    self._transact(self._new_link_puts(link), f"{link.pair} {link.hubspot_id}")
                 except LinkConflictError:
                     conflicted.append(link)
         return conflicted
+
+    def _new_link_puts(self, link: Link) -> list[dict[str, Any]]:
+        return [
+            {
+                "Put": {
+                    "TableName": self.table.name,
+                    "Item": self._link_item(link, side, link.version),
+                    "ConditionExpression": "attribute_not_exists(PK)",
+                }
+            }
+            for side in (Side.HUBSPOT, Side.QUICKBOOKS)
+        ]
 
     def decision(self, pair: Pair, side: Side, record_id: str) -> Decision | None:
         item = self.table.resource.get_item(Key={"PK": self.pk, "SK": decision_sk(pair, side, record_id)}).get("Item")

@@ -108,12 +108,14 @@ class _BatchStore:
         self._inner = inner
         # A company's parent is looked up in the table when its children are written: its link is saved at once.
         self._together = pair is not Pair.COMPANIES
-        self._new: dict[tuple[str, str], Link] = {}
+        self._new: dict[tuple[str, str], tuple[Link, str]] = {}  # a link not saved yet, and the record that made it
+        self.handling = ""  # the record the engine is reconciling
+        self.unsettled: set[str] = set()  # records whose new link is not saved: no result of theirs is told
         self._settings = inner.settings(pair)
         self._links: dict[tuple[Side, str], Link | None] = {}
         self._decisions: dict[tuple[Side, str], Decision | None] = {}  # a reviewed pair's, read with the links
         self._failing = inner.failing(pair)
-        self._history: list[dict[str, Any]] = []
+        self._history: list[tuple[str, dict[str, Any]]] = []  # each entry with the record that wrote it
         self._intents: dict[tuple[str, str], tuple[dict[str, dict[str, str]], str]] = {}
 
     def prefetch(self, pair: Pair, side: Side, record_ids: list[str]) -> None:
@@ -142,9 +144,11 @@ class _BatchStore:
     def save_link(self, link: Link, previous: Link | None) -> Link:
         key = (link.hubspot_id, link.qbo_id)
         if self._together and (previous is None or key in self._new):  # saved with the batch's other new links
-            self._new[key] = Link(link.pair, link.hubspot_id, link.qbo_id, dict(link.base), 1, dict(link.seen))
-            self._links[(Side.HUBSPOT, link.hubspot_id)] = self._links[(Side.QUICKBOOKS, link.qbo_id)] = self._new[key]
-            return self._new[key]
+            version = previous.version + 1 if previous is not None else 1
+            saved = Link(link.pair, link.hubspot_id, link.qbo_id, dict(link.base), version, dict(link.seen))
+            self._new[key] = (saved, self.handling)
+            self._links[(Side.HUBSPOT, link.hubspot_id)] = self._links[(Side.QUICKBOOKS, link.qbo_id)] = saved
+            return saved
         try:
             saved = self._inner.save_link(link, previous)
         except LinkConflictError:  # a live signal linked it meanwhile: read these links afresh from now on
@@ -184,22 +188,32 @@ class _BatchStore:
     def noted(self, link: Link, qbo_token: str) -> Noted:
         return self._inner.noted(link, qbo_token)
 
-    def save_new_links(self, side: Side) -> set[str]:
-        """Save the new links the batch made (from now on, links are saved at once); answers the records of
-        `side` whose link could not be saved, because one of its records was linked meanwhile: their history is
-        dropped, and they are to be read afresh and reconciled again."""
-        pending, self._new, self._together = list(self._new.values()), {}, False
-        conflicted = self._inner.save_new_links(pending) if pending else []
-        for link in conflicted:
+    def save_new_links(self) -> set[str]:
+        """Save the new links the batch made (from now on, links are saved at once); answers the records whose
+        link could not be saved, because one of its records was linked meanwhile. Those records are unsettled,
+        and their history dropped, until they are reconciled again; if the save fails, every record with a link
+        in it is unsettled (which links were saved is not known)."""
+        pending, self._new, self._together = dict(self._new), {}, False
+        if not pending:
+            return set()
+        try:
+            conflicted = self._inner.save_new_links([link for link, _ in pending.values()])
+        except Exception:
+            self._unsettle([link for link, _ in pending.values()], {record for _, record in pending.values()})
+            raise
+        again = {pending[(link.hubspot_id, link.qbo_id)][1] for link in conflicted}
+        self._unsettle(conflicted, again)
+        return again
+
+    def _unsettle(self, links: list[Link], records: set[str]) -> None:
+        for link in links:
             self._links.pop((Side.HUBSPOT, link.hubspot_id), None)
             self._links.pop((Side.QUICKBOOKS, link.qbo_id), None)
-            self._history = [
-                e for e in self._history if e.get("hubspot_id") != link.hubspot_id and e.get("qbo_id") != link.qbo_id
-            ]
-        return {link.hubspot_id if side is Side.HUBSPOT else link.qbo_id for link in conflicted}
+        self._history = [(record, entry) for record, entry in self._history if record not in records]
+        self.unsettled |= records
 
     def delete_link(self, link: Link) -> None:
-        if self._new.pop((link.hubspot_id, link.qbo_id), None) is None:
+        if self._new.pop((link.hubspot_id, link.qbo_id), None) is None:  # a link not saved yet is forgotten
             self._inner.delete_link(link)
         self._links[(Side.HUBSPOT, link.hubspot_id)] = self._links[(Side.QUICKBOOKS, link.qbo_id)] = None
 
@@ -216,10 +230,10 @@ class _BatchStore:
             self._failing.discard((str(side), record_id))
 
     def add_history(self, entry: dict[str, Any]) -> None:
-        self._history.append(entry)
+        self._history.append((self.handling, entry))
 
     def flush(self) -> None:
-        self._inner.add_histories(self._history)
+        self._inner.add_histories([entry for _, entry in self._history])
         self._history.clear()
 
 
@@ -328,25 +342,33 @@ def _each(
     """The engine's reconciliation of each record, in order, then the new links saved together (a record whose
     new link met another's is read afresh and reconciled again); `on_result` is then told each result. If the
     engine stops at a record, the results before it are kept and told (their links saved), and what stopped it
-    is raised."""
-    side = signals[0].side if signals else Side.HUBSPOT
+    is raised; a record whose link is not saved is never told."""
     results: dict[str, Result] = {}
     try:
-        for one in signals:
-            results[one.record_id] = engine.handle(one)
-        again = store.save_new_links(side)
-        for one in signals:
-            if one.record_id in again:
-                del results[one.record_id]
-                results[one.record_id] = engine.handle(one)
+        try:
+            for one in signals:
+                results[one.record_id] = _handle(engine, store, one)
+            again = store.save_new_links()
+            for one in signals:
+                if one.record_id in again:
+                    results[one.record_id] = _handle(engine, store, one)
+        finally:
+            store.save_new_links()  # what the engine left when it stopped
     finally:
-        for record_id in store.save_new_links(side):  # stopped before the links were saved
-            results.pop(record_id, None)
-        store.flush()
-        for record_id, result in results.items():
-            if on_result is not None:
-                on_result(record_id, result, seen[record_id])
-    return results
+        try:
+            store.flush()
+        finally:
+            for record_id, result in results.items():
+                if record_id not in store.unsettled and on_result is not None:
+                    on_result(record_id, result, seen[record_id])
+    return {i: result for i, result in results.items() if i not in store.unsettled}
+
+
+def _handle(engine: SyncEngine, store: _BatchStore, signal: SyncSignal) -> Result:
+    store.handling = signal.record_id
+    result = engine.handle(signal)
+    store.unsettled.discard(signal.record_id)
+    return result
 
 
 def _create_in_qbo_batches(
