@@ -39,6 +39,7 @@ from hubbooks.sync.ports import LinkConflictError
 HISTORY_DAYS = 30
 INTENT_DAYS = 7  # a sync that stopped between its writes and the link is retried well within this
 TRANSACTION = 100  # items in one TransactWriteItems
+LINKS_PER_TRANSACTION = TRANSACTION // 2  # a link is two items
 
 
 class DynamoSyncStore:
@@ -102,8 +103,8 @@ class DynamoSyncStore:
         that could not be saved because one of their records was linked meanwhile. A transaction that meets such
         a record is cancelled whole, and its links are then saved one by one."""
         conflicted: list[Link] = []
-        for start in range(0, len(links), TRANSACTION // 2):
-            chunk = links[start : start + TRANSACTION // 2]
+        for start in range(0, len(links), LINKS_PER_TRANSACTION):
+            chunk = links[start : start + LINKS_PER_TRANSACTION]
             try:
                 self._transact([put for link in chunk for put in self._new_link_puts(link)], f"{len(chunk)} new links")
                 continue
