@@ -119,3 +119,14 @@ def test_a_429_met_while_a_caller_waited_for_its_turn_stops_the_call(
         with pytest.raises(RateLimitedError) as stopped:
             waiting.acquire()  # a turn an eighth of a second off, then the block
         assert stopped.value.retry_after == pytest.approx(60)
+
+
+def test_the_next_turn_is_told_without_taking_it(budget: RateBudget, clock: _Clock) -> None:
+    assert budget.due("batch") == 0
+    budget.acquire("batch")
+    assert budget.due("batch") == pytest.approx(60 / 38)
+    assert budget.due("batch") == pytest.approx(60 / 38)  # telling took nothing
+    clock.now += 60 / 38
+    assert budget.due("batch") == pytest.approx(0)
+    budget.block(30)
+    assert budget.due("batch") == pytest.approx(30)

@@ -117,14 +117,25 @@ class RateBudget:
                 self._sleep(blocked - now)
                 longest -= blocked - now
                 continue
-            rate = bucket.per_second / self._scale
-            at = float(item.get("at", now))
-            tokens = min(bucket.capacity, float(item.get("tokens", bucket.capacity)) + (now - at) * rate)
-            due = 0.0 if tokens >= 1 - TOKEN_EPSILON else (1 - tokens) / rate
+            tokens, due = self._level(bucket, item, now)
             if due > longest:
                 raise RateLimitedError(self._provider, due, budget=True)
             if self._store(bucket, item, tokens - 1, now):
                 return due
+
+    def due(self, kind: str) -> float:
+        """Seconds until the scarcest bucket of `kind` has a turn free (or the connection's block ends), taking
+        nothing."""
+        bucket = BUDGETS[self._provider][kind][-1]
+        now, item = self._read(bucket)
+        return max(self._level(bucket, item, now)[1], float(item.get("blocked_until", 0)) - now)
+
+    def _level(self, bucket: Bucket, item: dict[str, Any], now: float) -> tuple[float, float]:
+        """The bucket's tokens now, as `item` stored them, and the seconds until its next turn is due."""
+        rate = bucket.per_second / self._scale
+        at = float(item.get("at", now))
+        tokens = min(bucket.capacity, float(item.get("tokens", bucket.capacity)) + (now - at) * rate)
+        return tokens, 0.0 if tokens >= 1 - TOKEN_EPSILON else (1 - tokens) / rate
 
     def _store(self, bucket: Bucket, item: dict[str, Any], tokens: float, now: float) -> bool:
         """Write the bucket's new level if no other caller wrote it since `item` was read."""

@@ -154,6 +154,11 @@ class QboClient:
             return None
         return self._batch(items, request_id, budget_taken=budget is not None)
 
+    def batch_turn_near(self) -> bool:
+        """Whether the batch budget has a turn free within BATCH_TURN_WAIT (nothing is taken)."""
+        budget = self.transport.budget
+        return budget is None or budget.due("batch") <= BATCH_TURN_WAIT
+
     def _batch(self, items: list[dict[str, Any]], request_id: str, *, budget_taken: bool) -> list[dict[str, Any]]:
         """Sent once (a batch that may have been applied is not sent again here: a later sync replays its
         request id)."""

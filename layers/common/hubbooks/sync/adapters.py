@@ -590,6 +590,9 @@ class QboAdapter:
             if str(answer.get("bId")) in by_bid
         }
 
+    def batch_turn_near(self) -> bool:
+        return self._client.batch_turn_near()
+
     def replay_create(
         self, pair: Pair, source: Record, values: dict[str, str], display_name: str | None, batch: BatchCreate
     ) -> Record | None:

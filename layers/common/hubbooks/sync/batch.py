@@ -377,15 +377,34 @@ def _create_in_qbo_batches(
     """Creates towards QuickBooks in batch calls of up to 30 that any later sync can replay: each record's batch
     and bId are noted before the call, a record noted in an earlier batch goes in that batch again (QuickBooks
     answers a repeated request id with its first answer), and one whose single create was noted is left to
-    the engine, as are refusals. Answers what was created, and the records whose batch answered without them
-    (its first arrival did not hold them: each is created alone, under its own request id)."""
+    the engine, as are refusals. The records past the last full call go in a call of their own only if the
+    batch budget has a turn near; if not (other batches spend it), the engine creates each alone, on the larger
+    budget of single calls. Answers what was created, and the records whose batch answered without them (its
+    first arrival did not hold them: each is created alone, under its own request id)."""
     ids = sorted(r.id for r in lonely)  # numbered in id order: the same records make the same batches
     digest = hashlib.sha256(f"{signal.connection_id}|{signal.pair}|{signal.job_id}|{','.join(ids)}".encode())
     proposed = {
         i: (values[i], BatchCreate(f"hb-{digest.hexdigest()[:28]}-{n // QBO_BATCH}", bid_of(i)))
         for n, i in enumerate(ids)
     }
-    claimed = store.claim_creations(signal.pair, proposed)
+    full = len(ids) - len(ids) % QBO_BATCH if len(ids) > QBO_BATCH else len(ids)
+    first = {i: proposed[i] for i in ids[:full]}
+    made, absent = _call_batches(signal.pair, lonely, values, qbo, store.claim_creations(signal.pair, first))
+    rest = {i: proposed[i] for i in ids[full:]}
+    if rest and qbo.batch_turn_near():
+        more, missing = _call_batches(signal.pair, lonely, values, qbo, store.claim_creations(signal.pair, rest))
+        made, absent = made | more, absent | missing
+    return made, absent
+
+
+def _call_batches(
+    pair: Pair,
+    lonely: list[Record],
+    values: dict[str, dict[str, str]],
+    qbo: QboAdapter,
+    claimed: dict[str, BatchCreate],
+) -> tuple[dict[str, Record], set[str]]:
+    """The batch calls of the claimed records: answers what was created, and the records a call answered without."""
     batches: dict[str, list[Record]] = {}
     for record in lonely:
         if record.id in claimed:
@@ -396,16 +415,15 @@ def _create_in_qbo_batches(
     for batch_id, records in batches.items():
         started = time.time()
         creations = [
-            (r, values[r.id], next(iter(spec(signal.pair).new_names(r.values)), None), claimed[r.id].bid)
-            for r in records
+            (r, values[r.id], next(iter(spec(pair).new_names(r.values)), None), claimed[r.id].bid) for r in records
         ]
-        answer = qbo.create_batch(signal.pair, batch_id, creations)
+        answer = qbo.create_batch(pair, batch_id, creations)
         absent |= {r.id for r in records if r.id not in answer}
         for source_id, created in answer.items():
             if isinstance(created, Record):  # a refusal is the engine's to handle
                 (made if created.updated_at >= started - REPLAY_MARGIN else replayed)[source_id] = created
     if replayed:  # answers from an earlier call: the records they name may be gone since (one query for all)
-        still = qbo.get_many(signal.pair, [r.id for r in replayed.values()])
+        still = qbo.get_many(pair, [r.id for r in replayed.values()])
         made |= {i: now for i, r in replayed.items() if (now := still.get(r.id)) is not None and now.exists}
     return made, absent
 
