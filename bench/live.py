@@ -112,6 +112,7 @@ def sustained(product: SandboxedProduct, pairs: list[tuple[str, str]], rate: flo
     there are pairs enough), each awaited on the other side."""
     watcher = Watcher(product)
     watcher.thread.start()
+    phase = uuid.uuid4().hex[:4]  # a value another phase wrote would be there before its edit arrived
     started = time.monotonic()
     total = int(rate * seconds)
     with ThreadPoolExecutor(max_workers=8) as pool:
@@ -119,7 +120,7 @@ def sustained(product: SandboxedProduct, pairs: list[tuple[str, str]], rate: flo
             time.sleep(max(0.0, started + n / rate - time.monotonic()))
             towards_qbo = n % 2 == 0  # mixed both ways; each pair is edited from one side only
             pair = pairs[n % len(pairs)]
-            pool.submit(_edit, product, towards_qbo, pair, f"V{n}").add_done_callback(
+            pool.submit(_edit, product, towards_qbo, pair, f"V{phase}{n}").add_done_callback(
                 lambda done: watcher.add(done.result())
             )
     edits = watcher.wait(timeout=300)

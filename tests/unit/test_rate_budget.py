@@ -130,3 +130,7 @@ def test_the_next_turn_is_told_without_taking_it(budget: RateBudget, clock: _Clo
     assert budget.due("batch") == pytest.approx(0)
     budget.block(30)
     assert budget.due("batch") == pytest.approx(30)
+
+
+def test_single_calls_take_the_per_call_rate(budget: RateBudget) -> None:
+    assert budget.seconds_for(30) == pytest.approx(30 / 8)  # QuickBooks: eight single calls a second

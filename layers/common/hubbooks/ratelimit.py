@@ -123,6 +123,10 @@ class RateBudget:
             if self._store(bucket, item, tokens - 1, now):
                 return due
 
+    def seconds_for(self, calls: int) -> float:
+        """How long `calls` single calls take at the budget's per-call rate (its `default` bucket)."""
+        return calls * self._scale / BUDGETS[self._provider]["default"][0].per_second
+
     def due(self, kind: str) -> float:
         """Seconds until the scarcest bucket of `kind` has a turn free (or the connection's block ends), taking
         nothing."""

@@ -15,7 +15,7 @@ from hubbooks.sync.hierarchy import company_tree
 from tests.conftest import DEV_TOKEN, REALM_ID
 from tests.integration.services.conftest import Wired
 
-IMPORTED = 33  # one full call of 30, and three past it
+IMPORTED = 50  # one full call of 30, and twenty past it (2.5 s of single creates at 8 a second)
 
 
 def _imported(wired: Wired) -> list[str]:
@@ -72,7 +72,7 @@ def test_past_the_last_full_call_records_go_in_a_call_of_their_own_when_a_batch_
 
 
 def test_past_the_last_full_call_records_go_alone_while_other_batches_spend_the_batch_calls(wired: Wired) -> None:
-    """While the full call is in flight, other batches reserve the next two batch turns (three seconds away)."""
+    """While the full call is in flight, other batches reserve the next two batch turns (4.7 s away)."""
     contacts = _imported(wired)
     wired.quickbooks.admin.clear_calls()
     wired.quickbooks.admin.add_fault("hold", count=1, method="POST", path="/batch$")

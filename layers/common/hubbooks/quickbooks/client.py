@@ -14,7 +14,6 @@ PROVIDER = "quickbooks"
 # QBO answers 429 without a Retry-After; Intuit asks clients to wait a minute.
 THROTTLE_WAIT_SECONDS = 60.0
 QUERY_PAGE = 1000  # the most records one query answers
-BATCH_TURN_WAIT = 1.6  # seconds: a batch turn this near is worth waiting for (it saves a call per record)
 
 
 def _fault(response: requests.Response) -> ValidationFaultError:
@@ -147,17 +146,18 @@ class QboClient:
         return self._batch(items, request_id, budget_taken=False)
 
     def batch_if_budget(self, items: list[dict[str, Any]], request_id: str) -> list[dict[str, Any]] | None:
-        """The batch request, sent only if the batch budget has room now (None if not: the caller has another
-        way, such as single calls, which draw on a larger budget)."""
+        """The batch request, sent only if the batch budget has a turn sooner than its items would take as single
+        calls (None if not: the caller makes them single calls, which draw on a larger budget)."""
         budget = self.transport.budget
-        if budget is not None and not budget.try_acquire("batch", within=BATCH_TURN_WAIT):
+        if budget is not None and not budget.try_acquire("batch", within=budget.seconds_for(len(items))):
             return None
         return self._batch(items, request_id, budget_taken=budget is not None)
 
-    def batch_turn_near(self) -> bool:
-        """Whether the batch budget has a turn free within BATCH_TURN_WAIT (nothing is taken)."""
+    def batch_turn_near(self, items: int) -> bool:
+        """Whether the batch budget has a turn free sooner than `items` single calls would take (nothing is
+        taken)."""
         budget = self.transport.budget
-        return budget is None or budget.due("batch") <= BATCH_TURN_WAIT
+        return budget is None or budget.due("batch") <= budget.seconds_for(items)
 
     def _batch(self, items: list[dict[str, Any]], request_id: str, *, budget_taken: bool) -> list[dict[str, Any]]:
         """Sent once (a batch that may have been applied is not sent again here: a later sync replays its

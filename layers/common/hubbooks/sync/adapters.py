@@ -590,8 +590,8 @@ class QboAdapter:
             if str(answer.get("bId")) in by_bid
         }
 
-    def batch_turn_near(self) -> bool:
-        return self._client.batch_turn_near()
+    def batch_turn_near(self, items: int) -> bool:
+        return self._client.batch_turn_near(items)
 
     def replay_create(
         self, pair: Pair, source: Record, values: dict[str, str], display_name: str | None, batch: BatchCreate
@@ -611,8 +611,9 @@ class QboAdapter:
 
     def update_many(self, pair: Pair, writes: dict[str, tuple[Record, dict[str, str]]]) -> dict[str, Record]:
         """Sparse updates of many records (id -> the record as read, the values to write) in batch calls of 30,
-        each sent only while the batch budget has room; answers the records updated. A record left out (no
-        room, a stale SyncToken, a refusal) is for a single update, which meets the same answer on its own.
+        each sent only if its batch turn comes sooner than its records would go one by one; answers the records
+        updated. A record left out (no turn soon enough, a stale SyncToken, a refusal) is for a single update,
+        which meets the same answer on its own.
         Each call's request id is that of its records' versions: the same call sent again is answered once."""
         entity, updated = spec(pair).entity, {}
         ids = sorted(writes)
