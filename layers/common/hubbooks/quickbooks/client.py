@@ -14,6 +14,9 @@ PROVIDER = "quickbooks"
 # QBO answers 429 without a Retry-After; Intuit asks clients to wait a minute.
 THROTTLE_WAIT_SECONDS = 60.0
 QUERY_PAGE = 1000  # the most records one query answers
+# A batch turn this near is worth waiting for whatever the call holds (a call per record saved); a farther one
+# as long as the call's records would take as single calls.
+BATCH_TURN_WAIT = 1.6
 
 
 def _fault(response: requests.Response) -> ValidationFaultError:
@@ -22,6 +25,12 @@ def _fault(response: requests.Response) -> ValidationFaultError:
     except ValueError:
         body = {}
     return fault_error(body.get("Fault") or body.get("fault") or {}, response.status_code, response.reason)
+
+
+def _worth_waiting(budget: RateBudget, items: int) -> float:
+    """How long a batch call of `items` is worth waiting for its turn: BATCH_TURN_WAIT, or as long as the items
+    would take as single calls."""
+    return max(BATCH_TURN_WAIT, budget.seconds_for(items))
 
 
 def fault_error(fault: dict[str, Any], status: int = 400, reason: str = "") -> ValidationFaultError:
@@ -146,18 +155,18 @@ class QboClient:
         return self._batch(items, request_id, budget_taken=False)
 
     def batch_if_budget(self, items: list[dict[str, Any]], request_id: str) -> list[dict[str, Any]] | None:
-        """The batch request, sent only if the batch budget has a turn sooner than its items would take as single
-        calls (None if not: the caller makes them single calls, which draw on a larger budget)."""
+        """The batch request, sent only if the batch budget has a turn within `_worth_waiting` (None if not: the
+        caller makes them single calls, which draw on a larger budget)."""
         budget = self.transport.budget
-        if budget is not None and not budget.try_acquire("batch", within=budget.seconds_for(len(items))):
+        if budget is not None and not budget.try_acquire("batch", within=_worth_waiting(budget, len(items))):
             return None
         return self._batch(items, request_id, budget_taken=budget is not None)
 
     def batch_turn_near(self, items: int) -> bool:
-        """Whether the batch budget has a turn free sooner than `items` single calls would take (nothing is
+        """Whether the batch budget has a turn free within `_worth_waiting` for a call of `items` (nothing is
         taken)."""
         budget = self.transport.budget
-        return budget is None or budget.due("batch") <= budget.seconds_for(items)
+        return budget is None or budget.due("batch") <= _worth_waiting(budget, items)
 
     def _batch(self, items: list[dict[str, Any]], request_id: str, *, budget_taken: bool) -> list[dict[str, Any]]:
         """Sent once (a batch that may have been applied is not sent again here: a later sync replays its
