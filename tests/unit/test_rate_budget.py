@@ -121,16 +121,9 @@ def test_a_429_met_while_a_caller_waited_for_its_turn_stops_the_call(
         assert stopped.value.retry_after == pytest.approx(60)
 
 
-def test_the_next_turn_is_told_without_taking_it(budget: RateBudget, clock: _Clock) -> None:
-    assert budget.due("batch") == 0
-    budget.acquire("batch")
-    assert budget.due("batch") == pytest.approx(60 / 38)
-    assert budget.due("batch") == pytest.approx(60 / 38)  # telling took nothing
-    clock.now += 60 / 38
-    assert budget.due("batch") == pytest.approx(0)
-    budget.block(30)
-    assert budget.due("batch") == pytest.approx(30)
-
-
-def test_single_calls_take_the_per_call_rate(budget: RateBudget) -> None:
-    assert budget.seconds_for(30) == pytest.approx(30 / 8)  # QuickBooks: eight single calls a second
+def test_single_calls_and_batch_turns_take_the_budget_s_rates(monkeypatch: pytest.MonkeyPatch) -> None:
+    with table_in_process(monkeypatch) as table:
+        real, faster = (RateBudget(Table(table), "c1", "quickbooks", time_scale=scale) for scale in (1.0, 0.5))
+        assert real.seconds_for(30) == pytest.approx(30 / 8)  # QuickBooks: eight single calls a second
+        assert real.turn("batch") == pytest.approx(60 / 38)  # and 38 batch calls a minute
+        assert (faster.seconds_for(30), faster.turn("batch")) == pytest.approx((15 / 8, 30 / 38))

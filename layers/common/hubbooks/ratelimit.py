@@ -117,7 +117,10 @@ class RateBudget:
                 self._sleep(blocked - now)
                 longest -= blocked - now
                 continue
-            tokens, due = self._level(bucket, item, now)
+            rate = bucket.per_second / self._scale
+            at = float(item.get("at", now))
+            tokens = min(bucket.capacity, float(item.get("tokens", bucket.capacity)) + (now - at) * rate)
+            due = 0.0 if tokens >= 1 - TOKEN_EPSILON else (1 - tokens) / rate
             if due > longest:
                 raise RateLimitedError(self._provider, due, budget=True)
             if self._store(bucket, item, tokens - 1, now):
@@ -127,19 +130,9 @@ class RateBudget:
         """How long `calls` single calls take at the budget's per-call rate (its `default` bucket)."""
         return calls * self._scale / BUDGETS[self._provider]["default"][0].per_second
 
-    def due(self, kind: str) -> float:
-        """Seconds until the scarcest bucket of `kind` has a turn free (or the connection's block ends), taking
-        nothing."""
-        bucket = BUDGETS[self._provider][kind][-1]
-        now, item = self._read(bucket)
-        return max(self._level(bucket, item, now)[1], float(item.get("blocked_until", 0)) - now)
-
-    def _level(self, bucket: Bucket, item: dict[str, Any], now: float) -> tuple[float, float]:
-        """The bucket's tokens now, as `item` stored them, and the seconds until its next turn is due."""
-        rate = bucket.per_second / self._scale
-        at = float(item.get("at", now))
-        tokens = min(bucket.capacity, float(item.get("tokens", bucket.capacity)) + (now - at) * rate)
-        return tokens, 0.0 if tokens >= 1 - TOKEN_EPSILON else (1 - tokens) / rate
+    def turn(self, kind: str) -> float:
+        """Seconds between two turns of the scarcest bucket of `kind`, once its burst is spent."""
+        return self._scale / BUDGETS[self._provider][kind][-1].per_second
 
     def _store(self, bucket: Bucket, item: dict[str, Any], tokens: float, now: float) -> bool:
         """Write the bucket's new level if no other caller wrote it since `item` was read."""

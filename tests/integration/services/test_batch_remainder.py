@@ -3,6 +3,7 @@ turn near, or one by one on the budget of single calls when other batches spend 
 
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 import requests
 
 from hubbooks.models.signals import Pair, Reason, Side
@@ -18,10 +19,10 @@ from tests.integration.services.conftest import Wired
 IMPORTED = 50  # one full call of 30, and twenty past it (2.5 s of single creates at 8 a second)
 
 
-def _imported(wired: Wired) -> list[str]:
+def _imported(wired: Wired, count: int = IMPORTED) -> list[str]:
     return [
         str(wired.hubspot.admin.create("contacts", {"email": f"r{n}@example.com", "firstname": f"R{n}"})["id"])
-        for n in range(IMPORTED)
+        for n in range(count)
     ]
 
 
@@ -60,11 +61,15 @@ def _each_linked_once(wired: Wired, contacts: list[str], results: dict[str, Resu
     links = wired.store().links_of(Pair.CONTACTS, Side.HUBSPOT, contacts)
     customers = [c["Id"] for c in wired.quickbooks.admin.records("Customer")]
     assert sorted(link.qbo_id for link in links.values() if link) == sorted(customers)
-    assert len(customers) == IMPORTED
+    assert len(customers) == len(contacts)
 
 
-def test_past_the_last_full_call_records_go_in_a_call_of_their_own_when_a_batch_turn_is_near(wired: Wired) -> None:
-    contacts = _imported(wired)
+@pytest.mark.parametrize("count", [33, IMPORTED])  # 3 past the full call (0.4 s alone), and 20 (2.5 s)
+def test_past_the_last_full_call_records_go_in_a_call_of_their_own_when_a_batch_turn_is_near(
+    wired: Wired, count: int
+) -> None:
+    """A batch alone: its next turn is one turn (1.6 s) after its full call, always worth waiting for."""
+    contacts = _imported(wired, count)
     wired.quickbooks.admin.clear_calls()
     results = _live_batch(wired, contacts)
     _each_linked_once(wired, contacts, results)

@@ -14,9 +14,6 @@ PROVIDER = "quickbooks"
 # QBO answers 429 without a Retry-After; Intuit asks clients to wait a minute.
 THROTTLE_WAIT_SECONDS = 60.0
 QUERY_PAGE = 1000  # the most records one query answers
-# A batch turn this near is worth waiting for whatever the call holds (a call per record saved); a farther one
-# as long as the call's records would take as single calls.
-BATCH_TURN_WAIT = 1.6
 
 
 def _fault(response: requests.Response) -> ValidationFaultError:
@@ -28,9 +25,10 @@ def _fault(response: requests.Response) -> ValidationFaultError:
 
 
 def _worth_waiting(budget: RateBudget, items: int) -> float:
-    """How long a batch call of `items` is worth waiting for its turn: BATCH_TURN_WAIT, or as long as the items
-    would take as single calls."""
-    return max(BATCH_TURN_WAIT, budget.seconds_for(items))
+    """How long a batch call of `items` is worth waiting for its turn: the next turn after one just taken (with a
+    single call's time to spare) whatever the call holds, as it saves a call a record; a farther one as long as
+    the items would take as single calls."""
+    return max(budget.turn("batch") + budget.seconds_for(1), budget.seconds_for(items))
 
 
 def fault_error(fault: dict[str, Any], status: int = 400, reason: str = "") -> ValidationFaultError:
@@ -150,23 +148,23 @@ class QboClient:
                     found.setdefault(entity, []).extend(part.get(entity, []))
         return found
 
-    def batch(self, items: list[dict[str, Any]], request_id: str) -> list[dict[str, Any]]:
-        """One batch request (at most 30 items); each answer carries its `bId` and the entity or a Fault."""
-        return self._batch(items, request_id, budget_taken=False)
+    def batch(self, items: list[dict[str, Any]], request_id: str, *, turn_taken: bool = False) -> list[dict[str, Any]]:
+        """One batch request (at most 30 items); each answer carries its `bId` and the entity or a Fault. With
+        `turn_taken`, the batch budget's turn was taken for it (`take_batch_turn`)."""
+        return self._batch(items, request_id, budget_taken=turn_taken and self.transport.budget is not None)
 
     def batch_if_budget(self, items: list[dict[str, Any]], request_id: str) -> list[dict[str, Any]] | None:
-        """The batch request, sent only if the batch budget has a turn within `_worth_waiting` (None if not: the
-        caller makes them single calls, which draw on a larger budget)."""
-        budget = self.transport.budget
-        if budget is not None and not budget.try_acquire("batch", within=_worth_waiting(budget, len(items))):
+        """The batch request, sent only if its turn is worth waiting for (None if not: the caller makes them
+        single calls, which draw on a larger budget)."""
+        if not self.take_batch_turn(len(items)):
             return None
-        return self._batch(items, request_id, budget_taken=budget is not None)
+        return self._batch(items, request_id, budget_taken=self.transport.budget is not None)
 
-    def batch_turn_near(self, items: int) -> bool:
-        """Whether the batch budget has a turn free within `_worth_waiting` for a call of `items` (nothing is
-        taken)."""
+    def take_batch_turn(self, items: int) -> bool:
+        """Take (and wait for) the batch budget's next turn if it is worth waiting for, for a call of `items`
+        (`_worth_waiting`); False, and nothing taken, if not."""
         budget = self.transport.budget
-        return budget is None or budget.due("batch") <= _worth_waiting(budget, items)
+        return budget is None or budget.try_acquire("batch", within=_worth_waiting(budget, items))
 
     def _batch(self, items: list[dict[str, Any]], request_id: str, *, budget_taken: bool) -> list[dict[str, Any]]:
         """Sent once (a batch that may have been applied is not sent again here: a later sync replays its

@@ -571,11 +571,16 @@ class QboAdapter:
             raise
 
     def create_batch(
-        self, pair: Pair, request_id: str, creations: list[tuple[Record, dict[str, str], str | None, str]]
+        self,
+        pair: Pair,
+        request_id: str,
+        creations: list[tuple[Record, dict[str, str], str | None, str]],
+        *,
+        turn_taken: bool = False,
     ) -> dict[str, Record | ValidationFaultError]:
         """One QBO batch call of at most 30 creates, each `(source, values, name, bId)`; answers the created
         record per source (HubSpot) id, or why QuickBooks refused it. Items a repeat of `request_id` has no
-        answer for (its first call never held them) are not in the answer."""
+        answer for (its first call never held them) are not in the answer. `turn_taken`: see `take_batch_turn`."""
         entity = spec(pair).entity
         items = [
             {"bId": bid, "operation": "create", entity: self._create_body(pair, source, values, name)}
@@ -586,12 +591,12 @@ class QboAdapter:
             by_bid[str(answer["bId"])]: (
                 self._record(pair, answer[entity]) if entity in answer else fault_error(answer.get("Fault") or {})
             )
-            for answer in self._client.batch(items, request_id)
+            for answer in self._client.batch(items, request_id, turn_taken=turn_taken)
             if str(answer.get("bId")) in by_bid
         }
 
-    def batch_turn_near(self, items: int) -> bool:
-        return self._client.batch_turn_near(items)
+    def take_batch_turn(self, items: int) -> bool:
+        return self._client.take_batch_turn(items)
 
     def replay_create(
         self, pair: Pair, source: Record, values: dict[str, str], display_name: str | None, batch: BatchCreate
@@ -611,7 +616,7 @@ class QboAdapter:
 
     def update_many(self, pair: Pair, writes: dict[str, tuple[Record, dict[str, str]]]) -> dict[str, Record]:
         """Sparse updates of many records (id -> the record as read, the values to write) in batch calls of 30,
-        each sent only if its batch turn comes sooner than its records would go one by one; answers the records
+        each sent only if its batch turn is worth waiting for (`QboClient.take_batch_turn`); answers the records
         updated. A record left out (no turn soon enough, a stale SyncToken, a refusal) is for a single update,
         which meets the same answer on its own.
         Each call's request id is that of its records' versions: the same call sent again is answered once."""

@@ -377,11 +377,11 @@ def _create_in_qbo_batches(
     """Creates towards QuickBooks in batch calls of up to 30 that any later sync can replay: each record's batch
     and bId are noted before the call, a record noted in an earlier batch goes in that batch again (QuickBooks
     answers a repeated request id with its first answer), and one whose single create was noted is left to
-    the engine, as are refusals. The records past the last full call go in a call of their own only if its
-    batch turn comes sooner than they would be created one by one; if not (other batches spend the batch
-    calls), the engine creates each alone, on the larger budget of single calls. Answers what was created, and
-    the records whose batch answered without them (its first arrival did not hold them: each is created alone,
-    under its own request id)."""
+    the engine, as are refusals. A batch of 30 or fewer is one call. In a larger one, the records past the last
+    full call go in a call of their own only if its turn is worth waiting for (`take_batch_turn`); if not
+    (other batches spend the batch calls), the engine creates each alone, on the larger budget of single calls.
+    Answers what was created, and the records whose batch answered without them (its first arrival did not
+    hold them: each is created alone, under its own request id)."""
     ids = sorted(r.id for r in lonely)  # numbered in id order: the same records make the same batches
     digest = hashlib.sha256(f"{signal.connection_id}|{signal.pair}|{signal.job_id}|{','.join(ids)}".encode())
     proposed = {
@@ -392,8 +392,9 @@ def _create_in_qbo_batches(
     first = {i: proposed[i] for i in ids[:full]}
     made, absent = _call_batches(signal.pair, lonely, values, qbo, store.claim_creations(signal.pair, first))
     rest = {i: proposed[i] for i in ids[full:]}
-    if rest and qbo.batch_turn_near(len(rest)):
-        more, missing = _call_batches(signal.pair, lonely, values, qbo, store.claim_creations(signal.pair, rest))
+    if rest and qbo.take_batch_turn(len(rest)):  # taken before the claims: no other pass takes it meanwhile
+        claimed = store.claim_creations(signal.pair, rest)
+        more, missing = _call_batches(signal.pair, lonely, values, qbo, claimed, turn_taken=True)
         made, absent = made | more, absent | missing
     return made, absent
 
@@ -404,8 +405,11 @@ def _call_batches(
     values: dict[str, dict[str, str]],
     qbo: QboAdapter,
     claimed: dict[str, BatchCreate],
+    *,
+    turn_taken: bool = False,
 ) -> tuple[dict[str, Record], set[str]]:
-    """The batch calls of the claimed records: answers what was created, and the records a call answered without."""
+    """The batch calls of the claimed records (the first on a turn already taken, if `turn_taken`): answers what
+    was created, and the records a call answered without."""
     batches: dict[str, list[Record]] = {}
     for record in lonely:
         if record.id in claimed:
@@ -418,7 +422,8 @@ def _call_batches(
         creations = [
             (r, values[r.id], next(iter(spec(pair).new_names(r.values)), None), claimed[r.id].bid) for r in records
         ]
-        answer = qbo.create_batch(pair, batch_id, creations)
+        answer = qbo.create_batch(pair, batch_id, creations, turn_taken=turn_taken)
+        turn_taken = False
         absent |= {r.id for r in records if r.id not in answer}
         for source_id, created in answer.items():
             if isinstance(created, Record):  # a refusal is the engine's to handle
@@ -484,8 +489,8 @@ def _write_linked_in_bulk(
     """Linked records whose agreement writes one side alone, written ahead of the engine in batch calls, each
     write's intent noted first; the engine then finds each write made. HubSpot: updates of 100, the records
     read back with their history in batch reads, so that the engine checks each for a person's edit as it
-    checks its own. QuickBooks: updates of 30, each call made if its batch turn comes sooner than its records
-    would go one by one on the larger budget of single calls (two records at least: one is as cheap alone)."""
+    checks its own. QuickBooks: updates of 30, each call made if its batch turn is worth waiting for, else its
+    records go one by one on the larger budget of single calls (two records at least: one is as cheap alone)."""
     hubspot, qbo = ports
     settings = engine.store.settings(pair)
     planned: dict[Side, list[tuple[Link, MergePlan, Record, Record]]] = {Side.HUBSPOT: [], Side.QUICKBOOKS: []}

@@ -161,7 +161,12 @@ class DryRunQbo:
             )
         return self._made_now(entity, body)
 
-    def batch(self, items: list[dict[str, Any]], request_id: str) -> list[dict[str, Any]]:
+    def take_batch_turn(self, items: int) -> bool:
+        """A dry run sends no batch call, so it takes no turn of the live budget: its batches are as a quiet
+        account's."""
+        return True
+
+    def batch(self, items: list[dict[str, Any]], request_id: str, *, turn_taken: bool = False) -> list[dict[str, Any]]:
         self._captured.add("quickbooks", "batch", len(items))
         entities = [next(k for k in item if k not in ("bId", "operation")) for item in items]
         taken = self._taken(entities[0], [item[entities[0]] for item in items]) if items else set()
