@@ -156,9 +156,7 @@ class QboClient:
     def batch_if_budget(self, items: list[dict[str, Any]], request_id: str) -> list[dict[str, Any]] | None:
         """The batch request, sent only if its turn is worth waiting for (None if not: the caller makes them
         single calls, which draw on a larger budget)."""
-        if not self.take_batch_turn(len(items)):
-            return None
-        return self._batch(items, request_id, budget_taken=self.transport.budget is not None)
+        return self.batch(items, request_id, turn_taken=True) if self.take_batch_turn(len(items)) else None
 
     def take_batch_turn(self, items: int) -> bool:
         """Take (and wait for) the batch budget's next turn if it is worth waiting for, for a call of `items`
