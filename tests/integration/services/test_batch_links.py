@@ -1,12 +1,13 @@
-"""A batch saves the links it makes together, after reconciling its records: one transaction per 50 links, not
-one per record. A record whose new link meets one another worker saved meanwhile is read afresh and reconciled
-again, and the history the batch wrote for it first is dropped."""
+"""A batch saves the links it makes or changes together, after reconciling its records: one transaction per 50
+links, not one per record; the intents of the writes it makes ahead are noted together too. A record whose link
+meets one another worker saved meanwhile is read afresh and reconciled again, and the history the batch wrote
+for it first is dropped."""
 
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from hubbooks.models.signals import Pair, Reason, Side, SyncSignal
-from hubbooks.store.keys import HISTORY, connection_pk
+from hubbooks.store.keys import HISTORY, connection_pk, intents_prefix, links_prefix
 from hubbooks.sync.adapters import HubSpotAdapter, QboAdapter
 from hubbooks.sync.batch import run_batch
 from hubbooks.sync.engine import Outcome, Result
@@ -37,6 +38,36 @@ def _first_sync(wired: Wired, contacts: list[str]) -> dict[str, Result]:
     results: dict[str, Result] = {}
     run_batch(batch, hubspot, QboAdapter(wired.qbo), store, lambda i, result, _seen: results.__setitem__(i, result))
     return results
+
+
+def _edited(wired: Wired, contacts: list[str]) -> dict[str, Result]:
+    """Each contact's first name edited in HubSpot, then the edits as one pass of live changes."""
+    for contact in contacts:
+        wired.hubspot.admin.update("contacts", contact, {"firstname": f"New{contact}"})
+    store = wired.store()
+    batch = wired.changed(Pair.CONTACTS, Side.HUBSPOT, contacts[0]).model_copy(update={"record_ids": contacts})
+    live = {i: batch.single(i, Reason.WEBHOOK) for i in contacts}
+    results: dict[str, Result] = {}
+    hubspot = HubSpotAdapter(wired.hs, wired.cid, tree=company_tree(wired.hs, store))
+    run_batch(batch, hubspot, QboAdapter(wired.qbo), store, lambda i, r, _seen: results.__setitem__(i, r), live=live)
+    return results
+
+
+def _writes(wired: Wired) -> list[tuple[str, list[str]]]:
+    """From now on, each DynamoDB write request of the store's: its operation and the sort keys it writes."""
+    requests: list[tuple[str, list[str]]] = []
+
+    def note(params: dict[str, Any], model: Any, **_: Any) -> None:
+        if model.name == "TransactWriteItems":
+            writes = [next(iter(one.values())) for one in params["TransactItems"]]
+            keys = [str((w.get("Item") or w.get("Key"))["SK"]) for w in writes]
+        else:
+            keys = [str((params.get("Item") or params.get("Key") or {}).get("SK", ""))]
+        requests.append((model.name, keys))
+
+    for operation in ("TransactWriteItems", "UpdateItem", "PutItem"):
+        wired.table.client.meta.events.register(f"provide-client-params.dynamodb.{operation}", note)
+    return requests
 
 
 def _history(wired: Wired) -> list[dict[str, Any]]:
@@ -83,3 +114,53 @@ def test_a_new_link_that_meets_one_saved_meanwhile_is_reconciled_again(wired: Wi
     history = _history(wired)
     assert sorted(e["action"] for e in history if e["hubspot_id"] == bea) == ["created", "display_name_disambiguated"]
     assert [e for e in history if e["hubspot_id"] == ann and e["action"] == "created"] == []
+
+
+def test_a_batch_notes_its_intents_and_saves_changed_links_together(wired: Wired) -> None:
+    contacts = [_contact(wired, f"C{n}", "Changed") for n in range(40)]
+    _first_sync(wired, contacts)
+    writes = _writes(wired)
+    results = _edited(wired, contacts)
+
+    assert {r.outcome for r in results.values()} == {Outcome.UPDATED}
+    given = {c["GivenName"] for c in wired.quickbooks.admin.records("Customer")}
+    assert given == {f"New{contact}" for contact in contacts}
+    links = wired.store().links_of(Pair.CONTACTS, Side.HUBSPOT, contacts)
+    assert {link.version for link in links.values() if link} == {2}
+    touching = {
+        kind: [(operation, len(keys)) for operation, keys in writes if any(k.startswith(prefix) for k in keys)]
+        for kind, prefix in (("links", links_prefix(Pair.CONTACTS)), ("intents", intents_prefix(Pair.CONTACTS)))
+    }
+    assert touching == {"links": [("TransactWriteItems", 80)], "intents": [("TransactWriteItems", 40)]}
+
+
+def test_a_changed_link_that_meets_one_saved_meanwhile_is_reconciled_again(wired: Wired) -> None:
+    """While the batch's QuickBooks update is held, another worker saves Ann's link (a sync of its own): the
+    batch's change of that link cannot be saved, and Ann's record is read afresh and reconciled again; the
+    other links are saved with the batch."""
+    contacts = [_contact(wired, f"D{n}", "Raced") for n in range(3)]
+    _first_sync(wired, contacts)
+    ann = contacts[0]
+    wired.quickbooks.admin.add_fault("hold", count=1, method="POST", path="/batch$")
+
+    def another_worker_saves_anns_link() -> Link:
+        wired.quickbooks.admin.wait_held(timeout=60)
+        try:
+            link = wired.linked(Pair.CONTACTS, Side.HUBSPOT, ann)
+            assert link is not None
+            return wired.store().save_link(link, link)
+        finally:
+            wired.quickbooks.admin.release_held()
+
+    other = ThreadPoolExecutor(max_workers=1).submit(another_worker_saves_anns_link)
+    results = _edited(wired, contacts)
+    saved_meanwhile = other.result(timeout=60)
+
+    assert {results[i].outcome for i in contacts[1:]} == {Outcome.UPDATED}
+    assert ann in results  # told once its link is saved, after the other worker's
+    anns = wired.linked(Pair.CONTACTS, Side.HUBSPOT, ann)
+    assert anns is not None and anns.version == saved_meanwhile.version + 1
+    assert anns.base["firstname"] == f"New{ann}"
+    assert {wired.linked(Pair.CONTACTS, Side.HUBSPOT, i).version for i in contacts[1:]} == {2}  # type: ignore[union-attr]
+    updated = [e for e in _history(wired) if e["hubspot_id"] == ann and e["action"] == "updated"]
+    assert len(updated) <= 1  # the first try's history for Ann was dropped

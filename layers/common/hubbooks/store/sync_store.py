@@ -28,6 +28,7 @@ from hubbooks.sync.models import (
     BatchCreate,
     Conflicts,
     Decision,
+    IntentNote,
     Link,
     Noted,
     PairSettings,
@@ -86,46 +87,38 @@ class DynamoSyncStore:
 
     def save_link(self, link: Link, previous: Link | None) -> Link:
         """Write both link items, only if nobody changed them since `previous` was read."""
-        version = (previous.version if previous else 0) + 1
-        if previous is None:
-            condition: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(PK)"}
-        else:
-            condition = {"ConditionExpression": "version = :v", "ExpressionAttributeValues": {":v": previous.version}}
-        items = [
-            {"Put": {"TableName": self.table.name, "Item": self._link_item(link, side, version), **condition}}
-            for side in (Side.HUBSPOT, Side.QUICKBOOKS)
-        ]
-        self._transact(items, f"{link.pair} {link.hubspot_id}")
-        return Link(link.pair, link.hubspot_id, link.qbo_id, dict(link.base), version, dict(link.seen))
+        saved = link.at((previous.version if previous else 0) + 1)
+        self._transact(self._link_puts(saved, previous.version if previous else None), f"{link.pair} {link.hubspot_id}")
+        return saved
 
-    def save_new_links(self, links: list[Link]) -> list[Link]:
-        """Save links no record of which was linked (each at its own version), 50 to a transaction; answers those
-        that could not be saved because one of their records was linked meanwhile. A transaction that meets such
-        a record is cancelled whole, and its links are then saved one by one."""
+    def save_links(self, links: list[tuple[Link, int | None]]) -> list[Link]:
+        """Save links, each at its own version and only if its items still hold the version it was read at (None:
+        no record of it was linked), 50 to a transaction; answers those that could not be saved because another
+        worker saved a link of one of their records meanwhile. A transaction that meets such a link is cancelled
+        whole, and its links are then saved one by one."""
         conflicted: list[Link] = []
         for start in range(0, len(links), LINKS_PER_TRANSACTION):
             chunk = links[start : start + LINKS_PER_TRANSACTION]
             try:
-                self._transact([put for link in chunk for put in self._new_link_puts(link)], f"{len(chunk)} new links")
+                self._transact([put for one in chunk for put in self._link_puts(*one)], f"{len(chunk)} links")
                 continue
             except LinkConflictError:
                 pass
-            for link in chunk:
+            for link, held in chunk:
                 try:
-                    self._transact(self._new_link_puts(link), f"{link.pair} {link.hubspot_id}")
+                    self._transact(self._link_puts(link, held), f"{link.pair} {link.hubspot_id}")
                 except LinkConflictError:
                     conflicted.append(link)
         return conflicted
 
-    def _new_link_puts(self, link: Link) -> list[dict[str, Any]]:
+    def _link_puts(self, link: Link, held: int | None) -> list[dict[str, Any]]:
+        """Both items of a link at its version, if they hold version `held` (None: if they do not exist)."""
+        if held is None:
+            condition: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(PK)"}
+        else:
+            condition = {"ConditionExpression": "version = :v", "ExpressionAttributeValues": {":v": held}}
         return [
-            {
-                "Put": {
-                    "TableName": self.table.name,
-                    "Item": self._link_item(link, side, link.version),
-                    "ConditionExpression": "attribute_not_exists(PK)",
-                }
-            }
+            {"Put": {"TableName": self.table.name, "Item": self._link_item(link, side, link.version), **condition}}
             for side in (Side.HUBSPOT, Side.QUICKBOOKS)
         ]
 
@@ -171,6 +164,21 @@ class DynamoSyncStore:
         self, link: Link, writes: dict[str, dict[str, str]], qbo_token: str, conflicts: Conflicts = ()
     ) -> None:
         """One item per linked pair, one attribute per side: a sync writing one side leaves the other's note."""
+        self.save_intents([(link, writes, qbo_token, conflicts)])
+
+    def save_intents(self, intents: list[IntentNote]) -> None:
+        """The intents of many links, as save_intent notes one: an update, or transactions of 100 for more."""
+        updates = [update for one in intents if (update := self._intent_update(*one))]
+        if len(updates) == 1:
+            self.table.resource.update_item(**updates[0])
+            return
+        for start in range(0, len(updates), TRANSACTION):
+            items = [{"Update": {"TableName": self.table.name, **u}} for u in updates[start : start + TRANSACTION]]
+            self.table.client.transact_write_items(TransactItems=items)
+
+    def _intent_update(
+        self, link: Link, writes: dict[str, dict[str, str]], qbo_token: str, conflicts: Conflicts
+    ) -> dict[str, Any]:
         noted = {
             side: {"values": values, "version": link.version, "qbo_id": link.qbo_id, "token": qbo_token}
             | ({"conflicts": [dict(c) for c in conflicts]} if conflicts else {})
@@ -178,15 +186,15 @@ class DynamoSyncStore:
             if values
         }
         if not noted:
-            return
+            return {}
         names = {f"#{n}": f"intent_{side}" for n, side in enumerate(noted)}
         values: dict[str, Any] = {f":{n}": note for n, note in enumerate(noted.values())}
-        self.table.resource.update_item(
-            Key={"PK": self.pk, "SK": intent_sk(link.pair, link.hubspot_id)},
-            UpdateExpression="SET " + ", ".join(f"#{n} = :{n}" for n in range(len(noted))) + ", #ttl = :ttl",
-            ExpressionAttributeNames=names | {"#ttl": "ttl"},
-            ExpressionAttributeValues=values | {":ttl": int(time.time()) + INTENT_DAYS * 86400},
-        )
+        return {
+            "Key": {"PK": self.pk, "SK": intent_sk(link.pair, link.hubspot_id)},
+            "UpdateExpression": "SET " + ", ".join(f"#{n} = :{n}" for n in range(len(noted))) + ", #ttl = :ttl",
+            "ExpressionAttributeNames": names | {"#ttl": "ttl"},
+            "ExpressionAttributeValues": values | {":ttl": int(time.time()) + INTENT_DAYS * 86400},
+        }
 
     def note_creation(self, pair: Pair, hubspot_id: str, values: dict[str, str]) -> BatchCreate | None:
         note = _creation_note(values)

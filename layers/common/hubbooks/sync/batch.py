@@ -20,11 +20,22 @@ from hubbooks.sync.engine import (
     Outcome,
     Result,
     SyncEngine,
+    intent_of,
     made_by_our_create,
     note_made_in_hubspot,
 )
 from hubbooks.sync.merge import MergePlan, merge
-from hubbooks.sync.models import BatchCreate, Conflicts, Decision, Link, Noted, PairSettings, Record, SyncFailure
+from hubbooks.sync.models import (
+    BatchCreate,
+    Conflicts,
+    Decision,
+    IntentNote,
+    Link,
+    Noted,
+    PairSettings,
+    Record,
+    SyncFailure,
+)
 from hubbooks.sync.ports import HubSpotPort, LinkConflictError, QboPort
 
 
@@ -101,14 +112,15 @@ class _CachedQbo(_Cached):
 
 class _BatchStore:
     """The store as one batch sees it: settings read once, links prefetched in bulk (and kept current as the
-    batch saves them), new links saved together after the batch, sync errors cleared only where they exist,
-    history written in bulk at the end."""
+    batch saves them), links saved together after the batch, intents noted together before its writes, sync
+    errors cleared only where they exist, history written in bulk at the end."""
 
     def __init__(self, inner: DynamoSyncStore, pair: Pair) -> None:
         self._inner = inner
         # A company's parent is looked up in the table when its children are written: its link is saved at once.
         self._together = pair is not Pair.COMPANIES
-        self._new: dict[tuple[str, str], tuple[Link, str]] = {}  # a link not saved yet, and the record that made it
+        # A link not saved yet: the link, the version its items hold (None: none), and the record that made it.
+        self._pending: dict[tuple[str, str], tuple[Link, int | None, str]] = {}
         self.handling = ""  # the record the engine is reconciling
         self.unsettled: set[str] = set()  # records whose new link is not saved: no result of theirs is told
         self._settings = inner.settings(pair)
@@ -143,10 +155,10 @@ class _BatchStore:
 
     def save_link(self, link: Link, previous: Link | None) -> Link:
         key = (link.hubspot_id, link.qbo_id)
-        if self._together and (previous is None or key in self._new):  # saved with the batch's other new links
-            version = previous.version + 1 if previous is not None else 1
-            saved = Link(link.pair, link.hubspot_id, link.qbo_id, dict(link.base), version, dict(link.seen))
-            self._new[key] = (saved, self.handling)
+        if self._together:  # saved with the batch's other links
+            held = self._pending[key][1] if key in self._pending else previous.version if previous else None
+            saved = link.at((previous.version if previous else 0) + 1)
+            self._pending[key] = (saved, held, self.handling)
             self._links[(Side.HUBSPOT, link.hubspot_id)] = self._links[(Side.QUICKBOOKS, link.qbo_id)] = saved
             return saved
         try:
@@ -166,9 +178,13 @@ class _BatchStore:
     def save_intent(
         self, link: Link, writes: dict[str, dict[str, str]], qbo_token: str, conflicts: Conflicts = ()
     ) -> None:
+        self.save_intents([(link, writes, qbo_token, conflicts)])
+
+    def save_intents(self, intents: list[IntentNote]) -> None:
         """Noted once: the engine notes again what the batch noted before writing ahead."""
-        if self._intents.get((link.hubspot_id, link.qbo_id)) != (writes, qbo_token):
-            self._inner.save_intent(link, writes, qbo_token, conflicts)
+        fresh = [one for one in intents if self._intents.get((one[0].hubspot_id, one[0].qbo_id)) != one[1:3]]
+        self._inner.save_intents(fresh)
+        for link, writes, qbo_token, _ in fresh:
             self._intents[(link.hubspot_id, link.qbo_id)] = (writes, qbo_token)
 
     def note_creation(self, pair: Pair, hubspot_id: str, values: dict[str, str]) -> BatchCreate | None:
@@ -188,20 +204,20 @@ class _BatchStore:
     def noted(self, link: Link, qbo_token: str) -> Noted:
         return self._inner.noted(link, qbo_token)
 
-    def save_new_links(self) -> set[str]:
-        """Save the new links the batch made (from now on, links are saved at once); answers the records whose
-        link could not be saved, because one of its records was linked meanwhile. Those records are unsettled,
-        and their history dropped, until they are reconciled again; if the save fails, every record with a link
-        in it is unsettled (which links were saved is not known)."""
-        pending, self._new, self._together = dict(self._new), {}, False
+    def save_links(self) -> set[str]:
+        """Save the links the batch made or changed (from now on, links are saved at once); answers the records
+        whose link could not be saved, because another worker saved a link of one of its records meanwhile.
+        Those records are unsettled, and their history dropped, until they are reconciled again; if the save
+        fails, every record with a link in it is unsettled (which links were saved is not known)."""
+        pending, self._pending, self._together = dict(self._pending), {}, False
         if not pending:
             return set()
         try:
-            conflicted = self._inner.save_new_links([link for link, _ in pending.values()])
+            conflicted = self._inner.save_links([(link, held) for link, held, _ in pending.values()])
         except Exception:
-            self._unsettle([link for link, _ in pending.values()], {record for _, record in pending.values()})
+            self._unsettle([link for link, _, _ in pending.values()], {record for _, _, record in pending.values()})
             raise
-        again = {pending[(link.hubspot_id, link.qbo_id)][1] for link in conflicted}
+        again = {pending[(link.hubspot_id, link.qbo_id)][2] for link in conflicted}
         self._unsettle(conflicted, again)
         return again
 
@@ -213,8 +229,11 @@ class _BatchStore:
         self.unsettled |= records
 
     def delete_link(self, link: Link) -> None:
-        if self._new.pop((link.hubspot_id, link.qbo_id), None) is None:  # a link not saved yet is forgotten
+        pending = self._pending.pop((link.hubspot_id, link.qbo_id), None)
+        if pending is None:
             self._inner.delete_link(link)
+        elif pending[1] is not None:  # a change not saved yet is forgotten, and the link as saved is deleted
+            self._inner.delete_link(link.at(pending[1]))
         self._links[(Side.HUBSPOT, link.hubspot_id)] = self._links[(Side.QUICKBOOKS, link.qbo_id)] = None
 
     def record_failure(self, pair: Pair, side: Side, record_id: str, failure: SyncFailure) -> None:
@@ -318,7 +337,7 @@ def run_batch(
         # this pass (or an earlier try of it) created, both records unchanged since, is written back in bulk.
         paired = [r for r in unlinked if r.id in created] if live else unlinked
         _write_back_in_bulk(pair, side, paired, hubspot=hubspot, store=store, cache=cache)
-        _write_linked_in_bulk(pair, side, links, engine=engine, ports=(hubspot, qbo), cache=cache)
+        _write_linked_in_bulk(pair, side, links, engine=engine, store=store, ports=(hubspot, qbo), cache=cache)
     engine.created_in_bulk = dict.fromkeys(created, "quickbooks" if side is Side.HUBSPOT else "hubspot")
     seen = {
         i: Seen(own.get(i), list(cache.matches.get((side, i), [])), others.get(linked[i]) if i in linked else None)
@@ -339,8 +358,8 @@ def run_batch(
 def _each(
     engine: SyncEngine, store: _BatchStore, signals: list[SyncSignal], seen: dict[str, Seen], on_result: OnResult | None
 ) -> dict[str, Result]:
-    """The engine's reconciliation of each record, in order, then the new links saved together (a record whose
-    new link met another's is read afresh and reconciled again); `on_result` is then told each result. If the
+    """The engine's reconciliation of each record, in order, then the links saved together (a record whose link
+    met another worker's is read afresh and reconciled again); `on_result` is then told each result. If the
     engine stops at a record, the results before it are kept and told (their links saved), and what stopped it
     is raised; a record whose link is not saved is never told."""
     results: dict[str, Result] = {}
@@ -348,12 +367,12 @@ def _each(
         try:
             for one in signals:
                 results[one.record_id] = _handle(engine, store, one)
-            again = store.save_new_links()
+            again = store.save_links()
             for one in signals:
                 if one.record_id in again:
                     results[one.record_id] = _handle(engine, store, one)
         finally:
-            store.save_new_links()  # what the engine left when it stopped
+            store.save_links()  # what the engine left when it stopped
     finally:
         try:
             store.flush()
@@ -483,16 +502,17 @@ def _write_linked_in_bulk(
     links: dict[str, Link | None],
     *,
     engine: SyncEngine,
+    store: _BatchStore,
     ports: tuple[HubSpotAdapter, QboAdapter],
     cache: _Prefetched,
 ) -> None:
-    """Linked records whose agreement writes one side alone, written ahead of the engine in batch calls, each
-    write's intent noted first; the engine then finds each write made. HubSpot: updates of 100, the records
+    """Linked records whose agreement writes one side alone, written ahead of the engine in batch calls, their
+    writes' intents noted together first; the engine then finds each write made. HubSpot: updates of 100, the records
     read back with their history in batch reads, so that the engine checks each for a person's edit as it
     checks its own. QuickBooks: updates of 30, each call made if its batch turn is worth waiting for, else its
     records go one by one on the larger budget of single calls (two records at least: one is as cheap alone)."""
     hubspot, qbo = ports
-    settings = engine.store.settings(pair)
+    settings = store.settings(pair)
     planned: dict[Side, list[tuple[Link, MergePlan, Record, Record]]] = {Side.HUBSPOT: [], Side.QUICKBOOKS: []}
     for record_id, link in links.items():
         own = cache.records.get((side, record_id))
@@ -504,8 +524,9 @@ def _write_linked_in_bulk(
             planned[Side.HUBSPOT if plan.to_hubspot else Side.QUICKBOOKS].append((link, plan, hs, qb))
     if len(planned[Side.QUICKBOOKS]) < 2:
         planned[Side.QUICKBOOKS] = []
-    for link, plan, _, qb in (*planned[Side.QUICKBOOKS], *planned[Side.HUBSPOT]):
-        engine.note_intent(link, plan, qb)
+    store.save_intents(
+        [intent_of(link, plan, qb) for link, plan, _, qb in (*planned[Side.QUICKBOOKS], *planned[Side.HUBSPOT])]
+    )
     to_qbo = {qb.id: (qb, plan.to_qbo) for _, plan, _, qb in planned[Side.QUICKBOOKS]}
     for record_id, record in (qbo.update_many(pair, to_qbo) if to_qbo else {}).items():
         cache.written[(Side.QUICKBOOKS, record_id)] = (to_qbo[record_id][1], to_qbo[record_id][0].version, record)

@@ -14,7 +14,7 @@ from hubbooks.models.sync_config import SyncConfig
 from hubbooks.quickbooks.client import QboClient, quoted
 from hubbooks.store.sync_store import DynamoSyncStore
 from hubbooks.store.table import Table
-from hubbooks.sync.models import BatchCreate, Conflicts, Link, Noted, SyncFailure
+from hubbooks.sync.models import BatchCreate, IntentNote, Link, Noted, SyncFailure
 
 _new_ids = itertools.count(1)
 
@@ -203,23 +203,19 @@ class PreviewStore(DynamoSyncStore):
         return {i: self.saved.get((side, i)) or link for i, link in found.items()}
 
     def save_link(self, link: Link, previous: Link | None) -> Link:
-        saved = Link(
-            link.pair, link.hubspot_id, link.qbo_id, dict(link.base), (previous.version if previous else 0) + 1
-        )
+        saved = link.at((previous.version if previous else 0) + 1)
         self.saved[(Side.HUBSPOT, link.hubspot_id)] = self.saved[(Side.QUICKBOOKS, link.qbo_id)] = saved
         return saved
 
-    def save_new_links(self, links: list[Link]) -> list[Link]:
-        for link in links:
-            self.save_link(link, None)
+    def save_links(self, links: list[tuple[Link, int | None]]) -> list[Link]:
+        for link, _ in links:
+            self.saved[(Side.HUBSPOT, link.hubspot_id)] = self.saved[(Side.QUICKBOOKS, link.qbo_id)] = link
         return []
 
     def delete_link(self, link: Link) -> None:
         return None
 
-    def save_intent(
-        self, link: Link, writes: dict[str, dict[str, str]], qbo_token: str, conflicts: Conflicts = ()
-    ) -> None:
+    def save_intents(self, intents: list[IntentNote]) -> None:
         return None
 
     def note_creation(self, pair: Pair, hubspot_id: str, values: dict[str, str]) -> BatchCreate | None:

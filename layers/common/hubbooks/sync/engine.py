@@ -20,6 +20,7 @@ from hubbooks.sync.models import (
     Conflict,
     Decision,
     DeleteBehaviour,
+    IntentNote,
     Link,
     PairSettings,
     Policy,
@@ -71,6 +72,13 @@ CREATE_ECHO = "the echo of a create in flight: the HubSpot record's own sync lin
 
 
 _APP = {Side.HUBSPOT.value: "hubspot", Side.QUICKBOOKS.value: "quickbooks"}  # a side as history names it
+
+
+def intent_of(link: Link, plan: MergePlan, qbo: Record) -> IntentNote:
+    """What a plan about to be written notes with its link (see SyncEngine.note_intent)."""
+    writes_to = {Side.QUICKBOOKS.value: plan.to_qbo, Side.HUBSPOT.value: plan.to_hubspot}
+    token = _next_token(qbo.version) if plan.to_qbo else ""
+    return link, writes_to, token, [_as_entry(c) for c in plan.conflicts]
 
 
 def _as_entry(conflict: Conflict) -> dict[str, str]:
@@ -365,9 +373,7 @@ class SyncEngine:
     def note_intent(self, link: Link, plan: MergePlan, qbo: Record) -> None:
         """What the plan is about to write, noted with the link before writing: a write whose link is never saved
         is then known as ours, not as a person's edit."""
-        writes_to = {Side.QUICKBOOKS.value: plan.to_qbo, Side.HUBSPOT.value: plan.to_hubspot}
-        token = _next_token(qbo.version) if plan.to_qbo else ""
-        self.store.save_intent(link, writes_to, token, [_as_entry(c) for c in plan.conflicts])
+        self.store.save_intent(*intent_of(link, plan, qbo))
 
     def _ours(self, link: Link, hubspot: Record, qbo: Record, plan: MergePlan) -> dict[str, str]:
         """Contested fields whose value one side holds because a sync wrote it there (its noted intent)."""

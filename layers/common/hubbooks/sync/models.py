@@ -83,6 +83,10 @@ class Link:
     def other(self, side: Side) -> str:
         return self.qbo_id if side is Side.HUBSPOT else self.hubspot_id
 
+    def at(self, version: int) -> "Link":
+        """This link as saved at `version`."""
+        return Link(self.pair, self.hubspot_id, self.qbo_id, dict(self.base), version, dict(self.seen))
+
 
 @dataclass(frozen=True)
 class Conflict:
@@ -112,6 +116,9 @@ class BatchCreate:
 
 # Conflicts as a write's note and the history keep them: field, hubspot, qbo, winner.
 Conflicts = Sequence[dict[str, str]]
+# What a sync is about to write (see StorePort.save_intent): the link, the writes by side, the QuickBooks token, the
+# conflicts the write settles.
+IntentNote = tuple[Link, dict[str, dict[str, str]], str, Conflicts]
 
 
 @dataclass(frozen=True)
