@@ -1,6 +1,8 @@
 """The sync worker: signals from the FIFO queue, each made into agreement between both sides."""
 
+import contextvars
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,7 +28,7 @@ from hubbooks.sync.dispatch import Handled, dispatch, together
 from hubbooks.sync.engine import Outcome, Result
 from hubbooks.sync.lane_pass import Delivered, LanePass, RecordKey, gather, record_key
 from hubbooks.tracing import TRACED_MODULES
-from hubbooks.wiring import WiredServices, count_failure, dead_letter, give_back, lane_changes
+from hubbooks.wiring import WiredServices, count_failure, dead_letter, give_back, lane_changes, qbo_partners
 
 logger = Logger()
 copy_config_to_registered_loggers(source_logger=logger, include={"hubbooks"})  # retries, budget waits
@@ -49,6 +51,7 @@ class Delivery:
 
 
 this = Delivery()
+_beside = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lane-side")  # kept warm, as its boto3 resources
 given_back = GivenBack()  # this delivery's
 TAKEN_BEFORE = Result(Outcome.UNCHANGED, "taken by an earlier pass of its lane")
 
@@ -115,9 +118,9 @@ def _reconciled(signal: SyncSignal, result: Result) -> None:
 
 def _bulk_pass(event: dict[str, Any]) -> LanePass:
     """Live signals of one connection, pair and side in this delivery, with the changes waiting in their lanes,
-    are reconciled together first (bulk reads and writes); each message then takes its records' results. A
-    throttle or outage that stops the pass backs its unfinished records off; what another error stopped, each
-    message does alone."""
+    are reconciled together first (bulk reads and writes; a lane's two sides at the same time when they share
+    no record); each message then takes its records' results. A throttle or outage that stops the pass backs
+    its unfinished records off; what another error stopped, each message does alone."""
     delivered = []
     for raw in event.get("Records", []):
         try:
@@ -126,16 +129,25 @@ def _bulk_pass(event: dict[str, Any]) -> LanePass:
             continue  # the message's own handling reports it
         delivered.append(Delivered(raw["messageId"], signal, SQSRecord(raw).attributes.message_group_id or ""))
     gathered = gather(delivered, lane_changes())
-    for group in together(gathered.signals):
-        try:
-            services.live_batch(group, _reconciled)
-        except (RateLimitedError, UnavailableError) as exc:
-            for signal in group:
-                this.in_bulk.setdefault(record_key(signal), exc)
-        except Exception as exc:
-            logger.warning("bulk pass stopped; its other records go one by one", extra={"error": loggable(exc)})
-        metrics.add_metric(name="LiveRecordsInBulk", unit=MetricUnit.Count, value=len(group))
+    for first, *others in gathered.side_by_side(together(gathered.signals), qbo_partners):
+        # The environment of the invocation goes with it (devstack scopes a function's to its context).
+        beside = [_beside.submit(contextvars.copy_context().run, _live_batch, group) for group in others]
+        for group in (first, *others):
+            metrics.add_metric(name="LiveRecordsInBulk", unit=MetricUnit.Count, value=len(group))
+        _live_batch(first)
+        for running in beside:
+            running.result()
     return gathered
+
+
+def _live_batch(group: list[SyncSignal]) -> None:
+    try:
+        services.live_batch(group, _reconciled)
+    except (RateLimitedError, UnavailableError) as exc:
+        for signal in group:
+            this.in_bulk.setdefault(record_key(signal), exc)
+    except Exception as exc:
+        logger.warning("bulk pass stopped; its other records go one by one", extra={"error": loggable(exc)})
 
 
 def _fields(record: SQSRecord) -> dict[str, Any]:

@@ -1,5 +1,6 @@
 """What a delivery's pass takes from its lanes: the changes its messages carry that are still noted, the others
-noted in the same lanes, and nothing of a lane none of its messages comes from; what it forgets afterwards."""
+noted in the same lanes, and nothing of a lane none of its messages comes from; what it forgets afterwards; which
+of its groups run side by side."""
 
 from collections.abc import Iterator
 
@@ -8,7 +9,8 @@ import pytest
 from hubbooks.models.signals import Pair, Reason, Side, SyncSignal
 from hubbooks.store.lane_changes import LaneChanges
 from hubbooks.store.table import Table
-from hubbooks.sync.lane_pass import Delivered, gather, record_key
+from hubbooks.sync.dispatch import together
+from hubbooks.sync.lane_pass import Delivered, LanePass, gather, record_key
 from tests.support.aws import table_in_process
 
 LANE = "c1:contacts:live"
@@ -20,11 +22,13 @@ def lanes(monkeypatch: pytest.MonkeyPatch) -> Iterator[LaneChanges]:
         yield LaneChanges(Table(table))
 
 
-def _change(record_id: str, version: str = "v1", connection_id: str = "c1") -> SyncSignal:
+def _change(
+    record_id: str, version: str = "v1", connection_id: str = "c1", side: Side = Side.HUBSPOT, pair: Pair = Pair.CONTACTS
+) -> SyncSignal:
     return SyncSignal(
         connection_id=connection_id,
-        pair=Pair.CONTACTS,
-        side=Side.HUBSPOT,
+        pair=pair,
+        side=side,
         record_id=record_id,
         reason=Reason.WEBHOOK,
         source_version=version,
@@ -69,3 +73,51 @@ def test_a_message_not_noted_in_a_lane_is_never_taken_before(lanes: LaneChanges)
     taken = gather([Delivered("m1", quiet, LANE)], lanes)
     assert taken.signals == [quiet]
     assert taken.taken_before(quiet) == set()
+
+
+LINKS = {"q1": "h1", "q2": "h2", "q3": "h3", "q4": "h4"}  # QuickBooks record -> the HubSpot record it is linked to
+
+
+def _waves(lanes: LaneChanges, noted: list[SyncSignal], delivered: list[SyncSignal]) -> list[list[set[str]]]:
+    """The waves of a delivery of these signals (the noted ones through the lane), as each group's records."""
+    lanes.note([(one, LANE) for one in noted])
+    taken = gather([Delivered(f"m{n}", one, LANE) for n, one in enumerate(delivered)], lanes)
+    asked: list[list[str]] = []
+
+    def partners(connection_id: str, pair: Pair, qbo_ids: list[str]) -> dict[str, str]:
+        asked.append(qbo_ids)
+        return {i: LINKS[i] for i in qbo_ids if i in LINKS}
+
+    waves = taken.side_by_side(together(taken.signals), partners)
+    assert len(asked) <= 1  # one lookup a lane, of its QuickBooks records
+    return [[{s.record_id for s in group} for group in wave] for wave in waves]
+
+
+def _sides(hubspot: list[str], qbo: list[str], pair: Pair = Pair.CONTACTS) -> list[SyncSignal]:
+    return [_change(i, pair=pair) for i in hubspot] + [_change(i, side=Side.QUICKBOOKS, pair=pair) for i in qbo]
+
+
+def test_a_lanes_two_sides_run_side_by_side_when_they_share_no_pair(lanes: LaneChanges) -> None:
+    changes = _sides(["h1", "h2"], ["q3", "q4"])
+    assert _waves(lanes, changes, changes[:1]) == [[{"h1", "h2"}, {"q3", "q4"}]]
+
+
+def test_a_pair_changed_on_both_sides_keeps_the_sides_in_turn(lanes: LaneChanges) -> None:
+    changes = _sides(["h1", "h2"], ["q2", "q3"])  # q2 is h2's partner
+    assert _waves(lanes, changes, changes[:1]) == [[{"h1", "h2"}], [{"q2", "q3"}]]
+
+
+def test_a_quickbooks_record_not_linked_now_keeps_the_sides_in_turn(lanes: LaneChanges) -> None:
+    changes = _sides(["h1", "h2"], ["q3", "q9"])  # q9 was unlinked since it was queued
+    assert _waves(lanes, changes, changes[:1]) == [[{"h1", "h2"}], [{"q3", "q9"}]]
+
+
+def test_a_group_with_a_change_not_from_the_lane_runs_alone(lanes: LaneChanges) -> None:
+    noted = _sides(["h1", "h2"], ["q3"])
+    quiet = _change("q4", side=Side.QUICKBOOKS).model_copy(update={"in_lane": False})  # not linked when queued
+    assert _waves(lanes, noted, [noted[0], quiet]) == [[{"q3", "q4"}], [{"h1", "h2"}]]
+
+
+def test_companies_run_in_turn(lanes: LaneChanges) -> None:
+    changes = _sides(["h1", "h2"], ["q3", "q4"], pair=Pair.COMPANIES)
+    assert _waves(lanes, changes, changes[:1]) == [[{"h1", "h2"}], [{"q3", "q4"}]]

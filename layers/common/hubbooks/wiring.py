@@ -24,7 +24,7 @@ from hubbooks.hubspot.oauth import HubSpotOAuth
 from hubbooks.ingest import WebhookIngest
 from hubbooks.mapping.pairs import customer_pair
 from hubbooks.models.connection import Connection
-from hubbooks.models.signals import Pair, Reason, SyncSignal, records_of
+from hubbooks.models.signals import Pair, Reason, Side, SyncSignal, records_of
 from hubbooks.models.sync_config import MAPPED
 from hubbooks.queue import GroupedSender, SignalQueue, SweepRequests
 from hubbooks.quickbooks import company
@@ -206,6 +206,11 @@ def signal_sender() -> GroupedSender:
 
 def lane_changes() -> LaneChanges:
     return LaneChanges(table())
+
+
+def qbo_partners(connection_id: str, pair: Pair, qbo_ids: list[str]) -> dict[str, str]:
+    """The HubSpot record each linked QuickBooks record of these is linked to."""
+    return LinkLookup(table()).partners(connection_id, pair, Side.QUICKBOOKS, qbo_ids)
 
 
 def sweep_requests() -> SweepRequests:

@@ -1,9 +1,10 @@
 """What one delivery of the sync queue reconciles in bulk: its live signals, and every change waiting in the
 lanes its messages come from (see LaneChanges), so that a busy lane's changes meet in one pass."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from hubbooks.models.signals import SyncSignal, records_of
+from hubbooks.models.signals import Pair, Side, SyncSignal, records_of
 from hubbooks.store.lane_changes import LaneChange, LaneChanges
 
 LANE_PASS = 300  # changes a pass takes from a lane beyond its delivery's own (ten QuickBooks batch calls' worth)
@@ -22,6 +23,9 @@ class Delivered:
     message_id: str
     signal: SyncSignal
     group: str
+
+
+Partners = Callable[[str, Pair, list[str]], dict[str, str]]  # (connection, pair, QuickBooks ids) -> HubSpot ids
 
 
 @dataclass
@@ -43,6 +47,31 @@ class LanePass:
         that succeeded; a change noted again meanwhile, under another message, stays."""
         finished = {self.messages[m] for m in succeeded if m in self.messages}
         return [n for n in self.noted if record_key(n.signal) in reconciled or n.message in finished]
+
+    def side_by_side(self, groups: list[list[SyncSignal]], partners: Partners) -> list[list[list[SyncSignal]]]:
+        """The delivery's bulk groups (see dispatch.together) in waves, each wave's groups reconciled at the same
+        time: a lane's HubSpot-side and QuickBooks-side groups go together when every record of both is a change
+        noted in the lane (linked when it was queued), every QuickBooks record is linked still, and none is
+        linked to a HubSpot record of the other group, so that no pair of records is reconciled twice at once.
+        Every other group goes alone, in turn."""
+        noted = {record_key(n.signal) for n in self.noted}
+        waves: list[list[list[SyncSignal]]] = []
+        lanes: dict[tuple[str, Pair], dict[Side, list[SyncSignal]]] = {}
+        for group in groups:
+            first = group[0]
+            if first.pair is not Pair.COMPANIES and all(record_key(s) in noted for s in group):
+                lanes.setdefault((first.connection_id, first.pair), {})[first.side] = group
+            else:
+                waves.append([group])
+        for (connection_id, pair), sides in lanes.items():
+            if len(sides) == 2:
+                linked = partners(connection_id, pair, [s.record_id for s in sides[Side.QUICKBOOKS]])
+                hubspot_ids = {s.record_id for s in sides[Side.HUBSPOT]}
+                if len(linked) == len(sides[Side.QUICKBOOKS]) and hubspot_ids.isdisjoint(linked.values()):
+                    waves.append(list(sides.values()))
+                    continue
+            waves += [[group] for group in sides.values()]
+        return waves
 
 
 def gather(delivered: list[Delivered], lanes: LaneChanges) -> LanePass:
