@@ -1,7 +1,9 @@
 """A connection and pair's lane: a pass of the worker takes every live change waiting in it, not only the ten
-messages SQS hands over, and the messages whose changes it took find nothing left to do."""
+messages SQS hands over, and the messages whose changes it took find nothing left to do; its two sides run at
+the same time when they share no pair of records."""
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Iterator
 from typing import Any
 
@@ -76,3 +78,35 @@ def test_a_pass_takes_every_change_waiting_in_the_lane_and_the_rest_find_nothing
     # Taken by the first pass: nothing to read or write.
     assert product.hubspot_admin.calls() == product.quickbooks_admin.calls() == []
     assert [i for i in table_items(product) if i["PK"]["S"].startswith("LANE#")] == []
+
+
+def test_a_lanes_two_sides_run_side_by_side(product: SandboxedProduct, linked: list[tuple[str, str]]) -> None:
+    """The HubSpot side's pass is held on its QuickBooks batch call and the QuickBooks side's on its HubSpot batch
+    update, both at once: the two passes of one delivery do not wait for each other (in turn, the second would
+    never start while the first is held)."""
+    pump = _sync_pump(product)
+    towards_qbo, towards_hubspot = linked[:4], linked[4:8]
+    product.quickbooks_admin.configure_webhooks(url=f"{product.devstack.gateway_url}/webhooks/quickbooks")
+    try:
+        for contact_id, _ in towards_qbo:
+            product.hubspot_admin.update("contacts", contact_id, {"firstname": f"FromHubSpot{contact_id}"})
+        for _, customer_id in towards_hubspot:
+            product.quickbooks_admin.update("Customer", customer_id, {"GivenName": f"FromBooks{customer_id}"})
+        assert product.hubspot_admin.flush_webhooks() and product.quickbooks_admin.flush_webhooks()
+        product.quickbooks_admin.add_fault("hold", count=1, method="POST", path="/batch$")
+        product.hubspot_admin.add_fault("hold", count=1, method="POST", path="/contacts/batch/update$")
+        delivery = ThreadPoolExecutor(max_workers=1).submit(pump.poll_once)
+        try:
+            product.quickbooks_admin.wait_held(timeout=30)
+            product.hubspot_admin.wait_held(timeout=10)  # in turn, not before the first call's 20 s time-out
+        finally:
+            product.quickbooks_admin.release_held()
+            product.hubspot_admin.release_held()
+        delivery.result(timeout=60)
+        given = {c["Id"]: c.get("GivenName") for c in product.quickbooks_admin.records("Customer")}
+        assert {q: given[q] for c, q in towards_qbo} == {q: f"FromHubSpot{c}" for c, q in towards_qbo}
+        names = {c["id"]: c["properties"].get("firstname") for c in product.hubspot_admin.records("contacts")}
+        assert {c: names[c] for c, q in towards_hubspot} == {c: f"FromBooks{q}" for c, q in towards_hubspot}
+        _work_off(pump)  # the echoes of the writes
+    finally:
+        product.quickbooks_admin.configure_webhooks(enabled=False)

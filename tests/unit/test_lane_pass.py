@@ -23,7 +23,11 @@ def lanes(monkeypatch: pytest.MonkeyPatch) -> Iterator[LaneChanges]:
 
 
 def _change(
-    record_id: str, version: str = "v1", connection_id: str = "c1", side: Side = Side.HUBSPOT, pair: Pair = Pair.CONTACTS
+    record_id: str,
+    version: str = "v1",
+    connection_id: str = "c1",
+    side: Side = Side.HUBSPOT,
+    pair: Pair = Pair.CONTACTS,
 ) -> SyncSignal:
     return SyncSignal(
         connection_id=connection_id,
