@@ -3,8 +3,8 @@ messages SQS hands over, and the messages whose changes it took find nothing lef
 the same time when they share no pair of records."""
 
 import time
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -92,7 +92,8 @@ def test_a_lanes_two_sides_run_side_by_side(product: SandboxedProduct, linked: l
             product.hubspot_admin.update("contacts", contact_id, {"firstname": f"FromHubSpot{contact_id}"})
         for _, customer_id in towards_hubspot:
             product.quickbooks_admin.update("Customer", customer_id, {"GivenName": f"FromBooks{customer_id}"})
-        assert product.hubspot_admin.flush_webhooks() and product.quickbooks_admin.flush_webhooks()
+        assert product.hubspot_admin.flush_webhooks()
+        assert product.quickbooks_admin.flush_webhooks()
         product.quickbooks_admin.add_fault("hold", count=1, method="POST", path="/batch$")
         product.hubspot_admin.add_fault("hold", count=1, method="POST", path="/contacts/batch/update$")
         delivery = ThreadPoolExecutor(max_workers=1).submit(pump.poll_once)

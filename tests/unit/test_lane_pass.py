@@ -10,7 +10,7 @@ from hubbooks.models.signals import Pair, Reason, Side, SyncSignal
 from hubbooks.store.lane_changes import LaneChanges
 from hubbooks.store.table import Table
 from hubbooks.sync.dispatch import together
-from hubbooks.sync.lane_pass import Delivered, LanePass, gather, record_key
+from hubbooks.sync.lane_pass import Delivered, gather, record_key
 from tests.support.aws import table_in_process
 
 LANE = "c1:contacts:live"

@@ -159,7 +159,8 @@ def test_a_changed_link_that_meets_one_saved_meanwhile_is_reconciled_again(wired
     assert {results[i].outcome for i in contacts[1:]} == {Outcome.UPDATED}
     assert ann in results  # told once its link is saved, after the other worker's
     anns = wired.linked(Pair.CONTACTS, Side.HUBSPOT, ann)
-    assert anns is not None and anns.version == saved_meanwhile.version + 1
+    assert anns is not None
+    assert anns.version == saved_meanwhile.version + 1
     assert anns.base["firstname"] == f"New{ann}"
     assert {wired.linked(Pair.CONTACTS, Side.HUBSPOT, i).version for i in contacts[1:]} == {2}  # type: ignore[union-attr]
     updated = [e for e in _history(wired) if e["hubspot_id"] == ann and e["action"] == "updated"]
