@@ -28,7 +28,7 @@ from hubbooks.sync.dispatch import Handled, dispatch, together
 from hubbooks.sync.engine import Outcome, Result
 from hubbooks.sync.lane_pass import Delivered, LanePass, RecordKey, gather, record_key
 from hubbooks.tracing import TRACED_MODULES
-from hubbooks.wiring import WiredServices, count_failure, dead_letter, give_back, lane_changes, qbo_partners
+from hubbooks.wiring import WiredServices, count_failure, dead_letter, give_back, lane_changes, link_partners
 
 logger = Logger()
 copy_config_to_registered_loggers(source_logger=logger, include={"hubbooks"})  # retries, budget waits
@@ -129,14 +129,16 @@ def _bulk_pass(event: dict[str, Any]) -> LanePass:
             continue  # the message's own handling reports it
         delivered.append(Delivered(raw["messageId"], signal, SQSRecord(raw).attributes.message_group_id or ""))
     gathered = gather(delivered, lane_changes())
-    for first, *others in gathered.side_by_side(together(gathered.signals), qbo_partners):
+    for first, *others in gathered.side_by_side(together(gathered.signals), link_partners):
         # The environment of the invocation goes with it (devstack scopes a function's to its context).
         beside = [_beside.submit(contextvars.copy_context().run, _live_batch, group) for group in others]
         for group in (first, *others):
             metrics.add_metric(name="LiveRecordsInBulk", unit=MetricUnit.Count, value=len(group))
-        _live_batch(first)
-        for running in beside:
-            running.result()
+        try:
+            _live_batch(first)
+        finally:  # nothing of this delivery runs on after it, whatever stopped it
+            for running in beside:
+                running.result()
     return gathered
 
 

@@ -88,12 +88,13 @@ def _waves(lanes: LaneChanges, noted: list[SyncSignal], delivered: list[SyncSign
     taken = gather([Delivered(f"m{n}", one, LANE) for n, one in enumerate(delivered)], lanes)
     asked: list[list[str]] = []
 
-    def partners(connection_id: str, pair: Pair, qbo_ids: list[str]) -> dict[str, str]:
-        asked.append(qbo_ids)
-        return {i: LINKS[i] for i in qbo_ids if i in LINKS}
+    def partners(connection_id: str, pair: Pair, side: Side, ids: list[str]) -> dict[str, str]:
+        asked.append(side)
+        links = LINKS if side is Side.QUICKBOOKS else {h: q for q, h in LINKS.items()}
+        return {i: links[i] for i in ids if i in links}
 
     waves = taken.side_by_side(together(taken.signals), partners)
-    assert len(asked) <= 1  # one lookup a lane, of its QuickBooks records
+    assert len(asked) == len(set(asked))  # a lookup a side at most
     return [[{s.record_id for s in group} for group in wave] for wave in waves]
 
 
@@ -111,9 +112,23 @@ def test_a_pair_changed_on_both_sides_keeps_the_sides_in_turn(lanes: LaneChanges
     assert _waves(lanes, changes, changes[:1]) == [[{"h1", "h2"}], [{"q2", "q3"}]]
 
 
-def test_a_quickbooks_record_not_linked_now_keeps_the_sides_in_turn(lanes: LaneChanges) -> None:
-    changes = _sides(["h1", "h2"], ["q3", "q9"])  # q9 was unlinked since it was queued
-    assert _waves(lanes, changes, changes[:1]) == [[{"h1", "h2"}], [{"q3", "q9"}]]
+def test_a_record_not_linked_now_keeps_the_sides_in_turn(lanes: LaneChanges) -> None:
+    for hubspot, qbo in ((["h1", "h2"], ["q3", "q9"]), (["h1", "h9"], ["q3", "q4"])):  # unlinked since queued
+        changes = _sides(hubspot, qbo)
+        assert _waves(lanes, changes, changes[:1]) == [[set(hubspot)], [set(qbo)]]
+        lanes.taken(lanes.waiting(LANE, 10))
+
+
+def test_links_that_cannot_be_read_keep_the_sides_in_turn(lanes: LaneChanges) -> None:
+    changes = _sides(["h1", "h2"], ["q3", "q4"])
+    lanes.note([(one, LANE) for one in changes])
+    taken = gather([Delivered("m0", changes[0], LANE)], lanes)
+
+    def unreadable(connection_id: str, pair: Pair, side: Side, ids: list[str]) -> dict[str, str]:
+        raise ConnectionError("the table did not answer")
+
+    waves = taken.side_by_side(together(taken.signals), unreadable)
+    assert [[{s.record_id for s in group} for group in wave] for wave in waves] == [[{"h1", "h2"}], [{"q3", "q4"}]]
 
 
 def test_a_group_with_a_change_not_from_the_lane_runs_alone(lanes: LaneChanges) -> None:

@@ -208,9 +208,9 @@ def lane_changes() -> LaneChanges:
     return LaneChanges(table())
 
 
-def qbo_partners(connection_id: str, pair: Pair, qbo_ids: list[str]) -> dict[str, str]:
-    """The HubSpot record each linked QuickBooks record of these is linked to."""
-    return LinkLookup(table()).partners(connection_id, pair, Side.QUICKBOOKS, qbo_ids)
+def link_partners(connection_id: str, pair: Pair, side: Side, ids: list[str]) -> dict[str, str]:
+    """The record each linked record of these is linked to, read consistently."""
+    return LinkLookup(table()).partners(connection_id, pair, side, ids, consistent=True)
 
 
 def sweep_requests() -> SweepRequests:

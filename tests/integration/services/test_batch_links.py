@@ -165,3 +165,20 @@ def test_a_changed_link_that_meets_one_saved_meanwhile_is_reconciled_again(wired
     assert {wired.linked(Pair.CONTACTS, Side.HUBSPOT, i).version for i in contacts[1:]} == {2}  # type: ignore[union-attr]
     updated = [e for e in _history(wired) if e["hubspot_id"] == ann and e["action"] == "updated"]
     assert len(updated) <= 1  # the first try's history for Ann was dropped
+
+
+def test_intents_noted_together_keep_each_sides_note_and_the_last_of_a_pair(wired: Wired) -> None:
+    """Notes of many links in one call: a side not written keeps what was noted for it, and two notes of one
+    pair in the call are one write, the later one (a transaction may name an item once)."""
+    ann, bea = (Link(Pair.CONTACTS, f"h{n}", f"q{n}", {}, 1) for n in (1, 2))
+    store = wired.store()
+    store.save_intent(ann, {Side.HUBSPOT: {"firstname": "Ann"}}, "")
+    store.save_intents(
+        [
+            (ann, {Side.QUICKBOOKS: {"GivenName": "Ann"}}, "3", []),
+            (bea, {Side.QUICKBOOKS: {"GivenName": "Bea"}}, "5", []),
+            (bea, {Side.QUICKBOOKS: {"GivenName": "Beatrice"}}, "5", []),
+        ]
+    )
+    assert store.noted(ann, "3").writes == {Side.HUBSPOT: {"firstname": "Ann"}, Side.QUICKBOOKS: {"GivenName": "Ann"}}
+    assert store.noted(bea, "5").writes == {Side.QUICKBOOKS: {"GivenName": "Beatrice"}}

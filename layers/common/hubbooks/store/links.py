@@ -23,17 +23,27 @@ class LinkLookup:
         return found
 
     def items(
-        self, connection_id: str, pair: Pair, side: Side, ids: list[str], projection: str | None = None
+        self,
+        connection_id: str,
+        pair: Pair,
+        side: Side,
+        ids: list[str],
+        projection: str | None = None,
+        *,
+        consistent: bool = False,
     ) -> list[dict[str, Any]]:
-        """The link items of many records of one side (BatchGetItem, 100 keys a call)."""
+        """The link items of many records of one side (BatchGetItem, 100 keys a call); `consistent` for a sync
+        that acts on them (a link saved a moment ago, by the previous pass of a lane, is read as saved)."""
         keys = [{"PK": connection_pk(connection_id), "SK": link_sk(pair, side, i)} for i in dict.fromkeys(ids)]
-        return self.table.get_many(keys, projection)
+        return self.table.get_many(keys, projection, consistent=consistent)
 
-    def partners(self, connection_id: str, pair: Pair, side: Side, ids: list[str]) -> dict[str, str]:
+    def partners(
+        self, connection_id: str, pair: Pair, side: Side, ids: list[str], *, consistent: bool = False
+    ) -> dict[str, str]:
         """For each linked record of one side, the id on the other side it is linked to."""
         return {
             last_part(item["SK"]): str(item["other_id"])
-            for item in self.items(connection_id, pair, side, ids, "SK, other_id")
+            for item in self.items(connection_id, pair, side, ids, "SK, other_id", consistent=consistent)
         }
 
     def agreed(self, connection_id: str, pair: Pair, side: Side, fields: list[str]) -> dict[str, dict[str, str]]:

@@ -68,7 +68,7 @@ class DynamoSyncStore:
     def links_of(self, pair: Pair, side: Side, record_ids: list[str]) -> dict[str, Link | None]:
         """The links of many records of one side at once (None for records not linked)."""
         found: dict[str, Link | None] = dict.fromkeys(record_ids)
-        for item in LinkLookup(self.table).items(self.connection_id, pair, side, record_ids):
+        for item in LinkLookup(self.table).items(self.connection_id, pair, side, record_ids, consistent=True):
             record_id = last_part(item["SK"])
             found[record_id] = _link(pair, side, record_id, item)
         return found
@@ -112,15 +112,17 @@ class DynamoSyncStore:
         return conflicted
 
     def _link_puts(self, link: Link, held: int | None) -> list[dict[str, Any]]:
-        """Both items of a link at its version, if they hold version `held` (None: if they do not exist)."""
-        if held is None:
-            condition: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(PK)"}
-        else:
-            condition = {"ConditionExpression": "version = :v", "ExpressionAttributeValues": {":v": held}}
-        return [
-            {"Put": {"TableName": self.table.name, "Item": self._link_item(link, side, link.version), **condition}}
-            for side in (Side.HUBSPOT, Side.QUICKBOOKS)
-        ]
+        """Both items of a link at its version, if they are this link at version `held` (None: if they do not
+        exist): a record linked elsewhere meanwhile, even at that version, is not written over."""
+
+        def put(side: Side) -> dict[str, Any]:
+            item = {"TableName": self.table.name, "Item": self._link_item(link, side, link.version)}
+            if held is None:
+                return item | {"ConditionExpression": "attribute_not_exists(PK)"}
+            values = {":v": held, ":o": link.other(side)}
+            return item | {"ConditionExpression": "version = :v AND other_id = :o", "ExpressionAttributeValues": values}
+
+        return [{"Put": put(side)} for side in (Side.HUBSPOT, Side.QUICKBOOKS)]
 
     def decision(self, pair: Pair, side: Side, record_id: str) -> Decision | None:
         item = self.table.resource.get_item(Key={"PK": self.pk, "SK": decision_sk(pair, side, record_id)}).get("Item")
@@ -167,14 +169,22 @@ class DynamoSyncStore:
         self.save_intents([(link, writes, qbo_token, conflicts)])
 
     def save_intents(self, intents: list[IntentNote]) -> None:
-        """The intents of many links, as save_intent notes one: an update, or transactions of 100 for more."""
-        updates = [update for one in intents if (update := self._intent_update(*one))]
-        if len(updates) == 1:
-            self.table.resource.update_item(**updates[0])
-            return
+        """The intents of many links, as save_intent notes one: transactions of 100 updates (one item once a
+        transaction: the last note of a pair wins); a transaction that is cancelled (another write to one of its
+        items meanwhile) is written update by update."""
+        updates = list({u["Key"]["SK"]: u for one in intents if (u := self._intent_update(*one))}.values())
         for start in range(0, len(updates), TRANSACTION):
-            items = [{"Update": {"TableName": self.table.name, **u}} for u in updates[start : start + TRANSACTION]]
-            self.table.client.transact_write_items(TransactItems=items)
+            chunk = updates[start : start + TRANSACTION]
+            if len(chunk) > 1:
+                try:
+                    items = [{"Update": {"TableName": self.table.name, **u}} for u in chunk]
+                    self.table.client.transact_write_items(TransactItems=items)
+                    continue
+                except ClientError as exc:
+                    if exc.response["Error"]["Code"] != "TransactionCanceledException":
+                        raise
+            for update in chunk:
+                self.table.resource.update_item(**update)
 
     def _intent_update(
         self, link: Link, writes: dict[str, dict[str, str]], qbo_token: str, conflicts: Conflicts

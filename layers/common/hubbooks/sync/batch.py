@@ -164,8 +164,7 @@ class _BatchStore:
         try:
             saved = self._inner.save_link(link, previous)
         except LinkConflictError:  # a live signal linked it meanwhile: read these links afresh from now on
-            self._links.pop((Side.HUBSPOT, link.hubspot_id), None)
-            self._links.pop((Side.QUICKBOOKS, link.qbo_id), None)
+            self._forget(link)
             raise
         self._links[(Side.HUBSPOT, link.hubspot_id)] = self._links[(Side.QUICKBOOKS, link.qbo_id)] = saved
         return saved
@@ -221,19 +220,28 @@ class _BatchStore:
         self._unsettle(conflicted, again)
         return again
 
+    def _forget(self, link: Link) -> None:
+        self._links.pop((Side.HUBSPOT, link.hubspot_id), None)
+        self._links.pop((Side.QUICKBOOKS, link.qbo_id), None)
+
     def _unsettle(self, links: list[Link], records: set[str]) -> None:
         for link in links:
-            self._links.pop((Side.HUBSPOT, link.hubspot_id), None)
-            self._links.pop((Side.QUICKBOOKS, link.qbo_id), None)
+            self._forget(link)
         self._history = [(record, entry) for record, entry in self._history if record not in records]
         self.unsettled |= records
 
     def delete_link(self, link: Link) -> None:
-        pending = self._pending.pop((link.hubspot_id, link.qbo_id), None)
-        if pending is None:
-            self._inner.delete_link(link)
-        elif pending[1] is not None:  # a change not saved yet is forgotten, and the link as saved is deleted
-            self._inner.delete_link(link.at(pending[1]))
+        """A link not saved yet is forgotten; a saved one is deleted as saved (before a change not saved yet)."""
+        key = (link.hubspot_id, link.qbo_id)
+        pending = self._pending.get(key)
+        held = link.version if pending is None else pending[1]
+        if held is not None:
+            try:
+                self._inner.delete_link(link.at(held))
+            except LinkConflictError:  # changed meanwhile by another worker: read afresh from now on
+                self._forget(link)
+                raise
+        self._pending.pop(key, None)
         self._links[(Side.HUBSPOT, link.hubspot_id)] = self._links[(Side.QUICKBOOKS, link.qbo_id)] = None
 
     def record_failure(self, pair: Pair, side: Side, record_id: str, failure: SyncFailure) -> None:

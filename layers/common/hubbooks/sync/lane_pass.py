@@ -1,11 +1,14 @@
 """What one delivery of the sync queue reconciles in bulk: its live signals, and every change waiting in the
 lanes its messages come from (see LaneChanges), so that a busy lane's changes meet in one pass."""
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from hubbooks.models.signals import Pair, Side, SyncSignal, records_of
 from hubbooks.store.lane_changes import LaneChange, LaneChanges
+
+_log = logging.getLogger(__name__)
 
 LANE_PASS = 300  # changes a pass takes from a lane beyond its delivery's own (ten QuickBooks batch calls' worth)
 
@@ -25,7 +28,7 @@ class Delivered:
     group: str
 
 
-Partners = Callable[[str, Pair, list[str]], dict[str, str]]  # (connection, pair, QuickBooks ids) -> HubSpot ids
+Partners = Callable[[str, Pair, Side, list[str]], dict[str, str]]  # (connection, pair, side, ids) -> partners
 
 
 @dataclass
@@ -51,9 +54,9 @@ class LanePass:
     def side_by_side(self, groups: list[list[SyncSignal]], partners: Partners) -> list[list[list[SyncSignal]]]:
         """The delivery's bulk groups (see dispatch.together) in waves, each wave's groups reconciled at the same
         time: a lane's HubSpot-side and QuickBooks-side groups go together when every record of both is a change
-        noted in the lane (linked when it was queued), every QuickBooks record is linked still, and none is
-        linked to a HubSpot record of the other group, so that no pair of records is reconciled twice at once.
-        Every other group goes alone, in turn."""
+        noted in the lane (linked when it was queued), every record is linked still (read consistently), and
+        none is linked to a record of the other group, so that no pair of records is reconciled twice at once.
+        Every other group goes alone, in turn (as the lane's do if their links cannot be read)."""
         noted = {record_key(n.signal) for n in self.noted}
         waves: list[list[list[SyncSignal]]] = []
         lanes: dict[tuple[str, Pair], dict[Side, list[SyncSignal]]] = {}
@@ -64,13 +67,10 @@ class LanePass:
             else:
                 waves.append([group])
         for (connection_id, pair), sides in lanes.items():
-            if len(sides) == 2:
-                linked = partners(connection_id, pair, [s.record_id for s in sides[Side.QUICKBOOKS]])
-                hubspot_ids = {s.record_id for s in sides[Side.HUBSPOT]}
-                if len(linked) == len(sides[Side.QUICKBOOKS]) and hubspot_ids.isdisjoint(linked.values()):
-                    waves.append(list(sides.values()))
-                    continue
-            waves += [[group] for group in sides.values()]
+            if len(sides) == 2 and _apart(connection_id, pair, sides, partners):
+                waves.append(list(sides.values()))
+            else:
+                waves += [[group] for group in sides.values()]
         return waves
 
 
@@ -87,3 +87,17 @@ def gather(delivered: list[Delivered], lanes: LaneChanges) -> LanePass:
         messages=dedup,
         waiting={(n.message, record_key(n.signal)) for n in noted},
     )
+
+
+def _apart(connection_id: str, pair: Pair, sides: dict[Side, list[SyncSignal]], partners: Partners) -> bool:
+    """Every record of both sides is linked, and to none of the other side's."""
+    ids = {side: {s.record_id for s in group} for side, group in sides.items()}
+    for side in (Side.HUBSPOT, Side.QUICKBOOKS):
+        try:
+            linked = partners(connection_id, pair, side, list(ids[side]))
+        except Exception:
+            _log.warning("a lane's links could not be read: its two sides run in turn", exc_info=True)
+            return False
+        if len(linked) < len(ids[side]) or not ids[side.other].isdisjoint(linked.values()):
+            return False
+    return True
