@@ -51,7 +51,7 @@ class Delivery:
 
 
 this = Delivery()
-_beside = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lane-side")  # kept warm, as its boto3 resources
+_beside = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lane-side")  # lives with the container: boto3 once
 given_back = GivenBack()  # this delivery's
 TAKEN_BEFORE = Result(Outcome.UNCHANGED, "taken by an earlier pass of its lane")
 
