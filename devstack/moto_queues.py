@@ -11,15 +11,21 @@ message; while a FIFO group's delivery is in flight, every receive walks past al
 messages; and its long poll, woken at once by any visible message, did so without pause. Here a message's
 visibility is told from `time.time()` (moto's clock is the same wall time), and a long poll looks again every
 50 ms or when a message is sent.
+
+moto's receive is not atomic: two receives at once each take the FIFO groups in flight as they stood when
+they began, so the second can hand out a message of a group the first has just taken. SQS never hands out a
+group twice; devstack's pollers run side by side, so here one receive looks at a queue at a time (its long
+poll waits outside that turn).
 """
 
 import json
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 from moto.core.utils import camelcase_to_underscores
-from moto.sqs.models import Message, Queue
+from moto.sqs.models import Message, Queue, SQSBackend
 
 RECHECK_SECONDS = 0.05  # a long poll looks at the queue again this often while nothing it can hand out arrives
 COUNTED = ("ApproximateNumberOfMessages", "ApproximateNumberOfMessagesDelayed", "ApproximateNumberOfMessagesNotVisible")
@@ -83,6 +89,30 @@ def _wait_for_messages(queue: Queue, timeout: int) -> None:
         queue._messages_lock.wait(timeout=min(timeout, RECHECK_SECONDS))
 
 
+_receive = SQSBackend.receive_message
+_receiving = threading.Lock()  # one receive looks at the queues at a time: a FIFO group goes to one of them
+
+
+def _receive_message(  # noqa: PLR0917 (moto's own signature, called positionally)
+    backend: SQSBackend,
+    queue_name: str,
+    count: int,
+    wait_seconds_timeout: int,
+    visibility_timeout: int,
+    message_attribute_names: list[str] | None = None,
+) -> list[Message]:
+    """moto's receive, one at a time; a long poll waits for a message between its turns."""
+    deadline = time.monotonic() + wait_seconds_timeout
+    while True:
+        with _receiving:
+            received: list[Message] = _receive(
+                backend, queue_name, count, 0, visibility_timeout, message_attribute_names
+            )
+        if received or time.monotonic() >= deadline:
+            return received
+        _wait_for_messages(backend.get_queue(queue_name), wait_seconds_timeout)
+
+
 def install() -> None:
     """Make this process's moto count a queue's messages only when a count is read, and tell a message's
     visibility from the clock in a few nanoseconds (idempotent)."""
@@ -91,3 +121,4 @@ def install() -> None:
     Message.visible = property(_visible)  # type: ignore[assignment,method-assign]
     Message.delayed = property(_delayed)  # type: ignore[assignment,method-assign]
     Queue.wait_for_messages = _wait_for_messages  # type: ignore[assignment,method-assign]
+    SQSBackend.receive_message = _receive_message  # type: ignore[assignment,method-assign]

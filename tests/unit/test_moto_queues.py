@@ -1,6 +1,9 @@
 """devstack's changes to moto's SQS keep what a receive hands out: messages in flight, delayed or of a FIFO group
 with one in flight stay back; the rest come out in order (moto in this process)."""
 
+import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import boto3
@@ -58,3 +61,30 @@ def test_a_long_poll_on_a_group_in_flight_looks_again_now_and_then_not_without_p
         # Every 50 ms for a second; moto's own wait ended at once on the visible messages and walked them
         # again without pause (thousands of times a second).
         assert 5 <= len(walks) <= 2 * (1 / moto_queues.RECHECK_SECONDS) + 5
+
+
+def test_receives_at_once_never_hand_out_one_fifo_group_twice(monkeypatch: pytest.MonkeyPatch) -> None:
+    moto_queues.install()
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)  # threads take turns inside a receive's walk of the queue, as a busy process's do
+    try:
+        with table_in_process(monkeypatch):
+            sqs, url = _fifo_queue("race.fifo")
+            for start in range(0, 3000, 10):  # a backlog of a group in flight, that every receive walks past
+                entries = [{"Id": str(n), "MessageBody": f"z{start + n}", "MessageGroupId": "z"} for n in range(10)]
+                sqs.send_message_batch(QueueUrl=url, Entries=entries)
+            sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1, VisibilityTimeout=300)
+            for n in range(8):
+                sqs.send_message(QueueUrl=url, MessageBody=f"lane{n}", MessageGroupId="lane")
+            together = threading.Barrier(6)
+
+            def receive() -> list[str]:
+                together.wait()
+                answer = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1, VisibilityTimeout=300)
+                return [m["Body"] for m in answer.get("Messages", [])]
+
+            with ThreadPoolExecutor(6) as pool:
+                handed = [body for bodies in pool.map(lambda _: receive(), range(6)) for body in bodies]
+    finally:
+        sys.setswitchinterval(interval)
+    assert handed == ["lane0"]  # the lane's first message, to one receive: the rest wait for it
