@@ -510,10 +510,16 @@ def test_a_hubspot_edit_written_over_between_read_and_write_is_put_back(
             Pair.CONTACTS, contact_id, {"lastname": "Ours"}, before.updated_at, wrote.updated_at
         )
         assert kept == []
-        times = hubspot.changed_at(Pair.CONTACTS, contact_id, ["firstname", "lastname", "phone"])
+        fields = ["firstname", "lastname", "phone"]
+        now = hubspot.get(Pair.CONTACTS, contact_id)
+        assert now is not None
+        times = hubspot.changed_at(Pair.CONTACTS, contact_id, fields, as_of=now.updated_at)
+        as_written = hubspot.changed_at(Pair.CONTACTS, contact_id, fields, as_of=wrote.updated_at)
     assert _contact(product, contact_id)["lastname"] == "After"
     assert set(times) == {"firstname", "lastname"}  # never set: no time
     assert before.updated_at < times["firstname"] < times["lastname"]
+    # As the record was when ours was written: the value it held then, set by our write, not the later "After".
+    assert as_written["lastname"] == wrote.updated_at < times["lastname"]
 
 
 def test_an_edit_made_while_a_put_back_is_on_its_way_is_put_back_too(

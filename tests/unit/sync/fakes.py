@@ -88,8 +88,10 @@ class FakeHubSpot:
         self.sets += [(record_id, key, value, self.clock[0], ours) for key, value in values.items()]
         return record
 
-    def changed_at(self, pair: Pair, record_id: str, fields: list[str]) -> dict[str, float]:
-        return {key: at for rid, key, _value, at, _ours in self.sets if rid == record_id and key in fields}
+    def changed_at(self, pair: Pair, record_id: str, fields: list[str], *, as_of: float) -> dict[str, float]:
+        return {
+            key: at for rid, key, _value, at, _ours in self.sets if rid == record_id and key in fields and at <= as_of
+        }
 
     def restore_overwritten(
         self, pair: Pair, record_id: str, written: dict[str, str], since: float, until: float

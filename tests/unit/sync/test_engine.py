@@ -258,6 +258,26 @@ def test_a_conflict_is_judged_by_when_the_hubspot_field_was_edited_not_by_the_re
     assert qbo.records[link.qbo_id].values["lastname"] == "FromQbo"
 
 
+def test_a_conflict_is_judged_by_the_hubspot_value_as_read_not_by_a_write_landing_after_the_read() -> None:
+    """Another sync's write of the winner lands on HubSpot between this sync's read and its look at the field's
+    history: the value read was set before the QuickBooks edit, so QuickBooks' value still wins (judged by the
+    later write's time, the stale HubSpot value won and went to QuickBooks over the newer edit)."""
+    engine, hubspot, qbo, store = _engine()
+    contact, link = _synced(engine, hubspot, store, email="as.read@example.com", firstname="Start")
+    hubspot.edit(contact.id, firstname="FromPerson")
+    qbo.edit(link.qbo_id, firstname="FromQbo")  # edited in QuickBooks later
+    history = hubspot.changed_at
+
+    def after_a_write_beside(pair: Pair, record_id: str, fields: list[str], *, as_of: float) -> dict[str, float]:
+        hubspot.update(pair, record_id, {"firstname": "FromQbo"})  # the other sync's write, after our read
+        return history(pair, record_id, fields, as_of=as_of)
+
+    hubspot.changed_at = after_a_write_beside  # type: ignore[method-assign]
+    assert engine.handle(_signal(Side.QUICKBOOKS, link.qbo_id)).conflicts == 1
+    assert qbo.records[link.qbo_id].values["firstname"] == "FromQbo"
+    assert hubspot.records[contact.id].values["firstname"] == "FromQbo"
+
+
 def test_a_stale_sync_token_is_read_again_and_merged_again() -> None:
     engine, hubspot, qbo, store = _engine()
     contact = hubspot.add(email="s@example.com", firstname="S")

@@ -359,17 +359,20 @@ class HubSpotAdapter:
         bodies = self._client.batch_read(spec(pair).hubspot_object, record_ids, names, history=names)
         return {str(body["id"]): _with_history(body) for body in bodies}
 
-    def changed_at(self, pair: Pair, record_id: str, fields: list[str]) -> dict[str, float]:
-        """When each field got its value: the newest history entry of its properties (a joined field: the
-        newest of its parts). Fields HubSpot shows no history for are left out."""
+    def changed_at(self, pair: Pair, record_id: str, fields: list[str], *, as_of: float) -> dict[str, float]:
+        """When each field got the value it held at `as_of`: the newest history entry of its properties no later
+        than that (a joined field: the newest of its parts). Fields HubSpot shows no history for are left out."""
         wanted = {
             m.hubspot: m.hubspot_properties
             for m in self.mappings[pair]
             if m.hubspot in fields and all(own_property(p) for p in m.hubspot_properties)
         }
         _current, past = self._with_history(pair, record_id, sorted({n for names in wanted.values() for n in names}))
+        held = {
+            name: [t for e in entries if (t := _epoch(e.get("timestamp"))) <= as_of] for name, entries in past.items()
+        }
         times = {
-            key: max((_epoch(past[name][0].get("timestamp")) for name in parts if past.get(name)), default=None)
+            key: max((max(held[name]) for name in parts if held.get(name)), default=None)
             for key, parts in wanted.items()
         }
         person = self._people_read.get(record_id)  # a person's field: when its contact last changed

@@ -352,9 +352,11 @@ class SyncEngine:
             plan = plan_with(base)
         if plan.conflicts and settings.policy is Policy.LATEST:
             # HubSpot's record time counts every change, our own writes of other fields included: judge each
-            # contested field by when its HubSpot value was set (one read, and only for a conflict).
+            # contested field by when its HubSpot value was set (one read, and only for a conflict), as read: a
+            # value set since (another sync's write) has its own signal, and its time is not the read value's.
+            contested = [c.field for c in plan.conflicts]
             plan = plan_with(
-                base, hubspot_times=self.hubspot.changed_at(pair, hubspot.id, [c.field for c in plan.conflicts])
+                base, hubspot_times=self.hubspot.changed_at(pair, hubspot.id, contested, as_of=hubspot.updated_at)
             )
         return plan
 

@@ -46,8 +46,9 @@ class HubSpotPort(Protocol):
         the fields put back (HubSpot has no conditional write, so this is found after the fact)."""
         ...
 
-    def changed_at(self, pair: Pair, record_id: str, fields: list[str]) -> dict[str, float]:
-        """When each field got the value it holds (epoch seconds), from HubSpot's property history."""
+    def changed_at(self, pair: Pair, record_id: str, fields: list[str], *, as_of: float) -> dict[str, float]:
+        """When each field got the value it held at `as_of` (epoch seconds; the record's time as read), from
+        HubSpot's property history."""
         ...
 
     def lists_of(self, pair: Pair, record_id: str, wanted: tuple[str, ...]) -> frozenset[str]:
