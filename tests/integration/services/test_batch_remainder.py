@@ -96,3 +96,24 @@ def test_past_the_last_full_call_records_go_alone_while_other_batches_spend_the_
     other.result(timeout=60)
     _each_linked_once(wired, contacts, results)
     assert _creates(wired) == (1, IMPORTED - 30)
+
+
+def test_a_few_live_updates_go_alone_at_once_rather_than_wait_for_a_far_batch_turn(wired: Wired) -> None:
+    """Three contacts edited at a person's pace just after their import's batch call took the batch turn: the
+    next is nearly a whole turn away (1.6 s), and they take 0.4 s as single updates, so they go so, at once.
+    (They waited for that turn before: within a turn and a call's time, any batch call was worth its wait.)"""
+    contacts = _imported(wired, 3)
+    _live_batch(wired, contacts)
+    for n, contact in enumerate(contacts):
+        wired.hubspot.admin.update("contacts", contact, {"firstname": f"Edited{n}"})
+    wired.quickbooks.admin.clear_calls()
+    results = _live_batch(wired, contacts)
+    assert {r.outcome for r in results.values()} == {Outcome.UPDATED}
+    assert sorted(c["GivenName"] for c in wired.quickbooks.admin.records("Customer")) == [
+        "Edited0",
+        "Edited1",
+        "Edited2",
+    ]
+    calls = wired.quickbooks.admin.calls()
+    assert sum(1 for c in calls if c["method"] == "POST" and c["path"].endswith("/batch")) == 0
+    assert sum(1 for c in calls if c["method"] == "POST" and c["path"].endswith("/customer")) == 3

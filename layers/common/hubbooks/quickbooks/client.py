@@ -24,11 +24,18 @@ def _fault(response: requests.Response) -> ValidationFaultError:
     return fault_error(body.get("Fault") or body.get("fault") or {}, response.status_code, response.reason)
 
 
-def _worth_waiting(budget: RateBudget, items: int) -> float:
+FEW = 4  # updates a person waits on that a batch turn is not waited for when they go faster alone
+
+
+def _worth_waiting(budget: RateBudget, items: int, *, prompt: bool = False) -> float:
     """How long a batch call of `items` is worth waiting for its turn: the next turn after one just taken (with a
     single call's time to spare) whatever the call holds, as it saves a call a record; a farther one as long as
-    the items would take as single calls."""
-    return max(budget.turn("batch") + budget.seconds_for(1), budget.seconds_for(items))
+    the items would take as single calls. `prompt`: a person waits on the items (live changes), and a few of
+    them are not held for a turn longer than they take alone."""
+    alone = budget.seconds_for(items)
+    if prompt and items <= FEW:
+        return alone
+    return max(budget.turn("batch") + budget.seconds_for(1), alone)
 
 
 def fault_error(fault: dict[str, Any], status: int = 400, reason: str = "") -> ValidationFaultError:
@@ -153,16 +160,20 @@ class QboClient:
         `turn_taken`, the batch budget's turn was taken for it (`take_batch_turn`)."""
         return self._batch(items, request_id, budget_taken=turn_taken and self.transport.budget is not None)
 
-    def batch_if_budget(self, items: list[dict[str, Any]], request_id: str) -> list[dict[str, Any]] | None:
+    def batch_if_budget(
+        self, items: list[dict[str, Any]], request_id: str, *, prompt: bool = False
+    ) -> list[dict[str, Any]] | None:
         """The batch request, sent only if its turn is worth waiting for (None if not: the caller makes them
         single calls, which draw on a larger budget)."""
-        return self.batch(items, request_id, turn_taken=True) if self.take_batch_turn(len(items)) else None
+        return (
+            self.batch(items, request_id, turn_taken=True) if self.take_batch_turn(len(items), prompt=prompt) else None
+        )
 
-    def take_batch_turn(self, items: int) -> bool:
+    def take_batch_turn(self, items: int, *, prompt: bool = False) -> bool:
         """Take (and wait for) the batch budget's next turn if it is worth waiting for, for a call of `items`
         (`_worth_waiting`); False, and nothing taken, if not."""
         budget = self.transport.budget
-        return budget is None or budget.try_acquire("batch", within=_worth_waiting(budget, items))
+        return budget is None or budget.try_acquire("batch", within=_worth_waiting(budget, items, prompt=prompt))
 
     def _batch(self, items: list[dict[str, Any]], request_id: str, *, budget_taken: bool) -> list[dict[str, Any]]:
         """Sent once (a batch that may have been applied is not sent again here: a later sync replays its

@@ -619,9 +619,9 @@ class QboAdapter:
 
     def update_many(self, pair: Pair, writes: dict[str, tuple[Record, dict[str, str]]]) -> dict[str, Record]:
         """Sparse updates of many records (id -> the record as read, the values to write) in batch calls of 30,
-        each sent only if its batch turn is worth waiting for (`QboClient.take_batch_turn`); answers the records
-        updated. A record left out (no turn soon enough, a stale SyncToken, a refusal) is for a single update,
-        which meets the same answer on its own.
+        each sent only if its batch turn is worth waiting for (`QboClient.take_batch_turn`; a person waits on
+        them, so a few go alone rather than wait long); answers the records updated. A record left out (no turn
+        soon enough, a stale SyncToken, a refusal) is for a single update, which meets the same answer alone.
         Each call's request id is that of its records' versions: the same call sent again is answered once."""
         entity, updated = spec(pair).entity, {}
         ids = sorted(writes)
@@ -630,7 +630,7 @@ class QboAdapter:
             versions = "|".join(f"{i}:{writes[i][0].version}" for i in chunk)
             request_id = "updb-" + hashlib.sha256(versions.encode()).hexdigest()[:32]
             items = [{"bId": i, "operation": "update", entity: self._update_body(pair, *writes[i])} for i in chunk]
-            answers = self._client.batch_if_budget(items, request_id)
+            answers = self._client.batch_if_budget(items, request_id, prompt=True)
             if answers is None:
                 break
             for answer in answers:
