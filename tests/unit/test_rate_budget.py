@@ -4,6 +4,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from hubbooks import ratelimit
 from hubbooks.errors import RateLimitedError
 from hubbooks.ratelimit import GIVE_BACK_SECONDS, RateBudget
 from hubbooks.store.table import Table
@@ -127,3 +128,32 @@ def test_single_calls_and_batch_turns_take_the_budget_s_rates(monkeypatch: pytes
         assert real.seconds_for(30) == pytest.approx(30 / 8)  # QuickBooks: eight single calls a second
         assert real.turn("batch") == pytest.approx(60 / 38)  # and 38 batch calls a minute
         assert (faster.seconds_for(30), faster.turn("batch")) == pytest.approx((15 / 8, 30 / 38))
+
+
+def test_a_bucket_this_process_wrote_is_written_again_unread_unless_another_caller_wrote_or_blocked_since(
+    monkeypatch: pytest.MonkeyPatch, clock: _Clock
+) -> None:
+    with table_in_process(monkeypatch) as table:
+        reads: list[str] = []
+        read = table.get_item
+        monkeypatch.setattr(table, "get_item", lambda **kwargs: reads.append(kwargs["Key"]["SK"]) or read(**kwargs))
+        ours, theirs = (
+            RateBudget(Table(table), "c1", "hubspot", sleep=clock.sleep, clock=lambda: clock.now) for _ in range(2)
+        )
+        for _ in range(4):
+            ours.acquire()  # HubSpot's burst is five
+        assert len(reads) == 1  # the first look; the other three wrote over the level this process left
+
+        clock.now += 0.01
+        left_here = dict(ratelimit._written)
+        ratelimit._written.clear()  # another process (a worker of its own) takes the burst's last token
+        theirs.acquire()
+        ratelimit._written.update(left_here)
+        ours.acquire()  # its write over the level it left fails: it reads the bucket, and waits its turn
+        # Reads: theirs, ours again, and ours after the wait (a block set meanwhile stops the call).
+        assert (len(reads), clock.slept) == (4, pytest.approx([0.09]))
+
+        theirs.block(60)
+        with pytest.raises(RateLimitedError) as blocked:
+            ours.acquire()  # its write conditional on no block fails: the bucket is read, and the block seen
+        assert blocked.value.retry_after == pytest.approx(60)

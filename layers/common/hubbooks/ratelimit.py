@@ -46,6 +46,9 @@ BUDGETS: dict[str, dict[str, tuple[Bucket, ...]]] = {
 GIVE_BACK_SECONDS = 5.0
 TOKEN_EPSILON = 1e-6  # tokens are stored to six decimals: a refill that lands a hair short is a whole token
 _log = logging.getLogger(__name__)
+# Each bucket as this process last wrote it (table, key): the next reservation writes over it without reading it
+# first, on the condition that no other caller wrote it (nor blocked the connection) since; if one did, it reads.
+_written: dict[tuple[str, str, str], dict[str, Any]] = {}
 
 
 class RateBudget:
@@ -107,23 +110,31 @@ class RateBudget:
         """Take the bucket's next token, free now or due later: the seconds until it is due. Callers queue in the
         order they reserve, each waiting once for its own turn (a bucket's tokens go below zero by the turns
         reserved). A turn further off than `longest`, or a connection blocked after a 429 for longer, takes
-        nothing and raises RateLimitedError."""
+        nothing and raises RateLimitedError. The bucket as this process last wrote it is not read again: the
+        write is conditional on it still being so."""
+        key = (self._table.name, self._pk, rate_sk(self._provider, bucket.name))
+        known = _written.pop(key, None)
         while True:
-            now, item = self._read(bucket)
+            now, item = (self._clock(), known) if known is not None else self._read(bucket)
             blocked = float(item.get("blocked_until", 0))
+            rate = bucket.per_second / self._scale
+            at = float(item.get("at", now))
+            tokens = min(bucket.capacity, float(item.get("tokens", bucket.capacity)) + (now - at) * rate)
+            due = 0.0 if tokens >= 1 - TOKEN_EPSILON else (1 - tokens) / rate
+            if known is not None and (blocked > now or due > longest):
+                known = None  # a wait is told from the bucket as it is, not as this process left it
+                continue
             if blocked > now:  # after a 429: a short block is waited out, then the turn is reserved
                 if blocked - now > longest:
                     raise RateLimitedError(self._provider, blocked - now)
                 self._sleep(blocked - now)
                 longest -= blocked - now
                 continue
-            rate = bucket.per_second / self._scale
-            at = float(item.get("at", now))
-            tokens = min(bucket.capacity, float(item.get("tokens", bucket.capacity)) + (now - at) * rate)
-            due = 0.0 if tokens >= 1 - TOKEN_EPSILON else (1 - tokens) / rate
             if due > longest:
                 raise RateLimitedError(self._provider, due, budget=True)
-            if self._store(bucket, item, tokens - 1, now):
+            known = self._store(bucket, item, tokens - 1, now)
+            if known is not None:
+                _written[key] = known
                 return due
 
     def seconds_for(self, calls: int) -> float:
@@ -134,29 +145,32 @@ class RateBudget:
         """Seconds between two turns of the scarcest bucket of `kind`, once its burst is spent."""
         return self._scale / BUDGETS[self._provider][kind][-1].per_second
 
-    def _store(self, bucket: Bucket, item: dict[str, Any], tokens: float, now: float) -> bool:
-        """Write the bucket's new level if no other caller wrote it since `item` was read."""
-        condition = "attribute_not_exists(#at)" if "at" not in item else "#at = :old"
-        values = {
-            ":t": Decimal(str(round(tokens, 6))),
-            ":now": Decimal(str(round(now, 6))),
-            ":ttl": int(now) + 3600,
-        }
+    def _store(self, bucket: Bucket, item: dict[str, Any], tokens: float, now: float) -> dict[str, Any] | None:
+        """Write the bucket's new level if no other caller wrote it (nor blocked the connection) since `item`:
+        the item as written, or None if another did."""
+        level = {"tokens": Decimal(str(round(tokens, 6))), "at": Decimal(str(round(now, 6)))}
+        values = {":t": level["tokens"], ":now": level["at"], ":ttl": int(now) + 3600}
+        conditions = ["attribute_not_exists(#at)" if "at" not in item else "#at = :old"]
         if "at" in item:
             values[":old"] = item["at"]
+        if "blocked_until" in item:
+            conditions.append("blocked_until = :blocked")
+            values[":blocked"] = item["blocked_until"]
+        else:
+            conditions.append("attribute_not_exists(blocked_until)")
         try:
             self._table.resource.update_item(
                 Key=self._key(bucket.name),
                 UpdateExpression="SET tokens = :t, #at = :now, #ttl = :ttl",
-                ConditionExpression=condition,
+                ConditionExpression=" AND ".join(conditions),
                 ExpressionAttributeNames={"#at": "at", "#ttl": "ttl"},
                 ExpressionAttributeValues=values,
             )
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False  # another caller took a token meanwhile: look again at once
+                return None
             raise
-        return True
+        return {**item, **level}
 
     def _wait(self, kind: str, seconds: float) -> None:
         _log.debug(
