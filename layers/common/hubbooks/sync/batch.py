@@ -298,6 +298,7 @@ def run_batch(
     for record_id in wanted:
         cache.records[(side, record_id)] = own.get(record_id)
     links = {i: store.link_of(pair, side, i) for i in wanted}
+    # A QuickBooks echo of our own write is told by its read alone: neither its partner nor a match is looked for.
     linked = {
         i: link.other(side)
         for i, link in links.items()
@@ -310,7 +311,7 @@ def run_batch(
     )
     for other_id, record in others.items():
         cache.records[(side.other, other_id)] = record
-    unlinked = [r for i, r in own.items() if i not in linked and r is not None and r.exists]
+    unlinked = [r for i, r in own.items() if links.get(i) is None and r is not None and r.exists]
     found = qbo.find_many(pair, unlinked) if side is Side.HUBSPOT else hubspot.find_many(pair, unlinked)
     for record_id, matches in found.items():
         cache.matches[(side, record_id)] = matches
