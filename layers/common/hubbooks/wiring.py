@@ -245,7 +245,7 @@ def _ports(
     """The engine's adapters, with the connection's own field mappings."""
     cid = connection.connection_id
     store = store or DynamoSyncStore(table(), cid)
-    configs = {pair: store.config(pair) for pair in MAPPED}
+    configs = store.configs(MAPPED)
     mappings = {pair: config.field_mappings() for pair, config in configs.items()}
     lists = {pair: tuple(config.filters.list_ids) for pair, config in configs.items() if config.filters.list_ids}
     # A dry run keeps its own note of the app's properties: the ones it "made" were never sent.

@@ -26,6 +26,12 @@ class SyncSettingsRepository:
         )
         return self.from_item(pair, item)
 
+    def get_many(self, pairs: tuple[Pair, ...]) -> dict[Pair, SyncConfig]:
+        """Several pairs' settings in one read."""
+        items = self.table.get_many([{"PK": self.pk, "SK": settings_sk(p)} for p in pairs], consistent=True)
+        by_sk = {str(item["SK"]): item for item in items}
+        return {pair: self.from_item(pair, by_sk.get(settings_sk(pair))) for pair in pairs}
+
     @staticmethod
     def from_item(pair: Pair, item: dict[str, Any] | None) -> SyncConfig:
         if item is None:  # a connection made before set-up existed syncs as it did; companies came later

@@ -59,6 +59,12 @@ class DynamoSyncStore:
             self._configs[pair] = SyncSettingsRepository(self.table, self.connection_id).get(pair)
         return self._configs[pair]
 
+    def configs(self, pairs: tuple[Pair, ...]) -> dict[Pair, SyncConfig]:
+        """Several pairs' settings, those not read yet in one read."""
+        if unread := tuple(p for p in pairs if p not in self._configs):
+            self._configs |= SyncSettingsRepository(self.table, self.connection_id).get_many(unread)
+        return {pair: self._configs[pair] for pair in pairs}
+
     def link_of(self, pair: Pair, side: Side, record_id: str) -> Link | None:
         item = self.table.resource.get_item(
             Key={"PK": self.pk, "SK": link_sk(pair, side, record_id)}, ConsistentRead=True
