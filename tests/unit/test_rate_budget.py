@@ -35,7 +35,7 @@ def budget(monkeypatch: pytest.MonkeyPatch, clock: _Clock) -> Iterator[RateBudge
 def test_calls_past_the_burst_wait_their_turn_at_the_refill_rate(budget: RateBudget, clock: _Clock) -> None:
     for _ in range(5):
         budget.acquire()
-    assert clock.slept == pytest.approx([0.125] * 4)  # QuickBooks: one at once, then eight a second
+    assert clock.slept == pytest.approx([1 / 7] * 3)  # QuickBooks: two at once, then seven a second
 
 
 def test_a_connection_blocked_after_a_429_gives_the_call_back_at_once_with_the_wait(
@@ -68,8 +68,10 @@ def test_a_batch_tried_without_room_takes_nothing_and_waits_for_nothing(budget: 
     assert budget.try_acquire("batch")  # the batch minute's first token, and a call's
     assert not budget.try_acquire("batch")  # none left this instant: single calls go instead
     assert clock.slept == []
-    budget.acquire()  # the calls bucket was not drawn on by the refused try: a call waits only its own turn
-    assert clock.slept == pytest.approx([0.125])
+    budget.acquire()  # the calls bucket was not drawn on by the refused try: its second token goes at once
+    assert clock.slept == []
+    budget.acquire()  # and a third call waits only its own turn
+    assert clock.slept == pytest.approx([1 / 7])
     clock.now += 60 / 38
     assert budget.try_acquire("batch")
 
@@ -116,18 +118,19 @@ def test_a_429_met_while_a_caller_waited_for_its_turn_stops_the_call(
         waiting = RateBudget(
             Table(table), "c1", "quickbooks", sleep=sleep_while_another_call_meets_a_429, clock=lambda: clock.now
         )
-        waiting.acquire()  # the burst's token: no wait
+        waiting.acquire()  # the burst's two tokens: no wait
+        waiting.acquire()
         with pytest.raises(RateLimitedError) as stopped:
-            waiting.acquire()  # a turn an eighth of a second off, then the block
+            waiting.acquire()  # a turn a seventh of a second off, then the block
         assert stopped.value.retry_after == pytest.approx(60)
 
 
 def test_single_calls_and_batch_turns_take_the_budget_s_rates(monkeypatch: pytest.MonkeyPatch) -> None:
     with table_in_process(monkeypatch) as table:
         real, faster = (RateBudget(Table(table), "c1", "quickbooks", time_scale=scale) for scale in (1.0, 0.5))
-        assert real.seconds_for(30) == pytest.approx(30 / 8)  # QuickBooks: eight single calls a second
+        assert real.seconds_for(30) == pytest.approx(30 / 7)  # QuickBooks: seven single calls a second
         assert real.turn("batch") == pytest.approx(60 / 38)  # and 38 batch calls a minute
-        assert (faster.seconds_for(30), faster.turn("batch")) == pytest.approx((15 / 8, 30 / 38))
+        assert (faster.seconds_for(30), faster.turn("batch")) == pytest.approx((15 / 7, 30 / 38))
 
 
 def test_a_bucket_this_process_wrote_is_written_again_unread_unless_another_caller_wrote_or_blocked_since(

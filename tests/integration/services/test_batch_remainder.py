@@ -16,7 +16,7 @@ from hubbooks.sync.hierarchy import company_tree
 from tests.conftest import DEV_TOKEN, REALM_ID
 from tests.integration.services.conftest import Wired
 
-IMPORTED = 50  # one full call of 30, and twenty past it (2.5 s of single creates at 8 a second)
+IMPORTED = 50  # one full call of 30, and twenty past it (2.9 s of single creates at 7 a second)
 
 
 def _imported(wired: Wired, count: int = IMPORTED) -> list[str]:
