@@ -90,7 +90,14 @@ def _wait_for_messages(queue: Queue, timeout: int) -> None:
 
 
 _receive = SQSBackend.receive_message
-_receiving = threading.Lock()  # one receive looks at the queues at a time: a FIFO group goes to one of them
+_locks: dict[str, threading.RLock] = {}  # one receive looks at a queue at a time: a FIFO group goes to one of them
+_locks_lock = threading.Lock()
+
+
+def _receiving(queue_name: str) -> threading.RLock:
+    """The queue's receive lock (reentrant: a receive that moves a message to a dead-letter queue may receive)."""
+    with _locks_lock:
+        return _locks.setdefault(queue_name, threading.RLock())
 
 
 def _receive_message(  # noqa: PLR0917 (moto's own signature, called positionally)
@@ -104,7 +111,7 @@ def _receive_message(  # noqa: PLR0917 (moto's own signature, called positionall
     """moto's receive, one at a time; a long poll waits for a message between its turns."""
     deadline = time.monotonic() + wait_seconds_timeout
     while True:
-        with _receiving:
+        with _receiving(queue_name):
             received: list[Message] = _receive(
                 backend, queue_name, count, 0, visibility_timeout, message_attribute_names
             )

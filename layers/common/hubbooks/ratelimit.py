@@ -151,9 +151,9 @@ class RateBudget:
         the item as written, or None if another did."""
         level = {"tokens": Decimal(str(round(tokens, 6))), "at": Decimal(str(round(now, 6)))}
         values = {":t": level["tokens"], ":now": level["at"], ":ttl": int(now) + 3600}
-        conditions = ["attribute_not_exists(#at)" if "at" not in item else "#at = :old"]
+        conditions = ["attribute_not_exists(#at)" if "at" not in item else "#at = :old AND tokens = :held"]
         if "at" in item:
-            values[":old"] = item["at"]
+            values |= {":old": item["at"], ":held": item["tokens"]}
         if "blocked_until" in item:
             conditions.append("blocked_until = :blocked")
             values[":blocked"] = item["blocked_until"]

@@ -12,7 +12,7 @@ from hubbooks.mapping.fields import PARENT, FieldMapping, hubspot_properties, ow
 from hubbooks.mapping.pairs import DEFAULTS, spec
 from hubbooks.mapping.qbo_fields import qbo_field
 from hubbooks.models.signals import Pair, Side
-from hubbooks.quickbooks.client import QboClient, fault_error, quoted
+from hubbooks.quickbooks.client import FEW, QboClient, fault_error, quoted
 from hubbooks.store.sync_store import DynamoSyncStore
 from hubbooks.sync.company_people import CompanyPeople, Person, as_mapped
 from hubbooks.sync.hierarchy import CompanyTree, qbo_parent
@@ -630,7 +630,7 @@ class QboAdapter:
             versions = "|".join(f"{i}:{writes[i][0].version}" for i in chunk)
             request_id = "updb-" + hashlib.sha256(versions.encode()).hexdigest()[:32]
             items = [{"bId": i, "operation": "update", entity: self._update_body(pair, *writes[i])} for i in chunk]
-            answers = self._client.batch_if_budget(items, request_id, prompt=True)
+            answers = self._client.batch_if_budget(items, request_id, prompt=len(ids) <= FEW)
             if answers is None:
                 break
             for answer in answers:
