@@ -30,12 +30,10 @@ FEW = 4  # updates a person waits on that a batch turn is not waited for when th
 def _worth_waiting(budget: RateBudget, items: int, *, prompt: bool = False) -> float:
     """How long a batch call of `items` is worth waiting for its turn: the next turn after one just taken (with a
     single call's time to spare) whatever the call holds, as it saves a call a record; a farther one as long as
-    the items would take as single calls. `prompt`: a person waits on the items (live changes), and a few of
-    them are not held for a turn longer than they take alone."""
+    the items would take as single calls. `prompt`: a few items a person waits on (`FEW` or fewer), not held
+    for a turn longer than they take alone."""
     alone = budget.seconds_for(items)
-    if prompt and items <= FEW:
-        return alone
-    return max(budget.turn("batch") + budget.seconds_for(1), alone)
+    return alone if prompt else max(budget.turn("batch") + budget.seconds_for(1), alone)
 
 
 def fault_error(fault: dict[str, Any], status: int = 400, reason: str = "") -> ValidationFaultError:
