@@ -12,6 +12,7 @@ from bench.live import sustained
 from bench.results import percentile
 from demo.report import Report
 from devstack.sandboxed import SandboxedProduct
+from hubbooks.quickbooks.client import FEW
 
 IMPORTED = 300
 QBO_CEILING_PER_MINUTE = 40 * 30  # QuickBooks' batch limit: 40 calls a minute of 30 operations
@@ -24,6 +25,9 @@ FULL_ENOUGH = 20  # records a batch call, of 30
 BUSY_RATE = 10.0  # edits a second, half in each app, each its own webhook and message
 BUSY_SECONDS = 20.0
 BUSY_P99_SECONDS = 5.0
+# Edits that meet in their lane share calls: at most one call for two edits (one call each, when every message
+# was a pass of its own). A pass of a few updates goes alone rather than wait for a batch turn further off.
+SHARED = 0.5
 
 
 def run(product: SandboxedProduct, report: Report) -> None:
@@ -133,10 +137,12 @@ def _busy_edits_meet_in_their_lane(product: SandboxedProduct, report: Report, li
     towards_qbo = sum(1 for e in edits if e.towards_qbo)
     report.check(
         "a busy stretch of edits made one at a time meets in its lane and arrives within seconds",
-        len(waited) == len(edits) and p99 <= BUSY_P99_SECONDS and singles < towards_qbo / 10,
+        len(waited) == len(edits) and p99 <= BUSY_P99_SECONDS and len(batches) + singles <= towards_qbo * SHARED,
         f"{len(edits)} edits at {BUSY_RATE:g} a second for {BUSY_SECONDS:g} s, half in each app, each its own "
         f"webhook: all arrived, p50 {p50:.1f} s and p99 {p99:.1f} s from the edit to the other app; the "
-        f"{towards_qbo} bound for QuickBooks went in {len(batches)} batch calls and {singles} single updates",
+        f"{towards_qbo} bound for QuickBooks went in {len(batches) + singles} calls: {len(batches)} batch calls, "
+        f"and {singles} single updates where a pass held {FEW} or fewer and a batch turn was further off than "
+        "they take alone",
     )
 
 
