@@ -70,11 +70,13 @@ up: $(VENV)/.installed
 # The reliability suites at length: 20 convergence scenarios of 40 steps, the soak over 20 connections with
 # 150 changes each, the fuzzing with 200 cases a target and the initial sync of 3,000 people a side
 # (docs/reliability.md has how long they take here).
+# The 20-connection soak takes about twenty minutes alone: a test's 600 s ceiling of make test would end it.
+SOAK_TIMEOUT ?= 3600
 soak: $(VENV)/.installed
 	HUBBOOKS_RELIABILITY_SCENARIOS=$${HUBBOOKS_RELIABILITY_SCENARIOS:-20} HUBBOOKS_RELIABILITY_STEPS=$${HUBBOOKS_RELIABILITY_STEPS:-40} \
 	HUBBOOKS_SOAK_CONNECTIONS=$${HUBBOOKS_SOAK_CONNECTIONS:-20} HUBBOOKS_SOAK_CHANGES=$${HUBBOOKS_SOAK_CHANGES:-150} \
 	HUBBOOKS_FUZZ_EXAMPLES=$${HUBBOOKS_FUZZ_EXAMPLES:-200} HUBBOOKS_INITIAL_SYNC_PEOPLE=$${HUBBOOKS_INITIAL_SYNC_PEOPLE:-3000} \
-		$(PY) -m pytest -n 2 --dist loadscope tests/reliability tests/security/test_fuzz.py \
+		$(PY) -m pytest -n 2 --dist loadscope --timeout=$(SOAK_TIMEOUT) tests/reliability tests/security/test_fuzz.py \
 			tests/integration/test_initial_sync.py $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed
